@@ -1,0 +1,146 @@
+# sbx - rootless, setuid-free sandbox launcher.
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+CC         ?= gcc
+CLANG      ?= clang
+PKG_CONFIG ?= pkg-config
+PKGS       := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson libarchive
+
+# Debian packages: build, test, fuzz, benchmark.
+DEPS_BUILD := build-essential pkg-config libcap-dev libseccomp-dev libnl-3-dev \
+	libnl-route-3-dev libinih-dev libjansson-dev libarchive-dev scdoc busybox-static
+DEPS_TEST  := bats jq strace tmux python3 python3-jsonschema util-linux uidmap runc crun \
+	clang libclang-rt-14-dev clang-format-14 xz-utils zstd gzip tar procps psmisc \
+	fuse-overlayfs passt slirp4netns iproute2 man-db groff-base bash-completion zsh fish \
+	busybox-static libarchive-tools
+DEPS_BENCH := hyperfine bubblewrap charliecloud-runtime time gnuplot-nox
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS     ?= -O2 -g
+HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE -Wformat -Wformat-security
+WARN       := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wno-unused-parameter
+ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+	-DSBX_VERSION='"$(VERSION)"' -DSBX_DATADIR='"$(DATADIR)/sbx"' \
+	-DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"'
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+
+SRCS     := $(sort $(wildcard sandbox/*.c))
+LIB_SRCS := $(filter-out sandbox/main.c,$(SRCS))
+OBJS     := $(SRCS:sandbox/%.c=build/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:sandbox/%.c=build/obj/%.o)
+ASAN_OBJS := $(LIB_SRCS:sandbox/%.c=build/asan/%.o)
+FUZZ_OBJS := $(LIB_SRCS:sandbox/%.c=build/fuzz/%.o)
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_TIME  ?= 30
+MANS       := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
+
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
+
+all: build/sbx $(MANS)
+
+build/sbx: $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/obj/%.o: sandbox/%.c | build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/%.o: sandbox/%.c | build/asan
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
+
+build/unit/%: tests/unit/%.c tests/unit/tap.h $(ASAN_OBJS) | build/unit
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -Isandbox -o $@ $< $(ASAN_OBJS) $(PKG_LIBS)
+
+build/fuzz/%.o: sandbox/%.c | build/fuzz
+	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -DSBX_FUZZING -DSBX_VERSION='"$(VERSION)"' \
+		-DSBX_DATADIR='"$(DATADIR)/sbx"' -DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"' \
+		-fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) | build/fuzz
+	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -Isandbox -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+build/man/%: man/%.scd | build/man
+	scdoc < $< > $@
+
+build/obj build/asan build/unit build/fuzz build/man:
+	mkdir -p $@
+
+# Installs the Debian packages everything here needs, or says how.
+deps:
+	@pkgs="$(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$pkgs; \
+	else \
+		echo "Run as root:"; echo "  sudo apt-get install -y --no-install-recommends $$pkgs"; \
+		exit 1; \
+	fi
+
+unit: $(UNIT_BINS)
+	prove --exec '' $(UNIT_BINS)
+
+integration: build/sbx
+	tests/integration/run
+
+check: all unit check-format integration fuzz-smoke
+
+fuzz: $(FUZZ_BINS)
+
+# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus.
+fuzz-smoke: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		name=$${f##*/}; corpus=tests/fuzz/corpus/$${name#fuzz-}; \
+		mkdir -p build/fuzz/work/$$name; \
+		echo "fuzz: $$name for $(FUZZ_TIME)s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=0 \
+			build/fuzz/work/$$name $$corpus >build/fuzz/$$name.log 2>&1 || \
+			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
+	done
+
+bench: build/sbx
+	tests/bench/run
+
+install: all
+	install -Dm755 build/sbx $(DESTDIR)$(BINDIR)/sbx
+	install -d $(DESTDIR)$(DATADIR)/sbx/profiles
+	install -m644 profiles/*.ini $(DESTDIR)$(DATADIR)/sbx/profiles/
+	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
+		install -Dm644 $$m $(DESTDIR)$(MANDIR)/man$$s/$$n; done
+	if [ -f completions/sbx.bash ]; then \
+		install -Dm644 completions/sbx.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/sbx; fi
+	if [ -f completions/_sbx ]; then \
+		install -Dm644 completions/_sbx $(DESTDIR)$(DATADIR)/zsh/site-functions/_sbx; fi
+	if [ -f completions/sbx.fish ]; then \
+		install -Dm644 completions/sbx.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/sbx.fish; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sbx
+	rm -rf $(DESTDIR)$(DATADIR)/sbx
+
+FORMAT_FILES = $(wildcard sandbox/*.c sandbox/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build
+
+-include $(wildcard build/obj/*.d build/asan/*.d)

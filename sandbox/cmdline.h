@@ -1,0 +1,63 @@
+/* cmdline.h - one option table per command drives parsing, --help and
+ * shell completion, so the three never drift. */
+#ifndef SBX_CMDLINE_H
+#define SBX_CMDLINE_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Completion kinds for option arguments and positional words. */
+#define SBX_COMPLETE_FILE       "file"
+#define SBX_COMPLETE_DIR        "dir"
+#define SBX_COMPLETE_PROFILE    "profile"
+#define SBX_COMPLETE_IMAGE      "image"
+#define SBX_COMPLETE_INSTANCE   "instance"
+#define SBX_COMPLETE_RUNNING    "running"
+#define SBX_COMPLETE_SIGNAL     "signal"
+#define SBX_COMPLETE_CAPABILITY "capability"
+#define SBX_COMPLETE_VOLUME     "volume"
+
+struct sbx_option {
+	const char *name;     /* long name, without "--" */
+	int val;              /* short option letter, or a code >= 256 */
+	int has_arg;          /* no_argument or required_argument */
+	const char *arg;      /* metavariable shown in --help */
+	const char *help;     /* one line */
+	const char *complete; /* SBX_COMPLETE_*, or "word word ..." for a fixed list */
+};
+
+struct sbx_command;
+typedef int (*sbx_command_fn)(const struct sbx_command *cmd, int argc, char **argv);
+
+struct sbx_command {
+	const char *group;   /* "image" for "sbx image ls", NULL for top level */
+	const char *name;
+	const char *args;    /* e.g. "[OPTIONS] IMAGE [COMMAND [ARG...]]" */
+	const char *summary; /* one line */
+	const struct sbx_option *options; /* terminated by an entry with name NULL */
+	const char *positional;           /* completion kind for the first operand */
+	sbx_command_fn main;
+	int usage_exit;                   /* exit code for misuse: 2, or 125 for run */
+};
+
+/* Global verbosity, set by -q/-v/--debug. */
+extern int sbx_verbose; /* -1 quiet, 0 normal, 1 verbose, 2 debug */
+
+/* Called for each option; return <0 to stop with an error (already printed). */
+typedef int (*sbx_option_fn)(void *ctx, int val, const char *arg);
+
+/* Parses options of cmd from argv[1..] (argv[0] is the command name). Stops at
+ * the first operand when stop_at_operand is set, so a payload's own options
+ * are left alone. Returns the index of the first operand, or -1 after
+ * printing a usage error; --help prints help and returns -2. */
+int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
+		  sbx_option_fn fn, void *ctx);
+void cmdline_help(const struct sbx_command *cmd, FILE *f);
+/* Prints "sbx CMD: MESSAGE" and "Try 'sbx CMD --help'." */
+void cmdline_usage_error(const struct sbx_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "image ls" or "run". */
+const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,627 @@
+/* util.c - errors, allocation, strings, numbers and small file helpers. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list ap)
+{
+	if (err == NULL || *err != NULL)
+		return -1;
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	if (errnum > 0) {
+		char *full = xasprintf("%s: %s", msg, strerror(errnum));
+		free(msg);
+		msg = full;
+	}
+	struct sbx_error *e = xcalloc(1, sizeof(*e));
+	e->code = errnum;
+	e->msg = msg;
+	*err = e;
+	return -1;
+}
+
+int sbx_error_set(struct sbx_error **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sbx_error_setv(err, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int sbx_error_prefix(struct sbx_error **err, const char *fmt, ...)
+{
+	if (err == NULL || *err == NULL)
+		return -1;
+	char *prefix = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&prefix, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	char *msg = xasprintf("%s: %s", prefix, (*err)->msg);
+	free(prefix);
+	free((*err)->msg);
+	(*err)->msg = msg;
+	return -1;
+}
+
+void sbx_error_free(struct sbx_error *e)
+{
+	if (e == NULL)
+		return;
+	free(e->msg);
+	free(e);
+}
+
+void sbx_error_print(const struct sbx_error *e, const char *cmd)
+{
+	const char *msg = e ? e->msg : "unknown error";
+	if (cmd)
+		fprintf(stderr, "sbx: %s: %s\n", cmd, msg);
+	else
+		fprintf(stderr, "sbx: %s\n", msg);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	char *p = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return p;
+}
+
+size_t strv_length(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void sbx_strv_freep(char ***v)
+{
+	strv_free(*v);
+}
+
+void strv_push_take(char ***v, char *s)
+{
+	size_t n = strv_length(*v);
+	*v = xrealloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+void strv_push(char ***v, const char *s)
+{
+	strv_push_take(v, xstrdup(s));
+}
+
+char **strv_copy(char *const *v)
+{
+	char **out = xcalloc(strv_length(v) + 1, sizeof(char *));
+	for (size_t i = 0; v && v[i]; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+bool str_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_endswith(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+size_t str_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) ==
+					      tolower((unsigned char)b[j - 1])
+					      ? 0
+					      : 1;
+			size_t best = prev + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+const char *str_closest(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+	size_t limit = strlen(word) <= 4 ? 1 : (strlen(word) <= 8 ? 2 : 3);
+	for (size_t i = 0; i < n; i++) {
+		size_t d = str_distance(word, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end != '\0') {
+		end++;
+		/* Accept "64M", "64MB", "64MiB". */
+		if (*end == 'i')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (*end != '\0')
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sbx_error_set(err, errno, "cannot stat \"%s\"", path);
+	if (!S_ISREG(st.st_mode))
+		return sbx_error_set(err, EINVAL, "\"%s\" is not a regular file", path);
+	if ((size_t)st.st_size > max)
+		return sbx_error_set(err, EFBIG, "\"%s\" is larger than %zu bytes", path, max);
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	_cleanup_free_ char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap > max)
+				return sbx_error_set(err, EFBIG, "\"%s\" is larger than %zu bytes",
+						     path, max);
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return sbx_error_set(err, errno, "cannot read \"%s\"", path);
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max)
+		return sbx_error_set(err, EFBIG, "\"%s\" is larger than %zu bytes", path, max);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	*out = steal_ptr(buf);
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t r = write(fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		      struct sbx_error **err)
+{
+	_cleanup_free_ char *tmp = xasprintf(".%s.tmp.%d", name, (int)getpid());
+	_cleanup_close_ int fd =
+		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "cannot create \"%s\"", tmp);
+	int r = write_all(fd, data, len);
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return sbx_error_set(err, -r, "cannot write \"%s\"", tmp);
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return sbx_error_set(err, e, "cannot rename \"%s\" to \"%s\"", tmp, name);
+	}
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct sbx_error **err)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return sbx_error_set(err, errno, "cannot create directory \"%s\"", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return sbx_error_set(err, errno, "cannot create directory \"%s\"", p);
+	return 0;
+}
+
+static int rm_rf_children(int dfd, dev_t dev, struct sbx_error **err)
+{
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return sbx_error_set(err, errno, "cannot read directory");
+	}
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rm_rf_at(dirfd(d), de->d_name, err) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	(void)dev;
+	closedir(d);
+	return ret;
+}
+
+int rm_rf_at(int dirfd, const char *name, struct sbx_error **err)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return sbx_error_set(err, errno, "cannot stat \"%s\"", name);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return sbx_error_set(err, errno, "cannot remove \"%s\"", name);
+		return 0;
+	}
+	/* The sandbox may have made a directory unreadable or read-only. */
+	if ((st.st_mode & 0700) != 0700)
+		(void)!fchmodat(dirfd, name, (st.st_mode & 07777) | 0700, 0);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", name);
+	struct stat dst;
+	if (fstat(fd, &dst) < 0 || dst.st_dev != st.st_dev) {
+		close(fd);
+		return sbx_error_set(err, EXDEV, "\"%s\" is a mount point, not removing it", name);
+	}
+	if (rm_rf_children(fd, st.st_dev, err) < 0)
+		return sbx_error_prefix(err, "\"%s\"", name);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return sbx_error_set(err, errno, "cannot remove directory \"%s\"", name);
+	return 0;
+}
+
+static char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	if (h && h[0] == '/')
+		return xstrdup(h);
+	struct passwd *pw = getpwuid(getuid());
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+		return xstrdup(pw->pw_dir);
+	return NULL;
+}
+
+static int xdg_dir(const char *var, const char *fallback, char **out, struct sbx_error **err)
+{
+	const char *v = getenv(var);
+	if (v && v[0] == '/') {
+		*out = xasprintf("%s/sbx", v);
+		return 0;
+	}
+	_cleanup_free_ char *home = home_dir();
+	if (home == NULL)
+		return sbx_error_set(err, 0, "neither $%s nor $HOME is set to an absolute path", var);
+	*out = xasprintf("%s/%s/sbx", home, fallback);
+	return 0;
+}
+
+int xdg_data_dir(char **out, struct sbx_error **err)
+{
+	return xdg_dir("XDG_DATA_HOME", ".local/share", out, err);
+}
+
+int xdg_config_dir(char **out, struct sbx_error **err)
+{
+	return xdg_dir("XDG_CONFIG_HOME", ".config", out, err);
+}
+
+/* The directory must be ours, 0700 and not a symlink: anything else could be
+ * a trap laid by another user (bwrap #304). */
+static int verify_private_dir(const char *path, struct sbx_error **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return sbx_error_set(err, errno, "cannot stat \"%s\"", path);
+	if (!S_ISDIR(st.st_mode))
+		return sbx_error_set(err, ENOTDIR, "\"%s\" is not a directory", path);
+	if (st.st_uid != geteuid())
+		return sbx_error_set(err, EPERM, "\"%s\" is owned by uid %u, not by you (uid %u)",
+				     path, st.st_uid, geteuid());
+	if (st.st_mode & 0077)
+		return sbx_error_set(err, EPERM,
+				     "\"%s\" is accessible by other users (mode %04o); run "
+				     "'chmod 700 %s'",
+				     path, st.st_mode & 07777, path);
+	return 0;
+}
+
+int xdg_runtime_dir(char **out, struct sbx_error **err)
+{
+	const char *v = getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *dir = NULL;
+	if (v && v[0] == '/' && access(v, W_OK | X_OK) == 0) {
+		dir = xasprintf("%s/sbx", v);
+	} else {
+		/* Fallback: a per-user directory in /tmp, verified like the real one. */
+		const char *tmp = getenv("TMPDIR");
+		if (tmp == NULL || tmp[0] != '/')
+			tmp = "/tmp";
+		dir = xasprintf("%s/sbx-%u", tmp, geteuid());
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return sbx_error_set(err, errno, "cannot create runtime directory \"%s\"", dir);
+	if (verify_private_dir(dir, err) < 0)
+		return -1;
+	*out = steal_ptr(dir);
+	return 0;
+}
+
+char *expand_home(const char *s)
+{
+	_cleanup_free_ char *home = home_dir();
+	const char *h = home ? home : "";
+	char *out = NULL;
+	size_t cap = 0;
+	FILE *f = open_memstream(&out, &cap);
+	if (f == NULL)
+		abort();
+	const char *p = s;
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
+		fputs(h, f);
+		p++;
+	}
+	while (*p) {
+		if (str_startswith(p, "${HOME}")) {
+			fputs(h, f);
+			p += 7;
+		} else if (str_startswith(p, "$HOME") &&
+			   !(isalnum((unsigned char)p[5]) || p[5] == '_')) {
+			fputs(h, f);
+			p += 5;
+		} else {
+			fputc(*p++, f);
+		}
+	}
+	fclose(f);
+	return out;
+}
+
+int name_validate(const char *name, const char **why)
+{
+	if (name == NULL || name[0] == '\0') {
+		*why = "the name is empty";
+		return -1;
+	}
+	if (name[0] == '-' || name[0] == '.') {
+		*why = "a name must not start with '-' or '.'";
+		return -1;
+	}
+	if (strstr(name, "..")) {
+		*why = "a name must not contain \"..\"";
+		return -1;
+	}
+	if (strlen(name) > 128) {
+		*why = "a name must be at most 128 characters";
+		return -1;
+	}
+	for (const char *p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == '+' || c == '@')) {
+			*why = "a name may only contain letters, digits and \"_-.+@\"";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	while (p < end) {
+		unsigned char c = *p;
+		size_t n;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if ((size_t)(end - p) <= n)
+			return false;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates and out-of-range code points. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
