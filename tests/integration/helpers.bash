@@ -1,0 +1,62 @@
+# Shared set-up for the bats suites. Every test gets its own XDG tree, so
+# nothing leaks from one test into another.
+SBX_TOP=${SBX_TOP:-$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)}
+SBX=$SBX_TOP/build/sbx
+VALIDATE=$SBX_TOP/../shared/oci-runtime-spec/validate
+export SBX_DATADIR=$SBX_TOP
+
+sbx_setup() {
+	export XDG_DATA_HOME=$BATS_TEST_TMPDIR/data
+	export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache
+	export SBX_SYSCONFDIR=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+}
+
+setup() { sbx_setup; }
+
+sbx() { "$SBX" "$@"; }
+
+# A busybox root filesystem made by hand from Debian's busybox-static, for
+# tests that must not depend on sbx's own image code.
+make_busybox_rootfs() {
+	local dir=$1
+	mkdir -p "$dir/bin" "$dir/etc" "$dir/tmp" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/root"
+	cp /bin/busybox "$dir/bin/busybox"
+	for a in $("$dir/bin/busybox" --list); do
+		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+	echo 'root:x:0:' >"$dir/etc/group"
+	printf '127.0.0.1\tlocalhost\n' >"$dir/etc/hosts"
+}
+
+# Fails the test with the output shown when the last `run` did not exit $1.
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "expected exit $1, got $status; output:" >&2
+		echo "$output" >&2
+		return 1
+	fi
+}
+
+assert_output() {
+	if [ "$output" != "$1" ]; then
+		printf 'expected output:\n%s\ngot:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+assert_contains() {
+	case "$output" in
+	*"$1"*) ;;
+	*) printf 'expected output to contain:\n%s\ngot:\n%s\n' "$1" "$output" >&2; return 1 ;;
+	esac
+}
+
+# No process of ours may still run anything from the sandbox.
+assert_no_leftover_processes() {
+	local left
+	left=$(pgrep -u "$(id -u)" -f "${1:-sbx-test-marker}" || true)
+	[ -z "$left" ] || { echo "left-over processes: $left" >&2; ps -fp $left >&2; return 1; }
+}
