@@ -76,6 +76,8 @@ static const struct sbx_command *find_command(int argc, char **argv, int *consum
 
 int main(int argc, char **argv)
 {
+	sbx_trace_enabled = getenv("SBX_DEBUG") != NULL;
+	sbx_trace("start");
 	if (refuse_privileged() < 0)
 		return SBX_EXIT_FAILURE;
 	int i = 1;
@@ -85,9 +87,11 @@ int main(int argc, char **argv)
 			sbx_verbose = -1;
 		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
 			sbx_verbose = 1;
-		else if (strcmp(a, "--debug") == 0)
+		else if (strcmp(a, "--debug") == 0) {
 			sbx_verbose = 2;
-		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			sbx_trace_enabled = 1;
+			sbx_trace("start");
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 
 int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list ap)
 {
@@ -624,4 +625,25 @@ bool utf8_valid(const char *s, size_t len)
 		p += n + 1;
 	}
 	return true;
+}
+
+int sbx_trace_enabled;
+
+void sbx_trace(const char *fmt, ...)
+{
+	if (!sbx_trace_enabled)
+		return;
+	static struct timespec start;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (start.tv_sec == 0 && start.tv_nsec == 0)
+		start = now;
+	double ms = (double)(now.tv_sec - start.tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - start.tv_nsec) / 1e6;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sbx: [%8.3f ms] [%d] %s\n", ms, (int)getpid(), buf);
 }

@@ -135,4 +135,11 @@ int name_validate(const char *name, const char **why);
 
 bool utf8_valid(const char *s, size_t len);
 
+
+
+/* Debug tracing (--debug): "sbx: [  1.234 ms] MESSAGE" on stderr, timed from
+ * the start of the process. Like git's GIT_TRACE, it is diagnostics, not
+ * user output. */
+extern int sbx_trace_enabled;
+void sbx_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif

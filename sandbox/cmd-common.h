@@ -1,0 +1,75 @@
+/* cmd-common.h - the profile-override options shared by run and spec. */
+#ifndef SBX_CMD_COMMON_H
+#define SBX_CMD_COMMON_H
+
+#include "cmdline.h"
+#include "profile.h"
+
+enum {
+	OPT_HOSTNAME = 256,
+	OPT_NETWORK,
+	OPT_READ_ONLY,
+	OPT_TMPFS,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_SECCOMP,
+	OPT_USER,
+	OPT_USERNS,
+	OPT_RM,
+	OPT_INIT,
+	OPT_NAME,
+	OPT_BUNDLE,
+	OPT_OVERLAY,
+	OPT_PUBLISH,
+};
+
+/* The option table entries for every profile override, in --help order. */
+#define SBX_PROFILE_OPTIONS                                                                        \
+	{"profile", 'p', required_argument, "NAME", "use profile NAME (default: \"default\")",     \
+	 SBX_COMPLETE_PROFILE},                                                                    \
+		{"volume", 'v', required_argument, "SRC:DST[:ro|rw]",                              \
+		 "bind host path SRC at DST (repeatable)", SBX_COMPLETE_VOLUME},                   \
+		{"env", 'e', required_argument, "KEY=VALUE", "set an environment variable",        \
+		 NULL},                                                                            \
+		{"workdir", 'w', required_argument, "DIR", "working directory in the sandbox",     \
+		 NULL},                                                                            \
+		{"hostname", OPT_HOSTNAME, required_argument, "NAME", "the sandbox's hostname",   \
+		 NULL},                                                                            \
+		{"network", OPT_NETWORK, required_argument, "MODE",                                \
+		 "none, host, pasta, slirp4netns or auto", "none host pasta slirp4netns auto"},     \
+		{"read-only", OPT_READ_ONLY, no_argument, NULL, "make the root filesystem read-only", \
+		 NULL},                                                                            \
+		{"tmpfs", OPT_TMPFS, required_argument, "DST[:size=SIZE][,mode=MODE]",             \
+		 "mount a tmpfs at DST (repeatable)", NULL},                                       \
+		{"cap-add", OPT_CAP_ADD, required_argument, "CAP", "add a capability",             \
+		 SBX_COMPLETE_CAPABILITY},                                                         \
+		{"cap-drop", OPT_CAP_DROP, required_argument, "CAP",                               \
+		 "drop a capability (ALL for every one)", SBX_COMPLETE_CAPABILITY},                \
+		{"seccomp", OPT_SECCOMP, required_argument, "POLICY",                              \
+		 "default, unconfined, or a JSON file with an OCI linux.seccomp object",          \
+		 "default unconfined"},                                                            \
+		{"user", OPT_USER, required_argument, "USER[:GROUP]",                              \
+		 "run as this user of the image", NULL},                                           \
+		{"userns", OPT_USERNS, required_argument, "MODE",                                  \
+		 "single (you as root, no helper) or subid (adds /etc/subuid ranges)",            \
+		 "single subid"},                                                                  \
+		{"init", OPT_INIT, no_argument, NULL,                                              \
+		 "run a minimal init as pid 1 that reaps zombies and forwards signals", NULL}
+
+struct sbx_overrides {
+	const char *profile;
+	struct {
+		int val;
+		const char *arg;
+	} *items;
+	size_t n;
+};
+
+/* Records a profile option; returns 1 if val was one, 0 if not. */
+int overrides_collect(struct sbx_overrides *o, int val, const char *arg);
+/* Loads the profile and applies the options in command-line order. Profile
+ * diagnostics are printed here; returns -1 after printing. */
+int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_profile **out);
+void overrides_free(struct sbx_overrides *o);
+
+#endif

@@ -1,0 +1,218 @@
+/* cmd-run.c - sbx run: create + start + wait. */
+#define _GNU_SOURCE
+#include "cmd-common.h"
+#include "commands.h"
+#include "config.h"
+#include "image.h"
+#include "instance.h"
+#include "oci.h"
+#include "process.h"
+#include "userns.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+static const struct sbx_option run_options[] = {
+	SBX_PROFILE_OPTIONS,
+	{"name", OPT_NAME, required_argument, "NAME", "name the instance (default: generated)",
+	 NULL},
+	{"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit",
+	 NULL},
+	{"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
+	{"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox",
+	 NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+struct run_opts {
+	struct sbx_overrides ov;
+	const char *name;
+	bool rm, tty, interactive;
+};
+
+static int run_option(void *ctx, int val, const char *arg)
+{
+	struct run_opts *o = ctx;
+	if (overrides_collect(&o->ov, val, arg))
+		return 0;
+	switch (val) {
+	case OPT_NAME:
+		o->name = arg;
+		return 0;
+	case OPT_RM:
+		o->rm = true;
+		return 0;
+	case 't':
+		o->tty = true;
+		return 0;
+	case 'i':
+		o->interactive = true;
+		return 0;
+	}
+	return -1;
+}
+
+static void say_info(void *ctx, const char *msg)
+{
+	if (sbx_verbose >= 0)
+		fprintf(stderr, "sbx: %s\n", msg);
+}
+
+static void say_warn(void *ctx, const char *msg)
+{
+	fprintf(stderr, "sbx: warning: %s\n", msg);
+}
+
+static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_image *img,
+			     const struct sbx_profile *p, json_t *config)
+{
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *args = json_object_get(json_object_get(config, "process"), "args");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "name", inst->name, "image",
+			 img->name, "rootfs", img->rootfs, "profile", p->name ? p->name : "",
+			 "created", created, "command", args);
+}
+
+/* Runs the payload; returns its status, or 125/126/127 for sbx's own failures. */
+static int run(struct run_opts *o, const char *image, char **args)
+{
+	_cleanup_error_ struct sbx_error *err = NULL;
+	_cleanup_profile_ struct sbx_profile *p = NULL;
+	if (overrides_load(&o->ov, "run", &p) < 0)
+		return SBX_EXIT_FAILURE;
+	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
+	_cleanup_image_ struct sbx_image *img = NULL;
+	if (image_resolve(image, true, &progress, &img, &err) < 0) {
+		sbx_error_print(err, "run");
+		return SBX_EXIT_FAILURE;
+	}
+	sbx_trace("image resolved: %s", img->rootfs);
+
+	struct sbx_oci_input in = {
+		.profile = p,
+		.rootfs = img->rootfs,
+		.image = img->name,
+		.args = args,
+		.image_cmd = img->cmd,
+		.image_env = img->env,
+		.image_workdir = img->workdir,
+		.terminal = o->tty,
+		.uid = getuid(),
+		.gid = getgid(),
+	};
+	if (p->userns == SBX_USERNS_SUBID && getuid() != 0) {
+		unsigned s, n;
+		if (userns_subid_range("/etc/subuid", getuid(), &s, &n, &err) < 0) {
+			sbx_error_print(err, "run");
+			return SBX_EXIT_FAILURE;
+		}
+		in.subuid = s;
+		in.subuid_count = n;
+		if (userns_subid_range("/etc/subgid", getuid(), &s, &n, &err) < 0) {
+			sbx_error_print(err, "run");
+			return SBX_EXIT_FAILURE;
+		}
+		in.subgid = s;
+		in.subgid_count = n;
+	}
+
+	_cleanup_instance_ struct sbx_instance *inst = NULL;
+	if (instance_create(o->name, &inst, &err) < 0) {
+		sbx_error_print(err, "run");
+		return SBX_EXIT_FAILURE;
+	}
+	if (p->rootfs == SBX_ROOTFS_OVERLAY) {
+		in.upper = inst->upper;
+		in.work = inst->work;
+		in.mountpoint = inst->rootfs;
+	}
+	sbx_trace("instance %s created", inst->name);
+
+	int status = SBX_EXIT_FAILURE;
+	bool started = false;
+	json_t *config = NULL;
+	_cleanup_config_ struct sbx_config *cfg = NULL;
+	_cleanup_container_ struct sbx_container *ct = NULL;
+	if (oci_build(&in, &config, &err) < 0)
+		goto out;
+	json_t *meta = instance_meta(inst, img, p, config);
+	int r = instance_write_config(inst, config, &err);
+	if (r == 0)
+		r = instance_write_meta(inst, meta, &err);
+	json_decref(meta);
+	if (r < 0)
+		goto out;
+	if (config_parse(config, &cfg, &err) < 0)
+		goto out;
+	sbx_trace("config ready");
+	if (process_create(cfg, &ct, &err) < 0)
+		goto out;
+	int exec_code = 0;
+	if (process_start(ct, &exec_code, &err) < 0) {
+		status = exec_code ? exec_code : SBX_EXIT_FAILURE;
+		goto out;
+	}
+	started = true;
+	if (process_wait(ct, o->interactive, &status, &err) < 0)
+		status = SBX_EXIT_FAILURE;
+	sbx_trace("payload exited with %d", status);
+out:
+	json_decref(config);
+	if (err)
+		sbx_error_print(err, "run");
+	process_destroy(steal_ptr(ct));
+	/* Keep the instance only when something ran in it and --rm was not given. */
+	if (o->rm || !started) {
+		struct sbx_error *rm_err = NULL;
+		if (instance_remove(inst, &rm_err) < 0) {
+			sbx_error_print(rm_err, "run");
+			sbx_error_free(rm_err);
+		}
+	} else if (sbx_verbose > 0) {
+		fprintf(stderr, "sbx: instance \"%s\" kept in \"%s\"\n", inst->name, inst->dir);
+	}
+	return status;
+}
+
+static int run_main(const struct sbx_command *cmd, int argc, char **argv)
+{
+	struct run_opts o = {0};
+	int first = cmdline_parse(cmd, argc, argv, true, run_option, &o);
+	if (first == -2) {
+		overrides_free(&o.ov);
+		return 0;
+	}
+	if (first < 0) {
+		overrides_free(&o.ov);
+		return SBX_EXIT_FAILURE;
+	}
+	if (first >= argc) {
+		overrides_free(&o.ov);
+		cmdline_usage_error(cmd, "no image given");
+		return SBX_EXIT_FAILURE;
+	}
+	char **args = first + 1 < argc ? argv + first + 1 : NULL;
+	/* A bare `sbx run IMAGE` at a terminal is an interactive shell. */
+	if (args == NULL && !o.tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		o.tty = true;
+		o.interactive = true;
+	}
+	int status = run(&o, argv[first], args);
+	overrides_free(&o.ov);
+	return status;
+}
+
+const struct sbx_command cmd_run = {
+	.name = "run",
+	.args = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+	.summary = "Run a command in a new sandbox (a shell when no command is given).",
+	.options = run_options,
+	.positional = SBX_COMPLETE_IMAGE,
+	.main = run_main,
+	.usage_exit = SBX_EXIT_FAILURE,
+};

@@ -1,0 +1,82 @@
+/* config.h - the runtime's view of an OCI config.json, parsed once. */
+#ifndef SBX_CONFIG_H
+#define SBX_CONFIG_H
+
+#include "caps.h"
+#include "seccomp.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct sbx_idmap {
+	unsigned container, host, size;
+};
+
+enum sbx_mount_kind {
+	SBX_MOUNT_FS,   /* a new filesystem instance (proc, tmpfs, ...) */
+	SBX_MOUNT_BIND, /* a bind of a host path */
+};
+
+struct sbx_mount {
+	char *dest;
+	char *type;
+	char *source;
+	enum sbx_mount_kind kind;
+	bool recursive;     /* rbind */
+	unsigned long attr; /* MOUNT_ATTR_* to set */
+	char **fs_options;  /* key[=value] handed to fsconfig */
+};
+
+struct sbx_config_rlimit {
+	int resource;
+	unsigned long long soft, hard;
+};
+
+struct sbx_config {
+	char *rootfs;
+	bool root_readonly;
+	char *hostname;
+
+	/* process */
+	bool terminal;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	char **args;
+	char **env;
+	char *cwd;
+	struct sbx_capsets caps;
+	bool no_new_privileges;
+	struct sbx_config_rlimit *rlimits;
+	size_t n_rlimits;
+
+	/* linux */
+	int clone_flags; /* CLONE_NEW* */
+	struct sbx_idmap *uid_maps, *gid_maps;
+	size_t n_uid_maps, n_gid_maps;
+	struct sbx_mount *mounts;
+	size_t n_mounts;
+	char **masked;
+	char **readonly;
+	json_t *seccomp; /* NULL = unconfined */
+	unsigned long long memory_limit;
+	long long pids_limit;
+
+	/* sbx annotations */
+	char *overlay_lower, *overlay_upper, *overlay_work, *overlay_backend;
+	bool init;
+};
+
+/* Parses and checks a config; errors name the JSON path. */
+int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err);
+void config_free(struct sbx_config *c);
+static inline void config_freep(struct sbx_config **c)
+{
+	config_free(*c);
+}
+#define _cleanup_config_ _cleanup_(config_freep)
+
+#endif

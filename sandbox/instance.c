@@ -1,0 +1,179 @@
+/* instance.c - instance directories and their names. */
+#define _GNU_SOURCE
+#include "instance.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char *const adjectives[] = {
+	"admiring", "agitated", "amazing",   "blissful", "bold",     "brave",    "busy",
+	"calm",     "clever",   "cool",      "dazzling", "eager",    "elastic",  "epic",
+	"fervent",  "focused",  "friendly",  "gallant",  "gifted",   "goofy",    "happy",
+	"hopeful",  "jolly",    "keen",      "kind",     "loving",   "lucid",    "modest",
+	"nifty",    "nostalgic", "peaceful", "pensive",  "quirky",   "relaxed",  "serene",
+	"sharp",    "stoic",    "sweet",     "tender",   "trusting", "upbeat",   "vibrant",
+	"wizardly", "youthful", "zealous",   "zen",
+};
+static const char *const surnames[] = {
+	"agnesi",   "albattani", "allen",    "archimedes", "babbage",  "bardeen", "bell",
+	"bohr",     "cerf",      "curie",    "darwin",     "davinci",  "dijkstra", "einstein",
+	"euler",    "fermat",    "feynman",  "galileo",    "gauss",    "goodall",  "hamilton",
+	"hopper",   "hypatia",   "johnson",  "kepler",     "knuth",    "lamport",  "lovelace",
+	"mayer",    "mccarthy",  "meitner",  "newton",     "noether",  "pascal",   "pike",
+	"ritchie",  "shannon",   "thompson", "torvalds",   "turing",   "wilson",   "wozniak",
+};
+
+int instance_name_validate(const char *name, const char **why)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 63) {
+		*why = "an instance name must be 1 to 63 characters long";
+		return -1;
+	}
+	if (!isalnum((unsigned char)name[0])) {
+		*why = "an instance name must start with a letter or a digit";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!(isalnum(c) || c == '_' || c == '.' || c == '-')) {
+			*why = "an instance name may only contain letters, digits and \"_.-\"";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *instance_generate_name(void)
+{
+	uint32_t r[2] = {0, 0};
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+		r[0] = (uint32_t)getpid();
+		r[1] = (uint32_t)time(NULL);
+	}
+	return xasprintf("%s_%s", adjectives[r[0] % ARRAY_SIZE(adjectives)],
+			 surnames[r[1] % ARRAY_SIZE(surnames)]);
+}
+
+static int instances_dir(char **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *data = NULL;
+	if (xdg_data_dir(&data, err) < 0)
+		return -1;
+	_cleanup_free_ char *dir = xasprintf("%s/instances", data);
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	*out = steal_ptr(dir);
+	return 0;
+}
+
+void instance_free(struct sbx_instance *inst)
+{
+	if (inst == NULL)
+		return;
+	free(inst->name);
+	free(inst->dir);
+	free(inst->upper);
+	free(inst->work);
+	free(inst->rootfs);
+	if (inst->dirfd >= 0)
+		close(inst->dirfd);
+	free(inst);
+}
+
+int instance_create(const char *name, struct sbx_instance **out, struct sbx_error **err)
+{
+	const char *why;
+	if (name && instance_name_validate(name, &why) < 0)
+		return sbx_error_set(err, EINVAL, "invalid instance name \"%s\": %s", name, why);
+	_cleanup_free_ char *base = NULL;
+	if (instances_dir(&base, err) < 0)
+		return -1;
+	_cleanup_free_ char *chosen = NULL;
+	/* mkdir is the lock on a name: EEXIST means it is taken (as runc does). */
+	for (int tries = 0;; tries++) {
+		free(chosen);
+		chosen = name ? xstrdup(name) : instance_generate_name();
+		if (!name && tries >= 16) {
+			free(chosen);
+			char *g = instance_generate_name();
+			chosen = xasprintf("%s_%d", g, tries);
+			free(g);
+		}
+		_cleanup_free_ char *dir = xasprintf("%s/%s", base, chosen);
+		if (mkdir(dir, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
+		if (name)
+			return sbx_error_set(err, EEXIST,
+					     "an instance named \"%s\" already exists; remove it "
+					     "with 'sbx rm %s' or choose another --name",
+					     name, name);
+	}
+	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
+	inst->dirfd = -1;
+	inst->name = steal_ptr(chosen);
+	inst->dir = xasprintf("%s/%s", base, inst->name);
+	inst->upper = xasprintf("%s/upper", inst->dir);
+	inst->work = xasprintf("%s/work", inst->dir);
+	inst->rootfs = xasprintf("%s/rootfs", inst->dir);
+	inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (inst->dirfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+	static const char *const subdirs[] = {"upper", "work", "rootfs"};
+	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
+		if (mkdirat(inst->dirfd, subdirs[i], 0755) < 0) {
+			int e = errno;
+			instance_remove(inst, NULL);
+			return sbx_error_set(err, e, "cannot create \"%s/%s\"", inst->dir,
+					     subdirs[i]);
+		}
+	}
+	*out = steal_ptr(inst);
+	return 0;
+}
+
+static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
+		      struct sbx_error **err)
+{
+	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+	if (text == NULL)
+		return sbx_error_set(err, ENOMEM, "cannot serialise \"%s\"", file);
+	size_t len = strlen(text);
+	text[len] = '\0';
+	_cleanup_close_ int dfd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+	if (write_file_atomic(dfd, file, text, len, 0600, err) < 0)
+		return sbx_error_prefix(err, "\"%s\"", inst->dir);
+	return 0;
+}
+
+int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err)
+{
+	return write_json(inst, "config.json", config, err);
+}
+
+int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_error **err)
+{
+	return write_json(inst, "instance.json", meta, err);
+}
+
+int instance_remove(struct sbx_instance *inst, struct sbx_error **err)
+{
+	_cleanup_free_ char *parent = xstrdup(inst->dir);
+	char *slash = strrchr(parent, '/');
+	*slash = '\0';
+	_cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", parent);
+	if (rm_rf_at(pfd, inst->name, err) < 0)
+		return sbx_error_prefix(err, "cannot remove instance \"%s\"", inst->name);
+	return 0;
+}

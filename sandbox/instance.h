@@ -1,0 +1,37 @@
+/* instance.h - per-instance directories: the overlay's upper layer and the
+ * exact config the instance runs with, under $XDG_DATA_HOME/sbx/instances. */
+#ifndef SBX_INSTANCE_H
+#define SBX_INSTANCE_H
+
+#include "util.h"
+
+#include <jansson.h>
+
+struct sbx_instance {
+	char *name;
+	char *dir;    /* .../instances/NAME */
+	char *upper;  /* DIR/upper */
+	char *work;   /* DIR/work */
+	char *rootfs; /* DIR/rootfs: where the merged tree is mounted */
+	int dirfd;
+};
+
+/* [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63 characters. */
+int instance_name_validate(const char *name, const char **why);
+/* A docker-like adjective_surname, e.g. "goofy_davinci". */
+char *instance_generate_name(void);
+/* Creates the instance directory; an existing name is an error. With name
+ * NULL a free generated name is used. */
+int instance_create(const char *name, struct sbx_instance **out, struct sbx_error **err);
+int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err);
+int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_error **err);
+/* Removes the instance directory and everything in it. */
+int instance_remove(struct sbx_instance *inst, struct sbx_error **err);
+void instance_free(struct sbx_instance *inst);
+static inline void instance_freep(struct sbx_instance **i)
+{
+	instance_free(*i);
+}
+#define _cleanup_instance_ _cleanup_(instance_freep)
+
+#endif

@@ -1,0 +1,29 @@
+/* overlay.h - the writable root: an overlay of the image and an upper layer.
+ *
+ * Backends sit behind one small interface so that fuse-overlayfs can slot in
+ * beside the kernel's overlayfs. */
+#ifndef SBX_OVERLAY_H
+#define SBX_OVERLAY_H
+
+#include "util.h"
+
+struct sbx_overlay_spec {
+	const char *lower, *upper, *work;
+	const char *target; /* where the merged tree is mounted */
+};
+
+struct sbx_overlay_backend {
+	const char *name;
+	/* Runs in the sandbox's user and mount namespace. */
+	int (*mount)(const struct sbx_overlay_spec *spec, struct sbx_error **err);
+};
+
+extern const struct sbx_overlay_backend overlay_kernel;
+
+/* The backend for a name from the config ("auto", "kernel", "fuse"). */
+const struct sbx_overlay_backend *overlay_backend_get(const char *name);
+/* Mounts with the named backend, falling back as "auto" allows. */
+int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec,
+		  const char **used, struct sbx_error **err);
+
+#endif

@@ -1,0 +1,309 @@
+/* process.c - the sbx side of a sandbox: clone, maps, start, wait. */
+#define _GNU_SOURCE
+#include "process.h"
+#include "terminal.h"
+#include "userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+const int process_forwarded_signals[] = {SIGINT,  SIGTERM, SIGHUP,
+					 SIGQUIT, SIGUSR1, SIGUSR2};
+const size_t process_n_forwarded_signals = ARRAY_SIZE(process_forwarded_signals);
+
+int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd)
+{
+	struct sbx_sync_msg m = {.type = type, .errnum = errnum, .exit_code = exit_code};
+	snprintf(m.text, sizeof(m.text), "%s", text ? text : "");
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	for (;;) {
+		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (r >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* Returns 1 with a message, 0 on EOF, -1 on error. */
+int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd)
+{
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t r;
+	do
+		r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return (int)r;
+	if ((size_t)r != sizeof(*m)) {
+		errno = EPROTO;
+		return -1;
+	}
+	m->text[sizeof(m->text) - 1] = '\0';
+	if (passed_fd) {
+		*passed_fd = -1;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
+	}
+	return 1;
+}
+
+static int status_of(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return si->si_status;
+	return 128 + si->si_status;
+}
+
+/* Reaps the child if it already exited. */
+static void reap(struct sbx_container *ct, bool block)
+{
+	if (ct->exited || ct->pidfd < 0)
+		return;
+	siginfo_t si = {0};
+	int r;
+	do
+		r = waitid(P_PIDFD, (id_t)ct->pidfd, &si, WEXITED | (block ? 0 : WNOHANG));
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && si.si_pid != 0) {
+		ct->exited = true;
+		ct->status = status_of(&si);
+	}
+}
+
+/* A set-up failure reported by the child, turned into our error. */
+static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
+			struct sbx_error **err)
+{
+	reap(ct, true);
+	sbx_error_set(err, 0, "%s", m->text);
+	if (*err)
+		(*err)->code = m->errnum;
+	return -1;
+}
+
+int process_create(const struct sbx_config *c, struct sbx_container **out,
+		   struct sbx_error **err)
+{
+	struct sbx_bpf bpf = {0};
+	if (c->seccomp && seccomp_compile(c->seccomp, &bpf, err) < 0)
+		return -1;
+	sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "socketpair");
+	}
+	struct sbx_container *ct = xcalloc(1, sizeof(*ct));
+	ct->config = c;
+	ct->pidfd = -1;
+	ct->pty = -1;
+	ct->sync_fd = sv[0];
+
+	/* Forwarded signals are blocked here and read from a signalfd later;
+	 * the child unblocks them right before exec. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < process_n_forwarded_signals; i++)
+		sigaddset(&mask, process_forwarded_signals[i]);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
+
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = (unsigned long long)c->clone_flags | CLONE_PIDFD,
+		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		close(sv[0]);
+		container_main(c, &bpf, sv[1]);
+	}
+	int clone_errno = errno;
+	close(sv[1]);
+	seccomp_bpf_free(&bpf);
+	if (pid < 0) {
+		process_destroy(ct);
+		const char *hint = userns_hint(clone_errno);
+		return sbx_error_set(err, clone_errno, "cannot create the sandbox's namespaces%s%s",
+				     hint ? "; hint: " : "", hint ? hint : "");
+	}
+	ct->pid = (pid_t)pid;
+	ct->pidfd = pidfd;
+	sbx_trace("cloned pid %ld", pid);
+
+	if (userns_write_maps(ct->pid, c, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0) {
+		sbx_error_set(err, errno, "cannot reach the sandbox");
+		process_destroy(ct);
+		return -1;
+	}
+	for (;;) {
+		struct sbx_sync_msg m;
+		int fd = -1;
+		int r = sync_recv(ct->sync_fd, &m, &fd);
+		if (r <= 0) {
+			reap(ct, true);
+			sbx_error_set(err, r < 0 ? errno : 0,
+				      "the sandbox died while being set up (status %d)", ct->status);
+			process_destroy(ct);
+			return -1;
+		}
+		if (m.type == SBX_SYNC_PTY) {
+			ct->pty = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (m.type == SBX_SYNC_CREATED)
+			break;
+		child_failed(ct, &m, err);
+		process_destroy(ct);
+		return -1;
+	}
+	sbx_trace("sandbox created");
+	*out = ct;
+	return 0;
+}
+
+int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **err)
+{
+	*exit_code = 0;
+	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0)
+		return sbx_error_set(err, errno, "cannot start the sandbox");
+	ct->started = true;
+	/* The socket closes on exec (CLOEXEC): EOF means the payload runs. */
+	struct sbx_sync_msg m;
+	int r = sync_recv(ct->sync_fd, &m, NULL);
+	close(ct->sync_fd);
+	ct->sync_fd = -1;
+	sbx_trace("payload started");
+	if (r <= 0)
+		return 0;
+	reap(ct, true);
+	*exit_code = m.type == SBX_SYNC_EXEC_FAILED ? m.exit_code : SBX_EXIT_FAILURE;
+	sbx_error_set(err, 0, "%s", m.text);
+	if (*err)
+		(*err)->code = m.errnum;
+	return -1;
+}
+
+static int forward(struct sbx_container *ct, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, ct->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+int process_wait(struct sbx_container *ct, bool attach_stdin, int *status,
+		 struct sbx_error **err)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < process_n_forwarded_signals; i++)
+		sigaddset(&mask, process_forwarded_signals[i]);
+	sigaddset(&mask, SIGWINCH);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return sbx_error_set(err, errno, "signalfd");
+	_cleanup_(terminal_restorep) struct sbx_terminal term = {.fd = -1};
+	bool proxy = ct->pty >= 0;
+	bool in_open = proxy && attach_stdin;
+	if (proxy) {
+		terminal_raw(&term, STDIN_FILENO);
+		terminal_copy_size(STDIN_FILENO, ct->pty);
+	}
+	while (!ct->exited) {
+		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = ct->pidfd, .events = POLLIN},
+				      {.fd = proxy ? ct->pty : -1, .events = POLLIN},
+				      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sbx_error_set(err, errno, "poll");
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH) {
+					if (proxy)
+						terminal_copy_size(STDIN_FILENO, ct->pty);
+					continue;
+				}
+				forward(ct, (int)si.ssi_signo);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (terminal_pump(ct->pty, STDOUT_FILENO) <= 0)
+				proxy = false;
+		}
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (terminal_pump(STDIN_FILENO, ct->pty) <= 0)
+				in_open = false;
+		}
+		if (p[1].revents & POLLIN) {
+			/* Drain what the payload wrote before it exited. */
+			while (proxy && terminal_pump_nonblock(ct->pty, STDOUT_FILENO) > 0)
+				;
+			reap(ct, true);
+		}
+	}
+	*status = ct->status;
+	return 0;
+}
+
+void process_destroy(struct sbx_container *ct)
+{
+	if (ct == NULL)
+		return;
+	if (ct->pidfd >= 0 && !ct->exited) {
+		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
+		reap(ct, true);
+	}
+	if (ct->pidfd >= 0)
+		close(ct->pidfd);
+	if (ct->sync_fd >= 0)
+		close(ct->sync_fd);
+	if (ct->pty >= 0)
+		close(ct->pty);
+	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
+	free(ct);
+}

@@ -1,0 +1,76 @@
+/* process.h - the sandbox's life: create, start, wait.
+ *
+ * create sets everything up and leaves the sandbox's first process waiting
+ * just before exec; start releases it. `sbx run` is create + start + wait,
+ * and runc's command line maps onto the same steps later. */
+#ifndef SBX_PROCESS_H
+#define SBX_PROCESS_H
+
+#include "config.h"
+#include "seccomp.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Messages on the socket between sbx and the sandbox's first process. */
+enum sbx_sync_type {
+	SBX_SYNC_MAPS_DONE = 1, /* parent: uid/gid maps are written */
+	SBX_SYNC_CREATED,       /* child: set up, waiting for start */
+	SBX_SYNC_START,         /* parent: go */
+	SBX_SYNC_ERROR,         /* child: set-up failed */
+	SBX_SYNC_EXEC_FAILED,   /* child: the command could not be executed */
+	SBX_SYNC_PTY,           /* child: the pty master comes with this message */
+};
+
+struct sbx_sync_msg {
+	int type;
+	int errnum;
+	int exit_code;
+	char text[1536];
+};
+
+struct sbx_container {
+	const struct sbx_config *config;
+	pid_t pid;
+	int pidfd;
+	int sync_fd;
+	int pty; /* master, or -1 */
+	bool started;
+	bool exited;
+	int status; /* exit status once exited, as sbx run reports it */
+	sigset_t saved_mask;
+};
+
+/* Signals sbx forwards to the payload. */
+extern const int process_forwarded_signals[];
+extern const size_t process_n_forwarded_signals;
+
+/* Creates the sandbox and waits until its first process is ready to exec.
+ * The config must outlive the container. */
+int process_create(const struct sbx_config *c, struct sbx_container **out,
+		   struct sbx_error **err);
+/* Releases the sandbox. *exit_code is 126 or 127 (and -1 returned) when the
+ * command could not be executed. */
+int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **err);
+/* Forwards signals and, with a terminal, proxies it until the payload
+ * exits. Returns its status: the exit code, or 128+N for signal N. */
+int process_wait(struct sbx_container *ct, bool attach_stdin, int *status,
+		 struct sbx_error **err);
+/* Kills what is left and frees. */
+void process_destroy(struct sbx_container *ct);
+static inline void process_destroyp(struct sbx_container **ct)
+{
+	process_destroy(*ct);
+}
+#define _cleanup_container_ _cleanup_(process_destroyp)
+
+/* The sandbox side (container.c): never returns. */
+_Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd);
+
+/* Message helpers shared by both sides. */
+int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd);
+int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd);
+
+#endif

@@ -1,0 +1,20 @@
+/* userns.h - user namespace id maps, subordinate ranges and diagnosis. */
+#ifndef SBX_USERNS_H
+#define SBX_USERNS_H
+
+#include "config.h"
+#include "util.h"
+
+#include <sys/types.h>
+
+/* Reads the caller's first range from /etc/subuid or /etc/subgid (by name
+ * or by number). Returns 0, or -1 with a hint to add one. */
+int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *count,
+		       struct sbx_error **err);
+/* Writes the child's uid_map and gid_map: directly for the caller's own id
+ * (or as root), through the setuid newuidmap/newgidmap only for ranges. */
+int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err);
+/* Why creating a user namespace failed with errnum, as a hint, or NULL. */
+const char *userns_hint(int errnum);
+
+#endif
