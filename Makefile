@@ -12,15 +12,6 @@ CLANG      ?= clang
 PKG_CONFIG ?= pkg-config
 PKGS       := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson libarchive
 
-# Debian packages: build, test, fuzz, benchmark.
-DEPS_BUILD := build-essential pkg-config libcap-dev libseccomp-dev libnl-3-dev \
-	libnl-route-3-dev libinih-dev libjansson-dev libarchive-dev scdoc busybox-static
-DEPS_TEST  := bats jq strace tmux python3 python3-jsonschema util-linux uidmap runc crun \
-	clang libclang-rt-14-dev clang-format-14 xz-utils zstd gzip tar procps psmisc \
-	fuse-overlayfs passt slirp4netns iproute2 man-db groff-base bash-completion zsh fish \
-	busybox-static libarchive-tools
-DEPS_BENCH := hyperfine bubblewrap charliecloud-runtime time gnuplot-nox
-
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -78,24 +69,23 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) | build/fuzz
 build/man/%: man/%.scd | build/man
 	scdoc < $< > $@
 
-build/obj build/asan build/unit build/fuzz build/man:
+build/obj build/asan build/unit build/fuzz build/man build/helpers:
 	mkdir -p $@
 
 # Installs the Debian packages everything here needs, or says how.
 deps:
-	@pkgs="$(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)"; \
-	if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends $$pkgs; \
-	else \
-		echo "Run as root:"; echo "  sudo apt-get install -y --no-install-recommends $$pkgs"; \
-		exit 1; \
-	fi
+	.ci/deps all
 
 unit: $(UNIT_BINS)
 	prove --exec '' $(UNIT_BINS)
 
-integration: build/sbx
+HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(wildcard tests/helpers/*.c))
+
+# Static, so they run inside a busybox sandbox.
+build/helpers/%: tests/helpers/%.c | build/helpers
+	$(CC) -O2 -static -o $@ $<
+
+integration: build/sbx $(HELPERS)
 	tests/integration/run
 
 check: all unit check-format integration fuzz-smoke
@@ -133,7 +123,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
 
-FORMAT_FILES = $(wildcard sandbox/*.c sandbox/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+FORMAT_FILES = $(wildcard sandbox/*.c sandbox/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+	tests/helpers/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

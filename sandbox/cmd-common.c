@@ -24,6 +24,7 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 	case OPT_USER:
 	case OPT_USERNS:
 	case OPT_INIT:
+	case OPT_NO_INIT:
 	case OPT_PUBLISH:
 	case OPT_OVERLAY:
 		o->items = xrealloc(o->items, (o->n + 1) * sizeof(*o->items));
@@ -75,7 +76,8 @@ static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_err
 		p->rootfs = SBX_ROOTFS_READONLY;
 		return 0;
 	case OPT_INIT:
-		p->init = true;
+	case OPT_NO_INIT:
+		p->init = val == OPT_INIT;
 		return 0;
 	case OPT_NETWORK:
 		if (profile_parse_net(arg, &p->net, &why) < 0)

@@ -21,6 +21,7 @@ enum {
 	OPT_BUNDLE,
 	OPT_OVERLAY,
 	OPT_PUBLISH,
+	OPT_NO_INIT,
 };
 
 /* The option table entries for every profile override, in --help order. */
@@ -54,7 +55,9 @@ enum {
 		 "single (you as root, no helper) or subid (adds /etc/subuid ranges)",            \
 		 "single subid"},                                                                  \
 		{"init", OPT_INIT, no_argument, NULL,                                              \
-		 "run a minimal init as pid 1 that reaps zombies and forwards signals", NULL}
+		 "run sbx's minimal init as pid 1 (reaps zombies, forwards signals)", NULL},       \
+		{"no-init", OPT_NO_INIT, no_argument, NULL,                                        \
+		 "make the command itself pid 1 (it then ignores unhandled signals)", NULL}
 
 struct sbx_overrides {
 	const char *profile;

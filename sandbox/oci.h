@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <sys/types.h>
 
-#define SBX_OCI_VERSION "1.2.0"
+#define SBX_OCI_VERSION "1.0.2"
 
 /* Annotations sbx's own runtime reads; other runtimes ignore them. */
 #define SBX_ANN_PROFILE      "run.sbx.profile"

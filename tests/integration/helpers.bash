@@ -15,6 +15,11 @@ sbx_setup() {
 
 setup() { sbx_setup; }
 
+# Overlay work dirs are left mode 000 by the kernel; let bats clean up.
+teardown() {
+	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
+}
+
 sbx() { "$SBX" "$@"; }
 
 # A busybox root filesystem made by hand from Debian's busybox-static, for

@@ -24,9 +24,9 @@ static int tap_n, tap_failed;
 #define is_str(got, want, ...)                                                                     \
 	do {                                                                                       \
 		const char *_g = (got), *_w = (want);                                              \
-		int _ok = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);         \
-		ok(_ok, __VA_ARGS__);                                                              \
-		if (!_ok)                                                                          \
+		int _same = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);       \
+		ok(_same, __VA_ARGS__);                                                            \
+		if (!_same)                                                                        \
 			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)",  \
 			       _w ? _w : "(null)");                                                \
 	} while (0)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# What only root can show: sbx as plain root, and the crun round trip, which
+# needs ../shared/bin/stock-host on these machines (crun refuses hybrid cgroups).
+
+load ../helpers
+
+setup() {
+	sbx_setup
+	[ "$(id -u)" = 0 ] || skip "runs as root"
+	USER_NAME=${SBX_TEST_USER:-sbxtest}
+	STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
+}
+
+@test "sbx works as plain root" {
+	run sbx run --rm busybox sh -c 'echo $((1+1)); cat /proc/self/uid_map'
+	assert_status 0
+	[ "${lines[0]}" = 2 ]
+	[[ "${lines[1]}" =~ ^\ +0\ +0\ +1$ ]]
+}
+
+@test "sbx refuses to run setuid" {
+	dir=$(mktemp -d /tmp/sbx-suid.XXXXXX)
+	chmod 755 "$dir"
+	cp "$SBX" "$dir/sbx"
+	chmod 4755 "$dir/sbx"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/sbx" --version
+	rm -rf "$dir"
+	assert_status 125
+	assert_contains "refusing to run setuid or setgid"
+}
+
+@test "round trip under crun, as an unprivileged user on a stock host" {
+	[ -x "$STOCK_HOST" ] || fail "missing $STOCK_HOST"
+	command -v crun >/dev/null || fail "crun is missing: run 'make deps'"
+	dir=$(mktemp -d /tmp/sbx-crun.XXXXXX)
+	chown "$USER_NAME" "$dir"
+	run "$STOCK_HOST" setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$dir" SBX_DATADIR="$SBX_DATADIR" bash -c '
+		set -e
+		cd "$HOME"; mkdir share
+		"'"$SBX"'" spec --bundle bundle -v "$HOME/share:/host" busybox sh -c "echo ok > /host/out"
+		cd bundle
+		crun --root "$HOME/crun" run sbx-crun-test
+		cat ../share/out'
+	rm -rf "$dir"
+	assert_status 0
+	assert_contains ok
+}

@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# sbx run, as an unprivileged user: the seed scenario, isolation, exit codes,
+# process hygiene and hostile images.
+
+load ../helpers
+
+setup() {
+	sbx_setup
+	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
+	HELPERS=$SBX_TOP/build/helpers
+	cd "$BATS_TEST_TMPDIR"
+	# Bootstrapped once here, so its notice does not mix with test output.
+	sbx image bootstrap busybox >/dev/null 2>&1
+}
+
+# The default capability set (Docker's), as /proc/self/status shows it.
+DEFAULT_CAPS=00000000a80425fb
+
+@test "seed: a volume carries files both ways, owned by the user" {
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p ~/share
+	echo 'host says hello' >~/share/hello
+	run sbx run --rm -v ~/share:/host busybox sh -c 'cat /host/hello; echo "sandbox says bye" >> /host/bye'
+	assert_status 0
+	assert_contains "host says hello"
+	[ "$(cat ~/share/bye)" = "sandbox says bye" ]
+	[ "$(stat -c %u ~/share/bye)" = "$(id -u)" ]
+	# --rm leaves no instance behind.
+	[ -z "$(ls "$XDG_DATA_HOME/sbx/instances")" ]
+}
+
+@test "a :ro volume refuses writes, even after a remount inside" {
+	mkdir share
+	run sbx run --rm -v "$PWD/share:/host:ro" busybox sh -c \
+		'echo x > /host/x; mount -o remount,rw /host 2>&1; mount -o remount,rw,bind /host 2>&1; echo y > /host/y; echo done'
+	assert_status 0
+	assert_contains "Read-only file system"
+	assert_contains "done"
+	[ -z "$(ls share)" ]
+}
+
+@test "inside: uid 0, uid_map, caps, no_new_privs, seccomp" {
+	run sbx run --rm busybox sh -c 'id -u; cat /proc/self/uid_map; grep -E "^(CapBnd|CapEff|CapPrm|CapInh|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status'
+	assert_status 0
+	expected="0
+         0 $(printf '%10s' "$(id -u)")          1
+CapInh:	0000000000000000
+CapPrm:	$DEFAULT_CAPS
+CapEff:	$DEFAULT_CAPS
+CapBnd:	$DEFAULT_CAPS
+CapAmb:	0000000000000000
+NoNewPrivs:	1
+Seccomp:	2"
+	assert_output "$expected"
+}
+
+@test "inside: --cap-drop ALL and the strict profile leave no capability" {
+	run sbx run --rm --cap-drop ALL busybox grep -E '^Cap(Bnd|Eff|Prm)' /proc/self/status
+	assert_status 0
+	assert_output "CapPrm:	0000000000000000
+CapEff:	0000000000000000
+CapBnd:	0000000000000000"
+	run sbx run --rm -p strict busybox grep -E '^CapBnd' /proc/self/status
+	assert_status 0
+	assert_output "CapBnd:	0000000000000000"
+}
+
+@test "inside: pid 1 is sbx's init, the payload is pid 2, host processes are invisible" {
+	run sbx run --rm busybox sh -c 'echo $$; cat /proc/1/cmdline | tr "\0" " "; ls /proc | grep -c "^[0-9]"'
+	assert_status 0
+	lines=($output)
+	[ "${lines[0]}" = 2 ]
+	# The host has hundreds of processes; the sandbox sees init, sh and ls.
+	[ "${lines[-1]}" -le 4 ]
+}
+
+@test "inside: --no-init makes the payload pid 1" {
+	run sbx run --rm --no-init busybox sh -c 'echo $$'
+	assert_status 0
+	assert_output "1"
+}
+
+@test "inside: a private hostname, and only lo, up, with --network none" {
+	run sbx run --rm --network none busybox sh -c 'hostname; ip -o link | cut -d: -f2,3'
+	assert_status 0
+	[ "${lines[0]}" = sbx ]
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[1]}" == *"lo: <LOOPBACK,UP,LOWER_UP>"* ]]
+	run sbx run --rm --hostname box busybox hostname
+	assert_output "box"
+	[ "$(hostname)" != box ]
+}
+
+@test "writes to the root land in the upper layer, never in the image" {
+	image=$XDG_DATA_HOME/sbx/images/busybox/rootfs
+	before=$(cd "$image" && find . -printf '%p %s %T@\n' | sort | sha256sum)
+	run sbx run --name keep busybox sh -c 'echo new > /etc/new; echo changed >> /etc/passwd; rm /bin/vi; mkdir -p /hello/world'
+	assert_status 0
+	after=$(cd "$image" && find . -printf '%p %s %T@\n' | sort | sha256sum)
+	[ "$before" = "$after" ]
+	upper=$XDG_DATA_HOME/sbx/instances/keep/upper
+	[ "$(cat "$upper/etc/new")" = new ]
+	grep -q changed "$upper/etc/passwd"
+	! grep -q changed "$image/etc/passwd"
+	[ -d "$upper/hello/world" ]
+	# A whiteout records the deletion.
+	[ -c "$upper/bin/vi" ]
+}
+
+@test "exit codes: 0, 1, 42, 126, 127 and 125" {
+	run sbx run --rm busybox true
+	assert_status 0
+	run sbx run --rm busybox false
+	assert_status 1
+	run sbx run --rm busybox sh -c 'exit 42'
+	assert_status 42
+	run -126 sbx run --rm busybox /etc/passwd
+	assert_status 126
+	assert_output 'sbx: run: cannot execute "/etc/passwd": Permission denied'
+	run -127 sbx run --rm busybox no-such-command
+	assert_status 127
+	assert_output 'sbx: run: "no-such-command": executable file not found in $PATH'
+	run sbx run --rm -v /no/such/dir:/x busybox true
+	assert_status 125
+	assert_output 'sbx: run: volume source "/no/such/dir" does not exist; create it or fix the --volume option'
+	[ -z "$(ls "$XDG_DATA_HOME/sbx/instances")" ]
+}
+
+@test "exit codes: 143 when sbx gets SIGTERM, forwarded to the payload" {
+	"$SBX" run --rm busybox sleep 60 &
+	pid=$!
+	# Wait until the payload runs, then signal sbx itself.
+	for _ in $(seq 100); do pgrep -f '^sleep 60$' >/dev/null && break; sleep 0.05; done
+	kill -TERM $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" = 143 ]
+	! pgrep -f '^sleep 60$'
+}
+
+@test "signals INT, HUP, QUIT, USR1, USR2 reach the payload" {
+	for sig in INT HUP QUIT USR1 USR2; do
+		"$SBX" run --rm busybox sh -c "trap 'echo got-$sig; exit 7' $sig; echo ready; while :; do sleep 0.1; done" >out &
+		pid=$!
+		for _ in $(seq 100); do grep -q ready out && break; sleep 0.05; done
+		kill -$sig $pid
+		status=0
+		wait $pid || status=$?
+		[ "$status" = 7 ]
+		grep -q "got-$sig" out
+	done
+}
+
+@test "stdin and stdout pass straight through, byte-exact; a closed stdout gives SIGPIPE" {
+	head -c 3000000 /dev/urandom >big
+	want=$(sha256sum <big)
+	got=$(sbx run --rm busybox cat <big | sha256sum)
+	[ "$want" = "$got" ]
+	run bash -c "'$SBX' run --rm busybox yes | head -1; echo \${PIPESTATUS[0]}"
+	assert_output "y
+141"
+}
+
+@test "only fds 0-2 reach the payload, whatever the caller holds open" {
+	rootfs=$BATS_TEST_TMPDIR/rootfs
+	make_busybox_rootfs "$rootfs"
+	cp "$HELPERS/fdlist" "$rootfs/bin/fdlist"
+	exec 7</etc/passwd 8>"$BATS_TEST_TMPDIR/x"
+	run sbx run --rm "$rootfs" /bin/fdlist
+	exec 7<&- 8>&-
+	assert_status 0
+	assert_output "0
+1
+2"
+}
+
+@test "TIOCSTI from inside cannot reach the caller's terminal" {
+	rootfs=$BATS_TEST_TMPDIR/rootfs
+	make_busybox_rootfs "$rootfs"
+	cp "$HELPERS/tiocsti" "$rootfs/bin/tiocsti"
+	# script gives sbx a real controlling terminal; seccomp is turned off to
+	# show the payload's own session stops the attack by itself.
+	for policy in default unconfined; do
+		run script -qec "'$SBX' run --rm --seccomp $policy '$rootfs' /bin/tiocsti" /dev/null
+		[ "$status" = 1 ]
+		[[ "$output" == *"tiocsti: Operation not permitted"* ]]
+		[[ "$output" != *INJECTED* ]]
+	done
+}
+
+@test "-t gives a pty that works under tmux, with the window size and Ctrl-C once" {
+	command -v tmux >/dev/null || fail "tmux is missing: run 'make deps'"
+	sock=$BATS_TEST_TMPDIR/tmux.sock
+	tmux -S "$sock" new-session -d -x 100 -y 30 "'$SBX' run --rm -it busybox sh; echo EXITED \$?; sleep 30"
+	wait_screen() {
+		for _ in $(seq 100); do
+			tmux -S "$sock" capture-pane -p | grep -q "$1" && return 0
+			sleep 0.05
+		done
+		tmux -S "$sock" capture-pane -p >&2
+		return 1
+	}
+	wait_screen '#'
+	tmux -S "$sock" send-keys 'tty; stty size' Enter
+	wait_screen '^/dev/pts/0'
+	wait_screen '^30 100'
+	tmux -S "$sock" send-keys "trap 'echo CAUGHT' INT; sleep 20" Enter
+	sleep 0.3
+	tmux -S "$sock" send-keys C-c
+	wait_screen CAUGHT
+	[ "$(tmux -S "$sock" capture-pane -p | grep -c CAUGHT)" = 1 ]
+	tmux -S "$sock" resize-window -x 80 -y 20 2>/dev/null || tmux -S "$sock" resize-pane -x 80 -y 20
+	tmux -S "$sock" send-keys 'stty size' Enter
+	wait_screen '^20 80'
+	tmux -S "$sock" send-keys 'exit 3' Enter
+	wait_screen 'EXITED 3'
+	tmux -S "$sock" kill-server
+}
+
+@test "kill -9 of sbx leaves no sandbox process behind" {
+	"$SBX" run --rm busybox sleep 4242 &
+	pid=$!
+	for _ in $(seq 100); do pgrep -f '^sleep 4242$' >/dev/null && break; sleep 0.05; done
+	pgrep -f '^sleep 4242$'
+	kill -9 $pid
+	wait $pid || true
+	for _ in $(seq 100); do pgrep -f '^sleep 4242$' >/dev/null || break; sleep 0.05; done
+	! pgrep -f '^sleep 4242$'
+}
+
+@test "hostile image: a symlinked /dev/null, /proc, /etc/hosts or volume target stays inside" {
+	rootfs=$BATS_TEST_TMPDIR/rootfs
+	victim=$BATS_TEST_TMPDIR/victim
+	mkdir -p "$victim"
+	echo precious >"$victim/file"
+	make_busybox_rootfs "$rootfs"
+	rmdir "$rootfs/dev" "$rootfs/proc"
+	ln -s "$victim" "$rootfs/dev"
+	ln -s "$victim" "$rootfs/proc"
+	ln -s "$victim/file" "$rootfs/etc/hosts"
+	ln -s "$victim" "$rootfs/mnt"
+	mkdir share
+	echo from-volume >share/f
+	before=$(ls -la "$victim"; cat "$victim/file")
+	run sbx run --rm -v "$PWD/share:/mnt/vol" "$rootfs" sh -c 'cat /mnt/vol/f; echo owned > /etc/hosts; ls /dev/null'
+	assert_status 0
+	assert_contains from-volume
+	after=$(ls -la "$victim"; cat "$victim/file")
+	[ "$before" = "$after" ]
+	# Nothing is mounted on the host either.
+	! grep -q "$victim" /proc/self/mountinfo
+}
+
+@test "a read-only root refuses writes, tmpfs stays writable" {
+	run sbx run --rm --read-only --tmpfs /scratch:size=1M busybox sh -c 'echo x > /etc/x 2>&1; echo y > /scratch/y && cat /scratch/y'
+	assert_status 0
+	assert_contains "Read-only file system"
+	assert_contains "y"
+}
+
+@test "without --rm the instance is kept with its config" {
+	run sbx run --name kept busybox true
+	assert_status 0
+	dir=$XDG_DATA_HOME/sbx/instances/kept
+	[ -f "$dir/config.json" ] && [ -d "$dir/upper" ] && [ -f "$dir/instance.json" ]
+	"$VALIDATE" "$dir/config.json"
+	run sbx run --name kept busybox true
+	assert_status 125
+	assert_output "sbx: run: an instance named \"kept\" already exists; remove it with 'sbx rm kept' or choose another --name"
+}
+
+@test "rlimits from the strict profile apply, and a fork bomb stops at nproc" {
+	run sbx run --rm -p strict busybox sh -c 'ulimit -n; ulimit -u'
+	assert_status 0
+	assert_output "256
+64"
+}
+
+@test "--user switches to a mapped id and fails clearly for an unmapped one" {
+	run sbx run --rm --user 1000 busybox id -u
+	assert_status 125
+	assert_output "sbx: run: --user \"1000\": uid 1000 or gid 1000 is not mapped in the sandbox; only 0 is mapped by default, use --userns subid for more ids"
+	[ -z "$(ls "$XDG_DATA_HOME/sbx/instances")" ]
+}
+
+@test "--userns subid maps the user's subordinate range through newuidmap" {
+	command -v newuidmap >/dev/null || fail "newuidmap is missing: run 'make deps'"
+	grep -q "^$(id -un):" /etc/subuid || fail "no /etc/subuid range for $(id -un)"
+	run sbx run --rm --userns subid --user 1000:1000 busybox sh -c 'id -u; id -g; cat /proc/self/uid_map'
+	assert_status 0
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 1000 ]
+	[ "${#lines[@]}" = 4 ]
+}
+
+@test "user namespaces disabled: a clear error with a hint" {
+	# A nested user namespace with max_user_namespaces=0 reproduces a host
+	# where an administrator disabled them.
+	command -v unshare >/dev/null
+	run unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && '$SBX' run --rm busybox true"
+	assert_status 125
+	assert_contains "sbx: run: cannot create the sandbox's namespaces: No space left on device; hint: "
+}
