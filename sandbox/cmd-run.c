@@ -10,7 +10,10 @@
 #include "userns.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 static const struct sbx_option run_options[] = {
@@ -78,6 +81,40 @@ static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_i
 			 "created", created, "command", args);
 }
 
+/* A cgroup v2 subtree we may write to; anything else cannot enforce limits. */
+static bool cgroup_delegated(void)
+{
+	struct statfs sfs;
+	if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return false;
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!str_startswith(line, "0::"))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		_cleanup_free_ char *dir = xasprintf("/sys/fs/cgroup%s", line + 3);
+		return access(dir, W_OK) == 0;
+	}
+	return false;
+}
+
+/* Warnings about what the sandbox cannot do here, before it starts. */
+static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
+{
+	if ((p->memory || p->pids) && !cgroup_delegated())
+		fprintf(stderr, "sbx: warning: memory and pids limits need a delegated cgroup v2 "
+				"subtree, which this host does not give you; they are recorded in "
+				"the config but not enforced (rlimits still apply)\n");
+	struct stat st;
+	if (p->userns == SBX_USERNS_SINGLE && getuid() != 0 && stat(img->rootfs, &st) == 0 &&
+	    st.st_uid != getuid())
+		fprintf(stderr, "sbx: warning: the image \"%s\" is owned by uid %u, which is not "
+				"mapped in the sandbox: changing its files will fail with "
+				"EOVERFLOW; re-import the image as yourself or use --userns subid\n",
+			img->name, st.st_uid);
+}
+
 /* Runs the payload; returns its status, or 125/126/127 for sbx's own failures. */
 static int run(struct run_opts *o, const char *image, char **args)
 {
@@ -92,6 +129,8 @@ static int run(struct run_opts *o, const char *image, char **args)
 		return SBX_EXIT_FAILURE;
 	}
 	sbx_trace("image resolved: %s", img->rootfs);
+	if (sbx_verbose >= 0)
+		preflight(p, img);
 
 	struct sbx_oci_input in = {
 		.profile = p,

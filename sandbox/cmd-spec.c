@@ -5,8 +5,6 @@
 #include "image.h"
 #include "oci.h"
 #include "userns.h"
-int image_copy_rootfs(const struct sbx_image *img, const char *dst,
-		      const struct sbx_image_progress *progress, struct sbx_error **err);
 
 #include <errno.h>
 #include <fcntl.h>

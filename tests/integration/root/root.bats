@@ -46,3 +46,19 @@ setup() {
 	assert_status 0
 	assert_contains ok
 }
+
+@test "an image owned by an unmapped uid: a warning that names EOVERFLOW and the fix" {
+	dir=$(mktemp -d /tmp/sbx-eoverflow.XXXXXX)
+	chmod 755 "$dir"
+	make_busybox_rootfs "$dir/rootfs"
+	chmod -R a+rX "$dir"
+	home=$(mktemp -d /tmp/sbx-home.XXXXXX)
+	chown "$USER_NAME" "$home"
+	run setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$home" SBX_DATADIR="$SBX_DATADIR" \
+		"$SBX" run --rm "$dir/rootfs" sh -c 'echo x >> /etc/passwd'
+	rm -rf "$dir" "$home"
+	[ "$status" = 1 ]
+	assert_contains "sbx: warning: the image \"$dir/rootfs\" is owned by uid 0, which is not mapped in the sandbox: changing its files will fail with EOVERFLOW; re-import the image as yourself or use --userns subid"
+	assert_contains "Value too large for defined data type"
+}

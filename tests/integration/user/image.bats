@@ -169,6 +169,27 @@ mine"
 	[ "$(store)" = "t-tar t-tar-gz t-tar-xz t-tar-zst t-tgz" ]
 }
 
+@test "import from standard input" {
+	make_tree src
+	tar -C src -cf - . | zstd -q >t.tar.zst
+	run sbx image import piped - <t.tar.zst
+	assert_status 0
+	assert_output ""
+	diff <(tree src) <(tree "$IMAGES/piped/rootfs")
+	run bash -c "cat t.tar.zst | '$SBX' image import piped2 -"
+	assert_status 0
+	[ "$(jq -r .source "$IMAGES/piped2/image.json")" = "(stdin)" ]
+	run sbx image import bad - </dev/null
+	assert_status 125
+	assert_output "sbx: image import: standard input is neither a pipe nor a file"
+	echo hello | {
+		run sbx image import bad -
+		assert_status 125
+		assert_output "sbx: image import: standard input: not a tar archive: Unrecognized archive format"
+	}
+	[ "$(store)" = "piped piped2" ]
+}
+
 @test "import: setuid bits and owners are dropped, files are the user's" {
 	mkdir -p src/bin
 	cp /bin/true src/bin/su

@@ -1,0 +1,414 @@
+/* cmd-image.c - sbx image ls|rm|import|bootstrap. */
+#define _GNU_SOURCE
+#include "commands.h"
+#include "image.h"
+#include "util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_BUSYBOX,
+};
+
+static int fail(const struct sbx_command *cmd, struct sbx_error *e)
+{
+	char name[64];
+	sbx_error_print(e, cmdline_name(cmd, name, sizeof(name)));
+	sbx_error_free(e);
+	return SBX_EXIT_FAILURE;
+}
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* Progress and messages on stderr: a single updating line on a terminal,
+ * at most every 100 ms; nothing but warnings when piped. */
+struct ui {
+	const char *cmd;
+	const char *label;
+	bool quiet;
+	bool tty;
+	bool shown;
+	struct timespec last;
+};
+
+static void ui_clear(struct ui *ui)
+{
+	if (ui->shown)
+		fputs("\r\033[K", stderr);
+	ui->shown = false;
+}
+
+static void ui_info(void *ctx, const char *msg)
+{
+	struct ui *ui = ctx;
+	if (ui->quiet)
+		return;
+	ui_clear(ui);
+	fprintf(stderr, "sbx: %s\n", msg);
+}
+
+static void ui_warn(void *ctx, const char *msg)
+{
+	struct ui *ui = ctx;
+	if (ui->quiet)
+		return;
+	ui_clear(ui);
+	fprintf(stderr, "sbx: %s: warning: %s\n", ui->cmd, msg);
+}
+
+static void ui_progress(void *ctx, uint64_t bytes, uint64_t total)
+{
+	struct ui *ui = ctx;
+	if (ui->quiet || !ui->tty)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms =
+	    (now.tv_sec - ui->last.tv_sec) * 1000LL + (now.tv_nsec - ui->last.tv_nsec) / 1000000;
+	if (ui->shown && ms < 100)
+		return;
+	ui->last = now;
+	char done[32], all[32];
+	human_size(bytes, done, sizeof(done));
+	if (total) {
+		human_size(total, all, sizeof(all));
+		fprintf(stderr, "\r\033[Kimporting %s: %s / %s", ui->label, done, all);
+	} else {
+		fprintf(stderr, "\r\033[Kimporting %s: %s", ui->label, done);
+	}
+	fflush(stderr);
+	ui->shown = true;
+}
+
+static void ui_init(struct ui *ui, struct sbx_image_progress *p, const char *cmd, const char *label,
+                    bool quiet)
+{
+	*ui = (struct ui){.cmd = cmd, .label = label, .quiet = quiet || sbx_verbose < 0};
+	ui->tty = isatty(STDERR_FILENO);
+	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui};
+}
+
+/* ---- sbx image ls ---- */
+
+static const struct sbx_option ls_options[] = {
+    {"quiet", 'q', no_argument, NULL, "only print image names", NULL},
+    {"format", OPT_FORMAT, required_argument, "FORMAT", "output format: table (default) or json",
+     "table json"},
+    {0},
+};
+
+struct ls_opts {
+	const struct sbx_command *cmd;
+	bool quiet;
+	bool json;
+};
+
+static int ls_option(void *ctx, int val, const char *arg)
+{
+	struct ls_opts *o = ctx;
+	switch (val) {
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "table") == 0) {
+			o->json = false;
+			return 0;
+		}
+		if (strcmp(arg, "json") == 0) {
+			o->json = true;
+			return 0;
+		}
+		cmdline_usage_error(o->cmd, "unknown format '%s'; use 'table' or 'json'", arg);
+		return -1;
+	}
+	return -1;
+}
+
+static json_t *strv_json(char *const *v)
+{
+	if (v == NULL)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *str_json(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
+{
+	struct ls_opts o = {.cmd = cmd};
+	int first = cmdline_parse(cmd, argc, argv, false, ls_option, &o);
+	if (first == -2)
+		return 0;
+	if (first < 0)
+		return cmd->usage_exit;
+	if (first < argc) {
+		cmdline_usage_error(cmd, "unexpected argument '%s'", argv[first]);
+		return cmd->usage_exit;
+	}
+	struct sbx_image **imgs = NULL;
+	size_t n = 0;
+	struct sbx_error *e = NULL;
+	if (image_list(&imgs, &n, &e) < 0)
+		return fail(cmd, e);
+	if (o.json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++) {
+			const struct sbx_image *img = imgs[i];
+			json_array_append_new(
+			    a, json_pack("{s:s, s:o, s:o, s:I, s:s, s:o, s:o, s:o, s:o}", "name",
+			                 img->name, "source", str_json(img->source), "created",
+			                 str_json(img->created), "size", (json_int_t)img->size,
+			                 "rootfs", img->rootfs, "cmd", strv_json(img->cmd), "env",
+			                 strv_json(img->env), "workdir", str_json(img->workdir),
+			                 "user", str_json(img->user)));
+		}
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(a);
+	} else if (o.quiet) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", imgs[i]->name);
+	} else {
+		int wname = 4, wcreated = 7;
+		for (size_t i = 0; i < n; i++) {
+			int l = (int)strlen(imgs[i]->name);
+			if (l > wname)
+				wname = l;
+			l = imgs[i]->created ? (int)strlen(imgs[i]->created) : 1;
+			if (l > wcreated)
+				wcreated = l;
+		}
+		printf("%-*s  %-*s  %10s  %s\n", wname, "NAME", wcreated, "CREATED", "SIZE",
+		       "SOURCE");
+		for (size_t i = 0; i < n; i++) {
+			const struct sbx_image *img = imgs[i];
+			char size[32] = "-";
+			if (img->created)
+				human_size(img->size, size, sizeof(size));
+			printf("%-*s  %-*s  %10s  %s\n", wname, img->name, wcreated,
+			       img->created ? img->created : "-", size,
+			       img->created ? (img->source ? img->source : "-")
+			                    : "(damaged; remove it with 'sbx image rm')");
+		}
+	}
+	image_list_free(imgs, n);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		e = NULL;
+		sbx_error_set(&e, errno, "cannot write the list");
+		return fail(cmd, e);
+	}
+	return 0;
+}
+
+const struct sbx_command cmd_image_ls = {
+    "image",    "ls", "[OPTIONS]",   "list the stored images",
+    ls_options, NULL, image_ls_main, SBX_EXIT_USAGE,
+};
+
+/* ---- sbx image rm ---- */
+
+static const struct sbx_option rm_options[] = {
+    {"force", 'f', no_argument, NULL, "ignore images that do not exist", NULL},
+    {0},
+};
+
+static int rm_option(void *ctx, int val, const char *arg)
+{
+	if (val != 'f')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+static int image_rm_main(const struct sbx_command *cmd, int argc, char **argv)
+{
+	bool force = false;
+	int first = cmdline_parse(cmd, argc, argv, false, rm_option, &force);
+	if (first == -2)
+		return 0;
+	if (first < 0)
+		return cmd->usage_exit;
+	if (first >= argc) {
+		cmdline_usage_error(cmd, "missing image name");
+		return cmd->usage_exit;
+	}
+	int status = 0;
+	for (int i = first; i < argc; i++) {
+		struct sbx_error *e = NULL;
+		if (image_remove(argv[i], &e) == 0)
+			continue;
+		if (force && e->code == ENOENT) {
+			sbx_error_free(e);
+			continue;
+		}
+		status = fail(cmd, e);
+	}
+	return status;
+}
+
+const struct sbx_command cmd_image_rm = {
+    "image",
+    "rm",
+    "[OPTIONS] NAME...",
+    "remove stored images",
+    rm_options,
+    SBX_COMPLETE_IMAGE,
+    image_rm_main,
+    SBX_EXIT_USAGE,
+};
+
+/* ---- sbx image import ---- */
+
+static const struct sbx_option import_options[] = {
+    {"quiet", 'q', no_argument, NULL, "show neither progress nor warnings", NULL},
+    {0},
+};
+
+static int quiet_option(void *ctx, int val, const char *arg)
+{
+	if (val != 'q')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+static int image_import_main(const struct sbx_command *cmd, int argc, char **argv)
+{
+	bool quiet = false;
+	int first = cmdline_parse(cmd, argc, argv, false, quiet_option, &quiet);
+	if (first == -2)
+		return 0;
+	if (first < 0)
+		return cmd->usage_exit;
+	if (argc - first != 2) {
+		cmdline_usage_error(
+		    cmd, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
+		    "NAME and SOURCE");
+		return cmd->usage_exit;
+	}
+	const char *name = argv[first], *source = argv[first + 1];
+	const char *label = strrchr(source, '/');
+	label = label && label[1] ? label + 1 : source;
+	if (strcmp(source, "-") == 0)
+		label = "standard input";
+	struct ui ui;
+	struct sbx_image_progress p;
+	ui_init(&ui, &p, "image import", label, quiet);
+	struct sbx_error *e = NULL;
+	int r = image_import(name, source, &p, &e);
+	ui_clear(&ui);
+	if (r < 0)
+		return fail(cmd, e);
+	return 0;
+}
+
+const struct sbx_command cmd_image_import = {
+    "image",
+    "import",
+    "[OPTIONS] NAME SOURCE",
+    "import a directory or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst; - for stdin) as an image",
+    import_options,
+    NULL,
+    image_import_main,
+    SBX_EXIT_USAGE,
+};
+
+/* ---- sbx image bootstrap ---- */
+
+static const struct sbx_option bootstrap_options[] = {
+    {"name", 'n', required_argument, "NAME", "name of the image (default: busybox)", NULL},
+    {"busybox", OPT_BUSYBOX, required_argument, "PATH",
+     "static busybox binary to use (default: /bin/busybox or /usr/bin/busybox)", SBX_COMPLETE_FILE},
+    {"quiet", 'q', no_argument, NULL, "only print errors", NULL},
+    {0},
+};
+
+struct bootstrap_opts {
+	const char *name;
+	const char *busybox;
+	bool quiet;
+};
+
+static int bootstrap_option(void *ctx, int val, const char *arg)
+{
+	struct bootstrap_opts *o = ctx;
+	switch (val) {
+	case 'n':
+		o->name = arg;
+		return 0;
+	case OPT_BUSYBOX:
+		o->busybox = arg;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	}
+	return -1;
+}
+
+static int image_bootstrap_main(const struct sbx_command *cmd, int argc, char **argv)
+{
+	struct bootstrap_opts o = {.name = "busybox"};
+	int first = cmdline_parse(cmd, argc, argv, false, bootstrap_option, &o);
+	if (first == -2)
+		return 0;
+	if (first < 0)
+		return cmd->usage_exit;
+	if (first >= argc) {
+		cmdline_usage_error(cmd, "missing what to bootstrap; the only kind is 'busybox'");
+		return cmd->usage_exit;
+	}
+	if (argc - first > 1) {
+		cmdline_usage_error(cmd, "unexpected argument '%s'", argv[first + 1]);
+		return cmd->usage_exit;
+	}
+	if (strcmp(argv[first], "busybox") != 0) {
+		cmdline_usage_error(cmd, "unknown kind '%s'; the only kind is 'busybox'",
+		                    argv[first]);
+		return cmd->usage_exit;
+	}
+	struct ui ui;
+	struct sbx_image_progress p;
+	ui_init(&ui, &p, "image bootstrap", "busybox", o.quiet);
+	struct sbx_error *e = NULL;
+	int r = image_bootstrap_busybox(o.name, o.busybox, &p, &e);
+	ui_clear(&ui);
+	if (r < 0)
+		return fail(cmd, e);
+	return 0;
+}
+
+const struct sbx_command cmd_image_bootstrap = {
+    "image",
+    "bootstrap",
+    "[OPTIONS] busybox",
+    "build a minimal image from the host's static busybox",
+    bootstrap_options,
+    "busybox",
+    image_bootstrap_main,
+    SBX_EXIT_USAGE,
+};
