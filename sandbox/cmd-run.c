@@ -165,11 +165,11 @@ static int run(struct run_opts *o, const char *image, char **args)
 		sbx_error_print(err, "run");
 		return SBX_EXIT_FAILURE;
 	}
-	if (p->rootfs == SBX_ROOTFS_OVERLAY) {
-		in.upper = inst->upper;
-		in.work = inst->work;
-		in.mountpoint = inst->rootfs;
-	}
+	/* A read-only root is an overlay too, made read-only once the mount
+	 * points exist, so the image itself is never touched. */
+	in.upper = inst->upper;
+	in.work = inst->work;
+	in.mountpoint = inst->rootfs;
 	sbx_trace("instance %s created", inst->name);
 
 	int status = SBX_EXIT_FAILURE;

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -39,10 +40,7 @@ static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error 
 		if (overlay_mount(c->overlay_backend, &spec, &used, err) < 0)
 			return -1;
 		sbx_trace("overlay mounted (%s backend)", used);
-		if (c->root_readonly &&
-		    mount_bind_root(c->rootfs, true, err) < 0)
-			return -1;
-	} else if (mount_bind_root(c->rootfs, c->root_readonly, err) < 0) {
+	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
 		return -1;
 	}
 	*rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -68,6 +66,13 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 	for (size_t i = 0; c->readonly[i]; i++)
 		if (mount_readonly(rootfd, c->readonly[i], err) < 0)
 			return -1;
+	/* Last, so mount points could still be created; volumes and tmpfs
+	 * mounts below keep their own flags. */
+	if (c->root_readonly) {
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return sbx_error_set(err, errno, "cannot make the root read-only");
+	}
 	return 0;
 }
 

@@ -111,7 +111,7 @@ int instance_create(const char *name, struct sbx_instance **out, struct sbx_erro
 		if (errno != EEXIST)
 			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
 		if (name)
-			return sbx_error_set(err, EEXIST,
+			return sbx_error_setc(err, EEXIST,
 					     "an instance named \"%s\" already exists; remove it "
 					     "with 'sbx rm %s' or choose another --name",
 					     name, name);

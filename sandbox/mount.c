@@ -176,14 +176,11 @@ int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err)
 	if (m->kind == SBX_MOUNT_BIND) {
 		struct stat st;
 		if (stat(m->source, &st) < 0) {
-			if (errno == ENOENT) {
-				sbx_error_set(err, 0,
-					      "volume source \"%s\" does not exist; create it or "
-					      "fix the --volume option",
-					      m->source);
-				(*err)->code = ENOENT;
-				return -1;
-			}
+			if (errno == ENOENT)
+				return sbx_error_setc(err, ENOENT,
+						      "volume source \"%s\" does not exist; create "
+						      "it or fix the --volume option",
+						      m->source);
 			return sbx_error_set(err, errno, "cannot stat volume source \"%s\"",
 					     m->source);
 		}

@@ -109,10 +109,7 @@ static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
 			struct sbx_error **err)
 {
 	reap(ct, true);
-	sbx_error_set(err, 0, "%s", m->text);
-	if (*err)
-		(*err)->code = m->errnum;
-	return -1;
+	return sbx_error_setc(err, m->errnum, "%s", m->text);
 }
 
 int process_create(const struct sbx_config *c, struct sbx_container **out,
@@ -159,8 +156,9 @@ int process_create(const struct sbx_config *c, struct sbx_container **out,
 	if (pid < 0) {
 		process_destroy(ct);
 		const char *hint = userns_hint(clone_errno);
-		return sbx_error_set(err, clone_errno, "cannot create the sandbox's namespaces%s%s",
-				     hint ? "; hint: " : "", hint ? hint : "");
+		return sbx_error_setc(err, clone_errno,
+				      "cannot create the sandbox's namespaces: %s%s%s",
+				      strerror(clone_errno), hint ? "; hint: " : "", hint ? hint : "");
 	}
 	ct->pid = (pid_t)pid;
 	ct->pidfd = pidfd;
@@ -219,10 +217,7 @@ int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **e
 		return 0;
 	reap(ct, true);
 	*exit_code = m.type == SBX_SYNC_EXEC_FAILED ? m.exit_code : SBX_EXIT_FAILURE;
-	sbx_error_set(err, 0, "%s", m.text);
-	if (*err)
-		(*err)->code = m.errnum;
-	return -1;
+	return sbx_error_setc(err, m.errnum, "%s", m.text);
 }
 
 static int forward(struct sbx_container *ct, int sig)

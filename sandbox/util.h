@@ -28,6 +28,10 @@ struct sbx_error {
 int sbx_error_set(struct sbx_error **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list ap);
+/* The same, recording code as the errno but leaving the message as it is,
+ * for messages that already say what went wrong. */
+int sbx_error_setc(struct sbx_error **err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Prefixes an existing error's message with "PREFIX: ". Returns -1. */
 int sbx_error_prefix(struct sbx_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

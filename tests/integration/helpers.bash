@@ -17,6 +17,9 @@ setup() { sbx_setup; }
 
 # Overlay work dirs are left mode 000 by the kernel; let bats clean up.
 teardown() {
+	if [ -S "$BATS_TEST_TMPDIR/tmux.sock" ]; then
+		tmux -S "$BATS_TEST_TMPDIR/tmux.sock" kill-server 2>/dev/null || true
+	fi
 	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
 }
 
