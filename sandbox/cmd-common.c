@@ -1,8 +1,12 @@
 /* cmd-common.c - applying profile overrides from the command line. */
 #define _GNU_SOURCE
 #include "cmd-common.h"
+#include "config.h"
+#include "process.h"
+#include "state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
@@ -127,4 +131,168 @@ void overrides_free(struct sbx_overrides *o)
 	free(o->items);
 	o->items = NULL;
 	o->n = 0;
+}
+
+/* The attached part of a launch: create, record, start, wait, record. When
+ * report_fd >= 0 (a detached monitor), "0" or "CODE MESSAGE" goes there once
+ * the payload runs or fails to. */
+static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
+{
+	_cleanup_error_ struct sbx_error *err = NULL;
+	_cleanup_config_ struct sbx_config *cfg = NULL;
+	_cleanup_container_ struct sbx_container *ct = NULL;
+	int status = SBX_EXIT_FAILURE;
+	struct sbx_state st = {.status = (char *)"running", .monitor = getpid()};
+	char started_at[32], finished_at[32];
+	*started = false;
+	if (config_parse(l->config, &cfg, &err) < 0 || process_create(cfg, &ct, &err) < 0)
+		goto fail;
+	st.pid = ct->pid;
+	if (ct->overlay[0]) {
+		st.overlay = ct->overlay;
+		if (sbx_verbose > 0)
+			fprintf(stderr, "sbx: overlay: %s\n", ct->overlay);
+	}
+	state_starttime(ct->pid, &st.starttime);
+	state_now(started_at);
+	st.started = started_at;
+	if (state_write(l->inst->name, &st, &err) < 0)
+		goto fail;
+	int exec_code = 0;
+	if (process_start(ct, &exec_code, &err) < 0) {
+		status = exec_code ? exec_code : SBX_EXIT_FAILURE;
+		goto fail;
+	}
+	*started = true;
+	if (report_fd >= 0) {
+		write_all(report_fd, "0", 1);
+		close(report_fd);
+		report_fd = -1;
+	}
+	if (process_wait(ct, l->attach_stdin, &status, &err) < 0) {
+		sbx_error_print(err, l->cmd);
+		status = SBX_EXIT_FAILURE;
+	}
+	goto record;
+fail:
+	if (report_fd >= 0) {
+		char *msg = xasprintf("%d %s", status, err ? err->msg : "failed");
+		write_all(report_fd, msg, strlen(msg));
+		free(msg);
+		close(report_fd);
+	} else {
+		sbx_error_print(err, l->cmd);
+	}
+record:
+	process_destroy(steal_ptr(ct));
+	st.status = (char *)"stopped";
+	st.has_exit = true;
+	st.exit_code = status;
+	state_now(finished_at);
+	st.finished = finished_at;
+	struct sbx_error *serr = NULL;
+	if (st.pid > 0 && state_write(l->inst->name, &st, &serr) < 0)
+		sbx_error_free(serr);
+	return status;
+}
+
+static void launch_cleanup(struct sbx_launch *l, bool started)
+{
+	if (l->rm || (!started && !l->keep_on_fail)) {
+		struct sbx_error *err = NULL;
+		_cleanup_free_ char *sdir = NULL;
+		if (instance_remove(l->inst, &err) < 0) {
+			sbx_error_print(err, l->cmd);
+			sbx_error_free(err);
+		}
+		if (state_dir(l->inst->name, false, &sdir, NULL) == 0) {
+			_cleanup_free_ char *f = xasprintf("%s/state.json", sdir);
+			unlink(f);
+			rmdir(sdir);
+		}
+	}
+	if (l->lockfd >= 0)
+		close(l->lockfd);
+	l->lockfd = -1;
+}
+
+/* A detached instance runs under a monitor: a child in its own session whose
+ * output is the instance's log. The caller waits only until it started. */
+static int launch_detached(struct sbx_launch *l)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "sbx: %s: cannot create a pipe: %s\n", l->cmd, strerror(errno));
+		return SBX_EXIT_FAILURE;
+	}
+	_cleanup_free_ char *log = xasprintf("%s/log", l->inst->dir);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (logfd < 0 || nullfd < 0) {
+		fprintf(stderr, "sbx: %s: cannot open the log \"%s\": %s\n", l->cmd, log,
+			strerror(errno));
+		return SBX_EXIT_FAILURE;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "sbx: %s: cannot fork: %s\n", l->cmd, strerror(errno));
+		return SBX_EXIT_FAILURE;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		setsid();
+		dup2(nullfd, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		close(nullfd);
+		close(logfd);
+		bool started;
+		int status = launch_attached(l, pipefd[1], &started);
+		launch_cleanup(l, started);
+		_exit(status);
+	}
+	close(pipefd[1]);
+	close(logfd);
+	close(nullfd);
+	/* The monitor holds the lock now; our copy of the fd can go. */
+	close(l->lockfd);
+	l->lockfd = -1;
+	char buf[2048];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(pipefd[0], buf + n, sizeof(buf) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(pipefd[0]);
+	buf[n] = '\0';
+	if (n == 1 && buf[0] == '0') {
+		printf("%s\n", l->inst->name);
+		return 0;
+	}
+	int code = SBX_EXIT_FAILURE;
+	char *msg = buf;
+	if (n > 0) {
+		code = (int)strtol(buf, &msg, 10);
+		while (*msg == ' ')
+			msg++;
+	} else {
+		msg = (char *)"the monitor died before the sandbox started";
+	}
+	fprintf(stderr, "sbx: %s: %s\n", l->cmd, msg);
+	return code ? code : SBX_EXIT_FAILURE;
+}
+
+int launch_instance(struct sbx_launch *l)
+{
+	if (l->detach)
+		return launch_detached(l);
+	bool started;
+	int status = launch_attached(l, -1, &started);
+	launch_cleanup(l, started);
+	return status;
 }

@@ -75,4 +75,23 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg);
 int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_profile **out);
 void overrides_free(struct sbx_overrides *o);
 
+#include "instance.h"
+
+#include <jansson.h>
+
+/* Running an instance's config, shared by run and start. */
+struct sbx_launch {
+	struct sbx_instance *inst;
+	json_t *config;
+	int lockfd;        /* the instance lock, held for the whole run; closed here */
+	bool detach;       /* run under a background monitor, output to the log */
+	bool attach_stdin; /* with a terminal: forward standard input */
+	bool rm;           /* remove the instance when it ends */
+	bool keep_on_fail; /* keep the instance even when nothing could start */
+	const char *cmd;   /* for messages: "run" or "start" */
+};
+
+/* Returns the exit status sbx should exit with. */
+int launch_instance(struct sbx_launch *l);
+
 #endif

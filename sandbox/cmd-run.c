@@ -7,6 +7,7 @@
 #include "instance.h"
 #include "oci.h"
 #include "process.h"
+#include "state.h"
 #include "userns.h"
 
 #include <errno.h>
@@ -25,13 +26,15 @@ static const struct sbx_option run_options[] = {
 	{"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
 	{"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox",
 	 NULL},
+	{"detach", 'd', no_argument, NULL,
+	 "run in the background; output goes to the log ('sbx logs NAME')", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct run_opts {
 	struct sbx_overrides ov;
 	const char *name;
-	bool rm, tty, interactive;
+	bool rm, tty, interactive, detach;
 };
 
 static int run_option(void *ctx, int val, const char *arg)
@@ -51,6 +54,9 @@ static int run_option(void *ctx, int val, const char *arg)
 		return 0;
 	case 'i':
 		o->interactive = true;
+		return 0;
+	case 'd':
+		o->detach = true;
 		return 0;
 	}
 	return -1;
@@ -165,6 +171,18 @@ static int run(struct run_opts *o, const char *image, char **args)
 		sbx_error_print(err, "run");
 		return SBX_EXIT_FAILURE;
 	}
+	/* A fresh directory: the lock cannot be held by anyone else. */
+	struct sbx_launch l = {.inst = inst,
+			       .lockfd = -1,
+			       .detach = o->detach,
+			       .attach_stdin = o->interactive,
+			       .rm = o->rm,
+			       .cmd = "run"};
+	if (state_lock(inst->dir, false, &l.lockfd, &err) < 0) {
+		sbx_error_print(err, "run");
+		instance_remove(inst, NULL);
+		return SBX_EXIT_FAILURE;
+	}
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */
 	in.upper = inst->upper;
@@ -172,49 +190,28 @@ static int run(struct run_opts *o, const char *image, char **args)
 	in.mountpoint = inst->rootfs;
 	sbx_trace("instance %s created", inst->name);
 
-	int status = SBX_EXIT_FAILURE;
-	bool started = false;
 	json_t *config = NULL;
-	_cleanup_config_ struct sbx_config *cfg = NULL;
-	_cleanup_container_ struct sbx_container *ct = NULL;
-	if (oci_build(&in, &config, &err) < 0)
-		goto out;
-	json_t *meta = instance_meta(inst, img, p, config);
-	int r = instance_write_config(inst, config, &err);
-	if (r == 0)
-		r = instance_write_meta(inst, meta, &err);
-	json_decref(meta);
-	if (r < 0)
-		goto out;
-	if (config_parse(config, &cfg, &err) < 0)
-		goto out;
-	sbx_trace("config ready");
-	if (process_create(cfg, &ct, &err) < 0)
-		goto out;
-	int exec_code = 0;
-	if (process_start(ct, &exec_code, &err) < 0) {
-		status = exec_code ? exec_code : SBX_EXIT_FAILURE;
-		goto out;
+	int r = oci_build(&in, &config, &err);
+	if (r == 0) {
+		json_t *meta = instance_meta(inst, img, p, config);
+		r = instance_write_config(inst, config, &err);
+		if (r == 0)
+			r = instance_write_meta(inst, meta, &err);
+		json_decref(meta);
 	}
-	started = true;
-	if (process_wait(ct, o->interactive, &status, &err) < 0)
-		status = SBX_EXIT_FAILURE;
-	sbx_trace("payload exited with %d", status);
-out:
-	json_decref(config);
-	if (err)
+	if (r < 0) {
 		sbx_error_print(err, "run");
-	process_destroy(steal_ptr(ct));
-	/* Keep the instance only when something ran in it and --rm was not given. */
-	if (o->rm || !started) {
-		struct sbx_error *rm_err = NULL;
-		if (instance_remove(inst, &rm_err) < 0) {
-			sbx_error_print(rm_err, "run");
-			sbx_error_free(rm_err);
-		}
-	} else if (sbx_verbose > 0) {
-		fprintf(stderr, "sbx: instance \"%s\" kept in \"%s\"\n", inst->name, inst->dir);
+		json_decref(config);
+		instance_remove(inst, NULL);
+		close(l.lockfd);
+		return SBX_EXIT_FAILURE;
 	}
+	sbx_trace("config ready");
+	l.config = config;
+	int status = launch_instance(&l);
+	json_decref(config);
+	if (!o->rm && !o->detach && sbx_verbose > 0)
+		fprintf(stderr, "sbx: instance \"%s\" kept in \"%s\"\n", inst->name, inst->dir);
 	return status;
 }
 
@@ -237,7 +234,8 @@ static int run_main(const struct sbx_command *cmd, int argc, char **argv)
 	}
 	char **args = first + 1 < argc ? argv + first + 1 : NULL;
 	/* A bare `sbx run IMAGE` at a terminal is an interactive shell. */
-	if (args == NULL && !o.tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+	if (args == NULL && !o.tty && !o.detach && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO)) {
 		o.tty = true;
 		o.interactive = true;
 	}

@@ -31,6 +31,9 @@ _Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
 	_exit(code);
 }
 
+/* Which overlay backend mounted the root, and why: told to sbx with CREATED. */
+static char overlay_used[256];
+
 static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error **err)
 {
 	if (c->overlay_upper) {
@@ -40,6 +43,7 @@ static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error 
 		if (overlay_mount(c->overlay_backend, &spec, &used, err) < 0)
 			return -1;
 		sbx_trace("overlay mounted (%s backend)", used);
+		snprintf(overlay_used, sizeof(overlay_used), "%s", used);
 	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
 		return -1;
 	}
@@ -248,29 +252,13 @@ static void die_with_parent(int sync_fd)
 		_exit(SBX_EXIT_FAILURE);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd)
+/* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
+ * the payload's user, capabilities, session, and the seccomp filter last. */
+_Noreturn static void launch_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
+				     int sync_fd, bool init)
 {
 	struct sbx_error *err = NULL;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	struct sbx_sync_msg msg;
-	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
-		_exit(SBX_EXIT_FAILURE);
-	sbx_trace("child: maps written");
-
-	int rootfd = -1;
-	if (mount_make_rslave(&err) < 0 || setup_root(c, &rootfd, &err) < 0 ||
-	    setup_mounts(c, rootfd, &err) < 0 || mount_pivot(rootfd, &err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	close(rootfd);
-	sbx_trace("child: root pivoted");
-	if (c->hostname && (c->clone_flags & CLONE_NEWUTS) &&
-	    sethostname(c->hostname, strlen(c->hostname)) < 0) {
-		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	}
-	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	sbx_trace("child: loopback up");
 	int slave = -1;
 	if (c->terminal && make_pty(sync_fd, &slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -296,7 +284,7 @@ _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
 
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, 0, "", -1) < 0)
+	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, 0, overlay_used, -1) < 0)
 		_exit(SBX_EXIT_FAILURE);
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
 		_exit(SBX_EXIT_FAILURE);
@@ -305,7 +293,7 @@ _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *
 	/* The filter goes on last: everything before exec must still be allowed. */
 	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	if (c->init) {
+	if (init) {
 		/* Blocked before the fork, so no SIGCHLD can slip past init. */
 		sigset_t all;
 		sigfillset(&all);
@@ -327,4 +315,38 @@ _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	reset_signals();
 	exec_payload(c, sync_fd);
+}
+
+_Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd)
+{
+	struct sbx_error *err = NULL;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	struct sbx_sync_msg msg;
+	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
+		_exit(SBX_EXIT_FAILURE);
+	sbx_trace("child: maps written");
+
+	int rootfd = -1;
+	if (mount_make_rslave(&err) < 0 || setup_root(c, &rootfd, &err) < 0 ||
+	    setup_mounts(c, rootfd, &err) < 0 || mount_pivot(rootfd, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	close(rootfd);
+	sbx_trace("child: root pivoted");
+	if (c->hostname && (c->clone_flags & CLONE_NEWUTS) &&
+	    sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	sbx_trace("child: loopback up");
+	launch_payload(c, bpf, sync_fd, c->init);
+}
+
+
+_Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
+				   int sync_fd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	launch_payload(c, bpf, sync_fd, false);
 }

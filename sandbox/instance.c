@@ -3,6 +3,7 @@
 #include "instance.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -175,5 +176,70 @@ int instance_remove(struct sbx_instance *inst, struct sbx_error **err)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", parent);
 	if (rm_rf_at(pfd, inst->name, err) < 0)
 		return sbx_error_prefix(err, "cannot remove instance \"%s\"", inst->name);
+	return 0;
+}
+
+int instance_open(const char *name, struct sbx_instance **out, struct sbx_error **err)
+{
+	const char *why;
+	if (instance_name_validate(name, &why) < 0)
+		return sbx_error_setc(err, EINVAL, "invalid instance name \"%s\": %s", name, why);
+	_cleanup_free_ char *base = NULL;
+	if (instances_dir(&base, err) < 0)
+		return -1;
+	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
+	inst->name = xstrdup(name);
+	inst->dir = xasprintf("%s/%s", base, name);
+	inst->upper = xasprintf("%s/upper", inst->dir);
+	inst->work = xasprintf("%s/work", inst->dir);
+	inst->rootfs = xasprintf("%s/rootfs", inst->dir);
+	inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (inst->dirfd < 0 && errno == ENOENT)
+		return sbx_error_setc(err, ENOENT, "instance \"%s\" not found; see 'sbx ps -a'",
+				      name);
+	if (inst->dirfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+	*out = steal_ptr(inst);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int instance_list(char ***names, struct sbx_error **err)
+{
+	_cleanup_free_ char *base = NULL;
+	if (instances_dir(&base, err) < 0)
+		return -1;
+	DIR *d = opendir(base);
+	if (d == NULL)
+		return sbx_error_set(err, errno, "cannot read \"%s\"", base);
+	char **v = xcalloc(1, sizeof(char *));
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *why;
+		if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+			continue;
+		if (instance_name_validate(e->d_name, &why) < 0)
+			continue;
+		strv_push(&v, e->d_name);
+	}
+	closedir(d);
+	qsort(v, strv_length(v), sizeof(char *), cmp_names);
+	*names = v;
+	return 0;
+}
+
+int instance_read_meta(struct sbx_instance *inst, json_t **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/instance.json", inst->dir);
+	json_error_t je;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL)
+		return sbx_error_setc(err, EINVAL, "%s:%d:%d: %s", path, je.line, je.column,
+				      je.text);
+	*out = j;
 	return 0;
 }

@@ -25,6 +25,12 @@ char *instance_generate_name(void);
 int instance_create(const char *name, struct sbx_instance **out, struct sbx_error **err);
 int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err);
 int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_error **err);
+/* Opens an existing instance; ENOENT with a hint when there is none. */
+int instance_open(const char *name, struct sbx_instance **out, struct sbx_error **err);
+/* Names of every instance, sorted. */
+int instance_list(char ***names, struct sbx_error **err);
+/* instance.json, as written by sbx run. */
+int instance_read_meta(struct sbx_instance *inst, json_t **out, struct sbx_error **err);
 /* Removes the instance directory and everything in it. */
 int instance_remove(struct sbx_instance *inst, struct sbx_error **err);
 void instance_free(struct sbx_instance *inst);

@@ -8,10 +8,15 @@
 #include <sys/stat.h>
 
 static const struct sbx_command *const commands[] = {
-	&cmd_run,          &cmd_spec,          &cmd_image_ls,      &cmd_image_rm,
+	&cmd_run,     &cmd_start,   &cmd_ps,      &cmd_list,    &cmd_stop,
+	&cmd_kill,    &cmd_rm,      &cmd_exec,    &cmd_inspect, &cmd_logs,
+	&cmd_spec,          &cmd_image_ls,      &cmd_image_rm,
 	&cmd_image_import, &cmd_image_bootstrap, &cmd_profile_ls,  &cmd_profile_show,
 	&cmd_profile_check, &cmd_profile_path,
+	&cmd_doctor, &cmd_complete,
 };
+const struct sbx_command *const *const sbx_commands = commands;
+const size_t sbx_n_commands = ARRAY_SIZE(commands);
 
 static void usage(FILE *f)
 {
@@ -19,6 +24,8 @@ static void usage(FILE *f)
 		   "A rootless, setuid-free sandbox launcher.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		char name[64];
+		if (str_startswith(commands[i]->name, "__"))
+			continue; /* hidden, e.g. __complete for the shell completions */
 		fprintf(f, "  %-18s %s\n", cmdline_name(commands[i], name, sizeof(name)),
 			commands[i]->summary);
 	}

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -112,6 +113,8 @@ static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
 	return sbx_error_setc(err, m->errnum, "%s", m->text);
 }
 
+static int wait_created(struct sbx_container *ct, struct sbx_error **err);
+
 int process_create(const struct sbx_config *c, struct sbx_container **out,
 		   struct sbx_error **err)
 {
@@ -173,16 +176,27 @@ int process_create(const struct sbx_config *c, struct sbx_container **out,
 		process_destroy(ct);
 		return -1;
 	}
+	if (wait_created(ct, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	sbx_trace("sandbox created");
+	*out = ct;
+	return 0;
+}
+
+/* Waits for the child's CREATED, collecting the pty on the way. */
+static int wait_created(struct sbx_container *ct, struct sbx_error **err)
+{
 	for (;;) {
 		struct sbx_sync_msg m;
 		int fd = -1;
 		int r = sync_recv(ct->sync_fd, &m, &fd);
 		if (r <= 0) {
 			reap(ct, true);
-			sbx_error_set(err, r < 0 ? errno : 0,
-				      "the sandbox died while being set up (status %d)", ct->status);
-			process_destroy(ct);
-			return -1;
+			return sbx_error_set(err, r < 0 ? errno : 0,
+					     "the sandbox died while being set up (status %d)",
+					     ct->status);
 		}
 		if (m.type == SBX_SYNC_PTY) {
 			ct->pty = fd;
@@ -190,13 +204,72 @@ int process_create(const struct sbx_config *c, struct sbx_container **out,
 		}
 		if (fd >= 0)
 			close(fd);
-		if (m.type == SBX_SYNC_CREATED)
-			break;
-		child_failed(ct, &m, err);
+		if (m.type == SBX_SYNC_CREATED) {
+			snprintf(ct->overlay, sizeof(ct->overlay), "%.255s", m.text);
+			return 0;
+		}
+		return child_failed(ct, &m, err);
+	}
+}
+
+int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_container **out,
+		 struct sbx_error **err)
+{
+	struct sbx_bpf bpf = {0};
+	if (c->seccomp && seccomp_compile(c->seccomp, &bpf, err) < 0)
+		return -1;
+	/* Non-dumpable before joining: the sandbox must not ptrace its way
+	 * into a process that still holds host resources. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
+	}
+	int flags = c->clone_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+				      CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP);
+	if (setns(target_pidfd, flags) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "cannot join the sandbox's namespaces");
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "socketpair");
+	}
+	struct sbx_container *ct = xcalloc(1, sizeof(*ct));
+	ct->config = c;
+	ct->pidfd = -1;
+	ct->pty = -1;
+	ct->sync_fd = sv[0];
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < process_n_forwarded_signals; i++)
+		sigaddset(&mask, process_forwarded_signals[i]);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = CLONE_PIDFD,
+		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		close(sv[0]);
+		container_join_main(c, &bpf, sv[1]);
+	}
+	int e = errno;
+	close(sv[1]);
+	seccomp_bpf_free(&bpf);
+	if (pid < 0) {
+		process_destroy(ct);
+		return sbx_error_set(err, e, "cannot start a process in the sandbox");
+	}
+	ct->pid = (pid_t)pid;
+	ct->pidfd = pidfd;
+	if (wait_created(ct, err) < 0) {
 		process_destroy(ct);
 		return -1;
 	}
-	sbx_trace("sandbox created");
 	*out = ct;
 	return 0;
 }

@@ -40,6 +40,7 @@ struct sbx_container {
 	bool started;
 	bool exited;
 	int status; /* exit status once exited, as sbx run reports it */
+	char overlay[256]; /* the overlay backend used, from the sandbox */
 	sigset_t saved_mask;
 };
 
@@ -51,6 +52,12 @@ extern const size_t process_n_forwarded_signals;
  * The config must outlive the container. */
 int process_create(const struct sbx_config *c, struct sbx_container **out,
 		   struct sbx_error **err);
+/* Joins the running sandbox behind target_pidfd (its first process) with
+ * the config's namespaces and prepares c's process there, waiting before
+ * exec like process_create; then use process_start and process_wait. The
+ * calling process itself enters the sandbox's namespaces. */
+int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_container **out,
+		 struct sbx_error **err);
 /* Releases the sandbox. *exit_code is 126 or 127 (and -1 returned) when the
  * command could not be executed. */
 int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **err);
@@ -68,6 +75,9 @@ static inline void process_destroyp(struct sbx_container **ct)
 
 /* The sandbox side (container.c): never returns. */
 _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd);
+
+_Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
+				   int sync_fd);
 
 /* Message helpers shared by both sides. */
 int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd);

@@ -1,0 +1,263 @@
+#!/usr/bin/env bats
+# Instances: named, persistent overlays and their lifecycle, as a user.
+
+load ../helpers
+
+setup() {
+	sbx_setup
+	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user"
+	cd "$BATS_TEST_TMPDIR"
+	sbx image bootstrap busybox >/dev/null 2>&1
+	IMAGE=$XDG_DATA_HOME/sbx/images/busybox/rootfs
+}
+
+teardown() {
+	"$SBX" rm -f $("$SBX" ps -a -q 2>/dev/null) >/dev/null 2>&1 || true
+	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
+}
+
+image_digest() {
+	(cd "$IMAGE" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
+}
+
+wait_running() {
+	for _ in $(seq 200); do
+		[ "$(sbx ps --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .status')" = running ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "seed: an instance keeps what it wrote, across runs, until rm" {
+	before=$(image_digest)
+	run sbx run --name goofy_davinci busybox sh -c 'mkdir -p /hello/world; date >> /hello/world/today'
+	assert_status 0
+	upper=$(sbx inspect goofy_davinci | jq -r .paths.upper)
+	[ "$upper" = "$XDG_DATA_HOME/sbx/instances/goofy_davinci/upper" ]
+	[ "$(wc -l <"$upper/hello/world/today")" = 1 ]
+	[ "$(image_digest)" = "$before" ]
+	[ ! -e "$IMAGE/hello" ]
+	run sbx start -a goofy_davinci
+	assert_status 0
+	run sbx run --rm busybox true
+	# start -a ran the same command again: a second line in the same file.
+	[ "$(wc -l <"$upper/hello/world/today")" = 2 ]
+	run sbx diff goofy_davinci
+	assert_status 0
+	assert_contains "A /hello/world/today"
+	run sbx rm goofy_davinci
+	assert_status 0
+	assert_output goofy_davinci
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/goofy_davinci" ]
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/goofy_davinci" ]
+	[ "$(image_digest)" = "$before" ]
+	# The name is free again.
+	run sbx run --rm --name goofy_davinci busybox true
+	assert_status 0
+}
+
+@test "a second instance of the same image does not see the first one's files" {
+	sbx run --name one busybox sh -c 'echo mine > /secret'
+	run sbx run --name two busybox cat /secret
+	assert_status 1
+	assert_contains "No such file or directory"
+}
+
+@test "names: generated ones look like adjective_surname; bad ones are refused" {
+	run sbx run busybox true
+	assert_status 0
+	run sbx ps -a -q
+	[[ "$output" =~ ^[a-z]+_[a-z]+$ ]]
+	run sbx run --name -bad busybox true
+	assert_status 125
+	run sbx run --name 'a/b' busybox true
+	assert_status 125
+	assert_output 'sbx: run: invalid instance name "a/b": an instance name may only contain letters, digits and "_.-"'
+	run sbx run --name "$(printf 'x%.0s' $(seq 64))" busybox true
+	assert_status 125
+	assert_contains "1 to 63 characters"
+}
+
+@test "ps and list: table and JSON, running and stopped" {
+	sbx run --name stopped1 busybox sh -c 'exit 3'|| true
+	run sbx run -d --name sleeper busybox sleep 60
+	assert_status 0
+	assert_output sleeper
+	wait_running sleeper
+	run sbx ps
+	assert_status 0
+	[ "${lines[0]}" = "$(printf '%-24s %-8s %-12s %-16s %-10s %s' NAME PID STATUS IMAGE PROFILE CREATED)" ]
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[1]}" =~ ^sleeper\ +[0-9]+\ +running\ +busybox\ +default\ +20[0-9-]+T ]]
+	run sbx list -a
+	[ "${#lines[@]}" = 3 ]
+	[[ "$output" == *"stopped1"*"exited (3)"* ]]
+	run sbx ps -a --format json
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "sleeper") | .status')" = running ]
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "stopped1") | .exit_code')" = 3 ]
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "stopped1") | .pid')" = null ]
+	pid=$(echo "$output" | jq -r '.[] | select(.name == "sleeper") | .pid')
+	kill -0 "$pid"
+	run sbx ps -q
+	assert_output sleeper
+}
+
+@test "exec joins a running instance with its namespaces and policy" {
+	sbx run -d --name box busybox sh -c 'echo inside > /marker; sleep 60' >/dev/null
+	wait_running box
+	for _ in $(seq 100); do sbx exec box test -e /marker 2>/dev/null && break; sleep 0.05; done
+	run sbx exec box sh -c 'cat /marker; hostname; grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ps -o pid,comm | grep -c sleep'
+	assert_status 0
+	assert_output "inside
+sbx
+CapBnd:	00000000a80425fb
+NoNewPrivs:	1
+Seccomp:	2
+1"
+	run sbx exec -e FOO=bar -w /tmp box sh -c 'echo $FOO; pwd'
+	assert_output "bar
+/tmp"
+	run sbx exec box sh -c 'exit 9'
+	assert_status 9
+	run -127 sbx exec box nope
+	assert_status 127
+}
+
+@test "exec into a stopped or missing instance fails clearly" {
+	sbx run --name halted busybox true
+	run sbx exec halted true
+	assert_status 125
+	assert_output "sbx: exec: instance \"halted\" is not running; start it with 'sbx start halted'"
+	run sbx exec ghost true
+	assert_status 125
+	assert_output "sbx: exec: instance \"ghost\" not found; see 'sbx ps -a'"
+}
+
+@test "stop: TERM then KILL after the timeout; kill sends a signal; logs show output" {
+	sbx run -d --name svc busybox sh -c 'echo hello from svc; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+	wait_running svc
+	run sbx logs svc
+	assert_output "hello from svc"
+	run sbx stop svc
+	assert_status 0
+	assert_output svc
+	run sbx ps -a --format json
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .status')" = stopped ]
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .exit_code')" = 0 ]
+	run sbx logs svc
+	assert_output "hello from svc
+bye"
+	# A payload that ignores TERM is killed after -t seconds.
+	sbx run -d --name stubborn --no-init busybox sleep 60 >/dev/null
+	wait_running stubborn
+	start=$(date +%s)
+	run sbx stop -t 1 stubborn
+	assert_status 0
+	[ $(($(date +%s) - start)) -lt 5 ]
+	[ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "stubborn") | .exit_code')" = 137 ]
+	sbx run -d --name k busybox sh -c 'trap "exit 42" USR1; while :; do sleep 0.1; done' >/dev/null
+	wait_running k
+	run sbx kill k USR1
+	assert_status 0
+	for _ in $(seq 100); do [ "$(sbx ps -q)" = "" ] && break; sleep 0.05; done
+	[ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "k") | .exit_code')" = 42 ]
+	run sbx kill k
+	assert_status 125
+	assert_output 'sbx: kill: instance "k" is not running'
+}
+
+@test "logs -f follows until the instance stops" {
+	sbx run -d --name talker busybox sh -c 'for i in 1 2 3; do echo line $i; sleep 0.2; done' >/dev/null
+	run timeout 20 "$SBX" logs -f talker
+	assert_status 0
+	assert_output "line 1
+line 2
+line 3"
+}
+
+@test "rm: a running instance needs -f; files the sandbox locked away are removed" {
+	sbx run -d --name busy busybox sh -c 'mkdir -p /x/y; touch /x/y/z; chmod 000 /x/y /x; sleep 60' >/dev/null
+	wait_running busy
+	run sbx rm busy
+	assert_status 125
+	assert_output "sbx: rm: instance \"busy\" is running; stop it first with 'sbx stop busy' or use 'sbx rm -f busy'"
+	[ -d "$XDG_DATA_HOME/sbx/instances/busy" ]
+	run sbx rm -f busy
+	assert_status 0
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/busy" ]
+	! pgrep -f 'sleep 60'
+	run sbx rm busy
+	assert_status 125
+	assert_output "sbx: rm: instance \"busy\" not found; see 'sbx ps -a'"
+}
+
+@test "start: a running instance cannot be started twice" {
+	sbx run -d --name twice busybox sleep 60 >/dev/null
+	wait_running twice
+	run sbx start twice
+	assert_status 125
+	assert_output 'sbx: start: cannot start: instance "twice" is running'
+}
+
+@test "inspect: config, paths, state and overlay" {
+	sbx run --name insp -v "$PWD:/host:ro" busybox true
+	run sbx inspect insp
+	assert_status 0
+	[ "$(echo "$output" | jq -r .name)" = insp ]
+	[ "$(echo "$output" | jq -r .image)" = busybox ]
+	[ "$(echo "$output" | jq -r .state.status)" = stopped ]
+	[ "$(echo "$output" | jq -r .state.exit_code)" = 0 ]
+	[ "$(echo "$output" | jq -r .overlay.lower)" = "$IMAGE" ]
+	[ "$(echo "$output" | jq -r .overlay.used)" = kernel ]
+	[ "$(echo "$output" | jq -r .network.mode)" = none ]
+	[ "$(echo "$output" | jq -r '.config.mounts[] | select(.destination == "/host") | .source')" = "$PWD" ]
+	"$VALIDATE" "$(echo "$output" | jq -r .paths.config)"
+	run sbx inspect nope
+	assert_status 125
+}
+
+@test "20 parallel runs with the same name: one wins, 19 fail, the winner is unharmed" {
+	for i in $(seq 20); do
+		("$SBX" run --name same busybox sh -c 'echo winner > /w; sleep 1' >/dev/null 2>"err.$i"; echo $? >"rc.$i") &
+	done
+	wait
+	[ "$(cat rc.* | grep -c '^0$')" = 1 ]
+	[ "$(cat rc.* | grep -c '^125$')" = 19 ]
+	[ "$(cat err.* | grep -c 'an instance named "same" already exists')" = 19 ]
+	[ "$(cat "$XDG_DATA_HOME/sbx/instances/same/upper/w")" = winner ]
+	run sbx start -a same
+	assert_status 0
+}
+
+@test "kill -9 of the launcher at any set-up step: ps says stopped, rm cleans, the name is free" {
+	command -v strace >/dev/null || fail "strace is missing: run 'make deps'"
+	# strace kills sbx (or its sandbox process) at the Nth call of a syscall:
+	# before the instance exists, while it is set up, and while it runs.
+	for fault in mkdir:when=3 openat:when=20 write:when=2 clone3 sendmsg:when=2 \
+		recvmsg:when=2 openat:when=80 waitid wait4; do
+		name=crash_${fault%%:*}_${fault##*=}
+		run timeout 60 strace -f -qq -o /dev/null \
+			-e inject="${fault%%:*}:signal=KILL${fault#"${fault%%:*}"}" \
+			"$SBX" run --name "$name" busybox sleep 5
+		[ "$status" -ne 0 ]
+		for _ in $(seq 100); do pgrep -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
+		! pgrep -f '^sleep 5$'
+		if [ -d "$XDG_DATA_HOME/sbx/instances/$name" ]; then
+			[ "$(sbx ps -a --format json | jq -r --arg n "$name" '.[] | select(.name == $n) | .status')" = stopped ]
+			[ -z "$(sbx ps -q)" ]
+			run sbx rm "$name"
+			assert_status 0
+		fi
+		run sbx run --rm --name "$name" busybox true
+		assert_status 0
+	done
+}
+
+@test "the instance lock keeps two runners off one upper layer" {
+	sbx run --name shared busybox true
+	"$SBX" start shared >/dev/null
+	run sbx start -a shared
+	# Whichever came second was refused.
+	[ "$status" = 0 ] || [ "$output" = 'sbx: start: cannot start: instance "shared" is running' ]
+}
