@@ -41,12 +41,6 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 	}
 }
 
-static void replace(char **field, const char *value)
-{
-	free(*field);
-	*field = xstrdup(value);
-}
-
 static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_error **err)
 {
 	_cleanup_free_ char *why = NULL;
@@ -65,17 +59,11 @@ static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_err
 	case OPT_SECCOMP:
 		return profile_set_seccomp(p, arg, err);
 	case 'w':
-		if (arg[0] != '/')
-			return sbx_error_set(err, EINVAL,
-					     "--workdir \"%s\": must be an absolute path", arg);
-		replace(&p->workdir, arg);
-		return 0;
+		return profile_set_workdir(p, arg, err);
 	case OPT_HOSTNAME:
-		replace(&p->hostname, arg);
-		return 0;
+		return profile_set_hostname(p, arg, err);
 	case OPT_USER:
-		replace(&p->user, arg);
-		return 0;
+		return profile_set_user(p, arg, err);
 	case OPT_READ_ONLY:
 		p->rootfs = SBX_ROOTFS_READONLY;
 		return 0;
@@ -112,8 +100,24 @@ int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_pr
 		return -1;
 	}
 	diag_clear(&diag);
+	/* As Docker does, every --cap-drop applies before any --cap-add, so
+	 * "--cap-drop ALL --cap-add X" and its reverse both keep X. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < o->n; i++) {
+			int val = o->items[i].val;
+			bool caps = val == OPT_CAP_ADD || val == OPT_CAP_DROP;
+			if (caps != (pass == 1) || (pass == 1 && val == OPT_CAP_ADD))
+				continue;
+			if (apply(p, val, o->items[i].arg, &err) < 0) {
+				sbx_error_print(err, cmd);
+				return -1;
+			}
+		}
+	}
 	for (size_t i = 0; i < o->n; i++) {
-		if (apply(p, o->items[i].val, o->items[i].arg, &err) < 0) {
+		if (o->items[i].val != OPT_CAP_ADD)
+			continue;
+		if (apply(p, OPT_CAP_ADD, o->items[i].arg, &err) < 0) {
 			sbx_error_print(err, cmd);
 			return -1;
 		}
@@ -230,7 +234,7 @@ static int launch_detached(struct sbx_launch *l)
 	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (logfd < 0 || nullfd < 0) {
 		fprintf(stderr, "sbx: %s: cannot open the log \"%s\": %s\n", l->cmd, log,
-			strerror(errno));
+		        strerror(errno));
 		return SBX_EXIT_FAILURE;
 	}
 	fflush(NULL);

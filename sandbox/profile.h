@@ -100,8 +100,8 @@ struct sbx_profile {
 	char **env; /* KEY=VALUE */
 	char *workdir;
 	char *hostname;
-	char *user;  /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
-	bool init;   /* run sbx's minimal init as pid 1 */
+	char *user; /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
+	bool init;  /* run sbx's minimal init as pid 1 */
 
 	/* [security] */
 	enum sbx_caps_base caps_base;
@@ -123,7 +123,7 @@ struct sbx_diag {
 	char **lines;
 };
 void diag_add(struct sbx_diag *d, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void diag_clear(struct sbx_diag *d);
 size_t diag_count(const struct sbx_diag *d);
 
@@ -144,6 +144,8 @@ struct sbx_profile_entry {
 
 /* The built-in defaults, before any file is read. */
 void profile_init_defaults(struct sbx_profile *p);
+/* A heap-allocated profile holding the defaults; profile_free() frees it. */
+struct sbx_profile *profile_new(void);
 void profile_free(struct sbx_profile *p);
 static inline void profile_freep(struct sbx_profile **p)
 {
@@ -153,16 +155,16 @@ static inline void profile_freep(struct sbx_profile **p)
 
 /* Finds NAME (or a path if it contains '/'). */
 int profile_find(const char *name, char **path, enum sbx_profile_origin *origin,
-		 struct sbx_error **err);
+                 struct sbx_error **err);
 /* Loads and resolves a profile with its inheritance chain. Syntax and value
  * problems go to *diag (all of them) and the call returns -1 with *err set to
  * a summary; lookup and I/O failures only set *err. */
 int profile_load(const char *name, struct sbx_profile **out, struct sbx_diag *diag,
-		 struct sbx_error **err);
+                 struct sbx_error **err);
 /* Parses one profile from a string, as if read from FILE (for tests and fuzzing);
  * inheritance is resolved through profile_find. */
 int profile_load_string(const char *file, const char *text, size_t len, struct sbx_profile **out,
-			struct sbx_diag *diag, struct sbx_error **err);
+                        struct sbx_diag *diag, struct sbx_error **err);
 /* All profiles visible to the user, sorted by name. */
 int profile_list(struct sbx_profile_entry **out, size_t *n, struct sbx_error **err);
 void profile_entries_free(struct sbx_profile_entry *e, size_t n);
@@ -189,6 +191,11 @@ int profile_add_env(struct sbx_profile *p, const char *spec, struct sbx_error **
 int profile_add_publish(struct sbx_profile *p, const char *spec, struct sbx_error **err);
 int profile_add_cap(struct sbx_profile *p, const char *name, bool drop, struct sbx_error **err);
 int profile_set_seccomp(struct sbx_profile *p, const char *value, struct sbx_error **err);
+/* The same checks as the [process] keys: an absolute path without "..", an
+ * RFC 1123-like name of at most 64 bytes, UID[:GID] or NAME[:GROUP]. */
+int profile_set_workdir(struct sbx_profile *p, const char *value, struct sbx_error **err);
+int profile_set_hostname(struct sbx_profile *p, const char *value, struct sbx_error **err);
+int profile_set_user(struct sbx_profile *p, const char *value, struct sbx_error **err);
 /* Final checks across settings (e.g. --publish with network none). */
 int profile_validate(const struct sbx_profile *p, struct sbx_error **err);
 
