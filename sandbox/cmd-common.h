@@ -54,6 +54,8 @@ enum {
 		{"userns", OPT_USERNS, required_argument, "MODE",                                  \
 		 "single (you as root, no helper) or subid (adds /etc/subuid ranges)",            \
 		 "single subid"},                                                                  \
+		{"overlay", OPT_OVERLAY, required_argument, "BACKEND",                             \
+		 "overlay backend for the root: auto, kernel or fuse", "auto kernel fuse"},        \
 		{"init", OPT_INIT, no_argument, NULL,                                              \
 		 "run sbx's minimal init as pid 1 (reaps zombies, forwards signals)", NULL},       \
 		{"no-init", OPT_NO_INIT, no_argument, NULL,                                        \

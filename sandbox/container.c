@@ -39,11 +39,10 @@ static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error 
 	if (c->overlay_upper) {
 		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper,
 						c->overlay_work, c->rootfs};
-		const char *used = NULL;
-		if (overlay_mount(c->overlay_backend, &spec, &used, err) < 0)
+		if (overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
+				  err) < 0)
 			return -1;
-		sbx_trace("overlay mounted (%s backend)", used);
-		snprintf(overlay_used, sizeof(overlay_used), "%s", used);
+		sbx_trace("overlay mounted: %s", overlay_used);
 	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
 		return -1;
 	}

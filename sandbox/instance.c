@@ -91,7 +91,7 @@ int instance_create(const char *name, struct sbx_instance **out, struct sbx_erro
 {
 	const char *why;
 	if (name && instance_name_validate(name, &why) < 0)
-		return sbx_error_set(err, EINVAL, "invalid instance name \"%s\": %s", name, why);
+		return sbx_error_setc(err, EINVAL, "invalid instance name \"%s\": %s", name, why);
 	_cleanup_free_ char *base = NULL;
 	if (instances_dir(&base, err) < 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 
 static void fs_message(int fsfd, char *buf, size_t len)
 {
@@ -78,21 +79,113 @@ static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err
 
 const struct sbx_overlay_backend overlay_kernel = {"kernel", kernel_mount};
 
+/* The layers go to fuse-overlayfs as /proc/self/fd/N of fds it inherits, so
+ * no path needs escaping for its option string. */
+static int open_inherited(const char *path, const char *what, int *fd, struct sbx_error **err)
+{
+	*fd = open(path, O_PATH | O_DIRECTORY);
+	if (*fd < 0)
+		return sbx_error_set(err, errno, "cannot open overlay %s \"%s\"", what, path);
+	return 0;
+}
+
+/* fuse-overlayfs daemonizes once the mount is in place, so waiting for the
+ * first process is waiting for the mount. The daemon lives in the sandbox's
+ * pid namespace and dies with it. */
+static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
+{
+	int lower = -1, upper = -1, work = -1;
+	if (open_inherited(s->lower, "lower", &lower, err) < 0 ||
+	    open_inherited(s->upper, "upper", &upper, err) < 0 ||
+	    open_inherited(s->work, "work", &work, err) < 0) {
+		if (lower >= 0)
+			close(lower);
+		if (upper >= 0)
+			close(upper);
+		return -1;
+	}
+	_cleanup_free_ char *opts =
+		xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+			  "workdir=/proc/self/fd/%d",
+			  lower, upper, work);
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return sbx_error_set(err, errno, "cannot fork fuse-overlayfs");
+	if (pid == 0) {
+		close(pipefd[0]);
+		dup2(pipefd[1], STDERR_FILENO);
+		execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts, s->target, (char *)NULL);
+		dprintf(STDERR_FILENO, "exec: %s", strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	close(lower);
+	close(upper);
+	close(work);
+	char msg[512];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(pipefd[0], msg + n, sizeof(msg) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(pipefd[0]);
+	msg[n] = '\0';
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return sbx_error_setc(err, ENOENT,
+				      "fuse-overlayfs not found (%s); install Debian's fuse-overlayfs",
+				      msg);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return sbx_error_setc(err, EIO, "fuse-overlayfs could not mount the overlay of \"%s\"%s%s",
+				      s->lower, n ? ": " : "", msg);
+	return 0;
+}
+
+const struct sbx_overlay_backend overlay_fuse = {"fuse", fuse_mount};
+
 const struct sbx_overlay_backend *overlay_backend_get(const char *name)
 {
 	if (name == NULL || strcmp(name, "auto") == 0 || strcmp(name, "kernel") == 0)
 		return &overlay_kernel;
+	if (strcmp(name, "fuse") == 0)
+		return &overlay_fuse;
 	return NULL;
 }
 
-int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, const char **used,
-		  struct sbx_error **err)
+int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
+		  size_t used_len, struct sbx_error **err)
 {
 	const struct sbx_overlay_backend *b = overlay_backend_get(backend);
 	if (b == NULL)
-		return sbx_error_set(err, ENOTSUP,
-				     "overlay backend \"%s\" is not available in this build",
-				     backend);
-	*used = b->name;
-	return b->mount(spec, err);
+		return sbx_error_set(err, ENOTSUP, "unknown overlay backend \"%s\"", backend);
+	if (b->mount(spec, err) == 0) {
+		snprintf(used, used_len, "%s", b->name);
+		return 0;
+	}
+	/* auto: the kernel refused (an old kernel, an odd filesystem), so try
+	 * fuse-overlayfs and say why. */
+	if (backend && strcmp(backend, "auto") != 0)
+		return -1;
+	struct sbx_error *fuse_err = NULL;
+	if (overlay_fuse.mount(spec, &fuse_err) < 0) {
+		sbx_error_prefix(err, "kernel overlay failed and so did fuse-overlayfs (%s)",
+				 fuse_err->msg);
+		sbx_error_free(fuse_err);
+		return -1;
+	}
+	snprintf(used, used_len, "fuse (the kernel overlay failed: %s)", (*err)->msg);
+	sbx_error_free(*err);
+	*err = NULL;
+	return 0;
 }

@@ -19,11 +19,13 @@ struct sbx_overlay_backend {
 };
 
 extern const struct sbx_overlay_backend overlay_kernel;
+extern const struct sbx_overlay_backend overlay_fuse;
 
 /* The backend for a name from the config ("auto", "kernel", "fuse"). */
 const struct sbx_overlay_backend *overlay_backend_get(const char *name);
-/* Mounts with the named backend, falling back as "auto" allows. */
-int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec,
-		  const char **used, struct sbx_error **err);
+/* Mounts with the named backend, falling back from the kernel to fuse as
+ * "auto" allows; *used says which backend mounted it, and why. */
+int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
+		  size_t used_len, struct sbx_error **err);
 
 #endif

@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# The fuse-overlayfs backend passes the instance seed scenario. /dev/fuse is
+# root-only on the build machines, so this runs under ../shared/bin/stock-host,
+# as the unprivileged test user.
+
+load ../helpers
+
+setup() {
+	sbx_setup
+	[ "$(id -u)" = 0 ] || skip "runs as root, dropping to the test user"
+	USER_NAME=${SBX_TEST_USER:-sbxtest}
+	STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
+	[ -x "$STOCK_HOST" ] || fail "missing $STOCK_HOST"
+	command -v fuse-overlayfs >/dev/null || fail "fuse-overlayfs is missing: run 'make deps'"
+	HOMEDIR=$(mktemp -d /tmp/sbx-fuse.XXXXXX)
+	chown "$USER_NAME" "$HOMEDIR"
+}
+
+teardown() {
+	chmod -R u+rwX "$HOMEDIR" 2>/dev/null || true
+	rm -rf "$HOMEDIR"
+}
+
+as_user() {
+	"$STOCK_HOST" setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$HOMEDIR" SBX_DATADIR="$SBX_DATADIR" \
+		XDG_RUNTIME_DIR="$HOMEDIR/run" SBX="$SBX" bash -c "mkdir -p -m 700 \$XDG_RUNTIME_DIR; $1"
+}
+
+@test "fuse-overlayfs: the seed scenario, end to end" {
+	run as_user '
+		set -e
+		"$SBX" image bootstrap busybox >/dev/null
+		img=$HOME/.local/share/sbx/images/busybox/rootfs
+		before=$(cd "$img" && find . | sort | sha256sum)
+		"$SBX" -v run --overlay fuse --name goofy_davinci busybox sh -c "mkdir -p /hello/world; date >> /hello/world/today"
+		upper=$("$SBX" inspect goofy_davinci | jq -r .paths.upper)
+		test -f "$upper/hello/world/today"
+		"$SBX" inspect goofy_davinci | jq -r .overlay.used
+		"$SBX" start -a goofy_davinci
+		test "$(wc -l < "$upper/hello/world/today")" = 2
+		"$SBX" diff goofy_davinci | grep -x "A /hello/world/today"
+		"$SBX" run --rm --overlay fuse busybox sh -c "test ! -e /hello && echo isolated"
+		after=$(cd "$img" && find . | sort | sha256sum)
+		test "$before" = "$after"
+		"$SBX" rm goofy_davinci
+		test ! -e "$HOME/.local/share/sbx/instances/goofy_davinci"
+		echo done'
+	assert_status 0
+	assert_contains "sbx: overlay: fuse"
+	assert_contains "isolated"
+	assert_contains "done"
+	! pgrep -u "$USER_NAME" fuse-overlayfs
+}
+
+@test "fuse-overlayfs never outlives the instance, even after kill -9 of sbx" {
+	run as_user '
+		"$SBX" run --overlay fuse --name f9 busybox sleep 4343 &
+		for i in $(seq 100); do pgrep -f "^sleep 4343$" >/dev/null && break; sleep 0.05; done
+		pgrep -u "$(id -u)" fuse-overlayfs >/dev/null && echo fuse-running
+		kill -9 $!
+		for i in $(seq 100); do pgrep -u "$(id -u)" fuse-overlayfs >/dev/null || break; sleep 0.05; done
+		pgrep -u "$(id -u)" -a fuse-overlayfs || echo fuse-gone
+		"$SBX" ps -a --format json | jq -r ".[0].status"
+		"$SBX" rm f9'
+	assert_status 0
+	assert_output "fuse-running
+fuse-gone
+stopped
+f9"
+}
+
+@test "--overlay kernel does not fall back" {
+	run as_user '"$SBX" run --rm --overlay kernel busybox true && echo ok'
+	assert_status 0
+	assert_output ok
+}
