@@ -241,6 +241,16 @@ _Noreturn static void run_init(pid_t payload)
 	}
 }
 
+/* The sandbox inherits every fd of sbx. Its init never execs, so anything
+ * not closed here would live as long as the sandbox: the instance lock, a
+ * detached run's report pipe, the caller's other files. */
+static void close_inherited(int keep)
+{
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
+
 /* Parent death must kill the sandbox; the flag is cleared by credential
  * changes, so it is set again once they are done, and the parent checked. */
 static void die_with_parent(int sync_fd)
@@ -320,6 +330,7 @@ _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *
 {
 	struct sbx_error *err = NULL;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close_inherited(sync_fd);
 	struct sbx_sync_msg msg;
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
@@ -347,5 +358,6 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 				   int sync_fd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close_inherited(sync_fd);
 	launch_payload(c, bpf, sync_fd, false);
 }

@@ -77,7 +77,7 @@ static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err
 	return 0;
 }
 
-const struct sbx_overlay_backend overlay_kernel = {"kernel", kernel_mount};
+const struct sbx_overlay_driver overlay_kernel = {"kernel", kernel_mount};
 
 /* The layers go to fuse-overlayfs as /proc/self/fd/N of fds it inherits, so
  * no path needs escaping for its option string. */
@@ -152,9 +152,9 @@ static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 	return 0;
 }
 
-const struct sbx_overlay_backend overlay_fuse = {"fuse", fuse_mount};
+const struct sbx_overlay_driver overlay_fuse = {"fuse", fuse_mount};
 
-const struct sbx_overlay_backend *overlay_backend_get(const char *name)
+const struct sbx_overlay_driver *overlay_backend_get(const char *name)
 {
 	if (name == NULL || strcmp(name, "auto") == 0 || strcmp(name, "kernel") == 0)
 		return &overlay_kernel;
@@ -166,7 +166,7 @@ const struct sbx_overlay_backend *overlay_backend_get(const char *name)
 int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
 		  size_t used_len, struct sbx_error **err)
 {
-	const struct sbx_overlay_backend *b = overlay_backend_get(backend);
+	const struct sbx_overlay_driver *b = overlay_backend_get(backend);
 	if (b == NULL)
 		return sbx_error_set(err, ENOTSUP, "unknown overlay backend \"%s\"", backend);
 	if (b->mount(spec, err) == 0) {

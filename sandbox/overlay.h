@@ -12,17 +12,17 @@ struct sbx_overlay_spec {
 	const char *target; /* where the merged tree is mounted */
 };
 
-struct sbx_overlay_backend {
+struct sbx_overlay_driver {
 	const char *name;
 	/* Runs in the sandbox's user and mount namespace. */
 	int (*mount)(const struct sbx_overlay_spec *spec, struct sbx_error **err);
 };
 
-extern const struct sbx_overlay_backend overlay_kernel;
-extern const struct sbx_overlay_backend overlay_fuse;
+extern const struct sbx_overlay_driver overlay_kernel;
+extern const struct sbx_overlay_driver overlay_fuse;
 
 /* The backend for a name from the config ("auto", "kernel", "fuse"). */
-const struct sbx_overlay_backend *overlay_backend_get(const char *name);
+const struct sbx_overlay_driver *overlay_backend_get(const char *name);
 /* Mounts with the named backend, falling back from the kernel to fuse as
  * "auto" allows; *used says which backend mounted it, and why. */
 int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
