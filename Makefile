@@ -12,8 +12,14 @@ CLANG      ?= clang
 PKG_CONFIG ?= pkg-config
 PKGS       := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson libarchive
 
+# The small libraries are linked statically and libarchive is loaded only by
+# image imports (sandbox/archive.c): every shared library costs each `sbx run`
+# start-up time and memory.
+STATIC_PKGS := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := -Wl,-Bstatic $(filter-out -lpthread,$(shell $(PKG_CONFIG) --static --libs-only-l \
+	$(STATIC_PKGS) 2>/dev/null)) -Wl,-Bdynamic -lpthread -ldl
+TEST_LIBS  := $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
 
 CFLAGS     ?= -O2 -g
 HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
@@ -45,8 +51,8 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 all: build/sbx $(MANS)
 
-build/sbx: $(OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+build/sbx: $(OBJS) Makefile
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
 build/obj/%.o: sandbox/%.c | build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -55,7 +61,7 @@ build/asan/%.o: sandbox/%.c | build/asan
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c tests/unit/tap.h $(ASAN_OBJS) | build/unit
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -Isandbox -o $@ $< $(ASAN_OBJS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -Isandbox -o $@ $< $(ASAN_OBJS) $(TEST_LIBS)
 
 build/fuzz/%.o: sandbox/%.c | build/fuzz
 	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -DSBX_FUZZING -DSBX_VERSION='"$(VERSION)"' \
@@ -64,7 +70,7 @@ build/fuzz/%.o: sandbox/%.c | build/fuzz
 
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) | build/fuzz
 	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -Isandbox -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+		-o $@ $< $(FUZZ_OBJS) $(TEST_LIBS)
 
 build/man/%: man/%.scd | build/man
 	scdoc < $< > $@

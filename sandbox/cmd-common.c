@@ -29,6 +29,7 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 	case OPT_USERNS:
 	case OPT_INIT:
 	case OPT_NO_INIT:
+	case 'P': /* --publish: -p is --profile */
 	case OPT_PUBLISH:
 	case OPT_OVERLAY:
 		o->items = xrealloc(o->items, (o->n + 1) * sizeof(*o->items));
@@ -51,6 +52,7 @@ static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_err
 		return profile_add_env(p, arg, err);
 	case OPT_TMPFS:
 		return profile_add_tmpfs(p, arg, err);
+	case 'P': /* --publish: -p is --profile */
 	case OPT_PUBLISH:
 		return profile_add_publish(p, arg, err);
 	case OPT_CAP_ADD:
@@ -177,6 +179,7 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 		sbx_error_print(err, l->cmd);
 		status = SBX_EXIT_FAILURE;
 	}
+	sbx_trace("payload exited with %d", status);
 	goto record;
 fail:
 	if (report_fd >= 0) {
@@ -218,6 +221,7 @@ static void launch_cleanup(struct sbx_launch *l, bool started)
 	if (l->lockfd >= 0)
 		close(l->lockfd);
 	l->lockfd = -1;
+	sbx_trace("cleaned up");
 }
 
 /* A detached instance runs under a monitor: a child in its own session whose

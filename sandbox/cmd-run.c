@@ -5,6 +5,7 @@
 #include "config.h"
 #include "image.h"
 #include "instance.h"
+#include "net.h"
 #include "oci.h"
 #include "process.h"
 #include "state.h"
@@ -137,6 +138,16 @@ static int run(struct run_opts *o, const char *image, char **args)
 	sbx_trace("image resolved: %s", img->rootfs);
 	if (sbx_verbose >= 0)
 		preflight(p, img);
+	/* Before anything is created: a missing helper or an unusable
+	 * /dev/net/tun fails here, and auto becomes what it picked. */
+	enum sbx_net_mode net;
+	if (net_resolve(p->net, &net, &err) < 0) {
+		sbx_error_print(err, "run");
+		return SBX_EXIT_FAILURE;
+	}
+	if (p->net == SBX_NET_AUTO && sbx_verbose >= 0)
+		fprintf(stderr, "sbx: network: using %s\n", profile_net_name(net));
+	p->net = net;
 
 	struct sbx_oci_input in = {
 		.profile = p,
@@ -186,8 +197,10 @@ static int run(struct run_opts *o, const char *image, char **args)
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */
 	in.upper = inst->upper;
+	in.volatile_upper = o->rm;
 	in.work = inst->work;
 	in.mountpoint = inst->rootfs;
+	in.etc_dir = inst->dir;
 	sbx_trace("instance %s created", inst->name);
 
 	json_t *config = NULL;

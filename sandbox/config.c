@@ -368,8 +368,14 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	c->overlay_upper = xstrdup_or_null(ann(annotations, SBX_ANN_UPPER));
 	c->overlay_work = xstrdup_or_null(ann(annotations, SBX_ANN_WORK));
 	c->overlay_backend = xstrdup_or_null(ann(annotations, SBX_ANN_BACKEND));
+	const char *vol = ann(annotations, SBX_ANN_VOLATILE);
+	c->overlay_volatile = vol && strcmp(vol, "true") == 0;
 	const char *init = ann(annotations, SBX_ANN_INIT);
 	c->init = init && strcmp(init, "true") == 0;
+	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),
+			     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
+			     &c->net, err) < 0)
+		return -1;
 	if (c->overlay_upper && (!c->overlay_lower || !c->overlay_work))
 		return sbx_error_set(err, EINVAL,
 				     "annotations: an overlay needs lower, upper and work");
@@ -404,5 +410,6 @@ void config_free(struct sbx_config *c)
 	free(c->overlay_upper);
 	free(c->overlay_work);
 	free(c->overlay_backend);
+	net_config_free(&c->net);
 	free(c);
 }

@@ -3,6 +3,7 @@
 #define SBX_CONFIG_H
 
 #include "caps.h"
+#include "net.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -67,7 +68,9 @@ struct sbx_config {
 
 	/* sbx annotations */
 	char *overlay_lower, *overlay_upper, *overlay_work, *overlay_backend;
+	bool overlay_volatile;
 	bool init;
+	struct sbx_net_config net; /* mode, published ports, where its files go */
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -38,7 +38,7 @@ static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error 
 {
 	if (c->overlay_upper) {
 		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper,
-						c->overlay_work, c->rootfs};
+						c->overlay_work, c->rootfs, c->overlay_volatile};
 		if (overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
 				  err) < 0)
 			return -1;

@@ -10,9 +10,8 @@
  * dropped: rootless, they are meaningless or dangerous. */
 #define _GNU_SOURCE
 #include "image.h"
+#include "sbx-archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <elf.h>
@@ -623,6 +622,10 @@ struct importer {
 	int cache_fd;
 	struct fixup *fixups;
 	size_t n_fixups;
+	bool allow_empty; /* a layer may hold no entries */
+	/* Layered imports: sees each entry first (struct sbx_image_layers). */
+	int (*entry)(void *ctx, int rootfd, const char *path, struct sbx_error **err);
+	void *entry_ctx;
 	struct sbx_error **err;
 };
 
@@ -1210,6 +1213,16 @@ static int extract_entry(struct importer *im, struct archive *a, struct archive_
 		add_fixup(im, "", safe_mode(archive_entry_perm(e)), times);
 		return 0;
 	}
+	if (im->entry) {
+		int h = im->entry(im->entry_ctx, im->rootfd, path, im->err);
+		if (h < 0)
+			return -1;
+		if (h > 0) {
+			/* It may have removed the cached parent directory. */
+			cache_drop(im);
+			return 0;
+		}
+	}
 	if (hardlink)
 		return extract_hardlink(im, hardlink, path);
 	if (type == AE_IFCHR || type == AE_IFBLK) {
@@ -1272,6 +1285,8 @@ static int extract_entry(struct importer *im, struct archive *a, struct archive_
 
 static int import_archive(struct importer *im, int fd)
 {
+	if (archive_load(im->err) < 0)
+		return -1;
 	_cleanup_archive_ struct archive *a = archive_read_new();
 	if (a == NULL)
 		abort();
@@ -1311,8 +1326,15 @@ static int import_archive(struct importer *im, int fd)
 		}
 		report_progress(im->progress, (uint64_t)archive_filter_bytes(a, -1), im->total);
 	}
-	if (ret == 0 && entries == 0)
+	if (ret == 0 && entries == 0 && !im->allow_empty)
 		ret = sbx_error_set(im->err, 0, "the archive is empty");
+	cache_drop(im);
+	return ret;
+}
+
+/* Directory modes last, after every archive (a layered import has many). */
+static int import_finish(struct importer *im, int ret)
+{
 	if (ret == 0)
 		ret = apply_fixups(im);
 	cache_drop(im);
@@ -1325,8 +1347,8 @@ static int import_archive(struct importer *im, int fd)
 }
 
 static int import_staged(struct staging *s, const char *name, const char *source, int src,
-                         const struct stat *st, const struct sbx_image_progress *progress,
-                         struct sbx_error **err)
+                         const struct stat *st, const struct sbx_image *with,
+                         const struct sbx_image_progress *progress, struct sbx_error **err)
 {
 	struct stat tst;
 	if (fstat(s->tmpfd, &tst) < 0)
@@ -1340,7 +1362,8 @@ static int import_staged(struct staging *s, const char *name, const char *source
 	    .cache_fd = -1,
 	    .err = err,
 	};
-	int r = S_ISDIR(st->st_mode) ? import_dir(&im, src) : import_archive(&im, src);
+	int r = S_ISDIR(st->st_mode) ? import_dir(&im, src)
+	                             : import_finish(&im, import_archive(&im, src));
 	finish_warnings(&im);
 	if (r < 0 && strcmp(source, "-") == 0)
 		return sbx_error_prefix(err, "standard input");
@@ -1359,11 +1382,24 @@ static int import_staged(struct staging *s, const char *name, const char *source
 	    .created = created,
 	    .size = im.size,
 	};
+	if (with) {
+		meta.source = with->source ? with->source : meta.source;
+		meta.cmd = with->cmd;
+		meta.env = with->env;
+		meta.workdir = with->workdir;
+		meta.user = with->user;
+	}
 	return staging_commit(s, name, &meta, err);
 }
 
 int image_import(const char *name, const char *source, const struct sbx_image_progress *progress,
                  struct sbx_error **err)
+{
+	return image_import_with(name, source, NULL, progress, err);
+}
+
+int image_import_with(const char *name, const char *source, const struct sbx_image *with,
+                      const struct sbx_image_progress *progress, struct sbx_error **err)
 {
 	if (check_name(name, err) < 0)
 		return -1;
@@ -1395,7 +1431,62 @@ int image_import(const char *name, const char *source, const struct sbx_image_pr
 	struct staging s;
 	int r = staging_begin(&s, name, err);
 	if (r == 0)
-		r = import_staged(&s, name, source, src, &st, progress, err);
+		r = import_staged(&s, name, source, src, &st, with, progress, err);
+	staging_end(&s);
+	return r;
+}
+
+static int layers_staged(struct staging *s, const char *name, const struct sbx_image_layers *l,
+                         const struct sbx_image *with, const struct sbx_image_progress *progress,
+                         struct sbx_error **err)
+{
+	struct importer im = {
+	    .progress = progress,
+	    .rootfd = s->rootfd,
+	    .cache_fd = -1,
+	    .allow_empty = true,
+	    .entry = l->entry,
+	    .entry_ctx = l->ctx,
+	    .err = err,
+	};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < l->n; i++) {
+		uint64_t size = 0;
+		int fd = l->open(l->ctx, i, &size, err);
+		if (fd < 0) {
+			r = -1;
+			break;
+		}
+		im.total = size;
+		r = import_archive(&im, fd);
+		close(fd);
+		if (l->close && l->close(l->ctx, i, r < 0, err) < 0)
+			r = -1;
+		if (r == 0)
+			report_progress(progress, size, size);
+	}
+	r = import_finish(&im, r);
+	finish_warnings(&im);
+	if (r < 0)
+		return -1;
+	_cleanup_free_ char *created = now_rfc3339();
+	struct sbx_image meta = *with;
+	meta.name = (char *)name;
+	meta.created = created;
+	meta.size = im.size;
+	return staging_commit(s, name, &meta, err);
+}
+
+int image_import_layers(const char *name, const struct sbx_image_layers *layers,
+                        const struct sbx_image *meta, const struct sbx_image_progress *progress,
+                        struct sbx_error **err)
+{
+	if (check_name(name, err) < 0)
+		return -1;
+	struct staging s;
+	int r = staging_begin(&s, name, err);
+	if (r == 0)
+		r = layers_staged(&s, name, layers, meta, progress, err);
 	staging_end(&s);
 	return r;
 }

@@ -25,59 +25,81 @@ int mount_openat_in_root(int rootfd, const char *path, int flags, unsigned long 
 	return -EAGAIN;
 }
 
+/* Like runc's MkdirAllInRoot: missing components are created, and a symlink
+ * whose target does not exist yet is followed (inside the root) and its
+ * target created, so the image's layout keeps its meaning. Every lookup goes
+ * through RESOLVE_IN_ROOT, so nothing outside the root is ever touched. */
 int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct sbx_error **err)
 {
 	_cleanup_free_ char *path = xstrdup(dest);
-	_cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-	if (parent < 0)
-		return sbx_error_set(err, errno, "dup");
-	char *p = path;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') {
-		*out = steal_fd(parent);
-		return 0;
-	}
-	for (;;) {
-		char *slash = strchr(p, '/');
-		bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
-		if (slash)
-			*slash = '\0';
-		bool want_file = last && file;
-		/* Resolve the prefix from the root each time, so symlinks in the
-		 * image keep their meaning but stay inside the root. */
-		int fd = mount_openat_in_root(rootfd, path, O_PATH | (want_file ? 0 : O_DIRECTORY),
-					      0);
-		if (fd == -ENOENT) {
-			int r;
-			if (want_file) {
-				r = openat(parent, p,
-					   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					   0644);
-				if (r >= 0)
-					close(r);
-			} else {
-				r = mkdirat(parent, p, 0755);
-			}
-			if (r < 0 && errno != EEXIST)
-				return sbx_error_set(err, errno, "cannot create \"%s\" in the sandbox",
-						     path);
-			fd = mount_openat_in_root(rootfd, path,
-						  O_PATH | (want_file ? 0 : O_DIRECTORY), 0);
-		}
-		if (fd < 0)
-			return sbx_error_set(err, -fd, "cannot open \"%s\" in the sandbox", path);
-		close(parent);
-		parent = fd;
-		if (last)
-			break;
-		*slash = '/';
-		p = slash + 1;
+	for (int hops = 0;; hops++) {
+		if (hops > 40)
+			return sbx_error_setc(err, ELOOP, "too many symlinks resolving \"%s\" in "
+							  "the sandbox",
+					      dest);
+		_cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		if (parent < 0)
+			return sbx_error_set(err, errno, "dup");
+		_cleanup_free_ char *cur = xstrdup("");
+		char *p = path;
+		bool restart = false;
 		while (*p == '/')
 			p++;
+		while (*p) {
+			size_t len = strcspn(p, "/");
+			char *rest = p + len;
+			while (*rest == '/')
+				rest++;
+			_cleanup_free_ char *comp = xstrndup(p, len);
+			char *next = xasprintf("%s/%s", cur, comp);
+			free(cur);
+			cur = next;
+			bool want_file = *rest == '\0' && file;
+			int flags = O_PATH | (want_file ? 0 : O_DIRECTORY);
+			int fd = mount_openat_in_root(rootfd, cur, flags, 0);
+			if (fd == -ENOENT) {
+				char target[4096];
+				ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+				if (n > 0) {
+					/* A dangling symlink: resolve again through its target. */
+					target[n] = '\0';
+					char *slash = strrchr(cur, '/');
+					*slash = '\0';
+					char *np = target[0] == '/'
+							   ? xasprintf("%s/%s", target, rest)
+							   : xasprintf("%s/%s/%s", cur, target, rest);
+					free(path);
+					path = np;
+					restart = true;
+					break;
+				}
+				int r;
+				if (want_file) {
+					r = openat(parent, comp,
+						   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+						   0644);
+					if (r >= 0)
+						close(r);
+				} else {
+					r = mkdirat(parent, comp, 0755);
+				}
+				if (r < 0 && errno != EEXIST)
+					return sbx_error_set(err, errno,
+							     "cannot create \"%s\" in the sandbox", cur);
+				fd = mount_openat_in_root(rootfd, cur, flags, 0);
+			}
+			if (fd < 0)
+				return sbx_error_set(err, -fd, "cannot open \"%s\" in the sandbox",
+						     cur);
+			close(parent);
+			parent = fd;
+			p = rest;
+		}
+		if (!restart) {
+			*out = steal_fd(parent);
+			return 0;
+		}
 	}
-	*out = steal_fd(parent);
-	return 0;
 }
 
 int mount_make_rslave(struct sbx_error **err)

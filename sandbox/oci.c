@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "oci.h"
 #include "caps.h"
+#include "net.h"
 #include "seccomp.h"
 
 #include <errno.h>
@@ -141,6 +142,14 @@ static json_t *build_mounts(const struct sbx_oci_input *in)
 		json_array_append_new(a, mnt("/sys", "sysfs", "sysfs",
 					     (const char *[]){"nosuid", "noexec", "nodev", "ro",
 							      NULL}));
+	/* Generated per sandbox; the user's own tmpfs and volumes come later. */
+	if (in->etc_dir) {
+		const char *const ro[] = {"bind", "nosuid", "nodev", "noexec", "ro", NULL};
+		_cleanup_free_ char *hosts = xasprintf("%s/%s", in->etc_dir, SBX_NET_HOSTS);
+		_cleanup_free_ char *resolv = xasprintf("%s/%s", in->etc_dir, SBX_NET_RESOLV);
+		json_array_append_new(a, mnt("/etc/hosts", "bind", hosts, ro));
+		json_array_append_new(a, mnt("/etc/resolv.conf", "bind", resolv, ro));
+	}
 	for (size_t i = 0; i < p->n_tmpfs; i++) {
 		const struct sbx_tmpfs *t = &p->tmpfs[i];
 		_cleanup_free_ char *mode = xasprintf("mode=%o", t->mode);
@@ -434,7 +443,14 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(ann, SBX_ANN_WORK, json_string(in->work));
 		json_object_set_new(ann, SBX_ANN_BACKEND,
 				    json_string(profile_overlay_name(p->overlay)));
+		if (in->volatile_upper)
+			json_object_set_new(ann, SBX_ANN_VOLATILE, json_string("true"));
 	}
+	_cleanup_free_ char *publish = net_publish_format(p->publish, p->n_publish);
+	if (publish)
+		json_object_set_new(ann, SBX_ANN_PUBLISH, json_string(publish));
+	if (in->etc_dir)
+		json_object_set_new(ann, SBX_ANN_NETWORK_DIR, json_string(in->etc_dir));
 	if (p->memory) {
 		_cleanup_free_ char *m = xasprintf("%llu", (unsigned long long)p->memory);
 		json_object_set_new(ann, SBX_ANN_MEMORY, json_string(m));

@@ -18,7 +18,10 @@
 #define SBX_ANN_UPPER        "run.sbx.overlay.upper"
 #define SBX_ANN_WORK         "run.sbx.overlay.work"
 #define SBX_ANN_BACKEND      "run.sbx.overlay.backend"
+#define SBX_ANN_VOLATILE     "run.sbx.overlay.volatile"
 #define SBX_ANN_NETWORK      "run.sbx.network"
+#define SBX_ANN_PUBLISH      "run.sbx.network.publish" /* specs, comma-separated */
+#define SBX_ANN_NETWORK_DIR  "run.sbx.network.dir"     /* hosts, resolv.conf, network.json */
 #define SBX_ANN_INIT         "run.sbx.init"
 #define SBX_ANN_MEMORY       "run.sbx.limits.memory"
 #define SBX_ANN_PIDS         "run.sbx.limits.pids"
@@ -35,6 +38,11 @@ struct sbx_oci_input {
 	/* Overlay layers; upper == NULL means no overlay (a bundle). The merged
 	 * tree is mounted on mountpoint, which becomes root.path. */
 	const char *upper, *work, *mountpoint;
+	/* The upper layer dies with the run (--rm): skip the overlay's syncs. */
+	bool volatile_upper;
+	/* Where sbx writes hosts and resolv.conf (bound read-only over the
+	 * image's) and network.json: the instance directory; NULL = none. */
+	const char *etc_dir;
 	uid_t uid; /* the caller, mapped to 0 */
 	gid_t gid;
 	/* Subordinate ranges for --userns subid (count 0 = none). */

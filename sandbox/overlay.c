@@ -62,6 +62,9 @@ static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err
 					     "overlay option \"userxattr\" refused; the kernel is "
 					     "too old for overlayfs in a user namespace (5.11+)");
 	}
+	/* Best effort: kernels before 5.10 lack it and simply sync. */
+	if (s->volatile_upper)
+		fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		char msg[256];
 		int e = errno;

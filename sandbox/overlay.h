@@ -10,6 +10,7 @@
 struct sbx_overlay_spec {
 	const char *lower, *upper, *work;
 	const char *target; /* where the merged tree is mounted */
+	bool volatile_upper; /* no syncs: the upper layer is thrown away */
 };
 
 struct sbx_overlay_driver {

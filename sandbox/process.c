@@ -1,6 +1,7 @@
 /* process.c - the sbx side of a sandbox: clone, maps, start, wait. */
 #define _GNU_SOURCE
 #include "process.h"
+#include "net.h"
 #include "terminal.h"
 #include "userns.h"
 
@@ -115,11 +116,19 @@ static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
 
 static int wait_created(struct sbx_container *ct, struct sbx_error **err);
 
+static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error **err)
+{
+	_cleanup_free_ char *cache = NULL, *dir = NULL;
+	if (xdg_cache_dir(&cache, NULL) == 0)
+		dir = xasprintf("%s/seccomp", cache);
+	return seccomp_compile_cached(policy, dir, bpf, err);
+}
+
 int process_create(const struct sbx_config *c, struct sbx_container **out,
 		   struct sbx_error **err)
 {
 	struct sbx_bpf bpf = {0};
-	if (c->seccomp && seccomp_compile(c->seccomp, &bpf, err) < 0)
+	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
 		return -1;
 	sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
 	int sv[2];
@@ -171,6 +180,12 @@ int process_create(const struct sbx_config *c, struct sbx_container **out,
 		process_destroy(ct);
 		return -1;
 	}
+	/* The helper needs the maps, and the sandbox a configured interface
+	 * (and its /etc files) before it goes on. */
+	if (net_start(&c->net, c->hostname, ct->pid, ct->pidfd, &ct->net, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
 	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0) {
 		sbx_error_set(err, errno, "cannot reach the sandbox");
 		process_destroy(ct);
@@ -216,7 +231,7 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 		 struct sbx_error **err)
 {
 	struct sbx_bpf bpf = {0};
-	if (c->seccomp && seccomp_compile(c->seccomp, &bpf, err) < 0)
+	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
 		return -1;
 	/* Non-dumpable before joining: the sandbox must not ptrace its way
 	 * into a process that still holds host resources. */
@@ -366,6 +381,7 @@ void process_destroy(struct sbx_container *ct)
 		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
 		reap(ct, true);
 	}
+	net_stop(ct->net);
 	if (ct->pidfd >= 0)
 		close(ct->pidfd);
 	if (ct->sync_fd >= 0)

@@ -945,3 +945,64 @@ int seccomp_policy_hash(json_t *obj, char out[65])
 		         (unsigned long long)fmix64(h[k] ^ h[(k + 1) & 3] ^ seed[k]));
 	return 0;
 }
+
+/* Cache file: magic, flags, instruction count, then the instructions. */
+struct bpf_cache_header {
+	char magic[8];
+	uint32_t flags;
+	uint32_t len;
+};
+
+static const char bpf_cache_magic[8] = "SBXBPF1";
+
+static int read_cached(const char *path, struct sbx_bpf *out)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	struct bpf_cache_header h;
+	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, bpf_cache_magic, sizeof(h.magic)) != 0 || h.len == 0 ||
+	    h.len > BPF_MAXINSNS)
+		return -1;
+	size_t bytes = (size_t)h.len * sizeof(struct sock_filter);
+	void *insns = xmalloc(bytes);
+	ssize_t n = read(fd, insns, bytes);
+	char extra;
+	if (n != (ssize_t)bytes || read(fd, &extra, 1) != 0) {
+		free(insns);
+		return -1;
+	}
+	out->insns = insns;
+	out->len = h.len;
+	out->flags = h.flags;
+	return 0;
+}
+
+int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
+			   struct sbx_error **err)
+{
+	char hash[65];
+	if (cache_dir == NULL || seccomp_policy_hash(obj, hash) < 0)
+		return seccomp_compile(obj, out, err);
+	_cleanup_free_ char *path = xasprintf("%s/%s.bpf", cache_dir, hash);
+	if (read_cached(path, out) == 0)
+		return 0;
+	if (seccomp_compile(obj, out, err) < 0)
+		return -1;
+	/* A cache that cannot be written is only slower, never an error. */
+	if (mkdir_p(cache_dir, 0700, NULL) < 0)
+		return 0;
+	_cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	size_t bytes = out->len * sizeof(struct sock_filter);
+	struct bpf_cache_header h = {.flags = out->flags, .len = (uint32_t)out->len};
+	memcpy(h.magic, bpf_cache_magic, sizeof(h.magic));
+	_cleanup_free_ char *buf = xmalloc(sizeof(h) + bytes);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), out->insns, bytes);
+	_cleanup_free_ char *name = xasprintf("%s.bpf", hash);
+	write_file_atomic(dfd, name, buf, sizeof(h) + bytes, 0600, NULL);
+	return 0;
+}

@@ -43,6 +43,11 @@ struct sbx_bpf {
 	unsigned int flags; /* SECCOMP_FILTER_FLAG_* from the policy's "flags" */
 };
 void seccomp_bpf_free(struct sbx_bpf *b);
+/* seccomp_compile through a cache of compiled programs in cache_dir, keyed
+ * by seccomp_policy_hash (which covers libseccomp's version and the arch).
+ * Compiling costs more than a millisecond; reading the cache, microseconds. */
+int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
+			   struct sbx_error **err);
 static inline void seccomp_bpf_freep(struct sbx_bpf *b)
 {
 	seccomp_bpf_free(b);

@@ -502,6 +502,11 @@ int xdg_config_dir(char **out, struct sbx_error **err)
 	return xdg_dir("XDG_CONFIG_HOME", ".config", out, err);
 }
 
+int xdg_cache_dir(char **out, struct sbx_error **err)
+{
+	return xdg_dir("XDG_CACHE_HOME", ".cache", out, err);
+}
+
 /* The directory must be ours, 0700 and not a symlink: anything else could be
  * a trap laid by another user (bwrap #304). */
 static int verify_private_dir(const char *path, struct sbx_error **err)

@@ -128,6 +128,7 @@ int rm_rf_at(int dirfd, const char *name, struct sbx_error **err);
  * $XDG_CONFIG_HOME/sbx, and the runtime dir (verified, with a safe fallback). */
 int xdg_data_dir(char **out, struct sbx_error **err);
 int xdg_config_dir(char **out, struct sbx_error **err);
+int xdg_cache_dir(char **out, struct sbx_error **err);
 int xdg_runtime_dir(char **out, struct sbx_error **err);
 
 /* Expands a leading "~" or "~/" and "$HOME"/"${HOME}" anywhere. */

@@ -240,7 +240,6 @@ line 3"
 		run timeout 60 strace -f -qq -o /dev/null \
 			-e inject="${fault%%:*}:signal=KILL${fault#"${fault%%:*}"}" \
 			"$SBX" run --name "$name" busybox sleep 5
-		[ "$status" -ne 0 ]
 		for _ in $(seq 100); do pgrep -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
 		! pgrep -f '^sleep 5$'
 		if [ -d "$XDG_DATA_HOME/sbx/instances/$name" ]; then

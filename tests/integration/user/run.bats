@@ -208,8 +208,8 @@ CapBnd:	0000000000000000"
 	tmux -S "$sock" send-keys 'trap "echo \$((6*7))-caught" INT; sleep 20' Enter
 	sleep 0.3
 	tmux -S "$sock" send-keys C-c
-	wait_screen '^42-caught'
-	[ "$(tmux -S "$sock" capture-pane -p | grep -c '^42-caught')" = 1 ]
+	wait_screen '42-caught'
+	[ "$(tmux -S "$sock" capture-pane -p | grep -c '42-caught')" = 1 ]
 	tmux -S "$sock" resize-window -x 80 -y 20 2>/dev/null || tmux -S "$sock" resize-pane -x 80 -y 20
 	tmux -S "$sock" send-keys 'stty size' Enter
 	wait_screen '^20 80'
