@@ -1,0 +1,141 @@
+# Shared by tests/bench/run and tests/bench/profile-sbx: the tool check, the
+# drop from root to the unprivileged test user, and the private sbx tree with
+# the busybox image every tool runs.
+
+bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bench_user=${BENCH_USER:-${SBX_TEST_USER:-sbxtest}}
+
+bench_say() { echo "bench: $*" >&2; }
+bench_die() { echo "bench: $*" >&2; exit 1; }
+
+# "command:package" pairs for what `make bench` runs (used by run).
+# shellcheck disable=SC2034
+bench_tools=(hyperfine:hyperfine bwrap:bubblewrap ch-run:charliecloud-runtime
+	/usr/bin/time:time gnuplot:gnuplot-nox runc:runc crun:crun unshare:util-linux
+	setpriv:util-linux jq:jq /usr/bin/python3:python3 /bin/busybox:busybox-static
+	strace:strace)
+
+bench_missing() {
+	local pair
+	for pair in "$@"; do
+		PATH=$PATH:/usr/sbin:/sbin command -v "${pair%%:*}" >/dev/null 2>&1 || echo "$pair"
+	done
+}
+
+# bench_need PAIR... - as root, installs what is missing (.ci/deps bench);
+# otherwise names the missing commands and their packages and exits 1.
+bench_need() {
+	local missing
+	missing=$(bench_missing "$@")
+	[ -n "$missing" ] || return 0
+	if [ "$(id -u)" = 0 ] && [ -x "$bench_top/.ci/deps" ]; then
+		bench_say "installing the bench packages (.ci/deps bench)"
+		"$bench_top/.ci/deps" bench || true
+		missing=$(bench_missing "$@")
+		[ -n "$missing" ] || return 0
+	fi
+	local pair pkgs=
+	for pair in $missing; do
+		echo "bench: missing '${pair%%:*}' (Debian package ${pair#*:})" >&2
+		case " $pkgs " in *" ${pair#*:} "*) ;; *) pkgs="$pkgs ${pair#*:}" ;; esac
+	done
+	echo "bench: install with: sudo apt-get install -y --no-install-recommends$pkgs" >&2
+	echo "bench: (or, as root: .ci/deps bench)" >&2
+	exit 1
+}
+
+# bench_as_user SCRIPT STAGE ARG... - as root: makes sure the test user
+# exists (with /etc/subuid and /etc/subgid ranges, like tests/integration/run),
+# then runs tests/bench/SCRIPT --as-user --out STAGE ARG... as that user,
+# under ../shared/bin/stock-host when it exists (crun refuses hybrid cgroup
+# hosts). STAGE is created for the user. Returns the script's status.
+bench_as_user() {
+	local script=$1 stage=$2
+	shift 2
+	if ! id "$bench_user" >/dev/null 2>&1; then
+		useradd --create-home --shell /bin/bash "$bench_user"
+	fi
+	local uid gid home f
+	uid=$(id -u "$bench_user")
+	gid=$(id -g "$bench_user")
+	home=$(getent passwd "$bench_user" | cut -d: -f6)
+	for f in /etc/subuid /etc/subgid; do
+		touch "$f"
+		grep -q "^$bench_user:" "$f" || echo "$bench_user:200000:65536" >>"$f"
+	done
+	install -d -m 0755 -o "$uid" -g "$gid" "$stage"
+	# The user must reach the checkout; when it sits somewhere private
+	# (e.g. under /root), run a copy of what the benchmark needs.
+	local top=$bench_top
+	if ! setpriv --reuid="$uid" --regid="$gid" --init-groups \
+		test -x "$top/build/sbx" -a -r "$top/tests/bench/lib.bash" 2>/dev/null; then
+		bench_copy=$(mktemp -d /tmp/sbx-bench-src.XXXXXX)
+		mkdir -p "$bench_copy/build" "$bench_copy/tests"
+		cp -a "$top/build/sbx" "$bench_copy/build/"
+		cp -a "$top/profiles" "$bench_copy/"
+		cp -a "$top/tests/bench" "$bench_copy/tests/"
+		chmod -R a+rX "$bench_copy"
+		chmod 755 "$bench_copy"
+		top=$bench_copy
+	fi
+	local stock wrap=()
+	stock=$(cd "$bench_top/.." && pwd)/shared/bin/stock-host
+	if [ -x "$stock" ]; then
+		wrap=("$stock")
+	else
+		bench_say "no $stock: running without it (crun may refuse a hybrid cgroup host)"
+	fi
+	local passenv=() v
+	for v in $(compgen -v BENCH_); do
+		passenv+=("$v=${!v}")
+	done
+	local rev
+	rev=$(git -c safe.directory="$bench_top" -C "$bench_top" describe --always --dirty 2>/dev/null ||
+		echo unknown)
+	# What the person typed, for env.txt.
+	local invoked="tests/bench/$script${*:+ $*}"
+	[ -z "${MAKELEVEL:-}" ] || invoked="make (${invoked})"
+	local status=0
+	"${wrap[@]}" setpriv --reuid="$uid" --regid="$gid" --init-groups \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
+		HOME="$home" USER="$bench_user" LOGNAME="$bench_user" LANG=C.UTF-8 \
+		TERM="${TERM:-dumb}" BENCH_GIT_REV="$rev" BENCH_STOCK_HOST="${wrap[0]:-none}" \
+		BENCH_INVOKED="$invoked as root, run as $bench_user" \
+		"${passenv[@]}" "$top/tests/bench/$script" --as-user --out "$stage" "$@" || status=$?
+	if [ -n "${bench_copy:-}" ]; then
+		rm -rf "$bench_copy"
+	fi
+	return $status
+}
+
+# bench_setup_work - a private temporary sbx tree (XDG dirs, runtime dir,
+# no system profiles) with the busybox image bootstrapped in it. Sets work,
+# sbx and rootfs, and removes the tree on exit.
+bench_setup_work() {
+	work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/sbx-bench.XXXXXX")
+	trap 'bench_cleanup_work' EXIT
+	export XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
+	export XDG_RUNTIME_DIR=$work/run SBX_SYSCONFDIR=$work/etc
+	export USER=${USER:-$(id -un)}
+	mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$SBX_SYSCONFDIR"
+	install -d -m 0700 "$XDG_RUNTIME_DIR"
+	# Measure a snapshot: build/sbx and profiles/ may be rebuilt or edited
+	# while the benchmark runs.
+	[ -x "$bench_top/build/sbx" ] || bench_die "$bench_top/build/sbx is missing: run make first"
+	mkdir -p "$work/bin" "$work/share"
+	cp "$bench_top/build/sbx" "$work/bin/sbx"
+	cp -r "$bench_top/profiles" "$work/share/profiles"
+	export SBX_DATADIR=$work/share
+	sbx=$work/bin/sbx
+	"$sbx" -q image bootstrap busybox >/dev/null ||
+		bench_die "sbx image bootstrap busybox failed"
+	rootfs=$XDG_DATA_HOME/sbx/images/busybox/rootfs
+	[ -x "$rootfs/bin/busybox" ] || bench_die "no busybox rootfs at $rootfs"
+}
+
+bench_cleanup_work() {
+	[ -n "${work:-}" ] && [ -d "$work" ] || return 0
+	# Overlay work dirs are left mode 000 by the kernel.
+	chmod -R u+rwX "$work" 2>/dev/null || true
+	rm -rf "$work"
+}
