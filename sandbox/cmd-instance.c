@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "oci.h"
 #include "state.h"
+#include "config.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -484,6 +486,33 @@ static int flag_option(void *ctx, int val, const char *arg)
 	return 0;
 }
 
+static int remove_in_userns(void *arg, struct sbx_error **err)
+{
+	return instance_remove(arg, err);
+}
+
+/* Files created under --userns subid belong to subordinate ids: the caller
+ * cannot remove them, but root of a namespace with the same maps can. */
+static int remove_instance(struct sbx_instance *inst, struct sbx_error **err)
+{
+	if (instance_remove(inst, err) == 0)
+		return 0;
+	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
+	json_t *j = NULL;
+	_cleanup_config_ struct sbx_config *c = NULL;
+	struct sbx_error *cerr = NULL;
+	if (oci_load_file(path, &j, &cerr) < 0 || config_parse(j, &c, &cerr) < 0 ||
+	    (c->n_uid_maps < 2 && c->n_gid_maps < 2)) {
+		json_decref(j);
+		sbx_error_free(cerr);
+		return -1;
+	}
+	json_decref(j);
+	sbx_error_free(*err);
+	*err = NULL;
+	return userns_run_mapped(c, remove_in_userns, inst, err);
+}
+
 static int remove_one(const char *name, bool force, struct sbx_error **err)
 {
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
@@ -513,7 +542,7 @@ static int remove_one(const char *name, bool force, struct sbx_error **err)
 		if (state_lock(inst->dir, true, &lockfd, err) < 0)
 			return -1;
 	}
-	if (instance_remove(inst, err) < 0)
+	if (remove_instance(inst, err) < 0)
 		return -1;
 	_cleanup_free_ char *sdir = NULL;
 	if (state_dir(name, false, &sdir, NULL) == 0) {

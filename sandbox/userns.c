@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *count,
@@ -171,4 +172,65 @@ const char *userns_hint(int errnum)
 		return "user namespaces are not allowed here; run 'sbx doctor' for details "
 		       "(inside a chroot or a container without user namespace support?)";
 	return NULL;
+}
+
+int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sbx_error **err),
+		      void *arg, struct sbx_error **err)
+{
+	int go[2], result[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "pipe");
+	if (pipe2(result, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return sbx_error_set(err, errno, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return sbx_error_set(err, errno, "fork");
+	if (pid == 0) {
+		close(go[1]);
+		close(result[0]);
+		char b;
+		struct sbx_error *cerr = NULL;
+		if (unshare(CLONE_NEWUSER) < 0) {
+			sbx_error_set(&cerr, errno, "cannot create a user namespace");
+		} else {
+			/* Tell the parent to write our maps, then wait for it. */
+			write_all(result[1], "u", 1);
+			if (read(go[0], &b, 1) != 1)
+				_exit(1);
+			if (setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0)
+				fn(arg, &cerr);
+			else
+				sbx_error_set(&cerr, errno, "cannot become root in the namespace");
+		}
+		if (cerr)
+			write_all(result[1], cerr->msg, strlen(cerr->msg));
+		_exit(cerr ? 1 : 0);
+	}
+	close(go[0]);
+	close(result[1]);
+	char b;
+	int ret = 0;
+	if (read(result[0], &b, 1) == 1 && b == 'u') {
+		ret = userns_write_maps(pid, c, err);
+		if (ret == 0)
+			write_all(go[1], "g", 1);
+	}
+	close(go[1]);
+	char msg[1024];
+	ssize_t n = 0, r;
+	while ((r = read(result[0], msg + n, sizeof(msg) - 1 - (size_t)n)) > 0)
+		n += r;
+	close(result[0]);
+	msg[n > 0 ? n : 0] = '\0';
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ret < 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return sbx_error_setc(err, EPERM, "%s", n > 0 ? msg : "the helper process failed");
+	return 0;
 }

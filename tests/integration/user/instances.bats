@@ -260,3 +260,14 @@ line 3"
 	# Whichever came second was refused.
 	[ "$status" = 0 ] || [ "$output" = 'sbx: start: cannot start: instance "shared" is running' ]
 }
+
+@test "rm copes with files owned by subordinate ids (--userns subid)" {
+	grep -q "^$(id -un):" /etc/subuid || fail "no /etc/subuid range for $(id -un)"
+	run sbx run --name sub --userns subid busybox sh -c 'mkdir -p /data/private && touch /data/private/f && chown -R 1000:1000 /data && chmod 700 /data/private'
+	assert_status 0
+	upper=$XDG_DATA_HOME/sbx/instances/sub/upper
+	[ "$(stat -c %u "$upper/data/private")" != "$(id -u)" ]
+	run sbx rm sub
+	assert_status 0
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/sub" ]
+}
