@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "image.h"
+#include "layer.h"
 #include "util.h"
 
 #include <errno.h>
@@ -46,6 +47,7 @@ struct ui {
 	bool tty;
 	bool shown;
 	struct timespec last;
+	char layer[48]; /* "layer 2/3: " during an OCI layout import */
 };
 
 static void ui_clear(struct ui *ui)
@@ -89,12 +91,19 @@ static void ui_progress(void *ctx, uint64_t bytes, uint64_t total)
 	human_size(bytes, done, sizeof(done));
 	if (total) {
 		human_size(total, all, sizeof(all));
-		fprintf(stderr, "\r\033[Kimporting %s: %s / %s", ui->label, done, all);
+		fprintf(stderr, "\r\033[Kimporting %s: %s%s / %s", ui->label, ui->layer, done, all);
 	} else {
-		fprintf(stderr, "\r\033[Kimporting %s: %s", ui->label, done);
+		fprintf(stderr, "\r\033[Kimporting %s: %s%s", ui->label, ui->layer, done);
 	}
 	fflush(stderr);
 	ui->shown = true;
+}
+
+static void ui_layer(void *ctx, size_t index, size_t count, const char *digest, uint64_t size)
+{
+	struct ui *ui = ctx;
+	snprintf(ui->layer, sizeof(ui->layer), "layer %zu/%zu: ", index + 1, count);
+	ui->last = (struct timespec){0}; /* show the new layer at once */
 }
 
 static void ui_init(struct ui *ui, struct sbx_image_progress *p, const char *cmd, const char *label,
@@ -319,7 +328,8 @@ static int image_import_main(const struct sbx_command *cmd, int argc, char **arg
 	struct sbx_image_progress p;
 	ui_init(&ui, &p, "image import", label, quiet);
 	struct sbx_error *e = NULL;
-	int r = image_import(name, source, &p, &e);
+	int r = layer_is_oci_layout(source) ? layer_import_oci(name, source, &p, ui_layer, &e)
+	                                    : image_import(name, source, &p, &e);
 	ui_clear(&ui);
 	if (r < 0)
 		return fail(cmd, e);
@@ -330,7 +340,8 @@ const struct sbx_command cmd_image_import = {
     "image",
     "import",
     "[OPTIONS] NAME SOURCE",
-    "import a directory or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst; - for stdin) as an image",
+    "import a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst; - for stdin) or an OCI "
+    "image layout (DIR or DIR:REF) as an image",
     import_options,
     NULL,
     image_import_main,

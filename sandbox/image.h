@@ -69,6 +69,31 @@ int image_remove(const char *name, struct sbx_error **err);
  * complete or not at all. Setuid/setgid bits, owners, xattrs and device nodes are dropped. */
 int image_import(const char *name, const char *source, const struct sbx_image_progress *progress,
                  struct sbx_error **err);
+/* The same, recording with's source (when set), cmd, env, workdir and user. */
+int image_import_with(const char *name, const char *source, const struct sbx_image *with,
+                      const struct sbx_image_progress *progress, struct sbx_error **err);
+
+/* A layered import (OCI image layers, see layer.h): archives extracted one
+ * after another onto the same root, as safely as image_import's. */
+struct sbx_image_layers {
+	size_t n;
+	/* Opens layer i for reading: returns an fd (closed by the importer) and
+	 * its size for progress, or -1 with *err set. */
+	int (*open)(void *ctx, size_t i, uint64_t *size, struct sbx_error **err);
+	/* After layer i, failed or not; may refuse it (-1 with *err set) or add
+	 * context to the error of a failed one. May be NULL. */
+	int (*close)(void *ctx, size_t i, bool failed, struct sbx_error **err);
+	/* Sees the normalized path of each entry (never "", "..", absolute)
+	 * before it is extracted, and the root it goes into: 0 extracts it,
+	 * 1 drops it (handled, e.g. a whiteout), -1 fails with *err set. */
+	int (*entry)(void *ctx, int rootfd, const char *path, struct sbx_error **err);
+	void *ctx;
+};
+/* Builds image name from the layers, atomically like image_import; meta
+ * gives source, cmd, env, workdir and user. */
+int image_import_layers(const char *name, const struct sbx_image_layers *layers,
+                        const struct sbx_image *meta, const struct sbx_image_progress *progress,
+                        struct sbx_error **err);
 
 /* Copies an image's root filesystem to dst, which must not exist yet (for
  * `sbx spec --bundle`); on failure dst is removed again. */
