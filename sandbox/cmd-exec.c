@@ -16,11 +16,11 @@
 #include <string.h>
 
 static const struct sbx_option exec_options[] = {
-	{"tty", 't', no_argument, NULL, "allocate a terminal", NULL},
-	{"interactive", 'i', no_argument, NULL, "with -t, send standard input", NULL},
-	{"env", 'e', required_argument, "KEY=VALUE", "set an environment variable", NULL},
-	{"workdir", 'w', required_argument, "DIR", "working directory in the sandbox", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"tty", 't', no_argument, NULL, "allocate a terminal", NULL},
+    {"interactive", 'i', no_argument, NULL, "with -t, send standard input", NULL},
+    {"env", 'e', required_argument, "KEY=VALUE", "set an environment variable", NULL},
+    {"workdir", 'w', required_argument, "DIR", "working directory in the sandbox", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct exec_opts {
@@ -49,7 +49,7 @@ static int exec_option(void *ctx, int val, const char *arg)
 	case 'w':
 		if (arg[0] != '/') {
 			fprintf(stderr, "sbx: exec: --workdir \"%s\": must be an absolute path\n",
-				arg);
+			        arg);
 			return -1;
 		}
 		o->workdir = arg;
@@ -82,9 +82,10 @@ static int do_exec(struct exec_opts *o, const char *name, char **args)
 	bool running = false;
 	if (state_is_running(inst->dir, &running, &err) < 0 || !running) {
 		if (err == NULL)
-			sbx_error_setc(&err, ESRCH,
-				       "instance \"%s\" is not running; start it with 'sbx start %s'",
-				       name, name);
+			sbx_error_setc(
+			    &err, ESRCH,
+			    "instance \"%s\" is not running; start it with 'sbx start %s'", name,
+			    name);
 		sbx_error_print(err, "exec");
 		return SBX_EXIT_FAILURE;
 	}
@@ -147,11 +148,11 @@ static int exec_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_exec = {
-	.name = "exec",
-	.args = "[OPTIONS] NAME COMMAND [ARG...]",
-	.summary = "Run a command in a running instance.",
-	.options = exec_options,
-	.positional = SBX_COMPLETE_RUNNING,
-	.main = exec_main,
-	.usage_exit = SBX_EXIT_FAILURE,
+    .name = "exec",
+    .args = "[OPTIONS] NAME COMMAND [ARG...]",
+    .summary = "Run a command in a running instance.",
+    .options = exec_options,
+    .positional = SBX_COMPLETE_RUNNING,
+    .main = exec_main,
+    .usage_exit = SBX_EXIT_FAILURE,
 };

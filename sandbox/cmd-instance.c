@@ -27,8 +27,8 @@ static int print_error(const char *cmd, struct sbx_error *err)
 
 /* Parses options, then requires at least min operands. Returns the index of
  * the first operand, or -1 with *status set. */
-static int parse(const struct sbx_command *cmd, int argc, char **argv, sbx_option_fn fn,
-		 void *ctx, int min, const char *what, int *status)
+static int parse(const struct sbx_command *cmd, int argc, char **argv, sbx_option_fn fn, void *ctx,
+                 int min, const char *what, int *status)
 {
 	int first = cmdline_parse(cmd, argc, argv, false, fn, ctx);
 	if (first == -2) {
@@ -50,11 +50,9 @@ static int parse(const struct sbx_command *cmd, int argc, char **argv, sbx_optio
 /* ---- start ---- */
 
 static const struct sbx_option start_options[] = {
-	{"attach", 'a', no_argument, NULL, "stay attached: show the output and wait for the end",
-	 NULL},
-	{"interactive", 'i', no_argument, NULL, "with -a and a terminal, send standard input",
-	 NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"attach", 'a', no_argument, NULL, "stay attached: show the output and wait for the end", NULL},
+    {"interactive", 'i', no_argument, NULL, "with -a and a terminal, send standard input", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct start_opts {
@@ -102,35 +100,34 @@ static int start_main(const struct sbx_command *cmd, int argc, char **argv)
 		return print_error("start", err);
 	}
 	struct sbx_launch l = {.inst = inst,
-			       .config = config,
-			       .lockfd = lockfd,
-			       .detach = !o.attach,
-			       .attach_stdin = o.interactive,
-			       .keep_on_fail = true,
-			       .cmd = "start"};
+	                       .config = config,
+	                       .lockfd = lockfd,
+	                       .detach = !o.attach,
+	                       .attach_stdin = o.interactive,
+	                       .keep_on_fail = true,
+	                       .cmd = "start"};
 	status = launch_instance(&l);
 	json_decref(config);
 	return status;
 }
 
 const struct sbx_command cmd_start = {
-	.name = "start",
-	.args = "[OPTIONS] NAME",
-	.summary = "Run a stopped instance again, on its existing upper layer.",
-	.options = start_options,
-	.positional = SBX_COMPLETE_INSTANCE,
-	.main = start_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "start",
+    .args = "[OPTIONS] NAME",
+    .summary = "Run a stopped instance again, on its existing upper layer.",
+    .options = start_options,
+    .positional = SBX_COMPLETE_INSTANCE,
+    .main = start_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 /* ---- ps / list ---- */
 
 static const struct sbx_option ps_options[] = {
-	{"all", 'a', no_argument, NULL, "also show stopped instances", NULL},
-	{"quiet", 'q', no_argument, NULL, "only print names", NULL},
-	{"format", OPT_FORMAT, required_argument, "FORMAT", "table (default) or json",
-	 "table json"},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"all", 'a', no_argument, NULL, "also show stopped instances", NULL},
+    {"quiet", 'q', no_argument, NULL, "only print names", NULL},
+    {"format", OPT_FORMAT, required_argument, "FORMAT", "table (default) or json", "table json"},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct ps_opts {
@@ -247,13 +244,14 @@ static int ps_main(const struct sbx_command *cmd, int argc, char **argv)
 			continue;
 		}
 		if (o.json) {
-			json_t *j = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s}", "name", r.name,
-					      "status", r.running ? "running" : "stopped", "running",
-					      r.running, "image", r.image, "profile", r.profile,
-					      "created", r.created);
-			json_object_set_new(j, "pid", r.running ? json_integer(r.pid) : json_null());
+			json_t *j =
+			    json_pack("{s:s, s:s, s:b, s:s, s:s, s:s}", "name", r.name, "status",
+			              r.running ? "running" : "stopped", "running", r.running,
+			              "image", r.image, "profile", r.profile, "created", r.created);
+			json_object_set_new(j, "pid",
+			                    r.running ? json_integer(r.pid) : json_null());
 			json_object_set_new(j, "exit_code",
-					    r.has_exit ? json_integer(r.exit_code) : json_null());
+			                    r.has_exit ? json_integer(r.exit_code) : json_null());
 			json_array_append_new(out, j);
 		} else if (o.quiet) {
 			printf("%s\n", r.name);
@@ -275,21 +273,21 @@ static int ps_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_ps = {
-	.name = "ps",
-	.args = "[OPTIONS]",
-	.summary = "List running instances (all of them with -a).",
-	.options = ps_options,
-	.main = ps_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "ps",
+    .args = "[OPTIONS]",
+    .summary = "List running instances (all of them with -a).",
+    .options = ps_options,
+    .main = ps_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 const struct sbx_command cmd_list = {
-	.name = "list",
-	.args = "[OPTIONS]",
-	.summary = "The same as ps.",
-	.options = ps_options,
-	.main = ps_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "list",
+    .args = "[OPTIONS]",
+    .summary = "The same as ps.",
+    .options = ps_options,
+    .main = ps_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 /* ---- signals: stop and kill ---- */
@@ -298,10 +296,9 @@ static const struct {
 	const char *name;
 	int sig;
 } signals[] = {
-	{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-	{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
-	{"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
-	{"WINCH", SIGWINCH},
+    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},   {"TERM", SIGTERM}, {"CONT", SIGCONT},
+    {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"WINCH", SIGWINCH},
 };
 
 static int parse_signal(const char *s, int *sig)
@@ -367,9 +364,9 @@ static void wait_unlocked(struct sbx_instance *inst)
 }
 
 static const struct sbx_option stop_options[] = {
-	{"time", 't', required_argument, "SECONDS",
-	 "how long to wait after SIGTERM before SIGKILL (default 10)", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"time", 't', required_argument, "SECONDS",
+     "how long to wait after SIGTERM before SIGKILL (default 10)", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int stop_option(void *ctx, int val, const char *arg)
@@ -377,7 +374,7 @@ static int stop_option(void *ctx, int val, const char *arg)
 	uint64_t n;
 	if (val != 't' || parse_u64(arg, &n) < 0 || n > 86400) {
 		fprintf(stderr, "sbx stop: --time \"%s\": a number of seconds is needed\n",
-			arg ? arg : "");
+		        arg ? arg : "");
 		return -1;
 	}
 	*(int *)ctx = (int)n;
@@ -420,13 +417,13 @@ static int stop_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_stop = {
-	.name = "stop",
-	.args = "[OPTIONS] NAME...",
-	.summary = "Stop running instances: SIGTERM, then SIGKILL after a timeout.",
-	.options = stop_options,
-	.positional = SBX_COMPLETE_RUNNING,
-	.main = stop_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "stop",
+    .args = "[OPTIONS] NAME...",
+    .summary = "Stop running instances: SIGTERM, then SIGKILL after a timeout.",
+    .options = stop_options,
+    .positional = SBX_COMPLETE_RUNNING,
+    .main = stop_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 static const struct sbx_option no_options[] = {{NULL, 0, 0, NULL, NULL, NULL}};
@@ -464,20 +461,20 @@ static int kill_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_kill = {
-	.name = "kill",
-	.args = "NAME [SIGNAL]",
-	.summary = "Send a signal (default SIGTERM) to a running instance.",
-	.options = no_options,
-	.positional = SBX_COMPLETE_RUNNING,
-	.main = kill_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "kill",
+    .args = "NAME [SIGNAL]",
+    .summary = "Send a signal (default SIGTERM) to a running instance.",
+    .options = no_options,
+    .positional = SBX_COMPLETE_RUNNING,
+    .main = kill_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 /* ---- rm ---- */
 
 static const struct sbx_option rm_options[] = {
-	{"force", 'f', no_argument, NULL, "kill a running instance first", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"force", 'f', no_argument, NULL, "kill a running instance first", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int flag_option(void *ctx, int val, const char *arg)
@@ -526,9 +523,9 @@ static int remove_one(const char *name, bool force, struct sbx_error **err)
 			sbx_error_free(*err);
 			*err = NULL;
 			return sbx_error_setc(err, EBUSY,
-					      "instance \"%s\" is running; stop it first with "
-					      "'sbx stop %s' or use 'sbx rm -f %s'",
-					      name, name, name);
+			                      "instance \"%s\" is running; stop it first with "
+			                      "'sbx stop %s' or use 'sbx rm -f %s'",
+			                      name, name, name);
 		}
 		sbx_error_free(*err);
 		*err = NULL;
@@ -572,13 +569,13 @@ static int rm_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_rm = {
-	.name = "rm",
-	.args = "[OPTIONS] NAME...",
-	.summary = "Remove instances and their upper layers.",
-	.options = rm_options,
-	.positional = SBX_COMPLETE_INSTANCE,
-	.main = rm_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "rm",
+    .args = "[OPTIONS] NAME...",
+    .summary = "Remove instances and their upper layers.",
+    .options = rm_options,
+    .positional = SBX_COMPLETE_INSTANCE,
+    .main = rm_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 /* ---- inspect ---- */
@@ -619,26 +616,26 @@ static int inspect_main(const struct sbx_command *cmd, int argc, char **argv)
 		_cleanup_free_ char *sdir = NULL;
 		state_dir(inst->name, false, &sdir, NULL);
 		json_t *state = json_pack("{s:s, s:b}", "status", r.running ? "running" : "stopped",
-					  "running", r.running);
+		                          "running", r.running);
 		json_object_set_new(state, "pid", r.running ? json_integer(st->pid) : json_null());
 		json_object_set_new(state, "exit_code",
-				    r.has_exit ? json_integer(r.exit_code) : json_null());
+		                    r.has_exit ? json_integer(r.exit_code) : json_null());
 		json_object_set_new(state, "started",
-				    st->started ? json_string(st->started) : json_null());
+		                    st->started ? json_string(st->started) : json_null());
 		json_object_set_new(state, "finished",
-				    st->finished ? json_string(st->finished) : json_null());
+		                    st->finished ? json_string(st->finished) : json_null());
 		json_t *config = load_json(cpath);
 		json_t *ann = json_object_get(config, "annotations");
 		const char *backend = json_string_value(json_object_get(ann, SBX_ANN_BACKEND));
 		const char *lower = json_string_value(json_object_get(ann, SBX_ANN_LOWER));
-		json_t *overlay = json_pack("{s:s?, s:s, s:s, s:s}", "lower", lower, "upper",
-					    inst->upper, "work", inst->work, "requested",
-					    backend ? backend : "none");
+		json_t *overlay =
+		    json_pack("{s:s?, s:s, s:s, s:s}", "lower", lower, "upper", inst->upper, "work",
+		              inst->work, "requested", backend ? backend : "none");
 		json_object_set_new(overlay, "used",
-				    st->overlay ? json_string(st->overlay) : json_null());
+		                    st->overlay ? json_string(st->overlay) : json_null());
 		json_t *paths = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "dir", inst->dir,
-					  "config", cpath, "upper", inst->upper, "work", inst->work,
-					  "rootfs", inst->rootfs, "log", log);
+		                          "config", cpath, "upper", inst->upper, "work", inst->work,
+		                          "rootfs", inst->rootfs, "log", log);
 		json_object_set_new(paths, "state", sdir ? json_string(sdir) : json_null());
 		json_t *meta = load_json(mpath);
 		json_t *network = load_json(npath);
@@ -646,10 +643,10 @@ static int inspect_main(const struct sbx_command *cmd, int argc, char **argv)
 		if (network == NULL)
 			network = json_pack("{s:s}", "mode", mode ? mode : "none");
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
-				      inst->name, "image", r.image, "profile", r.profile, "created",
-				      r.created, "state", state, "paths", paths, "overlay", overlay,
-				      "network", network, "metadata", meta ? meta : json_null(),
-				      "config", config ? config : json_null());
+		                      inst->name, "image", r.image, "profile", r.profile, "created",
+		                      r.created, "state", state, "paths", paths, "overlay", overlay,
+		                      "network", network, "metadata", meta ? meta : json_null(),
+		                      "config", config ? config : json_null());
 		json_array_append_new(all, j);
 		row_free(&r);
 	}
@@ -663,21 +660,20 @@ static int inspect_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_inspect = {
-	.name = "inspect",
-	.args = "NAME...",
-	.summary = "Print an instance's config, paths and state as JSON.",
-	.options = no_options,
-	.positional = SBX_COMPLETE_INSTANCE,
-	.main = inspect_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "inspect",
+    .args = "NAME...",
+    .summary = "Print an instance's config, paths and state as JSON.",
+    .options = no_options,
+    .positional = SBX_COMPLETE_INSTANCE,
+    .main = inspect_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };
 
 /* ---- logs ---- */
 
 static const struct sbx_option logs_options[] = {
-	{"follow", 'f', no_argument, NULL, "keep printing new output until the instance stops",
-	 NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"follow", 'f', no_argument, NULL, "keep printing new output until the instance stops", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int copy_out(int fd)
@@ -744,11 +740,11 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_logs = {
-	.name = "logs",
-	.args = "[OPTIONS] NAME",
-	.summary = "Show the output of a detached instance.",
-	.options = logs_options,
-	.positional = SBX_COMPLETE_INSTANCE,
-	.main = logs_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "logs",
+    .args = "[OPTIONS] NAME",
+    .summary = "Show the output of a detached instance.",
+    .options = logs_options,
+    .positional = SBX_COMPLETE_INSTANCE,
+    .main = logs_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };

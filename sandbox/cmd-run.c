@@ -19,17 +19,14 @@
 #include <time.h>
 
 static const struct sbx_option run_options[] = {
-	SBX_PROFILE_OPTIONS,
-	{"name", OPT_NAME, required_argument, "NAME", "name the instance (default: generated)",
-	 NULL},
-	{"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit",
-	 NULL},
-	{"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
-	{"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox",
-	 NULL},
-	{"detach", 'd', no_argument, NULL,
-	 "run in the background; output goes to the log ('sbx logs NAME')", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    SBX_PROFILE_OPTIONS,
+    {"name", OPT_NAME, required_argument, "NAME", "name the instance (default: generated)", NULL},
+    {"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit", NULL},
+    {"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
+    {"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox", NULL},
+    {"detach", 'd', no_argument, NULL,
+     "run in the background; output goes to the log ('sbx logs NAME')", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct run_opts {
@@ -75,7 +72,7 @@ static void say_warn(void *ctx, const char *msg)
 }
 
 static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_image *img,
-			     const struct sbx_profile *p, json_t *config)
+                             const struct sbx_profile *p, json_t *config)
 {
 	char created[32];
 	time_t now = time(NULL);
@@ -83,9 +80,9 @@ static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_i
 	gmtime_r(&now, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_t *args = json_object_get(json_object_get(config, "process"), "args");
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "name", inst->name, "image",
-			 img->name, "rootfs", img->rootfs, "profile", p->name ? p->name : "",
-			 "created", created, "command", args);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "name", inst->name, "image", img->name,
+	                 "rootfs", img->rootfs, "profile", p->name ? p->name : "", "created",
+	                 created, "command", args);
 }
 
 /* A cgroup v2 subtree we may write to; anything else cannot enforce limits. */
@@ -111,15 +108,16 @@ static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
 {
 	if ((p->memory || p->pids) && !cgroup_delegated())
 		fprintf(stderr, "sbx: warning: memory and pids limits need a delegated cgroup v2 "
-				"subtree, which this host does not give you; they are recorded in "
-				"the config but not enforced (rlimits still apply)\n");
+		                "subtree, which this host does not give you; they are recorded in "
+		                "the config but not enforced (rlimits still apply)\n");
 	struct stat st;
 	if (p->userns == SBX_USERNS_SINGLE && getuid() != 0 && stat(img->rootfs, &st) == 0 &&
 	    st.st_uid != getuid())
-		fprintf(stderr, "sbx: warning: the image \"%s\" is owned by uid %u, which is not "
-				"mapped in the sandbox: changing its files will fail with "
-				"EOVERFLOW; re-import the image as yourself or use --userns subid\n",
-			img->name, st.st_uid);
+		fprintf(stderr,
+		        "sbx: warning: the image \"%s\" is owned by uid %u, which is not "
+		        "mapped in the sandbox: changing its files will fail with "
+		        "EOVERFLOW; re-import the image as yourself or use --userns subid\n",
+		        img->name, st.st_uid);
 }
 
 /* Runs the payload; returns its status, or 125/126/127 for sbx's own failures. */
@@ -150,16 +148,16 @@ static int run(struct run_opts *o, const char *image, char **args)
 	p->net = net;
 
 	struct sbx_oci_input in = {
-		.profile = p,
-		.rootfs = img->rootfs,
-		.image = img->name,
-		.args = args,
-		.image_cmd = img->cmd,
-		.image_env = img->env,
-		.image_workdir = img->workdir,
-		.terminal = o->tty,
-		.uid = getuid(),
-		.gid = getgid(),
+	    .profile = p,
+	    .rootfs = img->rootfs,
+	    .image = img->name,
+	    .args = args,
+	    .image_cmd = img->cmd,
+	    .image_env = img->env,
+	    .image_workdir = img->workdir,
+	    .terminal = o->tty,
+	    .uid = getuid(),
+	    .gid = getgid(),
 	};
 	if (p->userns == SBX_USERNS_SUBID && getuid() != 0) {
 		unsigned s, n;
@@ -184,11 +182,11 @@ static int run(struct run_opts *o, const char *image, char **args)
 	}
 	/* A fresh directory: the lock cannot be held by anyone else. */
 	struct sbx_launch l = {.inst = inst,
-			       .lockfd = -1,
-			       .detach = o->detach,
-			       .attach_stdin = o->interactive,
-			       .rm = o->rm,
-			       .cmd = "run"};
+	                       .lockfd = -1,
+	                       .detach = o->detach,
+	                       .attach_stdin = o->interactive,
+	                       .rm = o->rm,
+	                       .cmd = "run"};
 	if (state_lock(inst->dir, false, &l.lockfd, &err) < 0) {
 		sbx_error_print(err, "run");
 		instance_remove(inst, NULL);
@@ -247,8 +245,7 @@ static int run_main(const struct sbx_command *cmd, int argc, char **argv)
 	}
 	char **args = first + 1 < argc ? argv + first + 1 : NULL;
 	/* A bare `sbx run IMAGE` at a terminal is an interactive shell. */
-	if (args == NULL && !o.tty && !o.detach && isatty(STDIN_FILENO) &&
-	    isatty(STDOUT_FILENO)) {
+	if (args == NULL && !o.tty && !o.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		o.tty = true;
 		o.interactive = true;
 	}
@@ -258,11 +255,11 @@ static int run_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_run = {
-	.name = "run",
-	.args = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
-	.summary = "Run a command in a new sandbox (a shell when no command is given).",
-	.options = run_options,
-	.positional = SBX_COMPLETE_IMAGE,
-	.main = run_main,
-	.usage_exit = SBX_EXIT_FAILURE,
+    .name = "run",
+    .args = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+    .summary = "Run a command in a new sandbox (a shell when no command is given).",
+    .options = run_options,
+    .positional = SBX_COMPLETE_IMAGE,
+    .main = run_main,
+    .usage_exit = SBX_EXIT_FAILURE,
 };

@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 
 static const struct sbx_option spec_options[] = {
-	SBX_PROFILE_OPTIONS,
-	{"bundle", OPT_BUNDLE, required_argument, "DIR",
-	 "write DIR/config.json and DIR/rootfs (a copy of the image) for runc or crun",
-	 SBX_COMPLETE_DIR},
-	{"tty", 't', no_argument, NULL, "set process.terminal", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    SBX_PROFILE_OPTIONS,
+    {"bundle", OPT_BUNDLE, required_argument, "DIR",
+     "write DIR/config.json and DIR/rootfs (a copy of the image) for runc or crun",
+     SBX_COMPLETE_DIR},
+    {"tty", 't', no_argument, NULL, "set process.terminal", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct spec_opts {
@@ -78,16 +78,16 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 		return SBX_EXIT_FAILURE;
 	}
 	struct sbx_oci_input in = {
-		.profile = p,
-		.rootfs = img->rootfs,
-		.image = img->name,
-		.args = args,
-		.image_cmd = img->cmd,
-		.image_env = img->env,
-		.image_workdir = img->workdir,
-		.terminal = o->tty,
-		.uid = getuid(),
-		.gid = getgid(),
+	    .profile = p,
+	    .rootfs = img->rootfs,
+	    .image = img->name,
+	    .args = args,
+	    .image_cmd = img->cmd,
+	    .image_env = img->env,
+	    .image_workdir = img->workdir,
+	    .terminal = o->tty,
+	    .uid = getuid(),
+	    .gid = getgid(),
 	};
 	if (p->userns == SBX_USERNS_SUBID && getuid() != 0 && subids(&in, &err) < 0) {
 		sbx_error_print(err, "spec");
@@ -132,7 +132,7 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 	if (r < 0) {
 		if (copied) {
 			_cleanup_close_ int dfd =
-				open(o->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			    open(o->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (dfd >= 0)
 				rm_rf_at(dfd, "rootfs", NULL);
 		}
@@ -140,8 +140,9 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 		return SBX_EXIT_FAILURE;
 	}
 	if (sbx_verbose >= 0)
-		fprintf(stderr, "sbx: bundle written to \"%s\"; run it with 'cd %s && runc run ID'\n",
-			o->bundle, o->bundle);
+		fprintf(stderr,
+		        "sbx: bundle written to \"%s\"; run it with 'cd %s && runc run ID'\n",
+		        o->bundle, o->bundle);
 	return 0;
 }
 
@@ -165,11 +166,11 @@ static int spec_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_spec = {
-	.name = "spec",
-	.args = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
-	.summary = "Print the OCI config.json for a sandbox, or write a bundle with --bundle.",
-	.options = spec_options,
-	.positional = SBX_COMPLETE_IMAGE,
-	.main = spec_main,
-	.usage_exit = SBX_EXIT_USAGE,
+    .name = "spec",
+    .args = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+    .summary = "Print the OCI config.json for a sandbox, or write a bundle with --bundle.",
+    .options = spec_options,
+    .positional = SBX_COMPLETE_IMAGE,
+    .main = spec_main,
+    .usage_exit = SBX_EXIT_USAGE,
 };

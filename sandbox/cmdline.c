@@ -8,8 +8,8 @@
 
 int sbx_verbose = 0;
 
-static const struct sbx_option help_option = {"help", 'h', no_argument, NULL,
-					      "show this help and exit", NULL};
+static const struct sbx_option help_option = {
+    "help", 'h', no_argument, NULL, "show this help and exit", NULL};
 
 const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len)
 {
@@ -41,7 +41,7 @@ static size_t count_options(const struct sbx_option *o)
 }
 
 int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
-		  sbx_option_fn fn, void *ctx)
+                  sbx_option_fn fn, void *ctx)
 {
 	size_t n = count_options(cmd->options);
 	_cleanup_free_ struct option *longopts = xcalloc(n + 2, sizeof(struct option));
@@ -87,7 +87,7 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 				cmdline_usage_error(cmd, "option '-%c' needs an argument", optopt);
 			else
 				cmdline_usage_error(cmd, "option '%s' needs an argument",
-						    argv[optind - 1]);
+				                    argv[optind - 1]);
 			return -1;
 		}
 		if (fn(ctx, c, optarg) < 0)
@@ -122,7 +122,7 @@ void cmdline_help(const struct sbx_command *cmd, FILE *f)
 			len = snprintf(left, sizeof(left), "    --%s", o->name);
 		if (o->has_arg == required_argument && len > 0 && (size_t)len < sizeof(left))
 			snprintf(left + len, sizeof(left) - (size_t)len, " %s",
-				 o->arg ? o->arg : "ARG");
+			         o->arg ? o->arg : "ARG");
 		if (strlen(left) > 28)
 			fprintf(f, "  %s\n  %-28s  %s\n", left, "", o->help);
 		else

@@ -31,14 +31,14 @@ struct sbx_command;
 typedef int (*sbx_command_fn)(const struct sbx_command *cmd, int argc, char **argv);
 
 struct sbx_command {
-	const char *group;   /* "image" for "sbx image ls", NULL for top level */
+	const char *group; /* "image" for "sbx image ls", NULL for top level */
 	const char *name;
-	const char *args;    /* e.g. "[OPTIONS] IMAGE [COMMAND [ARG...]]" */
-	const char *summary; /* one line */
+	const char *args;                 /* e.g. "[OPTIONS] IMAGE [COMMAND [ARG...]]" */
+	const char *summary;              /* one line */
 	const struct sbx_option *options; /* terminated by an entry with name NULL */
 	const char *positional;           /* completion kind for the first operand */
 	sbx_command_fn main;
-	int usage_exit;                   /* exit code for misuse: 2, or 125 for run */
+	int usage_exit; /* exit code for misuse: 2, or 125 for run */
 };
 
 /* Global verbosity, set by -q/-v/--debug. */
@@ -52,11 +52,11 @@ typedef int (*sbx_option_fn)(void *ctx, int val, const char *arg);
  * are left alone. Returns the index of the first operand, or -1 after
  * printing a usage error; --help prints help and returns -2. */
 int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
-		  sbx_option_fn fn, void *ctx);
+                  sbx_option_fn fn, void *ctx);
 void cmdline_help(const struct sbx_command *cmd, FILE *f);
 /* Prints "sbx CMD: MESSAGE" and "Try 'sbx CMD --help'." */
 void cmdline_usage_error(const struct sbx_command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* "image ls" or "run". */
 const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len);
 

@@ -12,14 +12,13 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
-
 static char **json_to_strv(json_t *a)
 {
 	char **v = xcalloc(json_array_size(a) + 1, sizeof(char *));
 	size_t i;
 	json_t *e;
-	json_array_foreach (a, i, e)
-		v[i] = xstrdup(json_string_value(e) ? json_string_value(e) : "");
+	json_array_foreach(a, i, e) v[i] =
+	    xstrdup(json_string_value(e) ? json_string_value(e) : "");
 	return v;
 }
 
@@ -33,28 +32,27 @@ static int strv_from(json_t *a, const char *path, char ***out, struct sbx_error 
 		return sbx_error_set(err, EINVAL, "%s: expected an array of strings", path);
 	size_t i;
 	json_t *e;
-	json_array_foreach (a, i, e)
-		if (!json_is_string(e))
-			return sbx_error_set(err, EINVAL, "%s[%zu]: expected a string", path, i);
+	json_array_foreach(a, i, e) if (!json_is_string(e)) return sbx_error_set(
+	    err, EINVAL, "%s[%zu]: expected a string", path, i);
 	*out = json_to_strv(a);
 	return 0;
 }
 
 static int parse_maps(json_t *a, const char *path, struct sbx_idmap **out, size_t *n,
-		      struct sbx_error **err)
+                      struct sbx_error **err)
 {
 	*n = json_array_size(a);
 	*out = xcalloc(*n ? *n : 1, sizeof(**out));
 	size_t i;
 	json_t *e;
-	json_array_foreach (a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		json_int_t c, h, s;
 		json_error_t je;
 		if (json_unpack_ex(e, &je, JSON_STRICT, "{s:I, s:I, s:I}", "containerID", &c,
-				   "hostID", &h, "size", &s) < 0)
+		                   "hostID", &h, "size", &s) < 0)
 			return sbx_error_set(err, EINVAL, "%s[%zu]: %s", path, i, je.text);
-		if (c < 0 || h < 0 || s <= 0 || c > UINT32_MAX || h > UINT32_MAX ||
-		    s > UINT32_MAX)
+		if (c < 0 || h < 0 || s <= 0 || c > UINT32_MAX || h > UINT32_MAX || s > UINT32_MAX)
 			return sbx_error_set(err, EINVAL, "%s[%zu]: ids out of range", path, i);
 		(*out)[i] = (struct sbx_idmap){(unsigned)c, (unsigned)h, (unsigned)s};
 	}
@@ -65,9 +63,9 @@ static const struct {
 	const char *name;
 	int flag;
 } ns_types[] = {
-	{"user", CLONE_NEWUSER}, {"mount", CLONE_NEWNS},    {"pid", CLONE_NEWPID},
-	{"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},     {"cgroup", CLONE_NEWCGROUP},
-	{"network", CLONE_NEWNET},
+    {"user", CLONE_NEWUSER},   {"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID},
+    {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},  {"cgroup", CLONE_NEWCGROUP},
+    {"network", CLONE_NEWNET},
 };
 
 static int parse_namespaces(json_t *a, int *flags, struct sbx_error **err)
@@ -75,35 +73,37 @@ static int parse_namespaces(json_t *a, int *flags, struct sbx_error **err)
 	*flags = 0;
 	size_t i;
 	json_t *e;
-	json_array_foreach (a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		const char *type = NULL, *path = NULL;
 		json_error_t je;
 		if (json_unpack_ex(e, &je, JSON_STRICT, "{s:s, s?s}", "type", &type, "path",
-				   &path) < 0)
+		                   &path) < 0)
 			return sbx_error_set(err, EINVAL, "linux.namespaces[%zu]: %s", i, je.text);
 		if (path)
-			return sbx_error_set(err, ENOTSUP,
-					     "linux.namespaces[%zu]: joining a namespace by path is "
-					     "not supported yet",
-					     i);
+			return sbx_error_set(
+			    err, ENOTSUP,
+			    "linux.namespaces[%zu]: joining a namespace by path is "
+			    "not supported yet",
+			    i);
 		int flag = 0;
 		for (size_t k = 0; k < ARRAY_SIZE(ns_types); k++)
 			if (strcmp(type, ns_types[k].name) == 0)
 				flag = ns_types[k].flag;
 		if (flag == 0)
 			return sbx_error_set(err, EINVAL,
-					     "linux.namespaces[%zu]: unsupported namespace \"%s\"", i,
-					     type);
+			                     "linux.namespaces[%zu]: unsupported namespace \"%s\"",
+			                     i, type);
 		*flags |= flag;
 	}
 	if (!(*flags & CLONE_NEWUSER))
 		return sbx_error_set(err, ENOTSUP,
-				     "linux.namespaces: sbx needs a user namespace; add "
-				     "{\"type\": \"user\"}");
+		                     "linux.namespaces: sbx needs a user namespace; add "
+		                     "{\"type\": \"user\"}");
 	if (!(*flags & CLONE_NEWNS))
 		return sbx_error_set(err, ENOTSUP,
-				     "linux.namespaces: sbx needs a mount namespace; add "
-				     "{\"type\": \"mount\"}");
+		                     "linux.namespaces: sbx needs a mount namespace; add "
+		                     "{\"type\": \"mount\"}");
 	return 0;
 }
 
@@ -112,19 +112,24 @@ static const struct {
 	unsigned long attr; /* set */
 	bool clear;         /* the option clears attr instead */
 } mount_opts[] = {
-	{"ro", MOUNT_ATTR_RDONLY, false},         {"rw", MOUNT_ATTR_RDONLY, true},
-	{"nosuid", MOUNT_ATTR_NOSUID, false},     {"suid", MOUNT_ATTR_NOSUID, true},
-	{"nodev", MOUNT_ATTR_NODEV, false},       {"dev", MOUNT_ATTR_NODEV, true},
-	{"noexec", MOUNT_ATTR_NOEXEC, false},     {"exec", MOUNT_ATTR_NOEXEC, true},
-	{"strictatime", MOUNT_ATTR_STRICTATIME, false},
-	{"noatime", MOUNT_ATTR_NOATIME, false},   {"relatime", 0, false},
+    {"ro", MOUNT_ATTR_RDONLY, false},
+    {"rw", MOUNT_ATTR_RDONLY, true},
+    {"nosuid", MOUNT_ATTR_NOSUID, false},
+    {"suid", MOUNT_ATTR_NOSUID, true},
+    {"nodev", MOUNT_ATTR_NODEV, false},
+    {"dev", MOUNT_ATTR_NODEV, true},
+    {"noexec", MOUNT_ATTR_NOEXEC, false},
+    {"exec", MOUNT_ATTR_NOEXEC, true},
+    {"strictatime", MOUNT_ATTR_STRICTATIME, false},
+    {"noatime", MOUNT_ATTR_NOATIME, false},
+    {"relatime", 0, false},
 };
 
 /* Options that only steer propagation or binding; sbx always makes the
  * sandbox a slave of the host, so they carry no further meaning here. */
-static const char *const ignored_opts[] = {"private", "rprivate", "slave",    "rslave",
-					   "shared",  "rshared",  "unbindable", "runbindable",
-					   "async",   "atime",    "diratime",  "nodiratime"};
+static const char *const ignored_opts[] = {"private", "rprivate", "slave",      "rslave",
+                                           "shared",  "rshared",  "unbindable", "runbindable",
+                                           "async",   "atime",    "diratime",   "nodiratime"};
 
 static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_error **err)
 {
@@ -132,16 +137,16 @@ static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_erro
 	json_t *options = NULL, *uidm = NULL, *gidm = NULL;
 	json_error_t je;
 	if (json_unpack_ex(e, &je, JSON_STRICT, "{s:s, s?s, s?s, s?o, s?o, s?o}", "destination",
-			   &dest, "type", &type, "source", &source, "options", &options,
-			   "uidMappings", &uidm, "gidMappings", &gidm) < 0)
+	                   &dest, "type", &type, "source", &source, "options", &options,
+	                   "uidMappings", &uidm, "gidMappings", &gidm) < 0)
 		return sbx_error_set(err, EINVAL, "mounts[%zu]: %s", i, je.text);
 	if (uidm || gidm)
 		return sbx_error_set(err, ENOTSUP, "mounts[%zu]: idmapped mounts are not supported",
-				     i);
+		                     i);
 	if (dest[0] != '/')
 		return sbx_error_set(err, EINVAL,
-				     "mounts[%zu].destination: \"%s\" is not an absolute path", i,
-				     dest);
+		                     "mounts[%zu].destination: \"%s\" is not an absolute path", i,
+		                     dest);
 	m->dest = xstrdup(dest);
 	m->type = xstrdup(type ? type : "bind");
 	m->source = xstrdup(source ? source : m->type);
@@ -149,11 +154,12 @@ static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_erro
 	bool bind = strcmp(m->type, "bind") == 0;
 	size_t k;
 	json_t *o;
-	json_array_foreach (options, k, o) {
+	json_array_foreach(options, k, o)
+	{
 		const char *opt = json_string_value(o);
 		if (opt == NULL)
-			return sbx_error_set(err, EINVAL, "mounts[%zu].options[%zu]: expected a string",
-					     i, k);
+			return sbx_error_set(err, EINVAL,
+			                     "mounts[%zu].options[%zu]: expected a string", i, k);
 		if (strcmp(opt, "bind") == 0 || strcmp(opt, "rbind") == 0) {
 			bind = true;
 			m->recursive = m->recursive || opt[0] == 'r';
@@ -174,16 +180,16 @@ static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_erro
 		if (known)
 			continue;
 		if (bind)
-			return sbx_error_set(err, EINVAL,
-					     "mounts[%zu].options: \"%s\" is not a bind mount option",
-					     i, opt);
+			return sbx_error_set(
+			    err, EINVAL, "mounts[%zu].options: \"%s\" is not a bind mount option",
+			    i, opt);
 		strv_push(&m->fs_options, opt);
 	}
 	m->kind = bind ? SBX_MOUNT_BIND : SBX_MOUNT_FS;
 	if (bind && m->source[0] != '/')
 		return sbx_error_set(err, EINVAL,
-				     "mounts[%zu].source: \"%s\" is not an absolute path", i,
-				     m->source);
+		                     "mounts[%zu].source: \"%s\" is not an absolute path", i,
+		                     m->source);
 	return 0;
 }
 
@@ -193,14 +199,22 @@ static int rlimit_from_name(const char *name)
 		const char *name;
 		int r;
 	} t[] = {
-		{"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-		{"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-		{"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-		{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-		{"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-		{"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-		{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-		{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+	    {"RLIMIT_AS", RLIMIT_AS},
+	    {"RLIMIT_CORE", RLIMIT_CORE},
+	    {"RLIMIT_CPU", RLIMIT_CPU},
+	    {"RLIMIT_DATA", RLIMIT_DATA},
+	    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+	    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+	    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+	    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+	    {"RLIMIT_NICE", RLIMIT_NICE},
+	    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	    {"RLIMIT_NPROC", RLIMIT_NPROC},
+	    {"RLIMIT_RSS", RLIMIT_RSS},
+	    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+	    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+	    {"RLIMIT_STACK", RLIMIT_STACK},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		if (strcmp(name, t[i].name) == 0)
@@ -216,17 +230,17 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 	int terminal = 0, nnp = 0, oom = 0;
 	json_error_t je;
 	if (json_unpack_ex(p, &je, JSON_STRICT,
-			   "{s?b, s?o, s:o, s?o, s:s, s?o, s?o, s?b, s?s, s?s, s?i, s?o}",
-			   "terminal", &terminal, "user", &user, "args", &args, "env", &env, "cwd",
-			   &cwd, "capabilities", &caps, "rlimits", &rlimits, "noNewPrivileges",
-			   &nnp, "apparmorProfile", &apparmor, "selinuxLabel", &selinux,
-			   "oomScoreAdj", &oom, "consoleSize", &console) < 0)
+	                   "{s?b, s?o, s:o, s?o, s:s, s?o, s?o, s?b, s?s, s?s, s?i, s?o}",
+	                   "terminal", &terminal, "user", &user, "args", &args, "env", &env, "cwd",
+	                   &cwd, "capabilities", &caps, "rlimits", &rlimits, "noNewPrivileges",
+	                   &nnp, "apparmorProfile", &apparmor, "selinuxLabel", &selinux,
+	                   "oomScoreAdj", &oom, "consoleSize", &console) < 0)
 		return sbx_error_set(err, EINVAL, "process: %s", je.text);
 	c->terminal = terminal;
 	c->no_new_privileges = nnp;
 	if (cwd[0] != '/')
 		return sbx_error_set(err, EINVAL, "process.cwd: \"%s\" is not an absolute path",
-				     cwd);
+		                     cwd);
 	c->cwd = xstrdup(cwd);
 	if (strv_from(args, "process.args", &c->args, err) < 0 ||
 	    strv_from(env, "process.env", &c->env, err) < 0)
@@ -237,9 +251,9 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 		json_int_t uid = 0, gid = 0, umask = 0;
 		json_t *groups = NULL;
 		const char *username = NULL;
-		if (json_unpack_ex(user, &je, JSON_STRICT, "{s:I, s:I, s?I, s?o, s?s}", "uid",
-				   &uid, "gid", &gid, "umask", &umask, "additionalGids", &groups,
-				   "username", &username) < 0)
+		if (json_unpack_ex(user, &je, JSON_STRICT, "{s:I, s:I, s?I, s?o, s?s}", "uid", &uid,
+		                   "gid", &gid, "umask", &umask, "additionalGids", &groups,
+		                   "username", &username) < 0)
 			return sbx_error_set(err, EINVAL, "process.user: %s", je.text);
 		if (uid < 0 || uid >= UINT32_MAX || gid < 0 || gid >= UINT32_MAX)
 			return sbx_error_set(err, EINVAL, "process.user: id out of range");
@@ -249,11 +263,12 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 		c->groups = xcalloc(c->n_groups + 1, sizeof(gid_t));
 		size_t i;
 		json_t *g;
-		json_array_foreach (groups, i, g) {
+		json_array_foreach(groups, i, g)
+		{
 			if (!json_is_integer(g) || json_integer_value(g) < 0 ||
 			    json_integer_value(g) >= UINT32_MAX)
-				return sbx_error_set(err, EINVAL,
-						     "process.user.additionalGids[%zu]: bad gid", i);
+				return sbx_error_set(
+				    err, EINVAL, "process.user.additionalGids[%zu]: bad gid", i);
 			c->groups[i] = (gid_t)json_integer_value(g);
 		}
 	}
@@ -263,20 +278,21 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 	c->rlimits = xcalloc(c->n_rlimits + 1, sizeof(*c->rlimits));
 	size_t i;
 	json_t *r;
-	json_array_foreach (rlimits, i, r) {
+	json_array_foreach(rlimits, i, r)
+	{
 		const char *type;
 		json_int_t soft, hard;
 		if (json_unpack_ex(r, &je, JSON_STRICT, "{s:s, s:I, s:I}", "type", &type, "soft",
-				   &soft, "hard", &hard) < 0)
+		                   &soft, "hard", &hard) < 0)
 			return sbx_error_set(err, EINVAL, "process.rlimits[%zu]: %s", i, je.text);
 		int res = rlimit_from_name(type);
 		if (res < 0)
 			return sbx_error_set(err, EINVAL,
-					     "process.rlimits[%zu].type: unknown limit \"%s\"", i,
-					     type);
+			                     "process.rlimits[%zu].type: unknown limit \"%s\"", i,
+			                     type);
 		/* JSON integers are signed; -1 is how all ones (RLIM_INFINITY) round-trips. */
 		c->rlimits[i] = (struct sbx_config_rlimit){res, (unsigned long long)soft,
-							   (unsigned long long)hard};
+		                                           (unsigned long long)hard};
 	}
 	return 0;
 }
@@ -299,16 +315,15 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	json_t *hooks = NULL;
 	int readonly = 0;
 	json_error_t je;
-	if (json_unpack_ex(j, &je, JSON_STRICT,
-			   "{s:s, s:{s:s, s?b}, s:o, s?s, s?s, s?o, s?o, s:o, s?o}", "ociVersion",
-			   &version, "root", "path", &rootpath, "readonly", &readonly, "process",
-			   &process, "hostname", &hostname, "domainname", &domainname, "mounts",
-			   &mounts, "hooks", &hooks, "linux", &linux_, "annotations",
-			   &annotations) < 0)
+	if (json_unpack_ex(
+	        j, &je, JSON_STRICT, "{s:s, s:{s:s, s?b}, s:o, s?s, s?s, s?o, s?o, s:o, s?o}",
+	        "ociVersion", &version, "root", "path", &rootpath, "readonly", &readonly, "process",
+	        &process, "hostname", &hostname, "domainname", &domainname, "mounts", &mounts,
+	        "hooks", &hooks, "linux", &linux_, "annotations", &annotations) < 0)
 		return sbx_error_set(err, EINVAL, "config: %s", je.text);
 	if (!str_startswith(version, "1."))
 		return sbx_error_set(err, ENOTSUP, "ociVersion: \"%s\" is not supported (1.x is)",
-				     version);
+		                     version);
 	if (hooks && json_object_size(hooks) > 0)
 		return sbx_error_set(err, ENOTSUP, "hooks: OCI hooks are not supported");
 	c->rootfs = xstrdup(rootpath);
@@ -321,12 +336,12 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	json_t *seccomp = NULL, *resources = NULL, *sysctl = NULL, *devices = NULL;
 	const char *cgpath = NULL, *mountlabel = NULL, *propagation = NULL;
 	if (json_unpack_ex(linux_, &je, JSON_STRICT,
-			   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?s, s?s, s?s}",
-			   "uidMappings", &uidm, "gidMappings", &gidm, "namespaces", &nss,
-			   "maskedPaths", &masked, "readonlyPaths", &ro, "seccomp", &seccomp,
-			   "resources", &resources, "sysctl", &sysctl, "devices", &devices,
-			   "cgroupsPath", &cgpath, "mountLabel", &mountlabel, "rootfsPropagation",
-			   &propagation) < 0)
+	                   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?s, s?s, s?s}",
+	                   "uidMappings", &uidm, "gidMappings", &gidm, "namespaces", &nss,
+	                   "maskedPaths", &masked, "readonlyPaths", &ro, "seccomp", &seccomp,
+	                   "resources", &resources, "sysctl", &sysctl, "devices", &devices,
+	                   "cgroupsPath", &cgpath, "mountLabel", &mountlabel, "rootfsPropagation",
+	                   &propagation) < 0)
 		return sbx_error_set(err, EINVAL, "linux: %s", je.text);
 	if (parse_maps(uidm, "linux.uidMappings", &c->uid_maps, &c->n_uid_maps, err) < 0 ||
 	    parse_maps(gidm, "linux.gidMappings", &c->gid_maps, &c->n_gid_maps, err) < 0 ||
@@ -334,12 +349,12 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 		return -1;
 	if (c->n_uid_maps == 0 || c->n_gid_maps == 0)
 		return sbx_error_set(err, EINVAL,
-				     "linux.uidMappings/gidMappings: a user namespace needs both");
+		                     "linux.uidMappings/gidMappings: a user namespace needs both");
 	if (json_object_size(sysctl) > 0)
 		return sbx_error_set(err, ENOTSUP, "linux.sysctl: not supported yet");
 	if (json_array_size(devices) > 0)
 		return sbx_error_set(err, ENOTSUP,
-				     "linux.devices: extra devices cannot be created rootless");
+		                     "linux.devices: extra devices cannot be created rootless");
 	if (strv_from(masked, "linux.maskedPaths", &c->masked, err) < 0 ||
 	    strv_from(ro, "linux.readonlyPaths", &c->readonly, err) < 0)
 		return -1;
@@ -351,8 +366,8 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	if (resources) {
 		json_t *mem = json_object_get(resources, "memory");
 		json_t *pids = json_object_get(resources, "pids");
-		c->memory_limit = (unsigned long long)json_integer_value(
-			json_object_get(mem, "limit"));
+		c->memory_limit =
+		    (unsigned long long)json_integer_value(json_object_get(mem, "limit"));
 		c->pids_limit = json_integer_value(json_object_get(pids, "limit"));
 	}
 
@@ -360,9 +375,7 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	c->mounts = xcalloc(c->n_mounts + 1, sizeof(*c->mounts));
 	size_t i;
 	json_t *m;
-	json_array_foreach (mounts, i, m)
-		if (parse_mount(m, i, &c->mounts[i], err) < 0)
-			return -1;
+	json_array_foreach(mounts, i, m) if (parse_mount(m, i, &c->mounts[i], err) < 0) return -1;
 
 	c->overlay_lower = xstrdup_or_null(ann(annotations, SBX_ANN_LOWER));
 	c->overlay_upper = xstrdup_or_null(ann(annotations, SBX_ANN_UPPER));
@@ -373,12 +386,12 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	const char *init = ann(annotations, SBX_ANN_INIT);
 	c->init = init && strcmp(init, "true") == 0;
 	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),
-			     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
-			     &c->net, err) < 0)
+	                     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
+	                     &c->net, err) < 0)
 		return -1;
 	if (c->overlay_upper && (!c->overlay_lower || !c->overlay_work))
 		return sbx_error_set(err, EINVAL,
-				     "annotations: an overlay needs lower, upper and work");
+		                     "annotations: an overlay needs lower, upper and work");
 	*out = steal_ptr(c);
 	return 0;
 }

@@ -26,8 +26,7 @@
 
 _Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
 {
-	sync_send(sync_fd, SBX_SYNC_ERROR, e ? e->code : 0, code, e ? e->msg : "set-up failed",
-		  -1);
+	sync_send(sync_fd, SBX_SYNC_ERROR, e ? e->code : 0, code, e ? e->msg : "set-up failed", -1);
 	_exit(code);
 }
 
@@ -37,10 +36,10 @@ static char overlay_used[256];
 static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error **err)
 {
 	if (c->overlay_upper) {
-		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper,
-						c->overlay_work, c->rootfs, c->overlay_volatile};
+		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper, c->overlay_work,
+		                                c->rootfs, c->overlay_volatile};
 		if (overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
-				  err) < 0)
+		                  err) < 0)
 			return -1;
 		sbx_trace("overlay mounted: %s", overlay_used);
 	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
@@ -84,9 +83,9 @@ static int set_rlimits(const struct sbx_config *c, struct sbx_error **err)
 	for (size_t i = 0; i < c->n_rlimits; i++) {
 		struct rlimit rl = {(rlim_t)c->rlimits[i].soft, (rlim_t)c->rlimits[i].hard};
 		if (setrlimit((__rlimit_resource_t)c->rlimits[i].resource, &rl) < 0)
-			return sbx_error_set(err, errno, "cannot set resource limit %d to %llu:%llu",
-					     c->rlimits[i].resource, c->rlimits[i].soft,
-					     c->rlimits[i].hard);
+			return sbx_error_set(
+			    err, errno, "cannot set resource limit %d to %llu:%llu",
+			    c->rlimits[i].resource, c->rlimits[i].soft, c->rlimits[i].hard);
 	}
 	return 0;
 }
@@ -101,8 +100,8 @@ static int switch_user(const struct sbx_config *c, struct sbx_error **err)
 		/* setgroups is denied in a single-id user namespace. */
 		if (c->n_groups > 0 && setgroups(c->n_groups, c->groups) < 0)
 			return sbx_error_set(err, errno,
-					     "cannot set supplementary groups (they need "
-					     "--userns subid)");
+			                     "cannot set supplementary groups (they need "
+			                     "--userns subid)");
 		if (setresgid(c->gid, c->gid, c->gid) < 0)
 			return sbx_error_set(err, errno, "cannot switch to gid %u", c->gid);
 		if (setresuid(c->uid, c->uid, c->uid) < 0)
@@ -188,9 +187,9 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 		if (err == ENOENT) {
 			char msg[512];
 			snprintf(msg, sizeof(msg), "\"%s\": executable file not found in $PATH",
-				 cmd);
+			         cmd);
 			sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, ENOENT, SBX_EXIT_NOTFOUND, msg,
-				  -1);
+			          -1);
 			_exit(SBX_EXIT_NOTFOUND);
 		}
 	}
@@ -264,7 +263,7 @@ static void die_with_parent(int sync_fd)
 /* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
  * the payload's user, capabilities, session, and the seccomp filter last. */
 _Noreturn static void launch_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
-				     int sync_fd, bool init)
+                                     int sync_fd, bool init)
 {
 	struct sbx_error *err = NULL;
 	struct sbx_sync_msg msg;
@@ -279,8 +278,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	}
 	char cwd[8];
 	if (getcwd(cwd, sizeof(cwd)) == NULL && errno != ERANGE) {
-		sbx_error_set(&err, errno, "the working directory \"%s\" is not reachable",
-			      c->cwd);
+		sbx_error_set(&err, errno, "the working directory \"%s\" is not reachable", c->cwd);
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
 	if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -353,9 +351,8 @@ _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *
 	launch_payload(c, bpf, sync_fd, c->init);
 }
 
-
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
-				   int sync_fd)
+                                   int sync_fd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(sync_fd);

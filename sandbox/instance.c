@@ -12,21 +12,20 @@
 #include <time.h>
 
 static const char *const adjectives[] = {
-	"admiring", "agitated", "amazing",   "blissful", "bold",     "brave",    "busy",
-	"calm",     "clever",   "cool",      "dazzling", "eager",    "elastic",  "epic",
-	"fervent",  "focused",  "friendly",  "gallant",  "gifted",   "goofy",    "happy",
-	"hopeful",  "jolly",    "keen",      "kind",     "loving",   "lucid",    "modest",
-	"nifty",    "nostalgic", "peaceful", "pensive",  "quirky",   "relaxed",  "serene",
-	"sharp",    "stoic",    "sweet",     "tender",   "trusting", "upbeat",   "vibrant",
-	"wizardly", "youthful", "zealous",   "zen",
+    "admiring", "agitated", "amazing",  "blissful", "bold",    "brave",     "busy",     "calm",
+    "clever",   "cool",     "dazzling", "eager",    "elastic", "epic",      "fervent",  "focused",
+    "friendly", "gallant",  "gifted",   "goofy",    "happy",   "hopeful",   "jolly",    "keen",
+    "kind",     "loving",   "lucid",    "modest",   "nifty",   "nostalgic", "peaceful", "pensive",
+    "quirky",   "relaxed",  "serene",   "sharp",    "stoic",   "sweet",     "tender",   "trusting",
+    "upbeat",   "vibrant",  "wizardly", "youthful", "zealous", "zen",
 };
 static const char *const surnames[] = {
-	"agnesi",   "albattani", "allen",    "archimedes", "babbage",  "bardeen", "bell",
-	"bohr",     "cerf",      "curie",    "darwin",     "davinci",  "dijkstra", "einstein",
-	"euler",    "fermat",    "feynman",  "galileo",    "gauss",    "goodall",  "hamilton",
-	"hopper",   "hypatia",   "johnson",  "kepler",     "knuth",    "lamport",  "lovelace",
-	"mayer",    "mccarthy",  "meitner",  "newton",     "noether",  "pascal",   "pike",
-	"ritchie",  "shannon",   "thompson", "torvalds",   "turing",   "wilson",   "wozniak",
+    "agnesi",  "albattani", "allen",    "archimedes", "babbage", "bardeen",  "bell",
+    "bohr",    "cerf",      "curie",    "darwin",     "davinci", "dijkstra", "einstein",
+    "euler",   "fermat",    "feynman",  "galileo",    "gauss",   "goodall",  "hamilton",
+    "hopper",  "hypatia",   "johnson",  "kepler",     "knuth",   "lamport",  "lovelace",
+    "mayer",   "mccarthy",  "meitner",  "newton",     "noether", "pascal",   "pike",
+    "ritchie", "shannon",   "thompson", "torvalds",   "turing",  "wilson",   "wozniak",
 };
 
 int instance_name_validate(const char *name, const char **why)
@@ -58,7 +57,7 @@ char *instance_generate_name(void)
 		r[1] = (uint32_t)time(NULL);
 	}
 	return xasprintf("%s_%s", adjectives[r[0] % ARRAY_SIZE(adjectives)],
-			 surnames[r[1] % ARRAY_SIZE(surnames)]);
+	                 surnames[r[1] % ARRAY_SIZE(surnames)]);
 }
 
 static int instances_dir(char **out, struct sbx_error **err)
@@ -113,9 +112,9 @@ int instance_create(const char *name, struct sbx_instance **out, struct sbx_erro
 			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
 		if (name)
 			return sbx_error_setc(err, EEXIST,
-					     "an instance named \"%s\" already exists; remove it "
-					     "with 'sbx rm %s' or choose another --name",
-					     name, name);
+			                      "an instance named \"%s\" already exists; remove it "
+			                      "with 'sbx rm %s' or choose another --name",
+			                      name, name);
 	}
 	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
 	inst->dirfd = -1;
@@ -133,7 +132,7 @@ int instance_create(const char *name, struct sbx_instance **out, struct sbx_erro
 			int e = errno;
 			instance_remove(inst, NULL);
 			return sbx_error_set(err, e, "cannot create \"%s/%s\"", inst->dir,
-					     subdirs[i]);
+			                     subdirs[i]);
 		}
 	}
 	*out = steal_ptr(inst);
@@ -141,7 +140,7 @@ int instance_create(const char *name, struct sbx_instance **out, struct sbx_erro
 }
 
 static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
-		      struct sbx_error **err)
+                      struct sbx_error **err)
 {
 	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
 	if (text == NULL)
@@ -196,7 +195,7 @@ int instance_open(const char *name, struct sbx_instance **out, struct sbx_error 
 	inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (inst->dirfd < 0 && errno == ENOENT)
 		return sbx_error_setc(err, ENOENT, "instance \"%s\" not found; see 'sbx ps -a'",
-				      name);
+		                      name);
 	if (inst->dirfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
 	*out = steal_ptr(inst);
@@ -239,7 +238,7 @@ int instance_read_meta(struct sbx_instance *inst, json_t **out, struct sbx_error
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL)
 		return sbx_error_setc(err, EINVAL, "%s:%d:%d: %s", path, je.line, je.column,
-				      je.text);
+		                      je.text);
 	*out = j;
 	return 0;
 }

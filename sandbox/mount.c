@@ -14,7 +14,7 @@
 int mount_openat_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
 {
 	struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
-			       .resolve = resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	                       .resolve = resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	for (int tries = 0; tries < 16; tries++) {
 		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 		if (fd >= 0)
@@ -34,9 +34,10 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 	_cleanup_free_ char *path = xstrdup(dest);
 	for (int hops = 0;; hops++) {
 		if (hops > 40)
-			return sbx_error_setc(err, ELOOP, "too many symlinks resolving \"%s\" in "
-							  "the sandbox",
-					      dest);
+			return sbx_error_setc(err, ELOOP,
+			                      "too many symlinks resolving \"%s\" in "
+			                      "the sandbox",
+			                      dest);
 		_cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 		if (parent < 0)
 			return sbx_error_set(err, errno, "dup");
@@ -66,8 +67,8 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 					char *slash = strrchr(cur, '/');
 					*slash = '\0';
 					char *np = target[0] == '/'
-							   ? xasprintf("%s/%s", target, rest)
-							   : xasprintf("%s/%s/%s", cur, target, rest);
+					               ? xasprintf("%s/%s", target, rest)
+					               : xasprintf("%s/%s/%s", cur, target, rest);
 					free(path);
 					path = np;
 					restart = true;
@@ -76,21 +77,22 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 				int r;
 				if (want_file) {
 					r = openat(parent, comp,
-						   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-						   0644);
+					           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					               O_CLOEXEC,
+					           0644);
 					if (r >= 0)
 						close(r);
 				} else {
 					r = mkdirat(parent, comp, 0755);
 				}
 				if (r < 0 && errno != EEXIST)
-					return sbx_error_set(err, errno,
-							     "cannot create \"%s\" in the sandbox", cur);
+					return sbx_error_set(
+					    err, errno, "cannot create \"%s\" in the sandbox", cur);
 				fd = mount_openat_in_root(rootfd, cur, flags, 0);
 			}
 			if (fd < 0)
 				return sbx_error_set(err, -fd, "cannot open \"%s\" in the sandbox",
-						     cur);
+				                     cur);
 			close(parent);
 			parent = fd;
 			p = rest;
@@ -124,7 +126,7 @@ static void fs_context_message(int fsfd, char *buf, size_t len)
 }
 
 static int move_onto(int mfd, int target, const char *what, const char *dest,
-		     struct sbx_error **err)
+                     struct sbx_error **err)
 {
 	if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return sbx_error_set(err, errno, "cannot mount %s on \"%s\"", what, dest);
@@ -136,7 +138,7 @@ static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **er
 	_cleanup_close_ int fsfd = fsopen(m->type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return sbx_error_set(err, errno, "cannot create a %s filesystem for \"%s\"",
-				     m->type, m->dest);
+		                     m->type, m->dest);
 	if (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "proc") == 0 ||
 	    strcmp(m->type, "devpts") == 0 || strcmp(m->type, "mqueue") == 0 ||
 	    strcmp(m->type, "sysfs") == 0)
@@ -156,8 +158,8 @@ static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **er
 			int e = errno;
 			fs_context_message(fsfd, msg, sizeof(msg));
 			return sbx_error_set(err, e, "%s on \"%s\": option \"%s\" refused%s%s",
-					     m->type, m->dest, m->fs_options[i], msg[0] ? ": " : "",
-					     msg);
+			                     m->type, m->dest, m->fs_options[i], msg[0] ? ": " : "",
+			                     msg);
 		}
 	}
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
@@ -165,7 +167,7 @@ static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **er
 		int e = errno;
 		fs_context_message(fsfd, msg, sizeof(msg));
 		return sbx_error_set(err, e, "cannot create %s for \"%s\"%s%s", m->type, m->dest,
-				     msg[0] ? ": " : "", msg);
+		                     msg[0] ? ": " : "", msg);
 	}
 	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)m->attr);
 	if (mfd < 0)
@@ -174,19 +176,18 @@ static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **er
 }
 
 static int bind_tree(const char *source, bool recursive, unsigned long attr, int *out,
-		     struct sbx_error **err)
+                     struct sbx_error **err)
 {
-	_cleanup_close_ int tfd =
-		open_tree(AT_FDCWD, source,
-			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	_cleanup_close_ int tfd = open_tree(
+	    AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 	if (tfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\" for binding", source);
 	if (attr) {
 		struct mount_attr a = {.attr_set = attr};
 		if (mount_setattr(tfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a,
-				  sizeof(a)) < 0)
+		                  sizeof(a)) < 0)
 			return sbx_error_set(err, errno, "cannot set mount flags on \"%s\"",
-					     source);
+			                     source);
 	}
 	*out = steal_fd(tfd);
 	return 0;
@@ -200,11 +201,11 @@ int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err)
 		if (stat(m->source, &st) < 0) {
 			if (errno == ENOENT)
 				return sbx_error_setc(err, ENOENT,
-						      "volume source \"%s\" does not exist; create "
-						      "it or fix the --volume option",
-						      m->source);
+				                      "volume source \"%s\" does not exist; create "
+				                      "it or fix the --volume option",
+				                      m->source);
 			return sbx_error_set(err, errno, "cannot stat volume source \"%s\"",
-					     m->source);
+			                     m->source);
 		}
 		file = !S_ISDIR(st.st_mode);
 	}
@@ -224,21 +225,21 @@ static const struct {
 	const char *name;
 	unsigned maj, min;
 } devices[] = {
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-	{"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const struct {
 	const char *name, *target;
 } dev_links[] = {
-	{"fd", "/proc/self/fd"},    {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 
 /* Host device nodes are trusted but verified: binding the wrong thing over
  * /dev/null would be a silent disaster. */
 static int open_host_device(const char *name, unsigned maj, unsigned min, int *out,
-			    struct sbx_error **err)
+                            struct sbx_error **err)
 {
 	_cleanup_free_ char *path = xasprintf("/dev/%s", name);
 	int tfd = -1;
@@ -249,7 +250,7 @@ static int open_host_device(const char *name, unsigned maj, unsigned min, int *o
 	    minor(st.st_rdev) != min) {
 		close(tfd);
 		return sbx_error_set(err, EINVAL, "host \"%s\" is not the expected device %u:%u",
-				     path, maj, min);
+		                     path, maj, min);
 	}
 	*out = tfd;
 	return 0;
@@ -263,19 +264,19 @@ int mount_setup_dev(int rootfd, struct sbx_error **err)
 	_cleanup_close_ int devfd = dfd;
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
 		int f = openat(devfd, devices[i].name,
-			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (f < 0)
 			return sbx_error_set(err, errno, "cannot create \"/dev/%s\"",
-					     devices[i].name);
+			                     devices[i].name);
 		close(f);
 		_cleanup_close_ int target =
-			openat(devfd, devices[i].name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		    openat(devfd, devices[i].name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (target < 0)
 			return sbx_error_set(err, errno, "cannot open \"/dev/%s\"",
-					     devices[i].name);
+			                     devices[i].name);
 		_cleanup_close_ int tfd = -1;
-		if (open_host_device(devices[i].name, devices[i].maj, devices[i].min, &tfd,
-				     err) < 0)
+		if (open_host_device(devices[i].name, devices[i].maj, devices[i].min, &tfd, err) <
+		    0)
 			return -1;
 		_cleanup_free_ char *dest = xasprintf("/dev/%s", devices[i].name);
 		if (move_onto(tfd, target, "a device", dest, err) < 0)
@@ -284,14 +285,14 @@ int mount_setup_dev(int rootfd, struct sbx_error **err)
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0 && errno != EEXIST)
 			return sbx_error_set(err, errno, "cannot create \"/dev/%s\"",
-					     dev_links[i].name);
+			                     dev_links[i].name);
 	return 0;
 }
 
 /* Opens an existing path to mask or protect, refusing a symlink as the last
  * component. Returns 0, 1 when it does not exist, or -1. */
 static int open_existing(int rootfd, const char *path, int *out, struct stat *st,
-			 struct sbx_error **err)
+                         struct sbx_error **err)
 {
 	int fd = mount_openat_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
 	if (fd == -ENOENT || fd == -ENOTDIR)
@@ -304,8 +305,7 @@ static int open_existing(int rootfd, const char *path, int *out, struct stat *st
 	}
 	if (S_ISLNK(st->st_mode)) {
 		close(fd);
-		return sbx_error_set(err, ELOOP, "refusing to cover \"%s\": it is a symlink",
-				     path);
+		return sbx_error_set(err, ELOOP, "refusing to cover \"%s\": it is a symlink", path);
 	}
 	*out = fd;
 	return 0;
@@ -320,12 +320,12 @@ int mount_mask(int rootfd, const char *path, struct sbx_error **err)
 		return r < 0 ? -1 : 0;
 	if (S_ISDIR(st.st_mode)) {
 		struct sbx_mount m = {.dest = (char *)path,
-				      .type = (char *)"tmpfs",
-				      .source = (char *)"tmpfs",
-				      .kind = SBX_MOUNT_FS,
-				      .attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-				      .fs_options = (char *[]){NULL}};
+		                      .type = (char *)"tmpfs",
+		                      .source = (char *)"tmpfs",
+		                      .kind = SBX_MOUNT_FS,
+		                      .attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+		                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		                      .fs_options = (char *[]){NULL}};
 		return mount_fs(target, &m, err);
 	}
 	_cleanup_close_ int tfd = -1;
@@ -341,13 +341,12 @@ int mount_readonly(int rootfd, const char *path, struct sbx_error **err)
 	int r = open_existing(rootfd, path, &target, &st, err);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
-	_cleanup_close_ int tfd = open_tree(target, "",
-					    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-						    AT_RECURSIVE);
+	_cleanup_close_ int tfd = open_tree(
+	    target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\" to make it read-only", path);
-	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					   MOUNT_ATTR_NODEV};
+	struct mount_attr a = {.attr_set =
+	                           MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
 	if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
 		return sbx_error_set(err, errno, "cannot make \"%s\" read-only", path);
 	return move_onto(tfd, target, "a read-only bind", path, err);
@@ -356,8 +355,8 @@ int mount_readonly(int rootfd, const char *path, struct sbx_error **err)
 int mount_bind_root(const char *dir, bool readonly, struct sbx_error **err)
 {
 	_cleanup_close_ int tfd = -1;
-	if (bind_tree(dir, true, readonly ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV : 0, &tfd,
-		      err) < 0)
+	if (bind_tree(dir, true, readonly ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV : 0, &tfd, err) <
+	    0)
 		return -1;
 	if (move_mount(tfd, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return sbx_error_set(err, errno, "cannot bind the root \"%s\"", dir);

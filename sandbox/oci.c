@@ -19,27 +19,42 @@
 
 /* runc's `runc spec` defaults, plus podman's RAPL side-channel mask. */
 static const char *const default_masked[] = {
-	"/proc/acpi",        "/proc/asound",      "/proc/kcore",
-	"/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-	"/sys/firmware",     "/sys/devices/virtual/powercap",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
 };
 static const char *const default_readonly[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static const struct {
 	int resource;
 	const char *name;
 } rlimit_names[] = {
-	{RLIMIT_AS, "RLIMIT_AS"},           {RLIMIT_CORE, "RLIMIT_CORE"},
-	{RLIMIT_CPU, "RLIMIT_CPU"},         {RLIMIT_DATA, "RLIMIT_DATA"},
-	{RLIMIT_FSIZE, "RLIMIT_FSIZE"},     {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
-	{RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"}, {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
-	{RLIMIT_NICE, "RLIMIT_NICE"},       {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
-	{RLIMIT_NPROC, "RLIMIT_NPROC"},     {RLIMIT_RSS, "RLIMIT_RSS"},
-	{RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},   {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
-	{RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"}, {RLIMIT_STACK, "RLIMIT_STACK"},
+    {RLIMIT_AS, "RLIMIT_AS"},
+    {RLIMIT_CORE, "RLIMIT_CORE"},
+    {RLIMIT_CPU, "RLIMIT_CPU"},
+    {RLIMIT_DATA, "RLIMIT_DATA"},
+    {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
+    {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
+    {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
+    {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
+    {RLIMIT_NICE, "RLIMIT_NICE"},
+    {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
+    {RLIMIT_NPROC, "RLIMIT_NPROC"},
+    {RLIMIT_RSS, "RLIMIT_RSS"},
+    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},
+    {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
+    {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
+    {RLIMIT_STACK, "RLIMIT_STACK"},
 };
 
 static const char *rlimit_name(int resource)
@@ -61,7 +76,7 @@ static json_t *strv_to_json(char *const *v)
 static json_t *mapping(unsigned container, unsigned host, unsigned size)
 {
 	return json_pack("{s:I, s:I, s:I}", "containerID", (json_int_t)container, "hostID",
-			 (json_int_t)host, "size", (json_int_t)size);
+	                 (json_int_t)host, "size", (json_int_t)size);
 }
 
 static json_t *build_mappings(const struct sbx_oci_input *in, bool gid)
@@ -111,37 +126,36 @@ static json_t *mnt(const char *dst, const char *type, const char *src, const cha
 	for (size_t i = 0; opts && opts[i]; i++)
 		json_array_append_new(o, json_string(opts[i]));
 	return json_pack("{s:s, s:s, s:s, s:o}", "destination", dst, "type", type, "source", src,
-			 "options", o);
+	                 "options", o);
 }
 
 static json_t *build_mounts(const struct sbx_oci_input *in)
 {
 	const struct sbx_profile *p = in->profile;
 	json_t *a = json_array();
-	json_array_append_new(a, mnt("/proc", "proc", "proc",
-				     (const char *[]){"nosuid", "noexec", "nodev", NULL}));
 	json_array_append_new(
-		a, mnt("/dev", "tmpfs", "tmpfs",
-		       (const char *[]){"nosuid", "noexec", "strictatime", "mode=755",
-					"size=65536k", NULL}));
+	    a, mnt("/proc", "proc", "proc", (const char *[]){"nosuid", "noexec", "nodev", NULL}));
+	json_array_append_new(a, mnt("/dev", "tmpfs", "tmpfs",
+	                             (const char *[]){"nosuid", "noexec", "strictatime", "mode=755",
+	                                              "size=65536k", NULL}));
 	/* No gid=5: tty is not mapped in a rootless sandbox. */
 	json_array_append_new(a, mnt("/dev/pts", "devpts", "devpts",
-				     (const char *[]){"nosuid", "noexec", "newinstance",
-						      "ptmxmode=0666", "mode=0620", NULL}));
+	                             (const char *[]){"nosuid", "noexec", "newinstance",
+	                                              "ptmxmode=0666", "mode=0620", NULL}));
 	json_array_append_new(a, mnt("/dev/shm", "tmpfs", "shm",
-				     (const char *[]){"nosuid", "noexec", "nodev", "mode=1777",
-						      "size=65536k", NULL}));
+	                             (const char *[]){"nosuid", "noexec", "nodev", "mode=1777",
+	                                              "size=65536k", NULL}));
 	json_array_append_new(a, mnt("/dev/mqueue", "mqueue", "mqueue",
-				     (const char *[]){"nosuid", "noexec", "nodev", NULL}));
+	                             (const char *[]){"nosuid", "noexec", "nodev", NULL}));
 	/* sysfs can only be mounted from a network namespace we own. */
 	if (p->net == SBX_NET_HOST)
-		json_array_append_new(a, mnt("/sys", "bind", "/sys",
-					     (const char *[]){"rbind", "nosuid", "noexec", "nodev",
-							      "ro", NULL}));
+		json_array_append_new(
+		    a, mnt("/sys", "bind", "/sys",
+		           (const char *[]){"rbind", "nosuid", "noexec", "nodev", "ro", NULL}));
 	else
-		json_array_append_new(a, mnt("/sys", "sysfs", "sysfs",
-					     (const char *[]){"nosuid", "noexec", "nodev", "ro",
-							      NULL}));
+		json_array_append_new(
+		    a, mnt("/sys", "sysfs", "sysfs",
+		           (const char *[]){"nosuid", "noexec", "nodev", "ro", NULL}));
 	/* Generated per sandbox; the user's own tmpfs and volumes come later. */
 	if (in->etc_dir) {
 		const char *const ro[] = {"bind", "nosuid", "nodev", "noexec", "ro", NULL};
@@ -154,15 +168,16 @@ static json_t *build_mounts(const struct sbx_oci_input *in)
 		const struct sbx_tmpfs *t = &p->tmpfs[i];
 		_cleanup_free_ char *mode = xasprintf("mode=%o", t->mode);
 		_cleanup_free_ char *size =
-			t->size ? xasprintf("size=%llu", (unsigned long long)t->size) : NULL;
-		json_array_append_new(a, mnt(t->dst, "tmpfs", "tmpfs",
-					     (const char *[]){"nosuid", "nodev", mode, size, NULL}));
+		    t->size ? xasprintf("size=%llu", (unsigned long long)t->size) : NULL;
+		json_array_append_new(a,
+		                      mnt(t->dst, "tmpfs", "tmpfs",
+		                          (const char *[]){"nosuid", "nodev", mode, size, NULL}));
 	}
 	for (size_t i = 0; i < p->n_volumes; i++) {
 		const struct sbx_volume *v = &p->volumes[i];
 		json_array_append_new(a, mnt(v->dst, "bind", v->src,
-					     (const char *[]){"rbind", "nosuid", "nodev",
-							      v->ro ? "ro" : "rw", NULL}));
+		                             (const char *[]){"rbind", "nosuid", "nodev",
+		                                              v->ro ? "ro" : "rw", NULL}));
 	}
 	return a;
 }
@@ -185,13 +200,13 @@ static json_t *build_paths(const char *const *defaults, size_t n, char *const *e
 /* Looks NAME up in the image's passwd or group file. The file is untrusted:
  * it is opened inside the image root, so a symlink cannot point outside. */
 static int lookup_id(const char *rootfs, const char *file, const char *name, unsigned *id,
-		     unsigned *gid)
+                     unsigned *gid)
 {
 	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;
 	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	int fd = (int)syscall(SYS_openat2, root, file, &how, sizeof(how));
 	if (fd < 0)
 		return -errno;
@@ -224,7 +239,7 @@ static int lookup_id(const char *rootfs, const char *file, const char *name, uns
 }
 
 static int resolve_user(const struct sbx_oci_input *in, unsigned *uid, unsigned *gid,
-			struct sbx_error **err)
+                        struct sbx_error **err)
 {
 	*uid = 0;
 	*gid = 0;
@@ -245,9 +260,9 @@ static int resolve_user(const struct sbx_oci_input *in, unsigned *uid, unsigned 
 		int r = lookup_id(in->rootfs, "/etc/passwd", u, uid, gid);
 		if (r < 0)
 			return sbx_error_set(err, -r == ENOENT ? 0 : -r,
-					     "--user \"%s\": no user \"%s\" in the image's "
-					     "/etc/passwd",
-					     spec, u);
+			                     "--user \"%s\": no user \"%s\" in the image's "
+			                     "/etc/passwd",
+			                     spec, u);
 		gid_from_passwd = true;
 	}
 	if (g && parse_u64(g, &v) == 0) {
@@ -258,9 +273,9 @@ static int resolve_user(const struct sbx_oci_input *in, unsigned *uid, unsigned 
 		int r = lookup_id(in->rootfs, "/etc/group", g, gid, NULL);
 		if (r < 0)
 			return sbx_error_set(err, -r == ENOENT ? 0 : -r,
-					     "--user \"%s\": no group \"%s\" in the image's "
-					     "/etc/group",
-					     spec, g);
+			                     "--user \"%s\": no group \"%s\" in the image's "
+			                     "/etc/group",
+			                     spec, g);
 	} else if (!gid_from_passwd) {
 		*gid = *uid;
 	}
@@ -271,7 +286,8 @@ static bool id_mapped(json_t *maps, unsigned id)
 {
 	size_t i;
 	json_t *m;
-	json_array_foreach (maps, i, m) {
+	json_array_foreach(maps, i, m)
+	{
 		json_int_t c = json_integer_value(json_object_get(m, "containerID"));
 		json_int_t s = json_integer_value(json_object_get(m, "size"));
 		if ((json_int_t)id >= c && (json_int_t)id < c + s)
@@ -284,7 +300,8 @@ static bool env_has(json_t *env, const char *key)
 {
 	size_t n = strlen(key), i;
 	json_t *e;
-	json_array_foreach (env, i, e) {
+	json_array_foreach(env, i, e)
+	{
 		const char *s = json_string_value(e);
 		if (strncmp(s, key, n) == 0 && s[n] == '=')
 			return true;
@@ -299,7 +316,8 @@ static void env_set(json_t *env, const char *kv)
 	size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
 	size_t i;
 	json_t *e;
-	json_array_foreach (env, i, e) {
+	json_array_foreach(env, i, e)
+	{
 		const char *s = json_string_value(e);
 		if (strncmp(s, kv, n) == 0 && s[n] == '=') {
 			json_array_set_new(env, i, json_string(kv));
@@ -328,7 +346,7 @@ static json_t *build_env(const struct sbx_oci_input *in)
 }
 
 static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t *maps_g,
-			 json_t **out, struct sbx_error **err)
+                         json_t **out, struct sbx_error **err)
 {
 	const struct sbx_profile *p = in->profile;
 	unsigned uid, gid;
@@ -336,17 +354,17 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 		return -1;
 	if (!id_mapped(maps_u, uid) || !id_mapped(maps_g, gid))
 		return sbx_error_set(err, 0,
-				     "--user \"%s\": uid %u or gid %u is not mapped in the "
-				     "sandbox; only 0 is mapped by default, use --userns subid "
-				     "for more ids",
-				     p->user, uid, gid);
+		                     "--user \"%s\": uid %u or gid %u is not mapped in the "
+		                     "sandbox; only 0 is mapped by default, use --userns subid "
+		                     "for more ids",
+		                     p->user, uid, gid);
 	uint64_t mask;
 	if (caps_resolve(p, &mask, err) < 0)
 		return -1;
-	json_t *caps = json_pack("{s:o, s:o, s:o, s:o, s:o}", "bounding", caps_mask_to_json(mask),
-				 "effective", caps_mask_to_json(mask), "permitted",
-				 caps_mask_to_json(mask), "inheritable", json_array(), "ambient",
-				 json_array());
+	json_t *caps =
+	    json_pack("{s:o, s:o, s:o, s:o, s:o}", "bounding", caps_mask_to_json(mask), "effective",
+	              caps_mask_to_json(mask), "permitted", caps_mask_to_json(mask), "inheritable",
+	              json_array(), "ambient", json_array());
 	json_t *args;
 	if (in->args && in->args[0])
 		args = strv_to_json(in->args);
@@ -357,11 +375,10 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 	const char *cwd = p->workdir;
 	if ((cwd == NULL || strcmp(cwd, "/") == 0) && in->image_workdir && in->image_workdir[0])
 		cwd = in->image_workdir;
-	json_t *proc = json_pack("{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:b}", "terminal",
-				 in->terminal, "user", "uid", (json_int_t)uid, "gid",
-				 (json_int_t)gid, "args", args, "env", build_env(in), "cwd",
-				 cwd ? cwd : "/", "capabilities", caps, "noNewPrivileges",
-				 p->no_new_privileges);
+	json_t *proc = json_pack(
+	    "{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:b}", "terminal", in->terminal, "user", "uid",
+	    (json_int_t)uid, "gid", (json_int_t)gid, "args", args, "env", build_env(in), "cwd",
+	    cwd ? cwd : "/", "capabilities", caps, "noNewPrivileges", p->no_new_privileges);
 	if (p->n_rlimits) {
 		json_t *rl = json_array();
 		for (size_t i = 0; i < p->n_rlimits; i++) {
@@ -369,10 +386,9 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 			if (name == NULL)
 				continue;
 			/* OCI has no "unlimited": RLIM_INFINITY is all ones. */
-			json_array_append_new(rl, json_pack("{s:s, s:I, s:I}", "type", name,
-							    "hard", (json_int_t)p->rlimits[i].hard,
-							    "soft",
-							    (json_int_t)p->rlimits[i].soft));
+			json_array_append_new(rl, json_pack("{s:s, s:I, s:I}", "type", name, "hard",
+			                                    (json_int_t)p->rlimits[i].hard, "soft",
+			                                    (json_int_t)p->rlimits[i].soft));
 		}
 		json_object_set_new(proc, "rlimits", rl);
 	}
@@ -409,31 +425,28 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 	if (build_seccomp(p, &seccomp, err) < 0)
 		return -1;
 
-	json_t *linux_ = json_pack("{s:O, s:O, s:o, s:o, s:o}", "uidMappings", uidmaps,
-				   "gidMappings", gidmaps, "namespaces", build_namespaces(p),
-				   "maskedPaths",
-				   build_paths(default_masked, ARRAY_SIZE(default_masked),
-					       p->masked),
-				   "readonlyPaths",
-				   build_paths(default_readonly, ARRAY_SIZE(default_readonly),
-					       p->readonly));
+	json_t *linux_ = json_pack(
+	    "{s:O, s:O, s:o, s:o, s:o}", "uidMappings", uidmaps, "gidMappings", gidmaps,
+	    "namespaces", build_namespaces(p), "maskedPaths",
+	    build_paths(default_masked, ARRAY_SIZE(default_masked), p->masked), "readonlyPaths",
+	    build_paths(default_readonly, ARRAY_SIZE(default_readonly), p->readonly));
 	if (seccomp)
 		json_object_set(linux_, "seccomp", seccomp);
 	if (p->memory || p->pids) {
 		json_t *res = json_object();
 		if (p->memory)
 			json_object_set_new(res, "memory",
-					    json_pack("{s:I}", "limit", (json_int_t)p->memory));
+			                    json_pack("{s:I}", "limit", (json_int_t)p->memory));
 		if (p->pids)
 			json_object_set_new(res, "pids",
-					    json_pack("{s:I}", "limit", (json_int_t)p->pids));
+			                    json_pack("{s:I}", "limit", (json_int_t)p->pids));
 		json_object_set_new(linux_, "resources", res);
 	}
 
-	json_t *ann = json_pack("{s:s, s:s, s:s, s:s}", SBX_ANN_PROFILE,
-				p->name ? p->name : "default", SBX_ANN_PROFILE_PATH,
-				p->path ? p->path : "", SBX_ANN_NETWORK, profile_net_name(p->net),
-				SBX_ANN_INIT, p->init ? "true" : "false");
+	json_t *ann =
+	    json_pack("{s:s, s:s, s:s, s:s}", SBX_ANN_PROFILE, p->name ? p->name : "default",
+	              SBX_ANN_PROFILE_PATH, p->path ? p->path : "", SBX_ANN_NETWORK,
+	              profile_net_name(p->net), SBX_ANN_INIT, p->init ? "true" : "false");
 	if (in->image)
 		json_object_set_new(ann, SBX_ANN_IMAGE, json_string(in->image));
 	bool overlay = in->upper != NULL;
@@ -442,7 +455,7 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(ann, SBX_ANN_UPPER, json_string(in->upper));
 		json_object_set_new(ann, SBX_ANN_WORK, json_string(in->work));
 		json_object_set_new(ann, SBX_ANN_BACKEND,
-				    json_string(profile_overlay_name(p->overlay)));
+		                    json_string(profile_overlay_name(p->overlay)));
 		if (in->volatile_upper)
 			json_object_set_new(ann, SBX_ANN_VOLATILE, json_string("true"));
 	}
@@ -456,11 +469,12 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(ann, SBX_ANN_MEMORY, json_string(m));
 	}
 
-	json_t *config = json_pack(
-		"{s:s, s:{s:s, s:b}, s:O, s:s, s:o, s:o, s:o}", "ociVersion", SBX_OCI_VERSION,
-		"root", "path", overlay ? in->mountpoint : in->rootfs, "readonly", p->rootfs == SBX_ROOTFS_READONLY,
-		"process", process, "hostname", p->hostname ? p->hostname : "sbx", "mounts",
-		build_mounts(in), "linux", linux_, "annotations", ann);
+	json_t *config =
+	    json_pack("{s:s, s:{s:s, s:b}, s:O, s:s, s:o, s:o, s:o}", "ociVersion", SBX_OCI_VERSION,
+	              "root", "path", overlay ? in->mountpoint : in->rootfs, "readonly",
+	              p->rootfs == SBX_ROOTFS_READONLY, "process", process, "hostname",
+	              p->hostname ? p->hostname : "sbx", "mounts", build_mounts(in), "linux",
+	              linux_, "annotations", ann);
 	if (config == NULL)
 		return sbx_error_set(err, ENOMEM, "cannot build the OCI configuration");
 	*out = config;
@@ -473,7 +487,7 @@ int oci_load_file(const char *path, json_t **out, struct sbx_error **err)
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL)
 		return sbx_error_set(err, 0, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-				     jerr.text);
+		                     jerr.text);
 	*out = j;
 	return 0;
 }

@@ -28,9 +28,9 @@
 
 struct sbx_oci_input {
 	const struct sbx_profile *profile;
-	const char *rootfs;    /* root.path: the image's root, or "rootfs" in a bundle */
-	const char *image;     /* image name for the annotation, may be NULL */
-	char *const *args;     /* the command; NULL = image default, else /bin/sh */
+	const char *rootfs;     /* root.path: the image's root, or "rootfs" in a bundle */
+	const char *image;      /* image name for the annotation, may be NULL */
+	char *const *args;      /* the command; NULL = image default, else /bin/sh */
 	char *const *image_cmd; /* the image's default command, may be NULL */
 	char *const *image_env; /* the image's environment, may be NULL */
 	const char *image_workdir;

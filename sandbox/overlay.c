@@ -36,8 +36,8 @@ static int set_layer(int fsfd, const char *key, const char *path, struct sbx_err
 	char msg[256];
 	int e = errno;
 	fs_message(fsfd, msg, sizeof(msg));
-	return sbx_error_set(err, e, "overlay refused %s \"%s\"%s%s", key, path,
-			     msg[0] ? ": " : "", msg);
+	return sbx_error_set(err, e, "overlay refused %s \"%s\"%s%s", key, path, msg[0] ? ": " : "",
+	                     msg);
 }
 
 static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
@@ -51,16 +51,16 @@ static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err
 	    set_layer(fsfd, "workdir", s->work, err) < 0)
 		return -1;
 	/* userxattr: trusted.* xattrs are out of reach in a user namespace. */
-	static const char *const flags[][2] = {{"userxattr", NULL}, {"index", "off"},
-					       {"xino", "off"}};
+	static const char *const flags[][2] = {
+	    {"userxattr", NULL}, {"index", "off"}, {"xino", "off"}};
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
-		int r = flags[i][1] ? fsconfig(fsfd, FSCONFIG_SET_STRING, flags[i][0],
-					       flags[i][1], 0)
-				    : fsconfig(fsfd, FSCONFIG_SET_FLAG, flags[i][0], NULL, 0);
+		int r = flags[i][1]
+		            ? fsconfig(fsfd, FSCONFIG_SET_STRING, flags[i][0], flags[i][1], 0)
+		            : fsconfig(fsfd, FSCONFIG_SET_FLAG, flags[i][0], NULL, 0);
 		if (r < 0 && strcmp(flags[i][0], "userxattr") == 0)
 			return sbx_error_set(err, errno,
-					     "overlay option \"userxattr\" refused; the kernel is "
-					     "too old for overlayfs in a user namespace (5.11+)");
+			                     "overlay option \"userxattr\" refused; the kernel is "
+			                     "too old for overlayfs in a user namespace (5.11+)");
 	}
 	/* Best effort: kernels before 5.10 lack it and simply sync. */
 	if (s->volatile_upper)
@@ -70,7 +70,7 @@ static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err
 		int e = errno;
 		fs_message(fsfd, msg, sizeof(msg));
 		return sbx_error_set(err, e, "cannot create the overlay of \"%s\"%s%s", s->lower,
-				     msg[0] ? ": " : "", msg);
+		                     msg[0] ? ": " : "", msg);
 	}
 	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
 	if (mfd < 0)
@@ -107,10 +107,9 @@ static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 			close(upper);
 		return -1;
 	}
-	_cleanup_free_ char *opts =
-		xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
-			  "workdir=/proc/self/fd/%d",
-			  lower, upper, work);
+	_cleanup_free_ char *opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+	                                      "workdir=/proc/self/fd/%d",
+	                                      lower, upper, work);
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return sbx_error_set(err, errno, "pipe");
@@ -146,12 +145,13 @@ static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return sbx_error_setc(err, ENOENT,
-				      "fuse-overlayfs not found (%s); install Debian's fuse-overlayfs",
-				      msg);
+		return sbx_error_setc(
+		    err, ENOENT, "fuse-overlayfs not found (%s); install Debian's fuse-overlayfs",
+		    msg);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return sbx_error_setc(err, EIO, "fuse-overlayfs could not mount the overlay of \"%s\"%s%s",
-				      s->lower, n ? ": " : "", msg);
+		return sbx_error_setc(err, EIO,
+		                      "fuse-overlayfs could not mount the overlay of \"%s\"%s%s",
+		                      s->lower, n ? ": " : "", msg);
 	return 0;
 }
 
@@ -167,7 +167,7 @@ const struct sbx_overlay_driver *overlay_backend_get(const char *name)
 }
 
 int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
-		  size_t used_len, struct sbx_error **err)
+                  size_t used_len, struct sbx_error **err)
 {
 	const struct sbx_overlay_driver *b = overlay_backend_get(backend);
 	if (b == NULL)
@@ -183,7 +183,7 @@ int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char
 	struct sbx_error *fuse_err = NULL;
 	if (overlay_fuse.mount(spec, &fuse_err) < 0) {
 		sbx_error_prefix(err, "kernel overlay failed and so did fuse-overlayfs (%s)",
-				 fuse_err->msg);
+		                 fuse_err->msg);
 		sbx_error_free(fuse_err);
 		return -1;
 	}

@@ -9,7 +9,7 @@
 
 struct sbx_overlay_spec {
 	const char *lower, *upper, *work;
-	const char *target; /* where the merged tree is mounted */
+	const char *target;  /* where the merged tree is mounted */
 	bool volatile_upper; /* no syncs: the upper layer is thrown away */
 };
 
@@ -27,6 +27,6 @@ const struct sbx_overlay_driver *overlay_backend_get(const char *name);
 /* Mounts with the named backend, falling back from the kernel to fuse as
  * "auto" allows; *used says which backend mounted it, and why. */
 int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
-		  size_t used_len, struct sbx_error **err);
+                  size_t used_len, struct sbx_error **err);
 
 #endif

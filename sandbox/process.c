@@ -18,8 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-const int process_forwarded_signals[] = {SIGINT,  SIGTERM, SIGHUP,
-					 SIGQUIT, SIGUSR1, SIGUSR2};
+const int process_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 const size_t process_n_forwarded_signals = ARRAY_SIZE(process_forwarded_signals);
 
 int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd)
@@ -60,9 +59,9 @@ int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd)
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
+	                    .msg_iovlen = 1,
+	                    .msg_control = u.buf,
+	                    .msg_controllen = sizeof(u.buf)};
 	ssize_t r;
 	do
 		r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
@@ -108,7 +107,7 @@ static void reap(struct sbx_container *ct, bool block)
 
 /* A set-up failure reported by the child, turned into our error. */
 static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
-			struct sbx_error **err)
+                        struct sbx_error **err)
 {
 	reap(ct, true);
 	return sbx_error_setc(err, m->errnum, "%s", m->text);
@@ -124,8 +123,7 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 	return seccomp_compile_cached(policy, dir, bpf, err);
 }
 
-int process_create(const struct sbx_config *c, struct sbx_container **out,
-		   struct sbx_error **err)
+int process_create(const struct sbx_config *c, struct sbx_container **out, struct sbx_error **err)
 {
 	struct sbx_bpf bpf = {0};
 	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
@@ -153,9 +151,9 @@ int process_create(const struct sbx_config *c, struct sbx_container **out,
 
 	int pidfd = -1;
 	struct clone_args args = {
-		.flags = (unsigned long long)c->clone_flags | CLONE_PIDFD,
-		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = (unsigned long long)c->clone_flags | CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
@@ -168,9 +166,9 @@ int process_create(const struct sbx_config *c, struct sbx_container **out,
 	if (pid < 0) {
 		process_destroy(ct);
 		const char *hint = userns_hint(clone_errno);
-		return sbx_error_setc(err, clone_errno,
-				      "cannot create the sandbox's namespaces: %s%s%s",
-				      strerror(clone_errno), hint ? "; hint: " : "", hint ? hint : "");
+		return sbx_error_setc(
+		    err, clone_errno, "cannot create the sandbox's namespaces: %s%s%s",
+		    strerror(clone_errno), hint ? "; hint: " : "", hint ? hint : "");
 	}
 	ct->pid = (pid_t)pid;
 	ct->pidfd = pidfd;
@@ -210,8 +208,8 @@ static int wait_created(struct sbx_container *ct, struct sbx_error **err)
 		if (r <= 0) {
 			reap(ct, true);
 			return sbx_error_set(err, r < 0 ? errno : 0,
-					     "the sandbox died while being set up (status %d)",
-					     ct->status);
+			                     "the sandbox died while being set up (status %d)",
+			                     ct->status);
 		}
 		if (m.type == SBX_SYNC_PTY) {
 			ct->pty = fd;
@@ -228,7 +226,7 @@ static int wait_created(struct sbx_container *ct, struct sbx_error **err)
 }
 
 int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_container **out,
-		 struct sbx_error **err)
+                 struct sbx_error **err)
 {
 	struct sbx_bpf bpf = {0};
 	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
@@ -240,7 +238,7 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 		return sbx_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
 	}
 	int flags = c->clone_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-				      CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP);
+	                              CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP);
 	if (setns(target_pidfd, flags) < 0) {
 		seccomp_bpf_free(&bpf);
 		return sbx_error_set(err, errno, "cannot join the sandbox's namespaces");
@@ -263,9 +261,9 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
 	int pidfd = -1;
 	struct clone_args args = {
-		.flags = CLONE_PIDFD,
-		.pidfd = (unsigned long long)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
@@ -315,8 +313,7 @@ static int forward(struct sbx_container *ct, int sig)
 	return 0;
 }
 
-int process_wait(struct sbx_container *ct, bool attach_stdin, int *status,
-		 struct sbx_error **err)
+int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struct sbx_error **err)
 {
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -335,9 +332,9 @@ int process_wait(struct sbx_container *ct, bool attach_stdin, int *status,
 	}
 	while (!ct->exited) {
 		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
-				      {.fd = ct->pidfd, .events = POLLIN},
-				      {.fd = proxy ? ct->pty : -1, .events = POLLIN},
-				      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+		                      {.fd = ct->pidfd, .events = POLLIN},
+		                      {.fd = proxy ? ct->pty : -1, .events = POLLIN},
+		                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;

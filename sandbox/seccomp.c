@@ -980,7 +980,7 @@ static int read_cached(const char *path, struct sbx_bpf *out)
 }
 
 int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
-			   struct sbx_error **err)
+                           struct sbx_error **err)
 {
 	char hash[65];
 	if (cache_dir == NULL || seccomp_policy_hash(obj, hash) < 0)

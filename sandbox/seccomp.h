@@ -47,7 +47,7 @@ void seccomp_bpf_free(struct sbx_bpf *b);
  * by seccomp_policy_hash (which covers libseccomp's version and the arch).
  * Compiling costs more than a millisecond; reading the cache, microseconds. */
 int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
-			   struct sbx_error **err);
+                           struct sbx_error **err);
 static inline void seccomp_bpf_freep(struct sbx_bpf *b)
 {
 	seccomp_bpf_free(b);

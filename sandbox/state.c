@@ -62,7 +62,7 @@ int state_lock(const char *instance_dir, bool wait, int *fd, struct sbx_error **
 	if (r < 0 && errno == EWOULDBLOCK) {
 		const char *name = strrchr(instance_dir, '/');
 		return sbx_error_setc(err, EBUSY, "instance \"%s\" is running",
-				      name ? name + 1 : instance_dir);
+		                      name ? name + 1 : instance_dir);
 	}
 	if (r < 0)
 		return sbx_error_set(err, errno, "cannot lock \"%s\"", instance_dir);
@@ -91,8 +91,8 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 	if (state_dir(name, true, &dir, err) < 0)
 		return -1;
 	json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "status", s->status ? s->status : "stopped",
-			      "pid", (json_int_t)s->pid, "starttime", (json_int_t)s->starttime,
-			      "monitor", (json_int_t)s->monitor);
+	                      "pid", (json_int_t)s->pid, "starttime", (json_int_t)s->starttime,
+	                      "monitor", (json_int_t)s->monitor);
 	if (s->has_exit)
 		json_object_set_new(j, "exit_code", json_integer(s->exit_code));
 	if (s->started)
@@ -183,8 +183,8 @@ int state_pidfd(const struct sbx_state *s, int *pidfd, struct sbx_error **err)
 	unsigned long long st = 0;
 	if (state_starttime(s->pid, &st) < 0 || st != s->starttime)
 		return sbx_error_setc(err, ESRCH,
-				      "the instance's process %d is gone (the pid was reused)",
-				      (int)s->pid);
+		                      "the instance's process %d is gone (the pid was reused)",
+		                      (int)s->pid);
 	*pidfd = steal_fd(fd);
 	return 0;
 }

@@ -10,17 +10,17 @@
 #include <sys/wait.h>
 
 int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *count,
-		       struct sbx_error **err)
+                       struct sbx_error **err)
 {
 	struct passwd *pw = getpwuid(uid);
 	_cleanup_free_ char *num = xasprintf("%u", uid);
 	_cleanup_fclose_ FILE *f = fopen(file, "re");
 	if (f == NULL)
 		return sbx_error_set(err, errno,
-				     "--userns subid: cannot read \"%s\"; ask an administrator "
-				     "to add a range, e.g. 'usermod --add-subuids 100000-165535 "
-				     "%s'",
-				     file, pw ? pw->pw_name : num);
+		                     "--userns subid: cannot read \"%s\"; ask an administrator "
+		                     "to add a range, e.g. 'usermod --add-subuids 100000-165535 "
+		                     "%s'",
+		                     file, pw ? pw->pw_name : num);
 	char line[512];
 	while (fgets(line, sizeof(line), f)) {
 		char *save = NULL;
@@ -40,10 +40,10 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 		return 0;
 	}
 	return sbx_error_set(err, ENOENT,
-			     "--userns subid: no range for \"%s\" in \"%s\"; ask an "
-			     "administrator to add one, e.g. 'usermod --add-subuids "
-			     "100000-165535 --add-subgids 100000-165535 %s'",
-			     pw ? pw->pw_name : num, file, pw ? pw->pw_name : num);
+	                     "--userns subid: no range for \"%s\" in \"%s\"; ask an "
+	                     "administrator to add one, e.g. 'usermod --add-subuids "
+	                     "100000-165535 --add-subgids 100000-165535 %s'",
+	                     pw ? pw->pw_name : num, file, pw ? pw->pw_name : num);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *data, struct sbx_error **err)
@@ -73,7 +73,7 @@ static char *map_text(const struct sbx_idmap *m, size_t n)
 /* newuidmap PID ID HOST SIZE...: the only setuid program sbx ever runs, and
  * only when subordinate ranges were asked for. */
 static int run_helper(const char *helper, pid_t pid, const struct sbx_idmap *m, size_t n,
-		      struct sbx_error **err)
+                      struct sbx_error **err)
 {
 	char **argv = NULL;
 	strv_push(&argv, helper);
@@ -102,14 +102,14 @@ static int run_helper(const char *helper, pid_t pid, const struct sbx_idmap *m, 
 			return sbx_error_set(err, errno, "waiting for %s", helper);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return sbx_error_set(err, ENOENT,
-				     "%s not found; install Debian's uidmap package, or drop "
-				     "--userns subid",
-				     helper);
+		                     "%s not found; install Debian's uidmap package, or drop "
+		                     "--userns subid",
+		                     helper);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return sbx_error_set(err, EPERM,
-				     "%s failed (see its message above); check your ranges in "
-				     "/etc/subuid and /etc/subgid",
-				     helper);
+		                     "%s failed (see its message above); check your ranges in "
+		                     "/etc/subuid and /etc/subgid",
+		                     helper);
 	return 0;
 }
 
@@ -175,7 +175,7 @@ const char *userns_hint(int errnum)
 }
 
 int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sbx_error **err),
-		      void *arg, struct sbx_error **err)
+                      void *arg, struct sbx_error **err)
 {
 	int go[2], result[2];
 	if (pipe2(go, O_CLOEXEC) < 0)

@@ -10,7 +10,7 @@
 /* Reads the caller's first range from /etc/subuid or /etc/subgid (by name
  * or by number). Returns 0, or -1 with a hint to add one. */
 int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *count,
-		       struct sbx_error **err);
+                       struct sbx_error **err);
 /* Writes the child's uid_map and gid_map: directly for the caller's own id
  * (or as root), through the setuid newuidmap/newgidmap only for ranges. */
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err);
@@ -18,7 +18,7 @@ int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **
  * config's id maps: it can then remove files the sandbox left owned by
  * subordinate ids, which the caller cannot touch directly. */
 int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sbx_error **err),
-		      void *arg, struct sbx_error **err);
+                      void *arg, struct sbx_error **err);
 /* Why creating a user namespace failed with errnum, as a hint, or NULL. */
 const char *userns_hint(int errnum);
 

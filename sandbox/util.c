@@ -211,10 +211,10 @@ size_t str_distance(const char *a, const char *b)
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t cur = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-					      tolower((unsigned char)b[j - 1])
-					      ? 0
-					      : 1;
+			size_t cost =
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1])
+			        ? 0
+			        : 1;
 			size_t best = prev + cost;
 			if (row[j] + 1 < best)
 				best = row[j] + 1;
@@ -340,7 +340,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_
 		if (n == cap) {
 			if (cap > max)
 				return sbx_error_set(err, EFBIG, "\"%s\" is larger than %zu bytes",
-						     path, max);
+				                     path, max);
 			cap *= 2;
 			buf = xrealloc(buf, cap + 1);
 		}
@@ -378,11 +378,11 @@ int write_all(int fd, const void *buf, size_t len)
 }
 
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-		      struct sbx_error **err)
+                      struct sbx_error **err)
 {
 	_cleanup_free_ char *tmp = xasprintf(".%s.tmp.%d", name, (int)getpid());
 	_cleanup_close_ int fd =
-		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	    openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "cannot create \"%s\"", tmp);
 	int r = write_all(fd, data, len);
@@ -487,7 +487,8 @@ static int xdg_dir(const char *var, const char *fallback, char **out, struct sbx
 	}
 	_cleanup_free_ char *home = home_dir();
 	if (home == NULL)
-		return sbx_error_set(err, 0, "neither $%s nor $HOME is set to an absolute path", var);
+		return sbx_error_set(err, 0, "neither $%s nor $HOME is set to an absolute path",
+		                     var);
 	*out = xasprintf("%s/%s/sbx", home, fallback);
 	return 0;
 }
@@ -518,12 +519,12 @@ static int verify_private_dir(const char *path, struct sbx_error **err)
 		return sbx_error_set(err, ENOTDIR, "\"%s\" is not a directory", path);
 	if (st.st_uid != geteuid())
 		return sbx_error_set(err, EPERM, "\"%s\" is owned by uid %u, not by you (uid %u)",
-				     path, st.st_uid, geteuid());
+		                     path, st.st_uid, geteuid());
 	if (st.st_mode & 0077)
 		return sbx_error_set(err, EPERM,
-				     "\"%s\" is accessible by other users (mode %04o); run "
-				     "'chmod 700 %s'",
-				     path, st.st_mode & 07777, path);
+		                     "\"%s\" is accessible by other users (mode %04o); run "
+		                     "'chmod 700 %s'",
+		                     path, st.st_mode & 07777, path);
 	return 0;
 }
 
@@ -567,7 +568,7 @@ char *expand_home(const char *s)
 			fputs(h, f);
 			p += 7;
 		} else if (str_startswith(p, "$HOME") &&
-			   !(isalnum((unsigned char)p[5]) || p[5] == '_')) {
+		           !(isalnum((unsigned char)p[5]) || p[5] == '_')) {
 			fputs(h, f);
 			p += 5;
 		} else {
@@ -655,8 +656,8 @@ void sbx_trace(const char *fmt, ...)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (start.tv_sec == 0 && start.tv_nsec == 0)
 		start = now;
-	double ms = (double)(now.tv_sec - start.tv_sec) * 1e3 +
-		    (double)(now.tv_nsec - start.tv_nsec) / 1e6;
+	double ms =
+	    (double)(now.tv_sec - start.tv_sec) * 1e3 + (double)(now.tv_nsec - start.tv_nsec) / 1e6;
 	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);

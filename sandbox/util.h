@@ -26,15 +26,15 @@ struct sbx_error {
 /* Fills *err (when err is not NULL and *err is still unset) and returns -1.
  * errnum > 0 appends ": strerror(errnum)" to the message. */
 int sbx_error_set(struct sbx_error **err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list ap);
 /* The same, recording code as the errno but leaving the message as it is,
  * for messages that already say what went wrong. */
 int sbx_error_setc(struct sbx_error **err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes an existing error's message with "PREFIX: ". Returns -1. */
 int sbx_error_prefix(struct sbx_error **err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void sbx_error_free(struct sbx_error *e);
 /* Prints "sbx: MESSAGE" (or "sbx: CMD: MESSAGE") to stderr. */
 void sbx_error_print(const struct sbx_error *e, const char *cmd);
@@ -60,12 +60,12 @@ static inline void sbx_error_freep(struct sbx_error **e)
 }
 void sbx_strv_freep(char ***v);
 
-#define _cleanup_(f)        __attribute__((cleanup(f)))
-#define _cleanup_free_      _cleanup_(sbx_freep)
-#define _cleanup_close_     _cleanup_(sbx_closep)
-#define _cleanup_fclose_    _cleanup_(sbx_fclosep)
-#define _cleanup_strv_      _cleanup_(sbx_strv_freep)
-#define _cleanup_error_     _cleanup_(sbx_error_freep)
+#define _cleanup_(f)     __attribute__((cleanup(f)))
+#define _cleanup_free_   _cleanup_(sbx_freep)
+#define _cleanup_close_  _cleanup_(sbx_closep)
+#define _cleanup_fclose_ _cleanup_(sbx_fclosep)
+#define _cleanup_strv_   _cleanup_(sbx_strv_freep)
+#define _cleanup_error_  _cleanup_(sbx_error_freep)
 
 /* Takes ownership away from a cleanup variable. */
 #define steal_ptr(p)                                                                               \
@@ -116,7 +116,7 @@ int parse_bool(const char *s, bool *out);
 int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_error **err);
 /* Writes data to path atomically: temp file in the same directory + rename. */
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-		      struct sbx_error **err);
+                      struct sbx_error **err);
 int write_all(int fd, const void *buf, size_t len);
 /* mkdir -p with the given mode for created components. */
 int mkdir_p(const char *path, mode_t mode, struct sbx_error **err);
@@ -139,8 +139,6 @@ char *expand_home(const char *s);
 int name_validate(const char *name, const char **why);
 
 bool utf8_valid(const char *s, size_t len);
-
-
 
 /* Debug tracing (--debug): "sbx: [  1.234 ms] MESSAGE" on stderr, timed from
  * the start of the process. Like git's GIT_TRACE, it is diagnostics, not

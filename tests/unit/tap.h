@@ -27,7 +27,7 @@ static int tap_n, tap_failed;
 		int _same = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);       \
 		ok(_same, __VA_ARGS__);                                                            \
 		if (!_same)                                                                        \
-			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)",  \
+			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)", \
 			       _w ? _w : "(null)");                                                \
 	} while (0)
 
