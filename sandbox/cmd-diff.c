@@ -6,9 +6,11 @@
 #include "layer.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { OPT_FORMAT = 256 };
 
@@ -60,6 +62,86 @@ static char *escape(const char *s)
 	return out;
 }
 
+/* sbx itself creates the mount points of the config's mounts (say
+ * /etc/resolv.conf, or a volume's target) in the upper layer. They are not
+ * the sandbox's doing: an empty "A" entry for a mount destination is left
+ * out, and so is a "C" directory that only changed to hold one. */
+static bool is_mount_point(json_t *dests, const char *path)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach (dests, i, d)
+		if (json_is_string(d) && strcmp(json_string_value(d), path) == 0)
+			return true;
+	return false;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+static bool empty_entry(const char *upper, const char *path)
+{
+	_cleanup_free_ char *full = xasprintf("%s%s", upper, path);
+	struct stat st;
+	if (lstat(full, &st) < 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return st.st_size == 0;
+	if (!S_ISDIR(st.st_mode))
+		return false;
+	_cleanup_(closedirp) DIR *d = opendir(full);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			return false;
+	return d != NULL;
+}
+
+static void drop_mount_points(struct sbx_instance *inst, struct layer_change *c, size_t *n)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
+	json_error_t je;
+	json_t *config = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *dests = json_array();
+	size_t i;
+	json_t *m;
+	json_array_foreach (json_object_get(config, "mounts"), i, m)
+		json_array_append(dests, json_object_get(m, "destination"));
+	json_decref(config);
+	bool *drop = xcalloc(*n + 1, sizeof(bool));
+	for (size_t k = 0; k < *n; k++)
+		drop[k] = c[k].kind == 'A' && is_mount_point(dests, c[k].path) &&
+			  empty_entry(inst->upper, c[k].path);
+	/* A directory added or changed only to hold dropped mount points. */
+	for (size_t k = *n; k-- > 0;) {
+		if (c[k].kind == 'D' || drop[k])
+			continue;
+		size_t len = strlen(c[k].path);
+		bool any = false, kept = false;
+		for (size_t j = 0; j < *n; j++) {
+			if (j == k || strncmp(c[j].path, c[k].path, len) != 0 || c[j].path[len] != '/')
+				continue;
+			any = true;
+			kept = kept || !drop[j];
+		}
+		drop[k] = any && !kept;
+	}
+	size_t w = 0;
+	for (size_t k = 0; k < *n; k++) {
+		if (drop[k]) {
+			free(c[k].path);
+			continue;
+		}
+		c[w++] = c[k];
+	}
+	*n = w;
+	free(drop);
+	json_decref(dests);
+}
+
 static int fail(const struct sbx_command *cmd, struct sbx_error *e)
 {
 	sbx_error_print(e, cmd->name);
@@ -90,6 +172,7 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 	size_t n = 0;
 	if (layer_diff(inst->upper, lower, &c, &n, &e) < 0)
 		return fail(cmd, e);
+	drop_mount_points(inst, c, &n);
 	if (o.json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++) {
