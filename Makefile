@@ -47,6 +47,7 @@ MANS       := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+.DELETE_ON_ERROR:
 .PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
 
 all: build/sbx $(MANS)
@@ -73,7 +74,7 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) | build/fuzz
 		-o $@ $< $(FUZZ_OBJS) $(TEST_LIBS)
 
 build/man/%: man/%.scd | build/man
-	scdoc < $< > $@
+	scdoc < $< > $@.tmp && mv $@.tmp $@
 
 build/obj build/asan build/unit build/fuzz build/man build/helpers:
 	mkdir -p $@

@@ -23,6 +23,8 @@ extern const struct sbx_command cmd_rm;
 extern const struct sbx_command cmd_exec;
 extern const struct sbx_command cmd_inspect;
 extern const struct sbx_command cmd_logs;
+extern const struct sbx_command cmd_diff;
+extern const struct sbx_command cmd_commit;
 extern const struct sbx_command cmd_doctor;
 extern const struct sbx_command cmd_complete;
 

@@ -10,6 +10,7 @@
 static const struct sbx_command *const commands[] = {
 	&cmd_run,     &cmd_start,   &cmd_ps,      &cmd_list,    &cmd_stop,
 	&cmd_kill,    &cmd_rm,      &cmd_exec,    &cmd_inspect, &cmd_logs,
+	&cmd_diff,    &cmd_commit,
 	&cmd_spec,          &cmd_image_ls,      &cmd_image_rm,
 	&cmd_image_import, &cmd_image_bootstrap, &cmd_profile_ls,  &cmd_profile_show,
 	&cmd_profile_check, &cmd_profile_path,

@@ -334,7 +334,8 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_
 		return sbx_error_set(err, EINVAL, "\"%s\" is not a regular file", path);
 	if ((size_t)st.st_size > max)
 		return sbx_error_set(err, EFBIG, "\"%s\" is larger than %zu bytes", path, max);
-	size_t cap = (size_t)st.st_size + 1, n = 0;
+	/* procfs files report size 0 and must be read in one go. */
+	size_t cap = (size_t)st.st_size < 4096 ? 4096 : (size_t)st.st_size + 1, n = 0;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
 	for (;;) {
 		if (n == cap) {
