@@ -24,7 +24,8 @@ teardown() {
 as_user() {
 	"$STOCK_HOST" setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
 		env -i PATH=/usr/bin:/bin HOME="$HOMEDIR" SBX_DATADIR="$SBX_DATADIR" \
-		XDG_RUNTIME_DIR="$HOMEDIR/run" SBX="$SBX" bash -c "mkdir -p -m 700 \$XDG_RUNTIME_DIR; $1"
+		XDG_RUNTIME_DIR="$HOMEDIR/run" SBX="$SBX" bash -c \
+		"mkdir -p -m 700 \$XDG_RUNTIME_DIR; \"\$SBX\" image bootstrap busybox >/dev/null 2>&1; $1"
 }
 
 @test "fuse-overlayfs: the seed scenario, end to end" {
@@ -59,6 +60,7 @@ as_user() {
 		for i in $(seq 100); do pgrep -f "^sleep 4343$" >/dev/null && break; sleep 0.05; done
 		pgrep -u "$(id -u)" fuse-overlayfs >/dev/null && echo fuse-running
 		kill -9 $!
+		wait $! 2>/dev/null
 		for i in $(seq 100); do pgrep -u "$(id -u)" fuse-overlayfs >/dev/null || break; sleep 0.05; done
 		pgrep -u "$(id -u)" -a fuse-overlayfs || echo fuse-gone
 		"$SBX" ps -a --format json | jq -r ".[0].status"

@@ -9,6 +9,7 @@ setup() {
 	[ "$(id -u)" = 0 ] || skip "runs as root"
 	USER_NAME=${SBX_TEST_USER:-sbxtest}
 	STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
+	sbx image bootstrap busybox >/dev/null 2>&1
 }
 
 @test "sbx works as plain root" {
@@ -58,7 +59,8 @@ setup() {
 		env -i PATH=/usr/bin:/bin HOME="$home" SBX_DATADIR="$SBX_DATADIR" \
 		"$SBX" run --rm "$dir/rootfs" sh -c 'echo x >> /etc/passwd'
 	rm -rf "$dir" "$home"
-	[ "$status" = 1 ]
-	assert_contains "sbx: warning: the image \"$dir/rootfs\" is owned by uid 0, which is not mapped in the sandbox: changing its files will fail with EOVERFLOW; re-import the image as yourself or use --userns subid"
-	assert_contains "Value too large for defined data type"
+	# Creating the mount point of /etc/resolv.conf already needs a copy-up.
+	assert_status 125
+	assert_output "sbx: warning: the image \"$dir/rootfs\" is owned by uid 0, which is not mapped in the sandbox: changing its files will fail with EOVERFLOW; re-import the image as yourself or use --userns subid
+sbx: run: cannot create \"/etc/resolv.conf\" in the sandbox: Permission denied"
 }

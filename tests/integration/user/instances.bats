@@ -222,6 +222,8 @@ line 3"
 		("$SBX" run --name same busybox sh -c 'echo winner > /w; sleep 1' >/dev/null 2>"err.$i"; echo $? >"rc.$i") &
 	done
 	wait
+	# On failure, show what each loser said.
+	for i in $(seq 20); do echo "run $i: exit $(cat rc.$i): $(cat err.$i)"; done
 	[ "$(cat rc.* | grep -c '^0$')" = 1 ]
 	[ "$(cat rc.* | grep -c '^125$')" = 19 ]
 	[ "$(cat err.* | grep -c 'an instance named "same" already exists')" = 19 ]

@@ -1,0 +1,263 @@
+#!/usr/bin/env bats
+# pasta and slirp4netns, as an unprivileged user on a stock host: these
+# machines' /dev/net/tun is root-only, so each test runs the user's part
+# under ../shared/bin/stock-host, which shows a 0666 /dev/net/tun in a
+# private mount namespace. All traffic stays on the host's loopback or
+# inside the sandboxes' namespaces.
+
+load ../helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+	sbx_setup
+	[ "$(id -u)" = 0 ] || skip "runs as root"
+	USER_NAME=${SBX_TEST_USER:-sbxtest}
+	STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
+	[ -x "$STOCK_HOST" ] || fail "missing $STOCK_HOST"
+	command -v pasta >/dev/null || fail "pasta is missing: run 'make deps'"
+	command -v slirp4netns >/dev/null || fail "slirp4netns is missing: run 'make deps'"
+	WORK=$(mktemp -d /tmp/sbx-net.XXXXXX)
+	chmod 755 "$WORK"
+	chown "$USER_NAME:" "$WORK"
+}
+
+teardown() {
+	# Whatever a failed test left running in its directory goes.
+	local p
+	for p in /proc/[0-9]*; do
+		case "$(readlink "$p/cwd" 2>/dev/null)" in
+		"$WORK"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
+		esac
+	done
+	chmod -R u+rwX "$WORK" 2>/dev/null || true
+	rm -rf "$WORK"
+}
+
+# Shell functions for the user's scripts.
+read -r -d '' LIB <<'EOF' || true
+S=$SBX
+cd "$HOME"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+$S image bootstrap busybox >/dev/null 2>&1
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# An HTTP server on the host's 127.0.0.1:$1 serving $2.
+host_server() {
+	python3 -m http.server --bind 127.0.0.1 --directory "$2" "$1" >/dev/null 2>&1 &
+	fetch "$1" /dev/null >/dev/null
+}
+# GETs http://127.0.0.1:$1/ (retrying until it answers) and prints the body.
+fetch() {
+	python3 - "$1" <<-'PY'
+	import sys, time, urllib.request
+	deadline = time.time() + 10
+	while True:
+	    try:
+	        print(urllib.request.urlopen("http://127.0.0.1:%s/index.txt" % sys.argv[1], timeout=2).read().decode().strip())
+	        break
+	    except OSError as e:
+	        if time.time() > deadline:
+	            sys.exit("no answer on port %s: %s" % (sys.argv[1], e))
+	        time.sleep(0.05)
+	PY
+}
+json_get() { # FILE KEY
+	python3 -c 'import json, sys; v = json.load(open(sys.argv[1])); print(v.get(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+# Waits until instance $1's network.json names its helper; prints the pid.
+helper_pid() {
+	local f=$XDG_DATA_HOME/sbx/instances/$1/network.json pid
+	for i in $(seq 200); do
+		pid=$(json_get "$f" helper_pid)
+		case "$pid" in [0-9]*) echo "$pid"; return 0 ;; esac
+		sleep 0.05
+	done
+	echo "no helper pid for $1" >&2
+	return 1
+}
+running() { # PID: alive, and not a zombie
+	case "$(ps -o stat= -p "$1")" in "" | Z*) return 1 ;; esac
+}
+# Fails unless PID dies within 5 seconds.
+gone() {
+	for i in $(seq 100); do running "$1" || return 0; sleep 0.05; done
+	echo "process $1 ($(cat /proc/$1/cmdline | tr '\0' ' ')) is still running" >&2
+	return 1
+}
+nothing_left() {
+	local p
+	for p in /proc/[0-9]*; do
+		case "$(readlink $p/cwd 2>/dev/null)" in
+		"$XDG_DATA_HOME"*) echo "left over: $(tr '\0' ' ' <$p/cmdline)" >&2; return 1 ;;
+		esac
+	done
+}
+EOF
+
+# Runs a bash script as the test user on a stock host, with its own XDG
+# directories under $WORK.
+as_user() {
+	"$STOCK_HOST" setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 \
+		XDG_RUNTIME_DIR="$WORK/run" XDG_DATA_HOME="$WORK/data" \
+		XDG_CONFIG_HOME="$WORK/config" SBX="$SBX" SBX_DATADIR="$SBX_DATADIR" \
+		bash -euc "$LIB
+$1"
+}
+
+@test "pasta, slirp4netns: the host's loopback through the helper; /etc/hosts and /etc/resolv.conf" {
+	run as_user '
+		mkdir www && echo "hello from the host" >www/index.txt
+		port=$(free_port)
+		host_server "$port" www
+		for mode in pasta slirp4netns; do
+			echo "== $mode"
+			$S run --rm --hostname box --network $mode busybox sh -c "
+				gw=\$(ip route | awk \"/^default/ {print \\\$3}\")
+				addr=\$(ip -4 -o addr show scope global | awk \"{print \\\$4}\" | cut -d/ -f1)
+				[ \$(ip -4 -o addr show scope global | wc -l) = 1 ] && echo one-address
+				grep -qx \"\$addr	box\" /etc/hosts && echo hosts-address
+				grep -qx \"\$gw	host.sbx.internal\" /etc/hosts && echo hosts-host
+				grep -qx \"127.0.0.1	localhost\" /etc/hosts && echo hosts-localhost
+				grep -qx \"::1	localhost ip6-localhost ip6-loopback\" /etc/hosts && echo hosts-ip6
+				grep ^nameserver /etc/resolv.conf
+				[ \$(hostname) = box ] && echo hostname
+				timeout 10 wget -q -O - http://\$gw:$port/index.txt"
+		done'
+	assert_status 0
+	assert_output "== pasta
+one-address
+hosts-address
+hosts-host
+hosts-localhost
+hosts-ip6
+nameserver 169.254.1.1
+hostname
+hello from the host
+== slirp4netns
+one-address
+hosts-address
+hosts-host
+hosts-localhost
+hosts-ip6
+nameserver 10.0.2.3
+hostname
+hello from the host"
+	# slirp4netns' addresses are fixed.
+	run as_user '$S run --rm --network slirp4netns busybox sh -c "ip route | awk \"/^default/ {print \\\$3}\"; grep -v ^# /etc/hosts"'
+	assert_status 0
+	assert_output "10.0.2.2
+127.0.0.1	localhost
+::1	localhost ip6-localhost ip6-loopback
+10.0.2.100	sbx
+10.0.2.2	host.sbx.internal"
+}
+
+@test "pasta, slirp4netns: a server in the sandbox is reached from the host through --publish" {
+	run as_user '
+		for mode in pasta slirp4netns; do
+			mkdir -p $mode && echo "hello from the sandbox ($mode)" >$mode/index.txt
+			port=$(free_port)
+			$S run --rm --network $mode -P 127.0.0.1:$port:8080 -v "$PWD/$mode:/www:ro" \
+				busybox httpd -f -p 8080 -h /www &
+			sbx=$!
+			fetch $port
+			kill $sbx; wait $sbx || true
+			nothing_left
+		done'
+	assert_status 0
+	assert_output "hello from the sandbox (pasta)
+hello from the sandbox (slirp4netns)"
+}
+
+@test "pasta, slirp4netns: no helper outlives its sandbox, nor kill -9 of sbx or of a detached monitor" {
+	run as_user '
+		mkdir ctl
+		for mode in pasta slirp4netns; do
+			# The sandbox ends.
+			$S run --name a-$mode --network $mode -v "$PWD/ctl:/ctl" busybox \
+				sh -c "while [ ! -e /ctl/go ]; do sleep 0.05; done" &
+			sbx=$!
+			hp=$(helper_pid a-$mode)
+			running $hp
+			touch ctl/go; wait $sbx; rm ctl/go
+			gone $hp
+			[ "$(json_get $XDG_DATA_HOME/sbx/instances/a-$mode/network.json helper_pid)" = None ]
+			echo "$mode: ends with its sandbox"
+
+			# sbx is killed.
+			$S run --name b-$mode --network $mode busybox sleep 1000 &
+			sbx=$!
+			hp=$(helper_pid b-$mode)
+			sandbox=$(json_get $XDG_RUNTIME_DIR/sbx/b-$mode/state.json pid)
+			kill -9 $sbx
+			gone $hp
+			gone $sandbox
+			echo "$mode: dies with sbx"
+
+			# The monitor of a detached instance is killed.
+			$S -q run -d --name c-$mode --network $mode busybox sleep 1000 >/dev/null
+			hp=$(helper_pid c-$mode)
+			monitor=$(json_get $XDG_RUNTIME_DIR/sbx/c-$mode/state.json monitor)
+			running $monitor
+			kill -9 $monitor
+			gone $hp
+			echo "$mode: dies with the monitor"
+			$S rm -f a-$mode b-$mode c-$mode >/dev/null
+		done
+		nothing_left'
+	assert_status 0
+	assert_output "pasta: ends with its sandbox
+pasta: dies with sbx
+pasta: dies with the monitor
+slirp4netns: ends with its sandbox
+slirp4netns: dies with sbx
+slirp4netns: dies with the monitor"
+}
+
+@test "pasta, slirp4netns: a host port already taken is a clear error, exit 125, nothing left" {
+	run as_user '
+		port=$(free_port)
+		python3 -c "import socket, time; s = socket.socket(); s.bind((\"127.0.0.1\", $port)); s.listen(); time.sleep(60)" &
+		taker=$!
+		while ! python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $port)).close()" 2>/dev/null; do sleep 0.05; done
+		for mode in pasta slirp4netns; do
+			set +e
+			out=$($S run --rm --network $mode -P $port:80 busybox true 2>&1)
+			echo "$mode: $? $out" | sed "s/$port/PORT/g"
+			set -e
+			nothing_left
+			[ -z "$(ls $XDG_DATA_HOME/sbx/instances)" ]
+		done
+		kill $taker'
+	assert_status 0
+	assert_output 'pasta: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is already in use; choose another host port
+slirp4netns: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is already in use; choose another host port'
+}
+
+@test "auto: picks pasta, then slirp4netns, and says so (not with -q); inspect shows mode, helper pid and ports" {
+	run as_user '
+		$S run --rm --network auto busybox true
+		$S -q run --rm --network auto busybox true
+		mkdir only-slirp && ln -s "$(command -v slirp4netns)" only-slirp/
+		PATH=$PWD/only-slirp $S run --rm --network auto busybox true
+		port=$(free_port)
+		$S -q run -d --name i1 --network auto -P $port:80 busybox sleep 1000 >/dev/null
+		hp=$(helper_pid i1)
+		$S inspect i1 | python3 -c "
+import json, sys
+n = json.load(sys.stdin)[\"network\"]
+assert n[\"mode\"] == \"pasta\" and n[\"helper\"] == \"pasta\", n
+assert n[\"helper_pid\"] == $hp, n
+assert n[\"publish\"] == [\"$port:80/tcp\"], n
+assert n[\"dns\"] == \"169.254.1.1\" and n[\"host_loopback\"] == n[\"gateway\"], n
+print(\"inspect ok\")"
+		running $hp
+		$S rm -f i1 >/dev/null
+		gone $hp' 2>&1
+	assert_status 0
+	assert_output "sbx: network: using pasta
+sbx: network: using slirp4netns
+inspect ok"
+}
