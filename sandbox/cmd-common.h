@@ -38,6 +38,8 @@ enum {
 		 NULL},                                                                            \
 		{"network", OPT_NETWORK, required_argument, "MODE",                                \
 		 "none, host, pasta, slirp4netns or auto", "none host pasta slirp4netns auto"},     \
+		{"publish", 'P', required_argument, "[IP:]HOSTPORT:SANDBOXPORT[/tcp|udp]",         \
+		 "publish a sandbox port on the host (repeatable; pasta, slirp4netns, auto)", NULL}, \
 		{"read-only", OPT_READ_ONLY, no_argument, NULL, "make the root filesystem read-only", \
 		 NULL},                                                                            \
 		{"tmpfs", OPT_TMPFS, required_argument, "DST[:size=SIZE][,mode=MODE]",             \

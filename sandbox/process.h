@@ -41,6 +41,7 @@ struct sbx_container {
 	bool exited;
 	int status; /* exit status once exited, as sbx run reports it */
 	char overlay[256]; /* the overlay backend used, from the sandbox */
+	struct sbx_net *net; /* its network helper and files (net.c), or NULL */
 	sigset_t saved_mask;
 };
 
