@@ -25,6 +25,7 @@ enum {
 };
 
 /* The option table entries for every profile override, in --help order. */
+/* clang-format off */
 #define SBX_PROFILE_OPTIONS                                                                        \
 	{"profile", 'p', required_argument, "NAME", "use profile NAME (default: \"default\")",     \
 	 SBX_COMPLETE_PROFILE},                                                                    \
@@ -62,13 +63,14 @@ enum {
 		 "run sbx's minimal init as pid 1 (reaps zombies, forwards signals)", NULL},       \
 		{"no-init", OPT_NO_INIT, no_argument, NULL,                                        \
 		 "make the command itself pid 1 (it then ignores unhandled signals)", NULL}
+/* clang-format on */
 
 struct sbx_overrides {
 	const char *profile;
 	struct {
 		int val;
 		const char *arg;
-	} *items;
+	} * items;
 	size_t n;
 };
 

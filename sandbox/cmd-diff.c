@@ -70,9 +70,8 @@ static bool is_mount_point(json_t *dests, const char *path)
 {
 	size_t i;
 	json_t *d;
-	json_array_foreach (dests, i, d)
-		if (json_is_string(d) && strcmp(json_string_value(d), path) == 0)
-			return true;
+	json_array_foreach(dests, i, d) if (json_is_string(d) &&
+	                                    strcmp(json_string_value(d), path) == 0) return true;
 	return false;
 }
 
@@ -108,13 +107,13 @@ static void drop_mount_points(struct sbx_instance *inst, struct layer_change *c,
 	json_t *dests = json_array();
 	size_t i;
 	json_t *m;
-	json_array_foreach (json_object_get(config, "mounts"), i, m)
-		json_array_append(dests, json_object_get(m, "destination"));
+	json_array_foreach(json_object_get(config, "mounts"), i, m)
+	    json_array_append(dests, json_object_get(m, "destination"));
 	json_decref(config);
 	bool *drop = xcalloc(*n + 1, sizeof(bool));
 	for (size_t k = 0; k < *n; k++)
 		drop[k] = c[k].kind == 'A' && is_mount_point(dests, c[k].path) &&
-			  empty_entry(inst->upper, c[k].path);
+		          empty_entry(inst->upper, c[k].path);
 	/* A directory added or changed only to hold dropped mount points. */
 	for (size_t k = *n; k-- > 0;) {
 		if (c[k].kind == 'D' || drop[k])
@@ -122,7 +121,8 @@ static void drop_mount_points(struct sbx_instance *inst, struct layer_change *c,
 		size_t len = strlen(c[k].path);
 		bool any = false, kept = false;
 		for (size_t j = 0; j < *n; j++) {
-			if (j == k || strncmp(c[j].path, c[k].path, len) != 0 || c[j].path[len] != '/')
+			if (j == k || strncmp(c[j].path, c[k].path, len) != 0 ||
+			    c[j].path[len] != '/')
 				continue;
 			any = true;
 			kept = kept || !drop[j];

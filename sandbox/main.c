@@ -8,13 +8,29 @@
 #include <sys/stat.h>
 
 static const struct sbx_command *const commands[] = {
-	&cmd_run,     &cmd_start,   &cmd_ps,      &cmd_list,    &cmd_stop,
-	&cmd_kill,    &cmd_rm,      &cmd_exec,    &cmd_inspect, &cmd_logs,
-	&cmd_diff,    &cmd_commit,
-	&cmd_spec,          &cmd_image_ls,      &cmd_image_rm,
-	&cmd_image_import, &cmd_image_bootstrap, &cmd_profile_ls,  &cmd_profile_show,
-	&cmd_profile_check, &cmd_profile_path,
-	&cmd_doctor, &cmd_complete,
+    &cmd_run,
+    &cmd_start,
+    &cmd_ps,
+    &cmd_list,
+    &cmd_stop,
+    &cmd_kill,
+    &cmd_rm,
+    &cmd_exec,
+    &cmd_inspect,
+    &cmd_logs,
+    &cmd_diff,
+    &cmd_commit,
+    &cmd_spec,
+    &cmd_image_ls,
+    &cmd_image_rm,
+    &cmd_image_import,
+    &cmd_image_bootstrap,
+    &cmd_profile_ls,
+    &cmd_profile_show,
+    &cmd_profile_check,
+    &cmd_profile_path,
+    &cmd_doctor,
+    &cmd_complete,
 };
 const struct sbx_command *const *const sbx_commands = commands;
 const size_t sbx_n_commands = ARRAY_SIZE(commands);
@@ -22,21 +38,21 @@ const size_t sbx_n_commands = ARRAY_SIZE(commands);
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sbx [-q|-v|--debug] COMMAND [OPTIONS] [ARGS...]\n\n"
-		   "A rootless, setuid-free sandbox launcher.\n\nCommands:\n");
+	           "A rootless, setuid-free sandbox launcher.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		char name[64];
 		if (str_startswith(commands[i]->name, "__"))
 			continue; /* hidden, e.g. __complete for the shell completions */
 		fprintf(f, "  %-18s %s\n", cmdline_name(commands[i], name, sizeof(name)),
-			commands[i]->summary);
+		        commands[i]->summary);
 	}
 	fprintf(f, "\nGlobal options:\n"
-		   "  -q, --quiet         only print errors\n"
-		   "  -v, --verbose       say what is being done\n"
-		   "      --debug         also time each step\n"
-		   "  -h, --help          show this help\n"
-		   "      --version       show the version\n"
-		   "\nRun 'sbx COMMAND --help' for a command's options.\n");
+	           "  -q, --quiet         only print errors\n"
+	           "  -v, --verbose       say what is being done\n"
+	           "      --debug         also time each step\n"
+	           "  -h, --help          show this help\n"
+	           "      --version       show the version\n"
+	           "\nRun 'sbx COMMAND --help' for a command's options.\n");
 }
 
 /* sbx runs as the user and is no boundary for them: a set-id install would
@@ -48,9 +64,10 @@ static int refuse_privileged(void)
 	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0)
 		return -1;
 	if (r != e || r != s || rg != eg || rg != sg) {
-		fprintf(stderr, "sbx: refusing to run setuid or setgid (uid %u/%u/%u, gid "
-				"%u/%u/%u); sbx must be installed without set-id bits\n",
-			r, e, s, rg, eg, sg);
+		fprintf(stderr,
+		        "sbx: refusing to run setuid or setgid (uid %u/%u/%u, gid "
+		        "%u/%u/%u); sbx must be installed without set-id bits\n",
+		        r, e, s, rg, eg, sg);
 		return -1;
 	}
 	return 0;
@@ -106,9 +123,10 @@ int main(int argc, char **argv)
 			printf("sbx %s\n", SBX_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "sbx: unknown option '%s'\nTry 'sbx --help' for more "
-					"information.\n",
-				a);
+			fprintf(stderr,
+			        "sbx: unknown option '%s'\nTry 'sbx --help' for more "
+			        "information.\n",
+			        a);
 			return SBX_EXIT_USAGE;
 		}
 	}
@@ -139,7 +157,7 @@ int main(int argc, char **argv)
 		const char *close = str_closest(argv[i], names, ARRAY_SIZE(commands));
 		if (close)
 			fprintf(stderr, "sbx: unknown command '%s'; did you mean '%s'?\n", argv[i],
-				close);
+			        close);
 		else
 			fprintf(stderr, "sbx: unknown command '%s'\nTry 'sbx --help'.\n", argv[i]);
 		return SBX_EXIT_USAGE;

@@ -39,8 +39,8 @@ struct sbx_container {
 	int pty; /* master, or -1 */
 	bool started;
 	bool exited;
-	int status; /* exit status once exited, as sbx run reports it */
-	char overlay[256]; /* the overlay backend used, from the sandbox */
+	int status;          /* exit status once exited, as sbx run reports it */
+	char overlay[256];   /* the overlay backend used, from the sandbox */
 	struct sbx_net *net; /* its network helper and files (net.c), or NULL */
 	sigset_t saved_mask;
 };
@@ -51,21 +51,19 @@ extern const size_t process_n_forwarded_signals;
 
 /* Creates the sandbox and waits until its first process is ready to exec.
  * The config must outlive the container. */
-int process_create(const struct sbx_config *c, struct sbx_container **out,
-		   struct sbx_error **err);
+int process_create(const struct sbx_config *c, struct sbx_container **out, struct sbx_error **err);
 /* Joins the running sandbox behind target_pidfd (its first process) with
  * the config's namespaces and prepares c's process there, waiting before
  * exec like process_create; then use process_start and process_wait. The
  * calling process itself enters the sandbox's namespaces. */
 int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_container **out,
-		 struct sbx_error **err);
+                 struct sbx_error **err);
 /* Releases the sandbox. *exit_code is 126 or 127 (and -1 returned) when the
  * command could not be executed. */
 int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **err);
 /* Forwards signals and, with a terminal, proxies it until the payload
  * exits. Returns its status: the exit code, or 128+N for signal N. */
-int process_wait(struct sbx_container *ct, bool attach_stdin, int *status,
-		 struct sbx_error **err);
+int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struct sbx_error **err);
 /* Kills what is left and frees. */
 void process_destroy(struct sbx_container *ct);
 static inline void process_destroyp(struct sbx_container **ct)
@@ -78,7 +76,7 @@ static inline void process_destroyp(struct sbx_container **ct)
 _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd);
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
-				   int sync_fd);
+                                   int sync_fd);
 
 /* Message helpers shared by both sides. */
 int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd);
