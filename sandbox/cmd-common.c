@@ -4,6 +4,7 @@
 #include "config.h"
 #include "process.h"
 #include "state.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,4 +304,21 @@ int launch_instance(struct sbx_launch *l)
 	int status = launch_attached(l, -1, &started);
 	launch_cleanup(l, started);
 	return status;
+}
+
+int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, const char *cmd)
+{
+	if (p->userns != SBX_USERNS_SUBID || getuid() == 0)
+		return 0;
+	unsigned ids[4];
+	_cleanup_error_ struct sbx_error *err = NULL;
+	if (userns_subids(getuid(), ids, &err) < 0) {
+		sbx_error_print(err, cmd);
+		return -1;
+	}
+	in->subuid = ids[0];
+	in->subuid_count = ids[1];
+	in->subgid = ids[2];
+	in->subgid_count = ids[3];
+	return 0;
 }

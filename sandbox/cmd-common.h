@@ -82,6 +82,7 @@ int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_pr
 void overrides_free(struct sbx_overrides *o);
 
 #include "instance.h"
+#include "oci.h"
 
 #include <jansson.h>
 
@@ -96,6 +97,10 @@ struct sbx_launch {
 	bool keep_on_fail; /* keep the instance even when nothing could start */
 	const char *cmd;   /* for messages: "run" or "start" */
 };
+
+/* Fills in the caller's subordinate ranges for --userns subid (not for
+ * root, which needs none); prints the error and returns -1 on failure. */
+int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, const char *cmd);
 
 /* Returns the exit status sbx should exit with. */
 int launch_instance(struct sbx_launch *l);

@@ -159,21 +159,8 @@ static int run(struct run_opts *o, const char *image, char **args)
 	    .uid = getuid(),
 	    .gid = getgid(),
 	};
-	if (p->userns == SBX_USERNS_SUBID && getuid() != 0) {
-		unsigned s, n;
-		if (userns_subid_range("/etc/subuid", getuid(), &s, &n, &err) < 0) {
-			sbx_error_print(err, "run");
-			return SBX_EXIT_FAILURE;
-		}
-		in.subuid = s;
-		in.subuid_count = n;
-		if (userns_subid_range("/etc/subgid", getuid(), &s, &n, &err) < 0) {
-			sbx_error_print(err, "run");
-			return SBX_EXIT_FAILURE;
-		}
-		in.subgid = s;
-		in.subgid_count = n;
-	}
+	if (overrides_subids(p, &in, "run") < 0)
+		return SBX_EXIT_FAILURE;
 
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	if (instance_create(o->name, &inst, &err) < 0) {

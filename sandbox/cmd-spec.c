@@ -51,20 +51,6 @@ static void say_warn(void *ctx, const char *msg)
 	fprintf(stderr, "sbx: warning: %s\n", msg);
 }
 
-static int subids(struct sbx_oci_input *in, struct sbx_error **err)
-{
-	unsigned s, n;
-	if (userns_subid_range("/etc/subuid", getuid(), &s, &n, err) < 0)
-		return -1;
-	in->subuid = s;
-	in->subuid_count = n;
-	if (userns_subid_range("/etc/subgid", getuid(), &s, &n, err) < 0)
-		return -1;
-	in->subgid = s;
-	in->subgid_count = n;
-	return 0;
-}
-
 static int spec(struct spec_opts *o, const char *image, char **args)
 {
 	_cleanup_error_ struct sbx_error *err = NULL;
@@ -89,10 +75,8 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 	    .uid = getuid(),
 	    .gid = getgid(),
 	};
-	if (p->userns == SBX_USERNS_SUBID && getuid() != 0 && subids(&in, &err) < 0) {
-		sbx_error_print(err, "spec");
+	if (overrides_subids(p, &in, "spec") < 0)
 		return SBX_EXIT_FAILURE;
-	}
 	json_t *config = NULL;
 	if (o->bundle == NULL) {
 		if (oci_build(&in, &config, &err) < 0) {

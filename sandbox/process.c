@@ -115,6 +115,24 @@ static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
 
 static int wait_created(struct sbx_container *ct, struct sbx_error **err);
 
+/* Forwarded signals are blocked here and read from a signalfd later; the
+ * child unblocks them right before exec. */
+static struct sbx_container *container_new(const struct sbx_config *c, int sync_fd)
+{
+	struct sbx_container *ct = xcalloc(1, sizeof(*ct));
+	ct->config = c;
+	ct->pidfd = -1;
+	ct->pty = -1;
+	ct->sync_fd = sync_fd;
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < process_n_forwarded_signals; i++)
+		sigaddset(&mask, process_forwarded_signals[i]);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
+	return ct;
+}
+
 static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error **err)
 {
 	_cleanup_free_ char *cache = NULL, *dir = NULL;
@@ -134,20 +152,7 @@ int process_create(const struct sbx_config *c, struct sbx_container **out, struc
 		seccomp_bpf_free(&bpf);
 		return sbx_error_set(err, errno, "socketpair");
 	}
-	struct sbx_container *ct = xcalloc(1, sizeof(*ct));
-	ct->config = c;
-	ct->pidfd = -1;
-	ct->pty = -1;
-	ct->sync_fd = sv[0];
-
-	/* Forwarded signals are blocked here and read from a signalfd later;
-	 * the child unblocks them right before exec. */
-	sigset_t mask;
-	sigemptyset(&mask);
-	for (size_t i = 0; i < process_n_forwarded_signals; i++)
-		sigaddset(&mask, process_forwarded_signals[i]);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
+	struct sbx_container *ct = container_new(c, sv[0]);
 
 	int pidfd = -1;
 	struct clone_args args = {
@@ -248,17 +253,7 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 		seccomp_bpf_free(&bpf);
 		return sbx_error_set(err, errno, "socketpair");
 	}
-	struct sbx_container *ct = xcalloc(1, sizeof(*ct));
-	ct->config = c;
-	ct->pidfd = -1;
-	ct->pty = -1;
-	ct->sync_fd = sv[0];
-	sigset_t mask;
-	sigemptyset(&mask);
-	for (size_t i = 0; i < process_n_forwarded_signals; i++)
-		sigaddset(&mask, process_forwarded_signals[i]);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
+	struct sbx_container *ct = container_new(c, sv[0]);
 	int pidfd = -1;
 	struct clone_args args = {
 	    .flags = CLONE_PIDFD,

@@ -234,3 +234,10 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 		return sbx_error_setc(err, EPERM, "%s", n > 0 ? msg : "the helper process failed");
 	return 0;
 }
+
+int userns_subids(uid_t uid, unsigned ids[4], struct sbx_error **err)
+{
+	if (userns_subid_range("/etc/subuid", uid, &ids[0], &ids[1], err) < 0)
+		return -1;
+	return userns_subid_range("/etc/subgid", uid, &ids[2], &ids[3], err);
+}

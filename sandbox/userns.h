@@ -11,6 +11,8 @@
  * or by number). Returns 0, or -1 with a hint to add one. */
 int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *count,
                        struct sbx_error **err);
+/* Both ranges: subuid start and count, then subgid start and count. */
+int userns_subids(uid_t uid, unsigned ids[4], struct sbx_error **err);
 /* Writes the child's uid_map and gid_map: directly for the caller's own id
  * (or as root), through the setuid newuidmap/newgidmap only for ranges. */
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err);

@@ -11,16 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-/* tap.h's is_str shadows its own _ok (-Wshadow); a local equivalent. */
-#define is_string(got, want, ...)                                                                  \
-	do {                                                                                       \
-		const char *_g = (got), *_w = (want);                                              \
-		int _same = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);       \
-		ok(_same, __VA_ARGS__);                                                            \
-		if (!_same)                                                                        \
-			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)", \
-			       _w ? _w : "(null)");                                                \
-	} while (0)
 
 #define BIT(c) (UINT64_C(1) << (c))
 
@@ -37,9 +27,9 @@ static void test_names(void)
 			bad++;
 	}
 	is_int(bad, 0, "every name round-trips");
-	is_string(caps_name(0), "CAP_CHOWN", "0 is CAP_CHOWN");
-	is_string(caps_name(21), "CAP_SYS_ADMIN", "21 is CAP_SYS_ADMIN");
-	is_string(caps_name(40), "CAP_CHECKPOINT_RESTORE", "40 is CAP_CHECKPOINT_RESTORE");
+	is_str(caps_name(0), "CAP_CHOWN", "0 is CAP_CHOWN");
+	is_str(caps_name(21), "CAP_SYS_ADMIN", "21 is CAP_SYS_ADMIN");
+	is_str(caps_name(40), "CAP_CHECKPOINT_RESTORE", "40 is CAP_CHECKPOINT_RESTORE");
 	ok(caps_name(-1) == NULL && caps_name(41) == NULL, "out of range: NULL");
 
 	static const char *const spellings[] = {"CAP_NET_RAW", "cap_net_raw", "NET_RAW",
@@ -49,8 +39,8 @@ static void test_names(void)
 		ok(caps_from_name(spellings[i], &c) == 0 && c == 13, "\"%s\" is CAP_NET_RAW",
 		   spellings[i]);
 	}
-	is_string(caps_canonical("sys_admin"), "CAP_SYS_ADMIN", "canonical of sys_admin");
-	is_string(caps_canonical("CAP_bpf"), "CAP_BPF", "canonical of CAP_bpf");
+	is_str(caps_canonical("sys_admin"), "CAP_SYS_ADMIN", "canonical of sys_admin");
+	is_str(caps_canonical("CAP_bpf"), "CAP_BPF", "canonical of CAP_bpf");
 
 	static const char *const unknown[] = {"CAP_FOO",      "",        "CAP_",          "ALL",
 	                                      "CAP_NET_RAW ", "NET-RAW", "CAP_CAP_CHOWN", "41"};
@@ -69,7 +59,7 @@ static void test_default(void)
 	is_int(caps_default_mask(), 0xa80425fbULL, "Docker's default set (CapBnd a80425fb)");
 	json_t *j = caps_mask_to_json(caps_default_mask());
 	char *s = json_dumps(j, JSON_COMPACT);
-	is_string(s,
+	is_str(s,
 	          "[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
 	          "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\","
 	          "\"CAP_NET_RAW\",\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\","
@@ -79,12 +69,12 @@ static void test_default(void)
 	json_decref(j);
 	j = caps_mask_to_json(0);
 	s = json_dumps(j, JSON_COMPACT);
-	is_string(s, "[]", "empty mask: empty array");
+	is_str(s, "[]", "empty mask: empty array");
 	free(s);
 	json_decref(j);
 	j = caps_mask_to_json(BIT(40) | BIT(50) | BIT(63));
 	s = json_dumps(j, JSON_COMPACT);
-	is_string(s, "[\"CAP_CHECKPOINT_RESTORE\"]", "bits without a name are left out");
+	is_str(s, "[\"CAP_CHECKPOINT_RESTORE\"]", "bits without a name are left out");
 	free(s);
 	json_decref(j);
 }
@@ -137,17 +127,17 @@ static void test_resolve(void)
 
 	char *add_typo[] = {"CAP_NET_RAWW", NULL};
 	ok(resolve(SBX_CAPS_DEFAULT, add_typo, NULL, &m, &msg) < 0, "unknown cap_add fails");
-	is_string(msg,
+	is_str(msg,
 	          "cap_add: unknown capability \"CAP_NET_RAWW\"; did you mean \"CAP_NET_RAW\"?",
 	          "cap_add error");
 	free(msg);
 	char *drop_foo[] = {"CAP_KILL", "FOO", NULL};
 	ok(resolve(SBX_CAPS_DEFAULT, NULL, drop_foo, &m, &msg) < 0, "unknown cap_drop fails");
-	is_string(msg, "cap_drop: unknown capability \"FOO\"", "cap_drop error");
+	is_str(msg, "cap_drop: unknown capability \"FOO\"", "cap_drop error");
 	free(msg);
 	char *add_short[] = {"sys_admn", NULL};
 	ok(resolve(SBX_CAPS_DEFAULT, add_short, NULL, &m, &msg) < 0, "prefix-less typo fails");
-	is_string(msg, "cap_add: unknown capability \"sys_admn\"; did you mean \"CAP_SYS_ADMIN\"?",
+	is_str(msg, "cap_add: unknown capability \"sys_admn\"; did you mean \"CAP_SYS_ADMIN\"?",
 	          "suggestion for a name without CAP_");
 	free(msg);
 }
@@ -209,7 +199,7 @@ static void test_oci(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		ok(from_oci(bad[i].json, &c, &msg) == -1, "rejected: %s", bad[i].json);
-		is_string(msg, bad[i].msg, "error message %zu", i);
+		is_str(msg, bad[i].msg, "error message %zu", i);
 		free(msg);
 		msg = NULL;
 	}

@@ -18,17 +18,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-/* tap.h's is_str shadows ok()'s _ok (see test-image.c); this one does not. */
-#undef is_str
-#define is_str(got, want, ...)                                                                     \
-	do {                                                                                       \
-		const char *_g = (got), *_w = (want);                                              \
-		int _same = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);       \
-		ok(_same, __VA_ARGS__);                                                            \
-		if (!_same)                                                                        \
-			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)", \
-			       _w ? _w : "(null)");                                                \
-	} while (0)
 
 static char *base;
 

@@ -11,18 +11,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-/* tap.h's is_str declares _ok, which ok() declares again (-Wshadow, and the
- * inner one reads itself uninitialised); until it is fixed, this one. */
-#undef is_str
-#define is_str(got, want, ...)                                                                     \
-	do {                                                                                       \
-		const char *_g = (got), *_w = (want);                                              \
-		int _same = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);       \
-		ok(_same, __VA_ARGS__);                                                            \
-		if (!_same)                                                                        \
-			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)", \
-			       _w ? _w : "(null)");                                                \
-	} while (0)
 
 static char *top; /* the checkout, for the shipped profiles */
 static char *tmp; /* a scratch tree with config/, etc/ */

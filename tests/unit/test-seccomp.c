@@ -33,16 +33,6 @@ uint32_t seccomp_arch_native(void);
 #define SCMP_ARCH_X86_64  AUDIT_ARCH_X86_64
 #define SCMP_ARCH_AARCH64 AUDIT_ARCH_AARCH64
 
-/* tap.h's is_str shadows its own _ok (-Wshadow); a local equivalent. */
-#define is_string(got, want, ...)                                                                  \
-	do {                                                                                       \
-		const char *_g = (got), *_w = (want);                                              \
-		int _same = (_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0);       \
-		ok(_same, __VA_ARGS__);                                                            \
-		if (!_same)                                                                        \
-			printf("#   got:      \"%s\"\n#   expected: \"%s\"\n", _g ? _g : "(null)", \
-			       _w ? _w : "(null)");                                                \
-	} while (0)
 
 #ifndef AF_ALG
 #define AF_ALG 38
@@ -218,16 +208,16 @@ static void test_default_json(void)
 	ok(pol != NULL, "seccomp_default_json returns an object");
 	ok(seccomp_validate(pol, &err) == 0, "the default policy validates: %s",
 	   err ? err->msg : "");
-	is_string(json_string_value(json_object_get(pol, "defaultAction")), "SCMP_ACT_ERRNO",
+	is_str(json_string_value(json_object_get(pol, "defaultAction")), "SCMP_ACT_ERRNO",
 	          "default action ERRNO");
 	is_int(json_integer_value(json_object_get(pol, "defaultErrnoRet")), EPERM,
 	       "default errno EPERM");
 	json_t *arches = json_object_get(pol, "architectures");
 	is_int(json_array_size(arches), 1, "only the native architecture");
 #if defined(__x86_64__)
-	is_string(json_string_value(json_array_get(arches, 0)), "SCMP_ARCH_X86_64", "x86_64");
+	is_str(json_string_value(json_array_get(arches, 0)), "SCMP_ARCH_X86_64", "x86_64");
 #elif defined(__aarch64__)
-	is_string(json_string_value(json_array_get(arches, 0)), "SCMP_ARCH_AARCH64", "aarch64");
+	is_str(json_string_value(json_array_get(arches, 0)), "SCMP_ARCH_AARCH64", "aarch64");
 #endif
 
 	/* Every name is one libseccomp knows natively. */
@@ -738,7 +728,7 @@ static void test_fixtures(void)
 		        ? xasprintf("cannot open \"%s\"%s", path, bad[i].msg)
 		        : xasprintf("%s%s", path, bad[i].msg);
 		ok(r < 0 && pol == NULL, "%s is rejected", bad[i].file);
-		is_string(err ? err->msg : NULL, want, "%s: error message", bad[i].file);
+		is_str(err ? err->msg : NULL, want, "%s: error message", bad[i].file);
 	}
 }
 
@@ -802,7 +792,7 @@ static void test_compile_details(void)
 	    "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\","
 	    "\"valuetwo\":2}]}]}");
 	ok(seccomp_validate(typo, &err) < 0, "unknown arg key rejected");
-	is_string(err ? err->msg : NULL,
+	is_str(err ? err->msg : NULL,
 	          "syscalls[0].args[0]: unknown key \"valuetwo\"; did you mean \"valueTwo\"?",
 	          "arg key error names the path");
 	sbx_error_free(err);
@@ -813,7 +803,7 @@ static void test_compile_details(void)
 	_cleanup_(sbx_json_decrefp) json_t *defnotify =
 	    parse("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}");
 	ok(seccomp_validate(defnotify, &err) < 0, "NOTIFY default rejected");
-	is_string(
+	is_str(
 	    err ? err->msg : NULL,
 	    "defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp notification "
 	    "listener)",
@@ -848,8 +838,8 @@ static void test_hash(void)
 	   "hashes computed");
 	is_int(strlen(ha), 64, "64 hex digits");
 	ok(strspn(ha, "0123456789abcdef") == 64, "lower-case hex: %s", ha);
-	is_string(ha, ha2, "stable");
-	is_string(hb, hc, "independent of key order");
+	is_str(ha, ha2, "stable");
+	is_str(hb, hc, "independent of key order");
 	ok(strcmp(hc, hd) != 0 && strcmp(ha, hb) != 0, "different policies differ");
 }
 
