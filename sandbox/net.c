@@ -247,31 +247,31 @@ int net_config_parse(const char *mode, const char *publish, const char *dir, boo
 	if (mode == NULL)
 		out->mode = netns ? SBX_NET_NONE : SBX_NET_HOST;
 	else if (profile_parse_net(mode, &out->mode, &why) < 0)
-		return sbx_error_set(err, EINVAL, "annotations: run.sbx.network \"%s\": %s", mode,
-		                     why);
+		return sbx_error_setc(err, EINVAL, "annotations: run.sbx.network \"%s\": %s", mode,
+		                      why);
 	if ((out->mode == SBX_NET_HOST) == netns)
-		return sbx_error_set(err, EINVAL,
-		                     "annotations: network \"%s\" %s a network namespace in "
-		                     "linux.namespaces",
-		                     profile_net_name(out->mode),
-		                     netns ? "conflicts with" : "needs");
+		return sbx_error_setc(err, EINVAL,
+		                      "annotations: network \"%s\" %s a network namespace in "
+		                      "linux.namespaces",
+		                      profile_net_name(out->mode),
+		                      netns ? "conflicts with" : "needs");
 	bool helper = out->mode != SBX_NET_NONE && out->mode != SBX_NET_HOST;
 	if (publish && *publish) {
 		if (!helper)
-			return sbx_error_set(err, EINVAL,
-			                     "annotations: run.sbx.network.publish needs a "
-			                     "user-mode network, not \"%s\"",
-			                     profile_net_name(out->mode));
+			return sbx_error_setc(err, EINVAL,
+			                      "annotations: run.sbx.network.publish needs a "
+			                      "user-mode network, not \"%s\"",
+			                      profile_net_name(out->mode));
 		_cleanup_free_ char *copy = xstrdup(publish);
 		char *save = NULL;
 		for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
 			struct sbx_publish p;
 			if (profile_parse_publish(s, &p, &why) < 0) {
 				net_config_free(out);
-				return sbx_error_set(err, EINVAL,
-				                     "annotations: run.sbx.network.publish "
-				                     "\"%s\": %s",
-				                     s, why);
+				return sbx_error_setc(err, EINVAL,
+				                      "annotations: run.sbx.network.publish "
+				                      "\"%s\": %s",
+				                      s, why);
 			}
 			out->publish =
 			    xrealloc(out->publish, (out->n_publish + 1) * sizeof(*out->publish));
@@ -279,11 +279,12 @@ int net_config_parse(const char *mode, const char *publish, const char *dir, boo
 		}
 	}
 	if (helper && (dir == NULL || *dir == '\0')) {
+		enum sbx_net_mode m = out->mode;
 		net_config_free(out);
-		return sbx_error_set(err, EINVAL,
-		                     "annotations: network \"%s\" needs run.sbx.network.dir, the "
-		                     "directory for its files",
-		                     profile_net_name(out->mode));
+		return sbx_error_setc(err, EINVAL,
+		                      "annotations: network \"%s\" needs run.sbx.network.dir, the "
+		                      "directory for its files",
+		                      profile_net_name(m));
 	}
 	out->dir = dir && *dir ? xstrdup(dir) : NULL;
 	return 0;
@@ -410,7 +411,10 @@ static char *log_tail(int dirfd)
 	}
 	if (lines[1] == NULL)
 		return NULL;
-	return lines[0] ? xasprintf("%s; %s", lines[0], lines[1]) : xstrdup(lines[1]);
+	/* pasta logs an error to its log file and to stderr: once is enough. */
+	if (lines[0] == NULL || strstr(lines[0], lines[1]) || strstr(lines[1], lines[0]))
+		return xstrdup(lines[1]);
+	return xasprintf("%s; %s", lines[0], lines[1]);
 }
 
 static void helper_reap(struct sbx_net *n, int *status)
@@ -772,6 +776,11 @@ static int start_pasta(struct sbx_net *n, const struct sbx_net_config *c, const 
 	                       SBX_NET_PASTA_DNS};
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		strv_push(&argv, fixed[i]);
+	/* As root, pasta would become nobody, who cannot enter the namespaces. */
+	if (geteuid() == 0) {
+		strv_push(&argv, "--runas");
+		strv_push(&argv, "0:0");
+	}
 	bool tcp = false, udp = false;
 	for (size_t i = 0; i < c->n_publish; i++) {
 		const struct sbx_publish *p = &c->publish[i];

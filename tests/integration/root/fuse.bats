@@ -31,7 +31,6 @@ as_user() {
 @test "fuse-overlayfs: the seed scenario, end to end" {
 	run as_user '
 		set -e
-		"$SBX" image bootstrap busybox >/dev/null
 		img=$HOME/.local/share/sbx/images/busybox/rootfs
 		before=$(cd "$img" && find . | sort | sha256sum)
 		"$SBX" -v run --overlay fuse --name goofy_davinci busybox sh -c "mkdir -p /hello/world; date >> /hello/world/today"

@@ -26,7 +26,7 @@ teardown() {
 	local p
 	for p in /proc/[0-9]*; do
 		case "$(readlink "$p/cwd" 2>/dev/null)" in
-		"$WORK"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
+		"$WORK" | "$WORK"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
 		esac
 	done
 	chmod -R u+rwX "$WORK" 2>/dev/null || true
@@ -37,8 +37,9 @@ teardown() {
 read -r -d '' LIB <<'EOF' || true
 S=$SBX
 cd "$HOME"
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-$S image bootstrap busybox >/dev/null 2>&1
+[ -d "$XDG_DATA_HOME/sbx/images/busybox" ] || $S image bootstrap busybox >/dev/null 2>&1
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -103,7 +104,7 @@ as_user() {
 		XDG_RUNTIME_DIR="$WORK/run" XDG_DATA_HOME="$WORK/data" \
 		XDG_CONFIG_HOME="$WORK/config" SBX="$SBX" SBX_DATADIR="$SBX_DATADIR" \
 		bash -euc "$LIB
-$1"
+$1" 3>&-
 }
 
 @test "pasta, slirp4netns: the host's loopback through the helper; /etc/hosts and /etc/resolv.conf" {
@@ -187,8 +188,8 @@ hello from the sandbox (slirp4netns)"
 			echo "$mode: ends with its sandbox"
 
 			# sbx is killed.
-			$S run --name b-$mode --network $mode busybox sleep 1000 &
-			sbx=$!
+			# (Started by a shell that is gone, so bash does not report the kill.)
+			sbx=$(sh -c "\"\$0\" run --name b-$mode --network $mode busybox sleep 1000 >/dev/null 2>&1 & echo \$!" "$S")
 			hp=$(helper_pid b-$mode)
 			sandbox=$(json_get $XDG_RUNTIME_DIR/sbx/b-$mode/state.json pid)
 			kill -9 $sbx

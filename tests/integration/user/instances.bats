@@ -219,7 +219,11 @@ line 3"
 
 @test "20 parallel runs with the same name: one wins, 19 fail, the winner is unharmed" {
 	for i in $(seq 20); do
-		("$SBX" run --name same busybox sh -c 'echo winner > /w; sleep 1' >/dev/null 2>"err.$i"; echo $? >"rc.$i") &
+		(
+			rc=0
+			"$SBX" run --name same busybox sh -c 'echo winner > /w; sleep 1' >/dev/null 2>"err.$i" || rc=$?
+			echo $rc >"rc.$i"
+		) &
 	done
 	wait
 	# On failure, show what each loser said.
