@@ -11,7 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-
 #define BIT(c) (UINT64_C(1) << (c))
 
 static void test_names(void)
@@ -60,11 +59,11 @@ static void test_default(void)
 	json_t *j = caps_mask_to_json(caps_default_mask());
 	char *s = json_dumps(j, JSON_COMPACT);
 	is_str(s,
-	          "[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
-	          "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\","
-	          "\"CAP_NET_RAW\",\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\","
-	          "\"CAP_SETFCAP\"]",
-	          "default set as JSON, in number order");
+	       "[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
+	       "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\","
+	       "\"CAP_NET_RAW\",\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\","
+	       "\"CAP_SETFCAP\"]",
+	       "default set as JSON, in number order");
 	free(s);
 	json_decref(j);
 	j = caps_mask_to_json(0);
@@ -127,9 +126,8 @@ static void test_resolve(void)
 
 	char *add_typo[] = {"CAP_NET_RAWW", NULL};
 	ok(resolve(SBX_CAPS_DEFAULT, add_typo, NULL, &m, &msg) < 0, "unknown cap_add fails");
-	is_str(msg,
-	          "cap_add: unknown capability \"CAP_NET_RAWW\"; did you mean \"CAP_NET_RAW\"?",
-	          "cap_add error");
+	is_str(msg, "cap_add: unknown capability \"CAP_NET_RAWW\"; did you mean \"CAP_NET_RAW\"?",
+	       "cap_add error");
 	free(msg);
 	char *drop_foo[] = {"CAP_KILL", "FOO", NULL};
 	ok(resolve(SBX_CAPS_DEFAULT, NULL, drop_foo, &m, &msg) < 0, "unknown cap_drop fails");
@@ -138,7 +136,7 @@ static void test_resolve(void)
 	char *add_short[] = {"sys_admn", NULL};
 	ok(resolve(SBX_CAPS_DEFAULT, add_short, NULL, &m, &msg) < 0, "prefix-less typo fails");
 	is_str(msg, "cap_add: unknown capability \"sys_admn\"; did you mean \"CAP_SYS_ADMIN\"?",
-	          "suggestion for a name without CAP_");
+	       "suggestion for a name without CAP_");
 	free(msg);
 }
 

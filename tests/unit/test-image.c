@@ -18,7 +18,6 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-
 static char *base; /* the test's temp directory */
 static char *store;
 

@@ -18,7 +18,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-
 static char *base;
 
 /* ---- helpers ---- */

@@ -11,7 +11,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-
 static char *top; /* the checkout, for the shipped profiles */
 static char *tmp; /* a scratch tree with config/, etc/ */
 

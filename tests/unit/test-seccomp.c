@@ -33,7 +33,6 @@ uint32_t seccomp_arch_native(void);
 #define SCMP_ARCH_X86_64  AUDIT_ARCH_X86_64
 #define SCMP_ARCH_AARCH64 AUDIT_ARCH_AARCH64
 
-
 #ifndef AF_ALG
 #define AF_ALG 38
 #endif
@@ -209,7 +208,7 @@ static void test_default_json(void)
 	ok(seccomp_validate(pol, &err) == 0, "the default policy validates: %s",
 	   err ? err->msg : "");
 	is_str(json_string_value(json_object_get(pol, "defaultAction")), "SCMP_ACT_ERRNO",
-	          "default action ERRNO");
+	       "default action ERRNO");
 	is_int(json_integer_value(json_object_get(pol, "defaultErrnoRet")), EPERM,
 	       "default errno EPERM");
 	json_t *arches = json_object_get(pol, "architectures");
@@ -793,8 +792,8 @@ static void test_compile_details(void)
 	    "\"valuetwo\":2}]}]}");
 	ok(seccomp_validate(typo, &err) < 0, "unknown arg key rejected");
 	is_str(err ? err->msg : NULL,
-	          "syscalls[0].args[0]: unknown key \"valuetwo\"; did you mean \"valueTwo\"?",
-	          "arg key error names the path");
+	       "syscalls[0].args[0]: unknown key \"valuetwo\"; did you mean \"valueTwo\"?",
+	       "arg key error names the path");
 	sbx_error_free(err);
 	err = NULL;
 	ok(seccomp_compile(typo, &b, &err) < 0 && b.insns == NULL, "compile validates too");
@@ -803,11 +802,10 @@ static void test_compile_details(void)
 	_cleanup_(sbx_json_decrefp) json_t *defnotify =
 	    parse("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}");
 	ok(seccomp_validate(defnotify, &err) < 0, "NOTIFY default rejected");
-	is_str(
-	    err ? err->msg : NULL,
-	    "defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp notification "
-	    "listener)",
-	    "NOTIFY default message");
+	is_str(err ? err->msg : NULL,
+	       "defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp notification "
+	       "listener)",
+	       "NOTIFY default message");
 	sbx_error_free(err);
 	err = NULL;
 	_cleanup_(sbx_json_decrefp) json_t *unknown_only =
