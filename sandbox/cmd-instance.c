@@ -89,7 +89,7 @@ static int start_main(const struct sbx_command *cmd, int argc, char **argv)
 	int lockfd = -1;
 	if (state_lock(inst->dir, false, &lockfd, &err) < 0) {
 		if (err->code == EBUSY)
-			return sbx_error_prefix(&err, "cannot start"), print_error("start", err);
+			sbx_error_prefix(&err, "cannot start");
 		return print_error("start", err);
 	}
 	/* The config is sbx's own file, out of the sandbox's reach. */
