@@ -124,9 +124,12 @@ device_line() { # check device what-needs-it
 @test "colour only on a terminal, and never with NO_COLOR" {
 	run sbx doctor
 	[[ $output != *$'\e['* ]]
-	run script -qec "'$SBX' doctor" /dev/null
+	# TERM=dumb (as CI may have it) rightly means no colour either.
+	run env TERM=dumb script -qec "'$SBX' doctor" /dev/null
+	[[ $output != *$'\e['* ]]
+	run env TERM=xterm script -qec "'$SBX' doctor" /dev/null
 	[[ $output == *$'\e[32mOK\e[0m'* ]]
-	run env NO_COLOR=1 script -qec "'$SBX' doctor" /dev/null
+	run env TERM=xterm NO_COLOR=1 script -qec "'$SBX' doctor" /dev/null
 	[[ $output != *$'\e['* ]]
 	[[ $output == *"OK    userns"* ]]
 }
