@@ -234,7 +234,7 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
 }
 
 const struct sbx_command cmd_image_ls = {
-    "image",    "ls", "[OPTIONS]",   "list the stored images",
+    "image",    "ls", "[OPTIONS]",   "List the stored images.",
     ls_options, NULL, image_ls_main, SBX_EXIT_USAGE,
 };
 
@@ -283,7 +283,7 @@ const struct sbx_command cmd_image_rm = {
     "image",
     "rm",
     "[OPTIONS] NAME...",
-    "remove stored images",
+    "Remove stored images.",
     rm_options,
     SBX_COMPLETE_IMAGE,
     image_rm_main,
@@ -340,8 +340,8 @@ const struct sbx_command cmd_image_import = {
     "image",
     "import",
     "[OPTIONS] NAME SOURCE",
-    "import a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst; - for stdin) or an OCI "
-    "image layout (DIR or DIR:REF) as an image",
+    "Import a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst; - for stdin) or an OCI "
+    "image layout (DIR or DIR:REF) as an image.",
     import_options,
     NULL,
     image_import_main,
@@ -417,7 +417,7 @@ const struct sbx_command cmd_image_bootstrap = {
     "image",
     "bootstrap",
     "[OPTIONS] busybox",
-    "build a minimal image from the host's static busybox",
+    "Build a minimal image from the host's static busybox.",
     bootstrap_options,
     "busybox",
     image_bootstrap_main,

@@ -181,13 +181,13 @@ static const struct sbx_option check_options[] = {
 };
 
 const struct sbx_command cmd_profile_ls = {
-    "profile",  "ls", "[OPTIONS]", "list the profiles sbx finds (user, then system, then shipped)",
+    "profile",  "ls", "[OPTIONS]", "List the profiles sbx finds (user, then system, then shipped).",
     ls_options, NULL, ls_main,     SBX_EXIT_USAGE,
 };
 
 const struct sbx_command cmd_profile_show = {
     "profile",     "show",
-    "[NAME|FILE]", "print a profile resolved with its inherited settings, as INI",
+    "[NAME|FILE]", "Print a profile resolved with its inherited settings, as INI.",
     no_options,    SBX_COMPLETE_PROFILE,
     show_main,     SBX_EXIT_USAGE,
 };
@@ -196,7 +196,7 @@ const struct sbx_command cmd_profile_check = {
     "profile",
     "check",
     "[OPTIONS] NAME|FILE...",
-    "report every problem in profiles; exit 1 if there is one",
+    "Report every problem in profiles; exit 1 if there is one.",
     check_options,
     SBX_COMPLETE_PROFILE,
     check_main,
@@ -205,7 +205,7 @@ const struct sbx_command cmd_profile_check = {
 
 const struct sbx_command cmd_profile_path = {
     "profile",  "path",
-    "NAME",     "print the file a profile name resolves to",
+    "NAME",     "Print the file a profile name resolves to.",
     no_options, SBX_COMPLETE_PROFILE,
     path_main,  SBX_EXIT_USAGE,
 };
