@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "image.h"
+#include "instance.h"
 #include "layer.h"
 #include "util.h"
 
@@ -253,6 +254,34 @@ static int rm_option(void *ctx, int val, const char *arg)
 	return 0;
 }
 
+/* An instance's overlay has the image as its lower layer: removing the
+ * image would leave the instance unable to start. Returns the first user. */
+static char *image_user(const char *image)
+{
+	_cleanup_strv_ char **names = NULL;
+	struct sbx_error *e = NULL;
+	if (instance_list(&names, &e) < 0) {
+		sbx_error_free(e);
+		return NULL;
+	}
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_instance_ struct sbx_instance *inst = NULL;
+		json_t *meta = NULL;
+		if (instance_open(names[i], &inst, &e) < 0 ||
+		    instance_read_meta(inst, &meta, &e) < 0) {
+			sbx_error_free(e);
+			e = NULL;
+			continue;
+		}
+		const char *img = json_string_value(json_object_get(meta, "image"));
+		bool match = img && strcmp(img, image) == 0;
+		json_decref(meta);
+		if (match)
+			return xstrdup(names[i]);
+	}
+	return NULL;
+}
+
 static int image_rm_main(const struct sbx_command *cmd, int argc, char **argv)
 {
 	bool force = false;
@@ -268,6 +297,15 @@ static int image_rm_main(const struct sbx_command *cmd, int argc, char **argv)
 	int status = 0;
 	for (int i = first; i < argc; i++) {
 		struct sbx_error *e = NULL;
+		_cleanup_free_ char *user = image_user(argv[i]);
+		if (user) {
+			sbx_error_setc(&e, EBUSY,
+			               "image \"%s\" is the lower layer of instance \"%s\"; remove "
+			               "the instance first ('sbx rm %s') or keep the image",
+			               argv[i], user, user);
+			status = fail(cmd, e);
+			continue;
+		}
 		if (image_remove(argv[i], &e) == 0)
 			continue;
 		if (force && e->code == ENOENT) {

@@ -277,3 +277,16 @@ line 3"
 	assert_status 0
 	[ ! -e "$XDG_DATA_HOME/sbx/instances/sub" ]
 }
+
+@test "image rm refuses an image that an instance still uses as its lower layer" {
+	sbx image bootstrap busybox --name base2 >/dev/null
+	sbx run --name child base2 true
+	run sbx image rm base2
+	assert_status 125
+	assert_output "sbx: image rm: image \"base2\" is the lower layer of instance \"child\"; remove the instance first ('sbx rm child') or keep the image"
+	[ -d "$XDG_DATA_HOME/sbx/images/base2" ]
+	sbx rm child
+	run sbx image rm base2
+	assert_status 0
+	[ ! -e "$XDG_DATA_HOME/sbx/images/base2" ]
+}
