@@ -73,33 +73,6 @@ error_code(struct sbx_error **err, int code, const char *fmt, ...)
 	return -1;
 }
 
-/* Names come from hostile images and end up on the user's terminal: escape
- * control bytes (C0, DEL and UTF-8 encoded C1), quotes, backslashes and
- * anything that is not UTF-8. */
-static char *quote(const char *s)
-{
-	size_t len = strlen(s);
-	bool utf8 = utf8_valid(s, len);
-	char *out = xmalloc(len * 4 + 1), *o = out;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		bool c1 = *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
-		if (*p == '"' || *p == '\\') {
-			*o++ = '\\';
-			*o++ = (char)*p;
-		} else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8) || c1) {
-			o += sprintf(o, "\\x%02x", *p);
-			if (c1) {
-				p++;
-				o += sprintf(o, "\\x%02x", *p);
-			}
-		} else {
-			*o++ = (char)*p;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static void notify(const struct sbx_image_progress *p, bool warning, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void notify(const struct sbx_image_progress *p, bool warning, const char *fmt, ...)
@@ -127,7 +100,7 @@ static int check_name(const char *name, struct sbx_error **err)
 {
 	const char *why = NULL;
 	if (name_validate(name, &why) < 0) {
-		_cleanup_free_ char *q = quote(name ? name : "");
+		_cleanup_free_ char *q = str_escape(name ? name : "");
 		return error_code(err, EINVAL, "invalid image name \"%s\": %s", q, why);
 	}
 	return 0;
@@ -653,7 +626,7 @@ static void skip_device(struct importer *im, const char *rel)
 {
 	im->devices++;
 	if (im->devices <= MAX_WARNINGS) {
-		_cleanup_free_ char *q = quote(rel);
+		_cleanup_free_ char *q = str_escape(rel);
 		notify(im->progress, true, "skipping device node \"%s\"", q);
 	}
 }
@@ -734,14 +707,14 @@ static int copy_entry(struct importer *im, int srcfd, int dstfd, const char *nam
 	struct statx stx;
 	if (statx(srcfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &stx) <
 	    0) {
-		_cleanup_free_ char *q = quote(rel);
+		_cleanup_free_ char *q = str_escape(rel);
 		return sbx_error_set(err, errno, "cannot stat \"%s\"", q);
 	}
 	mode_t mode = stx.stx_mode;
 	dev_t dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	struct timespec times[2] = {{stx.stx_atime.tv_sec, stx.stx_atime.tv_nsec},
 	                            {stx.stx_mtime.tv_sec, stx.stx_mtime.tv_nsec}};
-	_cleanup_free_ char *q = quote(rel);
+	_cleanup_free_ char *q = str_escape(rel);
 
 	if (S_ISDIR(mode)) {
 		if (dev == im->tmp_dev && stx.stx_ino == im->tmp_ino)
@@ -841,7 +814,7 @@ static int copy_tree(struct importer *im, int srcfd, int dstfd, const char *rel,
 	/* A fresh open: the directory offset of srcfd stays untouched. */
 	int fd = openat(srcfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		_cleanup_free_ char *q = quote(rel[0] ? rel : ".");
+		_cleanup_free_ char *q = str_escape(rel[0] ? rel : ".");
 		return sbx_error_set(im->err, errno, "cannot read directory \"%s\"", q);
 	}
 	_cleanup_dir_ DIR *d = fdopendir(fd);
@@ -861,7 +834,7 @@ static int copy_tree(struct importer *im, int srcfd, int dstfd, const char *rel,
 		errno = 0;
 	}
 	if (errno != 0) {
-		_cleanup_free_ char *q = quote(rel[0] ? rel : ".");
+		_cleanup_free_ char *q = str_escape(rel[0] ? rel : ".");
 		return sbx_error_set(im->err, errno, "cannot read directory \"%s\"", q);
 	}
 	return 0;
@@ -971,7 +944,7 @@ static int walk_parent(struct importer *im, const char *entry, const char *path,
 		if (fd < 0) {
 			int e = errno;
 			struct stat st;
-			_cleanup_free_ char *qe = quote(entry), *qd = quote(dir);
+			_cleanup_free_ char *qe = str_escape(entry), *qd = str_escape(dir);
 			if (fstatat(base, p, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 				if (S_ISLNK(st.st_mode))
 					return sbx_error_set(im->err, 0,
@@ -1012,7 +985,7 @@ static int make_room(struct importer *im, int dfd, const char *last, const char 
 	if (fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		_cleanup_free_ char *q = quote(path);
+		_cleanup_free_ char *q = str_escape(path);
 		return sbx_error_set(im->err, errno, "cannot stat \"%s\"", q);
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -1028,7 +1001,7 @@ static int make_room(struct importer *im, int dfd, const char *last, const char 
 		return 2;
 	}
 	if (unlinkat(dfd, last, 0) < 0) {
-		_cleanup_free_ char *q = quote(path);
+		_cleanup_free_ char *q = str_escape(path);
 		return sbx_error_set(im->err, errno, "cannot replace \"%s\"", q);
 	}
 	return 0;
@@ -1091,7 +1064,7 @@ static int apply_fixups(struct importer *im)
 		if (fd < 0)
 			continue; /* replaced by a later entry */
 		if (fchmod(fd, f->mode) < 0 || futimens(fd, f->times) < 0) {
-			_cleanup_free_ char *q = quote(f->path);
+			_cleanup_free_ char *q = str_escape(f->path);
 			return sbx_error_set(im->err, errno, "cannot set the mode of \"%s\"", q);
 		}
 	}
@@ -1101,7 +1074,7 @@ static int apply_fixups(struct importer *im)
 static int extract_file(struct importer *im, struct archive *a, struct archive_entry *e, int dfd,
                         const char *last, const char *path, const struct timespec times[2])
 {
-	_cleanup_free_ char *q = quote(path);
+	_cleanup_free_ char *q = str_escape(path);
 	_cleanup_close_ int fd = -1;
 	for (int tries = 0; fd < 0; tries++) {
 		fd = openat(dfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1152,7 +1125,7 @@ static int extract_file(struct importer *im, struct archive *a, struct archive_e
 
 static int extract_hardlink(struct importer *im, const char *raw_target, const char *path)
 {
-	_cleanup_free_ char *target = NULL, *q = quote(path), *qt = quote(raw_target);
+	_cleanup_free_ char *target = NULL, *q = str_escape(path), *qt = str_escape(raw_target);
 	if (normalize(raw_target, &target) < 0 || target[0] == '\0')
 		return sbx_error_set(im->err, 0,
 		                     "entry \"%s\" is a hard link to \"%s\", outside the image "
@@ -1199,7 +1172,7 @@ static int extract_entry(struct importer *im, struct archive *a, struct archive_
 	const char *raw = archive_entry_pathname(e);
 	if (raw == NULL)
 		return sbx_error_set(im->err, 0, "an entry has no name");
-	_cleanup_free_ char *path = NULL, *q = quote(raw);
+	_cleanup_free_ char *path = NULL, *q = str_escape(raw);
 	if (normalize(raw, &path) < 0)
 		return sbx_error_set(im->err, 0, "entry \"%s\" escapes the image root", q);
 	struct timespec times[2];
@@ -1233,7 +1206,7 @@ static int extract_entry(struct importer *im, struct archive *a, struct archive_
 	const char *last;
 	if (walk_parent(im, path, path, WALK_CREATE, &dfd, &last) < 0)
 		return -1;
-	_cleanup_free_ char *qp = quote(path);
+	_cleanup_free_ char *qp = str_escape(path);
 	int r;
 	switch (type) {
 	case AE_IFREG:
@@ -1368,7 +1341,7 @@ static int import_staged(struct staging *s, const char *name, const char *source
 	if (r < 0 && strcmp(source, "-") == 0)
 		return sbx_error_prefix(err, "standard input");
 	if (r < 0) {
-		_cleanup_free_ char *q = quote(source);
+		_cleanup_free_ char *q = str_escape(source);
 		return sbx_error_prefix(err, "\"%s\"", q);
 	}
 	report_progress(progress, im.total ? im.total : im.size, im.total);

@@ -156,32 +156,6 @@ static inline void closedirp(DIR **d)
 }
 #define _cleanup_dir_ _cleanup_(closedirp)
 
-/* Names from hostile layers end up in messages: escape control bytes,
- * quotes, backslashes and anything that is not UTF-8. */
-static char *quote(const char *s)
-{
-	size_t len = strlen(s);
-	bool utf8 = utf8_valid(s, len);
-	char *out = xmalloc(len * 4 + 1), *o = out;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		bool c1 = *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
-		if (*p == '"' || *p == '\\') {
-			*o++ = '\\';
-			*o++ = (char)*p;
-		} else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8) || c1) {
-			o += sprintf(o, "\\x%02x", *p);
-			if (c1) {
-				p++;
-				o += sprintf(o, "\\x%02x", *p);
-			}
-		} else {
-			*o++ = (char)*p;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Opens a directory strictly beneath dirfd: no symlink, no "..", no mount
  * crossing. "" is dirfd itself. -2 when it is missing or not a directory. */
 static int open_beneath(int dirfd, const char *path, struct sbx_error **err)
@@ -196,7 +170,7 @@ static int open_beneath(int dirfd, const char *path, struct sbx_error **err)
 		return fd;
 	if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 		return -2;
-	_cleanup_free_ char *q = quote(path);
+	_cleanup_free_ char *q = str_escape(path);
 	return sbx_error_set(err, errno, "cannot open \"%s\"", q);
 }
 
@@ -372,11 +346,11 @@ static int parse_desc(json_t *j, const char *where, struct desc *d, struct sbx_e
 		goto fail;
 	}
 	if (!valid_digest(d->digest)) {
-		_cleanup_free_ char *q = quote(d->digest);
+		_cleanup_free_ char *q = str_escape(d->digest);
 		const char *colon = strchr(d->digest, ':');
 		if (colon && !str_startswith(d->digest, "sha256:")) {
 			_cleanup_free_ char *alg = xstrndup(d->digest, (size_t)(colon - d->digest));
-			_cleanup_free_ char *qa = quote(alg);
+			_cleanup_free_ char *qa = str_escape(alg);
 			sbx_error_set(err, 0,
 			              "%s: digest \"%s\" uses the algorithm \"%s\"; only sha256 is "
 			              "supported",
@@ -650,7 +624,7 @@ static char *quoted_list(char *const *v)
 {
 	char *out = xstrdup("");
 	for (size_t i = 0; v && v[i]; i++) {
-		_cleanup_free_ char *q = quote(v[i]);
+		_cleanup_free_ char *q = str_escape(v[i]);
 		char *t = xasprintf("%s%s\"%s\"", out, i ? ", " : "", q);
 		free(out);
 		out = t;
@@ -690,7 +664,7 @@ static int pick(struct oci *o, json_t *index, const char *what, const char *ref,
 		all[count++] = d;
 	}
 	if (count == 0 && ref) {
-		_cleanup_free_ char *qr = quote(ref);
+		_cleanup_free_ char *qr = str_escape(ref);
 		_cleanup_free_ char *have = quoted_list(refs);
 		if (refs == NULL)
 			sbx_error_set(err, 0, "%s has no image named \"%s\" (none has a name)",
@@ -709,7 +683,7 @@ static int pick(struct oci *o, json_t *index, const char *what, const char *ref,
 		chosen = 0;
 	} else if (ref == NULL && strv_length(refs) > 1) {
 		_cleanup_free_ char *have = quoted_list(refs);
-		_cleanup_free_ char *qp = quote(o->path);
+		_cleanup_free_ char *qp = str_escape(o->path);
 		sbx_error_set(err, 0, "%s lists several images (%s); choose one as \"%s:REF\"",
 		              what, have, qp);
 		goto out;
@@ -804,7 +778,8 @@ static int read_config(struct oci *o, const struct desc *cd, struct sbx_image *m
 	    opt_string(cfg, "architecture", &arch, what, err) < 0)
 		return -1;
 	if ((os && strcmp(os, "linux") != 0) || (arch && strcmp(arch, native_arch()) != 0)) {
-		_cleanup_free_ char *qo = quote(os ? os : "?"), *qa = quote(arch ? arch : "?");
+		_cleanup_free_ char *qo = str_escape(os ? os : "?"),
+		                    *qa = str_escape(arch ? arch : "?");
 		char *msg = xasprintf("the image is for %s/%s, not linux/%s; its programs may "
 		                      "not run here",
 		                      qo, qa, native_arch());
@@ -846,7 +821,7 @@ static int read_config(struct oci *o, const struct desc *cd, struct sbx_image *m
 static int prune(struct oci *o, int dirfd, const char *rel, unsigned depth, struct sbx_error **err)
 {
 	if (depth > MAX_DEPTH) {
-		_cleanup_free_ char *q = quote(rel);
+		_cleanup_free_ char *q = str_escape(rel);
 		return sbx_error_set(err, 0, "\"%s\" is nested too deeply", q);
 	}
 	_cleanup_strv_ char **names = NULL;
@@ -887,7 +862,7 @@ static int oci_entry(void *ctx, int rootfd, const char *path, struct sbx_error *
 	if (!opaque && str_startswith(name, ".wh."))
 		return 1; /* other aufs metadata (.wh..wh.plnk...): nothing for us */
 	if (!opaque && (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)) {
-		_cleanup_free_ char *q = quote(path);
+		_cleanup_free_ char *q = str_escape(path);
 		return sbx_error_set(err, 0, "entry \"%s\" is not a valid whiteout", q);
 	}
 	/* Whiteouts only hide what lower layers made; what this layer made
@@ -905,7 +880,7 @@ static int oci_entry(void *ctx, int rootfd, const char *path, struct sbx_error *
 	if (dfd == -1)
 		return -1;
 	if (dfd >= 0 && rm_rf_at(dfd, name, err) < 0) {
-		_cleanup_free_ char *q = quote(path);
+		_cleanup_free_ char *q = str_escape(path);
 		return sbx_error_prefix(err, "whiteout \"%s\"", q);
 	}
 	return 1;
@@ -1007,7 +982,7 @@ static int read_layout(struct oci *o, const char *ref, struct sbx_image *meta,
 	if (!json_is_string(v))
 		return sbx_error_set(err, 0, "oci-layout: \"imageLayoutVersion\" is missing");
 	if (!str_startswith(json_string_value(v), "1.")) {
-		_cleanup_free_ char *q = quote(json_string_value(v));
+		_cleanup_free_ char *q = str_escape(json_string_value(v));
 		return sbx_error_set(err, 0,
 		                     "oci-layout: unsupported \"imageLayoutVersion\" \"%s\"; "
 		                     "only 1.x is known",
@@ -1025,7 +1000,7 @@ static int read_layout(struct oci *o, const char *ref, struct sbx_image *meta,
 		return -1;
 	int r = 0;
 	if (!IS(cd.media_type, config_types)) {
-		_cleanup_free_ char *q = quote(cd.media_type);
+		_cleanup_free_ char *q = str_escape(cd.media_type);
 		r = sbx_error_set(err, 0, "%s: unsupported media type \"%s\"", cwhere, q);
 	}
 	if (r == 0)
@@ -1046,7 +1021,7 @@ static int read_layout(struct oci *o, const char *ref, struct sbx_image *meta,
 			return -1;
 		o->n_layers = i + 1;
 		if (!IS(o->layers[i].media_type, layer_types)) {
-			_cleanup_free_ char *q = quote(o->layers[i].media_type);
+			_cleanup_free_ char *q = str_escape(o->layers[i].media_type);
 			return sbx_error_set(err, 0, "%s: unsupported media type \"%s\"", where, q);
 		}
 	}
@@ -1077,13 +1052,13 @@ int layer_import_oci(const char *name, const char *source,
 {
 	_cleanup_free_ char *dir = NULL, *ref = NULL;
 	if (!split_source(source, &dir, &ref)) {
-		_cleanup_free_ char *q = quote(source);
+		_cleanup_free_ char *q = str_escape(source);
 		return sbx_error_set(err, 0,
 		                     "\"%s\" is not an OCI image layout (no \"oci-layout\")", q);
 	}
 	struct oci o = {
 	    .path = dir,
-	    .qpath = quote(dir),
+	    .qpath = str_escape(dir),
 	    .dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
 	    .cur_fd = -1,
 	    .progress = progress,
@@ -1161,7 +1136,7 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
                     unsigned depth, struct sbx_error **err)
 {
 	if (depth > MAX_DEPTH) {
-		_cleanup_free_ char *q = quote(rel);
+		_cleanup_free_ char *q = str_escape(rel);
 		return sbx_error_set(err, 0, "\"%s\" is nested too deeply", q);
 	}
 	_cleanup_strv_ char **names = NULL;
@@ -1175,7 +1150,7 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 		if (fstatat(ufd, name, &ust, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue; /* gone meanwhile (a running instance) */
-			_cleanup_free_ char *q = quote(child);
+			_cleanup_free_ char *q = str_escape(child);
 			return sbx_error_set(err, errno, "cannot stat \"/%s\" in the upper layer",
 			                     q);
 		}
@@ -1193,7 +1168,7 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 		if (cu < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 				continue;
-			_cleanup_free_ char *q = quote(child);
+			_cleanup_free_ char *q = str_escape(child);
 			return sbx_error_set(err, errno, "cannot open \"/%s\" in the upper layer",
 			                     q);
 		}
@@ -1201,7 +1176,7 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 		if (in_lower && S_ISDIR(lst.st_mode)) {
 			cl = openat(lfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cl < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
-				_cleanup_free_ char *q = quote(child);
+				_cleanup_free_ char *q = str_escape(child);
 				return sbx_error_set(err, errno, "cannot open \"/%s\" in the image",
 				                     q);
 			}

@@ -666,3 +666,27 @@ void sbx_trace(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "sbx: [%8.3f ms] [%d] %s\n", ms, (int)getpid(), buf);
 }
+
+char *str_escape(const char *s)
+{
+	size_t len = strlen(s);
+	bool utf8 = utf8_valid(s, len);
+	char *out = xmalloc(len * 4 + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool c1 = *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+		if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		} else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8) || c1) {
+			o += sprintf(o, "\\x%02x", *p);
+			if (c1) {
+				p++;
+				o += sprintf(o, "\\x%02x", *p);
+			}
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	return out;
+}

@@ -139,6 +139,10 @@ char *expand_home(const char *s);
 int name_validate(const char *name, const char **why);
 
 bool utf8_valid(const char *s, size_t len);
+/* Names from hostile images and layers end up on the user's terminal: a copy
+ * with control bytes (C0, DEL, UTF-8 encoded C1), quotes, backslashes and
+ * anything that is not UTF-8 escaped. */
+char *str_escape(const char *s);
 
 /* Debug tracing (--debug): "sbx: [  1.234 ms] MESSAGE" on stderr, timed from
  * the start of the process. Like git's GIT_TRACE, it is diagnostics, not
