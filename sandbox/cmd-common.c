@@ -268,17 +268,8 @@ static int launch_detached(struct sbx_launch *l)
 	close(l->lockfd);
 	l->lockfd = -1;
 	char buf[2048];
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(pipefd[0], buf + n, sizeof(buf) - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
+	size_t n = read_string(pipefd[0], buf, sizeof(buf));
 	close(pipefd[0]);
-	buf[n] = '\0';
 	if (n == 1 && buf[0] == '0') {
 		printf("%s\n", l->inst->name);
 		return 0;
@@ -321,4 +312,21 @@ int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, cons
 	in->subgid = ids[2];
 	in->subgid_count = ids[3];
 	return 0;
+}
+
+struct sbx_oci_input overrides_oci_input(const struct sbx_profile *p, const struct sbx_image *img,
+                                         char *const *args, bool terminal)
+{
+	return (struct sbx_oci_input){
+	    .profile = p,
+	    .rootfs = img->rootfs,
+	    .image = img->name,
+	    .args = args,
+	    .image_cmd = img->cmd,
+	    .image_env = img->env,
+	    .image_workdir = img->workdir,
+	    .terminal = terminal,
+	    .uid = getuid(),
+	    .gid = getgid(),
+	};
 }

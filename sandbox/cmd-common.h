@@ -81,6 +81,7 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg);
 int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_profile **out);
 void overrides_free(struct sbx_overrides *o);
 
+#include "image.h"
 #include "instance.h"
 #include "oci.h"
 
@@ -97,6 +98,10 @@ struct sbx_launch {
 	bool keep_on_fail; /* keep the instance even when nothing could start */
 	const char *cmd;   /* for messages: "run" or "start" */
 };
+
+/* The OCI input for profile p over image img, run by the caller. */
+struct sbx_oci_input overrides_oci_input(const struct sbx_profile *p, const struct sbx_image *img,
+                                         char *const *args, bool terminal);
 
 /* Fills in the caller's subordinate ranges for --userns subid (not for
  * root, which needs none); prints the error and returns -1 on failure. */

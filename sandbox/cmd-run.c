@@ -147,18 +147,7 @@ static int run(struct run_opts *o, const char *image, char **args)
 		fprintf(stderr, "sbx: network: using %s\n", profile_net_name(net));
 	p->net = net;
 
-	struct sbx_oci_input in = {
-	    .profile = p,
-	    .rootfs = img->rootfs,
-	    .image = img->name,
-	    .args = args,
-	    .image_cmd = img->cmd,
-	    .image_env = img->env,
-	    .image_workdir = img->workdir,
-	    .terminal = o->tty,
-	    .uid = getuid(),
-	    .gid = getgid(),
-	};
+	struct sbx_oci_input in = overrides_oci_input(p, img, args, o->tty);
 	if (overrides_subids(p, &in, "run") < 0)
 		return SBX_EXIT_FAILURE;
 

@@ -63,18 +63,7 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 		sbx_error_print(err, "spec");
 		return SBX_EXIT_FAILURE;
 	}
-	struct sbx_oci_input in = {
-	    .profile = p,
-	    .rootfs = img->rootfs,
-	    .image = img->name,
-	    .args = args,
-	    .image_cmd = img->cmd,
-	    .image_env = img->env,
-	    .image_workdir = img->workdir,
-	    .terminal = o->tty,
-	    .uid = getuid(),
-	    .gid = getgid(),
-	};
+	struct sbx_oci_input in = overrides_oci_input(p, img, args, o->tty);
 	if (overrides_subids(p, &in, "spec") < 0)
 		return SBX_EXIT_FAILURE;
 	json_t *config = NULL;

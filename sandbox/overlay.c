@@ -128,17 +128,8 @@ static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 	close(upper);
 	close(work);
 	char msg[512];
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(pipefd[0], msg + n, sizeof(msg) - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
+	size_t n = read_string(pipefd[0], msg, sizeof(msg));
 	close(pipefd[0]);
-	msg[n] = '\0';
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
 	int status = 0;

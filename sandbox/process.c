@@ -115,6 +115,17 @@ static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
 
 static int wait_created(struct sbx_container *ct, struct sbx_error **err);
 
+/* clone3 with a pidfd for the child, fork-like (no new stack). */
+static long clone_pidfd(unsigned long long flags, int *pidfd)
+{
+	struct clone_args args = {
+	    .flags = flags | CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)pidfd,
+	    .exit_signal = SIGCHLD,
+	};
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
 /* Forwarded signals are blocked here and read from a signalfd later; the
  * child unblocks them right before exec. */
 static struct sbx_container *container_new(const struct sbx_config *c, int sync_fd)
@@ -155,12 +166,7 @@ int process_create(const struct sbx_config *c, struct sbx_container **out, struc
 	struct sbx_container *ct = container_new(c, sv[0]);
 
 	int pidfd = -1;
-	struct clone_args args = {
-	    .flags = (unsigned long long)c->clone_flags | CLONE_PIDFD,
-	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
-	    .exit_signal = SIGCHLD,
-	};
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	long pid = clone_pidfd((unsigned long long)c->clone_flags, &pidfd);
 	if (pid == 0) {
 		close(sv[0]);
 		container_main(c, &bpf, sv[1]);
@@ -255,12 +261,7 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 	}
 	struct sbx_container *ct = container_new(c, sv[0]);
 	int pidfd = -1;
-	struct clone_args args = {
-	    .flags = CLONE_PIDFD,
-	    .pidfd = (unsigned long long)(uintptr_t)&pidfd,
-	    .exit_signal = SIGCHLD,
-	};
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	long pid = clone_pidfd(0, &pidfd);
 	if (pid == 0) {
 		close(sv[0]);
 		container_join_main(c, &bpf, sv[1]);

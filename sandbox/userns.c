@@ -220,11 +220,8 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 	}
 	close(go[1]);
 	char msg[1024];
-	ssize_t n = 0, r;
-	while ((r = read(result[0], msg + n, sizeof(msg) - 1 - (size_t)n)) > 0)
-		n += r;
+	size_t n = read_string(result[0], msg, sizeof(msg));
 	close(result[0]);
-	msg[n > 0 ? n : 0] = '\0';
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -378,6 +378,21 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+size_t read_string(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	while (n + 1 < size) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                       struct sbx_error **err)
 {

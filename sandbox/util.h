@@ -118,6 +118,9 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                       struct sbx_error **err);
 int write_all(int fd, const void *buf, size_t len);
+/* Reads fd until EOF (or size - 1 bytes) into buf, NUL-terminated; for the
+ * short messages a child sends back through a pipe. Returns the length. */
+size_t read_string(int fd, char *buf, size_t size);
 /* mkdir -p with the given mode for created components. */
 int mkdir_p(const char *path, mode_t mode, struct sbx_error **err);
 /* Removes a tree without following symlinks or crossing mounts, fixing

@@ -260,11 +260,19 @@ line 3"
 }
 
 @test "the instance lock keeps two runners off one upper layer" {
-	sbx run --name shared busybox true
-	"$SBX" start shared >/dev/null
+	sbx run -d --name shared busybox sleep 60 >/dev/null
+	wait_running shared
+	# Attached or not, a second runner is refused while the first holds the lock.
 	run sbx start -a shared
-	# Whichever came second was refused.
-	[ "$status" = 0 ] || [ "$output" = 'sbx: start: cannot start: instance "shared" is running' ]
+	assert_status 125
+	assert_output 'sbx: start: cannot start: instance "shared" is running'
+	run sbx start shared
+	assert_status 125
+	# Once the first runner let go, the layer is free again.
+	sbx stop -t 0 shared >/dev/null
+	run sbx start shared
+	assert_status 0
+	assert_output shared
 }
 
 @test "rm copes with files owned by subordinate ids (--userns subid)" {
