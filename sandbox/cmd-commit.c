@@ -97,7 +97,7 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	const char *name = argv[first], *target = argv[first + 1];
 	struct sbx_error *e = NULL;
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
-	if (instance_open(name, &inst, &e) < 0)
+	if (instance_open(name, &inst, &e) < 0 || instance_need_upper(inst, &e) < 0)
 		return fail(cmd, e);
 	bool running = false;
 	if (state_is_running(inst->dir, &running, &e) < 0)

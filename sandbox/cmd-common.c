@@ -140,6 +140,17 @@ void overrides_free(struct sbx_overrides *o)
 	o->n = 0;
 }
 
+/* A new instance's files, written while its sandbox sets itself up. */
+static int record_instance(void *ctx, struct sbx_error **err)
+{
+	struct sbx_launch *l = ctx;
+	if (instance_write_config(l->inst, l->config, err) < 0 ||
+	    instance_write_meta(l->inst, l->meta, err) < 0)
+		return -1;
+	sbx_trace("instance recorded");
+	return 0;
+}
+
 /* The attached part of a launch: create, record, start, wait, record. When
  * report_fd >= 0 (a detached monitor), "0" or "CODE MESSAGE" goes there once
  * the payload runs or fails to. */
@@ -152,7 +163,9 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 	struct sbx_state st = {.status = (char *)"running", .monitor = getpid()};
 	char started_at[32], finished_at[32];
 	*started = false;
-	if (config_parse(l->config, &cfg, &err) < 0 || process_create(cfg, &ct, &err) < 0)
+	struct sbx_create_hook hook = {record_instance, l};
+	if (config_parse(l->config, &cfg, &err) < 0 ||
+	    process_create(cfg, l->meta ? &hook : NULL, &ct, &err) < 0)
 		goto fail;
 	st.pid = ct->pid;
 	if (ct->overlay[0]) {
@@ -198,8 +211,9 @@ record:
 	st.exit_code = status;
 	state_now(finished_at);
 	st.finished = finished_at;
+	/* An instance that goes away keeps no record of how it ended. */
 	struct sbx_error *serr = NULL;
-	if (st.pid > 0 && state_write(l->inst->name, &st, &serr) < 0)
+	if (st.pid > 0 && !l->rm && state_write(l->inst->name, &st, &serr) < 0)
 		sbx_error_free(serr);
 	return status;
 }

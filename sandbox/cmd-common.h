@@ -16,6 +16,7 @@ enum {
 	OPT_USER,
 	OPT_USERNS,
 	OPT_RM,
+	OPT_SCRATCH,
 	OPT_INIT,
 	OPT_NAME,
 	OPT_BUNDLE,
@@ -91,6 +92,7 @@ void overrides_free(struct sbx_overrides *o);
 struct sbx_launch {
 	struct sbx_instance *inst;
 	json_t *config;
+	json_t *meta;      /* instance.json to write with config.json, or NULL (kept) */
 	int lockfd;        /* the instance lock, held for the whole run; closed here */
 	bool detach;       /* run under a background monitor, output to the log */
 	bool attach_stdin; /* with a terminal: forward standard input */

@@ -165,7 +165,7 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 	struct sbx_error *e = NULL;
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	_cleanup_free_ char *lower = NULL;
-	if (instance_open(argv[first], &inst, &e) < 0 ||
+	if (instance_open(argv[first], &inst, &e) < 0 || instance_need_upper(inst, &e) < 0 ||
 	    layer_instance_image(inst, &lower, NULL, &e) < 0)
 		return fail(cmd, e);
 	struct layer_change *c = NULL;

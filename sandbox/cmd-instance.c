@@ -86,10 +86,20 @@ static int start_main(const struct sbx_command *cmd, int argc, char **argv)
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	if (instance_open(argv[first], &inst, &err) < 0)
 		return print_error("start", err);
+
 	int lockfd = -1;
 	if (state_lock(inst->dir, false, &lockfd, &err) < 0) {
 		if (err->code == EBUSY)
 			sbx_error_prefix(&err, "cannot start");
+		return print_error("start", err);
+	}
+	/* Left behind by a killed `run --rm`: its changes are gone. */
+	if (inst->ephemeral) {
+		close(lockfd);
+		sbx_error_setc(&err, ENOTSUP,
+		               "instance \"%s\" ran with --rm and its changes were in memory; "
+		               "remove it with 'sbx rm %s'",
+		               inst->name, inst->name);
 		return print_error("start", err);
 	}
 	/* The config is sbx's own file, out of the sandbox's reach. */
@@ -629,11 +639,12 @@ static int inspect_main(const struct sbx_command *cmd, int argc, char **argv)
 		const char *backend = json_string_value(json_object_get(ann, SBX_ANN_BACKEND));
 		const char *lower = json_string_value(json_object_get(ann, SBX_ANN_LOWER));
 		json_t *overlay =
-		    json_pack("{s:s?, s:s, s:s, s:s}", "lower", lower, "upper", inst->upper, "work",
-		              inst->work, "requested", backend ? backend : "none");
+		    json_pack("{s:s?, s:s?, s:s?, s:s, s:s}", "lower", lower, "upper", inst->upper,
+		              "work", inst->work, "scratch", inst->ephemeral ? "memory" : "disk",
+		              "requested", backend ? backend : "none");
 		json_object_set_new(overlay, "used",
 		                    st->overlay ? json_string(st->overlay) : json_null());
-		json_t *paths = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "dir", inst->dir,
+		json_t *paths = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s}", "dir", inst->dir,
 		                          "config", cpath, "upper", inst->upper, "work", inst->work,
 		                          "rootfs", inst->rootfs, "log", log);
 		json_object_set_new(paths, "state", sdir ? json_string(sdir) : json_null());

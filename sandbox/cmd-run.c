@@ -22,6 +22,8 @@ static const struct sbx_option run_options[] = {
     SBX_PROFILE_OPTIONS,
     {"name", OPT_NAME, required_argument, "NAME", "name the instance (default: generated)", NULL},
     {"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit", NULL},
+    {"scratch", OPT_SCRATCH, required_argument, "WHERE",
+     "with --rm, keep the upper layer in memory (default) or on disk", "memory disk"},
     {"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
     {"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox", NULL},
     {"detach", 'd', no_argument, NULL,
@@ -32,6 +34,7 @@ static const struct sbx_option run_options[] = {
 struct run_opts {
 	struct sbx_overrides ov;
 	const char *name;
+	const char *scratch; /* "memory" or "disk"; NULL = memory */
 	bool rm, tty, interactive, detach;
 };
 
@@ -46,6 +49,14 @@ static int run_option(void *ctx, int val, const char *arg)
 		return 0;
 	case OPT_RM:
 		o->rm = true;
+		return 0;
+	case OPT_SCRATCH:
+		if (strcmp(arg, "memory") != 0 && strcmp(arg, "disk") != 0) {
+			fprintf(stderr, "sbx: run: --scratch \"%s\": expected memory or disk\n",
+			        arg);
+			return -1;
+		}
+		o->scratch = arg;
 		return 0;
 	case 't':
 		o->tty = true;
@@ -151,8 +162,12 @@ static int run(struct run_opts *o, const char *image, char **args)
 	if (overrides_subids(p, &in, "run") < 0)
 		return SBX_EXIT_FAILURE;
 
+	/* --rm keeps its upper layer in a tmpfs of the sandbox's own, as
+	 * bwrap --tmp-overlay and ch-run --write-fake do: nothing to create on
+	 * disk, nothing to remove. */
+	bool ephemeral = o->rm && (o->scratch == NULL || strcmp(o->scratch, "memory") == 0);
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
-	if (instance_create(o->name, &inst, &err) < 0) {
+	if (instance_create(o->name, ephemeral, &inst, &err) < 0) {
 		sbx_error_print(err, "run");
 		return SBX_EXIT_FAILURE;
 	}
@@ -171,7 +186,8 @@ static int run(struct run_opts *o, const char *image, char **args)
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */
 	in.upper = inst->upper;
-	in.volatile_upper = o->rm;
+	in.volatile_upper = o->rm && !ephemeral;
+	in.scratch = ephemeral;
 	in.work = inst->work;
 	in.mountpoint = inst->rootfs;
 	in.etc_dir = inst->dir;
@@ -179,13 +195,6 @@ static int run(struct run_opts *o, const char *image, char **args)
 
 	json_t *config = NULL;
 	int r = oci_build(&in, &config, &err);
-	if (r == 0) {
-		json_t *meta = instance_meta(inst, img, p, config);
-		r = instance_write_config(inst, config, &err);
-		if (r == 0)
-			r = instance_write_meta(inst, meta, &err);
-		json_decref(meta);
-	}
 	if (r < 0) {
 		sbx_error_print(err, "run");
 		json_decref(config);
@@ -195,7 +204,9 @@ static int run(struct run_opts *o, const char *image, char **args)
 	}
 	sbx_trace("config ready");
 	l.config = config;
+	l.meta = instance_meta(inst, img, p, config);
 	int status = launch_instance(&l);
+	json_decref(l.meta);
 	json_decref(config);
 	if (!o->rm && !o->detach && sbx_verbose > 0)
 		fprintf(stderr, "sbx: instance \"%s\" kept in \"%s\"\n", inst->name, inst->dir);
@@ -217,6 +228,12 @@ static int run_main(const struct sbx_command *cmd, int argc, char **argv)
 	if (first >= argc) {
 		overrides_free(&o.ov);
 		cmdline_usage_error(cmd, "no image given");
+		return SBX_EXIT_FAILURE;
+	}
+	if (o.scratch && !o.rm) {
+		overrides_free(&o.ov);
+		cmdline_usage_error(cmd, "--scratch needs --rm: a kept instance's upper layer "
+		                         "is always on disk");
 		return SBX_EXIT_FAILURE;
 	}
 	char **args = first + 1 < argc ? argv + first + 1 : NULL;

@@ -383,6 +383,12 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	c->overlay_backend = xstrdup_or_null(ann(annotations, SBX_ANN_BACKEND));
 	const char *vol = ann(annotations, SBX_ANN_VOLATILE);
 	c->overlay_volatile = vol && strcmp(vol, "true") == 0;
+	const char *scratch = ann(annotations, SBX_ANN_SCRATCH);
+	if (scratch && strcmp(scratch, "tmpfs") != 0)
+		return sbx_error_set(err, EINVAL,
+		                     "annotations: " SBX_ANN_SCRATCH " \"%s\" is not \"tmpfs\"",
+		                     scratch);
+	c->overlay_scratch = scratch != NULL;
 	const char *init = ann(annotations, SBX_ANN_INIT);
 	c->init = init && strcmp(init, "true") == 0;
 	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),
@@ -392,6 +398,10 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
 	if (c->overlay_upper && (!c->overlay_lower || !c->overlay_work))
 		return sbx_error_set(err, EINVAL,
 		                     "annotations: an overlay needs lower, upper and work");
+	if (c->overlay_scratch && (!c->overlay_lower || c->overlay_upper || c->overlay_work))
+		return sbx_error_set(err, EINVAL,
+		                     "annotations: a scratch overlay needs lower and neither "
+		                     "upper nor work");
 	*out = steal_ptr(c);
 	return 0;
 }

@@ -35,17 +35,21 @@ static char overlay_used[256];
 
 static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error **err)
 {
-	if (c->overlay_upper) {
+	const char *root = c->rootfs;
+	char scratch[3][4096];
+	if (c->overlay_upper || c->overlay_scratch) {
 		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper, c->overlay_work,
 		                                c->rootfs, c->overlay_volatile};
-		if (overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
+		if ((c->overlay_scratch && overlay_scratch(&spec, scratch, err) < 0) ||
+		    overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
 		                  err) < 0)
 			return -1;
+		root = spec.target;
 		sbx_trace("overlay mounted: %s", overlay_used);
 	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
 		return -1;
 	}
-	*rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*rootfd < 0)
 		return sbx_error_set(err, errno, "cannot open the root \"%s\"", c->rootfs);
 	return 0;
@@ -300,6 +304,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	/* The filter goes on last: everything before exec must still be allowed. */
 	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	sbx_trace("child: seccomp installed");
 	if (init) {
 		/* Blocked before the fork, so no SIGCHLD can slip past init. */
 		sigset_t all;

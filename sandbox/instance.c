@@ -60,13 +60,13 @@ char *instance_generate_name(void)
 	                 surnames[r[1] % ARRAY_SIZE(surnames)]);
 }
 
-static int instances_dir(char **out, struct sbx_error **err)
+static int instances_dir(bool create, char **out, struct sbx_error **err)
 {
 	_cleanup_free_ char *data = NULL;
 	if (xdg_data_dir(&data, err) < 0)
 		return -1;
 	_cleanup_free_ char *dir = xasprintf("%s/instances", data);
-	if (mkdir_p(dir, 0700, err) < 0)
+	if (create && mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	*out = steal_ptr(dir);
 	return 0;
@@ -86,14 +86,36 @@ void instance_free(struct sbx_instance *inst)
 	free(inst);
 }
 
-int instance_create(const char *name, struct sbx_instance **out, struct sbx_error **err)
+/* The runtime directory of NAME holds instance.json only for an ephemeral
+ * instance; a kept one keeps just its state there. */
+static bool ephemeral_exists(const char *runtime, const char *name)
+{
+	_cleanup_free_ char *meta = xasprintf("%s/%s/instance.json", runtime, name);
+	return access(meta, F_OK) == 0;
+}
+
+static int name_taken(const char *name, struct sbx_error **err)
+{
+	return sbx_error_setc(err, EEXIST,
+	                      "an instance named \"%s\" already exists; remove it with 'sbx rm "
+	                      "%s' or choose another --name",
+	                      name, name);
+}
+
+int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
+                    struct sbx_error **err)
 {
 	const char *why;
 	if (name && instance_name_validate(name, &why) < 0)
 		return sbx_error_setc(err, EINVAL, "invalid instance name \"%s\": %s", name, why);
-	_cleanup_free_ char *base = NULL;
-	if (instances_dir(&base, err) < 0)
+	_cleanup_free_ char *data = NULL, *runtime = NULL;
+	if (instances_dir(!ephemeral, &data, err) < 0 || xdg_runtime_dir(&runtime, err) < 0)
 		return -1;
+	/* Names are shared: mkdir in one place is the lock, and a name the
+	 * other place holds is released again. A kept instance's state
+	 * directory may exist already (a stale one is reused), so it is
+	 * checked, not created, here. */
+	const char *base = ephemeral ? runtime : data;
 	_cleanup_free_ char *chosen = NULL;
 	/* mkdir is the lock on a name: EEXIST means it is taken (as runc does). */
 	for (int tries = 0;; tries++) {
@@ -106,20 +128,34 @@ int instance_create(const char *name, struct sbx_instance **out, struct sbx_erro
 			free(g);
 		}
 		_cleanup_free_ char *dir = xasprintf("%s/%s", base, chosen);
-		if (mkdir(dir, 0700) == 0)
-			break;
-		if (errno != EEXIST)
+		if (mkdir(dir, 0700) == 0) {
+			_cleanup_free_ char *other = xasprintf("%s/%s", data, chosen);
+			if (ephemeral ? access(other, F_OK) != 0
+			              : !ephemeral_exists(runtime, chosen))
+				break;
+			rmdir(dir);
+		} else if (errno != EEXIST) {
 			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
+		}
 		if (name)
-			return sbx_error_setc(err, EEXIST,
-			                      "an instance named \"%s\" already exists; remove it "
-			                      "with 'sbx rm %s' or choose another --name",
-			                      name, name);
+			return name_taken(name, err);
 	}
 	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
 	inst->dirfd = -1;
 	inst->name = steal_ptr(chosen);
 	inst->dir = xasprintf("%s/%s", base, inst->name);
+	inst->ephemeral = ephemeral;
+	if (ephemeral) {
+		/* Only a mount point for the sandbox's scratch tmpfs. */
+		inst->rootfs = xasprintf("%s/scratch", inst->dir);
+		if (mkdir(inst->rootfs, 0700) < 0) {
+			int e = errno;
+			instance_remove(inst, NULL);
+			return sbx_error_set(err, e, "cannot create \"%s\"", inst->rootfs);
+		}
+		*out = steal_ptr(inst);
+		return 0;
+	}
 	inst->upper = xasprintf("%s/upper", inst->dir);
 	inst->work = xasprintf("%s/work", inst->dir);
 	inst->rootfs = xasprintf("%s/rootfs", inst->dir);
@@ -165,6 +201,17 @@ int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_erro
 	return write_json(inst, "instance.json", meta, err);
 }
 
+int instance_need_upper(const struct sbx_instance *inst, struct sbx_error **err)
+{
+	if (!inst->ephemeral)
+		return 0;
+	return sbx_error_setc(err, ENOTSUP,
+	                      "instance \"%s\" keeps its changes in memory (sbx run --rm), out "
+	                      "of reach from outside; use --rm --scratch disk, or no --rm, to "
+	                      "keep them on disk",
+	                      inst->name);
+}
+
 int instance_remove(struct sbx_instance *inst, struct sbx_error **err)
 {
 	_cleanup_free_ char *parent = xstrdup(inst->dir);
@@ -184,15 +231,27 @@ int instance_open(const char *name, struct sbx_instance **out, struct sbx_error 
 	if (instance_name_validate(name, &why) < 0)
 		return sbx_error_setc(err, EINVAL, "invalid instance name \"%s\": %s", name, why);
 	_cleanup_free_ char *base = NULL;
-	if (instances_dir(&base, err) < 0)
+	if (instances_dir(true, &base, err) < 0)
 		return -1;
 	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
 	inst->name = xstrdup(name);
 	inst->dir = xasprintf("%s/%s", base, name);
-	inst->upper = xasprintf("%s/upper", inst->dir);
-	inst->work = xasprintf("%s/work", inst->dir);
-	inst->rootfs = xasprintf("%s/rootfs", inst->dir);
 	inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *runtime = NULL;
+	if (inst->dirfd < 0 && errno == ENOENT && xdg_runtime_dir(&runtime, NULL) == 0 &&
+	    ephemeral_exists(runtime, name)) {
+		free(inst->dir);
+		inst->dir = xasprintf("%s/%s", runtime, name);
+		inst->ephemeral = true;
+		inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (!inst->ephemeral) {
+		inst->upper = xasprintf("%s/upper", inst->dir);
+		inst->work = xasprintf("%s/work", inst->dir);
+		inst->rootfs = xasprintf("%s/rootfs", inst->dir);
+	} else {
+		inst->rootfs = xasprintf("%s/scratch", inst->dir);
+	}
 	if (inst->dirfd < 0 && errno == ENOENT)
 		return sbx_error_setc(err, ENOENT, "instance \"%s\" not found; see 'sbx ps -a'",
 		                      name);
@@ -207,15 +266,12 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int instance_list(char ***names, struct sbx_error **err)
+/* Adds the instance directories in DIR; with runtime, only ephemeral ones. */
+static int list_dir(const char *base, bool runtime, char ***v, struct sbx_error **err)
 {
-	_cleanup_free_ char *base = NULL;
-	if (instances_dir(&base, err) < 0)
-		return -1;
 	DIR *d = opendir(base);
 	if (d == NULL)
 		return sbx_error_set(err, errno, "cannot read \"%s\"", base);
-	char **v = xcalloc(1, sizeof(char *));
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		const char *why;
@@ -223,9 +279,25 @@ int instance_list(char ***names, struct sbx_error **err)
 			continue;
 		if (instance_name_validate(e->d_name, &why) < 0)
 			continue;
-		strv_push(&v, e->d_name);
+		if (runtime && !ephemeral_exists(base, e->d_name))
+			continue;
+		strv_push(v, e->d_name);
 	}
 	closedir(d);
+	return 0;
+}
+
+int instance_list(char ***names, struct sbx_error **err)
+{
+	_cleanup_free_ char *base = NULL, *runtime = NULL;
+	if (instances_dir(true, &base, err) < 0)
+		return -1;
+	char **v = xcalloc(1, sizeof(char *));
+	if (list_dir(base, false, &v, err) < 0 ||
+	    (xdg_runtime_dir(&runtime, NULL) == 0 && list_dir(runtime, true, &v, err) < 0)) {
+		strv_free(v);
+		return -1;
+	}
 	qsort(v, strv_length(v), sizeof(char *), cmp_names);
 	*names = v;
 	return 0;

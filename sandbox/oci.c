@@ -449,11 +449,15 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 	              profile_net_name(p->net), SBX_ANN_INIT, p->init ? "true" : "false");
 	if (in->image)
 		json_object_set_new(ann, SBX_ANN_IMAGE, json_string(in->image));
-	bool overlay = in->upper != NULL;
+	bool overlay = in->upper != NULL || in->scratch;
 	if (overlay) {
 		json_object_set_new(ann, SBX_ANN_LOWER, json_string(in->rootfs));
-		json_object_set_new(ann, SBX_ANN_UPPER, json_string(in->upper));
-		json_object_set_new(ann, SBX_ANN_WORK, json_string(in->work));
+		if (in->scratch) {
+			json_object_set_new(ann, SBX_ANN_SCRATCH, json_string("tmpfs"));
+		} else {
+			json_object_set_new(ann, SBX_ANN_UPPER, json_string(in->upper));
+			json_object_set_new(ann, SBX_ANN_WORK, json_string(in->work));
+		}
 		json_object_set_new(ann, SBX_ANN_BACKEND,
 		                    json_string(profile_overlay_name(p->overlay)));
 		if (in->volatile_upper)

@@ -19,6 +19,7 @@
 #define SBX_ANN_WORK         "run.sbx.overlay.work"
 #define SBX_ANN_BACKEND      "run.sbx.overlay.backend"
 #define SBX_ANN_VOLATILE     "run.sbx.overlay.volatile"
+#define SBX_ANN_SCRATCH      "run.sbx.overlay.scratch" /* "tmpfs": upper in memory */
 #define SBX_ANN_NETWORK      "run.sbx.network"
 #define SBX_ANN_PUBLISH      "run.sbx.network.publish" /* specs, comma-separated */
 #define SBX_ANN_NETWORK_DIR  "run.sbx.network.dir"     /* hosts, resolv.conf, network.json */
@@ -40,6 +41,9 @@ struct sbx_oci_input {
 	const char *upper, *work, *mountpoint;
 	/* The upper layer dies with the run (--rm): skip the overlay's syncs. */
 	bool volatile_upper;
+	/* Upper and work in a tmpfs of the sandbox's own (--rm, memory scratch),
+	 * attached on mountpoint (root.path): no upper or work path. */
+	bool scratch;
 	/* Where sbx writes hosts and resolv.conf (bound read-only over the
 	 * image's) and network.json: the instance directory; NULL = none. */
 	const char *etc_dir;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static void fs_message(int fsfd, char *buf, size_t len)
@@ -147,6 +148,39 @@ static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 }
 
 const struct sbx_overlay_driver overlay_fuse = {"fuse", fuse_mount};
+
+int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct sbx_error **err)
+{
+	struct stat st;
+	if (stat(spec->lower, &st) < 0)
+		return sbx_error_set(err, errno, "cannot stat overlay lower \"%s\"", spec->lower);
+	_cleanup_close_ int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return sbx_error_set(err, errno, "the kernel has no tmpfs");
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return sbx_error_set(err, errno, "cannot create the scratch tmpfs");
+	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0)
+		return sbx_error_set(err, errno, "cannot mount the scratch tmpfs");
+	static const char *const names[] = {"upper", "work", "root"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		/* upper/ is the merged root's own inode: give it the image root's mode. */
+		mode_t mode = i == 0 ? (st.st_mode & 07777) : 0700;
+		if (mkdirat(mfd, names[i], mode) < 0 ||
+		    (i == 0 && fchmodat(mfd, names[i], mode, 0) < 0))
+			return sbx_error_set(err, errno,
+			                     "cannot create \"%s\" in the scratch tmpfs", names[i]);
+		snprintf(paths[i], 4096, "%s/%s", spec->target, names[i]);
+	}
+	if (move_mount(mfd, "", AT_FDCWD, spec->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot attach the scratch tmpfs on \"%s\"",
+		                     spec->target);
+	spec->upper = paths[0];
+	spec->work = paths[1];
+	spec->target = paths[2];
+	return 0;
+}
 
 const struct sbx_overlay_driver *overlay_backend_get(const char *name)
 {

@@ -13,6 +13,12 @@ struct sbx_overlay_spec {
 	bool volatile_upper; /* no syncs: the upper layer is thrown away */
 };
 
+/* Scratch for an overlay whose upper layer lives in memory: a fresh tmpfs
+ * of the sandbox's own, attached on spec->target, with upper/, work/ and
+ * root/ in it; spec then points at them, root/ as the new target. The
+ * paths live in paths[3]. */
+int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct sbx_error **err);
+
 struct sbx_overlay_driver {
 	const char *name;
 	/* Runs in the sandbox's user and mount namespace. */

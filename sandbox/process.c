@@ -152,7 +152,8 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 	return seccomp_compile_cached(policy, dir, bpf, err);
 }
 
-int process_create(const struct sbx_config *c, struct sbx_container **out, struct sbx_error **err)
+int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
+                   struct sbx_container **out, struct sbx_error **err)
 {
 	struct sbx_bpf bpf = {0};
 	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
@@ -200,7 +201,7 @@ int process_create(const struct sbx_config *c, struct sbx_container **out, struc
 		process_destroy(ct);
 		return -1;
 	}
-	if (wait_created(ct, err) < 0) {
+	if ((hook && hook->fn(hook->ctx, err) < 0) || wait_created(ct, err) < 0) {
 		process_destroy(ct);
 		return -1;
 	}

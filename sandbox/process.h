@@ -49,9 +49,17 @@ struct sbx_container {
 extern const int process_forwarded_signals[];
 extern const size_t process_n_forwarded_signals;
 
+/* Work for sbx while the sandbox sets itself up (the two run in parallel):
+ * called once the sandbox's maps are written and it went on. */
+struct sbx_create_hook {
+	int (*fn)(void *ctx, struct sbx_error **err);
+	void *ctx;
+};
+
 /* Creates the sandbox and waits until its first process is ready to exec.
- * The config must outlive the container. */
-int process_create(const struct sbx_config *c, struct sbx_container **out, struct sbx_error **err);
+ * The config must outlive the container; hook may be NULL. */
+int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
+                   struct sbx_container **out, struct sbx_error **err);
 /* Joins the running sandbox behind target_pidfd (its first process) with
  * the config's namespaces and prepares c's process there, waiting before
  * exec like process_create; then use process_start and process_wait. The

@@ -298,3 +298,98 @@ line 3"
 	assert_status 0
 	[ ! -e "$XDG_DATA_HOME/sbx/images/base2" ]
 }
+
+@test "--rm: the upper layer is in memory; nothing is created on disk, ps and exec see it while it runs" {
+	before=$(image_digest)
+	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
+	sbx run --rm -d --name mem busybox sh -c 'echo scratch > /w; dd if=/dev/zero of=/big bs=1M count=8 2>/dev/null; sleep 30' >/dev/null
+	wait_running mem
+	# Only the live directory exists, under the runtime directory.
+	[ -f "$XDG_RUNTIME_DIR/sbx/mem/instance.json" ]
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/mem" ]
+	run sbx ps --format json
+	assert_status 0
+	[ "$(jq -r '.[] | select(.name == "mem") | .status' <<<"$output")" = running ]
+	run sbx exec mem cat /w
+	assert_status 0
+	assert_output scratch
+	run sbx exec mem sh -c 'grep " / " /proc/mounts'
+	assert_contains "upperdir=$XDG_RUNTIME_DIR/sbx/mem/scratch/upper"
+	run sbx inspect mem
+	assert_status 0
+	[ "$(jq -r .overlay.scratch <<<"$output")" = memory ]
+	[ "$(jq -r .overlay.upper <<<"$output")" = null ]
+	# The writes are nowhere on the host's disk.
+	! grep -rqs scratch "$XDG_DATA_HOME/sbx" "$XDG_RUNTIME_DIR/sbx"
+	run sbx diff mem
+	assert_status 125
+	assert_output 'sbx: diff: instance "mem" keeps its changes in memory (sbx run --rm), out of reach from outside; use --rm --scratch disk, or no --rm, to keep them on disk'
+	run sbx commit mem img
+	assert_status 125
+	assert_contains 'keeps its changes in memory'
+	[ ! -e "$XDG_DATA_HOME/sbx/images/img" ]
+	# A name an ephemeral instance holds is taken for kept ones too.
+	run sbx run --name mem busybox true
+	assert_status 125
+	assert_output 'sbx: run: an instance named "mem" already exists; remove it with '\''sbx rm mem'\'' or choose another --name'
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/mem" ]
+	run sbx stop -t 1 mem
+	assert_status 0
+	for _ in $(seq 100); do [ -e "$XDG_RUNTIME_DIR/sbx/mem" ] || break; sleep 0.05; done
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/mem" ]
+	{ ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null || true; } | diff - instances.before
+	[ -z "$(sbx ps -a -q)" ]
+	[ "$(image_digest)" = "$before" ]
+}
+
+@test "--rm: a kept instance's name is taken for an ephemeral one" {
+	sbx run --name kept busybox true
+	run sbx run --rm --name kept busybox true
+	assert_status 125
+	assert_output 'sbx: run: an instance named "kept" already exists; remove it with '\''sbx rm kept'\'' or choose another --name'
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/kept/instance.json" ]
+	[ -d "$XDG_DATA_HOME/sbx/instances/kept/upper" ]
+}
+
+@test "--rm --scratch disk: the upper layer is an instance directory while it runs, removed after" {
+	sbx run --rm --scratch disk -d --name ondisk busybox sh -c 'echo x > /w; sleep 30' >/dev/null
+	wait_running ondisk
+	for _ in $(seq 100); do [ -f "$XDG_DATA_HOME/sbx/instances/ondisk/upper/w" ] && break; sleep 0.05; done
+	[ "$(cat "$XDG_DATA_HOME/sbx/instances/ondisk/upper/w")" = x ]
+	run sbx diff ondisk
+	assert_status 0
+	assert_contains "A /w"
+	run sbx stop -t 1 ondisk
+	assert_status 0
+	for _ in $(seq 100); do [ -e "$XDG_DATA_HOME/sbx/instances/ondisk" ] || break; sleep 0.05; done
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/ondisk" ]
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/ondisk" ]
+}
+
+@test "--scratch: a bad value and a missing --rm are usage errors, nothing is created" {
+	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
+	run sbx run --rm --scratch ram busybox true
+	assert_status 125
+	assert_output 'sbx: run: --scratch "ram": expected memory or disk'
+	run sbx run --scratch disk busybox true
+	assert_status 125
+	assert_contains 'sbx run: --scratch needs --rm: a kept instance'"'"'s upper layer is always on disk'
+	{ ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null || true; } | diff - instances.before
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" | grep -v '^\.')" ] || { ls -la "$XDG_RUNTIME_DIR/sbx"; false; }
+}
+
+@test "a --rm instance left behind by kill -9 is listed as stopped, cannot start, and rm removes it" {
+	sbx run --rm -d --name orphan busybox sleep 30 >/dev/null
+	wait_running orphan
+	pid=$(jq -r .monitor "$XDG_RUNTIME_DIR/sbx/orphan/state.json")
+	kill -9 "$pid"
+	for _ in $(seq 100); do [ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "orphan") | .status')" = stopped ] && break; sleep 0.05; done
+	[ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "orphan") | .status')" = stopped ]
+	run sbx start orphan
+	assert_status 125
+	assert_output "sbx: start: instance \"orphan\" ran with --rm and its changes were in memory; remove it with 'sbx rm orphan'"
+	run sbx rm orphan
+	assert_status 0
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/orphan" ]
+	[ -z "$(sbx ps -a -q)" ]
+}
