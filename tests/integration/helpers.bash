@@ -10,7 +10,10 @@ sbx_setup() {
 	export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache
 	export SBX_SYSCONFDIR=$BATS_TEST_TMPDIR/etc
+	# Live state per test too: ephemeral (--rm) instances live there.
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/run
 	mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+	mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 }
 
 setup() { sbx_setup; }

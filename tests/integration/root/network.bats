@@ -229,7 +229,8 @@ slirp4netns: dies with the monitor"
 			echo "$mode: $? $out" | sed "s/$port/PORT/g"
 			set -e
 			nothing_left
-			[ -z "$(ls $XDG_DATA_HOME/sbx/instances)" ]
+			[ -z "$(ls -A $XDG_DATA_HOME/sbx/instances 2>/dev/null)" ]
+			[ -z "$(ls -A $XDG_RUNTIME_DIR/sbx 2>/dev/null)" ]
 		done
 		kill $taker'
 	assert_status 0
