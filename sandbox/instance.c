@@ -118,6 +118,7 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 	const char *base = ephemeral ? runtime : data;
 	_cleanup_free_ char *chosen = NULL;
 	/* mkdir is the lock on a name: EEXIST means it is taken (as runc does). */
+	bool reclaimed = false;
 	for (int tries = 0;; tries++) {
 		free(chosen);
 		chosen = name ? xstrdup(name) : instance_generate_name();
@@ -128,14 +129,24 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 			free(g);
 		}
 		_cleanup_free_ char *dir = xasprintf("%s/%s", base, chosen);
+		_cleanup_free_ char *other = xasprintf("%s/%s", data, chosen);
 		if (mkdir(dir, 0700) == 0) {
-			_cleanup_free_ char *other = xasprintf("%s/%s", data, chosen);
 			if (ephemeral ? access(other, F_OK) != 0
 			              : !ephemeral_exists(runtime, chosen))
 				break;
 			rmdir(dir);
 		} else if (errno != EEXIST) {
 			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
+		} else if (ephemeral && !reclaimed && !ephemeral_exists(runtime, chosen) &&
+		           access(other, F_OK) != 0) {
+			/* The state of a kept instance whose directory is gone:
+			 * stale, so the name is free. */
+			_cleanup_close_ int rfd = open(runtime, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			reclaimed = true;
+			if (rfd >= 0 && rm_rf_at(rfd, chosen, NULL) == 0 && name) {
+				tries--;
+				continue;
+			}
 		}
 		if (name)
 			return name_taken(name, err);

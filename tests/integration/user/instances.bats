@@ -393,3 +393,13 @@ line 3"
 	[ ! -e "$XDG_RUNTIME_DIR/sbx/orphan" ]
 	[ -z "$(sbx ps -a -q)" ]
 }
+
+@test "--rm reuses the name of a kept instance whose directory is gone (stale state)" {
+	sbx run --name gone busybox true
+	rm -rf "$XDG_DATA_HOME/sbx/instances/gone"
+	[ -f "$XDG_RUNTIME_DIR/sbx/gone/state.json" ]
+	run sbx run --rm --name gone busybox echo fine
+	assert_status 0
+	assert_output fine
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/gone" ]
+}
