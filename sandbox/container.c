@@ -271,9 +271,11 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 {
 	struct sbx_error *err = NULL;
 	struct sbx_sync_msg msg;
-	int slave = -1;
-	if (c->terminal && make_pty(sync_fd, &slave, &err) < 0)
+	int pty_slave = -1;
+	if (c->terminal && make_pty(sync_fd, &pty_slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* Read again after vfork returns in init. */
+	volatile int slave = pty_slave;
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -310,7 +312,9 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		sigset_t all;
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, NULL);
-		pid_t payload = fork();
+		/* vfork: no page tables to copy and no copy-on-write faults; init
+		 * waits until the payload's exec (or its failure). */
+		pid_t payload = vfork();
 		if (payload < 0) {
 			sbx_error_set(&err, errno, "cannot fork the payload");
 			fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -329,7 +333,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	exec_payload(c, sync_fd);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd)
+_Noreturn void container_main(const struct sbx_config *c, int sync_fd)
 {
 	struct sbx_error *err = NULL;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -353,7 +357,12 @@ _Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *
 	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: loopback up");
-	launch_payload(c, bpf, sync_fd, c->init);
+	/* sbx sent the program while we mounted; a broken channel means it is gone. */
+	struct sbx_bpf bpf = {0};
+	if (c->seccomp &&
+	    (sync_recv(sync_fd, &msg, NULL) <= 0 || sync_recv_bpf(sync_fd, &msg, &bpf) < 0))
+		_exit(SBX_EXIT_FAILURE);
+	launch_payload(c, c->seccomp ? &bpf : NULL, sync_fd, c->init);
 }
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
 
 const int process_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 const size_t process_n_forwarded_signals = ARRAY_SIZE(process_forwarded_signals);
@@ -80,6 +81,40 @@ int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd)
 				memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
 	}
 	return 1;
+}
+
+int sync_send_bpf(int fd, const struct sbx_bpf *bpf)
+{
+	size_t bytes = bpf->len * sizeof(struct sock_filter);
+	if (sync_send(fd, SBX_SYNC_SECCOMP, (int)bpf->flags, (int)bytes, "", -1) < 0)
+		return -1;
+	ssize_t r;
+	do
+		r = send(fd, bpf->insns, bytes, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)bytes ? 0 : -1;
+}
+
+int sync_recv_bpf(int fd, const struct sbx_sync_msg *m, struct sbx_bpf *bpf)
+{
+	size_t bytes = (size_t)m->exit_code;
+	if (m->type != SBX_SYNC_SECCOMP || bytes == 0 || bytes % sizeof(struct sock_filter) ||
+	    bytes > BPF_MAXINSNS * sizeof(struct sock_filter)) {
+		errno = EPROTO;
+		return -1;
+	}
+	bpf->insns = xmalloc(bytes);
+	ssize_t r;
+	do
+		r = recv(fd, bpf->insns, bytes, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)bytes) {
+		errno = r < 0 ? errno : EPROTO;
+		return -1;
+	}
+	bpf->len = bytes / sizeof(struct sock_filter);
+	bpf->flags = (unsigned)m->errnum;
+	return 0;
 }
 
 static int status_of(const siginfo_t *si)
@@ -155,26 +190,19 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
                    struct sbx_container **out, struct sbx_error **err)
 {
-	struct sbx_bpf bpf = {0};
-	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
-		return -1;
-	sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		seccomp_bpf_free(&bpf);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return sbx_error_set(err, errno, "socketpair");
-	}
 	struct sbx_container *ct = container_new(c, sv[0]);
 
 	int pidfd = -1;
 	long pid = clone_pidfd((unsigned long long)c->clone_flags, &pidfd);
 	if (pid == 0) {
 		close(sv[0]);
-		container_main(c, &bpf, sv[1]);
+		container_main(c, sv[1]);
 	}
 	int clone_errno = errno;
 	close(sv[1]);
-	seccomp_bpf_free(&bpf);
 	if (pid < 0) {
 		process_destroy(ct);
 		const char *hint = userns_hint(clone_errno);
@@ -200,6 +228,21 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		sbx_error_set(err, errno, "cannot reach the sandbox");
 		process_destroy(ct);
 		return -1;
+	}
+	/* The program is needed only at the end of the set-up: load it (or
+	 * compile it, on a cache miss) while the sandbox mounts. */
+	if (c->seccomp) {
+		_cleanup_bpf_ struct sbx_bpf bpf = {0};
+		if (compile_policy(c->seccomp, &bpf, err) < 0) {
+			process_destroy(ct);
+			return -1;
+		}
+		sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
+		if (sync_send_bpf(ct->sync_fd, &bpf) < 0) {
+			sbx_error_set(err, errno, "cannot pass the seccomp filter to the sandbox");
+			process_destroy(ct);
+			return -1;
+		}
 	}
 	if ((hook && hook->fn(hook->ctx, err) < 0) || wait_created(ct, err) < 0) {
 		process_destroy(ct);

@@ -22,6 +22,7 @@ enum sbx_sync_type {
 	SBX_SYNC_ERROR,         /* child: set-up failed */
 	SBX_SYNC_EXEC_FAILED,   /* child: the command could not be executed */
 	SBX_SYNC_PTY,           /* child: the pty master comes with this message */
+	SBX_SYNC_SECCOMP,       /* parent: the program follows, exit_code = bytes */
 };
 
 struct sbx_sync_msg {
@@ -80,11 +81,16 @@ static inline void process_destroyp(struct sbx_container **ct)
 }
 #define _cleanup_container_ _cleanup_(process_destroyp)
 
-/* The sandbox side (container.c): never returns. */
-_Noreturn void container_main(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd);
+/* The sandbox side (container.c): never returns. The seccomp program, if
+ * any, arrives over sync_fd while the sandbox sets itself up. */
+_Noreturn void container_main(const struct sbx_config *c, int sync_fd);
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                    int sync_fd);
+
+/* The seccomp program over the sync socket (SBX_SYNC_SECCOMP). */
+int sync_send_bpf(int fd, const struct sbx_bpf *bpf);
+int sync_recv_bpf(int fd, const struct sbx_sync_msg *m, struct sbx_bpf *bpf);
 
 /* Message helpers shared by both sides. */
 int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd);

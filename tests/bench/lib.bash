@@ -72,6 +72,9 @@ bench_as_user() {
 		bench_copy=$(mktemp -d /tmp/sbx-bench-src.XXXXXX)
 		mkdir -p "$bench_copy/build" "$bench_copy/tests"
 		cp -a "$top/build/sbx" "$bench_copy/build/"
+		if [ -x "$top/build/sbx-unpack" ]; then
+			cp -a "$top/build/sbx-unpack" "$bench_copy/build/"
+		fi
 		cp -a "$top/profiles" "$bench_copy/"
 		cp -a "$top/tests/bench" "$bench_copy/tests/"
 		chmod -R a+rX "$bench_copy"
@@ -96,9 +99,16 @@ bench_as_user() {
 	local invoked="tests/bench/$script${*:+ $*}"
 	[ -z "${MAKELEVEL:-}" ] || invoked="make (${invoked})"
 	local status=0
-	"${wrap[@]}" setpriv --reuid="$uid" --regid="$gid" --init-groups \
+	# Live state goes where a desktop session keeps it: /run/user/UID, a
+	# tmpfs that pam_systemd mounts. Mount one in a private mount namespace.
+	"${wrap[@]}" unshare --mount --propagation private sh -c '
+		d=/run/user/$1
+		mkdir -p "$d" && mount -t tmpfs -o "mode=0700,uid=$1,gid=$2,size=256m" sbx-bench "$d" &&
+			shift 2 && exec "$@"' sh "$uid" "$gid" \
+		setpriv --reuid="$uid" --regid="$gid" --init-groups \
 		env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
 		HOME="$home" USER="$bench_user" LOGNAME="$bench_user" LANG=C.UTF-8 \
+		XDG_RUNTIME_DIR="/run/user/$uid" \
 		TERM="${TERM:-dumb}" BENCH_GIT_REV="$rev" BENCH_STOCK_HOST="${wrap[0]:-none}" \
 		BENCH_INVOKED="$invoked as root, run as $bench_user" \
 		"${passenv[@]}" "$top/tests/bench/$script" --as-user --out "$stage" "$@" || status=$?
@@ -115,15 +125,26 @@ bench_setup_work() {
 	work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/sbx-bench.XXXXXX")
 	trap 'bench_cleanup_work' EXIT
 	export XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
-	export XDG_RUNTIME_DIR=$work/run SBX_SYSCONFDIR=$work/etc
+	export SBX_SYSCONFDIR=$work/etc
 	export USER=${USER:-$(id -un)}
 	mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$SBX_SYSCONFDIR"
-	install -d -m 0700 "$XDG_RUNTIME_DIR"
+	# Live state in a private directory of the session's runtime directory
+	# (a tmpfs on a desktop), else in the work tree.
+	if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -w "$XDG_RUNTIME_DIR" ]; then
+		bench_rundir=$(mktemp -d "$XDG_RUNTIME_DIR/sbx-bench.XXXXXX")
+	else
+		bench_rundir=$work/run
+		install -d -m 0700 "$bench_rundir"
+	fi
+	export XDG_RUNTIME_DIR=$bench_rundir
 	# Measure a snapshot: build/sbx and profiles/ may be rebuilt or edited
 	# while the benchmark runs.
 	[ -x "$bench_top/build/sbx" ] || bench_die "$bench_top/build/sbx is missing: run make first"
 	mkdir -p "$work/bin" "$work/share"
 	cp "$bench_top/build/sbx" "$work/bin/sbx"
+	if [ -x "$bench_top/build/sbx-unpack" ]; then
+		cp "$bench_top/build/sbx-unpack" "$work/bin/sbx-unpack"
+	fi
 	cp -r "$bench_top/profiles" "$work/share/profiles"
 	export SBX_DATADIR=$work/share
 	sbx=$work/bin/sbx
@@ -134,6 +155,9 @@ bench_setup_work() {
 }
 
 bench_cleanup_work() {
+	if [ -n "${bench_rundir:-}" ] && [ -d "$bench_rundir" ]; then
+		rm -rf "$bench_rundir"
+	fi
 	[ -n "${work:-}" ] && [ -d "$work" ] || return 0
 	# Overlay work dirs are left mode 000 by the kernel.
 	chmod -R u+rwX "$work" 2>/dev/null || true
