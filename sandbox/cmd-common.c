@@ -164,7 +164,9 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 	char started_at[32], finished_at[32];
 	*started = false;
 	struct sbx_create_hook hook = {record_instance, l};
-	if (config_parse(l->config, &cfg, &err) < 0 ||
+	int r = l->meta ? config_parse_built(l->config, &cfg, &err)
+	                : config_parse(l->config, &cfg, &err);
+	if (r < 0 ||
 	    process_create(cfg, l->meta ? &hook : NULL, &ct, &err) < 0)
 		goto fail;
 	st.pid = ct->pid;

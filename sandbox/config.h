@@ -76,6 +76,10 @@ struct sbx_config {
 
 /* Parses and checks a config; errors name the JSON path. */
 int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err);
+/* The same for a config sbx built this moment from a checked profile: its
+ * seccomp policy's syscall names are not looked up again (libseccomp does
+ * when it compiles the policy). */
+int config_parse_built(json_t *j, struct sbx_config **out, struct sbx_error **err);
 void config_free(struct sbx_config *c);
 static inline void config_freep(struct sbx_config **c)
 {
