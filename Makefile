@@ -2,6 +2,7 @@
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 SYSCONFDIR ?= /etc
@@ -12,14 +13,17 @@ CLANG      ?= clang
 PKG_CONFIG ?= pkg-config
 PKGS       := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson libarchive
 
-# The small libraries are linked statically and libarchive is loaded only by
-# image imports (sandbox/archive.c): every shared library costs each `sbx run`
-# start-up time and memory.
+# sbx is a static PIE: exec maps no loader and no shared library, which
+# every `sbx run` would pay for. libarchive, which only image imports need,
+# runs in the helper sbx-unpack (sandbox/helper-unpack.c, dynamically linked),
+# whose output sandbox/archive.c reads; sbx uses only libarchive's headers.
 STATIC_PKGS := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := -Wl,-Bstatic $(filter-out -lpthread,$(shell $(PKG_CONFIG) --static --libs-only-l \
-	$(STATIC_PKGS) 2>/dev/null)) -Wl,-Bdynamic -lpthread -ldl
-TEST_LIBS  := $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --static --libs-only-l $(STATIC_PKGS) 2>/dev/null)
+ARCHIVE_LIBS := $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
+# The tests link libarchive for its writer, so they link libc dynamically.
+TEST_LIBS  := -Wl,-Bstatic $(filter-out -lpthread,$(PKG_LIBS)) -Wl,-Bdynamic -lpthread \
+	$(ARCHIVE_LIBS)
 
 CFLAGS     ?= -O2 -g
 HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
@@ -28,10 +32,11 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-proto
 	-Wno-unused-parameter
 ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
 	-DSBX_VERSION='"$(VERSION)"' -DSBX_DATADIR='"$(DATADIR)/sbx"' \
-	-DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"'
-ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+	-DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"' -DSBX_LIBEXECDIR='"$(LIBEXECDIR)/sbx"'
+ALL_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
 
-SRCS     := $(sort $(wildcard sandbox/*.c))
+# helper-*.c are programs of their own, not part of sbx.
+SRCS     := $(sort $(filter-out sandbox/helper-%.c,$(wildcard sandbox/*.c)))
 LIB_SRCS := $(filter-out sandbox/main.c,$(SRCS))
 OBJS     := $(SRCS:sandbox/%.c=build/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:sandbox/%.c=build/obj/%.o)
@@ -50,10 +55,13 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 .DELETE_ON_ERROR:
 .PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
 
-all: build/sbx $(MANS)
+all: build/sbx build/sbx-unpack $(MANS)
 
 build/sbx: $(OBJS) Makefile
-	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+	$(CC) -static-pie $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+build/sbx-unpack: build/obj/helper-unpack.o Makefile
+	$(CC) -pie $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $< $(ARCHIVE_LIBS)
 
 build/obj/%.o: sandbox/%.c | build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -67,7 +75,8 @@ build/unit/%: tests/unit/%.c tests/unit/tap.h $(ASAN_OBJS) | build/unit
 build/fuzz/%.o: sandbox/%.c | build/fuzz
 	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -DSBX_FUZZING -DSBX_VERSION='"$(VERSION)"' \
 		-DSBX_DATADIR='"$(DATADIR)/sbx"' -DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"' \
-		-fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+		-DSBX_LIBEXECDIR='"$(LIBEXECDIR)/sbx"' -fsanitize=fuzzer-no-link,address,undefined \
+		-c -o $@ $<
 
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) | build/fuzz
 	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -Isandbox -fsanitize=fuzzer,address,undefined \
@@ -83,8 +92,9 @@ build/obj build/asan build/unit build/fuzz build/man build/helpers:
 deps:
 	.ci/deps all
 
-unit: $(UNIT_BINS)
-	prove --exec '' $(UNIT_BINS)
+# Image imports run the helper from the build tree.
+unit: $(UNIT_BINS) build/sbx-unpack
+	SBX_LIBEXECDIR=$(CURDIR)/build prove --exec '' $(UNIT_BINS)
 
 HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(wildcard tests/helpers/*.c))
 
@@ -92,7 +102,7 @@ HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(wildcard tests/helpers
 build/helpers/%: tests/helpers/%.c | build/helpers
 	$(CC) -O2 -static -o $@ $<
 
-integration: build/sbx $(HELPERS)
+integration: build/sbx build/sbx-unpack $(HELPERS)
 	tests/integration/run
 
 check: all unit check-format integration fuzz-smoke
@@ -110,11 +120,12 @@ fuzz-smoke: $(FUZZ_BINS)
 			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done
 
-bench: build/sbx
+bench: build/sbx build/sbx-unpack
 	tests/bench/run
 
 install: all
 	install -Dm755 build/sbx $(DESTDIR)$(BINDIR)/sbx
+	install -Dm755 build/sbx-unpack $(DESTDIR)$(LIBEXECDIR)/sbx/sbx-unpack
 	install -d $(DESTDIR)$(DATADIR)/sbx/profiles
 	install -m644 profiles/*.ini $(DESTDIR)$(DATADIR)/sbx/profiles/
 	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
@@ -128,6 +139,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sbx
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
 
 FORMAT_FILES = $(wildcard sandbox/*.c sandbox/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \

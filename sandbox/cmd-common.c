@@ -166,8 +166,7 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 	struct sbx_create_hook hook = {record_instance, l};
 	int r = l->meta ? config_parse_built(l->config, &cfg, &err)
 	                : config_parse(l->config, &cfg, &err);
-	if (r < 0 ||
-	    process_create(cfg, l->meta ? &hook : NULL, &ct, &err) < 0)
+	if (r < 0 || process_create(cfg, l->meta ? &hook : NULL, &ct, &err) < 0)
 		goto fail;
 	st.pid = ct->pid;
 	if (ct->overlay[0]) {

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <linux/magic.h>
-#include <pwd.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -352,8 +351,9 @@ static void check_uidmap(struct doctor_result *r)
 
 static void check_subids(struct doctor_result *r)
 {
-	struct passwd *pw = getpwuid(getuid());
-	_cleanup_free_ char *who = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)getuid());
+	_cleanup_free_ char *who = NULL;
+	if (passwd_lookup(getuid(), &who, NULL) < 0)
+		who = xasprintf("%u", (unsigned)getuid());
 	unsigned us = 0, un = 0, gs = 0, gn = 0;
 	struct sbx_error *e1 = NULL, *e2 = NULL;
 	bool hu = userns_subid_range("/etc/subuid", getuid(), &us, &un, &e1) == 0;

@@ -76,16 +76,15 @@ int net_loopback_up(struct sbx_error **err)
 	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
 	if (nl_open(&sk, err) < 0)
 		return -1;
-	_cleanup_link_ struct rtnl_link *lo = NULL;
-	int r = rtnl_link_get_kernel(sk, 0, "lo", &lo);
-	if (r < 0)
-		return sbx_error_set(err, 0, "cannot find the loopback interface: %s",
-		                     nl_geterror(r));
+	/* A new network namespace registers its loopback first, as index 1
+	 * (LOOPBACK_IFINDEX): one request, no lookup. */
+	_cleanup_link_ struct rtnl_link *lo = rtnl_link_alloc();
 	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
-	if (change == NULL)
+	if (lo == NULL || change == NULL)
 		return sbx_error_set(err, ENOMEM, "cannot allocate a link change");
+	rtnl_link_set_ifindex(lo, 1);
 	rtnl_link_set_flags(change, IFF_UP);
-	r = rtnl_link_change(sk, lo, change, 0);
+	int r = rtnl_link_change(sk, lo, change, 0);
 	if (r < 0)
 		return sbx_error_set(err, 0, "cannot bring the loopback interface up: %s",
 		                     nl_geterror(r));

@@ -64,9 +64,15 @@ int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd)
 	                    .msg_control = u.buf,
 	                    .msg_controllen = sizeof(u.buf)};
 	ssize_t r;
-	do
+	/* ECONNRESET (the peer exited with unread data) is reported before
+	 * the messages it sent first; they are still queued. */
+	bool reset = false;
+	for (;;) {
 		r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
+		if (r >= 0 || (errno != EINTR && (errno != ECONNRESET || reset)))
+			break;
+		reset = reset || errno == ECONNRESET;
+	}
 	if (r <= 0)
 		return (int)r;
 	if ((size_t)r != sizeof(*m)) {
@@ -238,7 +244,8 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 			return -1;
 		}
 		sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
-		if (sync_send_bpf(ct->sync_fd, &bpf) < 0) {
+		/* A sandbox that failed has gone: its message says why. */
+		if (sync_send_bpf(ct->sync_fd, &bpf) < 0 && errno != EPIPE && errno != ECONNRESET) {
 			sbx_error_set(err, errno, "cannot pass the seccomp filter to the sandbox");
 			process_destroy(ct);
 			return -1;

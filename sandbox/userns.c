@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -12,15 +11,15 @@
 int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *count,
                        struct sbx_error **err)
 {
-	struct passwd *pw = getpwuid(uid);
-	_cleanup_free_ char *num = xasprintf("%u", uid);
+	_cleanup_free_ char *num = xasprintf("%u", uid), *name = NULL;
+	(void)passwd_lookup(uid, &name, NULL);
 	_cleanup_fclose_ FILE *f = fopen(file, "re");
 	if (f == NULL)
 		return sbx_error_set(err, errno,
 		                     "--userns subid: cannot read \"%s\"; ask an administrator "
 		                     "to add a range, e.g. 'usermod --add-subuids 100000-165535 "
 		                     "%s'",
-		                     file, pw ? pw->pw_name : num);
+		                     file, name ? name : num);
 	char line[512];
 	while (fgets(line, sizeof(line), f)) {
 		char *save = NULL;
@@ -29,7 +28,7 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 		char *c = strtok_r(NULL, ":\n", &save);
 		if (who == NULL || s == NULL || c == NULL)
 			continue;
-		if (strcmp(who, num) != 0 && !(pw && strcmp(who, pw->pw_name) == 0))
+		if (strcmp(who, num) != 0 && !(name && strcmp(who, name) == 0))
 			continue;
 		uint64_t a, b;
 		if (parse_u64(s, &a) < 0 || parse_u64(c, &b) < 0 || b == 0 || a > UINT32_MAX ||
@@ -43,7 +42,7 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 	                     "--userns subid: no range for \"%s\" in \"%s\"; ask an "
 	                     "administrator to add one, e.g. 'usermod --add-subuids "
 	                     "100000-165535 --add-subgids 100000-165535 %s'",
-	                     pw ? pw->pw_name : num, file, pw ? pw->pw_name : num);
+	                     name ? name : num, file, name ? name : num);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *data, struct sbx_error **err)

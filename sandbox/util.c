@@ -7,10 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 
 int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list ap)
@@ -483,14 +484,104 @@ int rm_rf_at(int dirfd, const char *name, struct sbx_error **err)
 	return 0;
 }
 
+/* One passwd(5) line: 0 and copies of the name and home when it is uid's. */
+static int passwd_line(char *line, uid_t uid, char **name, char **home)
+{
+	char *f[7];
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		f[i] = strsep(&line, i + 1 < ARRAY_SIZE(f) ? ":" : "\n");
+		if (f[i] == NULL)
+			return -1;
+	}
+	uint64_t u;
+	/* "+" and "-" lines are NIS compat, not users. */
+	if (f[0][0] == '\0' || f[0][0] == '+' || f[0][0] == '-' || parse_u64(f[2], &u) < 0 ||
+	    u != uid)
+		return -1;
+	*name = xstrdup(f[0]);
+	*home = xstrdup(f[5]);
+	return 0;
+}
+
+static int passwd_file(uid_t uid, char **name, char **home)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	if (f == NULL)
+		return -1;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0)
+		if (passwd_line(line, uid, name, home) == 0)
+			return 0;
+	return -1;
+}
+
+static int passwd_getent(uid_t uid, char **name, char **home)
+{
+	static const char *const paths[] = {"/usr/bin/getent", "/bin/getent"};
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	char num[16];
+	snprintf(num, sizeof(num), "%u", (unsigned)uid);
+	char *argv[] = {"getent", "passwd", num, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	pid_t pid = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(paths) && pid < 0; i++)
+		if (posix_spawn(&pid, paths[i], &fa, NULL, argv, environ) != 0)
+			pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	char buf[4096];
+	if (pid > 0)
+		read_string(p[0], buf, sizeof(buf));
+	close(p[0]);
+	if (pid < 0)
+		return -1;
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return passwd_line(buf, uid, name, home);
+}
+
+int passwd_lookup(uid_t uid, char **name, char **home)
+{
+	/* The subordinate id checks ask more than once, found or not. */
+	static bool cached;
+	static uid_t cached_uid;
+	static char *cached_name, *cached_home;
+	if (!cached || cached_uid != uid) {
+		free(cached_name);
+		free(cached_home);
+		cached_name = cached_home = NULL;
+		if (passwd_file(uid, &cached_name, &cached_home) < 0)
+			(void)passwd_getent(uid, &cached_name, &cached_home);
+		cached = true;
+		cached_uid = uid;
+	}
+	if (cached_name == NULL)
+		return -1;
+	if (name)
+		*name = xstrdup(cached_name);
+	if (home)
+		*home = xstrdup(cached_home);
+	return 0;
+}
+
 static char *home_dir(void)
 {
 	const char *h = getenv("HOME");
 	if (h && h[0] == '/')
 		return xstrdup(h);
-	struct passwd *pw = getpwuid(getuid());
-	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
-		return xstrdup(pw->pw_dir);
+	char *home = NULL;
+	if (passwd_lookup(getuid(), NULL, &home) == 0 && home[0] == '/')
+		return home;
+	free(home);
 	return NULL;
 }
 

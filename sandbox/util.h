@@ -134,6 +134,12 @@ int xdg_config_dir(char **out, struct sbx_error **err);
 int xdg_cache_dir(char **out, struct sbx_error **err);
 int xdg_runtime_dir(char **out, struct sbx_error **err);
 
+/* The user name and home directory of uid (either out may be NULL) from
+ * /etc/passwd, else from `getent passwd UID` for users of LDAP or sssd: sbx
+ * is static and cannot load glibc's NSS modules. Returns 0, or -1 when uid
+ * has no entry. */
+int passwd_lookup(uid_t uid, char **name, char **home);
+
 /* Expands a leading "~" or "~/" and "$HOME"/"${HOME}" anywhere. */
 char *expand_home(const char *s);
 
