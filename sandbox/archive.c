@@ -252,11 +252,6 @@ struct archive *sbx_archive_read_new(void)
 	return a;
 }
 
-int sbx_archive_read_support(struct archive *a)
-{
-	return ARCHIVE_OK;
-}
-
 static int spawn(struct archive *a, int fd)
 {
 	if (helper_path == NULL) {

@@ -1263,18 +1263,8 @@ static int import_archive(struct importer *im, int fd)
 	_cleanup_archive_ struct archive *a = archive_read_new();
 	if (a == NULL)
 		abort();
-	/* Tar only: format_all would take mtree, whose "archives" name host
-	 * files for libarchive to open (and a plain text file parses as one).
-	 * Common compressions only. */
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_lzma(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_lz4(a);
-	archive_read_support_filter_compress(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_empty(a);
+	/* Which formats and filters are read is the helper's choice
+	 * (helper-unpack.c): tar only, common compressions only. */
 	if (archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
 		return sbx_error_set(im->err, 0, "not a tar archive: %s", archive_error_string(a));
 	size_t entries = 0;

@@ -20,8 +20,6 @@
 int archive_load(struct sbx_error **err);
 
 struct archive *sbx_archive_read_new(void);
-/* The helper enables a fixed set of filters and formats: these do nothing. */
-int sbx_archive_read_support(struct archive *a);
 /* Starts the helper with fd, which stays the caller's, as its input. */
 int sbx_archive_read_open_fd(struct archive *a, int fd, size_t block_size);
 int sbx_archive_read_next_header(struct archive *a, struct archive_entry **e);
@@ -47,34 +45,25 @@ const char *sbx_archive_entry_pathname(struct archive_entry *e);
 const char *sbx_archive_entry_symlink(struct archive_entry *e);
 const char *sbx_archive_entry_hardlink(struct archive_entry *e);
 
-#define archive_read_new                     sbx_archive_read_new
-#define archive_read_support_filter_gzip     sbx_archive_read_support
-#define archive_read_support_filter_bzip2    sbx_archive_read_support
-#define archive_read_support_filter_xz       sbx_archive_read_support
-#define archive_read_support_filter_lzma     sbx_archive_read_support
-#define archive_read_support_filter_zstd     sbx_archive_read_support
-#define archive_read_support_filter_lz4      sbx_archive_read_support
-#define archive_read_support_filter_compress sbx_archive_read_support
-#define archive_read_support_format_tar      sbx_archive_read_support
-#define archive_read_support_format_empty    sbx_archive_read_support
-#define archive_read_open_fd                 sbx_archive_read_open_fd
-#define archive_read_next_header             sbx_archive_read_next_header
-#define archive_read_data_block              sbx_archive_read_data_block
-#define archive_read_free                    sbx_archive_read_free
-#define archive_error_string                 sbx_archive_error_string
-#define archive_filter_bytes                 sbx_archive_filter_bytes
-#define archive_entry_filetype               sbx_archive_entry_filetype
-#define archive_entry_perm                   sbx_archive_entry_perm
-#define archive_entry_size                   sbx_archive_entry_size
-#define archive_entry_size_is_set            sbx_archive_entry_size_is_set
-#define archive_entry_mtime                  sbx_archive_entry_mtime
-#define archive_entry_mtime_nsec             sbx_archive_entry_mtime_nsec
-#define archive_entry_mtime_is_set           sbx_archive_entry_mtime_is_set
-#define archive_entry_atime                  sbx_archive_entry_atime
-#define archive_entry_atime_nsec             sbx_archive_entry_atime_nsec
-#define archive_entry_atime_is_set           sbx_archive_entry_atime_is_set
-#define archive_entry_pathname               sbx_archive_entry_pathname
-#define archive_entry_symlink                sbx_archive_entry_symlink
-#define archive_entry_hardlink               sbx_archive_entry_hardlink
+#define archive_read_new           sbx_archive_read_new
+#define archive_read_open_fd       sbx_archive_read_open_fd
+#define archive_read_next_header   sbx_archive_read_next_header
+#define archive_read_data_block    sbx_archive_read_data_block
+#define archive_read_free          sbx_archive_read_free
+#define archive_error_string       sbx_archive_error_string
+#define archive_filter_bytes       sbx_archive_filter_bytes
+#define archive_entry_filetype     sbx_archive_entry_filetype
+#define archive_entry_perm         sbx_archive_entry_perm
+#define archive_entry_size         sbx_archive_entry_size
+#define archive_entry_size_is_set  sbx_archive_entry_size_is_set
+#define archive_entry_mtime        sbx_archive_entry_mtime
+#define archive_entry_mtime_nsec   sbx_archive_entry_mtime_nsec
+#define archive_entry_mtime_is_set sbx_archive_entry_mtime_is_set
+#define archive_entry_atime        sbx_archive_entry_atime
+#define archive_entry_atime_nsec   sbx_archive_entry_atime_nsec
+#define archive_entry_atime_is_set sbx_archive_entry_atime_is_set
+#define archive_entry_pathname     sbx_archive_entry_pathname
+#define archive_entry_symlink      sbx_archive_entry_symlink
+#define archive_entry_hardlink     sbx_archive_entry_hardlink
 
 #endif
