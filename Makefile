@@ -57,6 +57,8 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 all: build/sbx build/sbx-unpack $(MANS)
 
+# glibc warns that getaddrinfo and getprotoby* need its NSS at run time:
+# libnl's address helpers that pull them in are never called by sbx.
 build/sbx: $(OBJS) Makefile
 	$(CC) -static-pie $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 

@@ -10,11 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #ifndef SBX_LIBEXECDIR
 #define SBX_LIBEXECDIR "/usr/local/libexec/sbx"
@@ -103,13 +104,17 @@ static int helper_stop(struct archive *a, int grace_ms)
 	a->fd = -1;
 	if (a->pid <= 0)
 		return -1;
-	for (int ms = 0; ms < grace_ms; ms++) {
-		pid_t r = waitpid(a->pid, &status, WNOHANG);
-		if (r == a->pid || (r < 0 && errno != EINTR)) {
-			a->pid = -1;
-			return r < 0 ? -1 : status;
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	/* A pidfd turns readable when the helper exits: no polling loop. */
+	if (grace_ms > 0) {
+		_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, a->pid, 0);
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
+		while (pfd >= 0 && poll(&p, 1, grace_ms) < 0 && errno == EINTR)
+			;
+	}
+	pid_t r = waitpid(a->pid, &status, WNOHANG);
+	if (r == a->pid || (r < 0 && errno != EINTR)) {
+		a->pid = -1;
+		return r < 0 ? -1 : status;
 	}
 	/* Not reaped yet, so the pid is still the helper's. */
 	kill(a->pid, SIGKILL);
