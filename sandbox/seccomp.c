@@ -917,21 +917,104 @@ static uint64_t fmix64(uint64_t x)
 	return x;
 }
 
+struct canon {
+	char *buf;
+	size_t len, cap;
+};
+
+static void canon_put(struct canon *c, const void *p, size_t n)
+{
+	if (c->len + n > c->cap) {
+		c->cap = (c->len + n) * 2 + 256;
+		c->buf = xrealloc(c->buf, c->cap);
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+static void canon_tag(struct canon *c, char tag, const void *p, size_t n)
+{
+	uint64_t n64 = n;
+	canon_put(c, &tag, 1);
+	canon_put(c, &n64, sizeof(n64));
+	canon_put(c, p, n);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A canonical, unambiguous form of a JSON value: tagged and length-prefixed,
+ * object keys sorted. Much cheaper than json_dumps, which formats, escapes
+ * and checks for loops (a snprintf per object) along the way. */
+static void canon_value(struct canon *c, json_t *j)
+{
+	char num[64];
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		size_t n = json_object_size(j), i = 0;
+		const char **keys = xcalloc(n + 1, sizeof(*keys));
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		canon_tag(c, '{', &n, sizeof(n));
+		for (i = 0; i < n; i++) {
+			canon_tag(c, 'k', keys[i], strlen(keys[i]));
+			canon_value(c, json_object_get(j, keys[i]));
+		}
+		free(keys);
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(j), i;
+		json_t *v;
+		canon_tag(c, '[', &n, sizeof(n));
+		json_array_foreach(j, i, v) canon_value(c, v);
+		break;
+	}
+	case JSON_STRING:
+		canon_tag(c, 's', json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		canon_tag(c, 'i', num, strlen(num));
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof(num), "%.17g", json_real_value(j));
+		canon_tag(c, 'r', num, strlen(num));
+		break;
+	case JSON_TRUE:
+		canon_tag(c, 't', "", 0);
+		break;
+	case JSON_FALSE:
+		canon_tag(c, 'f', "", 0);
+		break;
+	case JSON_NULL:
+		canon_tag(c, 'n', "", 0);
+		break;
+	}
+}
+
 int seccomp_policy_hash(json_t *obj, char out[65])
 {
-	_cleanup_free_ char *doc = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-	if (doc == NULL)
+	if (obj == NULL)
 		return -1;
 	const struct scmp_version *ver = seccomp_version();
-	_cleanup_free_ char *s =
-	    xasprintf("sbx-seccomp/%d libseccomp/%u.%u.%u arch/%#x\n%s", COMPILER_REVISION,
+	_cleanup_free_ char *head =
+	    xasprintf("sbx-seccomp/%d libseccomp/%u.%u.%u arch/%#x\n", COMPILER_REVISION,
 	              ver ? ver->major : 0, ver ? ver->minor : 0, ver ? ver->micro : 0,
-	              seccomp_arch_native(), doc);
+	              seccomp_arch_native());
+	struct canon c = {0};
+	canon_put(&c, head, strlen(head));
+	canon_value(&c, obj);
+	_cleanup_free_ char *s = c.buf;
+	size_t len = c.len;
 	static const uint64_t seed[4] = {UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
 	                                 UINT64_C(0x165667b19e3779f9),
 	                                 UINT64_C(0x27d4eb2f165667c5)};
 	uint64_t h[4];
-	size_t len = strlen(s);
 	for (int k = 0; k < 4; k++)
 		h[k] = seed[k] ^ len;
 	for (size_t off = 0; off < len; off += 8) {
