@@ -151,6 +151,21 @@ static int record_instance(void *ctx, struct sbx_error **err)
 	return 0;
 }
 
+struct record_state {
+	struct sbx_launch *l;
+	struct sbx_state *st;
+	pid_t pid;
+};
+
+/* The live state, written while the sandbox starts: ps finds the pid once
+ * sbx run -d returns, and before the payload can do much. */
+static int record_state(void *ctx, struct sbx_error **err)
+{
+	struct record_state *r = ctx;
+	state_starttime(r->pid, &r->st->starttime);
+	return state_write(r->l->inst->name, r->st, err);
+}
+
 /* The attached part of a launch: create, record, start, wait, record. When
  * report_fd >= 0 (a detached monitor), "0" or "CODE MESSAGE" goes there once
  * the payload runs or fails to. */
@@ -174,13 +189,12 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 		if (sbx_verbose > 0)
 			fprintf(stderr, "sbx: overlay: %s\n", ct->overlay);
 	}
-	state_starttime(ct->pid, &st.starttime);
 	state_now(started_at);
 	st.started = started_at;
-	if (state_write(l->inst->name, &st, &err) < 0)
-		goto fail;
+	struct record_state rs = {l, &st, ct->pid};
+	struct sbx_create_hook start_hook = {record_state, &rs};
 	int exec_code = 0;
-	if (process_start(ct, &exec_code, &err) < 0) {
+	if (process_start(ct, &start_hook, &exec_code, &err) < 0) {
 		status = exec_code ? exec_code : SBX_EXIT_FAILURE;
 		goto fail;
 	}

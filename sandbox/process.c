@@ -334,12 +334,15 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 	return 0;
 }
 
-int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **err)
+int process_start(struct sbx_container *ct, const struct sbx_create_hook *hook, int *exit_code,
+                  struct sbx_error **err)
 {
 	*exit_code = 0;
 	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0)
 		return sbx_error_set(err, errno, "cannot start the sandbox");
 	ct->started = true;
+	if (hook && hook->fn(hook->ctx, err) < 0)
+		return -1;
 	/* The socket closes on exec (CLOEXEC): EOF means the payload runs. */
 	struct sbx_sync_msg m;
 	int r = sync_recv(ct->sync_fd, &m, NULL);

@@ -68,8 +68,9 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_container **out,
                  struct sbx_error **err);
 /* Releases the sandbox. *exit_code is 126 or 127 (and -1 returned) when the
- * command could not be executed. */
-int process_start(struct sbx_container *ct, int *exit_code, struct sbx_error **err);
+ * command could not be executed. hook, if any, runs while it starts. */
+int process_start(struct sbx_container *ct, const struct sbx_create_hook *hook, int *exit_code,
+                  struct sbx_error **err);
 /* Forwards signals and, with a terminal, proxies it until the payload
  * exits. Returns its status: the exit code, or 128+N for signal N. */
 int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struct sbx_error **err);
