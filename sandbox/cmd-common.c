@@ -151,6 +151,30 @@ static int record_instance(void *ctx, struct sbx_error **err)
 	return 0;
 }
 
+static void launch_cleanup(struct sbx_launch *l, bool started)
+{
+	if (l->cleaned)
+		return;
+	l->cleaned = true;
+	if (l->rm || (!started && !l->keep_on_fail)) {
+		struct sbx_error *err = NULL;
+		_cleanup_free_ char *sdir = NULL;
+		if (instance_remove(l->inst, &err) < 0) {
+			sbx_error_print(err, l->cmd);
+			sbx_error_free(err);
+		}
+		if (state_dir(l->inst->name, false, &sdir, NULL) == 0) {
+			_cleanup_free_ char *f = xasprintf("%s/state.json", sdir);
+			unlink(f);
+			rmdir(sdir);
+		}
+	}
+	if (l->lockfd >= 0)
+		close(l->lockfd);
+	l->lockfd = -1;
+	sbx_trace("cleaned up");
+}
+
 struct record_state {
 	struct sbx_launch *l;
 	struct sbx_state *st;
@@ -199,6 +223,9 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 		goto fail;
 	}
 	*started = true;
+	/* In memory and thrown away: sbx removes its files while the kernel
+	 * tears the sandbox down, and waits for both. */
+	ct->return_early = l->rm && l->inst->ephemeral;
 	if (report_fd >= 0) {
 		write_all(report_fd, "0", 1);
 		close(report_fd);
@@ -209,6 +236,8 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 		status = SBX_EXIT_FAILURE;
 	}
 	sbx_trace("payload exited with %d", status);
+	if (ct->reported && !ct->exited)
+		launch_cleanup(l, true);
 	goto record;
 fail:
 	if (report_fd >= 0) {
@@ -231,27 +260,6 @@ record:
 	if (st.pid > 0 && !l->rm && state_write(l->inst->name, &st, &serr) < 0)
 		sbx_error_free(serr);
 	return status;
-}
-
-static void launch_cleanup(struct sbx_launch *l, bool started)
-{
-	if (l->rm || (!started && !l->keep_on_fail)) {
-		struct sbx_error *err = NULL;
-		_cleanup_free_ char *sdir = NULL;
-		if (instance_remove(l->inst, &err) < 0) {
-			sbx_error_print(err, l->cmd);
-			sbx_error_free(err);
-		}
-		if (state_dir(l->inst->name, false, &sdir, NULL) == 0) {
-			_cleanup_free_ char *f = xasprintf("%s/state.json", sdir);
-			unlink(f);
-			rmdir(sdir);
-		}
-	}
-	if (l->lockfd >= 0)
-		close(l->lockfd);
-	l->lockfd = -1;
-	sbx_trace("cleaned up");
 }
 
 /* A detached instance runs under a monitor: a child in its own session whose

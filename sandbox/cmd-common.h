@@ -99,6 +99,7 @@ struct sbx_launch {
 	bool rm;           /* remove the instance when it ends */
 	bool keep_on_fail; /* keep the instance even when nothing could start */
 	const char *cmd;   /* for messages: "run" or "start" */
+	bool cleaned;      /* launch_cleanup ran */
 };
 
 /* The OCI input for profile p over image img, run by the caller. */

@@ -215,8 +215,9 @@ static void reset_signals(void)
 }
 
 /* A minimal pid 1: forwards signals to the payload, reaps every zombie, and
- * exits with the payload's status. */
-_Noreturn static void run_init(pid_t payload)
+ * exits with the payload's status, told to sbx first: sbx can then clean up
+ * while the kernel tears the sandbox down. */
+_Noreturn static void run_init(pid_t payload, int sync_fd)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -237,9 +238,10 @@ _Noreturn static void run_init(pid_t payload)
 				break;
 			if (p != payload)
 				continue;
-			if (WIFSIGNALED(status))
-				_exit(128 + WTERMSIG(status));
-			_exit(WEXITSTATUS(status));
+			int code =
+			    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+			sync_send(sync_fd, SBX_SYNC_EXITED, 0, code, "", -1);
+			_exit(code);
 		}
 	}
 }
@@ -320,10 +322,12 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 			fail(sync_fd, err, SBX_EXIT_FAILURE);
 		}
 		if (payload > 0) {
-			close(sync_fd);
 			if (slave >= 0)
 				close(slave);
-			run_init(payload);
+			/* vfork returned: the payload runs, or said why not (sbx
+			 * reads that first) and exited. */
+			sync_send(sync_fd, SBX_SYNC_STARTED, 0, 0, "", -1);
+			run_init(payload, sync_fd);
 		}
 		die_with_parent(sync_fd);
 	}

@@ -343,12 +343,16 @@ int process_start(struct sbx_container *ct, const struct sbx_create_hook *hook, 
 	ct->started = true;
 	if (hook && hook->fn(hook->ctx, err) < 0)
 		return -1;
-	/* The socket closes on exec (CLOEXEC): EOF means the payload runs. */
+	/* The socket closes on exec (CLOEXEC): EOF means the payload runs as
+	 * pid 1. sbx's init says so instead, and keeps the socket to tell how
+	 * the payload ended. */
 	struct sbx_sync_msg m;
 	int r = sync_recv(ct->sync_fd, &m, NULL);
+	sbx_trace("payload started");
+	if (r > 0 && m.type == SBX_SYNC_STARTED)
+		return 0;
 	close(ct->sync_fd);
 	ct->sync_fd = -1;
-	sbx_trace("payload started");
 	if (r <= 0)
 		return 0;
 	reap(ct, true);
@@ -380,12 +384,16 @@ int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struc
 		terminal_raw(&term, STDIN_FILENO);
 		terminal_copy_size(STDIN_FILENO, ct->pty);
 	}
-	while (!ct->exited) {
-		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
+	/* sbx's init reports the payload's status on the sync socket before it
+	 * exits; the pidfd turns readable once the sandbox is torn down. */
+	bool listen = ct->sync_fd >= 0;
+	while (!ct->exited && !(ct->reported && ct->return_early)) {
+		struct pollfd p[5] = {{.fd = sfd, .events = POLLIN},
 		                      {.fd = ct->pidfd, .events = POLLIN},
 		                      {.fd = proxy ? ct->pty : -1, .events = POLLIN},
-		                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
-		if (poll(p, 4, -1) < 0) {
+		                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
+		                      {.fd = listen ? ct->sync_fd : -1, .events = POLLIN}};
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return sbx_error_set(err, errno, "poll");
@@ -409,11 +417,26 @@ int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struc
 			if (terminal_pump(STDIN_FILENO, ct->pty) <= 0)
 				in_open = false;
 		}
+		if (p[4].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct sbx_sync_msg m;
+			if (sync_recv(ct->sync_fd, &m, NULL) > 0 && m.type == SBX_SYNC_EXITED) {
+				ct->reported = true;
+				ct->status = m.exit_code;
+				sbx_trace("payload exited with %d, said init", ct->status);
+			}
+			listen = false;
+		}
+		bool done = (p[1].revents & POLLIN) || (ct->reported && ct->return_early);
+		/* Drain what the payload wrote before it exited. */
+		while (done && proxy && terminal_pump_nonblock(ct->pty, STDOUT_FILENO) > 0)
+			;
 		if (p[1].revents & POLLIN) {
-			/* Drain what the payload wrote before it exited. */
-			while (proxy && terminal_pump_nonblock(ct->pty, STDOUT_FILENO) > 0)
-				;
+			int told = ct->status;
 			reap(ct, true);
+			/* init exits with the payload's status; a reported one
+			 * stands even if init was killed after saying it. */
+			if (ct->reported)
+				ct->status = told;
 		}
 	}
 	*status = ct->status;

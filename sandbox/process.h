@@ -23,6 +23,8 @@ enum sbx_sync_type {
 	SBX_SYNC_EXEC_FAILED,   /* child: the command could not be executed */
 	SBX_SYNC_PTY,           /* child: the pty master comes with this message */
 	SBX_SYNC_SECCOMP,       /* parent: the program follows, exit_code = bytes */
+	SBX_SYNC_STARTED,       /* init: the payload's exec succeeded */
+	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
 };
 
 struct sbx_sync_msg {
@@ -39,7 +41,9 @@ struct sbx_container {
 	int sync_fd;
 	int pty; /* master, or -1 */
 	bool started;
-	bool exited;
+	bool exited;         /* reaped */
+	bool reported;       /* the init told the payload's status; not reaped yet */
+	bool return_early;   /* process_wait may return once reported */
 	int status;          /* exit status once exited, as sbx run reports it */
 	char overlay[256];   /* the overlay backend used, from the sandbox */
 	struct sbx_net *net; /* its network helper and files (net.c), or NULL */
@@ -72,7 +76,9 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_contai
 int process_start(struct sbx_container *ct, const struct sbx_create_hook *hook, int *exit_code,
                   struct sbx_error **err);
 /* Forwards signals and, with a terminal, proxies it until the payload
- * exits. Returns its status: the exit code, or 128+N for signal N. */
+ * exits. Returns its status: the exit code, or 128+N for signal N. With
+ * return_early it may return once sbx's init has told the status, while the
+ * kernel still tears the sandbox down: process_destroy then waits for that. */
 int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struct sbx_error **err);
 /* Kills what is left and frees. */
 void process_destroy(struct sbx_container *ct);
