@@ -133,7 +133,8 @@ static int move_onto(int mfd, int target, const char *what, const char *dest,
 	return 0;
 }
 
-static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
+/* A new filesystem instance of m, as a detached mount in *out. */
+static int make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
 {
 	_cleanup_close_ int fsfd = fsopen(m->type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
@@ -169,9 +170,17 @@ static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **er
 		return sbx_error_set(err, e, "cannot create %s for \"%s\"%s%s", m->type, m->dest,
 		                     msg[0] ? ": " : "", msg);
 	}
-	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)m->attr);
-	if (mfd < 0)
+	*out = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)m->attr);
+	if (*out < 0)
 		return sbx_error_set(err, errno, "cannot mount %s on \"%s\"", m->type, m->dest);
+	return 0;
+}
+
+static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
+{
+	_cleanup_close_ int mfd = -1;
+	if (make_fs(m, &mfd, err) < 0)
+		return -1;
 	return move_onto(mfd, target, m->type, m->dest, err);
 }
 
@@ -311,7 +320,7 @@ static int open_existing(int rootfd, const char *path, int *out, struct stat *st
 	return 0;
 }
 
-int mount_mask(int rootfd, const char *path, struct sbx_error **err)
+int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
 {
 	struct stat st;
 	_cleanup_close_ int target = -1;
@@ -326,7 +335,16 @@ int mount_mask(int rootfd, const char *path, struct sbx_error **err)
 		                      .attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 		                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
 		                      .fs_options = (char *[]){NULL}};
-		return mount_fs(target, &m, err);
+		/* One empty read-only tmpfs serves every masked directory: each
+		 * superblock costs to make and to tear down. Kernels that cannot
+		 * clone a detached mount get one each. */
+		if (*empty < 0 && make_fs(&m, empty, err) < 0)
+			return -1;
+		_cleanup_close_ int clone =
+		    open_tree(*empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (clone < 0)
+			return mount_fs(target, &m, err);
+		return move_onto(clone, target, "an empty tmpfs", path, err);
 	}
 	_cleanup_close_ int tfd = -1;
 	if (open_host_device("null", 1, 3, &tfd, err) < 0)

@@ -23,7 +23,10 @@ int mount_make_rslave(struct sbx_error **err);
 int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err);
 /* Populates a fresh /dev: host devices bound in, and the usual symlinks. */
 int mount_setup_dev(int rootfd, struct sbx_error **err);
-int mount_mask(int rootfd, const char *path, struct sbx_error **err);
+/* Hides path: /dev/null over a file, an empty read-only tmpfs over a
+ * directory. *empty (start at -1, close when done) keeps that tmpfs for the
+ * next directory. */
+int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err);
 int mount_readonly(int rootfd, const char *path, struct sbx_error **err);
 /* Binds dir onto itself (read-only if asked) so it can become the root. */
 int mount_bind_root(const char *dir, bool readonly, struct sbx_error **err);
