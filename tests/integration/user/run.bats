@@ -91,6 +91,30 @@ CapBnd:	0000000000000000"
 	[ "$(hostname)" != box ]
 }
 
+@test "inside: runc's masked paths are empty and read-only, its read-only paths refuse writes" {
+	run sbx run --rm busybox sh -c '
+		for d in /proc/acpi /sys/firmware; do
+			[ -d "$d" ] || continue
+			echo "$d: $(ls -A "$d" | wc -l) entries"
+			touch "$d/x" 2>/dev/null && echo "$d: writable"
+		done
+		for f in /proc/kcore /proc/keys /proc/timer_list; do
+			[ -e "$f" ] || continue
+			echo "$f: $(wc -c <"$f") bytes"
+		done
+		echo 1 >/proc/sys/kernel/ns_last_pid 2>/dev/null && echo "proc/sys: writable"
+		echo h >/proc/sysrq-trigger 2>/dev/null && echo "sysrq-trigger: writable"
+		grep -c " /proc/sys " /proc/mounts'
+	assert_status 0
+	assert_contains "/proc/acpi: 0 entries"
+	assert_contains "/sys/firmware: 0 entries"
+	assert_contains "/proc/keys: 0 bytes"
+	assert_contains "/proc/timer_list: 0 bytes"
+	[[ $output != *writable* ]]
+	# /proc/sys is a read-only bind of its own.
+	[ "${lines[-1]}" = 1 ]
+}
+
 @test "writes to the root land in the upper layer, never in the image" {
 	image=$XDG_DATA_HOME/sbx/images/busybox/rootfs
 	before=$(cd "$image" && find . -printf '%p %s %T@\n' | sort | sha256sum)
