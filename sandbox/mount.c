@@ -272,16 +272,12 @@ int mount_setup_dev(int rootfd, struct sbx_error **err)
 		return sbx_error_set(err, -dfd, "cannot open /dev in the sandbox");
 	_cleanup_close_ int devfd = dfd;
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
-		int f = openat(devfd, devices[i].name,
-		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (f < 0)
-			return sbx_error_set(err, errno, "cannot create \"/dev/%s\"",
-			                     devices[i].name);
-		close(f);
+		/* The new file's own fd is the mount point. */
 		_cleanup_close_ int target =
-		    openat(devfd, devices[i].name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		    openat(devfd, devices[i].name,
+		           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (target < 0)
-			return sbx_error_set(err, errno, "cannot open \"/dev/%s\"",
+			return sbx_error_set(err, errno, "cannot create \"/dev/%s\"",
 			                     devices[i].name);
 		_cleanup_close_ int tfd = -1;
 		if (open_host_device(devices[i].name, devices[i].maj, devices[i].min, &tfd, err) <
