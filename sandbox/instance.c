@@ -94,6 +94,17 @@ static bool ephemeral_exists(const char *runtime, const char *name)
 	return access(meta, F_OK) == 0;
 }
 
+/* Live state left by a kept instance that is gone: state.json, but neither
+ * instance.json (an ephemeral instance has it once created, and nothing
+ * before) nor the instance's own directory. */
+static bool stale_state(const char *runtime, const char *data, const char *name)
+{
+	_cleanup_free_ char *state = xasprintf("%s/%s/state.json", runtime, name);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", data, name);
+	return access(state, F_OK) == 0 && !ephemeral_exists(runtime, name) &&
+	       access(dir, F_OK) != 0 && errno == ENOENT;
+}
+
 static int name_taken(const char *name, struct sbx_error **err)
 {
 	return sbx_error_setc(err, EEXIST,
@@ -137,13 +148,12 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 			rmdir(dir);
 		} else if (errno != EEXIST) {
 			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
-		} else if (ephemeral && !reclaimed && !ephemeral_exists(runtime, chosen) &&
-		           access(other, F_OK) != 0) {
+		} else if (ephemeral && name && !reclaimed && stale_state(runtime, data, name)) {
 			/* The state of a kept instance whose directory is gone:
-			 * stale, so the name is free. */
+			 * the name is free. */
 			_cleanup_close_ int rfd = open(runtime, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			reclaimed = true;
-			if (rfd >= 0 && rm_rf_at(rfd, chosen, NULL) == 0 && name) {
+			if (rfd >= 0 && rm_rf_at(rfd, name, NULL) == 0) {
 				tries--;
 				continue;
 			}

@@ -403,3 +403,28 @@ line 3"
 	assert_output fine
 	[ ! -e "$XDG_RUNTIME_DIR/sbx/gone" ]
 }
+
+@test "40 parallel --rm runs with generated names: all succeed, nothing is left" {
+	for i in $(seq 40); do
+		(
+			rc=0
+			"$SBX" run --rm busybox true 2>"err.$i" || rc=$?
+			echo $rc >"rc.$i"
+		) &
+	done
+	wait
+	for i in $(seq 40); do echo "run $i: exit $(cat rc.$i): $(cat err.$i)"; done
+	[ "$(cat rc.* | grep -c '^0$')" = 40 ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+	[ -z "$(sbx ps -a -q)" ]
+}
+
+@test "--rm never takes the directory of an ephemeral instance still being created" {
+	# What a concurrent `run --rm --name busy` has made so far: the
+	# directory and its mount point, no files yet.
+	mkdir -m 700 "$XDG_RUNTIME_DIR/sbx" "$XDG_RUNTIME_DIR/sbx/busy" "$XDG_RUNTIME_DIR/sbx/busy/scratch"
+	run sbx run --rm --name busy busybox true
+	assert_status 125
+	assert_output 'sbx: run: an instance named "busy" already exists; remove it with '\''sbx rm busy'\'' or choose another --name'
+	[ -d "$XDG_RUNTIME_DIR/sbx/busy/scratch" ]
+}
