@@ -7,6 +7,7 @@
 #include "instance.h"
 #include "net.h"
 #include "oci.h"
+#include "overlay.h"
 #include "process.h"
 #include "state.h"
 #include "userns.h"
@@ -166,6 +167,17 @@ static int run(struct run_opts *o, const char *image, char **args)
 	 * bwrap --tmp-overlay and ch-run --write-fake do: nothing to create on
 	 * disk, nothing to remove. */
 	bool ephemeral = o->rm && (o->scratch == NULL || strcmp(o->scratch, "memory") == 0);
+	if (ephemeral && !overlay_scratch_supported()) {
+		if (o->scratch) {
+			fprintf(stderr,
+			        "sbx: run: --scratch memory needs Linux 6.6 or later (user "
+			        "xattrs on tmpfs, for the overlay's whiteouts); use --scratch "
+			        "disk\n");
+			return SBX_EXIT_FAILURE;
+		}
+		sbx_trace("no user xattrs on tmpfs: --rm keeps its upper layer on disk");
+		ephemeral = false;
+	}
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	if (instance_create(o->name, ephemeral, &inst, &err) < 0) {
 		sbx_error_print(err, "run");

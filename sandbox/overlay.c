@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 static void fs_message(int fsfd, char *buf, size_t len)
@@ -148,6 +149,15 @@ static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 }
 
 const struct sbx_overlay_driver overlay_fuse = {"fuse", fuse_mount};
+
+bool overlay_scratch_supported(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
+}
 
 int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct sbx_error **err)
 {

@@ -13,6 +13,11 @@ struct sbx_overlay_spec {
 	bool volatile_upper; /* no syncs: the upper layer is thrown away */
 };
 
+/* Whether the running kernel can keep an overlay's upper layer in a tmpfs
+ * from inside a user namespace: overlayfs then stores its whiteouts and
+ * opaque directories in user.* xattrs, which tmpfs has since Linux 6.6. */
+bool overlay_scratch_supported(void);
+
 /* Scratch for an overlay whose upper layer lives in memory: a fresh tmpfs
  * of the sandbox's own, attached on spec->target, with upper/, work/ and
  * root/ in it; spec then points at them, root/ as the new target. The

@@ -428,3 +428,19 @@ line 3"
 	assert_output 'sbx: run: an instance named "busy" already exists; remove it with '\''sbx rm busy'\'' or choose another --name'
 	[ -d "$XDG_RUNTIME_DIR/sbx/busy/scratch" ]
 }
+
+@test "--rm on a kernel before 6.6 (no user xattrs on tmpfs) keeps its upper layer on disk" {
+	command -v setarch >/dev/null || fail "setarch (util-linux) is missing"
+	# setarch --uname-2.6 makes uname(2) report a 2.6 kernel.
+	setarch "$(uname -m)" --uname-2.6 "$SBX" run --rm -d --name old busybox sh -c 'echo x > /w; sleep 30' >/dev/null
+	wait_running old
+	for _ in $(seq 100); do [ -f "$XDG_DATA_HOME/sbx/instances/old/upper/w" ] && break; sleep 0.05; done
+	[ -f "$XDG_DATA_HOME/sbx/instances/old/upper/w" ]
+	sbx stop -t 1 old
+	for _ in $(seq 100); do [ -e "$XDG_DATA_HOME/sbx/instances/old" ] || break; sleep 0.05; done
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/old" ]
+	run setarch "$(uname -m)" --uname-2.6 "$SBX" run --rm --scratch memory busybox true
+	assert_status 125
+	assert_output 'sbx: run: --scratch memory needs Linux 6.6 or later (user xattrs on tmpfs, for the overlay'"'"'s whiteouts); use --scratch disk'
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" 2>/dev/null)" ]
+}
