@@ -274,38 +274,35 @@ static void test_broken_helpers(void)
 	struct archive_entry *ent;
 	int fd, r;
 
-	char *dir = fake("exits", "exit 3");
-	struct archive *a = open_with(dir, tgz, &fd, &r);
-	is_int(r, ARCHIVE_FATAL, "a helper that exits at once");
-	char *want =
-	    xasprintf("the archive helper \"%s/sbx-unpack\" failed with exit status 3", dir);
-	is_str(archive_error_string(a), want, "says so");
-	is_int(archive_read_next_header(a, &ent), ARCHIVE_FATAL, "and stays failed");
-	free(want);
-	archive_read_free(a);
-	close(fd);
-	free(dir);
-
-	dir = fake("garbage", "echo 'this is no record, just text to fill it'; exec sleep 100");
-	a = open_with(dir, tgz, &fd, &r);
-	is_int(r, ARCHIVE_FATAL, "a helper that sends garbage, then hangs");
-	want = xasprintf("the archive helper \"%s/sbx-unpack\" sent a malformed record", dir);
-	is_str(archive_error_string(a), want, "says so");
-	free(want);
-	archive_read_free(a);
-	close(fd);
-	free(dir);
-
-	dir = fake("version", "printf '\\1\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0"
-	                      "\\377\\377\\377\\377\\10\\0\\0\\0usbx\\77\\0\\0\\0'");
-	a = open_with(dir, tgz, &fd, &r);
-	is_int(r, ARCHIVE_FATAL, "a helper of another version");
-	want = xasprintf("\"%s/sbx-unpack\" is not the archive helper of this version of sbx", dir);
-	is_str(archive_error_string(a), want, "says so");
-	free(want);
-	archive_read_free(a);
-	close(fd);
-	free(dir);
+	/* Helpers that fail at once: name, script, message (%s = their dir). */
+	static const struct {
+		const char *name, *script, *want, *what;
+	} broken[] = {
+	    {"exits", "exit 3", "the archive helper \"%s/sbx-unpack\" failed with exit status 3",
+	     "a helper that exits at once"},
+	    {"garbage", "echo 'this is no record, just text to fill it'; exec sleep 100",
+	     "the archive helper \"%s/sbx-unpack\" sent a malformed record",
+	     "a helper that sends garbage, then hangs"},
+	    {"version",
+	     "printf '\\1\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0"
+	     "\\377\\377\\377\\377\\10\\0\\0\\0usbx\\77\\0\\0\\0'",
+	     "\"%s/sbx-unpack\" is not the archive helper of this version of sbx",
+	     "a helper of another version"},
+	};
+	char *dir, *want;
+	struct archive *a;
+	for (size_t i = 0; i < ARRAY_SIZE(broken); i++) {
+		dir = fake(broken[i].name, broken[i].script);
+		a = open_with(dir, tgz, &fd, &r);
+		is_int(r, ARCHIVE_FATAL, "%s", broken[i].what);
+		want = xasprintf(broken[i].want, dir);
+		is_str(archive_error_string(a), want, "says so");
+		is_int(archive_read_next_header(a, &ent), ARCHIVE_FATAL, "and stays failed");
+		free(want);
+		archive_read_free(a);
+		close(fd);
+		free(dir);
+	}
 
 	char *script = xasprintf("%s | head -c 70000", real);
 	dir = fake("truncated", script);
