@@ -116,7 +116,7 @@ ABLATIONS = [
     ("--seccomp unconfined", ["--seccomp", "unconfined"]),
     ("--network host", ["--network", "host"]),
     ("--seccomp unconfined --network host", ["--seccomp", "unconfined", "--network", "host"]),
-    ("--init", ["--init"]),
+    ("--no-init (the payload is pid 1)", ["--no-init"]),
     ("kept instance (no --rm; removed untimed)", None),
 ]
 
