@@ -651,8 +651,11 @@ static int inspect_main(const struct sbx_command *cmd, int argc, char **argv)
 		json_t *meta = load_json(mpath);
 		json_t *network = load_json(npath);
 		const char *mode = json_string_value(json_object_get(ann, SBX_ANN_NETWORK));
+		/* network.json is written only with a helper. */
 		if (network == NULL)
-			network = json_pack("{s:s}", "mode", mode ? mode : "none");
+			network =
+			    json_pack("{s:s, s:n, s:n, s:[], s:n}", "mode", mode ? mode : "none",
+			              "helper", "helper_pid", "publish", "dns");
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
 		                      inst->name, "image", r.image, "profile", r.profile, "created",
 		                      r.created, "state", state, "paths", paths, "overlay", overlay,

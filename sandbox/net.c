@@ -951,8 +951,10 @@ static int write_files(struct sbx_net *n, const struct sbx_net_config *c, const 
 		json_object_set_new(n->info, "log", json_string(log));
 	}
 	json_object_set_new(n->info, "dns", dns ? json_string(dns) : json_null());
+	/* Without a helper network.json would only repeat the mode, which
+	 * inspect reads from the config. */
 	if (write_text(n, SBX_NET_HOSTS, hosts, err) < 0 ||
-	    write_text(n, SBX_NET_RESOLV, resolv, err) < 0 || write_info(n, err) < 0)
+	    write_text(n, SBX_NET_RESOLV, resolv, err) < 0 || (helper && write_info(n, err) < 0))
 		return -1;
 	return 0;
 }

@@ -137,9 +137,10 @@ resolv-ro'
 	assert_contains "$(cat /etc/resolv.conf)"
 }
 
-@test "inspect and network.json show the mode; no helper for none" {
+@test "inspect shows the mode; no helper, and so no network.json, for none" {
 	run sbx run --name n1 busybox true
 	assert_status 0
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/n1/network.json" ]
 	run sbx inspect n1
 	assert_status 0
 	echo "$output" | python3 -c '
