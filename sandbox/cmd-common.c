@@ -199,7 +199,7 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 	_cleanup_config_ struct sbx_config *cfg = NULL;
 	_cleanup_container_ struct sbx_container *ct = NULL;
 	int status = SBX_EXIT_FAILURE;
-	struct sbx_state st = {.status = (char *)"running", .monitor = getpid()};
+	struct sbx_state st = {.status = (char *)"running", .monitor = getpid(), .scratch_fd = -1};
 	char started_at[32], finished_at[32];
 	*started = false;
 	struct sbx_create_hook hook = {record_instance, l};
@@ -208,6 +208,7 @@ static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
 	if (r < 0 || process_create(cfg, l->meta ? &hook : NULL, &ct, &err) < 0)
 		goto fail;
 	st.pid = ct->pid;
+	st.scratch_fd = ct->scratch_fd;
 	if (ct->overlay[0]) {
 		st.overlay = ct->overlay;
 		if (sbx_verbose > 0)

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "instance.h"
 #include "layer.h"
+#include "state.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -99,6 +100,28 @@ static bool empty_entry(const char *upper, const char *path)
 	return d != NULL;
 }
 
+/* A running --rm instance's upper layer is a tmpfs only its init holds:
+ * read it through /proc/PID/fd. The pidfd pins the pid meanwhile. */
+static int memory_upper(struct sbx_instance *inst, int *pidfd, struct sbx_error **err)
+{
+	bool running = false;
+	_cleanup_state_ struct sbx_state *st = NULL;
+	if (state_is_running(inst->dir, &running, err) < 0 ||
+	    (running && state_read(inst->name, &st, err) < 0))
+		return -1;
+	if (!running || st->scratch_fd < 0)
+		return sbx_error_setc(err, ENOENT,
+		                      "instance \"%s\" ran with --rm and its changes, kept in "
+		                      "memory, are gone; remove it with 'sbx rm %s'",
+		                      inst->name, inst->name);
+	if (state_pidfd(st, pidfd, err) < 0)
+		return -1;
+	free(inst->upper);
+	/* "/." follows the magic link, which an O_NOFOLLOW open would refuse. */
+	inst->upper = xasprintf("/proc/%d/fd/%d/.", (int)st->pid, st->scratch_fd);
+	return 0;
+}
+
 static void drop_mount_points(struct sbx_instance *inst, struct layer_change *c, size_t *n)
 {
 	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
@@ -165,7 +188,9 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 	struct sbx_error *e = NULL;
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	_cleanup_free_ char *lower = NULL;
-	if (instance_open(argv[first], &inst, &e) < 0 || instance_need_upper(inst, &e) < 0 ||
+	_cleanup_close_ int pidfd = -1;
+	if (instance_open(argv[first], &inst, &e) < 0 ||
+	    (inst->ephemeral && memory_upper(inst, &pidfd, &e) < 0) ||
 	    layer_instance_image(inst, &lower, NULL, &e) < 0)
 		return fail(cmd, e);
 	struct layer_change *c = NULL;

@@ -32,6 +32,9 @@ _Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
 
 /* Which overlay backend mounted the root, and why: told to sbx with CREATED. */
 static char overlay_used[256];
+/* An in-memory upper layer, kept open by init so that sbx diff can read it
+ * through /proc/PID/fd: told to sbx with CREATED too. */
+static int scratch_upper = -1;
 
 static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error **err)
 {
@@ -44,6 +47,8 @@ static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error 
 		    overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
 		                  err) < 0)
 			return -1;
+		if (c->overlay_scratch)
+			scratch_upper = open(spec.upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		root = spec.target;
 		sbx_trace("overlay mounted: %s", overlay_used);
 	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
@@ -300,7 +305,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
 
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, 0, overlay_used, -1) < 0)
+	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, -1) < 0)
 		_exit(SBX_EXIT_FAILURE);
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
 		_exit(SBX_EXIT_FAILURE);

@@ -227,9 +227,9 @@ int instance_need_upper(const struct sbx_instance *inst, struct sbx_error **err)
 	if (!inst->ephemeral)
 		return 0;
 	return sbx_error_setc(err, ENOTSUP,
-	                      "instance \"%s\" keeps its changes in memory (sbx run --rm), out "
-	                      "of reach from outside; use --rm --scratch disk, or no --rm, to "
-	                      "keep them on disk",
+	                      "instance \"%s\" keeps its changes in memory (sbx run --rm) and "
+	                      "loses them when it stops; to keep them, run with --rm --scratch "
+	                      "disk, or without --rm",
 	                      inst->name);
 }
 

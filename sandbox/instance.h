@@ -39,7 +39,7 @@ int instance_list(char ***names, struct sbx_error **err);
 /* instance.json, as written by sbx run. */
 int instance_read_meta(struct sbx_instance *inst, json_t **out, struct sbx_error **err);
 /* Fails (ENOTSUP, with the way out) for an ephemeral instance, whose upper
- * layer is in memory and out of reach. */
+ * layer is in memory and goes with it. */
 int instance_need_upper(const struct sbx_instance *inst, struct sbx_error **err);
 /* Removes the instance directory and everything in it. */
 int instance_remove(struct sbx_instance *inst, struct sbx_error **err);

@@ -175,6 +175,7 @@ static struct sbx_container *container_new(const struct sbx_config *c, int sync_
 	ct->config = c;
 	ct->pidfd = -1;
 	ct->pty = -1;
+	ct->scratch_fd = -1;
 	ct->sync_fd = sync_fd;
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -281,6 +282,7 @@ static int wait_created(struct sbx_container *ct, struct sbx_error **err)
 			close(fd);
 		if (m.type == SBX_SYNC_CREATED) {
 			snprintf(ct->overlay, sizeof(ct->overlay), "%.255s", m.text);
+			ct->scratch_fd = m.exit_code;
 			return 0;
 		}
 		return child_failed(ct, &m, err);

@@ -46,6 +46,7 @@ struct sbx_container {
 	bool return_early;   /* process_wait may return once reported */
 	int status;          /* exit status once exited, as sbx run reports it */
 	char overlay[256];   /* the overlay backend used, from the sandbox */
+	int scratch_fd;      /* init's fd of an in-memory upper layer, or -1 */
 	struct sbx_net *net; /* its network helper and files (net.c), or NULL */
 	sigset_t saved_mask;
 };

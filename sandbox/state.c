@@ -101,6 +101,8 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 		json_object_set_new(j, "finished", json_string(s->finished));
 	if (s->overlay)
 		json_object_set_new(j, "overlay", json_string(s->overlay));
+	if (s->scratch_fd >= 0)
+		json_object_set_new(j, "scratch_fd", json_integer(s->scratch_fd));
 	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
 	json_decref(j);
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -121,6 +123,7 @@ int state_read(const char *name, struct sbx_state **out, struct sbx_error **err)
 	if (state_dir(name, false, &dir, err) < 0)
 		return -1;
 	struct sbx_state *s = xcalloc(1, sizeof(*s));
+	s->scratch_fd = -1;
 	_cleanup_free_ char *path = xasprintf("%s/state.json", dir);
 	json_error_t je;
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -142,6 +145,8 @@ int state_read(const char *name, struct sbx_state **out, struct sbx_error **err)
 	s->started = dup_string(j, "started");
 	s->finished = dup_string(j, "finished");
 	s->overlay = dup_string(j, "overlay");
+	json_t *fd = json_object_get(j, "scratch_fd");
+	s->scratch_fd = json_is_integer(fd) ? (int)json_integer_value(fd) : -1;
 	json_decref(j);
 	*out = s;
 	return 0;

@@ -21,6 +21,7 @@ struct sbx_state {
 	bool has_exit;
 	char *started, *finished; /* RFC 3339, may be NULL */
 	char *overlay;            /* backend used, and why */
+	int scratch_fd;           /* >= 0: the in-memory upper layer, as an fd of pid */
 };
 
 void state_free(struct sbx_state *s);
