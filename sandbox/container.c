@@ -367,6 +367,7 @@ _Noreturn void container_main(const struct sbx_config *c, int sync_fd)
 	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: loopback up");
+	process_unspread();
 	/* sbx sent the program while we mounted; a broken channel means it is gone. */
 	struct sbx_bpf bpf = {0};
 	if (c->seccomp &&

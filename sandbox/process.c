@@ -156,6 +156,37 @@ static int child_failed(struct sbx_container *ct, const struct sbx_sync_msg *m,
 
 static int wait_created(struct sbx_container *ct, struct sbx_error **err);
 
+/* sbx's CPUs, as the sandbox inherits them (a fork: it sees these). */
+static cpu_set_t home_cpus;
+static bool spread;
+
+/* The sandbox sets itself up while sbx loads the seccomp program and writes
+ * the instance's files, but only on another CPU: woken by sbx, it would
+ * otherwise wait behind sbx on sbx's own CPU (measured: 0.4 ms of 3.9). It
+ * gets sbx's CPUs back before anything of the payload runs. */
+static void spread_prepare(void)
+{
+	spread =
+	    sched_getaffinity(0, sizeof(home_cpus), &home_cpus) == 0 && CPU_COUNT(&home_cpus) >= 2;
+}
+
+static void spread_child(pid_t pid)
+{
+	int me = sched_getcpu();
+	if (!spread || me < 0 || me >= CPU_SETSIZE)
+		return;
+	cpu_set_t others = home_cpus;
+	CPU_CLR(me, &others);
+	if (CPU_COUNT(&others) > 0)
+		sched_setaffinity(pid, sizeof(others), &others);
+}
+
+void process_unspread(void)
+{
+	if (spread)
+		sched_setaffinity(0, sizeof(home_cpus), &home_cpus);
+}
+
 /* clone3 with a pidfd for the child, fork-like (no new stack). */
 static long clone_pidfd(unsigned long long flags, int *pidfd)
 {
@@ -202,6 +233,7 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		return sbx_error_set(err, errno, "socketpair");
 	struct sbx_container *ct = container_new(c, sv[0]);
 
+	spread_prepare();
 	int pidfd = -1;
 	long pid = clone_pidfd((unsigned long long)c->clone_flags, &pidfd);
 	if (pid == 0) {
@@ -231,6 +263,9 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		process_destroy(ct);
 		return -1;
 	}
+	/* By now the sandbox waits for this message: moving a sleeping task
+	 * costs nothing, a running one a migration. */
+	spread_child(ct->pid);
 	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0) {
 		sbx_error_set(err, errno, "cannot reach the sandbox");
 		process_destroy(ct);

@@ -96,6 +96,10 @@ _Noreturn void container_main(const struct sbx_config *c, int sync_fd);
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                    int sync_fd);
 
+/* The sandbox side, once set up: back on sbx's CPUs (process_create ran
+ * the set-up on another one than sbx's). */
+void process_unspread(void);
+
 /* The seccomp program over the sync socket (SBX_SYNC_SECCOMP). */
 int sync_send_bpf(int fd, const struct sbx_bpf *bpf);
 int sync_recv_bpf(int fd, const struct sbx_sync_msg *m, struct sbx_bpf *bpf);

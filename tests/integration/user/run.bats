@@ -115,6 +115,18 @@ CapBnd:	0000000000000000"
 	[ "${lines[-1]}" = 1 ]
 }
 
+@test "the payload and init run on the caller's CPUs, whatever CPU the set-up ran on" {
+	command -v taskset >/dev/null || fail "taskset (util-linux) is missing"
+	all=$(sed -n 's/^Cpus_allowed_list:\t//p' /proc/self/status)
+	run sbx run --rm busybox sh -c 'grep Cpus_allowed_list /proc/self/status /proc/1/status'
+	assert_status 0
+	assert_output "/proc/self/status:Cpus_allowed_list:	$all
+/proc/1/status:Cpus_allowed_list:	$all"
+	run taskset -c 0 "$SBX" run --rm busybox sh -c 'grep Cpus_allowed_list /proc/self/status'
+	assert_status 0
+	assert_output "Cpus_allowed_list:	0"
+}
+
 @test "writes to the root land in the upper layer, never in the image" {
 	image=$XDG_DATA_HOME/sbx/images/busybox/rootfs
 	before=$(cd "$image" && find . -printf '%p %s %T@\n' | sort | sha256sum)
