@@ -1,6 +1,7 @@
 /* cmd-commit.c - sbx commit: save a stopped instance (its image with its
  * upper layer on top) as a new image. */
 #define _GNU_SOURCE
+#include "cmd-common.h"
 #include "commands.h"
 #include "image.h"
 #include "instance.h"
@@ -18,51 +19,11 @@ static const struct sbx_option commit_options[] = {
     {0},
 };
 
-static int quiet_option(void *ctx, int val, const char *arg)
-{
-	if (val != 'q')
-		return -1;
-	*(bool *)ctx = true;
-	return 0;
-}
-
 static int fail(const struct sbx_command *cmd, struct sbx_error *e)
 {
 	sbx_error_print(e, cmd->name);
 	sbx_error_free(e);
 	return SBX_EXIT_FAILURE;
-}
-
-/* Progress on stderr when it is a terminal, at most every 100 ms. The copy
- * runs in a child process, so this state lives there. */
-struct ui {
-	const char *label;
-	bool quiet, tty;
-	struct timespec last;
-};
-
-static void ui_warn(void *ctx, const char *msg)
-{
-	struct ui *ui = ctx;
-	if (ui->quiet)
-		return;
-	fprintf(stderr, "%ssbx: commit: warning: %s\n", ui->tty ? "\r\033[K" : "", msg);
-}
-
-static void ui_progress(void *ctx, uint64_t bytes, uint64_t total)
-{
-	struct ui *ui = ctx;
-	if (ui->quiet || !ui->tty)
-		return;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long ms =
-	    (now.tv_sec - ui->last.tv_sec) * 1000LL + (now.tv_nsec - ui->last.tv_nsec) / 1000000;
-	if (ms < 100)
-		return;
-	ui->last = now;
-	fprintf(stderr, "\r\033[Kcommitting %s: %.1f MiB", ui->label, (double)bytes / 1048576);
-	fflush(stderr);
 }
 
 /* The source image's defaults for run, when it is still the same image. */
@@ -83,7 +44,7 @@ static void copy_defaults(const char *image, const char *rootfs, struct sbx_imag
 static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 {
 	bool quiet = false;
-	int first = cmdline_parse(cmd, argc, argv, false, quiet_option, &quiet);
+	int first = cmdline_parse(cmd, argc, argv, false, option_quiet, &quiet);
 	if (first == -2)
 		return 0;
 	if (first < 0)
@@ -134,13 +95,12 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	_cleanup_free_ char *source = xasprintf("instance %s", name);
 	struct sbx_image with = {.source = source};
 	copy_defaults(image, rootfs, &with);
-	struct ui ui = {.label = target, .quiet = quiet || sbx_verbose < 0};
-	ui.tty = !ui.quiet && isatty(STDERR_FILENO);
-	clock_gettime(CLOCK_MONOTONIC, &ui.last);
-	struct sbx_image_progress p = {.warn = ui_warn, .progress = ui_progress, .ctx = &ui};
+	/* The copy runs in a child process, which draws the progress. */
+	struct sbx_progress_ui ui;
+	struct sbx_image_progress p;
+	progress_ui_init(&ui, &p, "commit", "committing", target, quiet);
 	int r = layer_commit(inst->upper, rootfs, inst->rootfs, target, &with, &p, &e);
-	if (ui.tty)
-		fputs("\r\033[K", stderr);
+	progress_ui_done(&ui);
 	strv_free(with.cmd);
 	strv_free(with.env);
 	free(with.workdir);

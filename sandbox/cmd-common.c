@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
 
 int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 {
@@ -163,7 +165,8 @@ static void launch_cleanup(struct sbx_launch *l, bool started)
 			sbx_error_print(err, l->cmd);
 			sbx_error_free(err);
 		}
-		if (state_dir(l->inst->name, false, &sdir, NULL) == 0) {
+		/* An ephemeral instance's directory was its state directory. */
+		if (!l->inst->ephemeral && state_dir(l->inst->name, false, &sdir, NULL) == 0) {
 			_cleanup_free_ char *f = xasprintf("%s/state.json", sdir);
 			unlink(f);
 			rmdir(sdir);
@@ -367,4 +370,104 @@ struct sbx_oci_input overrides_oci_input(const struct sbx_profile *p, const stru
 	    .uid = getuid(),
 	    .gid = getgid(),
 	};
+}
+
+/* ---- progress of imports and commits ---- */
+
+static void ui_clear(struct sbx_progress_ui *ui)
+{
+	if (ui->shown)
+		fputs("\r\033[K", stderr);
+	ui->shown = false;
+}
+
+static void ui_info(void *ctx, const char *msg)
+{
+	struct sbx_progress_ui *ui = ctx;
+	if (ui->quiet)
+		return;
+	ui_clear(ui);
+	fprintf(stderr, "sbx: %s\n", msg);
+}
+
+static void ui_warn(void *ctx, const char *msg)
+{
+	struct sbx_progress_ui *ui = ctx;
+	if (ui->quiet)
+		return;
+	ui_clear(ui);
+	fprintf(stderr, "sbx: %s: warning: %s\n", ui->cmd, msg);
+}
+
+static void ui_progress(void *ctx, uint64_t bytes, uint64_t total)
+{
+	struct sbx_progress_ui *ui = ctx;
+	if (ui->quiet || !ui->tty)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms =
+	    (now.tv_sec - ui->last.tv_sec) * 1000LL + (now.tv_nsec - ui->last.tv_nsec) / 1000000;
+	if (ui->shown && ms < 100)
+		return;
+	ui->last = now;
+	char done[32], all[32];
+	format_size(bytes, done, sizeof(done));
+	if (total) {
+		format_size(total, all, sizeof(all));
+		fprintf(stderr, "\r\033[K%s %s: %s%s / %s", ui->verb, ui->label, ui->layer, done,
+		        all);
+	} else {
+		fprintf(stderr, "\r\033[K%s %s: %s%s", ui->verb, ui->label, ui->layer, done);
+	}
+	fflush(stderr);
+	ui->shown = true;
+}
+
+void progress_ui_layer(void *ctx, size_t index, size_t count, const char *digest, uint64_t size)
+{
+	struct sbx_progress_ui *ui = ctx;
+	snprintf(ui->layer, sizeof(ui->layer), "layer %zu/%zu: ", index + 1, count);
+	ui->last = (struct timespec){0}; /* show the new layer at once */
+}
+
+void progress_ui_init(struct sbx_progress_ui *ui, struct sbx_image_progress *p, const char *cmd,
+                      const char *verb, const char *label, bool quiet)
+{
+	*ui = (struct sbx_progress_ui){
+	    .cmd = cmd, .verb = verb, .label = label, .quiet = quiet || sbx_verbose < 0};
+	ui->tty = isatty(STDERR_FILENO);
+	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui};
+}
+
+void progress_ui_done(struct sbx_progress_ui *ui)
+{
+	/* Always, when the line may be there: the drawing may have been done
+	 * by a child process (commit's copy), whose record of it is gone. */
+	if (ui->tty && !ui->quiet)
+		fputs("\r\033[K", stderr);
+	ui->shown = false;
+}
+
+void format_size(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+int option_quiet(void *ctx, int val, const char *arg)
+{
+	if (val != 'q')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
 }

@@ -87,6 +87,7 @@ void overrides_free(struct sbx_overrides *o);
 #include "oci.h"
 
 #include <jansson.h>
+#include <time.h>
 
 /* Running an instance's config, shared by run and start. */
 struct sbx_launch {
@@ -112,5 +113,33 @@ int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, cons
 
 /* Returns the exit status sbx should exit with. */
 int launch_instance(struct sbx_launch *l);
+
+/* Progress and messages of an image import or commit on stderr: a single
+ * updating line on a terminal, at most every 100 ms, as "VERB LABEL: SIZE";
+ * nothing but warnings when piped; nothing at all with quiet. */
+struct sbx_progress_ui {
+	const char *cmd;   /* for warnings: "sbx: CMD: warning: ..." */
+	const char *verb;  /* "importing", "committing" */
+	const char *label; /* what is being made */
+	bool quiet;
+	bool tty;
+	bool shown;
+	struct timespec last;
+	char layer[48]; /* "layer 2/3: " during an OCI layout import */
+};
+
+void progress_ui_init(struct sbx_progress_ui *ui, struct sbx_image_progress *p, const char *cmd,
+                      const char *verb, const char *label, bool quiet);
+/* The per-layer callback of layer_import_oci. */
+void progress_ui_layer(void *ctx, size_t index, size_t count, const char *digest, uint64_t size);
+/* Clears the progress line. */
+void progress_ui_done(struct sbx_progress_ui *ui);
+
+/* "1.5 MiB" */
+void format_size(uint64_t n, char *buf, size_t len);
+
+/* The option callback of commands whose only option is -q/--quiet: sets
+ * the bool ctx points to. */
+int option_quiet(void *ctx, int val, const char *arg);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd-image.c - sbx image ls|rm|import|bootstrap. */
 #define _GNU_SOURCE
+#include "cmd-common.h"
 #include "commands.h"
 #include "image.h"
 #include "instance.h"
@@ -22,97 +23,6 @@ static int fail(const struct sbx_command *cmd, struct sbx_error *e)
 	sbx_error_print(e, cmdline_name(cmd, name, sizeof(name)));
 	sbx_error_free(e);
 	return SBX_EXIT_FAILURE;
-}
-
-static void human_size(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)n;
-	size_t u = 0;
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", (unsigned long long)n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
-/* Progress and messages on stderr: a single updating line on a terminal,
- * at most every 100 ms; nothing but warnings when piped. */
-struct ui {
-	const char *cmd;
-	const char *label;
-	bool quiet;
-	bool tty;
-	bool shown;
-	struct timespec last;
-	char layer[48]; /* "layer 2/3: " during an OCI layout import */
-};
-
-static void ui_clear(struct ui *ui)
-{
-	if (ui->shown)
-		fputs("\r\033[K", stderr);
-	ui->shown = false;
-}
-
-static void ui_info(void *ctx, const char *msg)
-{
-	struct ui *ui = ctx;
-	if (ui->quiet)
-		return;
-	ui_clear(ui);
-	fprintf(stderr, "sbx: %s\n", msg);
-}
-
-static void ui_warn(void *ctx, const char *msg)
-{
-	struct ui *ui = ctx;
-	if (ui->quiet)
-		return;
-	ui_clear(ui);
-	fprintf(stderr, "sbx: %s: warning: %s\n", ui->cmd, msg);
-}
-
-static void ui_progress(void *ctx, uint64_t bytes, uint64_t total)
-{
-	struct ui *ui = ctx;
-	if (ui->quiet || !ui->tty)
-		return;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long ms =
-	    (now.tv_sec - ui->last.tv_sec) * 1000LL + (now.tv_nsec - ui->last.tv_nsec) / 1000000;
-	if (ui->shown && ms < 100)
-		return;
-	ui->last = now;
-	char done[32], all[32];
-	human_size(bytes, done, sizeof(done));
-	if (total) {
-		human_size(total, all, sizeof(all));
-		fprintf(stderr, "\r\033[Kimporting %s: %s%s / %s", ui->label, ui->layer, done, all);
-	} else {
-		fprintf(stderr, "\r\033[Kimporting %s: %s%s", ui->label, ui->layer, done);
-	}
-	fflush(stderr);
-	ui->shown = true;
-}
-
-static void ui_layer(void *ctx, size_t index, size_t count, const char *digest, uint64_t size)
-{
-	struct ui *ui = ctx;
-	snprintf(ui->layer, sizeof(ui->layer), "layer %zu/%zu: ", index + 1, count);
-	ui->last = (struct timespec){0}; /* show the new layer at once */
-}
-
-static void ui_init(struct ui *ui, struct sbx_image_progress *p, const char *cmd, const char *label,
-                    bool quiet)
-{
-	*ui = (struct ui){.cmd = cmd, .label = label, .quiet = quiet || sbx_verbose < 0};
-	ui->tty = isatty(STDERR_FILENO);
-	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui};
 }
 
 /* ---- sbx image ls ---- */
@@ -218,7 +128,7 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
 			const struct sbx_image *img = imgs[i];
 			char size[32] = "-";
 			if (img->created)
-				human_size(img->size, size, sizeof(size));
+				format_size(img->size, size, sizeof(size));
 			printf("%-*s  %-*s  %10s  %s\n", wname, img->name, wcreated,
 			       img->created ? img->created : "-", size,
 			       img->created ? (img->source ? img->source : "-")
@@ -335,18 +245,10 @@ static const struct sbx_option import_options[] = {
     {0},
 };
 
-static int quiet_option(void *ctx, int val, const char *arg)
-{
-	if (val != 'q')
-		return -1;
-	*(bool *)ctx = true;
-	return 0;
-}
-
 static int image_import_main(const struct sbx_command *cmd, int argc, char **argv)
 {
 	bool quiet = false;
-	int first = cmdline_parse(cmd, argc, argv, false, quiet_option, &quiet);
+	int first = cmdline_parse(cmd, argc, argv, false, option_quiet, &quiet);
 	if (first == -2)
 		return 0;
 	if (first < 0)
@@ -362,13 +264,14 @@ static int image_import_main(const struct sbx_command *cmd, int argc, char **arg
 	label = label && label[1] ? label + 1 : source;
 	if (strcmp(source, "-") == 0)
 		label = "standard input";
-	struct ui ui;
+	struct sbx_progress_ui ui;
 	struct sbx_image_progress p;
-	ui_init(&ui, &p, "image import", label, quiet);
+	progress_ui_init(&ui, &p, "image import", "importing", label, quiet);
 	struct sbx_error *e = NULL;
-	int r = layer_is_oci_layout(source) ? layer_import_oci(name, source, &p, ui_layer, &e)
-	                                    : image_import(name, source, &p, &e);
-	ui_clear(&ui);
+	int r = layer_is_oci_layout(source)
+	            ? layer_import_oci(name, source, &p, progress_ui_layer, &e)
+	            : image_import(name, source, &p, &e);
+	progress_ui_done(&ui);
 	if (r < 0)
 		return fail(cmd, e);
 	return 0;
@@ -440,12 +343,12 @@ static int image_bootstrap_main(const struct sbx_command *cmd, int argc, char **
 		                    argv[first]);
 		return cmd->usage_exit;
 	}
-	struct ui ui;
+	struct sbx_progress_ui ui;
 	struct sbx_image_progress p;
-	ui_init(&ui, &p, "image bootstrap", "busybox", o.quiet);
+	progress_ui_init(&ui, &p, "image bootstrap", "importing", "busybox", o.quiet);
 	struct sbx_error *e = NULL;
 	int r = image_bootstrap_busybox(o.name, o.busybox, &p, &e);
-	ui_clear(&ui);
+	progress_ui_done(&ui);
 	if (r < 0)
 		return fail(cmd, e);
 	return 0;

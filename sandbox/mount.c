@@ -133,8 +133,7 @@ static int move_onto(int mfd, int target, const char *what, const char *dest,
 	return 0;
 }
 
-/* A new filesystem instance of m, as a detached mount in *out. */
-static int make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
+int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
 {
 	_cleanup_close_ int fsfd = fsopen(m->type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
@@ -179,7 +178,7 @@ static int make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
 static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
 {
 	_cleanup_close_ int mfd = -1;
-	if (make_fs(m, &mfd, err) < 0)
+	if (mount_make_fs(m, &mfd, err) < 0)
 		return -1;
 	return move_onto(mfd, target, m->type, m->dest, err);
 }
@@ -334,7 +333,7 @@ int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
 		/* One empty read-only tmpfs serves every masked directory: each
 		 * superblock costs to make and to tear down. Kernels that cannot
 		 * clone a detached mount get one each. */
-		if (*empty < 0 && make_fs(&m, empty, err) < 0)
+		if (*empty < 0 && mount_make_fs(&m, empty, err) < 0)
 			return -1;
 		_cleanup_close_ int clone =
 		    open_tree(*empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);

@@ -21,6 +21,9 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 int mount_make_rslave(struct sbx_error **err);
 /* Applies one mount of the config. */
 int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err);
+/* A new filesystem instance of m (type, source, fs_options, attr), as a
+ * detached mount in *out; m->dest only names it in errors. */
+int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err);
 /* Populates a fresh /dev: host devices bound in, and the usual symlinks. */
 int mount_setup_dev(int rootfd, struct sbx_error **err);
 /* Hides path: /dev/null over a file, an empty read-only tmpfs over a

@@ -1,6 +1,7 @@
 /* overlay.c - kernel overlayfs, mounted from inside the user namespace. */
 #define _GNU_SOURCE
 #include "overlay.h"
+#include "mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,15 +165,14 @@ int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct s
 	struct stat st;
 	if (stat(spec->lower, &st) < 0)
 		return sbx_error_set(err, errno, "cannot stat overlay lower \"%s\"", spec->lower);
-	_cleanup_close_ int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fsfd < 0)
-		return sbx_error_set(err, errno, "the kernel has no tmpfs");
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return sbx_error_set(err, errno, "cannot create the scratch tmpfs");
-	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
-	if (mfd < 0)
-		return sbx_error_set(err, errno, "cannot mount the scratch tmpfs");
+	struct sbx_mount m = {.dest = (char *)"the scratch tmpfs",
+	                      .type = (char *)"tmpfs",
+	                      .source = (char *)"tmpfs",
+	                      .kind = SBX_MOUNT_FS,
+	                      .fs_options = (char *[]){(char *)"mode=0700", NULL}};
+	_cleanup_close_ int mfd = -1;
+	if (mount_make_fs(&m, &mfd, err) < 0)
+		return -1;
 	static const char *const names[] = {"upper", "work", "root"};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		/* upper/ is the merged root's own inode: give it the image root's mode. */

@@ -637,7 +637,16 @@ static int verify_private_dir(const char *path, struct sbx_error **err)
 
 int xdg_runtime_dir(char **out, struct sbx_error **err)
 {
+	/* A run asks several times: created and checked once per process (and
+	 * per environment, which tests change). */
+	static char *checked_for, *checked;
 	const char *v = getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *key =
+	    xasprintf("%s\n%s", v ? v : "", getenv("TMPDIR") ? getenv("TMPDIR") : "");
+	if (checked && strcmp(key, checked_for) == 0) {
+		*out = xstrdup(checked);
+		return 0;
+	}
 	_cleanup_free_ char *dir = NULL;
 	if (v && v[0] == '/' && access(v, W_OK | X_OK) == 0) {
 		dir = xasprintf("%s/sbx", v);
@@ -652,6 +661,10 @@ int xdg_runtime_dir(char **out, struct sbx_error **err)
 		return sbx_error_set(err, errno, "cannot create runtime directory \"%s\"", dir);
 	if (verify_private_dir(dir, err) < 0)
 		return -1;
+	free(checked_for);
+	free(checked);
+	checked_for = steal_ptr(key);
+	checked = xstrdup(dir);
 	*out = steal_ptr(dir);
 	return 0;
 }
