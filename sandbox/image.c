@@ -202,27 +202,26 @@ int image_metadata_write(int dirfd, const struct sbx_image *img, struct sbx_erro
 	return write_file_atomic(dirfd, METADATA_FILE, data, strlen(data), 0644, err);
 }
 
-static int json_get_string(json_t *o, const char *key, char **out, const char *path,
-                           struct sbx_error **err)
+int image_json_string(json_t *o, const char *key, char **out, const char *where,
+                      struct sbx_error **err)
 {
 	json_t *v = json_object_get(o, key);
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return sbx_error_set(err, 0, "\"%s\": \"%s\" must be a string", path, key);
+		return sbx_error_set(err, 0, "%s: \"%s\" must be a string", where, key);
 	*out = xstrdup(json_string_value(v));
 	return 0;
 }
 
-static int json_get_strv(json_t *o, const char *key, char ***out, const char *path,
-                         struct sbx_error **err)
+int image_json_strv(json_t *o, const char *key, char ***out, const char *where,
+                    struct sbx_error **err)
 {
 	json_t *v = json_object_get(o, key);
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_array(v))
-		return sbx_error_set(err, 0, "\"%s\": \"%s\" must be an array of strings", path,
-		                     key);
+		return sbx_error_set(err, 0, "%s: \"%s\" must be an array of strings", where, key);
 	char **strv = xcalloc(1, sizeof(char *));
 	size_t i;
 	json_t *e;
@@ -230,8 +229,8 @@ static int json_get_strv(json_t *o, const char *key, char ***out, const char *pa
 	{
 		if (!json_is_string(e)) {
 			strv_free(strv);
-			return sbx_error_set(err, 0, "\"%s\": \"%s\" must be an array of strings",
-			                     path, key);
+			return sbx_error_set(err, 0, "%s: \"%s\" must be an array of strings",
+			                     where, key);
 		}
 		strv_push(&strv, json_string_value(e));
 	}
@@ -253,13 +252,14 @@ int image_metadata_read(const char *path, struct sbx_image **out, struct sbx_err
 	if (!json_is_object(o))
 		return sbx_error_set(err, 0, "\"%s\": not a JSON object", path);
 	_cleanup_image_ struct sbx_image *img = xcalloc(1, sizeof(*img));
-	if (json_get_string(o, "name", &img->name, path, err) < 0 ||
-	    json_get_string(o, "source", &img->source, path, err) < 0 ||
-	    json_get_string(o, "created", &img->created, path, err) < 0 ||
-	    json_get_strv(o, "cmd", &img->cmd, path, err) < 0 ||
-	    json_get_strv(o, "env", &img->env, path, err) < 0 ||
-	    json_get_string(o, "workdir", &img->workdir, path, err) < 0 ||
-	    json_get_string(o, "user", &img->user, path, err) < 0)
+	_cleanup_free_ char *where = xasprintf("\"%s\"", path);
+	if (image_json_string(o, "name", &img->name, where, err) < 0 ||
+	    image_json_string(o, "source", &img->source, where, err) < 0 ||
+	    image_json_string(o, "created", &img->created, where, err) < 0 ||
+	    image_json_strv(o, "cmd", &img->cmd, where, err) < 0 ||
+	    image_json_strv(o, "env", &img->env, where, err) < 0 ||
+	    image_json_string(o, "workdir", &img->workdir, where, err) < 0 ||
+	    image_json_string(o, "user", &img->user, where, err) < 0)
 		return -1;
 	json_t *size = json_object_get(o, "size");
 	if (size && !json_is_null(size)) {

@@ -10,6 +10,8 @@
 
 #include "util.h"
 
+#include <jansson.h>
+
 struct sbx_image {
 	char *name;    /* the stored name, or the path given for a directory */
 	char *dir;     /* images/NAME, NULL for a plain directory */
@@ -108,6 +110,13 @@ int image_bootstrap_busybox(const char *name, const char *busybox_path,
 /* 1 when the ELF file at fd has no PT_INTERP (static), 0 when it has one,
  * -1 with *err set when it is no ELF executable; path is for messages. */
 int image_elf_is_static(int fd, const char *path, struct sbx_error **err);
+
+/* Optional members of a JSON object: absent or null leaves *out alone;
+ * another type is an error "WHERE: "KEY" must be ...". */
+int image_json_string(json_t *o, const char *key, char **out, const char *where,
+                      struct sbx_error **err);
+int image_json_strv(json_t *o, const char *key, char ***out, const char *where,
+                    struct sbx_error **err);
 
 /* Metadata file image.json in dirfd (written atomically), and reading one. */
 int image_metadata_write(int dirfd, const struct sbx_image *img, struct sbx_error **err);

@@ -283,42 +283,6 @@ static void desc_clear(struct desc *d)
 	*d = (struct desc){0};
 }
 
-static int opt_string(json_t *o, const char *key, char **out, const char *where,
-                      struct sbx_error **err)
-{
-	json_t *v = json_object_get(o, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return sbx_error_set(err, 0, "%s: \"%s\" must be a string", where, key);
-	*out = xstrdup(json_string_value(v));
-	return 0;
-}
-
-static int opt_strv(json_t *o, const char *key, char ***out, const char *where,
-                    struct sbx_error **err)
-{
-	json_t *v = json_object_get(o, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return sbx_error_set(err, 0, "%s: \"%s\" must be an array of strings", where, key);
-	char **strv = xcalloc(1, sizeof(char *));
-	size_t i;
-	json_t *e;
-	json_array_foreach(v, i, e)
-	{
-		if (!json_is_string(e)) {
-			strv_free(strv);
-			return sbx_error_set(err, 0, "%s: \"%s\" must be an array of strings",
-			                     where, key);
-		}
-		strv_push(&strv, json_string_value(e));
-	}
-	*out = strv;
-	return 0;
-}
-
 static bool valid_digest(const char *d)
 {
 	if (!str_startswith(d, "sha256:") || strlen(d) != 7 + 64)
@@ -334,8 +298,8 @@ static int parse_desc(json_t *j, const char *where, struct desc *d, struct sbx_e
 	*d = (struct desc){0};
 	if (!json_is_object(j))
 		return sbx_error_set(err, 0, "%s: not a descriptor (a JSON object)", where);
-	if (opt_string(j, "mediaType", &d->media_type, where, err) < 0 ||
-	    opt_string(j, "digest", &d->digest, where, err) < 0)
+	if (image_json_string(j, "mediaType", &d->media_type, where, err) < 0 ||
+	    image_json_string(j, "digest", &d->digest, where, err) < 0)
 		goto fail;
 	if (d->media_type == NULL) {
 		sbx_error_set(err, 0, "%s: \"mediaType\" is missing", where);
@@ -375,7 +339,7 @@ static int parse_desc(json_t *j, const char *where, struct desc *d, struct sbx_e
 			sbx_error_set(err, 0, "%s: \"annotations\" must be an object", where);
 			goto fail;
 		}
-		if (opt_string(ann, REF_ANNOTATION, &d->ref, where, err) < 0)
+		if (image_json_string(ann, REF_ANNOTATION, &d->ref, where, err) < 0)
 			goto fail;
 	}
 	json_t *plat = json_object_get(j, "platform");
@@ -384,9 +348,9 @@ static int parse_desc(json_t *j, const char *where, struct desc *d, struct sbx_e
 			sbx_error_set(err, 0, "%s: \"platform\" must be an object", where);
 			goto fail;
 		}
-		if (opt_string(plat, "os", &d->os, where, err) < 0 ||
-		    opt_string(plat, "architecture", &d->arch, where, err) < 0 ||
-		    opt_string(plat, "variant", &d->variant, where, err) < 0)
+		if (image_json_string(plat, "os", &d->os, where, err) < 0 ||
+		    image_json_string(plat, "architecture", &d->arch, where, err) < 0 ||
+		    image_json_string(plat, "variant", &d->variant, where, err) < 0)
 			goto fail;
 	}
 	return 0;
@@ -774,8 +738,8 @@ static int read_config(struct oci *o, const struct desc *cd, struct sbx_image *m
 		return -1;
 	_cleanup_free_ char *what = xasprintf("config \"%s\"", cd->digest);
 	_cleanup_free_ char *os = NULL, *arch = NULL;
-	if (opt_string(cfg, "os", &os, what, err) < 0 ||
-	    opt_string(cfg, "architecture", &arch, what, err) < 0)
+	if (image_json_string(cfg, "os", &os, what, err) < 0 ||
+	    image_json_string(cfg, "architecture", &arch, what, err) < 0)
 		return -1;
 	if ((os && strcmp(os, "linux") != 0) || (arch && strcmp(arch, native_arch()) != 0)) {
 		_cleanup_free_ char *qo = str_escape(os ? os : "?"),
@@ -794,11 +758,11 @@ static int read_config(struct oci *o, const struct desc *cd, struct sbx_image *m
 		return sbx_error_set(err, 0, "%s: \"config\" must be an object", what);
 	_cleanup_free_ char *where = xasprintf("%s: config", what);
 	_cleanup_strv_ char **entry = NULL, **cmd = NULL;
-	if (opt_strv(c, "Entrypoint", &entry, where, err) < 0 ||
-	    opt_strv(c, "Cmd", &cmd, where, err) < 0 ||
-	    opt_strv(c, "Env", &meta->env, where, err) < 0 ||
-	    opt_string(c, "WorkingDir", &meta->workdir, where, err) < 0 ||
-	    opt_string(c, "User", &meta->user, where, err) < 0)
+	if (image_json_strv(c, "Entrypoint", &entry, where, err) < 0 ||
+	    image_json_strv(c, "Cmd", &cmd, where, err) < 0 ||
+	    image_json_strv(c, "Env", &meta->env, where, err) < 0 ||
+	    image_json_string(c, "WorkingDir", &meta->workdir, where, err) < 0 ||
+	    image_json_string(c, "User", &meta->user, where, err) < 0)
 		return -1;
 	for (size_t i = 0; entry && entry[i]; i++)
 		strv_push(&meta->cmd, entry[i]);
