@@ -186,7 +186,7 @@ line 3"
 	run sbx rm -f busy
 	assert_status 0
 	[ ! -e "$XDG_DATA_HOME/sbx/instances/busy" ]
-	! pgrep -f 'sleep 60'
+	! pgrep -u "$(id -u)" -f 'sleep 60'
 	run sbx rm busy
 	assert_status 125
 	assert_output "sbx: rm: instance \"busy\" not found; see 'sbx ps -a'"
@@ -246,8 +246,8 @@ line 3"
 		run timeout 60 strace -f -qq -o /dev/null \
 			-e inject="${fault%%:*}:signal=KILL${fault#"${fault%%:*}"}" \
 			"$SBX" run --name "$name" busybox sleep 5
-		for _ in $(seq 100); do pgrep -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
-		! pgrep -f '^sleep 5$'
+		for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
+		! pgrep -u "$(id -u)" -f '^sleep 5$'
 		if [ -d "$XDG_DATA_HOME/sbx/instances/$name" ]; then
 			[ "$(sbx ps -a --format json | jq -r --arg n "$name" '.[] | select(.name == $n) | .status')" = stopped ]
 			[ -z "$(sbx ps -q)" ]

@@ -166,12 +166,12 @@ CapBnd:	0000000000000000"
 	"$SBX" run --rm busybox sleep 60 &
 	pid=$!
 	# Wait until the payload runs, then signal sbx itself.
-	for _ in $(seq 100); do pgrep -f '^sleep 60$' >/dev/null && break; sleep 0.05; done
+	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 60$' >/dev/null && break; sleep 0.05; done
 	kill -TERM $pid
 	status=0
 	wait $pid || status=$?
 	[ "$status" = 143 ]
-	! pgrep -f '^sleep 60$'
+	! pgrep -u "$(id -u)" -f '^sleep 60$'
 }
 
 @test "signals INT, HUP, QUIT, USR1, USR2 reach the payload" {
@@ -257,12 +257,12 @@ CapBnd:	0000000000000000"
 @test "kill -9 of sbx leaves no sandbox process behind" {
 	"$SBX" run --rm busybox sleep 4242 &
 	pid=$!
-	for _ in $(seq 100); do pgrep -f '^sleep 4242$' >/dev/null && break; sleep 0.05; done
-	pgrep -f '^sleep 4242$'
+	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null && break; sleep 0.05; done
+	pgrep -u "$(id -u)" -f '^sleep 4242$'
 	kill -9 $pid
 	wait $pid || true
-	for _ in $(seq 100); do pgrep -f '^sleep 4242$' >/dev/null || break; sleep 0.05; done
-	! pgrep -f '^sleep 4242$'
+	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null || break; sleep 0.05; done
+	! pgrep -u "$(id -u)" -f '^sleep 4242$'
 }
 
 @test "hostile image: a symlinked /dev/null, /proc, /etc/hosts or volume target stays inside" {
