@@ -55,7 +55,7 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 .DELETE_ON_ERROR:
 .PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
 
-all: build/sbx build/sbx-unpack $(MANS)
+all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
 
 # glibc warns that getaddrinfo and getprotoby* need its NSS at run time:
 # libnl's address helpers that pull them in are never called by sbx.
@@ -64,6 +64,11 @@ build/sbx: $(OBJS) Makefile
 
 build/sbx-unpack: build/obj/helper-unpack.o Makefile
 	$(CC) -pie $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $< $(ARCHIVE_LIBS)
+
+# pid 1 of every sandbox (helper-init.c): static, so that it runs whatever
+# the sandbox's root holds, and small, so that its exec is cheap.
+build/sbx-init: sandbox/helper-init.c sandbox/sbx-sync.h Makefile | build/obj
+	$(CC) -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -static-pie $(ALL_LDFLAGS) -o $@ $<
 
 build/obj/%.o: sandbox/%.c | build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -95,7 +100,7 @@ deps:
 	.ci/deps all
 
 # Image imports run the helper from the build tree.
-unit: $(UNIT_BINS) build/sbx-unpack
+unit: $(UNIT_BINS) build/sbx-unpack build/sbx-init
 	SBX_LIBEXECDIR=$(CURDIR)/build prove --exec '' $(UNIT_BINS)
 
 HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(wildcard tests/helpers/*.c))
@@ -104,7 +109,7 @@ HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(wildcard tests/helpers
 build/helpers/%: tests/helpers/%.c | build/helpers
 	$(CC) -O2 -static -o $@ $<
 
-integration: build/sbx build/sbx-unpack $(HELPERS)
+integration: build/sbx build/sbx-unpack build/sbx-init $(HELPERS)
 	tests/integration/run
 
 check: all unit check-format integration fuzz-smoke
@@ -122,12 +127,13 @@ fuzz-smoke: $(FUZZ_BINS)
 			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done
 
-bench: build/sbx build/sbx-unpack
+bench: build/sbx build/sbx-unpack build/sbx-init
 	tests/bench/run
 
 install: all
 	install -Dm755 build/sbx $(DESTDIR)$(BINDIR)/sbx
 	install -Dm755 build/sbx-unpack $(DESTDIR)$(LIBEXECDIR)/sbx/sbx-unpack
+	install -Dm755 build/sbx-init $(DESTDIR)$(LIBEXECDIR)/sbx/sbx-init
 	install -d $(DESTDIR)$(DATADIR)/sbx/profiles
 	install -m644 profiles/*.ini $(DESTDIR)$(DATADIR)/sbx/profiles/
 	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \

@@ -5,6 +5,7 @@
  * sends garbage is an ARCHIVE_FATAL with a message, and is killed. */
 #define _GNU_SOURCE
 #include "sbx-archive.h"
+#include "libexec.h"
 #include "sbx-unpack.h"
 
 #include <errno.h>
@@ -51,33 +52,8 @@ static char *helper_path;
 int archive_load(struct sbx_error **err)
 {
 	char *path = NULL;
-	const char *dir = getenv("SBX_LIBEXECDIR");
-	if (dir && dir[0]) {
-		path = xasprintf("%s/" HELPER, dir);
-	} else {
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *slash = n > 0 ? memrchr(self, '/', (size_t)n) : NULL;
-		if (slash) {
-			*slash = '\0';
-			path = xasprintf("%s/" HELPER, self);
-			if (access(path, X_OK) < 0) {
-				free(path);
-				path = NULL;
-			}
-		}
-		if (path == NULL)
-			path = xstrdup(SBX_LIBEXECDIR "/" HELPER);
-	}
-	if (access(path, X_OK) < 0) {
-		int e = errno;
-		sbx_error_setc(err, e,
-		               "cannot run the archive helper \"%s\": %s; reinstall sbx ('make "
-		               "install' installs it in %s)",
-		               path, strerror(e), SBX_LIBEXECDIR);
-		free(path);
+	if (libexec_find(HELPER, "the archive helper", &path, err) < 0)
 		return -1;
-	}
 	free(helper_path);
 	helper_path = path;
 	return 0;

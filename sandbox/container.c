@@ -17,10 +17,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -220,41 +222,74 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* A minimal pid 1: forwards signals to the payload, reaps every zombie, and
- * exits with the payload's status, told to sbx first: sbx can then clean up
- * while the kernel tears the sandbox down. */
-_Noreturn static void run_init(pid_t payload, int sync_fd)
+/* sbx-init, opened before pivot_root: exec'd by fd, it need not be in the
+ * sandbox. */
+static int init_fd = -1;
+
+static void keep_on_exec(int fd)
 {
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, 0);
+}
+
+/* Splits the set-up process in two. The child returns and becomes the
+ * payload, but execs only once sbx-init said it is locked down (read the
+ * returned fd). The parent, pid 1, replaces itself with sbx-init: in a
+ * session of its own, fds 0-2 on the sandbox's /dev/null, no environment. */
+static int become_init(int sync_fd, int slave)
+{
+	struct sbx_error *err = NULL;
+	int go[2], ex[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		sbx_error_set(&err, errno, "cannot create a pipe for the sandbox's init");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	/* Blocked before the fork, so no SIGCHLD can slip past init; the
+	 * payload's process unblocks them before its exec. */
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&all, &si);
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			kill(payload, sig);
-			continue;
-		}
-		for (;;) {
-			int status;
-			pid_t p = waitpid(-1, &status, WNOHANG);
-			if (p <= 0)
-				break;
-			if (p != payload)
-				continue;
-			int code =
-			    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-			sync_send(sync_fd, SBX_SYNC_EXITED, 0, code, "", -1);
-			_exit(code);
-		}
+	pid_t payload = fork();
+	if (payload < 0) {
+		sbx_error_set(&err, errno, "cannot fork the payload");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
+	if (payload == 0) {
+		close(go[1]);
+		close(ex[0]);
+		return go[0];
+	}
+	close(go[0]);
+	close(ex[1]);
+	if (slave >= 0)
+		close(slave);
+	if (setsid() < 0) {
+		sbx_error_set(&err, errno, "setsid");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null < 0 || dup2(null, fd) < 0)
+			close(fd);
+	keep_on_exec(sync_fd);
+	keep_on_exec(go[1]);
+	keep_on_exec(ex[0]);
+	keep_on_exec(scratch_upper);
+	char args[4][16];
+	snprintf(args[0], sizeof(args[0]), "%d", (int)payload);
+	snprintf(args[1], sizeof(args[1]), "%d", sync_fd);
+	snprintf(args[2], sizeof(args[2]), "%d", go[1]);
+	snprintf(args[3], sizeof(args[3]), "%d", ex[0]);
+	char *argv[] = {(char *)SBX_INIT_NAME, args[0], args[1], args[2], args[3], NULL};
+	char *envp[] = {NULL};
+	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
+	/* The payload's process sees the pipe close and exits. */
+	sbx_error_set(&err, errno, "cannot execute sbx's init");
+	fail(sync_fd, err, SBX_EXIT_FAILURE);
 }
 
-/* The sandbox inherits every fd of sbx. Its init never execs, so anything
- * not closed here would live as long as the sandbox: the instance lock, a
- * detached run's report pipe, the caller's other files. */
+/* The sandbox inherits every fd of sbx: none may reach it (the instance
+ * lock, a detached run's report pipe, the caller's other files). */
 static void close_inherited(int keep)
 {
 	if (keep > 3)
@@ -282,8 +317,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	int pty_slave = -1;
 	if (c->terminal && make_pty(sync_fd, &pty_slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	/* Read again after vfork returns in init. */
-	volatile int slave = pty_slave;
+	int slave = pty_slave;
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -311,31 +345,20 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		_exit(SBX_EXIT_FAILURE);
 	die_with_parent(sync_fd);
 
+	int go = init ? become_init(sync_fd, slave) : -1;
 	/* The filter goes on last: everything before exec must still be allowed. */
 	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: seccomp installed");
-	if (init) {
-		/* Blocked before the fork, so no SIGCHLD can slip past init. */
-		sigset_t all;
-		sigfillset(&all);
-		sigprocmask(SIG_BLOCK, &all, NULL);
-		/* vfork: no page tables to copy and no copy-on-write faults; init
-		 * waits until the payload's exec (or its failure). */
-		pid_t payload = vfork();
-		if (payload < 0) {
-			sbx_error_set(&err, errno, "cannot fork the payload");
-			fail(sync_fd, err, SBX_EXIT_FAILURE);
-		}
-		if (payload > 0) {
-			if (slave >= 0)
-				close(slave);
-			/* vfork returned: the payload runs, or said why not (sbx
-			 * reads that first) and exited. */
-			sync_send(sync_fd, SBX_SYNC_STARTED, 0, 0, "", -1);
-			run_init(payload, sync_fd);
-		}
-		die_with_parent(sync_fd);
+	if (go >= 0) {
+		/* sbx-init writes a byte once a payload can no longer harm it. */
+		char b;
+		ssize_t r;
+		while ((r = read(go, &b, 1)) < 0 && errno == EINTR)
+			;
+		if (r != 1)
+			_exit(SBX_EXIT_FAILURE);
+		close(go);
 	}
 	if (enter_session(slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -343,7 +366,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	exec_payload(c, sync_fd);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, int sync_fd)
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd)
 {
 	struct sbx_error *err = NULL;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -352,6 +375,10 @@ _Noreturn void container_main(const struct sbx_config *c, int sync_fd)
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
+	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
+		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 
 	int rootfd = -1;
 	if (mount_make_rslave(&err) < 0 || setup_root(c, &rootfd, &err) < 0 ||

@@ -7,6 +7,8 @@
  * directory, which is removed. */
 #define _GNU_SOURCE
 #include "doctor.h"
+#include "libexec.h"
+#include "sbx-sync.h"
 #include "userns.h"
 #include "util.h"
 
@@ -15,6 +17,7 @@
 #include <linux/landlock.h>
 #include <linux/magic.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -749,6 +752,45 @@ static void check_disk(struct doctor_result *r)
 	report(r, DOCTOR_OK, "%.1f GiB free under %s", gib, dir);
 }
 
+/* Can the caller write st's file (path names it)? For root, only what is
+ * writable by others counts: root can write anything. */
+static bool writable_by_caller(const char *path, const struct stat *st)
+{
+	if (geteuid() == 0)
+		return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	return st->st_uid == geteuid() || access(path, W_OK) == 0;
+}
+
+/* The first of path and the directories above it that lets the caller
+ * replace path, or NULL. A sticky directory protects what others own. */
+static char *replaceable_by_caller(const char *path)
+{
+	_cleanup_free_ char *p = realpath(path, NULL);
+	if (p == NULL)
+		return NULL;
+	struct stat st, below;
+	if (stat(p, &st) < 0)
+		return NULL;
+	if (writable_by_caller(p, &st))
+		return steal_ptr(p);
+	below = st;
+	for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
+		*slash = '\0';
+		const char *dir = p[0] ? p : "/";
+		if (stat(dir, &st) < 0)
+			return NULL;
+		bool sticky =
+		    (st.st_mode & S_ISVTX) &&
+		    (geteuid() == 0 || (below.st_uid != geteuid() && st.st_uid != geteuid()));
+		if (!sticky && writable_by_caller(dir, &st))
+			return xstrdup(dir);
+		if (p[0] == '\0')
+			break;
+		below = st;
+	}
+	return NULL;
+}
+
 static void check_binary(struct doctor_result *r)
 {
 	char path[4096];
@@ -777,6 +819,20 @@ static void check_binary(struct doctor_result *r)
 		report(r, DOCTOR_FAIL,
 		       "%s has file capabilities; sbx must be installed without them", path);
 		suggest(r, "setcap -r %s", path);
+		return;
+	}
+	_cleanup_free_ char *init = NULL, *unpack = NULL, *via = NULL;
+	const char *files[] = {
+	    path, libexec_find(SBX_INIT_NAME, "sbx's init", &init, NULL) == 0 ? init : NULL,
+	    libexec_find("sbx-unpack", "the archive helper", &unpack, NULL) == 0 ? unpack : NULL};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if (files[i] == NULL || (via = replaceable_by_caller(files[i])) == NULL)
+			continue;
+		report(r, DOCTOR_WARN,
+		       "%s can be replaced by you (\"%s\" is writable by you): a payload that "
+		       "got out could plant a program that your next sbx command runs",
+		       files[i], via);
+		suggest(r, "install sbx as root, e.g. 'sudo make install'");
 		return;
 	}
 	report(r, DOCTOR_OK, "%s has no set-id bits and no file capabilities", path);

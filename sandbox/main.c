@@ -99,8 +99,23 @@ static const struct sbx_command *find_command(int argc, char **argv, int *consum
 	return NULL;
 }
 
+/* sbx's command line as the kernel shows it in /proc/PID/cmdline. */
+static char *cmdline_start, *cmdline_end;
+
+void cli_scrub_cmdline(const char *shown)
+{
+	if (cmdline_start == NULL)
+		return;
+	size_t cap = (size_t)(cmdline_end - cmdline_start);
+	memset(cmdline_start, 0, cap);
+	if (cap > 1)
+		memcpy(cmdline_start, shown, strnlen(shown, cap - 1));
+}
+
 int main(int argc, char **argv)
 {
+	cmdline_start = argv[0];
+	cmdline_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
 	sbx_trace_enabled = getenv("SBX_DEBUG") != NULL;
 	sbx_trace("start");
 	if (refuse_privileged() < 0)

@@ -1,6 +1,7 @@
 /* process.c - the sbx side of a sandbox: clone, maps, start, wait. */
 #define _GNU_SOURCE
 #include "process.h"
+#include "libexec.h"
 #include "net.h"
 #include "terminal.h"
 #include "userns.h"
@@ -228,6 +229,9 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
                    struct sbx_container **out, struct sbx_error **err)
 {
+	_cleanup_free_ char *init_path = NULL;
+	if (c->init && libexec_find(SBX_INIT_NAME, "sbx's init", &init_path, err) < 0)
+		return -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return sbx_error_set(err, errno, "socketpair");
@@ -238,7 +242,7 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	long pid = clone_pidfd((unsigned long long)c->clone_flags, &pidfd);
 	if (pid == 0) {
 		close(sv[0]);
-		container_main(c, sv[1]);
+		container_main(c, init_path, sv[1]);
 	}
 	int clone_errno = errno;
 	close(sv[1]);

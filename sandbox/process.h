@@ -7,32 +7,13 @@
 #define SBX_PROCESS_H
 
 #include "config.h"
+#include "sbx-sync.h"
 #include "seccomp.h"
 #include "util.h"
 
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
-
-/* Messages on the socket between sbx and the sandbox's first process. */
-enum sbx_sync_type {
-	SBX_SYNC_MAPS_DONE = 1, /* parent: uid/gid maps are written */
-	SBX_SYNC_CREATED,       /* child: set up, waiting for start */
-	SBX_SYNC_START,         /* parent: go */
-	SBX_SYNC_ERROR,         /* child: set-up failed */
-	SBX_SYNC_EXEC_FAILED,   /* child: the command could not be executed */
-	SBX_SYNC_PTY,           /* child: the pty master comes with this message */
-	SBX_SYNC_SECCOMP,       /* parent: the program follows, exit_code = bytes */
-	SBX_SYNC_STARTED,       /* init: the payload's exec succeeded */
-	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
-};
-
-struct sbx_sync_msg {
-	int type;
-	int errnum;
-	int exit_code;
-	char text[1536];
-};
 
 struct sbx_container {
 	const struct sbx_config *config;
@@ -90,8 +71,9 @@ static inline void process_destroyp(struct sbx_container **ct)
 #define _cleanup_container_ _cleanup_(process_destroyp)
 
 /* The sandbox side (container.c): never returns. The seccomp program, if
- * any, arrives over sync_fd while the sandbox sets itself up. */
-_Noreturn void container_main(const struct sbx_config *c, int sync_fd);
+ * any, arrives over sync_fd while the sandbox sets itself up. init_path is
+ * sbx-init's, with --init. */
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd);
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                    int sync_fd);

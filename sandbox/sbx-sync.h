@@ -1,0 +1,33 @@
+/* sbx-sync.h - the messages on the socket between sbx and the sandbox's
+ * first process, and between sbx and its init (helper-init.c).
+ *
+ * Both ends are built from the same tree, so the layout is native. */
+#ifndef SBX_SYNC_H
+#define SBX_SYNC_H
+
+enum sbx_sync_type {
+	SBX_SYNC_MAPS_DONE = 1, /* parent: uid/gid maps are written */
+	SBX_SYNC_CREATED,       /* child: set up, waiting for start */
+	SBX_SYNC_START,         /* parent: go */
+	SBX_SYNC_ERROR,         /* child: set-up failed */
+	SBX_SYNC_EXEC_FAILED,   /* child: the command could not be executed */
+	SBX_SYNC_PTY,           /* child: the pty master comes with this message */
+	SBX_SYNC_SECCOMP,       /* parent: the program follows, exit_code = bytes */
+	SBX_SYNC_STARTED,       /* init: the payload's exec succeeded */
+	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
+};
+
+struct sbx_sync_msg {
+	int type;
+	int errnum;
+	int exit_code;
+	char text[1536];
+};
+
+/* sbx-init's command line: sbx-init PAYLOAD-PID SYNC-FD GO-FD EXEC-FD
+ * (numbers only: nothing of the host). It writes one byte to GO-FD once it is
+ * locked down; the payload's process waits for it before it execs, and
+ * closes EXEC-FD (close-on-exec) when it does. */
+#define SBX_INIT_NAME "sbx-init"
+
+#endif

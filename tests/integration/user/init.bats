@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# pid 1 of a sandbox (--init, the default) is sbx-init, a program of its own:
+# what a hostile payload tries against every process of sbx's it can see.
+# The helper build/helpers/escape does the trying (tests/helpers/escape.c).
+
+load ../helpers
+
+setup() {
+	sbx_setup
+	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
+	cd "$BATS_TEST_TMPDIR"
+	sbx image bootstrap busybox >/dev/null 2>&1
+	# The marker is in the caller's environment and in a volume's host path.
+	MARKER=sbx-secret-$RANDOM$RANDOM
+	export SBX_TEST_SECRET=$MARKER
+	H=$BATS_TEST_TMPDIR/$MARKER
+	mkdir -p "$H"
+	cp "$SBX_TOP/build/helpers/escape" "$H/escape"
+	DEV=$(stat -L -c %d "$SBX")
+	INO=$(stat -L -c %i "$SBX")
+}
+
+@test "pid 1 holds nothing of the host: environment, command line, binary, fds; no ptrace" {
+	run sbx run --rm -v "$H:/h" busybox sh -c 'cat /proc/1/comm; /h/escape scan "$1" "$2" "$3"' sh "$MARKER" "$DEV" "$INO"
+	assert_status 0
+	assert_output "sbx-init
+scanned 1 processes, 0 leaks"
+}
+
+@test "pid 1 is in a session of its own, not the caller's, and its fds 0-2 are /dev/null" {
+	run sbx run --rm -v "$H:/h" busybox sh -c 'cut -d" " -f6 /proc/1/stat; cut -d" " -f6 /proc/self/stat; cut -d" " -f7 /proc/1/stat'
+	assert_status 0
+	# session of pid 1 is 1; the payload's (this sh, pid 2) is its own; tty_nr 0
+	assert_output "1
+2
+0"
+}
+
+@test "-t: the payload cannot reach the caller's terminal through pid 1" {
+	run script -qec "'$SBX' run --rm -t -v '$H:/h' busybox /h/escape scan '$MARKER' '$DEV' '$INO'" /dev/null
+	assert_status 0
+	assert_contains "scanned 1 processes, 0 leaks"
+	[[ "$output" != *LEAK* ]]
+}
+
+@test "--seccomp unconfined: pid 1 still cannot be attached, read or typed through" {
+	run sbx run --rm --seccomp unconfined -v "$H:/h" busybox /h/escape scan "$MARKER" "$DEV" "$INO"
+	assert_status 0
+	assert_output "scanned 1 processes, 0 leaks"
+}
+
+@test "run -d, and sbx exec racing a payload that watches every new process" {
+	# The marker must not be in the payload's own command lines.
+	echo "$MARKER" >"$H/marker"
+	sbx run -d --name watched -v "$H:/h" busybox sh -c \
+		'while :; do /h/escape scan @/h/marker "$1" "$2" >>/h/scans 2>&1; done' sh "$DEV" "$INO"
+	for _ in $(seq 100); do [ -s "$H/scans" ] && break; sleep 0.05; done
+	for _ in $(seq 40); do
+		run sbx exec watched /bin/true
+		assert_status 0
+	done
+	run sbx exec watched /h/escape scan @/h/marker "$DEV" "$INO"
+	sbx rm -f watched >/dev/null
+	assert_status 0
+	assert_contains ", 0 leaks"
+	run grep -c '^scanned' "$H/scans"
+	[ "$output" -ge 2 ]
+	run grep LEAK "$H/scans"
+	assert_status 1
+}
+
+@test "--cap-add SYS_PTRACE: an injected prctl, kill or exec in pid 1 fails; sbx and its group live" {
+	setsid "$SBX" run --rm --cap-add SYS_PTRACE -v "$H:/h" busybox sh -c \
+		'trap "" ALRM; /h/escape inject 1 >/h/inject.out 2>&1; echo $? >/h/inject.rc; exec sleep 4343' &
+	pid=$!
+	for _ in $(seq 200); do [ -s "$H/inject.rc" ] && break; sleep 0.05; done
+	cat "$H/inject.out" >&2
+	[ "$(cat "$H/inject.rc")" = 0 ]
+	grep -qx 'prctl(PR_SET_PDEATHSIG, 0) = -1 Operation not permitted' "$H/inject.out"
+	grep -qx 'kill(0, SIGALRM) = -1 Operation not permitted' "$H/inject.out"
+	grep -qx 'ioctl(0, TIOCSTI) = -1 Operation not permitted' "$H/inject.out"
+	grep -qx 'execve("/bin/sh") = -1 Operation not permitted' "$H/inject.out"
+	# sbx still runs, and its death still takes the sandbox with it.
+	kill -0 $pid
+	kill -9 $pid
+	wait $pid || true
+	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4343$' >/dev/null || break; sleep 0.05; done
+	run pgrep -u "$(id -u)" -f '^sleep 4343$'
+	assert_status 1
+}
+
+@test "default capabilities: pid 1 cannot even be attached" {
+	# In a session of its own: if the attack worked, it would signal sbx's group.
+	run setsid -w "$SBX" run --rm -v "$H:/h" busybox /h/escape inject 1
+	assert_status 2
+	assert_output "attach 1: Operation not permitted"
+}
+
+@test "the monitor of a detached instance dies: the sandbox dies, ps never says stopped while it runs" {
+	sbx run -d --name mon busybox sleep 4344
+	monitor=$(jq -r .monitor "$XDG_RUNTIME_DIR/sbx/mon/state.json")
+	[ "$monitor" -gt 1 ]
+	pgrep -u "$(id -u)" -f '^sleep 4344$' >/dev/null
+	kill -9 "$monitor"
+	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4344$' >/dev/null || break; sleep 0.05; done
+	run pgrep -u "$(id -u)" -f '^sleep 4344$'
+	assert_status 1
+	run sbx ps -a --format json
+	[ "$(jq -r '.[] | select(.name == "mon") | .status' <<<"$output")" = stopped ]
+	sbx rm -f mon >/dev/null
+}
+
+@test "sbx-init is not for running by hand" {
+	run "$SBX_TOP/build/sbx-init"
+	assert_status 2
+	assert_output "sbx-init: pid 1 of an sbx sandbox, started by sbx run; not meant to be run by hand"
+}
+
+@test "sbx's init missing: a clear error, nothing left behind; --no-init still runs" {
+	run env SBX_LIBEXECDIR=/nonexistent "$SBX" run --name noinit busybox true
+	assert_status 125
+	assert_output "sbx: run: cannot run sbx's init \"/nonexistent/sbx-init\": No such file or directory; reinstall sbx ('make install' installs it in /usr/local/libexec/sbx)"
+	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null)" ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" 2>/dev/null | grep -v '^\.')" ]
+	run env SBX_LIBEXECDIR=/nonexistent "$SBX" run --rm --no-init busybox echo ran
+	assert_status 0
+	assert_output ran
+}
