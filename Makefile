@@ -65,10 +65,15 @@ build/sbx: $(OBJS) Makefile
 build/sbx-unpack: build/obj/helper-unpack.o Makefile
 	$(CC) -pie $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $< $(ARCHIVE_LIBS)
 
-# pid 1 of every sandbox (helper-init.c): static, so that it runs whatever
-# the sandbox's root holds, and small, so that its exec is cheap.
+# pid 1 of every sandbox (helper-init.c): static and freestanding, so that
+# it runs whatever the sandbox's root holds and its exec costs next to
+# nothing; position-independent with no relocations to apply.
+INIT_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
+	-fstack-clash-protection -fcf-protection -fPIE
 build/sbx-init: sandbox/helper-init.c sandbox/sbx-sync.h Makefile | build/obj
-	$(CC) -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -static-pie $(ALL_LDFLAGS) -o $@ $<
+	$(CC) $(INIT_CFLAGS) -static-pie -nostdlib -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $<
+	@if readelf -r $@ | grep -q R_; then echo "$@ has relocations; nothing applies them" >&2; \
+		rm -f $@; exit 1; fi
 
 build/obj/%.o: sandbox/%.c | build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
