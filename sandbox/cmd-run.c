@@ -167,6 +167,18 @@ static int run(struct run_opts *o, const char *image, char **args)
 	 * bwrap --tmp-overlay and ch-run --write-fake do: nothing to create on
 	 * disk, nothing to remove. */
 	bool ephemeral = o->rm && (o->scratch == NULL || strcmp(o->scratch, "memory") == 0);
+	/* fuse-overlayfs runs outside the sandbox, where its tmpfs is out of
+	 * reach. */
+	if (ephemeral && p->overlay == SBX_OVERLAY_FUSE) {
+		if (o->scratch) {
+			fprintf(stderr,
+			        "sbx: run: --scratch memory cannot be used with --overlay "
+			        "fuse (fuse-overlayfs runs outside the sandbox, away from its "
+			        "memory); use --scratch disk\n");
+			return SBX_EXIT_FAILURE;
+		}
+		ephemeral = false;
+	}
 	if (ephemeral && !overlay_scratch_supported()) {
 		if (o->scratch) {
 			fprintf(stderr,

@@ -38,13 +38,53 @@ static char overlay_used[256];
  * through /proc/PID/fd: told to sbx with CREATED too. */
 static int scratch_upper = -1;
 
-static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error **err)
+/* The seccomp program, when sbx sent it while the sandbox waited for
+ * another answer (ask_fuse). */
+static struct sbx_bpf early_bpf;
+static bool have_early_bpf;
+
+/* fuse-overlayfs, run by sbx outside the sandbox (overlay_fuse_serve). */
+static int ask_fuse(void *ctx, int *tree, struct sbx_error **err)
+{
+	int sync_fd = *(const int *)ctx;
+	if (sync_send(sync_fd, SBX_SYNC_FUSE, 0, 0, "", -1) < 0)
+		return sbx_error_set(err, errno, "cannot ask sbx for fuse-overlayfs");
+	for (;;) {
+		struct sbx_sync_msg m;
+		size_t n = 0;
+		int fd = -1;
+		if (sync_recv_fds(sync_fd, &m, &fd, 1, &n) <= 0)
+			_exit(SBX_EXIT_FAILURE);
+		if (m.type == SBX_SYNC_SECCOMP && !have_early_bpf) {
+			if (sync_recv_bpf(sync_fd, &m, &early_bpf) < 0)
+				_exit(SBX_EXIT_FAILURE);
+			have_early_bpf = true;
+			continue;
+		}
+		if (m.type != SBX_SYNC_FUSE || m.errnum != 0 || n == 0) {
+			if (n > 0)
+				close(fd);
+			return sbx_error_setc(err, m.errnum ? m.errnum : EPROTO, "%s",
+			                      m.text[0] ? m.text : "no answer from sbx for fuse");
+		}
+		*tree = fd;
+		return 0;
+	}
+}
+
+static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, struct sbx_error **err)
 {
 	const char *root = c->rootfs;
 	char scratch[3][4096];
 	if (c->overlay_upper || c->overlay_scratch) {
-		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper, c->overlay_work,
-		                                c->rootfs, c->overlay_volatile};
+		struct sbx_fuse_request fuse = {ask_fuse, &sync_fd};
+		struct sbx_overlay_spec spec = {.lower = c->overlay_lower,
+		                                .upper = c->overlay_upper,
+		                                .work = c->overlay_work,
+		                                .target = c->rootfs,
+		                                .volatile_upper = c->overlay_volatile,
+		                                .fuse = &fuse,
+		                                .in_memory = c->overlay_scratch};
 		if ((c->overlay_scratch && overlay_scratch(&spec, scratch, err) < 0) ||
 		    overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
 		                  err) < 0)
@@ -381,7 +421,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	}
 
 	int rootfd = -1;
-	if (mount_make_rslave(&err) < 0 || setup_root(c, &rootfd, &err) < 0 ||
+	if (mount_make_rslave(&err) < 0 || setup_root(c, sync_fd, &rootfd, &err) < 0 ||
 	    setup_mounts(c, rootfd, &err) < 0 || mount_pivot(rootfd, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	close(rootfd);
@@ -396,8 +436,8 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	sbx_trace("child: loopback up");
 	process_unspread();
 	/* sbx sent the program while we mounted; a broken channel means it is gone. */
-	struct sbx_bpf bpf = {0};
-	if (c->seccomp &&
+	struct sbx_bpf bpf = early_bpf;
+	if (c->seccomp && !have_early_bpf &&
 	    (sync_recv(sync_fd, &msg, NULL) <= 0 || sync_recv_bpf(sync_fd, &msg, &bpf) < 0))
 		_exit(SBX_EXIT_FAILURE);
 	launch_payload(c, c->seccomp ? &bpf : NULL, sync_fd, c->init);

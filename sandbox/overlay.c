@@ -1,12 +1,19 @@
-/* overlay.c - kernel overlayfs, mounted from inside the user namespace. */
+/* overlay.c - the overlay root: kernel overlayfs, mounted from inside the
+ * user namespace, or fuse-overlayfs, run by sbx outside the sandbox. */
 #define _GNU_SOURCE
 #include "overlay.h"
+#include "fdpass.h"
 #include "mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -85,68 +92,185 @@ static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err
 
 const struct sbx_overlay_driver overlay_kernel = {"kernel", kernel_mount};
 
-/* The layers go to fuse-overlayfs as /proc/self/fd/N of fds it inherits, so
- * no path needs escaping for its option string. */
-static int open_inherited(const char *path, const char *what, int *fd, struct sbx_error **err)
+/* fuse-overlayfs must not run in the sandbox: in its pid namespace a payload
+ * could ptrace it and reach the host directories it holds open, and after
+ * pivot_root its own lookups would land on its own mount. So the sandbox
+ * hands its layers to sbx (spec->fuse), which starts the daemon outside
+ * (overlay_fuse_serve), and gets back the merged tree as a detached mount. */
+static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 {
-	*fd = open(path, O_PATH | O_DIRECTORY);
-	if (*fd < 0)
-		return sbx_error_set(err, errno, "cannot open overlay %s \"%s\"", what, path);
+	if (s->fuse == NULL)
+		return sbx_error_setc(err, ENOTSUP, "fuse-overlayfs cannot be used here");
+	if (s->in_memory)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "fuse-overlayfs cannot use an upper layer in the sandbox's "
+		                      "memory; use --scratch disk");
+	_cleanup_close_ int tree = -1;
+	if (s->fuse->fn(s->fuse->ctx, &tree, err) < 0)
+		return -1;
+	if (move_mount(tree, "", AT_FDCWD, s->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot attach fuse-overlayfs's tree on \"%s\"",
+		                     s->target);
 	return 0;
 }
 
-/* fuse-overlayfs daemonizes once the mount is in place, so waiting for the
- * first process is waiting for the mount. The daemon lives in the sandbox's
- * pid namespace and dies with it. */
-static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
+/* In the daemon's own process (a child of sbx): joins the sandbox's user
+ * namespace, makes a mount namespace of its own, runs fuse-overlayfs over
+ * the layers (opened there: it needs paths it can resolve) on a directory
+ * of a private tmpfs, then detaches
+ * the merged tree and sends it to sbx on sock. The daemon stays in that
+ * mount namespace and the host's pid namespace, which no payload sees; it
+ * exits when the last copy of the mount, the sandbox's, goes away. */
+_Noreturn static void fuse_daemon_main(int userns_pidfd, const char *const paths[3], int sock)
 {
-	int lower = -1, upper = -1, work = -1;
-	if (open_inherited(s->lower, "lower", &lower, err) < 0 ||
-	    open_inherited(s->upper, "upper", &upper, err) < 0 ||
-	    open_inherited(s->work, "work", &work, err) < 0) {
-		if (lower >= 0)
-			close(lower);
-		if (upper >= 0)
-			close(upper);
-		return -1;
+	int layers[3];
+	struct sbx_error *err = NULL;
+	char msg[512] = "";
+	int tree = -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (setns(userns_pidfd, CLONE_NEWUSER) < 0 || unshare(CLONE_NEWNS) < 0) {
+		sbx_error_set(&err, errno,
+		              "cannot enter the sandbox's user namespace for fuse-overlayfs");
+		goto fail;
+	}
+	/* The private tmpfs for the mount point covers a directory that holds
+	 * no layer: fuse-overlayfs resolves them again by path. */
+	static const char *const places[] = {"/tmp", "/dev/shm", "/run",
+	                                     "/mnt", "/var/tmp", "/sys"};
+	const char *place = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(places) && place == NULL; i++) {
+		size_t len = strlen(places[i]);
+		struct stat st;
+		place = stat(places[i], &st) == 0 && S_ISDIR(st.st_mode) ? places[i] : NULL;
+		for (size_t j = 0; j < 3 && place; j++)
+			if (strncmp(paths[j], places[i], len) == 0 && paths[j][len] == '/')
+				place = NULL;
+	}
+	_cleanup_free_ char *target = place ? xasprintf("%s/root", place) : NULL;
+	if (place == NULL) {
+		sbx_error_setc(&err, ENOENT, "no place for fuse-overlayfs's mount point");
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+	    mount("sbx-fuse", place, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0 ||
+	    mkdir(target, 0700) < 0) {
+		sbx_error_set(&err, errno, "cannot prepare a mount point for fuse-overlayfs");
+		goto fail;
+	}
+	static const char *const what[3] = {"lower", "upper", "work"};
+	for (size_t i = 0; i < 3; i++) {
+		layers[i] = open(paths[i], O_PATH | O_DIRECTORY);
+		if (layers[i] < 0) {
+			sbx_error_set(&err, errno, "cannot open overlay %s \"%s\"", what[i],
+			              paths[i]);
+			goto fail;
+		}
 	}
 	_cleanup_free_ char *opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
 	                                      "workdir=/proc/self/fd/%d",
-	                                      lower, upper, work);
+	                                      layers[0], layers[1], layers[2]);
 	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return sbx_error_set(err, errno, "pipe");
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		sbx_error_set(&err, errno, "pipe");
+		goto fail;
+	}
+	/* fuse-overlayfs daemonizes once the mount is in place, so waiting
+	 * for the first process is waiting for the mount. */
 	pid_t pid = fork();
-	if (pid < 0)
-		return sbx_error_set(err, errno, "cannot fork fuse-overlayfs");
+	if (pid < 0) {
+		sbx_error_set(&err, errno, "cannot fork fuse-overlayfs");
+		goto fail;
+	}
 	if (pid == 0) {
 		close(pipefd[0]);
 		dup2(pipefd[1], STDERR_FILENO);
-		execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts, s->target, (char *)NULL);
+		execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts, target, (char *)NULL);
 		dprintf(STDERR_FILENO, "exec: %s", strerror(errno));
 		_exit(127);
 	}
 	close(pipefd[1]);
-	close(lower);
-	close(upper);
-	close(work);
-	char msg[512];
 	size_t n = read_string(pipefd[0], msg, sizeof(msg));
-	close(pipefd[0]);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return sbx_error_setc(
-		    err, ENOENT, "fuse-overlayfs not found (%s); install Debian's fuse-overlayfs",
-		    msg);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return sbx_error_setc(err, EIO,
-		                      "fuse-overlayfs could not mount the overlay of \"%s\"%s%s",
-		                      s->lower, n ? ": " : "", msg);
-	return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		sbx_error_setc(&err, ENOENT,
+		               "fuse-overlayfs not found (%s); install Debian's fuse-overlayfs",
+		               msg);
+		goto fail;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		sbx_error_setc(&err, EIO, "fuse-overlayfs could not mount the overlay%s%s",
+		               n ? ": " : "", msg);
+		goto fail;
+	}
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, target, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0) {
+		sbx_error_set(&err, errno, "cannot take fuse-overlayfs's mount");
+		umount2(target, MNT_DETACH);
+		goto fail;
+	}
+	/* Only the sandbox's copy may keep the daemon alive. */
+	umount2(target, MNT_DETACH);
+	int zero = 0;
+	_exit(fdpass_send(sock, &zero, sizeof(zero), &tree, 1) == 0 ? 0 : 1);
+fail:;
+	char buf[sizeof(int) + 1024];
+	int code = err ? err->code : EIO;
+	memcpy(buf, &code, sizeof(int));
+	int len = snprintf(buf + sizeof(int), sizeof(buf) - sizeof(int), "%s",
+	                   err ? err->msg : "fuse-overlayfs failed");
+	size_t total = sizeof(int) + (size_t)(len < 0 ? 0 : len);
+	if (total > sizeof(buf))
+		total = sizeof(buf);
+	fdpass_send(sock, buf, total, NULL, 0);
+	_exit(1);
+}
+
+int overlay_fuse_serve(int userns_pidfd, const char *const layers[3], int *tree,
+                       struct sbx_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return sbx_error_set(err, errno, "socketpair");
+	/* The daemon, orphaned when it daemonizes, comes back to sbx, which
+	 * reaps it once the sandbox is gone (process_destroy). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return sbx_error_set(err, e, "cannot fork for fuse-overlayfs");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		fuse_daemon_main(userns_pidfd, layers, sv[1]);
+	}
+	close(sv[1]);
+	char buf[sizeof(int) + 1024 + 1];
+	size_t nfds = 0;
+	*tree = -1;
+	ssize_t n = fdpass_recv(sv[0], buf, sizeof(buf) - 1, tree, 1, &nfds);
+	int e = errno;
+	close(sv[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n >= (ssize_t)sizeof(int) && nfds == 1)
+		return 0;
+	if (nfds == 1) {
+		close(*tree);
+		*tree = -1;
+	}
+	if (n < (ssize_t)sizeof(int))
+		return sbx_error_set(err, n < 0 ? e : EIO, "fuse-overlayfs's helper died");
+	buf[n] = '\0';
+	int code;
+	memcpy(&code, buf, sizeof(int));
+	return sbx_error_setc(err, code, "%s", buf + sizeof(int));
 }
 
 const struct sbx_overlay_driver overlay_fuse = {"fuse", fuse_mount};

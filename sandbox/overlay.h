@@ -7,10 +7,20 @@
 
 #include "util.h"
 
+/* How the sandbox gets a fuse-overlayfs mount: fn asks sbx, which knows the
+ * layers from the config, and returns the merged tree as a detached mount in
+ * *tree (see overlay_fuse_serve). */
+struct sbx_fuse_request {
+	int (*fn)(void *ctx, int *tree, struct sbx_error **err);
+	void *ctx;
+};
+
 struct sbx_overlay_spec {
 	const char *lower, *upper, *work;
-	const char *target;  /* where the merged tree is mounted */
-	bool volatile_upper; /* no syncs: the upper layer is thrown away */
+	const char *target;                  /* where the merged tree is mounted */
+	bool volatile_upper;                 /* no syncs: the upper layer is thrown away */
+	const struct sbx_fuse_request *fuse; /* NULL: no fuse-overlayfs */
+	bool in_memory;                      /* upper and work are in a tmpfs of the sandbox */
 };
 
 /* Whether the running kernel can keep an overlay's upper layer in a tmpfs
@@ -32,6 +42,15 @@ struct sbx_overlay_driver {
 
 extern const struct sbx_overlay_driver overlay_kernel;
 extern const struct sbx_overlay_driver overlay_fuse;
+
+/* sbx's side of fuse-overlayfs: runs it over the layers (lower, upper and
+ * work: sbx's own directories, not the payload's) in the user
+ * namespace of the sandbox behind userns_pidfd, but in a mount namespace of
+ * its own and in the host's pid namespace, out of the payload's reach; the
+ * merged tree comes back as a detached mount in *tree. The daemon exits
+ * once the sandbox's copy of the mount is gone. */
+int overlay_fuse_serve(int userns_pidfd, const char *const layers[3], int *tree,
+                       struct sbx_error **err);
 
 /* The backend for a name from the config ("auto", "kernel", "fuse"). */
 const struct sbx_overlay_driver *overlay_backend_get(const char *name);

@@ -1,8 +1,10 @@
 /* process.c - the sbx side of a sandbox: clone, maps, start, wait. */
 #define _GNU_SOURCE
 #include "process.h"
+#include "fdpass.h"
 #include "libexec.h"
 #include "net.h"
+#include "overlay.h"
 #include "terminal.h"
 #include "userns.h"
 
@@ -23,71 +25,42 @@
 const int process_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 const size_t process_n_forwarded_signals = ARRAY_SIZE(process_forwarded_signals);
 
-int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd)
+int sync_send_fds(int fd, int type, int errnum, int exit_code, const char *text, const int *fds,
+                  size_t nfds)
 {
 	struct sbx_sync_msg m = {.type = type, .errnum = errnum, .exit_code = exit_code};
 	snprintf(m.text, sizeof(m.text), "%s", text ? text : "");
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	return fdpass_send(fd, &m, sizeof(m), fds, nfds);
+}
+
+int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd)
+{
+	return sync_send_fds(fd, type, errnum, exit_code, text, &pass_fd, pass_fd >= 0 ? 1 : 0);
+}
+
+int sync_recv_fds(int fd, struct sbx_sync_msg *m, int *fds, size_t max, size_t *nfds)
+{
+	ssize_t r = fdpass_recv(fd, m, sizeof(*m), fds, max, nfds);
+	if (r <= 0)
+		return (int)r;
+	if ((size_t)r != sizeof(*m)) {
+		for (size_t i = 0; nfds && i < *nfds; i++)
+			close(fds[i]);
+		errno = EPROTO;
+		return -1;
 	}
-	for (;;) {
-		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (r >= 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 1;
 }
 
 /* Returns 1 with a message, 0 on EOF, -1 on error. */
 int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd)
 {
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov,
-	                    .msg_iovlen = 1,
-	                    .msg_control = u.buf,
-	                    .msg_controllen = sizeof(u.buf)};
-	ssize_t r;
-	/* ECONNRESET (the peer exited with unread data) is reported before
-	 * the messages it sent first; they are still queued. */
-	bool reset = false;
-	for (;;) {
-		r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-		if (r >= 0 || (errno != EINTR && (errno != ECONNRESET || reset)))
-			break;
-		reset = reset || errno == ECONNRESET;
-	}
-	if (r <= 0)
-		return (int)r;
-	if ((size_t)r != sizeof(*m)) {
-		errno = EPROTO;
-		return -1;
-	}
-	m->text[sizeof(m->text) - 1] = '\0';
-	if (passed_fd) {
+	size_t n = 0;
+	int r = sync_recv_fds(fd, m, passed_fd, passed_fd ? 1 : 0, &n);
+	if (passed_fd && n == 0)
 		*passed_fd = -1;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
-	}
-	return 1;
+	return r;
 }
 
 int sync_send_bpf(int fd, const struct sbx_bpf *bpf)
@@ -300,6 +273,25 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	return 0;
 }
 
+/* The sandbox asked for fuse-overlayfs over its layers: sbx runs it
+ * outside the sandbox and answers with the merged tree, or why not. */
+static void serve_fuse(struct sbx_container *ct)
+{
+	const struct sbx_config *c = ct->config;
+	const char *const layers[3] = {c->overlay_lower, c->overlay_upper, c->overlay_work};
+	struct sbx_error *e = NULL;
+	int tree = -1;
+	if (!layers[0] || !layers[1] || !layers[2])
+		sbx_error_setc(&e, EPROTO, "the sandbox asked for fuse-overlayfs without layers");
+	else if (overlay_fuse_serve(ct->pidfd, layers, &tree, &e) == 0)
+		ct->fuse_daemon = true;
+	sync_send(ct->sync_fd, SBX_SYNC_FUSE, e ? (e->code ? e->code : EIO) : 0, 0, e ? e->msg : "",
+	          tree);
+	if (tree >= 0)
+		close(tree);
+	sbx_error_free(e);
+}
+
 /* Waits for the child's CREATED, collecting the pty on the way. */
 static int wait_created(struct sbx_container *ct, struct sbx_error **err)
 {
@@ -307,6 +299,12 @@ static int wait_created(struct sbx_container *ct, struct sbx_error **err)
 		struct sbx_sync_msg m;
 		int fd = -1;
 		int r = sync_recv(ct->sync_fd, &m, &fd);
+		if (r > 0 && m.type == SBX_SYNC_FUSE) {
+			if (fd >= 0)
+				close(fd);
+			serve_fuse(ct);
+			continue;
+		}
 		if (r <= 0) {
 			reap(ct, true);
 			return sbx_error_set(err, r < 0 ? errno : 0,
@@ -484,6 +482,34 @@ int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struc
 	return 0;
 }
 
+/* fuse-overlayfs's daemon was reparented to sbx (overlay_fuse_serve made
+ * it a subreaper) and exits once the sandbox's mount is gone, which it is
+ * by now: wait for it a while, then kill what is left. */
+static void reap_fuse_daemon(void)
+{
+	for (int i = 0; i < 300; i++) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+		if (p < 0 && errno != EINTR)
+			return;
+		if (p == 0)
+			usleep(10000);
+	}
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)gettid());
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = fd >= 0 ? read_string(fd, buf, sizeof(buf)) : 0;
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0) {
+			kill((pid_t)pid, SIGKILL);
+			waitpid((pid_t)pid, NULL, 0);
+		}
+	}
+}
+
 void process_destroy(struct sbx_container *ct)
 {
 	if (ct == NULL)
@@ -493,6 +519,8 @@ void process_destroy(struct sbx_container *ct)
 		reap(ct, true);
 	}
 	net_stop(ct->net);
+	if (ct->fuse_daemon)
+		reap_fuse_daemon();
 	if (ct->pidfd >= 0)
 		close(ct->pidfd);
 	if (ct->sync_fd >= 0)

@@ -29,6 +29,7 @@ struct sbx_container {
 	char overlay[256];   /* the overlay backend used, from the sandbox */
 	int scratch_fd;      /* init's fd of an in-memory upper layer, or -1 */
 	struct sbx_net *net; /* its network helper and files (net.c), or NULL */
+	bool fuse_daemon;    /* sbx started fuse-overlayfs for it (overlay_fuse_serve) */
 	sigset_t saved_mask;
 };
 
@@ -86,8 +87,12 @@ void process_unspread(void);
 int sync_send_bpf(int fd, const struct sbx_bpf *bpf);
 int sync_recv_bpf(int fd, const struct sbx_sync_msg *m, struct sbx_bpf *bpf);
 
-/* Message helpers shared by both sides. */
+/* Message helpers shared by both sides: one message, with pass_fd or up to
+ * FDPASS_MAX fds. The receivers return 1 with a message, 0 at EOF, -1. */
 int sync_send(int fd, int type, int errnum, int exit_code, const char *text, int pass_fd);
+int sync_send_fds(int fd, int type, int errnum, int exit_code, const char *text, const int *fds,
+                  size_t nfds);
 int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd);
+int sync_recv_fds(int fd, struct sbx_sync_msg *m, int *fds, size_t max, size_t *nfds);
 
 #endif

@@ -15,6 +15,7 @@ enum sbx_sync_type {
 	SBX_SYNC_SECCOMP,       /* parent: the program follows, exit_code = bytes */
 	SBX_SYNC_STARTED,       /* init: the payload's exec succeeded */
 	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
+	SBX_SYNC_FUSE,          /* child: mount the overlay; parent: the tree, or errnum */
 };
 
 struct sbx_sync_msg {

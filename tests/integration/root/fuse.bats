@@ -76,3 +76,69 @@ f9"
 	assert_status 0
 	assert_output ok
 }
+
+@test "fuse-overlayfs: writes, renames and deletes in / and deep in the tree, kept and --rm" {
+	run as_user '
+		set -e
+		script="echo x > /newfile && mkdir -p /a/b/c/d/e && echo y > /a/b/c/d/e/f && mv /a/b/c/d/e/f /a/g &&
+			mv /newfile /etc/renamed && rm /bin/ls && rm -r /a/b && ls / | grep -c . >/dev/null &&
+			cat /etc/renamed /a/g && test ! -e /bin/ls && test ! -e /a/b && echo wrote"
+		timeout 60 "$SBX" run --rm --overlay fuse busybox sh -c "$script"
+		timeout 60 "$SBX" run --overlay fuse --name kept busybox sh -c "$script"
+		"$SBX" diff kept | grep -v "/\.wh\.\.wh\.\.opq$" | sort -k2 | tr "\n" " "; echo
+		"$SBX" rm kept'
+	assert_status 0
+	assert_output "x
+y
+wrote
+x
+y
+wrote
+A /a A /a/g C /bin D /bin/ls C /etc A /etc/renamed 
+kept"
+	run pgrep -u "$USER_NAME" fuse-overlayfs
+	assert_status 1
+}
+
+@test "fuse-overlayfs runs outside the sandbox: with CAP_SYS_PTRACE the payload neither sees it nor reaches the host through it" {
+	echo precious >"$HOMEDIR/secret.txt"
+	chown "$USER_NAME" "$HOMEDIR/secret.txt"
+	run as_user '
+		timeout 60 "$SBX" run --rm --overlay fuse --cap-add SYS_PTRACE busybox sh -c "
+			pidof fuse-overlayfs || echo no-daemon
+			for fd in /proc/[0-9]*/fd/*; do
+				up=..
+				for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+					cat \"\$fd/\$up/secret.txt\" 2>/dev/null && echo ESCAPED
+					up=\$up/..
+				done
+			done
+			echo done"'
+	assert_status 0
+	assert_output "no-daemon
+done"
+}
+
+@test "fuse-overlayfs: kill -9 of the daemon breaks only that sandbox, and nothing is left behind" {
+	run as_user '
+		"$SBX" run --rm --overlay fuse busybox sh -c "sleep 1; cat /bin/busybox >/dev/null; exec sleep 4345" &
+		sbx=$!
+		for i in $(seq 100); do pgrep -u "$(id -u)" -x fuse-overlayfs >/dev/null && break; sleep 0.05; done
+		pkill -9 -u "$(id -u)" -x fuse-overlayfs
+		wait $sbx && echo "sbx ran on" || echo "sbx failed"
+		for i in $(seq 100); do pgrep -u "$(id -u)" -x fuse-overlayfs >/dev/null || break; sleep 0.05; done
+		{ pgrep -u "$(id -u)" -ax fuse-overlayfs; pgrep -u "$(id -u)" -ax sleep; } || echo nothing-left
+		"$SBX" ps -a --format json | jq length
+		grep -c fuse-overlayfs /proc/self/mountinfo || :'
+	assert_status 0
+	assert_output "sbx failed
+nothing-left
+0
+0"
+}
+
+@test "fuse-overlayfs: --scratch memory is refused with the reason; --rm keeps its upper layer on disk" {
+	run as_user '"$SBX" run --rm --overlay fuse --scratch memory busybox true'
+	assert_status 125
+	assert_output "sbx: run: --scratch memory cannot be used with --overlay fuse (fuse-overlayfs runs outside the sandbox, away from its memory); use --scratch disk"
+}
