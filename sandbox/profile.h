@@ -110,6 +110,7 @@ struct sbx_profile {
 	enum sbx_seccomp_mode seccomp;
 	char *seccomp_file;
 	bool no_new_privileges;
+	bool restrict_suid_sgid; /* no set-id files (seccomp rules) */
 
 	/* [limits] */
 	struct sbx_rlimit *rlimits;
