@@ -1450,6 +1450,42 @@ int profile_find(const char *name, char **path, enum sbx_profile_origin *origin,
 	return find_profile(name, NULL, path, origin, err);
 }
 
+size_t profile_shadowed(const char *name, char **path, struct sbx_profile_entry **hidden)
+{
+	*path = NULL;
+	*hidden = NULL;
+	const char *why = NULL;
+	if (name == NULL || is_path_name(name) || name_validate(name, &why) < 0)
+		return 0;
+	struct search_dir dirs[3];
+	size_t nd = search_dirs(dirs), n = 0;
+	bool user = false;
+	for (size_t i = 0; i < nd; i++) {
+		char *cand = xasprintf("%s/%s.ini", dirs[i].path, name);
+		if (!regular_file(cand)) {
+			free(cand);
+			continue;
+		}
+		if (*path == NULL) {
+			*path = cand;
+			user = dirs[i].origin == SBX_ORIGIN_USER;
+			continue;
+		}
+		*hidden = xrealloc(*hidden, (n + 1) * sizeof(**hidden));
+		(*hidden)[n++] =
+		    (struct sbx_profile_entry){xstrdup(name), cand, dirs[i].origin, NULL};
+	}
+	search_dirs_free(dirs, nd);
+	if (!user || n == 0) {
+		free(*path);
+		*path = NULL;
+		profile_entries_free(*hidden, n);
+		*hidden = NULL;
+		return 0;
+	}
+	return n;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sbx_profile_entry *)a)->name,
