@@ -673,7 +673,13 @@ int seccomp_load_file(const char *path, json_t **out, struct sbx_error **err)
 
 /* The calls that can give a file S_ISUID or S_ISGID, with the index of their
  * mode argument and, for open, of the flags that make it create a file (the
- * mode register is garbage otherwise). As systemd's RestrictSUIDSGID=. */
+ * mode register is garbage otherwise). As systemd's RestrictSUIDSGID=. A
+ * name libseccomp does not know (fchmodat2 before 2.5.5, unless the
+ * distribution added it; Debian's 2.5.4 has it) is dropped when compiling:
+ * under a denying default the call then fails (EPERM, or ENOSYS when it is
+ * newer than every syscall the policy names); under an allowing one (a
+ * policy file) it would pass unguarded, which needs a libseccomp that
+ * knows it. */
 static const struct {
 	const char *name;
 	unsigned mode_arg;
