@@ -124,6 +124,11 @@ sbx: warning: the volume \"$HOME/.gnupg/private-keys-v1.d\" lets the sandbox rea
 	[[ $stderr == "sbx: warning: profile \"default\" is your own "* ]]
 	run --separate-stderr sbx -q run --rm busybox echo ran
 	[ -z "$stderr" ]
+	run --separate-stderr sbx profile check default
+	assert_status 0
+	assert_output "default: ok"
+	[ "$stderr" = "$XDG_CONFIG_HOME/sbx/profiles/default.ini: warning: [profile] it shadows the system profile \"$SBX_SYSCONFDIR/profiles/default.ini\"
+$XDG_CONFIG_HOME/sbx/profiles/default.ini: warning: [profile] it shadows the shipped profile \"$SBX_TOP/profiles/default.ini\"" ]
 	# A user profile of a name of its own shadows nothing.
 	rm "$XDG_CONFIG_HOME/sbx/profiles/default.ini"
 	run --separate-stderr sbx run --rm -p mine busybox echo ran
