@@ -3,6 +3,7 @@
 #include "cmd-common.h"
 #include "config.h"
 #include "process.h"
+#include "risk.h"
 #include "state.h"
 #include "userns.h"
 
@@ -92,6 +93,41 @@ static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_err
 	return 0;
 }
 
+static const char *origin_word(enum sbx_profile_origin o)
+{
+	return o == SBX_ORIGIN_SYSTEM ? "system" : "shipped";
+}
+
+/* A profile of the user's that hides a system or shipped one of the same
+ * name (a payload given ~/.config could have planted it): said once per
+ * name, for the profile and those it inherits by name. */
+static void say_shadowed(const struct sbx_profile *p)
+{
+	_cleanup_strv_ char **names = NULL;
+	strv_push(&names, p->name ? p->name : "default");
+	for (size_t i = 0; p->chain && p->chain[i]; i++)
+		if (!strv_contains(names, p->chain[i]))
+			strv_push(&names, p->chain[i]);
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ char *path = NULL;
+		struct sbx_profile_entry *hidden = NULL;
+		size_t n = profile_shadowed(names[i], &path, &hidden);
+		if (n == 0)
+			continue;
+		fprintf(stderr,
+		        "sbx: warning: profile \"%s\" is your own \"%s\", which shadows the ",
+		        names[i], path);
+		for (size_t k = 0; k < n; k++)
+			fprintf(stderr, "%s%s \"%s\"",
+			        k == 0       ? ""
+			        : k + 1 == n ? " and the "
+			                     : ", the ",
+			        origin_word(hidden[k].origin), hidden[k].path);
+		fputc('\n', stderr);
+		profile_entries_free(hidden, n);
+	}
+}
+
 int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_profile **out)
 {
 	_cleanup_error_ struct sbx_error *err = NULL;
@@ -130,6 +166,16 @@ int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_pr
 	if (profile_validate(p, &err) < 0) {
 		sbx_error_print(err, cmd);
 		return -1;
+	}
+	_cleanup_strv_ char **warnings = NULL;
+	if (risk_check_volumes(p, &warnings, &err) < 0) {
+		sbx_error_print(err, cmd);
+		return -1;
+	}
+	if (sbx_verbose >= 0) {
+		say_shadowed(p);
+		for (size_t i = 0; warnings && warnings[i]; i++)
+			fprintf(stderr, "sbx: warning: %s\n", warnings[i]);
 	}
 	*out = steal_ptr(p);
 	return 0;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "profile.h"
+#include "risk.h"
 #include "util.h"
 
 #include <string.h>
@@ -132,6 +133,17 @@ static bool check_one(const char *name, bool quiet)
 		fprintf(stderr, "%s: error: %s\n", p->path, err->msg);
 		return false;
 	}
+	/* Valid, but worth a second look: what the profile turns off. */
+	_cleanup_strv_ char **findings = risk_profile_findings(p);
+	for (size_t i = 0; findings && findings[i]; i++)
+		fprintf(stderr, "%s: warning: %s\n", p->path, findings[i]);
+	_cleanup_free_ char *path = NULL;
+	struct sbx_profile_entry *hidden = NULL;
+	size_t n = profile_shadowed(name, &path, &hidden);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s: warning: [profile] it shadows the %s profile \"%s\"\n", path,
+		        origin_name(hidden[i].origin), hidden[i].path);
+	profile_entries_free(hidden, n);
 	if (!quiet)
 		printf("%s: ok\n", name);
 	return true;

@@ -403,12 +403,22 @@ static int build_seccomp(const struct sbx_profile *p, json_t **out, struct sbx_e
 	case SBX_SECCOMP_UNCONFINED:
 		return 0;
 	case SBX_SECCOMP_FILE:
-		return seccomp_load_file(p->seccomp_file, out, err);
+		if (seccomp_load_file(p->seccomp_file, out, err) < 0)
+			return -1;
+		break;
 	case SBX_SECCOMP_DEFAULT:
 	default:
 		*out = seccomp_default_json();
-		return 0;
+		break;
 	}
+	if (p->restrict_suid_sgid && seccomp_restrict_setid(*out, err) < 0) {
+		if (p->seccomp == SBX_SECCOMP_FILE)
+			sbx_error_prefix(err, "%s", p->seccomp_file);
+		json_decref(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **err)

@@ -28,6 +28,7 @@
  *                 cap_drop = CAP[,CAP...] | ALL                       (R)
  *                 seccomp = default | unconfined | FILE.json
  *                 no_new_privileges = BOOL
+ *                 restrict_suid_sgid = BOOL
  *   [limits]      as, core, cpu, data, fsize, locks, memlock, msgqueue, nice,
  *                 nofile, nproc, rss, rtprio, rttime, sigpending, stack
  *                     = N | SOFT:HARD | unlimited      (empty: not set)
@@ -211,6 +212,7 @@ enum key_id {
 	K_CAP_DROP,
 	K_SECCOMP,
 	K_NNP,
+	K_RESTRICT_SUID_SGID,
 	K_MEMORY,
 	K_PIDS,
 	K_RLIMIT,
@@ -251,6 +253,7 @@ static const struct key_def keys[] = {
     {"cap_drop", SEC_SECURITY, K_CAP_DROP, true, false, 0},
     {"seccomp", SEC_SECURITY, K_SECCOMP, false, false, 0},
     {"no_new_privileges", SEC_SECURITY, K_NNP, false, false, 0},
+    {"restrict_suid_sgid", SEC_SECURITY, K_RESTRICT_SUID_SGID, false, false, 0},
     {"memory", SEC_LIMITS, K_MEMORY, false, false, 0},
     {"pids", SEC_LIMITS, K_PIDS, false, false, 0},
     {"as", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_AS},
@@ -292,6 +295,7 @@ void profile_init_defaults(struct sbx_profile *p)
 	p->caps_base = SBX_CAPS_DEFAULT;
 	p->seccomp = SBX_SECCOMP_DEFAULT;
 	p->no_new_privileges = true;
+	p->restrict_suid_sgid = true;
 	/* As bwrap does: a payload as pid 1 would ignore SIGTERM, SIGINT and SIGPIPE. */
 	p->init = true;
 }
@@ -1446,6 +1450,42 @@ int profile_find(const char *name, char **path, enum sbx_profile_origin *origin,
 	return find_profile(name, NULL, path, origin, err);
 }
 
+size_t profile_shadowed(const char *name, char **path, struct sbx_profile_entry **hidden)
+{
+	*path = NULL;
+	*hidden = NULL;
+	const char *why = NULL;
+	if (name == NULL || is_path_name(name) || name_validate(name, &why) < 0)
+		return 0;
+	struct search_dir dirs[3];
+	size_t nd = search_dirs(dirs), n = 0;
+	bool user = false;
+	for (size_t i = 0; i < nd; i++) {
+		char *cand = xasprintf("%s/%s.ini", dirs[i].path, name);
+		if (!regular_file(cand)) {
+			free(cand);
+			continue;
+		}
+		if (*path == NULL) {
+			*path = cand;
+			user = dirs[i].origin == SBX_ORIGIN_USER;
+			continue;
+		}
+		*hidden = xrealloc(*hidden, (n + 1) * sizeof(**hidden));
+		(*hidden)[n++] =
+		    (struct sbx_profile_entry){xstrdup(name), cand, dirs[i].origin, NULL};
+	}
+	search_dirs_free(dirs, nd);
+	if (!user || n == 0) {
+		free(*path);
+		*path = NULL;
+		profile_entries_free(*hidden, n);
+		*hidden = NULL;
+		return 0;
+	}
+	return n;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sbx_profile_entry *)a)->name,
@@ -1860,6 +1900,8 @@ static bool *ns_field(struct sbx_profile *p, int id)
 		return &p->ns_cgroup;
 	case K_INIT:
 		return &p->init;
+	case K_RESTRICT_SUID_SGID:
+		return &p->restrict_suid_sgid;
 	default:
 		return &p->no_new_privileges;
 	}
@@ -1884,6 +1926,7 @@ static void apply_entry(struct file_ctx *fc, struct sbx_profile *p, const struct
 	case K_NS_CGROUP:
 	case K_INIT:
 	case K_NNP:
+	case K_RESTRICT_SUID_SGID:
 		if (parse_bool(v, &b) < 0)
 			return bad_value(fc, e, "expected true or false (or yes/no, on/off, 1/0)");
 		*ns_field(p, e->def->id) = b;
@@ -2349,6 +2392,7 @@ void profile_dump(const struct sbx_profile *p, FILE *f)
 		fprintf(f, "seccomp = %s\n",
 		        p->seccomp == SBX_SECCOMP_UNCONFINED ? "unconfined" : "default");
 	fprintf(f, "no_new_privileges = %s\n", bool_word(p->no_new_privileges));
+	fprintf(f, "restrict_suid_sgid = %s\n", bool_word(p->restrict_suid_sgid));
 
 	fputs("\n[limits]\nmemory =", f);
 	if (p->memory) {

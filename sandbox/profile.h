@@ -110,6 +110,7 @@ struct sbx_profile {
 	enum sbx_seccomp_mode seccomp;
 	char *seccomp_file;
 	bool no_new_privileges;
+	bool restrict_suid_sgid; /* no set-id files (seccomp rules) */
 
 	/* [limits] */
 	struct sbx_rlimit *rlimits;
@@ -156,6 +157,10 @@ static inline void profile_freep(struct sbx_profile **p)
 /* Finds NAME (or a path if it contains '/'). */
 int profile_find(const char *name, char **path, enum sbx_profile_origin *origin,
                  struct sbx_error **err);
+/* When NAME (not a path) resolves to a user profile that hides same-named
+ * system or shipped ones: its path in *path and the hidden ones in *hidden
+ * (free with profile_entries_free); returns how many are hidden, 0 if none. */
+size_t profile_shadowed(const char *name, char **path, struct sbx_profile_entry **hidden);
 /* Loads and resolves a profile with its inheritance chain. Syntax and value
  * problems go to *diag (all of them) and the call returns -1 with *err set to
  * a summary; lookup and I/O failures only set *err. */

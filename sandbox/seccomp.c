@@ -669,6 +669,162 @@ int seccomp_load_file(const char *path, json_t **out, struct sbx_error **err)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Setuid and setgid files */
+
+/* The calls that can give a file S_ISUID or S_ISGID, with the index of their
+ * mode argument and, for open, of the flags that make it create a file (the
+ * mode register is garbage otherwise). As systemd's RestrictSUIDSGID=. A
+ * name libseccomp does not know (fchmodat2 before 2.5.5, unless the
+ * distribution added it; Debian's 2.5.4 has it) is dropped when compiling:
+ * under a denying default the call then fails (EPERM, or ENOSYS when it is
+ * newer than every syscall the policy names); under an allowing one (a
+ * policy file) it would pass unguarded, which needs a libseccomp that
+ * knows it. */
+static const struct {
+	const char *name;
+	unsigned mode_arg;
+	int flags_arg; /* -1: the call always uses its mode */
+} setid_calls[] = {
+    {"chmod", 1, -1},     {"fchmod", 1, -1}, {"fchmodat", 2, -1},
+    {"fchmodat2", 2, -1}, {"mknod", 1, -1},  {"mknodat", 2, -1},
+    {"creat", 1, -1},     {"open", 2, 1},    {"openat", 3, 2},
+};
+
+#define SETID_BITS   ((uint64_t)(S_ISUID | S_ISGID))
+#define CREATE_FLAGS ((uint64_t)(O_CREAT | (O_TMPFILE & ~O_DIRECTORY)))
+
+static bool action_permits(json_t *rule_or_policy, const char *key)
+{
+	const char *a = json_string_value(json_object_get(rule_or_policy, key));
+	return a && (strcmp(a, "SCMP_ACT_ALLOW") == 0 || strcmp(a, "SCMP_ACT_LOG") == 0);
+}
+
+static int setid_call(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(setid_calls); i++)
+		if (strcmp(name, setid_calls[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool compares_arg(json_t *rule, unsigned index)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(rule, "args"), i, a)
+	{
+		if (json_integer_value(json_object_get(a, "index")) == (json_int_t)index)
+			return true;
+	}
+	return false;
+}
+
+/* A copy of rule for name alone, with one more comparison ANDed in. */
+static json_t *rule_with(json_t *rule, const char *name, json_t *arg)
+{
+	json_t *r = json_deep_copy(rule);
+	json_object_set_new_nocheck(r, "names", json_pack("[s]", name));
+	json_t *args = json_object_get(r, "args");
+	if (!json_is_array(args)) {
+		args = json_array();
+		json_object_set_new_nocheck(r, "args", args);
+	}
+	json_array_append_new(args, arg);
+	return r;
+}
+
+int seccomp_restrict_setid(json_t *policy, struct sbx_error **err)
+{
+	if (seccomp_validate(policy, err) < 0)
+		return -1;
+	json_t *syscalls = json_object_get(policy, "syscalls");
+	if (!json_is_array(syscalls)) {
+		syscalls = json_array();
+		json_object_set_new_nocheck(policy, "syscalls", syscalls);
+	}
+	_cleanup_(sbx_json_decrefp) json_t *added = json_array();
+	/* Rules that allow a call outright lose it; it comes back only where
+	 * it creates no set-id file (OR of the copies: no set-id bit in the
+	 * mode, or, for open, no file created). A conditional allow next to
+	 * an unconditional one would be dropped by libseccomp, and an allow
+	 * rule cannot say "not under a mask". openat2 passes its mode in
+	 * memory, out of seccomp's reach: ENOSYS, and libc falls back to
+	 * openat, as under systemd. */
+	for (size_t i = 0; i < json_array_size(syscalls);) {
+		json_t *r = json_array_get(syscalls, i);
+		json_t *names = json_object_get(r, "names");
+		bool permits = action_permits(r, "action");
+		for (size_t k = 0; k < json_array_size(names);) {
+			const char *name = json_string_value(json_array_get(names, k));
+			int t = setid_call(name);
+			if (strcmp(name, "openat2") == 0) {
+				json_array_remove(names, k);
+				continue;
+			}
+			if (t < 0 || !permits) {
+				k++;
+				continue;
+			}
+			unsigned idx[2] = {setid_calls[t].mode_arg,
+			                   (unsigned)setid_calls[t].flags_arg};
+			size_t n_idx = setid_calls[t].flags_arg < 0 ? 1 : 2;
+			for (size_t g = 0; g < n_idx; g++) {
+				if (compares_arg(r, idx[g]))
+					return perr(
+					    err, NULL,
+					    "syscalls[%zu]: already compares argument %u of "
+					    "\"%s\", which restrict_suid_sgid needs; allow the "
+					    "call without it, or set restrict_suid_sgid = false",
+					    i, idx[g], name);
+				uint64_t mask = g == 0 ? SETID_BITS : CREATE_FLAGS;
+				json_array_append_new(
+				    added,
+				    rule_with(r, name,
+				              arg_json(idx[g], mask, 0, "SCMP_CMP_MASKED_EQ")));
+			}
+			json_array_remove(names, k);
+		}
+		if (json_array_size(names) == 0)
+			json_array_remove(syscalls, i);
+		else
+			i++;
+	}
+	/* Under an allowing default, the set-id cases are denied explicitly:
+	 * one rule per bit (and per creating flag), as masks can only test
+	 * for all of their bits. */
+	if (action_permits(policy, "defaultAction")) {
+		for (size_t t = 0; t < ARRAY_SIZE(setid_calls); t++) {
+			for (uint64_t bit = S_ISGID; bit <= S_ISUID; bit <<= 1) {
+				if (setid_calls[t].flags_arg < 0) {
+					add_rule(added, setid_calls[t].name, "SCMP_ACT_ERRNO",
+					         EPERM,
+					         arg_json(setid_calls[t].mode_arg, bit, bit,
+					                  "SCMP_CMP_MASKED_EQ"));
+					continue;
+				}
+				for (uint64_t fl = 1; fl; fl <<= 1) {
+					if (!(CREATE_FLAGS & fl))
+						continue;
+					add_rule(added, setid_calls[t].name, "SCMP_ACT_ERRNO",
+					         EPERM,
+					         arg_json(setid_calls[t].mode_arg, bit, bit,
+					                  "SCMP_CMP_MASKED_EQ"));
+					json_t *last =
+					    json_array_get(added, json_array_size(added) - 1);
+					json_array_append_new(
+					    json_object_get(last, "args"),
+					    arg_json((unsigned)setid_calls[t].flags_arg, fl, fl,
+					             "SCMP_CMP_MASKED_EQ"));
+				}
+			}
+		}
+	}
+	add_rule(added, "openat2", "SCMP_ACT_ERRNO", ENOSYS, NULL);
+	json_array_extend(syscalls, added);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Compiling */
 
 static void ctx_releasep(scmp_filter_ctx *c)

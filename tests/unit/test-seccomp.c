@@ -866,6 +866,79 @@ static void test_oci_schema(void)
 	unlink(path);
 }
 
+static uint32_t eval4(const struct sbx_bpf *b, int nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                      uint64_t a3)
+{
+	struct seccomp_data d = {.nr = nr, .arch = seccomp_arch_native(), .args = {a0, a1, a2, a3}};
+	int bad;
+	uint32_t r = bpf_run(b, &d, &bad);
+	return bad ? 0xdeadbeef : r;
+}
+
+/* restrict_suid_sgid: set-id modes are refused by every mode-setting call,
+ * everything else still passes, under an allowlist and a denylist. */
+static void test_restrict_setid(void)
+{
+	static const char *const srcs[] = {
+	    NULL, /* the default policy */
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}",
+	    "{\"defaultAction\": \"SCMP_ACT_LOG\", \"syscalls\": [{\"names\": [\"chmod\", "
+	    "\"openat2\", \"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+	};
+	const uint64_t hi = 0xdead000000000000ULL; /* garbage above the int */
+	const uint64_t creat = O_CREAT, tmp = O_TMPFILE & ~O_DIRECTORY;
+	for (size_t s = 0; s < ARRAY_SIZE(srcs); s++) {
+		_cleanup_(sbx_json_decrefp) json_t *pol =
+		    srcs[s] ? json_loads(srcs[s], 0, NULL) : seccomp_default_json();
+		_cleanup_error_ struct sbx_error *err = NULL;
+		_cleanup_bpf_ struct sbx_bpf b = {0};
+		if (seccomp_restrict_setid(pol, &err) < 0 || seccomp_compile(pol, &b, &err) < 0) {
+			ok(0, "policy %zu: %s", s, err->msg);
+			continue;
+		}
+		uint32_t allow = srcs[s] == NULL || s == 1 ? SECCOMP_RET_ALLOW : SECCOMP_RET_LOG;
+		int wrong = 0;
+		for (uint64_t m = 0; m < 010000; m += 01) {
+			bool setid = m & 06000;
+			uint32_t want = setid ? RET_ERRNO(EPERM) : SECCOMP_RET_ALLOW;
+			uint32_t want_log = setid ? RET_ERRNO(EPERM) : allow;
+			wrong +=
+			    eval4(&b, SYS_chmod, 0, hi | m, 0, 0) != (s == 2 ? want : want_log);
+			wrong += eval4(&b, SYS_fchmod, 3, m, 0, 0) != want_log;
+			wrong += eval4(&b, SYS_fchmodat, 3, 0, hi | m, 0) != want_log;
+			wrong += eval4(&b, SYS_mknodat, 3, 0, S_IFREG | m, 0) != want_log;
+			wrong += eval4(&b, SYS_creat, 0, m, 0, 0) != want_log;
+			wrong += eval4(&b, SYS_openat, 3, 0, O_WRONLY | creat, m) != want_log;
+			wrong +=
+			    eval4(&b, SYS_openat, 3, 0, O_RDWR | tmp | O_DIRECTORY, m) != want_log;
+			/* Without O_CREAT or O_TMPFILE the mode register is garbage. */
+			wrong += eval4(&b, SYS_openat, 3, 0, O_RDONLY, hi | m) != allow;
+#ifdef SYS_fchmodat2
+			wrong += eval4(&b, SYS_fchmodat2, 3, 0, m, 0) != want_log;
+#endif
+		}
+		is_int(wrong, 0, "policy %zu: set-id modes EPERM by every call, others pass", s);
+		is_int(eval4(&b, SYS_openat2, 3, 0, 0, 0), RET_ERRNO(ENOSYS),
+		       "policy %zu: openat2 ENOSYS", s);
+		uint32_t getpid = eval4(&b, SYS_getpid, 0, 0, 0, 0);
+		ok(getpid == SECCOMP_RET_ALLOW, "policy %zu: getpid untouched", s);
+	}
+
+	/* A rule that compares the mode already cannot take the guard. */
+	_cleanup_(sbx_json_decrefp) json_t *pol =
+	    json_loads("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+	               "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}, {\"names\": [\"fchmod\"], "
+	               "\"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 1, \"value\": "
+	               "420, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+	               0, NULL);
+	_cleanup_error_ struct sbx_error *err = NULL;
+	ok(seccomp_restrict_setid(pol, &err) < 0, "a rule comparing the mode is refused");
+	is_str(err ? err->msg : "",
+	       "syscalls[1]: already compares argument 1 of \"fchmod\", which restrict_suid_sgid "
+	       "needs; allow the call without it, or set restrict_suid_sgid = false",
+	       "... with a message that says what to do");
+}
+
 int main(void)
 {
 	test_default_json();
@@ -876,5 +949,6 @@ int main(void)
 	test_compile_details();
 	test_hash();
 	test_oci_schema();
+	test_restrict_setid();
 	return done_testing();
 }
