@@ -1062,15 +1062,17 @@ static int put_publish(struct sbx_profile *p, struct sbx_publish *pub, char **wh
 		struct sbx_publish *o = &p->publish[i];
 		if (o->line == 0 || !profile_publish_overlap(o, pub))
 			continue;
-		_cleanup_free_ char *spec = publish_spec(o);
-		if (o->line > 0)
+		const char *proto = pub->udp ? "udp" : "tcp";
+		if (o->line > 0) {
 			why_set(why, "host port %u/%s is already published at line %d",
-			        pub->host_port, pub->udp ? "udp" : "tcp", o->line);
-		else
+			        pub->host_port, proto, o->line);
+		} else {
+			_cleanup_free_ char *spec = publish_spec(o);
 			why_set(why,
 			        "host port %u/%s is already published by --publish \"%s\"; choose "
 			        "another host port",
-			        pub->host_port, pub->udp ? "udp" : "tcp", spec);
+			        pub->host_port, proto, spec);
+		}
 		free(pub->host_ip);
 		return -1;
 	}
