@@ -78,8 +78,9 @@ static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_err
 		p->init = val == OPT_INIT;
 		return 0;
 	case OPT_NETWORK:
-		if (profile_parse_net(arg, &p->net, &why) < 0)
-			return sbx_error_set(err, EINVAL, "--network \"%s\": %s", arg, why);
+		/* The mode and its options together: a plain mode turns host-loopback off. */
+		if (profile_parse_net(arg, &p->net, &p->host_loopback, &why) < 0)
+			return sbx_error_set(err, 0, "--network \"%s\": %s", arg, why);
 		return 0;
 	case OPT_USERNS:
 		if (profile_parse_userns(arg, &p->userns, &why) < 0)

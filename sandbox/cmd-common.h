@@ -38,8 +38,11 @@ enum {
 		 NULL},                                                                            \
 		{"hostname", OPT_HOSTNAME, required_argument, "NAME", "the sandbox's hostname",   \
 		 NULL},                                                                            \
-		{"network", OPT_NETWORK, required_argument, "MODE",                                \
-		 "none, host, pasta, slirp4netns or auto", "none host pasta slirp4netns auto"},     \
+		{"network", OPT_NETWORK, required_argument, "MODE[:host-loopback]",                \
+		 "none, host, pasta, slirp4netns or auto; MODE:host-loopback reaches the host's "  \
+		 "127.0.0.1",                                                                      \
+		 "none host pasta slirp4netns auto pasta:host-loopback slirp4netns:host-loopback " \
+		 "auto:host-loopback"},                                                            \
 		{"publish", 'P', required_argument, "[IP:]HOSTPORT:SANDBOXPORT[/tcp|udp]",         \
 		 "publish a sandbox port on the host (repeatable; pasta, slirp4netns, auto)", NULL}, \
 		{"read-only", OPT_READ_ONLY, no_argument, NULL, "make the root filesystem read-only", \

@@ -245,7 +245,7 @@ int net_config_parse(const char *mode, const char *publish, const char *dir, boo
 	_cleanup_free_ char *why = NULL;
 	if (mode == NULL)
 		out->mode = netns ? SBX_NET_NONE : SBX_NET_HOST;
-	else if (profile_parse_net(mode, &out->mode, &why) < 0)
+	else if (profile_parse_net(mode, &out->mode, &out->host_loopback, &why) < 0)
 		return sbx_error_setc(err, EINVAL, "annotations: run.sbx.network \"%s\": %s", mode,
 		                      why);
 	if ((out->mode == SBX_NET_HOST) == netns)
@@ -271,6 +271,18 @@ int net_config_parse(const char *mode, const char *publish, const char *dir, boo
 				                      "annotations: run.sbx.network.publish "
 				                      "\"%s\": %s",
 				                      s, why);
+			}
+			for (size_t i = 0; i < out->n_publish; i++) {
+				if (!profile_publish_overlap(&out->publish[i], &p))
+					continue;
+				_cleanup_free_ char *other = publish_one(&out->publish[i]);
+				free(p.host_ip);
+				net_config_free(out);
+				return sbx_error_setc(err, EINVAL,
+				                      "annotations: run.sbx.network.publish "
+				                      "\"%s\": host port %u/%s is already "
+				                      "published by \"%s\"",
+				                      s, p.host_port, p.udp ? "udp" : "tcp", other);
 			}
 			out->publish =
 			    xrealloc(out->publish, (out->n_publish + 1) * sizeof(*out->publish));
@@ -298,48 +310,73 @@ void net_config_free(struct sbx_net_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* A host port pasta or slirp4netns would fail to bind: checked up front,
- * because pasta only logs such a failure and goes on without the port. */
-static int publish_check(const struct sbx_publish *p, struct sbx_error **err)
+/* Binds the host port of p on ip (NULL: the wildcard of family af) the way
+ * the helpers would. Returns 0 when it is free, else an errno; *sock says
+ * whether socket() was what failed. */
+static int try_bind(const struct sbx_publish *p, int af, const char *ip, bool *sock)
 {
-	bool v6 = p->host_ip && strchr(p->host_ip, ':');
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
-	if (v6) {
+	*sock = false;
+	if (af == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons(p->host_port);
-		inet_pton(AF_INET6, p->host_ip, &a->sin6_addr);
+		a->sin6_addr = in6addr_any;
+		if (ip)
+			inet_pton(AF_INET6, ip, &a->sin6_addr);
 		len = sizeof(*a);
 	} else {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 		a->sin_family = AF_INET;
 		a->sin_port = htons(p->host_port);
 		a->sin_addr.s_addr = htonl(INADDR_ANY);
-		if (p->host_ip)
-			inet_pton(AF_INET, p->host_ip, &a->sin_addr);
+		if (ip)
+			inet_pton(AF_INET, ip, &a->sin_addr);
 		len = sizeof(*a);
 	}
-	_cleanup_close_ int fd =
-	    socket(ss.ss_family, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "--publish: cannot create a socket");
+	_cleanup_close_ int fd = socket(af, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*sock = true;
+		return errno;
+	}
 	int one = 1;
 	/* As the helpers bind: a TCP port in TIME_WAIT is not in use. */
 	if (!p->udp)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6)
+	if (af == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+	return bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+}
+
+/* A host port pasta or slirp4netns would fail to bind: checked up front,
+ * because pasta only logs such a failure and goes on without the port. A
+ * port on all addresses must be free in both families: pasta binds both,
+ * and a program on [::] would answer the host's clients of localhost. */
+static int publish_check(const struct sbx_publish *p, struct sbx_error **err)
+{
+	bool v6 = p->host_ip && strchr(p->host_ip, ':');
+	const char *where = p->host_ip;
+	bool sock;
+	int e = try_bind(p, v6 ? AF_INET6 : AF_INET, p->host_ip, &sock);
+	if (e == 0 && p->host_ip == NULL) {
+		e = try_bind(p, AF_INET6, NULL, &sock);
+		/* A host without IPv6. */
+		if (e == EAFNOSUPPORT || e == EADDRNOTAVAIL)
+			e = 0;
+		where = "::";
+	}
+	if (e == 0)
 		return 0;
-	int e = errno;
+	if (sock)
+		return sbx_error_set(err, e, "--publish: cannot create a socket");
 	_cleanup_free_ char *spec = publish_one(p);
 	if (e == EADDRINUSE)
 		return sbx_error_setc(err, e,
 		                      "--publish \"%s\": host port %u/%s is already in use%s%s; "
 		                      "choose another host port",
 		                      spec, p->host_port, p->udp ? "udp" : "tcp",
-		                      p->host_ip ? " on " : "", p->host_ip ? p->host_ip : "");
+		                      where ? " on " : "", where ? where : "");
 	if (e == EACCES)
 		return sbx_error_setc(
 		    err, e,
@@ -767,14 +804,17 @@ static int start_pasta(struct sbx_net *n, const struct sbx_net_config *c, const 
 	_cleanup_strv_ char **argv = NULL;
 	strv_push(&argv, "pasta");
 	/* Foreground, so the pid sbx watches is pasta's; -T/-U none: the
-	 * sandbox's own loopback stays its own (the host's is reached through
-	 * the gateway address). */
+	 * sandbox's own loopback stays its own. */
 	const char *fixed[] = {"--config-net",   "--foreground", "--quiet",  "--log-file",
 	                       SBX_NET_LOG,      "--pid",        READY_FIFO, "--tcp-ns",
 	                       "none",           "--udp-ns",     "none",     "--dns-forward",
 	                       SBX_NET_PASTA_DNS};
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		strv_push(&argv, fixed[i]);
+	/* pasta maps the gateway's addresses to the host's 127.0.0.1 and ::1
+	 * unless told not to; as in podman, only on request. */
+	if (!c->host_loopback)
+		strv_push(&argv, "--no-map-gw");
 	/* As root, pasta would become nobody, who cannot enter the namespaces. */
 	if (geteuid() == 0) {
 		strv_push(&argv, "--runas");
@@ -830,10 +870,18 @@ static int start_slirp(struct sbx_net *n, const struct sbx_net_config *c, const 
 		return -1;
 	unlinkat(n->dirfd, API_SOCKET, 0);
 	_cleanup_free_ char *pid = xasprintf("%d", (int)target);
-	char *const argv[] = {
-	    "slirp4netns",  "--configure", "--mtu=65520",      "--ready-fd=3",     "--exit-fd=4",
-	    "--api-socket", API_SOCKET,    "--enable-sandbox", "--enable-seccomp", pid,
-	    "tap0",         NULL};
+	_cleanup_strv_ char **argv = NULL;
+	const char *fixed[] = {"slirp4netns",  "--configure",      "--mtu=65520",
+	                       "--ready-fd=3", "--exit-fd=4",      "--api-socket",
+	                       API_SOCKET,     "--enable-sandbox", "--enable-seccomp"};
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		strv_push(&argv, fixed[i]);
+	/* 10.0.2.2 is the host's 127.0.0.1 unless this is given; as in podman,
+	 * it is open only on request. */
+	if (!c->host_loopback)
+		strv_push(&argv, "--disable-host-loopback");
+	strv_push(&argv, pid);
+	strv_push(&argv, "tap0");
 	int fds[] = {ready_w, exit_r};
 	if (helper_spawn(n, path, argv, log_fd, fds, ARRAY_SIZE(fds), err) < 0)
 		return -1;
@@ -909,7 +957,8 @@ static int write_files(struct sbx_net *n, const struct sbx_net_config *c, const 
 	    "::1\tlocalhost ip6-localhost ip6-loopback\n"
 	    "%s\t%s\n",
 	    mode, helper ? a->addr : "127.0.1.1", host);
-	if (helper && a->gateway[0]) {
+	bool loopback = helper && c->host_loopback && a->gateway[0];
+	if (loopback) {
 		/* The helper maps its gateway address to the host's loopback. */
 		char *more = xasprintf("%s%s\thost.sbx.internal\n", hosts, a->gateway);
 		free(hosts);
@@ -947,7 +996,7 @@ static int write_files(struct sbx_net *n, const struct sbx_net_config *c, const 
 		json_object_set_new(n->info, "gateway",
 		                    a->gateway[0] ? json_string(a->gateway) : json_null());
 		json_object_set_new(n->info, "host_loopback",
-		                    a->gateway[0] ? json_string(a->gateway) : json_null());
+		                    loopback ? json_string(a->gateway) : json_null());
 		json_object_set_new(n->info, "log", json_string(log));
 	}
 	json_object_set_new(n->info, "dns", dns ? json_string(dns) : json_null());

@@ -32,6 +32,7 @@
 /* The runtime's network settings, from the config's annotations. */
 struct sbx_net_config {
 	enum sbx_net_mode mode;
+	bool host_loopback; /* the helper maps its gateway to the host's loopback */
 	struct sbx_publish *publish;
 	size_t n_publish;
 	char *dir; /* hosts, resolv.conf, network.json and the helper's log; may be NULL */
@@ -50,7 +51,8 @@ int net_resolve(enum sbx_net_mode mode, enum sbx_net_mode *out, struct sbx_error
 char *net_publish_format(const struct sbx_publish *p, size_t n);
 
 /* Parses the annotations (mode and publish may be NULL); netns says
- * whether the config has a network namespace. */
+ * whether the config has a network namespace. mode is MODE[:host-loopback],
+ * as --network takes it. */
 int net_config_parse(const char *mode, const char *publish, const char *dir, bool netns,
                      struct sbx_net_config *out, struct sbx_error **err);
 void net_config_free(struct sbx_net_config *c);

@@ -453,10 +453,11 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(linux_, "resources", res);
 	}
 
+	_cleanup_free_ char *net = profile_net_format(p->net, p->host_loopback);
 	json_t *ann =
 	    json_pack("{s:s, s:s, s:s, s:s}", SBX_ANN_PROFILE, p->name ? p->name : "default",
-	              SBX_ANN_PROFILE_PATH, p->path ? p->path : "", SBX_ANN_NETWORK,
-	              profile_net_name(p->net), SBX_ANN_INIT, p->init ? "true" : "false");
+	              SBX_ANN_PROFILE_PATH, p->path ? p->path : "", SBX_ANN_NETWORK, net,
+	              SBX_ANN_INIT, p->init ? "true" : "false");
 	if (in->image)
 		json_object_set_new(ann, SBX_ANN_IMAGE, json_string(in->image));
 	bool overlay = in->upper != NULL || in->scratch;

@@ -11,6 +11,7 @@
  *   [namespaces]  pid | ipc | uts | cgroup = BOOL
  *                 user = single | subid
  *   [network]     mode = none | host | pasta | slirp4netns | auto
+ *                 host_loopback = BOOL
  *                 publish = [IP:]HOSTPORT:SANDBOXPORT[/tcp|/udp]       (R)
  *   [filesystem]  rootfs = overlay | readonly
  *                 overlay = auto | kernel | fuse
@@ -37,7 +38,9 @@
  *
  * (R) repeatable: each line appends; an empty value clears the list built so
  * far, inherited entries included. A volume or tmpfs at a destination that
- * is already mounted, or an env KEY already set, replaces the earlier one.
+ * is already mounted, an env KEY already set, or a publish of an inherited
+ * host port, replaces the earlier one; two publish lines of one file (or
+ * two --publish options) that take the same host port are an error.
  * Any other key may appear once per file; a child's value replaces its
  * parent's. A file's cap_drop lines apply before its cap_add lines (as in
  * Docker); dropping X also undoes an inherited add of X, ALL every one.
@@ -195,6 +198,7 @@ enum key_id {
 	K_NS_CGROUP,
 	K_USERNS,
 	K_NET,
+	K_HOST_LOOPBACK,
 	K_PUBLISH,
 	K_ROOTFS,
 	K_OVERLAY,
@@ -236,6 +240,7 @@ static const struct key_def keys[] = {
     {"cgroup", SEC_NAMESPACES, K_NS_CGROUP, false, false, 0},
     {"user", SEC_NAMESPACES, K_USERNS, false, false, 0},
     {"mode", SEC_NETWORK, K_NET, false, false, 0},
+    {"host_loopback", SEC_NETWORK, K_HOST_LOOPBACK, false, false, 0},
     {"publish", SEC_NETWORK, K_PUBLISH, true, false, 0},
     {"rootfs", SEC_FILESYSTEM, K_ROOTFS, false, false, 0},
     {"overlay", SEC_FILESYSTEM, K_OVERLAY, false, false, 0},
@@ -393,13 +398,45 @@ static int parse_enum(const char *s, const char *const *names, size_t n, int *ou
 	return -1;
 }
 
-int profile_parse_net(const char *s, enum sbx_net_mode *out, char **why)
+#define NET_HOST_LOOPBACK "host-loopback"
+
+int profile_parse_net(const char *s, enum sbx_net_mode *out, bool *host_loopback, char **why)
 {
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *opts = strchr(copy, ':');
+	if (opts)
+		*opts++ = '\0';
 	int v;
-	if (parse_enum(s, net_names, ARRAY_SIZE(net_names), &v, why) < 0)
+	if (parse_enum(copy, net_names, ARRAY_SIZE(net_names), &v, why) < 0)
 		return -1;
+	bool loopback = false;
+	if (opts && host_loopback == NULL) {
+		why_set(why, "expected the mode alone; options have keys of their own, such as "
+		             "host_loopback = true");
+		return -1;
+	}
+	for (char *o; opts && (o = strsep(&opts, ","));) {
+		if (strcmp(o, NET_HOST_LOOPBACK) != 0) {
+			_cleanup_free_ char *d = disp(o);
+			why_set(why, "unknown option \"%s\" (expected " NET_HOST_LOOPBACK ")", d);
+			return -1;
+		}
+		loopback = true;
+	}
+	if (loopback && (v == SBX_NET_NONE || v == SBX_NET_HOST)) {
+		why_set(why, NET_HOST_LOOPBACK " needs a user-mode network (pasta, slirp4netns or "
+		                               "auto)");
+		return -1;
+	}
 	*out = (enum sbx_net_mode)v;
+	if (host_loopback)
+		*host_loopback = loopback;
 	return 0;
+}
+
+char *profile_net_format(enum sbx_net_mode m, bool host_loopback)
+{
+	return xasprintf("%s%s", profile_net_name(m), host_loopback ? ":" NET_HOST_LOOPBACK : "");
 }
 
 int profile_parse_userns(const char *s, enum sbx_userns_mode *out, char **why)
@@ -985,8 +1022,64 @@ static int put_tmpfs(struct sbx_profile *p, struct sbx_tmpfs *t, char **why)
 	return 0;
 }
 
+/* "[IP:]HOSTPORT:SANDBOXPORT/PROTO", IPv6 addresses in brackets. */
+static char *publish_spec(const struct sbx_publish *x)
+{
+	bool v6 = x->host_ip && strchr(x->host_ip, ':');
+	return xasprintf("%s%s%s%s%u:%u/%s", v6 ? "[" : "", x->host_ip ? x->host_ip : "",
+	                 v6 ? "]" : "", x->host_ip ? ":" : "", x->host_port, x->sandbox_port,
+	                 x->udp ? "udp" : "tcp");
+}
+
+static bool any_address(const char *ip)
+{
+	return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+}
+
+bool profile_publish_overlap(const struct sbx_publish *a, const struct sbx_publish *b)
+{
+	if (a->host_port != b->host_port || a->udp != b->udp)
+		return false;
+	if (a->host_ip == NULL || b->host_ip == NULL)
+		return true;
+	if ((strchr(a->host_ip, ':') == NULL) != (strchr(b->host_ip, ':') == NULL))
+		return false;
+	return strcmp(a->host_ip, b->host_ip) == 0 || any_address(a->host_ip) ||
+	       any_address(b->host_ip);
+}
+
+/* Marks every published port as inherited, for the next file or the
+ * command line. */
+static void publish_inherit(struct sbx_profile *p)
+{
+	for (size_t i = 0; i < p->n_publish; i++)
+		p->publish[i].line = 0;
+}
+
+/* pub->line says who sets it. A port of the same host address that was
+ * inherited is replaced; one that the same file or another --publish took
+ * is an error, since only one of them could bind it. Ports that overlap
+ * across layers are left to profile_validate. */
 static int put_publish(struct sbx_profile *p, struct sbx_publish *pub, char **why)
 {
+	for (size_t i = 0; i < p->n_publish; i++) {
+		struct sbx_publish *o = &p->publish[i];
+		if (o->line == 0 || !profile_publish_overlap(o, pub))
+			continue;
+		const char *proto = pub->udp ? "udp" : "tcp";
+		if (o->line > 0) {
+			why_set(why, "host port %u/%s is already published at line %d",
+			        pub->host_port, proto, o->line);
+		} else {
+			_cleanup_free_ char *spec = publish_spec(o);
+			why_set(why,
+			        "host port %u/%s is already published by --publish \"%s\"; choose "
+			        "another host port",
+			        pub->host_port, proto, spec);
+		}
+		free(pub->host_ip);
+		return -1;
+	}
 	for (size_t i = 0; i < p->n_publish; i++) {
 		struct sbx_publish *o = &p->publish[i];
 		bool same_ip =
@@ -1196,7 +1289,10 @@ int profile_add_publish(struct sbx_profile *p, const char *spec, struct sbx_erro
 {
 	_cleanup_free_ char *why = NULL;
 	struct sbx_publish pub;
-	if (profile_parse_publish(spec, &pub, &why) < 0 || put_publish(p, &pub, &why) < 0)
+	if (profile_parse_publish(spec, &pub, &why) < 0)
+		return option_error(err, "publish", spec, why);
+	pub.line = -1;
+	if (put_publish(p, &pub, &why) < 0)
 		return option_error(err, "publish", spec, why);
 	return 0;
 }
@@ -1266,6 +1362,20 @@ int profile_validate(const struct sbx_profile *p, struct sbx_error **err)
 		                     "--publish needs a user-mode network (--network pasta, "
 		                     "slirp4netns or auto); with network \"host\" the sandbox "
 		                     "already uses the host's ports");
+	for (size_t i = 0; i < p->n_publish; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct sbx_publish *a = &p->publish[j], *b = &p->publish[i];
+			if (!profile_publish_overlap(a, b))
+				continue;
+			_cleanup_free_ char *sa = publish_spec(a);
+			_cleanup_free_ char *sb = publish_spec(b);
+			return sbx_error_set(
+			    err, 0,
+			    "published ports \"%s\" and \"%s\" both take host port "
+			    "%u/%s; choose another host port",
+			    sa, sb, b->host_port, b->udp ? "udp" : "tcp");
+		}
+	}
 	return 0;
 }
 
@@ -1936,8 +2046,13 @@ static void apply_entry(struct file_ctx *fc, struct sbx_profile *p, const struct
 			return bad_value(fc, e, why);
 		return;
 	case K_NET:
-		if (profile_parse_net(v, &p->net, &why) < 0)
+		if (profile_parse_net(v, &p->net, NULL, &why) < 0)
 			return bad_value(fc, e, why);
+		return;
+	case K_HOST_LOOPBACK:
+		if (parse_bool(v, &b) < 0)
+			return bad_value(fc, e, "expected true or false (or yes/no, on/off, 1/0)");
+		p->host_loopback = b;
 		return;
 	case K_ROOTFS:
 		if (parse_enum(v, rootfs_names, ARRAY_SIZE(rootfs_names), &en, &why) < 0)
@@ -1957,7 +2072,10 @@ static void apply_entry(struct file_ctx *fc, struct sbx_profile *p, const struct
 		struct sbx_publish pub;
 		if (v[0] == '\0')
 			return publish_clear(p);
-		if (profile_parse_publish(v, &pub, &why) < 0 || put_publish(p, &pub, &why) < 0)
+		if (profile_parse_publish(v, &pub, &why) < 0)
+			return bad_value(fc, e, why);
+		pub.line = e->line;
+		if (put_publish(p, &pub, &why) < 0)
 			return bad_value(fc, e, why);
 		return;
 	}
@@ -2211,6 +2329,7 @@ static void load_text(struct load_ctx *lc, const char *file, const char *text, s
 	for (size_t i = 0; i < fc.n_ents; i++)
 		if (fc.ents[i].def->id == K_INHERIT)
 			load_parent(lc, &fc, &fc.ents[i], p);
+	publish_inherit(p);
 	/* A file's drops go first, as Docker does: "cap_drop = ALL" clears what
 	 * was inherited, not the cap_add lines next to it. */
 	for (size_t i = 0; i < fc.n_ents && !fc.dropped; i++)
@@ -2235,6 +2354,7 @@ static int load_top(const char *name, const char *path, const char *text, size_t
 	lc.depth = 1;
 	_cleanup_profile_ struct sbx_profile *p = profile_new();
 	load_text(&lc, path, text, len, p);
+	publish_inherit(p);
 	free(lc.ids[0]);
 	free(lc.names[0]);
 	size_t n = diag_count(d) - before;
@@ -2341,17 +2461,13 @@ void profile_dump(const struct sbx_profile *p, FILE *f)
 	        bool_word(p->ns_cgroup),
 	        (size_t)p->userns < ARRAY_SIZE(userns_names) ? userns_names[p->userns] : "?");
 
-	fprintf(f, "\n[network]\nmode = %s\n", profile_net_name(p->net));
+	fprintf(f, "\n[network]\nmode = %s\nhost_loopback = %s\n", profile_net_name(p->net),
+	        bool_word(p->host_loopback));
 	if (p->n_publish == 0)
 		fputs("publish =\n", f);
 	for (size_t i = 0; i < p->n_publish; i++) {
-		const struct sbx_publish *x = &p->publish[i];
-		fputs("publish = ", f);
-		if (x->host_ip && strchr(x->host_ip, ':'))
-			fprintf(f, "[%s]:", x->host_ip);
-		else if (x->host_ip)
-			fprintf(f, "%s:", x->host_ip);
-		fprintf(f, "%u:%u/%s\n", x->host_port, x->sandbox_port, x->udp ? "udp" : "tcp");
+		_cleanup_free_ char *spec = publish_spec(&p->publish[i]);
+		fprintf(f, "publish = %s\n", spec);
 	}
 
 	fprintf(f, "\n[filesystem]\nrootfs = %s\noverlay = %s\n",

@@ -68,6 +68,7 @@ struct sbx_publish {
 	char *host_ip; /* NULL = all */
 	uint16_t host_port, sandbox_port;
 	bool udp;
+	int line; /* while loading: the line that set it; -1: --publish; 0: inherited */
 };
 
 /* Where a setting came from, for diagnostics ("first at line N"). */
@@ -83,6 +84,7 @@ struct sbx_profile {
 
 	/* [network] */
 	enum sbx_net_mode net;
+	bool host_loopback; /* pasta, slirp4netns: the host's 127.0.0.1 through the gateway */
 	struct sbx_publish *publish;
 	size_t n_publish;
 
@@ -182,7 +184,16 @@ int profile_parse_volume(const char *spec, struct sbx_volume *out, char **why);
 int profile_parse_tmpfs(const char *spec, struct sbx_tmpfs *out, char **why);
 int profile_parse_env(const char *spec, char **out, char **why);
 int profile_parse_publish(const char *spec, struct sbx_publish *out, char **why);
-int profile_parse_net(const char *s, enum sbx_net_mode *out, char **why);
+/* Whether two published ports would take the same host socket: the same
+ * port and protocol on the same address, or on all addresses (NULL, 0.0.0.0
+ * or ::) of a family and one of its addresses. */
+bool profile_publish_overlap(const struct sbx_publish *a, const struct sbx_publish *b);
+/* MODE[:OPTION[,OPTION...]], the form of --network; the only option is
+ * host-loopback, for pasta, slirp4netns and auto. With host_loopback NULL
+ * (the profile key mode) options are refused. */
+int profile_parse_net(const char *s, enum sbx_net_mode *out, bool *host_loopback, char **why);
+/* "pasta" or "pasta:host-loopback", as profile_parse_net reads it. */
+char *profile_net_format(enum sbx_net_mode m, bool host_loopback);
 int profile_parse_userns(const char *s, enum sbx_userns_mode *out, char **why);
 int profile_parse_overlay(const char *s, enum sbx_overlay_backend *out, char **why);
 const char *profile_net_name(enum sbx_net_mode m);

@@ -106,8 +106,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum sbx_net_mode n;
 	enum sbx_userns_mode u;
 	enum sbx_overlay_backend o;
-	if (profile_parse_net(s, &n, &why) == 0)
+	bool lo;
+	if (profile_parse_net(s, &n, NULL, &why) == 0)
 		check(strcmp(profile_net_name(n), s) == 0, "net name", s);
+	free(why);
+	why = NULL;
+	if (profile_parse_net(s, &n, &lo, &why) == 0) {
+		/* Formatted back, it parses to the same. */
+		char *f = profile_net_format(n, lo);
+		enum sbx_net_mode n2;
+		bool lo2;
+		char *why2 = NULL;
+		check(profile_parse_net(f, &n2, &lo2, &why2) == 0 && n2 == n && lo2 == lo,
+		      "net format", s);
+		free(why2);
+		free(f);
+	}
 	free(why);
 	why = NULL;
 	(void)profile_parse_userns(s, &u, &why);

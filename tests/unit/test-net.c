@@ -14,9 +14,9 @@
 static void test_format(void)
 {
 	struct sbx_publish p[3] = {
-	    {NULL, 8080, 80, false},
-	    {(char *)"127.0.0.1", 5353, 53, true},
-	    {(char *)"::1", 8443, 443, false},
+	    {.host_ip = NULL, .host_port = 8080, .sandbox_port = 80},
+	    {.host_ip = (char *)"127.0.0.1", .host_port = 5353, .sandbox_port = 53, .udp = true},
+	    {.host_ip = (char *)"::1", .host_port = 8443, .sandbox_port = 443},
 	};
 	ok(net_publish_format(p, 0) == NULL, "no ports: NULL");
 	char *s = net_publish_format(p, 3);
@@ -77,6 +77,24 @@ static void test_parse_errors(void)
 	BAD("slirp4netns", NULL, NULL, true,
 	    "annotations: network \"slirp4netns\" needs run.sbx.network.dir, the directory for "
 	    "its files");
+	BAD("pasta:host-lo", NULL, "/d", true,
+	    "annotations: run.sbx.network \"pasta:host-lo\": unknown option \"host-lo\" "
+	    "(expected host-loopback)");
+	BAD("none:host-loopback", NULL, NULL, true,
+	    "annotations: run.sbx.network \"none:host-loopback\": host-loopback needs a "
+	    "user-mode network (pasta, slirp4netns or auto)");
+	BAD("pasta", "8080:80,127.0.0.1:8080:81", "/d", true,
+	    "annotations: run.sbx.network.publish \"127.0.0.1:8080:81\": host port 8080/tcp is "
+	    "already published by \"8080:80/tcp\"");
+
+	ok(net_config_parse("slirp4netns:host-loopback", "8080:80,8080:80/udp", "/d", true, &c,
+	                    &err) == 0 &&
+	       c.mode == SBX_NET_SLIRP4NETNS && c.host_loopback && c.n_publish == 2,
+	   "host-loopback, and one port for each protocol");
+	net_config_free(&c);
+	ok(net_config_parse("pasta", NULL, "/d", true, &c, &err) == 0 && !c.host_loopback,
+	   "no host loopback unless asked");
+	net_config_free(&c);
 }
 
 static void test_oci(void)
@@ -93,6 +111,8 @@ static void test_oci(void)
 	       "publish annotation");
 	is_str(json_string_value(json_object_get(ann, SBX_ANN_NETWORK_DIR)), "/inst",
 	       "directory annotation");
+	is_str(json_string_value(json_object_get(ann, SBX_ANN_NETWORK)), "pasta",
+	       "network annotation");
 	int found = 0;
 	size_t i;
 	json_t *m;
@@ -113,8 +133,21 @@ static void test_oci(void)
 		is_int(c->net.mode, SBX_NET_PASTA, "runtime: pasta");
 		is_int(c->net.n_publish, 1, "runtime: one port");
 		is_str(c->net.dir, "/inst", "runtime: directory");
+		ok(!c->net.host_loopback, "runtime: no host loopback");
 		config_free(c);
 	}
+	json_decref(j);
+
+	/* The host loopback travels with the mode, as --network spells it. */
+	p->host_loopback = true;
+	ok(oci_build(&in, &j, &err) == 0, "built with host_loopback");
+	ann = json_object_get(j, "annotations");
+	is_str(json_string_value(json_object_get(ann, SBX_ANN_NETWORK)), "pasta:host-loopback",
+	       "network annotation with host-loopback");
+	c = NULL;
+	ok(config_parse(j, &c, &err) == 0 && c->net.mode == SBX_NET_PASTA && c->net.host_loopback,
+	   "runtime: pasta with the host loopback");
+	config_free(c);
 	json_decref(j);
 	profile_free(p);
 }

@@ -313,7 +313,53 @@ static void test_publish(void)
 	err = NULL;
 	p->net = SBX_NET_PASTA;
 	ok(profile_validate(p, &err) == 0, "--publish with pasta fine");
+
+	/* One host port, twice on the command line. */
+	ok(profile_add_publish(p, "8080:81", &err) < 0, "--publish of the same host port refused");
+	is_str(err ? err->msg : NULL,
+	       "--publish \"8080:81\": host port 8080/tcp is already published by --publish "
+	       "\"8080:80/tcp\"; choose another host port",
+	       "--publish twice: message");
+	sbx_error_free(err);
+	err = NULL;
+	ok(profile_add_publish(p, "127.0.0.1:8080:82", &err) < 0,
+	   "--publish of one address of a port on all addresses refused");
+	sbx_error_free(err);
+	err = NULL;
+	ok(profile_add_publish(p, "8080:80/udp", &err) == 0 &&
+	       profile_add_publish(p, "8081:80", &err) == 0 && p->n_publish == 3,
+	   "another protocol or port is fine");
 	profile_free(p);
+
+	/* Overlaps, address by address. */
+	static const struct {
+		const char *a, *b;
+		bool overlap;
+	} pairs[] = {
+	    {"8080:80", "8080:81", true},
+	    {"8080:80", "8080:80/udp", false},
+	    {"8080:80", "8081:80", false},
+	    {"8080:80", "127.0.0.1:8080:80", true},
+	    {"8080:80", "[::1]:8080:80", true},
+	    {"0.0.0.0:8080:80", "127.0.0.1:8080:80", true},
+	    {"0.0.0.0:8080:80", "[::1]:8080:80", false},
+	    {"[::]:8080:80", "[::1]:8080:80", true},
+	    {"[::]:8080:80", "127.0.0.1:8080:80", false},
+	    {"127.0.0.1:8080:80", "127.0.0.2:8080:80", false},
+	    {"127.0.0.1:8080:80", "127.0.0.1:8080:81", true},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		struct sbx_publish a, b;
+		why = NULL;
+		ok(profile_parse_publish(pairs[i].a, &a, &why) == 0 &&
+		       profile_parse_publish(pairs[i].b, &b, &why) == 0,
+		   "parsed %s and %s", pairs[i].a, pairs[i].b);
+		ok(profile_publish_overlap(&a, &b) == pairs[i].overlap &&
+		       profile_publish_overlap(&b, &a) == pairs[i].overlap,
+		   "%s and %s: %s", pairs[i].a, pairs[i].b, pairs[i].overlap ? "overlap" : "apart");
+		free(a.host_ip);
+		free(b.host_ip);
+	}
 }
 
 static void test_enums(void)
@@ -322,18 +368,70 @@ static void test_enums(void)
 	enum sbx_userns_mode u;
 	enum sbx_overlay_backend o;
 	char *why = NULL;
-	ok(profile_parse_net("slirp4netns", &n, &why) == 0 && n == SBX_NET_SLIRP4NETNS,
+	bool lo = true;
+	ok(profile_parse_net("slirp4netns", &n, NULL, &why) == 0 && n == SBX_NET_SLIRP4NETNS,
 	   "net slirp4netns");
-	ok(profile_parse_net("auto", &n, &why) == 0 && n == SBX_NET_AUTO, "net auto");
-	ok(profile_parse_net("pastaa", &n, &why) < 0, "net pastaa refused");
+	ok(profile_parse_net("auto", &n, &lo, &why) == 0 && n == SBX_NET_AUTO && !lo,
+	   "net auto: no host loopback");
+	ok(profile_parse_net("pastaa", &n, NULL, &why) < 0, "net pastaa refused");
 	is_str(why, "expected none, host, pasta, slirp4netns or auto; did you mean \"pasta\"?",
 	       "net: accepted list and suggestion");
 	free(why);
 	why = NULL;
-	ok(profile_parse_net("bridge", &n, &why) < 0, "net bridge refused");
+	ok(profile_parse_net("bridge", &n, NULL, &why) < 0, "net bridge refused");
 	is_str(why, "expected none, host, pasta, slirp4netns or auto", "net: no suggestion");
 	free(why);
 	why = NULL;
+	static const struct {
+		const char *s;
+		enum sbx_net_mode mode;
+		bool lo;
+	} good[] = {
+	    {"pasta:host-loopback", SBX_NET_PASTA, true},
+	    {"slirp4netns:host-loopback", SBX_NET_SLIRP4NETNS, true},
+	    {"auto:host-loopback,host-loopback", SBX_NET_AUTO, true},
+	    {"host", SBX_NET_HOST, false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		lo = !good[i].lo;
+		ok(profile_parse_net(good[i].s, &n, &lo, &why) == 0 && n == good[i].mode &&
+		       lo == good[i].lo,
+		   "net %s", good[i].s);
+	}
+	char *f = profile_net_format(SBX_NET_SLIRP4NETNS, true);
+	is_str(f, "slirp4netns:host-loopback", "net format with host loopback");
+	free(f);
+	f = profile_net_format(SBX_NET_PASTA, false);
+	is_str(f, "pasta", "net format without");
+	free(f);
+	static const struct {
+		const char *s, *why;
+		bool options;
+	} bad[] = {
+	    {"pasta:host-loopback",
+	     "expected the mode alone; options have keys of their own, "
+	     "such as host_loopback = true",
+	     false},
+	    {"pasta:", "unknown option \"\" (expected host-loopback)", true},
+	    {"pasta:loopback", "unknown option \"loopback\" (expected host-loopback)", true},
+	    {"pasta:host-loopback,", "unknown option \"\" (expected host-loopback)", true},
+	    {"none:host-loopback",
+	     "host-loopback needs a user-mode network (pasta, slirp4netns or auto)", true},
+	    {"host:host-loopback",
+	     "host-loopback needs a user-mode network (pasta, slirp4netns or auto)", true},
+	    {"pastaa:host-loopback",
+	     "expected none, host, pasta, slirp4netns or auto; did you mean \"pasta\"?", true},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		n = SBX_NET_NONE;
+		lo = false;
+		ok(profile_parse_net(bad[i].s, &n, bad[i].options ? &lo : NULL, &why) < 0 &&
+		       n == SBX_NET_NONE && !lo,
+		   "net %s refused, nothing set", bad[i].s);
+		is_str(why, bad[i].why, "net %s: message", bad[i].s);
+		free(why);
+		why = NULL;
+	}
 	ok(profile_parse_userns("subid", &u, &why) == 0 && u == SBX_USERNS_SUBID, "userns subid");
 	ok(profile_parse_userns("", &u, &why) < 0, "userns empty refused");
 	free(why);
@@ -651,6 +749,29 @@ static void test_lists(void)
 	DIAG_IS("[filesystem]\nvolume = /a:/x\ntmpfs = /x/\n",
 	        "t.ini:3: error: a mount at \"/x\" is already set at line 2",
 	        "two mounts at one place in a file");
+	DIAG_IS("[network]\nmode = pasta\npublish = 8080:80\npublish = 8080:81\n",
+	        "t.ini:4: error: invalid publish \"8080:81\": host port 8080/tcp is already "
+	        "published at line 3",
+	        "one host port twice in a file");
+	DIAG_IS("[network]\nmode = pasta\npublish = 127.0.0.1:8080:80\npublish = 8080:81\n",
+	        "t.ini:4: error: invalid publish \"8080:81\": host port 8080/tcp is already "
+	        "published at line 3",
+	        "a port on all addresses and on one of them in a file");
+	p = load_ok("[network]\nmode = pasta\npublish = 8080:80\npublish =\npublish = 8080:81\n",
+	            "a port published again after the list is cleared");
+	ok(p && p->n_publish == 1 && p->publish[0].sandbox_port == 81, "the later one stays");
+	profile_free(p);
+	DIAG_IS("[network]\nmode = pasta:host-loopback\n",
+	        "t.ini:2: error: invalid mode \"pasta:host-loopback\": expected the mode alone; "
+	        "options have keys of their own, such as host_loopback = true",
+	        "options after the mode key");
+	DIAG_IS("[network]\nhost_loopback = maybe\n",
+	        "t.ini:2: error: invalid host_loopback \"maybe\": expected true or false (or "
+	        "yes/no, on/off, 1/0)",
+	        "host_loopback not a boolean");
+	p = load_ok("[network]\nmode = slirp4netns\nhost_loopback = yes\n", "host_loopback");
+	ok(p && p->host_loopback && p->net == SBX_NET_SLIRP4NETNS, "host_loopback = yes");
+	profile_free(p);
 
 	/* In one file drops come first (Docker's order), whatever the line order. */
 	p = load_ok("[security]\ncap_add = chown\ncap_drop = ALL\n", "cap_add before cap_drop ALL");
@@ -765,20 +886,20 @@ static void test_round_trip(void)
 	struct sbx_profile *p = profile_new();
 	round_trip(p, "defaults");
 	profile_free(p);
-	p = load_ok(
-	    "[profile]\ndescription = every ; kind # of value\n"
-	    "[namespaces]\npid = no\ncgroup = off\nuser = subid\n"
-	    "[network]\nmode = auto\npublish = 127.0.0.1:8080:80\npublish = [::1]:53:53/udp\n"
-	    "[filesystem]\nrootfs = readonly\noverlay = fuse\nvolume = /a b:/c d:ro\n"
-	    "volume = ~/x:/x\ntmpfs = /tmp:size=1536K\ntmpfs = /run:mode=755\n"
-	    "tmpfs = /big:size=1000\nmask = /etc/shadow\nreadonly = /etc\n"
-	    "[process]\nenv = A=1 2\nenv = EMPTY=\nworkdir = /w\nhostname = h\n"
-	    "user = app:staff\ninit = 1\n"
-	    "[security]\ncapabilities = none\ncap_add = chown\ncap_drop = ALL\n"
-	    "seccomp = /p.json\nno_new_privileges = off\n"
-	    "[limits]\nmemory = 3G\npids = 7\nnofile = 1:2\nas = unlimited\n"
-	    "stack = 8M:unlimited\ncpu = 60\n",
-	    "a profile with every key");
+	p = load_ok("[profile]\ndescription = every ; kind # of value\n"
+	            "[namespaces]\npid = no\ncgroup = off\nuser = subid\n"
+	            "[network]\nmode = auto\nhost_loopback = on\npublish = 127.0.0.1:8080:80\n"
+	            "publish = [::1]:53:53/udp\n"
+	            "[filesystem]\nrootfs = readonly\noverlay = fuse\nvolume = /a b:/c d:ro\n"
+	            "volume = ~/x:/x\ntmpfs = /tmp:size=1536K\ntmpfs = /run:mode=755\n"
+	            "tmpfs = /big:size=1000\nmask = /etc/shadow\nreadonly = /etc\n"
+	            "[process]\nenv = A=1 2\nenv = EMPTY=\nworkdir = /w\nhostname = h\n"
+	            "user = app:staff\ninit = 1\n"
+	            "[security]\ncapabilities = none\ncap_add = chown\ncap_drop = ALL\n"
+	            "seccomp = /p.json\nno_new_privileges = off\n"
+	            "[limits]\nmemory = 3G\npids = 7\nnofile = 1:2\nas = unlimited\n"
+	            "stack = 8M:unlimited\ncpu = 60\n",
+	            "a profile with every key");
 	if (p) {
 		round_trip(p, "every key");
 		char *dump = NULL;
@@ -789,6 +910,7 @@ static void test_round_trip(void)
 		ok(strstr(dump, "\ntmpfs = /tmp:size=1536K,mode=1777\n") &&
 		       strstr(dump, "\ntmpfs = /big:size=1000,mode=1777\n") &&
 		       strstr(dump, "\npublish = [::1]:53:53/udp\n") &&
+		       strstr(dump, "\nhost_loopback = true\n") &&
 		       strstr(dump, "\nstack = 8M:unlimited\n") &&
 		       strstr(dump, "\nmemory = 3G\n") &&
 		       strstr(dump, "\nvolume = /home/test/x:/x:rw\n") &&
@@ -875,6 +997,10 @@ static void test_inherit(void)
 		PUT(name, text);
 	}
 	PUT("deep20", "");
+	PUT("pubbase", "[network]\nmode = pasta\nhost_loopback = true\npublish = 8080:80\n"
+	               "publish = 9090:90\n");
+	PUT("pubchild", "[profile]\ninherit = pubbase\n[network]\npublish = 8080:81\n");
+	PUT("puboverlap", "[profile]\ninherit = pubbase\n[network]\npublish = 127.0.0.1:9090:91\n");
 
 	struct sbx_profile *p = NULL;
 	struct sbx_diag d = {0};
@@ -894,6 +1020,34 @@ static void test_inherit(void)
 		   "chain lists the parents, outermost first");
 		is_str(p->name, "grandchild", "name as asked");
 	}
+	profile_free(p);
+	p = NULL;
+
+	/* A child's publish of an inherited host port replaces it; so does
+	 * --publish, once. */
+	ok(profile_load("pubchild", &p, &d, &err) == 0, "pubchild loads");
+	ok(p && p->n_publish == 2 && p->publish[0].sandbox_port == 81 && p->host_loopback,
+	   "a child replaces an inherited host port, and inherits host_loopback");
+	ok(p && profile_add_publish(p, "9090:92", &err) == 0 && p->n_publish == 2 &&
+	       p->publish[1].sandbox_port == 92 && profile_validate(p, &err) == 0,
+	   "--publish replaces a profile's host port");
+	ok(p && profile_add_publish(p, "9090:93", &err) < 0, "but not one of another --publish");
+	is_str(err ? err->msg : NULL,
+	       "--publish \"9090:93\": host port 9090/tcp is already published by --publish "
+	       "\"9090:92/tcp\"; choose another host port",
+	       "--publish twice: message");
+	sbx_error_free(err);
+	err = NULL;
+	profile_free(p);
+	p = NULL;
+	ok(profile_load("puboverlap", &p, &d, &err) == 0, "puboverlap loads");
+	ok(p && profile_validate(p, &err) < 0, "an address of an inherited port on all addresses");
+	is_str(err ? err->msg : NULL,
+	       "published ports \"9090:90/tcp\" and \"127.0.0.1:9090:91/tcp\" both take host "
+	       "port 9090/tcp; choose another host port",
+	       "overlap across profiles: message");
+	sbx_error_free(err);
+	err = NULL;
 	profile_free(p);
 	p = NULL;
 

@@ -63,6 +63,41 @@ fetch() {
 	        time.sleep(0.05)
 	PY
 }
+# The same on the host's ::1:$1, which pasta maps its IPv6 gateway to.
+host_server6() {
+	python3 -m http.server --bind ::1 --directory "$2" "$1" >/dev/null 2>&1 &
+	python3 - "$1" <<-'PY'
+	import socket, sys, time
+	deadline = time.time() + 10
+	while True:
+	    try:
+	        socket.create_connection(("::1", int(sys.argv[1])), timeout=2).close()
+	        break
+	    except OSError as e:
+	        if time.time() > deadline:
+	            sys.exit("no server on [::1]:%s: %s" % (sys.argv[1], e))
+	        time.sleep(0.05)
+	PY
+}
+# The sandbox's script for the loopback tests: the interface, the generated
+# files, and what answers at the gateway's addresses on port $1 (the host's
+# 127.0.0.1 and ::1 when the helper maps them).
+probe_script() {
+	cat <<-SH
+	gw=\$(ip route | awk '/^default/ {print \$3}')
+	gw6=\$(ip -6 route | awk '/^default/ {print \$3}')
+	addr=\$(ip -4 -o addr show scope global | awk '{print \$4}' | cut -d/ -f1)
+	[ \$(ip -4 -o addr show scope global | wc -l) = 1 ] && echo one-address
+	grep -qx "\$addr	box" /etc/hosts && echo hosts-address
+	grep -x "[^ ]*	host.sbx.internal" /etc/hosts | sed "s/^\$gw	/GATEWAY	/"
+	grep -qx "127.0.0.1	localhost" /etc/hosts && echo hosts-localhost
+	grep -qx "::1	localhost ip6-localhost ip6-loopback" /etc/hosts && echo hosts-ip6
+	grep ^nameserver /etc/resolv.conf
+	[ \$(hostname) = box ] && echo hostname
+	echo "4: \$(timeout 3 wget -q -O - http://\$gw:$1/index.txt 2>/dev/null || echo closed)"
+	[ -z "\$gw6" ] || echo "6: \$(timeout 3 wget -q -O - http://[\$gw6]:$1/index.txt 2>/dev/null || echo closed)"
+	SH
+}
 json_get() { # FILE KEY
 	python3 -c 'import json, sys; v = json.load(open(sys.argv[1])); print(v.get(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
@@ -107,52 +142,91 @@ as_user() {
 $1" 3>&-
 }
 
-@test "pasta, slirp4netns: the host's loopback through the helper; /etc/hosts and /etc/resolv.conf" {
+@test "pasta, slirp4netns: the host's loopback is closed by default; no host.sbx.internal; /etc/hosts and /etc/resolv.conf" {
 	run as_user '
 		mkdir www && echo "hello from the host" >www/index.txt
 		port=$(free_port)
 		host_server "$port" www
+		host_server6 "$port" www
 		for mode in pasta slirp4netns; do
 			echo "== $mode"
-			$S run --rm --hostname box --network $mode busybox sh -c "
-				gw=\$(ip route | awk \"/^default/ {print \\\$3}\")
-				addr=\$(ip -4 -o addr show scope global | awk \"{print \\\$4}\" | cut -d/ -f1)
-				[ \$(ip -4 -o addr show scope global | wc -l) = 1 ] && echo one-address
-				grep -qx \"\$addr	box\" /etc/hosts && echo hosts-address
-				grep -qx \"\$gw	host.sbx.internal\" /etc/hosts && echo hosts-host
-				grep -qx \"127.0.0.1	localhost\" /etc/hosts && echo hosts-localhost
-				grep -qx \"::1	localhost ip6-localhost ip6-loopback\" /etc/hosts && echo hosts-ip6
-				grep ^nameserver /etc/resolv.conf
-				[ \$(hostname) = box ] && echo hostname
-				timeout 10 wget -q -O - http://\$gw:$port/index.txt"
+			$S run --rm --hostname box --network $mode busybox sh -c "$(probe_script $port)"
 		done'
 	assert_status 0
 	assert_output "== pasta
 one-address
 hosts-address
-hosts-host
 hosts-localhost
 hosts-ip6
 nameserver 169.254.1.1
 hostname
-hello from the host
+4: closed
+6: closed
 == slirp4netns
 one-address
 hosts-address
-hosts-host
 hosts-localhost
 hosts-ip6
 nameserver 10.0.2.3
 hostname
-hello from the host"
+4: closed"
 	# slirp4netns' addresses are fixed.
 	run as_user '$S run --rm --network slirp4netns busybox sh -c "ip route | awk \"/^default/ {print \\\$3}\"; grep -v ^# /etc/hosts"'
 	assert_status 0
 	assert_output "10.0.2.2
 127.0.0.1	localhost
 ::1	localhost ip6-localhost ip6-loopback
-10.0.2.100	sbx
-10.0.2.2	host.sbx.internal"
+10.0.2.100	sbx"
+}
+
+@test "pasta, slirp4netns: --network MODE:host-loopback and host_loopback = true open the host's loopback as host.sbx.internal" {
+	run as_user '
+		mkdir www && echo "hello from the host" >www/index.txt
+		port=$(free_port)
+		host_server "$port" www
+		host_server6 "$port" www
+		mkdir -p $XDG_CONFIG_HOME/sbx/profiles
+		for mode in pasta slirp4netns; do
+			printf "[profile]\ninherit = default\n[network]\nmode = $mode\nhost_loopback = true\n" \
+				>$XDG_CONFIG_HOME/sbx/profiles/$mode-lo.ini
+			echo "== --network $mode:host-loopback"
+			$S run --rm --hostname box --network $mode:host-loopback busybox sh -c "$(probe_script $port)"
+			echo "== host_loopback = true"
+			$S run --rm --hostname box -p $mode-lo busybox sh -c "$(probe_script $port)"
+			echo "== host_loopback = true, --network $mode"
+			$S run --rm --hostname box -p $mode-lo --network $mode busybox sh -c "$(probe_script $port)" | grep "^[46]:"
+		done'
+	assert_status 0
+	open_pasta="one-address
+hosts-address
+GATEWAY	host.sbx.internal
+hosts-localhost
+hosts-ip6
+nameserver 169.254.1.1
+hostname
+4: hello from the host
+6: hello from the host"
+	open_slirp="one-address
+hosts-address
+GATEWAY	host.sbx.internal
+hosts-localhost
+hosts-ip6
+nameserver 10.0.2.3
+hostname
+4: hello from the host"
+	assert_output "== --network pasta:host-loopback
+$open_pasta
+== host_loopback = true
+$open_pasta
+== host_loopback = true, --network pasta
+4: closed
+6: closed
+== --network slirp4netns:host-loopback
+$open_slirp
+== host_loopback = true
+$open_slirp
+== host_loopback = true, --network slirp4netns
+4: closed"
 }
 
 @test "pasta, slirp4netns: a server in the sandbox is reached from the host through --publish" {
@@ -238,6 +312,32 @@ slirp4netns: dies with the monitor"
 slirp4netns: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is already in use; choose another host port'
 }
 
+@test "pasta, slirp4netns: a host port held only on [::] is taken too: exact error, exit 125, nothing left" {
+	run as_user '
+		port=$(free_port)
+		python3 -c "import socket, time; s = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s.bind((\"::\", $port)); s.listen(); time.sleep(60)" &
+		taker=$!
+		for i in $(seq 200); do
+			python3 -c "import socket; socket.create_connection((\"::1\", $port)).close()" 2>/dev/null && break
+			sleep 0.05
+		done
+		# Free on 0.0.0.0, which is all the old check tried.
+		python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", $port))"
+		for mode in pasta slirp4netns; do
+			set +e
+			out=$($S run --rm --network $mode -P $port:80 busybox true 2>&1)
+			echo "$mode: $? $out" | sed "s/$port/PORT/g"
+			set -e
+			nothing_left
+			[ -z "$(ls -A $XDG_DATA_HOME/sbx/instances 2>/dev/null)" ]
+			[ -z "$(ls -A $XDG_RUNTIME_DIR/sbx 2>/dev/null)" ]
+		done
+		kill $taker'
+	assert_status 0
+	assert_output 'pasta: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is already in use on ::; choose another host port
+slirp4netns: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is already in use on ::; choose another host port'
+}
+
 @test "auto: picks pasta, then slirp4netns, and says so (not with -q); inspect shows mode, helper pid and ports" {
 	run as_user '
 		$S run --rm --network auto busybox true
@@ -253,13 +353,24 @@ n = json.load(sys.stdin)[\"network\"]
 assert n[\"mode\"] == \"pasta\" and n[\"helper\"] == \"pasta\", n
 assert n[\"helper_pid\"] == $hp, n
 assert n[\"publish\"] == [\"$port:80/tcp\"], n
-assert n[\"dns\"] == \"169.254.1.1\" and n[\"host_loopback\"] == n[\"gateway\"], n
+assert n[\"dns\"] == \"169.254.1.1\" and n[\"host_loopback\"] is None, n
 print(\"inspect ok\")"
 		running $hp
 		$S rm -f i1 >/dev/null
+		gone $hp
+		# With the host loopback, inspect names the address that reaches it.
+		$S -q run -d --name i2 --network auto:host-loopback busybox sleep 1000 >/dev/null
+		hp=$(helper_pid i2)
+		$S inspect i2 | python3 -c "
+import json, sys
+n = json.load(sys.stdin)[\"network\"]
+assert n[\"mode\"] == \"pasta\" and n[\"host_loopback\"] == n[\"gateway\"] != None, n
+print(\"inspect host-loopback ok\")"
+		$S rm -f i2 >/dev/null
 		gone $hp' 2>&1
 	assert_status 0
 	assert_output "sbx: network: using pasta
 sbx: network: using slirp4netns
-inspect ok"
+inspect ok
+inspect host-loopback ok"
 }

@@ -228,7 +228,9 @@ help_options() {
 
 @test "__complete: values by kind" {
 	run sbx __complete -- run --network ""
-	assert_output "$(printf 'auto\nhost\nnone\npasta\nslirp4netns')"
+	assert_output "$(printf 'auto\nauto:host-loopback\nhost\nnone\npasta\npasta:host-loopback\nslirp4netns\nslirp4netns:host-loopback')"
+	run sbx __complete -- run --network slirp4netns:
+	assert_output slirp4netns:host-loopback
 	run sbx __complete -- run --cap-drop al
 	assert_output all
 	run sbx __complete -- run --cap-add CAP_SYS_AD

@@ -211,3 +211,46 @@ except OSError as e:
 	done
 	assert_nothing_left
 }
+
+@test "--publish of one host port twice: exact error, exit 125, nothing left; another protocol is fine" {
+	run sbx run --rm --network pasta -P 18081:80 -P 18081:81 busybox true
+	assert_status 125
+	assert_output 'sbx: run: --publish "18081:81": host port 18081/tcp is already published by --publish "18081:80/tcp"; choose another host port'
+	# One address of a port published on all of them.
+	run sbx run --rm --network slirp4netns -P 18081:80 --publish 127.0.0.1:18081:81 busybox true
+	assert_status 125
+	assert_output 'sbx: run: --publish "127.0.0.1:18081:81": host port 18081/tcp is already published by --publish "18081:80/tcp"; choose another host port'
+	assert_nothing_left
+	run --separate-stderr sbx spec --network pasta -P 18081:80 -P 18081:80/udp -P 127.0.0.1:18082:80 -P 127.0.0.2:18082:80 busybox
+	assert_status 0
+	assert_contains '"run.sbx.network.publish": "18081:80/tcp,18081:80/udp,127.0.0.1:18082:80/tcp,127.0.0.2:18082:80/tcp"'
+}
+
+@test "--publish over a profile's ports: the same host address replaces it, another address of it is an error" {
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[profile]\ninherit = default\n[network]\nmode = pasta\npublish = 18081:80\n' \
+		>"$XDG_CONFIG_HOME/sbx/profiles/pub.ini"
+	run --separate-stderr sbx spec -p pub -P 18081:81 busybox
+	assert_status 0
+	assert_contains '"run.sbx.network.publish": "18081:81/tcp"'
+	run sbx run --rm -p pub -P 127.0.0.1:18081:81 busybox true
+	assert_status 125
+	assert_output 'sbx: run: published ports "18081:80/tcp" and "127.0.0.1:18081:81/tcp" both take host port 18081/tcp; choose another host port'
+	assert_nothing_left
+}
+
+@test "--network MODE:host-loopback: exact errors, exit 125; the spec carries it" {
+	run sbx run --rm --network none:host-loopback busybox true
+	assert_status 125
+	assert_output 'sbx: run: --network "none:host-loopback": host-loopback needs a user-mode network (pasta, slirp4netns or auto)'
+	run sbx run --rm --network pasta:hostloopback busybox true
+	assert_status 125
+	assert_output 'sbx: run: --network "pasta:hostloopback": unknown option "hostloopback" (expected host-loopback)'
+	assert_nothing_left
+	run --separate-stderr sbx spec --network slirp4netns:host-loopback busybox
+	assert_status 0
+	assert_contains '"run.sbx.network": "slirp4netns:host-loopback"'
+	run --separate-stderr sbx spec --network slirp4netns busybox
+	assert_status 0
+	assert_contains '"run.sbx.network": "slirp4netns"'
+}
