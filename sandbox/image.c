@@ -664,20 +664,20 @@ static void finish_warnings(struct importer *im)
 		       im->devices, im->devices - MAX_WARNINGS);
 }
 
-/* A size for a message, exact when it is a whole number of units. */
+/* A size for a message in its largest unit: "10 MiB", "2.5 GiB". */
 static void size_text(uint64_t n, char *buf, size_t len)
 {
 	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
 	size_t u = 0;
-	while (u + 1 < ARRAY_SIZE(units) && n >= 1024 && n % 1024 == 0) {
-		n /= 1024;
+	uint64_t unit = 1;
+	while (u + 1 < ARRAY_SIZE(units) && n / unit >= 1024) {
+		unit *= 1024;
 		u++;
 	}
-	if (u == 0 && n >= 1024 * 1024) {
-		snprintf(buf, len, "%.1f MiB", (double)n / (1024 * 1024));
-		return;
-	}
-	snprintf(buf, len, "%llu %s", (unsigned long long)n, units[u]);
+	if (n % unit == 0)
+		snprintf(buf, len, "%llu %s", (unsigned long long)(n / unit), units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", (double)n / (double)unit, units[u]);
 }
 
 /* Fails once the file system of rootfd gets too full to go on, and says
@@ -724,10 +724,12 @@ static int charge(struct importer *im, uint64_t bytes)
 	return check_space(im);
 }
 
-/* Copies file data, in the kernel when it can, charging it to the import
- * when there is one (the busybox bootstrap has none). */
-static int copy_data(int in, int out, struct importer *im)
+/* Copies file data, in the kernel when it can, charging what goes beyond
+ * the prepaid bytes to the import when there is one (the busybox bootstrap
+ * has none). */
+static int copy_data(int in, int out, struct importer *im, uint64_t prepaid)
 {
+	uint64_t copied = 0;
 	const struct sbx_image_progress *p = im ? im->progress : NULL;
 	uint64_t *counter = im ? &im->size : NULL;
 	uint64_t total = im ? im->total : 0;
@@ -760,9 +762,13 @@ static int copy_data(int in, int out, struct importer *im)
 			return -1;
 		if (n == 0)
 			return 0;
-		if (im && charge(im, (uint64_t)n) < 0) {
-			errno = EFBIG;
-			return -1;
+		copied += (uint64_t)n;
+		if (im && copied > prepaid) {
+			if (charge(im, copied - prepaid) < 0) {
+				errno = EFBIG;
+				return -1;
+			}
+			prepaid = copied;
 		}
 		if (counter) {
 			*counter += (uint64_t)n;
@@ -863,7 +869,10 @@ static int copy_entry(struct importer *im, int srcfd, int dstfd, const char *nam
 		    openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (d < 0)
 			return sbx_error_set(err, errno, "cannot create \"%s\"", q);
-		if (copy_data(s, d, im) < 0)
+		/* Its size first: a sparse file must not be filled in. */
+		if (charge(im, stx.stx_size) < 0)
+			return -1;
+		if (copy_data(s, d, im, stx.stx_size) < 0)
 			return sbx_error_set(err, errno, "cannot copy \"%s\"", q);
 		if (fchmod(d, safe_mode(mode)) < 0 || futimens(d, times) < 0)
 			return sbx_error_set(err, errno, "cannot set the mode of \"%s\"", q);
@@ -1870,7 +1879,7 @@ static int bootstrap_fill(int rootfd, int bbfd, const char *path, struct sbx_err
 		_cleanup_close_ int out =
 		    openat(dirfds[0], "busybox",
 		           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
-		if (out < 0 || lseek(bbfd, 0, SEEK_SET) < 0 || copy_data(bbfd, out, NULL) < 0 ||
+		if (out < 0 || lseek(bbfd, 0, SEEK_SET) < 0 || copy_data(bbfd, out, NULL, 0) < 0 ||
 		    fchmod(out, 0755) < 0) {
 			sbx_error_set(err, errno, "cannot copy \"%s\" into the image", path);
 			goto out;
