@@ -797,6 +797,7 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv)
 				break;
 		}
 	}
+	log_flush(&lo);
 	return 0;
 }
 
