@@ -16,6 +16,7 @@
 
 static const struct sbx_option commit_options[] = {
     {"quiet", 'q', no_argument, NULL, "show neither progress nor warnings", NULL},
+    OPTION_MAX_SIZE,
     {0},
 };
 
@@ -43,8 +44,8 @@ static void copy_defaults(const char *image, const char *rootfs, struct sbx_imag
 
 static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 {
-	bool quiet = false;
-	int first = cmdline_parse(cmd, argc, argv, false, option_quiet, &quiet);
+	struct import_opts o = {.cmd = cmd};
+	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o);
 	if (first == -2)
 		return 0;
 	if (first < 0)
@@ -98,7 +99,8 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	/* The copy runs in a child process, which draws the progress. */
 	struct sbx_progress_ui ui;
 	struct sbx_image_progress p;
-	progress_ui_init(&ui, &p, "commit", "committing", target, quiet);
+	progress_ui_init(&ui, &p, "commit", "committing", target, o.quiet);
+	p.max_size = o.max_size;
 	int r = layer_commit(inst->upper, rootfs, inst->rootfs, target, &with, &p, &e);
 	progress_ui_done(&ui);
 	strv_free(with.cmd);

@@ -484,7 +484,7 @@ void progress_ui_init(struct sbx_progress_ui *ui, struct sbx_image_progress *p, 
 	*ui = (struct sbx_progress_ui){
 	    .cmd = cmd, .verb = verb, .label = label, .quiet = quiet || sbx_verbose < 0};
 	ui->tty = isatty(STDERR_FILENO);
-	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui};
+	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui, 0};
 }
 
 void progress_ui_done(struct sbx_progress_ui *ui)
@@ -509,6 +509,23 @@ void format_size(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%llu B", (unsigned long long)n);
 	else
 		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+int option_import(void *ctx, int val, const char *arg)
+{
+	struct import_opts *o = ctx;
+	switch (val) {
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case OPT_MAX_SIZE:
+		if (parse_size(arg, &o->max_size) == 0 && o->max_size > 0)
+			return 0;
+		cmdline_usage_error(o->cmd,
+		                    "invalid size '%s' for --max-size; use e.g. 500M or 20G", arg);
+		return -1;
+	}
+	return -1;
 }
 
 int option_quiet(void *ctx, int val, const char *arg)

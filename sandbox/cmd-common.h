@@ -145,4 +145,19 @@ void format_size(uint64_t n, char *buf, size_t len);
  * the bool ctx points to. */
 int option_quiet(void *ctx, int val, const char *arg);
 
+/* -q/--quiet and --max-size of the commands that make an image from a
+ * source (image import, commit): option_import takes a struct import_opts. */
+#define OPT_MAX_SIZE 0x1000
+#define OPTION_MAX_SIZE                                                                            \
+	{                                                                                          \
+		"max-size", OPT_MAX_SIZE, required_argument, "SIZE",                               \
+		    "stop when the image grows beyond SIZE (e.g. 500M, 20G; default 8G)", NULL     \
+	}
+struct import_opts {
+	const struct sbx_command *cmd;
+	bool quiet;
+	uint64_t max_size; /* 0: the default */
+};
+int option_import(void *ctx, int val, const char *arg);
+
 #endif

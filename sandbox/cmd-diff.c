@@ -44,23 +44,7 @@ static int diff_option(void *ctx, int val, const char *arg)
  * and every change stays on one line. */
 static char *escape(const char *s)
 {
-	size_t len = strlen(s);
-	bool utf8 = utf8_valid(s, len);
-	char *out = xmalloc(len * 4 + 1), *o = out;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		bool c1 = *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
-		if (*p < 0x20 || *p == 0x7f || *p == '\\' || (*p >= 0x80 && !utf8) || c1) {
-			o += sprintf(o, "\\x%02x", *p);
-			if (c1) {
-				p++;
-				o += sprintf(o, "\\x%02x", *p);
-			}
-		} else {
-			*o++ = (char)*p;
-		}
-	}
-	*o = '\0';
-	return out;
+	return str_escape_mem(s, strlen(s), ESCAPE_BARE, NULL);
 }
 
 /* sbx itself creates the mount points of the config's mounts (say

@@ -113,12 +113,22 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", imgs[i]->name);
 	} else {
+		/* image.json and the source's path are not sbx's to trust:
+		 * nothing reaches the terminal raw. */
+		char **created = xcalloc(n + 1, sizeof(char *));
+		char **source = xcalloc(n + 1, sizeof(char *));
 		int wname = 4, wcreated = 7;
 		for (size_t i = 0; i < n; i++) {
-			int l = (int)strlen(imgs[i]->name);
+			const struct sbx_image *img = imgs[i];
+			const char *c = img->created ? img->created : "-";
+			const char *s = img->created ? (img->source ? img->source : "-")
+			                             : "(damaged; remove it with 'sbx image rm')";
+			created[i] = str_escape_mem(c, strlen(c), ESCAPE_BARE, NULL);
+			source[i] = str_escape_mem(s, strlen(s), ESCAPE_BARE, NULL);
+			int l = (int)strlen(img->name);
 			if (l > wname)
 				wname = l;
-			l = imgs[i]->created ? (int)strlen(imgs[i]->created) : 1;
+			l = (int)strlen(created[i]);
 			if (l > wcreated)
 				wcreated = l;
 		}
@@ -129,11 +139,11 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
 			char size[32] = "-";
 			if (img->created)
 				format_size(img->size, size, sizeof(size));
-			printf("%-*s  %-*s  %10s  %s\n", wname, img->name, wcreated,
-			       img->created ? img->created : "-", size,
-			       img->created ? (img->source ? img->source : "-")
-			                    : "(damaged; remove it with 'sbx image rm')");
+			printf("%-*s  %-*s  %10s  %s\n", wname, img->name, wcreated, created[i],
+			       size, source[i]);
 		}
+		strv_free(created);
+		strv_free(source);
 	}
 	image_list_free(imgs, n);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -242,13 +252,14 @@ const struct sbx_command cmd_image_rm = {
 
 static const struct sbx_option import_options[] = {
     {"quiet", 'q', no_argument, NULL, "show neither progress nor warnings", NULL},
+    OPTION_MAX_SIZE,
     {0},
 };
 
 static int image_import_main(const struct sbx_command *cmd, int argc, char **argv)
 {
-	bool quiet = false;
-	int first = cmdline_parse(cmd, argc, argv, false, option_quiet, &quiet);
+	struct import_opts o = {.cmd = cmd};
+	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o);
 	if (first == -2)
 		return 0;
 	if (first < 0)
@@ -260,13 +271,16 @@ static int image_import_main(const struct sbx_command *cmd, int argc, char **arg
 		return cmd->usage_exit;
 	}
 	const char *name = argv[first], *source = argv[first + 1];
-	const char *label = strrchr(source, '/');
-	label = label && label[1] ? label + 1 : source;
-	if (strcmp(source, "-") == 0)
-		label = "standard input";
+	const char *base = strrchr(source, '/');
+	base = base && base[1] ? base + 1 : source;
+	/* File names reach the terminal escaped, like everything else. */
+	_cleanup_free_ char *label = strcmp(source, "-") == 0
+	                                 ? xstrdup("standard input")
+	                                 : str_escape_mem(base, strlen(base), ESCAPE_BARE, NULL);
 	struct sbx_progress_ui ui;
 	struct sbx_image_progress p;
-	progress_ui_init(&ui, &p, "image import", "importing", label, quiet);
+	progress_ui_init(&ui, &p, "image import", "importing", label, o.quiet);
+	p.max_size = o.max_size;
 	struct sbx_error *e = NULL;
 	int r = layer_is_oci_layout(source)
 	            ? layer_import_oci(name, source, &p, progress_ui_layer, &e)

@@ -269,8 +269,16 @@ static int ps_main(const struct sbx_command *cmd, int argc, char **argv)
 			char pid[16] = "-";
 			if (r.running)
 				snprintf(pid, sizeof(pid), "%d", (int)r.pid);
-			printf("%-24s %-8s %-12s %-16s %-10s %s\n", r.name, pid, r.status, r.image,
-			       r.profile, r.created);
+			/* A directory given as the image is a path: escaped, like
+			 * what instance.json says. */
+			_cleanup_free_ char *image =
+			    str_escape_mem(r.image, strlen(r.image), ESCAPE_BARE, NULL);
+			_cleanup_free_ char *profile =
+			    str_escape_mem(r.profile, strlen(r.profile), ESCAPE_BARE, NULL);
+			_cleanup_free_ char *created =
+			    str_escape_mem(r.created, strlen(r.created), ESCAPE_BARE, NULL);
+			printf("%-24s %-8s %-12s %-16s %-10s %s\n", r.name, pid, r.status, image,
+			       profile, created);
 		}
 		row_free(&r);
 	}
@@ -690,16 +698,51 @@ static const struct sbx_option logs_options[] = {
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
-static int copy_out(int fd)
+/* Where the log goes: byte for byte, or, on a terminal, escaped so that the
+ * payload's escape sequences cannot drive it (newlines and tabs stay). A
+ * character cut in two by a read waits in carry for its end. */
+struct log_out {
+	bool escape;
+	char carry[4];
+	size_t ncarry;
+};
+
+static int log_write(struct log_out *lo, const char *buf, size_t len, bool last)
 {
-	char buf[65536];
+	if (!lo->escape)
+		return write_all(STDOUT_FILENO, buf, len);
+	size_t used = len;
+	_cleanup_free_ char *q = str_escape_mem(buf, len, ESCAPE_TEXT, last ? NULL : &used);
+	lo->ncarry = len - used;
+	if (lo->ncarry > sizeof(lo->carry))
+		abort();
+	memcpy(lo->carry, buf + used, lo->ncarry);
+	return write_all(STDOUT_FILENO, q, strlen(q));
+}
+
+/* What is left of a character cut short, at the end. */
+static void log_flush(struct log_out *lo)
+{
+	char tail[sizeof(lo->carry)];
+	size_t n = lo->ncarry;
+	memcpy(tail, lo->carry, n);
+	lo->ncarry = 0;
+	if (n > 0)
+		(void)log_write(lo, tail, n, true);
+}
+
+static int copy_out(int fd, struct log_out *lo)
+{
+	char buf[65536 + sizeof(lo->carry)];
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		size_t have = lo->ncarry;
+		memcpy(buf, lo->carry, have);
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return (int)n;
-		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+		if (log_write(lo, buf, have + (size_t)n, false) < 0)
 			return -1;
 	}
 }
@@ -724,10 +767,13 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv)
 		sbx_error_set(&err, errno, "cannot open \"%s\"", path);
 		return print_error("logs", err);
 	}
-	if (fd >= 0 && copy_out(fd) < 0)
+	struct log_out lo = {.escape = isatty(STDOUT_FILENO)};
+	if (fd >= 0 && copy_out(fd, &lo) < 0)
 		return 0;
-	if (!follow)
+	if (!follow) {
+		log_flush(&lo);
 		return 0;
+	}
 	/* Follow: wake on writes, stop once nobody holds the instance lock. */
 	_cleanup_close_ int ino = inotify_init1(IN_CLOEXEC);
 	if (ino >= 0)
@@ -735,12 +781,13 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv)
 	for (;;) {
 		if (fd < 0)
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0 && copy_out(fd) < 0)
+		if (fd >= 0 && copy_out(fd, &lo) < 0)
 			return 0;
 		bool running = false;
 		if (state_is_running(inst->dir, &running, &err) < 0 || !running) {
 			if (fd >= 0)
-				copy_out(fd);
+				copy_out(fd, &lo);
+			log_flush(&lo);
 			return 0;
 		}
 		struct pollfd p = {.fd = ino, .events = POLLIN};
@@ -750,6 +797,7 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv)
 				break;
 		}
 	}
+	log_flush(&lo);
 	return 0;
 }
 

@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,8 +36,18 @@
 #define METADATA_MAX  (1 << 20)
 /* Left-over staging directories older than this are garbage. */
 #define STALE_SECONDS 60
-#define MAX_DEPTH     512
+#define MAX_DEPTH     512 /* directory nesting, in an archive or a copied tree */
 #define MAX_WARNINGS  10
+/* What an import is charged for an entry besides its data: about a block
+ * and an inode, so a bomb of empty entries is capped too. */
+#define ENTRY_COST (4 << 10)
+/* Free space is looked at after every this many bytes charged. */
+#define SPACE_CHECK_EVERY (16 << 20)
+/* An import stops before the file system has less than this left free (or
+ * a twentieth of the file system, when that is less). */
+#define SPACE_RESERVE (256ULL << 20)
+/* Directory fds a walk keeps open, at most (and a quarter of the limit). */
+#define WALK_FDS_MAX 256
 
 static const char *const busybox_paths[] = {"/bin/busybox", "/usr/bin/busybox"};
 
@@ -590,9 +602,16 @@ struct importer {
 	size_t devices; /* device nodes skipped */
 	dev_t tmp_dev;  /* the staging directory, never copied into itself */
 	ino_t tmp_ino;
-	void *links;      /* directory copy: tsearch tree of struct link */
-	char *cache_path; /* archive: the last parent directory walked to */
-	int cache_fd;
+	void *links; /* directory copy: tsearch tree of struct link */
+	/* archive: the directories down to the last parent walked to, as
+	 * walk_path's components; fds on the deepest of them stay open. */
+	char *walk_path;
+	struct walk_level *levels;
+	size_t n_levels, cap_levels;
+	size_t fds_open, fd_budget;
+	/* The size limit: bytes charged so far (file data and ENTRY_COST an
+	 * entry), the limit, and when to look at the free space next. */
+	uint64_t charged, max_size, next_space_check;
 	struct fixup *fixups;
 	size_t n_fixups;
 	bool allow_empty; /* a layer may hold no entries */
@@ -600,6 +619,13 @@ struct importer {
 	int (*entry)(void *ctx, int rootfd, const char *path, struct sbx_error **err);
 	void *entry_ctx;
 	struct sbx_error **err;
+};
+
+/* A directory of the walk: walk_path[0..end) names it; fd is -1 once
+ * closed to stay within the fd budget. */
+struct walk_level {
+	size_t end;
+	int fd;
 };
 
 struct link {
@@ -638,10 +664,75 @@ static void finish_warnings(struct importer *im)
 		       im->devices, im->devices - MAX_WARNINGS);
 }
 
-/* Copies file data, in the kernel when it can. */
-static int copy_data(int in, int out, const struct sbx_image_progress *p, uint64_t *counter,
-                     uint64_t total)
+/* A size for a message in its largest unit: "10 MiB", "2.5 GiB". */
+static void size_text(uint64_t n, char *buf, size_t len)
 {
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	size_t u = 0;
+	uint64_t unit = 1;
+	while (u + 1 < ARRAY_SIZE(units) && n / unit >= 1024) {
+		unit *= 1024;
+		u++;
+	}
+	if (n % unit == 0)
+		snprintf(buf, len, "%llu %s", (unsigned long long)(n / unit), units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", (double)n / (double)unit, units[u]);
+}
+
+/* Fails once the file system of rootfd gets too full to go on, and says
+ * when to look next. */
+static int check_space(struct importer *im)
+{
+	struct statvfs vfs;
+	if (fstatvfs(im->rootfd, &vfs) < 0)
+		return 0; /* the writes will tell */
+	uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	uint64_t reserve = (uint64_t)vfs.f_blocks * vfs.f_frsize / 20;
+	if (reserve > SPACE_RESERVE)
+		reserve = SPACE_RESERVE;
+	/* Look again before half the reserve can be gone. */
+	uint64_t every = reserve / 2 < SPACE_CHECK_EVERY ? reserve / 2 : SPACE_CHECK_EVERY;
+	im->next_space_check = im->charged + (every > (64 << 10) ? every : (64 << 10));
+	if (avail >= reserve)
+		return 0;
+	char left[32], keep[32];
+	size_text(avail, left, sizeof(left));
+	size_text(reserve, keep, sizeof(keep));
+	return error_code(im->err, ENOSPC,
+	                  "the file system is nearly full (%s left, less than the %s that imports "
+	                  "leave free); free some space and try again",
+	                  left, keep);
+}
+
+/* Counts bytes against the size limit, and looks at the free space now and
+ * then. Fails with the error set once either runs out. */
+static int charge(struct importer *im, uint64_t bytes)
+{
+	uint64_t max = im->max_size ? im->max_size : IMAGE_MAX_SIZE_DEFAULT;
+	im->charged = bytes > UINT64_MAX - im->charged ? UINT64_MAX : im->charged + bytes;
+	if (im->charged > max) {
+		char limit[32];
+		size_text(max, limit, sizeof(limit));
+		return error_code(im->err, EFBIG,
+		                  "the image is larger than the size limit of %s; allow more with "
+		                  "--max-size SIZE",
+		                  limit);
+	}
+	if (im->charged < im->next_space_check)
+		return 0;
+	return check_space(im);
+}
+
+/* Copies file data, in the kernel when it can, charging what goes beyond
+ * the prepaid bytes to the import when there is one (the busybox bootstrap
+ * has none). */
+static int copy_data(int in, int out, struct importer *im, uint64_t prepaid)
+{
+	uint64_t copied = 0;
+	const struct sbx_image_progress *p = im ? im->progress : NULL;
+	uint64_t *counter = im ? &im->size : NULL;
+	uint64_t total = im ? im->total : 0;
 	bool kernel = true;
 	_cleanup_free_ char *buf = NULL;
 	for (;;) {
@@ -671,6 +762,14 @@ static int copy_data(int in, int out, const struct sbx_image_progress *p, uint64
 			return -1;
 		if (n == 0)
 			return 0;
+		copied += (uint64_t)n;
+		if (im && copied > prepaid) {
+			if (charge(im, copied - prepaid) < 0) {
+				errno = EFBIG;
+				return -1;
+			}
+			prepaid = copied;
+		}
 		if (counter) {
 			*counter += (uint64_t)n;
 			report_progress(p, *counter, total);
@@ -715,12 +814,16 @@ static int copy_entry(struct importer *im, int srcfd, int dstfd, const char *nam
 	struct timespec times[2] = {{stx.stx_atime.tv_sec, stx.stx_atime.tv_nsec},
 	                            {stx.stx_mtime.tv_sec, stx.stx_mtime.tv_nsec}};
 	_cleanup_free_ char *q = str_escape(rel);
+	if (charge(im, ENTRY_COST) < 0)
+		return -1;
 
 	if (S_ISDIR(mode)) {
 		if (dev == im->tmp_dev && stx.stx_ino == im->tmp_ino)
 			return 0; /* importing a tree that holds the image store */
 		if (depth >= MAX_DEPTH)
-			return sbx_error_set(err, 0, "\"%s\" is nested too deeply", q);
+			return sbx_error_set(err, 0,
+			                     "\"%s\" is nested too deeply (more than %d levels)", q,
+			                     MAX_DEPTH);
 		if (mkdirat(dstfd, name, 0700) < 0)
 			return sbx_error_set(err, errno, "cannot create directory \"%s\"", q);
 		_cleanup_close_ int d =
@@ -766,7 +869,10 @@ static int copy_entry(struct importer *im, int srcfd, int dstfd, const char *nam
 		    openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (d < 0)
 			return sbx_error_set(err, errno, "cannot create \"%s\"", q);
-		if (copy_data(s, d, im->progress, &im->size, im->total) < 0)
+		/* Its size first: a sparse file must not be filled in. */
+		if (charge(im, stx.stx_size) < 0)
+			return -1;
+		if (copy_data(s, d, im, stx.stx_size) < 0)
 			return sbx_error_set(err, errno, "cannot copy \"%s\"", q);
 		if (fchmod(d, safe_mode(mode)) < 0 || futimens(d, times) < 0)
 			return sbx_error_set(err, errno, "cannot set the mode of \"%s\"", q);
@@ -886,13 +992,56 @@ static int normalize(const char *path, char **out)
 	return 0;
 }
 
+/* Forgets the directories walked to, from level n down. */
+static void walk_truncate(struct importer *im, size_t n)
+{
+	while (im->n_levels > n) {
+		struct walk_level *l = &im->levels[--im->n_levels];
+		if (l->fd >= 0) {
+			close(l->fd);
+			im->fds_open--;
+		}
+	}
+	if (im->walk_path)
+		im->walk_path[n ? im->levels[n - 1].end : 0] = '\0';
+}
+
 static void cache_drop(struct importer *im)
 {
-	free(im->cache_path);
-	im->cache_path = NULL;
-	if (im->cache_fd >= 0)
-		close(im->cache_fd);
-	im->cache_fd = -1;
+	walk_truncate(im, 0);
+	free(im->walk_path);
+	free(im->levels);
+	im->walk_path = NULL;
+	im->levels = NULL;
+	im->cap_levels = 0;
+}
+
+/* Adds the directory fd as the next level, named by dir[0..end); closes
+ * the shallowest open level's fd when over the budget. */
+static void walk_push(struct importer *im, const char *dir, size_t end, int fd)
+{
+	if (im->fd_budget == 0) {
+		struct rlimit rl;
+		rlim_t cur = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+		im->fd_budget = cur / 4 < WALK_FDS_MAX ? (size_t)(cur / 4) : WALK_FDS_MAX;
+		if (im->fd_budget < 4)
+			im->fd_budget = 4;
+	}
+	if (im->n_levels == im->cap_levels) {
+		im->cap_levels = im->cap_levels ? im->cap_levels * 2 : 16;
+		im->levels = xrealloc(im->levels, im->cap_levels * sizeof(*im->levels));
+	}
+	im->levels[im->n_levels++] = (struct walk_level){end, fd};
+	im->fds_open++;
+	/* Open fds are always the deepest levels: close the first one. */
+	for (size_t i = 0; im->fds_open > im->fd_budget && i < im->n_levels; i++)
+		if (im->levels[i].fd >= 0) {
+			close(im->levels[i].fd);
+			im->levels[i].fd = -1;
+			im->fds_open--;
+		}
+	free(im->walk_path);
+	im->walk_path = xstrndup(dir, end);
 }
 
 enum walk {
@@ -901,9 +1050,20 @@ enum walk {
 	WALK_QUIET,    /* -2 when missing or not a directory */
 };
 
+static size_t count_levels(const char *path, size_t len)
+{
+	size_t n = len > 0;
+	for (size_t i = 0; i < len; i++)
+		n += path[i] == '/';
+	return n;
+}
+
 /* Finds the directory holding path (normalized, not ""), one component at a
- * time with O_NOFOLLOW. Returns a borrowed fd (valid until the next call)
- * and the last component, -2 as said above, -1 with an error. */
+ * time with O_NOFOLLOW, from the deepest directory it shares with the last
+ * walk: an archive lists a directory's entries together, so most walks
+ * open nothing, and a deep tree costs a few opens a level, not one a level
+ * for every entry. Returns a borrowed fd (valid until the next call) and
+ * the last component, -2 as said above, -1 with an error. */
 static int walk_parent(struct importer *im, const char *entry, const char *path, enum walk how,
                        int *out, const char **last)
 {
@@ -916,20 +1076,37 @@ static int walk_parent(struct importer *im, const char *entry, const char *path,
 	}
 	*last = slash + 1;
 	size_t dlen = (size_t)(slash - path);
-	if (im->cache_path && strlen(im->cache_path) == dlen &&
-	    memcmp(im->cache_path, path, dlen) == 0) {
-		*out = im->cache_fd;
-		return 0;
+	if (count_levels(path, dlen) > MAX_DEPTH) {
+		_cleanup_free_ char *qe = str_escape(entry);
+		return sbx_error_set(im->err, 0,
+		                     "entry \"%s\" is nested too deeply (more than %d levels)", qe,
+		                     MAX_DEPTH);
 	}
-	cache_drop(im);
+	/* The levels this walk shares with the last one. */
+	size_t keep = 0;
+	if (im->walk_path) {
+		const char *w = im->walk_path;
+		size_t same = 0;
+		while (same < dlen && w[same] && w[same] == path[same])
+			same++;
+		while (keep < im->n_levels) {
+			size_t end = im->levels[keep].end;
+			if (end > same || (end < dlen && path[end] != '/'))
+				break;
+			keep++;
+		}
+		/* Its deepest fd was closed: walk again from the root. */
+		if (keep > 0 && im->levels[keep - 1].fd < 0)
+			keep = 0;
+	}
+	walk_truncate(im, keep);
 	_cleanup_free_ char *dir = xstrndup(path, dlen);
-	_cleanup_close_ int cur = -1;
-	char *p = dir;
-	for (;;) {
+	size_t pos = keep ? im->levels[keep - 1].end + 1 : 0;
+	while (pos <= dlen) {
+		char *p = dir + pos;
 		char *end = strchrnul(p, '/');
-		char save = *end;
 		*end = '\0';
-		int base = cur >= 0 ? cur : im->rootfd;
+		int base = im->n_levels ? im->levels[im->n_levels - 1].fd : im->rootfd;
 		int fd = openat(base, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT && create) {
 			/* A parent the archive does not list: make it like tar does. */
@@ -962,17 +1139,13 @@ static int walk_parent(struct importer *im, const char *entry, const char *path,
 				return -2;
 			return sbx_error_set(im->err, e, "cannot open \"%s\"", qd);
 		}
-		if (cur >= 0)
-			close(cur);
-		cur = fd;
-		if (save == '\0')
-			break;
-		*end = save;
-		p = end + 1;
+		size_t e = (size_t)(end - dir);
+		if (e < dlen)
+			*end = '/';
+		walk_push(im, path, e, fd);
+		pos = e + 1;
 	}
-	im->cache_path = steal_ptr(dir);
-	im->cache_fd = steal_fd(cur);
-	*out = im->cache_fd;
+	*out = im->levels[im->n_levels - 1].fd;
 	return 0;
 }
 
@@ -991,12 +1164,8 @@ static int make_room(struct importer *im, int dfd, const char *last, const char 
 	if (S_ISDIR(st.st_mode)) {
 		if (want_dir)
 			return 1;
-		/* The cached parent may live below it: forget it first. */
-		int keep = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-		cache_drop(im);
-		int r = rm_rf_at(keep, last, im->err);
-		close(keep);
-		if (r < 0)
+		/* dfd is the deepest directory walked to: none lives below. */
+		if (rm_rf_at(dfd, last, im->err) < 0)
 			return -1;
 		return 2;
 	}
@@ -1088,6 +1257,9 @@ static int extract_file(struct importer *im, struct archive *a, struct archive_e
 		if (r == 2 && walk_parent(im, path, path, WALK_CREATE, &dfd, &last) < 0)
 			return -1;
 	}
+	/* ENTRY_COST paid for the first bytes; the rest as the file grows,
+	 * holes included, before anything is written. */
+	uint64_t paid = ENTRY_COST;
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -1098,6 +1270,12 @@ static int extract_file(struct importer *im, struct archive *a, struct archive_e
 		if (r < ARCHIVE_WARN)
 			return sbx_error_set(im->err, 0, "cannot read \"%s\": %s", q,
 			                     archive_error_string(a));
+		uint64_t end = (uint64_t)off + len;
+		if (end > paid) {
+			if (charge(im, end - paid) < 0)
+				return -1;
+			paid = end;
+		}
 		const char *p = buf;
 		while (len > 0) {
 			ssize_t n = pwrite(fd, p, len, (off_t)off);
@@ -1113,6 +1291,8 @@ static int extract_file(struct importer *im, struct archive *a, struct archive_e
 	}
 	if (archive_entry_size_is_set(e)) {
 		la_int64_t size = archive_entry_size(e);
+		if (size > 0 && (uint64_t)size > paid && charge(im, (uint64_t)size - paid) < 0)
+			return -1;
 		/* Sparse files may end in a hole. */
 		if (size > 0 && ftruncate(fd, (off_t)size) < 0)
 			return sbx_error_set(im->err, errno, "cannot write \"%s\"", q);
@@ -1175,6 +1355,8 @@ static int extract_entry(struct importer *im, struct archive *a, struct archive_
 	_cleanup_free_ char *path = NULL, *q = str_escape(raw);
 	if (normalize(raw, &path) < 0)
 		return sbx_error_set(im->err, 0, "entry \"%s\" escapes the image root", q);
+	if (charge(im, ENTRY_COST) < 0)
+		return -1;
 	struct timespec times[2];
 	entry_times(e, times);
 	const char *hardlink = archive_entry_hardlink(e);
@@ -1212,6 +1394,10 @@ static int extract_entry(struct importer *im, struct archive *a, struct archive_
 	case AE_IFREG:
 		return extract_file(im, a, e, dfd, last, path, times);
 	case AE_IFDIR:
+		if (count_levels(path, strlen(path)) > MAX_DEPTH)
+			return sbx_error_set(
+			    im->err, 0, "entry \"%s\" is nested too deeply (more than %d levels)",
+			    qp, MAX_DEPTH);
 		r = make_room(im, dfd, last, path, true);
 		if (r < 0)
 			return -1;
@@ -1320,9 +1506,9 @@ static int import_staged(struct staging *s, const char *name, const char *source
 	    .progress = progress,
 	    .rootfd = s->rootfd,
 	    .total = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0,
+	    .max_size = progress ? progress->max_size : 0,
 	    .tmp_dev = tst.st_dev,
 	    .tmp_ino = tst.st_ino,
-	    .cache_fd = -1,
 	    .err = err,
 	};
 	int r = S_ISDIR(st->st_mode) ? import_dir(&im, src)
@@ -1367,6 +1553,7 @@ int image_import_with(const char *name, const char *source, const struct sbx_ima
 	if (check_name(name, err) < 0)
 		return -1;
 	bool from_stdin = strcmp(source, "-") == 0;
+	_cleanup_free_ char *q = str_escape(source);
 	_cleanup_close_ int src = -1;
 	if (from_stdin) {
 		if (isatty(STDIN_FILENO))
@@ -1380,17 +1567,17 @@ int image_import_with(const char *name, const char *source, const struct sbx_ima
 		src = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	}
 	if (src < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", source);
+		return sbx_error_set(err, errno, "cannot open \"%s\"", q);
 	struct stat st;
 	if (fstat(src, &st) < 0)
-		return sbx_error_set(err, errno, "cannot stat \"%s\"", source);
+		return sbx_error_set(err, errno, "cannot stat \"%s\"", q);
 	if (from_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
 		return sbx_error_set(err, 0, "standard input is neither a pipe nor a file");
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISDIR(st.st_mode))
 		return sbx_error_set(err, 0, "\"%s\" is neither a directory nor an archive file",
-		                     source);
+		                     q);
 	if (S_ISFIFO(st.st_mode) && fcntl(src, F_SETFL, fcntl(src, F_GETFL) & ~O_NONBLOCK) < 0)
-		return sbx_error_set(err, errno, "cannot read \"%s\"", source);
+		return sbx_error_set(err, errno, "cannot read \"%s\"", q);
 	struct staging s;
 	int r = staging_begin(&s, name, err);
 	if (r == 0)
@@ -1406,7 +1593,7 @@ static int layers_staged(struct staging *s, const char *name, const struct sbx_i
 	struct importer im = {
 	    .progress = progress,
 	    .rootfd = s->rootfd,
-	    .cache_fd = -1,
+	    .max_size = progress ? progress->max_size : 0,
 	    .allow_empty = true,
 	    .entry = l->entry,
 	    .entry_ctx = l->ctx,
@@ -1477,7 +1664,7 @@ int image_copy_rootfs(const struct sbx_image *img, const char *dst,
 		    .rootfd = dfd,
 		    .tmp_dev = st.st_dev,
 		    .tmp_ino = st.st_ino,
-		    .cache_fd = -1,
+		    .max_size = UINT64_MAX, /* an image already; free space still counts */
 		    .err = err,
 		};
 		r = import_dir(&im, src);
@@ -1692,8 +1879,8 @@ static int bootstrap_fill(int rootfd, int bbfd, const char *path, struct sbx_err
 		_cleanup_close_ int out =
 		    openat(dirfds[0], "busybox",
 		           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
-		if (out < 0 || lseek(bbfd, 0, SEEK_SET) < 0 ||
-		    copy_data(bbfd, out, NULL, NULL, 0) < 0 || fchmod(out, 0755) < 0) {
+		if (out < 0 || lseek(bbfd, 0, SEEK_SET) < 0 || copy_data(bbfd, out, NULL, 0) < 0 ||
+		    fchmod(out, 0755) < 0) {
 			sbx_error_set(err, errno, "cannot copy \"%s\" into the image", path);
 			goto out;
 		}

@@ -34,6 +34,9 @@ static inline void image_freep(struct sbx_image **img)
 #define _cleanup_image_ _cleanup_(image_freep)
 void image_list_free(struct sbx_image **imgs, size_t n);
 
+/* The size limit of an import, unless the caller sets another. */
+#define IMAGE_MAX_SIZE_DEFAULT (8ULL << 30)
+
 /* Callbacks for the caller to show what happens; any may be NULL. The
  * library prints nothing itself. */
 struct sbx_image_progress {
@@ -42,6 +45,9 @@ struct sbx_image_progress {
 	/* bytes of the source consumed so far; total is 0 when unknown. */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 	void *ctx;
+	/* The size limit of an import: file sizes (holes included) plus 4 KiB
+	 * an entry. 0 is IMAGE_MAX_SIZE_DEFAULT. */
+	uint64_t max_size;
 };
 
 /* Errors from these functions carry a code callers may test: ENOENT for an
@@ -68,7 +74,10 @@ int image_remove(const char *name, struct sbx_error **err);
 
 /* SOURCE is a directory (copied) or a tar archive, maybe compressed with
  * gzip, bzip2, xz, lzma, zstd, lz4 or compress; "-" is standard input. Atomic: the image appears
- * complete or not at all. Setuid/setgid bits, owners, xattrs and device nodes are dropped. */
+ * complete or not at all. Setuid/setgid bits, owners, xattrs and device nodes are dropped.
+ * Imports stop (EFBIG) beyond progress->max_size, or (ENOSPC) when the file system
+ * of the store has less than min(256 MiB, 5%) left, and nest at most 512
+ * directories deep. */
 int image_import(const char *name, const char *source, const struct sbx_image_progress *progress,
                  struct sbx_error **err);
 /* The same, recording with's source (when set), cmd, env, workdir and user. */

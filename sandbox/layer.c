@@ -1030,8 +1030,9 @@ int layer_import_oci(const char *name, const char *source,
 	};
 	if (o.dirfd < 0) {
 		int e = errno;
+		sbx_error_set(err, e, "cannot open \"%s\"", o.qpath);
 		free(o.qpath);
-		return sbx_error_set(err, e, "cannot open \"%s\"", dir);
+		return -1;
 	}
 	int r = import_layout(&o, name, ref, err);
 	for (size_t i = 0; i < o.n_layers; i++)

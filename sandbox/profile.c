@@ -125,30 +125,18 @@ size_t diag_count(const struct sbx_diag *d)
  * boundary, so a diagnostic stays one readable line. */
 static char *disp(const char *s)
 {
-	char *out = NULL;
-	size_t cap = 0;
-	FILE *f = open_memstream(&out, &cap);
-	if (f == NULL)
-		abort();
 	size_t n = strlen(s), cut = n;
 	if (n > DISP_MAX) {
 		cut = DISP_MAX;
 		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
 			cut--;
 	}
-	for (size_t i = 0; i < cut; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else
-			fputc(c, f);
-	}
-	if (cut < n)
-		fputs("...", f);
-	fclose(f);
-	return out;
+	char *q = str_escape_mem(s, cut, ESCAPE_QUOTED, NULL);
+	if (cut == n)
+		return q;
+	char *r = xasprintf("%s...", q);
+	free(q);
+	return r;
 }
 
 static bool has_control(const char *s)

@@ -727,40 +727,49 @@ int name_validate(const char *name, const char **why)
 	return 0;
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4), 0 when it is invalid, -1
+ * when it may be valid but avail cuts it short. */
+static int utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned char c = *p;
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i <= n; i++) {
+		if (i >= avail)
+			return -1;
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and out-of-range code points. */
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return (int)n + 1;
+}
+
 bool utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	while (p < end) {
-		unsigned char c = *p;
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
+		int n = utf8_seq(p, (size_t)(end - p));
+		if (n <= 0)
 			return false;
-		}
-		if ((size_t)(end - p) <= n)
-			return false;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		/* Overlong forms, surrogates and out-of-range code points. */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += n + 1;
+		p += n;
 	}
 	return true;
 }
@@ -786,26 +795,64 @@ void sbx_trace(const char *fmt, ...)
 	fprintf(stderr, "sbx: [%8.3f ms] [%d] %s\n", ms, (int)getpid(), buf);
 }
 
-char *str_escape(const char *s)
+char *str_escape_mem(const char *s, size_t len, enum str_escape_mode mode, size_t *used)
 {
-	size_t len = strlen(s);
-	bool utf8 = utf8_valid(s, len);
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	char *out = xmalloc(len * 4 + 1), *o = out;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		bool c1 = *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
-		if (*p == '"' || *p == '\\') {
-			*o++ = '\\';
-			*o++ = (char)*p;
-		} else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8) || c1) {
-			o += sprintf(o, "\\x%02x", *p);
-			if (c1) {
-				p++;
-				o += sprintf(o, "\\x%02x", *p);
+	while (p < end) {
+		unsigned char c = *p;
+		size_t avail = (size_t)(end - p);
+		if (mode == ESCAPE_TEXT && (c == '\n' || c == '\t' || c == '\\')) {
+			*o++ = (char)*p++;
+			continue;
+		}
+		if (mode == ESCAPE_TEXT && c == '\r') {
+			if (avail >= 2 && p[1] == '\n') {
+				*o++ = '\r';
+				*o++ = '\n';
+				p += 2;
+				continue;
 			}
-		} else {
-			*o++ = (char)*p;
+			if (avail == 1 && used)
+				break; /* the next chunk may start with its '\n' */
+		}
+		if (mode == ESCAPE_QUOTED && (c == '"' || c == '\\')) {
+			*o++ = '\\';
+			*o++ = (char)*p++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			o += sprintf(o, "\\x%02x", c);
+			p++;
+			continue;
+		}
+		if (c < 0x80) {
+			*o++ = (char)*p++;
+			continue;
+		}
+		int n = utf8_seq(p, avail);
+		if (n < 0 && used)
+			break; /* the rest of the character is in the next chunk */
+		if (n <= 0) {
+			o += sprintf(o, "\\x%02x", c);
+			p++;
+			continue;
+		}
+		bool c1 = c == 0xc2 && p[1] <= 0x9f; /* U+0080 to U+009F */
+		for (int i = 0; i < n; i++, p++) {
+			if (c1)
+				o += sprintf(o, "\\x%02x", *p);
+			else
+				*o++ = (char)*p;
 		}
 	}
 	*o = '\0';
+	if (used)
+		*used = (size_t)(p - (const unsigned char *)s);
 	return out;
+}
+
+char *str_escape(const char *s)
+{
+	return str_escape_mem(s, strlen(s), ESCAPE_QUOTED, NULL);
 }

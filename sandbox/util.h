@@ -148,9 +148,20 @@ char *expand_home(const char *s);
 int name_validate(const char *name, const char **why);
 
 bool utf8_valid(const char *s, size_t len);
-/* Names from hostile images and layers end up on the user's terminal: a copy
- * with control bytes (C0, DEL, UTF-8 encoded C1), quotes, backslashes and
- * anything that is not UTF-8 escaped. */
+/* Names from hostile images and layers, and what the sandbox prints, end up
+ * on the user's terminal. The one escaper for them: control bytes (C0, DEL,
+ * UTF-8 encoded C1) and bytes that are not part of valid UTF-8 become \xNN,
+ * so no escape sequence reaches the terminal; valid UTF-8 stays as it is. */
+enum str_escape_mode {
+	ESCAPE_QUOTED, /* a value inside double quotes in a message: \" and \\ too */
+	ESCAPE_BARE,   /* a name in a list or table: \ as \x5c, one line, unambiguous */
+	ESCAPE_TEXT,   /* lines of text (logs): \n, \t, "\r\n" and \ as they are */
+};
+/* Escapes len bytes of s (which may hold NULs). With used set, s is one
+ * chunk of a stream: an incomplete UTF-8 character (or "\r") at its end is
+ * left for the next chunk and *used says how much was consumed. */
+char *str_escape_mem(const char *s, size_t len, enum str_escape_mode mode, size_t *used);
+/* str_escape_mem(s, strlen(s), ESCAPE_QUOTED, NULL). */
 char *str_escape(const char *s);
 
 /* Debug tracing (--debug): "sbx: [  1.234 ms] MESSAGE" on stderr, timed from

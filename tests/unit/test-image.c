@@ -52,7 +52,7 @@ static void msgs_reset(struct msgs *m)
 }
 
 static struct msgs msgs;
-static const struct sbx_image_progress progress = {on_info, on_warn, on_progress, &msgs};
+static const struct sbx_image_progress progress = {on_info, on_warn, on_progress, &msgs, 0};
 
 /* Names in the store, space separated, dot names included. */
 static char *store_names(void)
@@ -895,6 +895,46 @@ static void test_list_remove_resolve(void)
 	free(data2);
 }
 
+/* The one escaper of names and output for the terminal (util.c). */
+static void test_escape(void)
+{
+	static const struct {
+		const char *in;
+		enum str_escape_mode mode;
+		const char *want;
+	} cases[] = {
+	    {"plain caf\xc3\xa9", ESCAPE_QUOTED, "plain caf\xc3\xa9"},
+	    {"a\"b\\c", ESCAPE_QUOTED, "a\\\"b\\\\c"},
+	    {"a\"b\\c", ESCAPE_BARE, "a\"b\\x5cc"},
+	    {"a\"b\\c", ESCAPE_TEXT, "a\"b\\c"},
+	    {"\x1b]0;t\x07\x7f", ESCAPE_BARE, "\\x1b]0;t\\x07\\x7f"},
+	    /* C1 as UTF-8 (U+009B, CSI), and bytes that are no UTF-8. */
+	    {"\xc2\x9b\xc2\xa0", ESCAPE_BARE, "\\xc2\\x9b\xc2\xa0"},
+	    {"\xe9t\xc3\xa9\xff", ESCAPE_QUOTED, "\\xe9t\xc3\xa9\\xff"},
+	    {"\xc0\xaf\xed\xa0\x80", ESCAPE_BARE, "\\xc0\\xaf\\xed\\xa0\\x80"},
+	    {"l1\n\tl2\r\nl3\rx\b", ESCAPE_TEXT, "l1\n\tl2\r\nl3\\x0dx\\x08"},
+	    {"l1\n\t", ESCAPE_BARE, "l1\\x0a\\x09"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = str_escape_mem(cases[i].in, strlen(cases[i].in), cases[i].mode, NULL);
+		is_str(got, cases[i].want, "escape case %zu", i);
+		free(got);
+	}
+	/* A stream: a character or "\r\n" cut by a read waits for its end. */
+	size_t used = 0;
+	char *got = str_escape_mem("ab\xe2\x82", 4, ESCAPE_TEXT, &used);
+	is_str(got, "ab", "an incomplete character is left for the next chunk");
+	is_int((int)used, 2, "two bytes used");
+	free(got);
+	got = str_escape_mem("\xe2\x82\xac\r", 4, ESCAPE_TEXT, &used);
+	is_str(got, "\xe2\x82\xac", "completed by the next chunk; a final \\r waits");
+	is_int((int)used, 3, "three bytes used");
+	free(got);
+	got = str_escape_mem("x\0y", 3, ESCAPE_TEXT, NULL);
+	is_str(got, "x\\x00y", "NUL bytes are escaped");
+	free(got);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/sbx-test-image-XXXXXX";
@@ -906,6 +946,7 @@ int main(void)
 	store = xasprintf("%s/sbx/images", data);
 	free(data);
 
+	test_escape();
 	test_names();
 	test_elf();
 	test_metadata();

@@ -377,3 +377,159 @@ sbx: image import: warning: skipping device node "dev/zero"'
 	assert_status 0
 	[ "$(store)" = "" ]
 }
+
+# A tarball of $2 nested directories "d/d/...", each listed, and a file at
+# the bottom; written by python, as tar(1) cannot make paths this long.
+make_deep_tar() {
+	"$PY" - "$1" "$2" <<-'EOF'
+		import io, sys, tarfile
+		out, depth = sys.argv[1], int(sys.argv[2])
+		with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+		    path = ""
+		    for _ in range(depth):
+		        path = path + "/d" if path else "d"
+		        ti = tarfile.TarInfo(path)
+		        ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+		        t.addfile(ti)
+		    ti = tarfile.TarInfo(path + "/bottom")
+		    ti.size = 3
+		    t.addfile(ti, io.BytesIO(b"end"))
+	EOF
+}
+
+# "d/d/.../d", $1 levels.
+deep_path() { printf 'd%.0s/' $(seq "$1") | sed 's|/$||'; }
+
+@test "deep trees: the walk reuses the directories it holds (openat linear in the depth)" {
+	make_deep_tar deep500.tar 500
+	# Under strace -f, the helper sbx-unpack included; 10 per level is
+	# generous: walking from the root for every entry made 250,000.
+	run strace -f -qq -c -o "$BATS_TEST_TMPDIR/strace.out" -e trace=openat,openat2 \
+		"$SBX" image import deep deep500.tar
+	assert_status 0
+	assert_output ""
+	opens=$(awk '$NF == "openat" || $NF == "openat2" { n += $4 } END { print n + 0 }' "$BATS_TEST_TMPDIR/strace.out")
+	echo "openat calls: $opens" >&2
+	[ "$opens" -gt 500 ]
+	[ "$opens" -lt 5000 ]
+	[ "$(cat "$IMAGES/deep/rootfs/$(deep_path 500)/bottom")" = end ]
+	[ "$(stat -c %a "$IMAGES/deep/rootfs/$(deep_path 250)")" = 755 ]
+}
+
+@test "deep trees: more than 512 levels are refused, from an archive or a directory" {
+	make_deep_tar deep4000.tar 4000
+	zstd -q --rm deep4000.tar
+	run sbx image import deep deep4000.tar.zst
+	assert_status 125
+	assert_output "sbx: image import: \"deep4000.tar.zst\": entry \"$(deep_path 513)\" is nested too deeply (more than 512 levels)"
+	[ "$(store)" = "" ]
+	# Files beneath a directory the archive does not list count too.
+	make_evil_tar deep-file.tar "file:$(deep_path 600)/f"
+	run sbx image import deep deep-file.tar
+	assert_status 125
+	assert_output "sbx: image import: \"deep-file.tar\": entry \"$(deep_path 600)/f\" is nested too deeply (more than 512 levels)"
+	[ "$(store)" = "" ]
+	mkdir -p "src/$(deep_path 513)"
+	run sbx image import deep src
+	assert_status 125
+	assert_output "sbx: image import: \"src\": \"$(deep_path 513)\" is nested too deeply (more than 512 levels)"
+	[ "$(store)" = "" ]
+	# 512 levels are fine.
+	make_deep_tar deep512.tar 512
+	run sbx image import deep deep512.tar
+	assert_status 0
+	[ "$(cat "$IMAGES/deep/rootfs/$(deep_path 512)/bottom")" = end ]
+}
+
+# No import helper of this test's may be left.
+assert_no_unpack() {
+	[ -z "$(pgrep -u "$(id -u)" -x sbx-unpack || true)" ]
+}
+
+@test "size limit: a zstd bomb stops at --max-size and leaves nothing behind" {
+	head -c 200M /dev/zero >zero
+	tar -cf - zero | zstd -q -19 >bomb.tar.zst
+	rm zero
+	[ "$(stat -c %s bomb.tar.zst)" -lt 100000 ]
+	run sbx image import --max-size 10M bomb bomb.tar.zst
+	assert_status 125
+	assert_output 'sbx: image import: "bomb.tar.zst": the image is larger than the size limit of 10 MiB; allow more with --max-size SIZE'
+	[ "$(store)" = "" ]
+	assert_no_unpack
+	# From standard input too.
+	run sbx image import --max-size 1G bomb - <bomb.tar.zst
+	assert_status 0
+	[ "$(stat -c %s "$IMAGES/bomb/rootfs/zero")" = 209715200 ]
+	run sbx image import --max-size 199M bomb2 - <bomb.tar.zst
+	assert_status 125
+	assert_output 'sbx: image import: standard input: the image is larger than the size limit of 199 MiB; allow more with --max-size SIZE'
+	[ "$(store)" = bomb ]
+	# Bad sizes are usage errors.
+	run sbx image import --max-size 0 x bomb.tar.zst
+	assert_status 2
+	assert_contains "invalid size '0' for --max-size; use e.g. 500M or 20G"
+	run sbx image import --max-size lots x bomb.tar.zst
+	assert_status 2
+	assert_contains "invalid size 'lots' for --max-size; use e.g. 500M or 20G"
+	[ "$(store)" = bomb ]
+}
+
+@test "size limit: 8 GiB by default, holes included; many empty entries count too" {
+	truncate -s 9G sparse
+	tar --sparse -cf - sparse | zstd -q >sparse.tar.zst
+	rm sparse
+	run sbx image import sparse sparse.tar.zst
+	assert_status 125
+	assert_output 'sbx: image import: "sparse.tar.zst": the image is larger than the size limit of 8 GiB; allow more with --max-size SIZE'
+	[ "$(store)" = "" ]
+	# A directory's sparse file is refused before it is copied.
+	mkdir src && truncate -s 9G src/sparse
+	run sbx image import sparse src
+	assert_status 125
+	assert_output 'sbx: image import: "src": the image is larger than the size limit of 8 GiB; allow more with --max-size SIZE'
+	[ "$(store)" = "" ]
+	# Empty entries cost 4 KiB each: 300 of them are more than 1M.
+	mkdir many && (cd many && touch $(seq 300))
+	run sbx image import --max-size 1M many many
+	assert_status 125
+	assert_output 'sbx: image import: "many": the image is larger than the size limit of 1 MiB; allow more with --max-size SIZE'
+	[ "$(store)" = "" ]
+	assert_no_unpack
+}
+
+@test "free space: an import stops before the file system is full" {
+	head -c 200M /dev/zero >zero
+	tar -cf - zero | zstd -q -19 >bomb.tar.zst
+	rm zero
+	mkdir small
+	# A 64 MiB tmpfs of our own, in a user and mount namespace.
+	run unshare -rm sh -c 'mount -t tmpfs -o size=64m sbx-test "$1" || exit 99
+		XDG_DATA_HOME=$1 "$2" image import bomb bomb.tar.zst
+		echo "exit $?"; ls -A "$1/sbx/images"' sh "$PWD/small" "$SBX"
+	[ "$status" != 99 ] || fail "cannot mount a tmpfs in a user namespace"
+	assert_status 0
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[0]}" =~ ^sbx:\ image\ import:\ \"bomb.tar.zst\":\ the\ file\ system\ is\ nearly\ full\ \([0-9.]+\ (bytes|KiB|MiB)\ left,\ less\ than\ the\ 3.2\ MiB\ that\ imports\ leave\ free\)\;\ free\ some\ space\ and\ try\ again$ ]]
+	[ "${lines[1]}" = "exit 125" ]
+	assert_no_unpack
+}
+
+@test "escape sequences in file names: image ls, the progress line and errors show them escaped" {
+	mkdir src && echo x >src/f
+	evil=$(printf 'evil\033]0;owned\007\302\233.tar')
+	tar -C src -cf "$evil" .
+	# Under a terminal, so the progress line is drawn.
+	run script -qec "'$SBX' image import img '$evil'" /dev/null
+	assert_status 0
+	[[ "$output" != *$'\033]0;owned'* ]]
+	[[ "$output" != *$'\302\233'* ]]
+	run sbx image ls
+	assert_status 0
+	[[ "${lines[1]}" == *"  $BATS_TEST_TMPDIR/evil\\x1b]0;owned\\x07\\xc2\\x9b.tar" ]]
+	[[ "$output" != *$'\033'* ]]
+	# JSON stays exact: it escapes control characters itself.
+	[ "$(sbx image ls --format json | jq -r '.[0].source')" = "$BATS_TEST_TMPDIR/$evil" ]
+	run sbx image import img2 "$evil.missing"
+	assert_status 125
+	assert_output 'sbx: image import: cannot open "evil\x1b]0;owned\x07\xc2\x9b.tar.missing": No such file or directory'
+}

@@ -452,3 +452,30 @@ line 3"
 	assert_output 'sbx: run: --scratch memory needs Linux 6.6 or later (user xattrs on tmpfs, for the overlay'"'"'s whiteouts); use --scratch disk'
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" 2>/dev/null)" ]
 }
+
+@test "logs: on a terminal the payload's escape sequences are escaped; elsewhere bytes are exact" {
+	fmt='a\033]0;owned\007b\tc\r\nd\302\233e\033[2J\r\n\bf\n'
+	sbx run -d --name esc busybox printf "$fmt" >/dev/null
+	for _ in $(seq 200); do [ -z "$(sbx ps -q)" ] && break; sleep 0.05; done
+	[ -z "$(sbx ps -q)" ]
+	sbx logs esc >raw
+	printf "$fmt" >expected
+	cmp raw expected
+	run script -qec "'$SBX' logs esc" /dev/null
+	assert_status 0
+	[[ "$output" != *$'\033'* ]]
+	[ "$(printf '%s' "$output" | tr -d '\r')" = "$(printf 'a\\x1b]0;owned\\x07b\tc\nd\\xc2\\x9be\\x1b[2J\n\\x08f')" ]
+	run script -qec "'$SBX' logs -f esc" /dev/null
+	assert_status 0
+	[[ "$output" != *$'\033'* ]]
+}
+
+@test "ps: an image path with escape sequences is shown escaped" {
+	dir=$BATS_TEST_TMPDIR/$(printf 'root\033[31mfs')
+	make_busybox_rootfs "$dir"
+	sbx run --name p "$dir" true
+	run sbx ps -a
+	assert_status 0
+	[[ "$output" != *$'\033'* ]]
+	[[ "${lines[1]}" == *" $BATS_TEST_TMPDIR/root\\x1b[31mfs "* ]]
+}
