@@ -333,6 +333,31 @@ CapBnd:	0000000000000000"
 	[ "${#lines[@]}" = 4 ]
 }
 
+@test "--userns subid --user: the image's groups of that user, never the caller's group 0" {
+	grep -q "^$(id -un):" /etc/subuid || fail "no /etc/subuid range for $(id -un)"
+	run sbx run --rm --userns subid --user 1000 busybox id
+	assert_status 0
+	assert_output "uid=1000 gid=1000 groups=1000"
+	run sbx run --rm --userns subid --user nobody busybox id -G
+	assert_status 0
+	assert_output 65534
+	rootfs=$BATS_TEST_TMPDIR/rootfs
+	make_busybox_rootfs "$rootfs"
+	echo 'alice:x:1000:1000::/home/alice:/bin/sh' >>"$rootfs/etc/passwd"
+	printf '%s\n' alice:x:1000: wheel:x:10:bob,alice audio:x:29:bob staff:x:50:alice \
+		'big:x:4294967296:alice' >>"$rootfs/etc/group"
+	run sbx run --rm --userns subid --user alice "$rootfs" id -G
+	assert_status 0
+	assert_output "1000 10 50"
+	run sbx run --rm --userns subid --user 1000:29 "$rootfs" id -G
+	assert_status 0
+	assert_output "29 10 50"
+	# Root keeps group 0, and only what the image gives it.
+	run sbx run --rm --userns subid "$rootfs" id -G
+	assert_status 0
+	assert_output 0
+}
+
 @test "user namespaces disabled: a clear error with a hint" {
 	# A nested user namespace with max_user_namespaces=0 reproduces a host
 	# where an administrator disabled them.
