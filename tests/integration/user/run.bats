@@ -254,6 +254,58 @@ CapBnd:	0000000000000000"
 	tmux -S "$sock" kill-server
 }
 
+# An interactive bash in tmux, as a user's shell; wait_screen TEXT waits
+# for TEXT on the screen.
+shell_in_tmux() {
+	command -v tmux >/dev/null || fail "tmux is missing: run 'make deps'"
+	sock=$BATS_TEST_TMPDIR/tmux.sock
+	tmux -S "$sock" new-session -d -x 150 -y 30 "PS1='$ ' bash --norc --noprofile -i"
+	wait_screen() {
+		for _ in $(seq 200); do
+			tmux -S "$sock" capture-pane -p | grep -q "$1" && return 0
+			sleep 0.05
+		done
+		tmux -S "$sock" capture-pane -p >&2
+		return 1
+	}
+}
+
+# Bytes waiting in the input queue of the pane's terminal.
+typed_ahead() {
+	/usr/bin/python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$1"
+}
+
+@test "-t without -i: what is typed meanwhile is discarded, not run by the shell afterwards" {
+	shell_in_tmux
+	marker=$BATS_TEST_TMPDIR/typed-marker
+	mkdir gate
+	# The typed lines show $((1+1)) and $((40+2)); only their output has 2 and 42.
+	tmux -S "$sock" send-keys "'$SBX' run --rm -t -v '$PWD/gate:/gate' busybox sh -c 'echo \$((1+1))-ready; until [ -e /gate/go ]; do sleep 0.05; done'; echo EXITED-\$((40+2))-\$?" Enter
+	wait_screen '2-ready'
+	tmux -S "$sock" send-keys "touch $marker" Enter
+	pty=$(tmux -S "$sock" display -p '#{pane_tty}')
+	for _ in $(seq 200); do [ "$(typed_ahead "$pty")" -gt "${#marker}" ] && break; sleep 0.05; done
+	[ "$(typed_ahead "$pty")" -gt "${#marker}" ]
+	touch gate/go
+	wait_screen 'EXITED-42-0'
+	tmux -S "$sock" send-keys 'echo AFTER-$((2+3))' Enter
+	wait_screen 'AFTER-5'
+	[ ! -e "$marker" ]
+	tmux -S "$sock" kill-server
+}
+
+@test "-t without -i: Ctrl-C reaches the sandbox once" {
+	shell_in_tmux
+	tmux -S "$sock" send-keys "'$SBX' run --rm -t busybox sh -c 'trap \"echo \$((6*7))-caught; exit 7\" INT; echo \$((1+1))-ready; while :; do sleep 0.05; done'; echo EXITED-\$((40+2))-\$?" Enter
+	wait_screen '2-ready'
+	tmux -S "$sock" send-keys C-c
+	wait_screen 'EXITED-42-7'
+	[ "$(tmux -S "$sock" capture-pane -p | grep -c '42-caught')" = 1 ]
+	tmux -S "$sock" kill-server
+}
+
 @test "kill -9 of sbx leaves no sandbox process behind" {
 	"$SBX" run --rm busybox sleep 4242 &
 	pid=$!
