@@ -183,18 +183,13 @@ static int run(struct run_opts *o, const char *image, char **args)
 		sbx_error_print(err, "run");
 		return SBX_EXIT_FAILURE;
 	}
-	/* A fresh directory: the lock cannot be held by anyone else. */
+	/* The instance lock, held since before the directory had its name. */
 	struct sbx_launch l = {.inst = inst,
-	                       .lockfd = -1,
+	                       .lockfd = steal_fd(inst->lockfd),
 	                       .detach = o->detach,
 	                       .attach_stdin = o->interactive,
 	                       .rm = o->rm,
 	                       .cmd = "run"};
-	if (state_lock(inst->dir, false, &l.lockfd, &err) < 0) {
-		sbx_error_print(err, "run");
-		instance_remove(inst, NULL);
-		return SBX_EXIT_FAILURE;
-	}
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */
 	in.upper = inst->upper;

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -99,8 +100,19 @@ static const struct sbx_command *find_command(int argc, char **argv, int *consum
 	return NULL;
 }
 
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
+	/* sbx must never die of SIGPIPE (a closed stdout or stderr would leave
+	 * an instance half made or half removed): its writes to a closed pipe
+	 * fail with EPIPE instead. A handler, not SIG_IGN: exec resets it, so
+	 * every program sbx runs, the payload included, gets the default. */
+	struct sigaction sa = {.sa_handler = on_sigpipe, .sa_flags = SA_RESTART};
+	sigaction(SIGPIPE, &sa, NULL);
 	sbx_trace_enabled = getenv("SBX_DEBUG") != NULL;
 	sbx_trace("start");
 	if (refuse_privileged() < 0)
