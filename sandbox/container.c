@@ -41,8 +41,9 @@ static int setup_root(const struct sbx_config *c, int *rootfd, struct sbx_error 
 	const char *root = c->rootfs;
 	char scratch[3][4096];
 	if (c->overlay_upper || c->overlay_scratch) {
-		struct sbx_overlay_spec spec = {c->overlay_lower, c->overlay_upper, c->overlay_work,
-		                                c->rootfs, c->overlay_volatile};
+		struct sbx_overlay_spec spec = {c->overlay_lower,    c->overlay_upper,
+		                                c->overlay_work,     c->rootfs,
+		                                c->overlay_volatile, c->overlay_scratch_size};
 		if ((c->overlay_scratch && overlay_scratch(&spec, scratch, err) < 0) ||
 		    overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
 		                  err) < 0)

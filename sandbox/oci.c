@@ -512,6 +512,15 @@ static int build_seccomp(const struct sbx_profile *p, json_t **out, struct sbx_e
 	}
 }
 
+uint64_t oci_scratch_default(void)
+{
+	uint64_t cap = 1ULL << 30;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page > 0 && (uint64_t)pages * (uint64_t)page / 4 < cap)
+		cap = (uint64_t)pages * (uint64_t)page / 4;
+	return cap;
+}
+
 int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **err)
 {
 	const struct sbx_profile *p = in->profile;
@@ -555,6 +564,10 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(ann, SBX_ANN_LOWER, json_string(in->rootfs));
 		if (in->scratch) {
 			json_object_set_new(ann, SBX_ANN_SCRATCH, json_string("tmpfs"));
+			_cleanup_free_ char *size = xasprintf(
+			    "%llu",
+			    (unsigned long long)(p->scratch ? p->scratch : oci_scratch_default()));
+			json_object_set_new(ann, SBX_ANN_SCRATCH_SIZE, json_string(size));
 		} else {
 			json_object_set_new(ann, SBX_ANN_UPPER, json_string(in->upper));
 			json_object_set_new(ann, SBX_ANN_WORK, json_string(in->work));

@@ -9,8 +9,9 @@
 
 struct sbx_overlay_spec {
 	const char *lower, *upper, *work;
-	const char *target;  /* where the merged tree is mounted */
-	bool volatile_upper; /* no syncs: the upper layer is thrown away */
+	const char *target;              /* where the merged tree is mounted */
+	bool volatile_upper;             /* no syncs: the upper layer is thrown away */
+	unsigned long long scratch_size; /* overlay_scratch's tmpfs, bytes; 0 = kernel's */
 };
 
 /* Whether the running kernel can keep an overlay's upper layer in a tmpfs

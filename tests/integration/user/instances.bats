@@ -369,6 +369,54 @@ line 3"
 	[ ! -e "$XDG_RUNTIME_DIR/sbx/ondisk" ]
 }
 
+@test "--rm: the upper layer in memory has a cap: --scratch-size, [limits] scratch, or 1 GiB (a quarter of the RAM if less)" {
+	# Its statfs is the overlay's: df / shows the cap.
+	kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+	want=$(( (kib / 4 + 3) / 4 * 4 ))
+	[ "$want" -lt 1048576 ] || want=1048576
+	run sbx run --rm busybox sh -c 'df -k / | tail -1'
+	assert_status 0
+	[ "$(awk '{ print $2 }' <<<"$output")" = "$want" ]
+	# Writing past the cap fails inside with ENOSPC, at the cap exactly.
+	run sbx run --rm --scratch-size 8M busybox sh -c 'dd if=/dev/zero of=/big bs=1M count=9 2>&1; stat -c %s /big'
+	assert_status 0
+	assert_output "dd: error writing '/big': No space left on device
+9+0 records in
+8+0 records out
+8388608"
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[profile]\ninherit = default\n[limits]\nscratch = 4M\n' >"$XDG_CONFIG_HOME/sbx/profiles/small.ini"
+	run sbx profile show small
+	assert_contains "scratch = 4M"
+	run sbx run --rm -p small busybox sh -c 'df -k / | tail -1'
+	assert_status 0
+	[ "$(awk '{ print $2 }' <<<"$output")" = 4096 ]
+	# The option wins over the profile.
+	run sbx run --rm -p small --scratch-size 6M busybox sh -c 'df -k / | tail -1'
+	[ "$(awk '{ print $2 }' <<<"$output")" = 6144 ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+}
+
+@test "--scratch-size: a bad size, and no --rm in memory, are usage errors; nothing is created" {
+	run sbx run --rm --scratch-size 8Q busybox true
+	assert_status 125
+	assert_output 'sbx: run: --scratch-size "8Q": expected a size such as 512K, 64M or 2G'
+	run sbx run --scratch-size 8M busybox true
+	assert_status 125
+	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	run sbx run --rm --scratch disk --scratch-size 8M busybox true
+	assert_status 125
+	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[limits]\nscratch = 0\n' >"$XDG_CONFIG_HOME/sbx/profiles/zero.ini"
+	run sbx run --rm -p zero busybox true
+	assert_status 125
+	assert_output "$XDG_CONFIG_HOME/sbx/profiles/zero.ini:2: error: invalid scratch \"0\": must be greater than 0 (leave it empty for the default)
+sbx: run: profile \"zero\" has 1 error"
+	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null)" ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" 2>/dev/null)" ]
+}
+
 @test "--scratch: a bad value and a missing --rm are usage errors, nothing is created" {
 	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
 	run sbx run --rm --scratch ram busybox true
