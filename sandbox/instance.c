@@ -181,6 +181,24 @@ static void sweep_staging(int bfd)
 	unlinkat(bfd, STAGING, AT_REMOVEDIR);
 }
 
+/* renameat2(RENAME_NOREPLACE), or where the filesystem lacks it (NFS) an
+ * empty directory made first, which rename(2) replaces: EEXIST either way
+ * when TO exists. */
+static int move_noreplace(int bfd, const char *from, const char *to)
+{
+	if (renameat2(bfd, from, bfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (mkdirat(bfd, to, 0700) < 0)
+		return -1;
+	if (renameat(bfd, from, bfd, to) == 0)
+		return 0;
+	unlinkat(bfd, to, AT_REMOVEDIR);
+	errno = EEXIST;
+	return -1;
+}
+
 /* Removes a staged directory, and .new with it when nothing else is there. */
 static void unstage(int bfd, const char *tmp)
 {
@@ -261,13 +279,13 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 			free(g);
 		}
 		_cleanup_free_ char *other = xasprintf("%s/%s", data, chosen);
-		if (renameat2(bfd, tmp, bfd, chosen, RENAME_NOREPLACE) == 0) {
+		if (move_noreplace(bfd, tmp, chosen) == 0) {
 			if (ephemeral ? access(other, F_OK) != 0
 			              : !ephemeral_exists(runtime, chosen) ||
 			                    reclaim_ephemeral(runtime, chosen))
 				break;
 			/* Taken in the other place: back to staging. */
-			if (renameat2(bfd, chosen, bfd, tmp, RENAME_NOREPLACE) < 0) {
+			if (move_noreplace(bfd, chosen, tmp) < 0) {
 				rm_rf_at(bfd, chosen, NULL);
 				tmp[0] = '\0';
 			}
