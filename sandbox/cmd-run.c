@@ -25,6 +25,8 @@ static const struct sbx_option run_options[] = {
     {"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit", NULL},
     {"scratch", OPT_SCRATCH, required_argument, "WHERE",
      "with --rm, keep the upper layer in memory (default) or on disk", "memory disk"},
+    {"scratch-size", OPT_SCRATCH_SIZE, required_argument, "SIZE",
+     "the most the upper layer in memory may hold (default: 1G, or a quarter of the RAM)", NULL},
     {"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
     {"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox", NULL},
     {"detach", 'd', no_argument, NULL,
@@ -35,7 +37,8 @@ static const struct sbx_option run_options[] = {
 struct run_opts {
 	struct sbx_overrides ov;
 	const char *name;
-	const char *scratch; /* "memory" or "disk"; NULL = memory */
+	const char *scratch;   /* "memory" or "disk"; NULL = memory */
+	uint64_t scratch_size; /* 0 = the profile's */
 	bool rm, tty, interactive, detach;
 };
 
@@ -58,6 +61,15 @@ static int run_option(void *ctx, int val, const char *arg)
 			return -1;
 		}
 		o->scratch = arg;
+		return 0;
+	case OPT_SCRATCH_SIZE:
+		if (parse_size(arg, &o->scratch_size) < 0 || o->scratch_size == 0) {
+			fprintf(stderr,
+			        "sbx: run: --scratch-size \"%s\": expected a size such as 512K, "
+			        "64M or 2G\n",
+			        arg);
+			return -1;
+		}
 		return 0;
 	case 't':
 		o->tty = true;
@@ -139,6 +151,8 @@ static int run(struct run_opts *o, const char *image, char **args)
 	_cleanup_profile_ struct sbx_profile *p = NULL;
 	if (overrides_load(&o->ov, "run", &p) < 0)
 		return SBX_EXIT_FAILURE;
+	if (o->scratch_size)
+		p->scratch = o->scratch_size;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
 	if (image_resolve(image, true, &progress, &img, &err) < 0) {
@@ -195,18 +209,13 @@ static int run(struct run_opts *o, const char *image, char **args)
 		sbx_error_print(err, "run");
 		return SBX_EXIT_FAILURE;
 	}
-	/* A fresh directory: the lock cannot be held by anyone else. */
+	/* The instance lock, held since before the directory had its name. */
 	struct sbx_launch l = {.inst = inst,
-	                       .lockfd = -1,
+	                       .lockfd = steal_fd(inst->lockfd),
 	                       .detach = o->detach,
 	                       .attach_stdin = o->interactive,
 	                       .rm = o->rm,
 	                       .cmd = "run"};
-	if (state_lock(inst->dir, false, &l.lockfd, &err) < 0) {
-		sbx_error_print(err, "run");
-		instance_remove(inst, NULL);
-		return SBX_EXIT_FAILURE;
-	}
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */
 	in.upper = inst->upper;
@@ -258,6 +267,12 @@ static int run_main(const struct sbx_command *cmd, int argc, char **argv)
 		overrides_free(&o.ov);
 		cmdline_usage_error(cmd, "--scratch needs --rm: a kept instance's upper layer "
 		                         "is always on disk");
+		return SBX_EXIT_FAILURE;
+	}
+	if (o.scratch_size && (!o.rm || (o.scratch && strcmp(o.scratch, "disk") == 0))) {
+		overrides_free(&o.ov);
+		cmdline_usage_error(cmd,
+		                    "--scratch-size needs --rm with the upper layer in memory");
 		return SBX_EXIT_FAILURE;
 	}
 	char **args = first + 1 < argc ? argv + first + 1 : NULL;

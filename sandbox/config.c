@@ -389,6 +389,13 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		                     "annotations: " SBX_ANN_SCRATCH " \"%s\" is not \"tmpfs\"",
 		                     scratch);
 	c->overlay_scratch = scratch != NULL;
+	const char *size = ann(annotations, SBX_ANN_SCRATCH_SIZE);
+	uint64_t n = 0;
+	if (size && (parse_u64(size, &n) < 0 || n == 0))
+		return sbx_error_set(
+		    err, EINVAL,
+		    "annotations: " SBX_ANN_SCRATCH_SIZE " \"%s\" is not a size in bytes", size);
+	c->overlay_scratch_size = n;
 	const char *init = ann(annotations, SBX_ANN_INIT);
 	c->init = init && strcmp(init, "true") == 0;
 	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),

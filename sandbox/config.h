@@ -69,7 +69,8 @@ struct sbx_config {
 	/* sbx annotations */
 	char *overlay_lower, *overlay_upper, *overlay_work, *overlay_backend;
 	bool overlay_volatile;
-	bool overlay_scratch; /* upper and work in a tmpfs of the sandbox */
+	bool overlay_scratch;                    /* upper and work in a tmpfs of the sandbox */
+	unsigned long long overlay_scratch_size; /* its size in bytes; 0 = the kernel's */
 	bool init;
 	struct sbx_net_config net; /* mode, published ports, where its files go */
 };

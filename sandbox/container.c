@@ -83,6 +83,7 @@ static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, stru
 		                                .work = c->overlay_work,
 		                                .target = c->rootfs,
 		                                .volatile_upper = c->overlay_volatile,
+		                                .scratch_size = c->overlay_scratch_size,
 		                                .fuse = &fuse,
 		                                .in_memory = c->overlay_scratch};
 		if ((c->overlay_scratch && overlay_scratch(&spec, scratch, err) < 0) ||

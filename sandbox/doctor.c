@@ -693,10 +693,9 @@ static void check_landlock(struct doctor_result *r)
 static void check_runtime_dir(struct doctor_result *r)
 {
 	const char *v = getenv("XDG_RUNTIME_DIR");
-	const char *tmp = getenv("TMPDIR");
-	if (tmp == NULL || tmp[0] != '/')
-		tmp = "/tmp";
-	_cleanup_free_ char *fallback = xasprintf("%s/sbx-%u", tmp, (unsigned)geteuid());
+	_cleanup_free_ char *fallback = NULL;
+	if (xdg_runtime_fallback_dir(&fallback, NULL) < 0)
+		fallback = xstrdup("$XDG_CACHE_HOME/sbx/run");
 	if (v == NULL || v[0] != '/') {
 		report(r, DOCTOR_WARN, "XDG_RUNTIME_DIR is not set; live state goes to %s",
 		       fallback);

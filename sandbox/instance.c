@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -83,15 +84,19 @@ void instance_free(struct sbx_instance *inst)
 	free(inst->rootfs);
 	if (inst->dirfd >= 0)
 		close(inst->dirfd);
+	if (inst->lockfd >= 0)
+		close(inst->lockfd);
 	free(inst);
 }
 
-/* The runtime directory of NAME holds instance.json only for an ephemeral
- * instance; a kept one keeps just its state there. */
+/* The runtime directory of NAME is an ephemeral instance's when it holds
+ * its scratch mount point (made before the name appears) or instance.json;
+ * a kept instance keeps just its state there. */
 static bool ephemeral_exists(const char *runtime, const char *name)
 {
+	_cleanup_free_ char *scratch = xasprintf("%s/%s/scratch", runtime, name);
 	_cleanup_free_ char *meta = xasprintf("%s/%s/instance.json", runtime, name);
-	return access(meta, F_OK) == 0;
+	return access(scratch, F_OK) == 0 || access(meta, F_OK) == 0;
 }
 
 /* Live state left by a kept instance that is gone: state.json, but neither
@@ -113,6 +118,125 @@ static int name_taken(const char *name, struct sbx_error **err)
 	                      name, name);
 }
 
+/* Whether fd, locked, is still the directory NAME in dfd: a directory
+ * removed (or replaced) between the open and the lock is not. */
+static bool still_there(int dfd, const char *name, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Removes the directory NAME in dfd if nobody holds its lock; *locked says
+ * whether someone did. The lock is held while it goes. */
+static int remove_unlocked(int dfd, const char *name, bool *locked)
+{
+	*locked = false;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*locked = errno == EWOULDBLOCK;
+		return -1;
+	}
+	if (!still_there(dfd, name, fd))
+		return 0;
+	return rm_rf_at(dfd, name, NULL);
+}
+
+/* An ephemeral instance nobody runs is the leftover of a crash (its
+ * directory appears only locked): removed, so that the name is free. */
+static bool reclaim_ephemeral(const char *runtime, const char *name)
+{
+	if (!ephemeral_exists(runtime, name))
+		return false;
+	_cleanup_close_ int rfd = open(runtime, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool locked;
+	return rfd >= 0 && remove_unlocked(rfd, name, &locked) == 0;
+}
+
+/* Instance directories are made in BASE/.new, locked, filled, and only
+ * then renamed to their name: one that nobody holds locked is never one
+ * being made, always the leftover of a crash. What a crash leaves in .new
+ * itself is removed by the next creation that finds .new not empty. */
+#define STAGING ".new"
+
+static void sweep_staging(int bfd)
+{
+	_cleanup_close_ int sfd =
+	    openat(bfd, STAGING, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return;
+	DIR *d = fdopendir(dup(sfd));
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			bool locked;
+			(void)remove_unlocked(sfd, e->d_name, &locked);
+		}
+	}
+	closedir(d);
+	unlinkat(bfd, STAGING, AT_REMOVEDIR);
+}
+
+/* renameat2(RENAME_NOREPLACE), or where the filesystem lacks it (NFS) an
+ * empty directory made first, which rename(2) replaces: EEXIST either way
+ * when TO exists. */
+static int move_noreplace(int bfd, const char *from, const char *to)
+{
+	if (renameat2(bfd, from, bfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (mkdirat(bfd, to, 0700) < 0)
+		return -1;
+	if (renameat(bfd, from, bfd, to) == 0)
+		return 0;
+	unlinkat(bfd, to, AT_REMOVEDIR);
+	errno = EEXIST;
+	return -1;
+}
+
+/* Removes a staged directory, and .new with it when nothing else is there. */
+static void unstage(int bfd, const char *tmp)
+{
+	if (tmp[0])
+		rm_rf_at(bfd, tmp, NULL);
+	unlinkat(bfd, STAGING, AT_REMOVEDIR);
+}
+
+/* A fresh, locked directory in BASE/.new; its name in tmp, its fd in *fd. */
+static int stage(int bfd, const char *base, char tmp[32], int *fd, struct sbx_error **err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		if (mkdirat(bfd, STAGING, 0700) < 0 && errno != EEXIST)
+			return sbx_error_set(err, errno, "cannot create \"%s/" STAGING "\"", base);
+		uint64_t r = 0;
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)tries;
+		snprintf(tmp, 32, STAGING "/%016llx", (unsigned long long)r);
+		/* ENOENT: another creation removed .new meanwhile. */
+		if (mkdirat(bfd, tmp, 0700) < 0) {
+			if (errno == ENOENT || errno == EEXIST)
+				continue;
+			return sbx_error_set(err, errno, "cannot create \"%s/%s\"", base, tmp);
+		}
+		int dfd = openat(bfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		/* A sweep that locked it first removes it: start again. */
+		if (flock(dfd, LOCK_EX | LOCK_NB) < 0 || !still_there(bfd, tmp, dfd)) {
+			close(dfd);
+			continue;
+		}
+		*fd = dfd;
+		return 0;
+	}
+	return sbx_error_set(err, EAGAIN, "cannot create a directory in \"%s/" STAGING "\"", base);
+}
+
 int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
                     struct sbx_error **err)
 {
@@ -122,13 +246,28 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 	_cleanup_free_ char *data = NULL, *runtime = NULL;
 	if (instances_dir(!ephemeral, &data, err) < 0 || xdg_runtime_dir(&runtime, err) < 0)
 		return -1;
-	/* Names are shared: mkdir in one place is the lock, and a name the
-	 * other place holds is released again. A kept instance's state
+	/* Names are shared by the two places. A kept instance's state
 	 * directory may exist already (a stale one is reused), so it is
-	 * checked, not created, here. */
+	 * checked, not taken, here. */
 	const char *base = ephemeral ? runtime : data;
+	_cleanup_close_ int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", base);
+	char tmp[32];
+	_cleanup_close_ int lockfd = -1;
+	if (stage(bfd, base, tmp, &lockfd, err) < 0)
+		return -1;
+	/* An ephemeral instance has only a mount point for its scratch tmpfs. */
+	static const char *const kept_dirs[] = {"upper", "work", "rootfs", NULL};
+	static const char *const ephemeral_dirs[] = {"scratch", NULL};
+	for (const char *const *sub = ephemeral ? ephemeral_dirs : kept_dirs; *sub; sub++) {
+		if (mkdirat(lockfd, *sub, ephemeral ? 0700 : 0755) < 0) {
+			int e = errno;
+			unstage(bfd, tmp);
+			return sbx_error_set(err, e, "cannot create \"%s/%s/%s\"", base, tmp, *sub);
+		}
+	}
 	_cleanup_free_ char *chosen = NULL;
-	/* mkdir is the lock on a name: EEXIST means it is taken (as runc does). */
 	bool reclaimed = false;
 	for (int tries = 0;; tries++) {
 		free(chosen);
@@ -139,41 +278,49 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 			chosen = xasprintf("%s_%d", g, tries);
 			free(g);
 		}
-		_cleanup_free_ char *dir = xasprintf("%s/%s", base, chosen);
 		_cleanup_free_ char *other = xasprintf("%s/%s", data, chosen);
-		if (mkdir(dir, 0700) == 0) {
+		if (move_noreplace(bfd, tmp, chosen) == 0) {
 			if (ephemeral ? access(other, F_OK) != 0
-			              : !ephemeral_exists(runtime, chosen))
+			              : !ephemeral_exists(runtime, chosen) ||
+			                    reclaim_ephemeral(runtime, chosen))
 				break;
-			rmdir(dir);
+			/* Taken in the other place: back to staging. */
+			if (move_noreplace(bfd, chosen, tmp) < 0) {
+				rm_rf_at(bfd, chosen, NULL);
+				tmp[0] = '\0';
+			}
 		} else if (errno != EEXIST) {
-			return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
-		} else if (ephemeral && name && !reclaimed && stale_state(runtime, data, name)) {
-			/* The state of a kept instance whose directory is gone:
-			 * the name is free. */
-			_cleanup_close_ int rfd = open(runtime, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int e = errno;
+			unstage(bfd, tmp);
+			return sbx_error_set(err, e, "cannot create \"%s/%s\"", base, chosen);
+		} else if (ephemeral && name && !reclaimed &&
+		           (stale_state(runtime, data, name) || reclaim_ephemeral(runtime, name))) {
+			/* The state of a kept instance whose directory is gone,
+			 * or an ephemeral one's crash: the name is free. */
 			reclaimed = true;
-			if (rfd >= 0 && rm_rf_at(rfd, name, NULL) == 0) {
+			if (rm_rf_at(bfd, name, NULL) == 0) {
 				tries--;
 				continue;
 			}
 		}
-		if (name)
-			return name_taken(name, err);
+		if (name || tmp[0] == '\0') {
+			unstage(bfd, tmp);
+			return name ? name_taken(name, err)
+			            : sbx_error_set(err, errno,
+			                            "cannot create an instance in \"%s\"", base);
+		}
 	}
+	/* Nothing else is in .new unless another creation runs or crashed. */
+	if (unlinkat(bfd, STAGING, AT_REMOVEDIR) < 0 && errno == ENOTEMPTY)
+		sweep_staging(bfd);
 	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
 	inst->dirfd = -1;
+	inst->lockfd = steal_fd(lockfd);
 	inst->name = steal_ptr(chosen);
 	inst->dir = xasprintf("%s/%s", base, inst->name);
 	inst->ephemeral = ephemeral;
 	if (ephemeral) {
-		/* Only a mount point for the sandbox's scratch tmpfs. */
 		inst->rootfs = xasprintf("%s/scratch", inst->dir);
-		if (mkdir(inst->rootfs, 0700) < 0) {
-			int e = errno;
-			instance_remove(inst, NULL);
-			return sbx_error_set(err, e, "cannot create \"%s\"", inst->rootfs);
-		}
 		*out = steal_ptr(inst);
 		return 0;
 	}
@@ -181,16 +328,10 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 	inst->work = xasprintf("%s/work", inst->dir);
 	inst->rootfs = xasprintf("%s/rootfs", inst->dir);
 	inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (inst->dirfd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
-	static const char *const subdirs[] = {"upper", "work", "rootfs"};
-	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
-		if (mkdirat(inst->dirfd, subdirs[i], 0755) < 0) {
-			int e = errno;
-			instance_remove(inst, NULL);
-			return sbx_error_set(err, e, "cannot create \"%s/%s\"", inst->dir,
-			                     subdirs[i]);
-		}
+	if (inst->dirfd < 0) {
+		int e = errno;
+		instance_remove(inst, NULL);
+		return sbx_error_set(err, e, "cannot open \"%s\"", inst->dir);
 	}
 	*out = steal_ptr(inst);
 	return 0;
@@ -255,6 +396,7 @@ int instance_open(const char *name, struct sbx_instance **out, struct sbx_error 
 	if (instances_dir(true, &base, err) < 0)
 		return -1;
 	_cleanup_instance_ struct sbx_instance *inst = xcalloc(1, sizeof(*inst));
+	inst->lockfd = -1;
 	inst->name = xstrdup(name);
 	inst->dir = xasprintf("%s/%s", base, name);
 	inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

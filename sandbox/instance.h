@@ -16,6 +16,9 @@ struct sbx_instance {
 	char *rootfs; /* DIR/rootfs: where the merged tree is mounted (DIR/scratch: the
 	               * mount point of an ephemeral instance's scratch tmpfs) */
 	int dirfd;
+	/* From instance_create: the instance lock (see state.h), held from
+	 * before the directory has its name; -1 otherwise. */
+	int lockfd;
 	/* `run --rm` with scratch in memory: nothing on disk but the live state
 	 * directory, which is the instance directory too (it holds instance.json). */
 	bool ephemeral;
@@ -25,9 +28,10 @@ struct sbx_instance {
 int instance_name_validate(const char *name, const char **why);
 /* A docker-like adjective_surname, e.g. "goofy_davinci". */
 char *instance_generate_name(void);
-/* Creates the instance directory; an existing name is an error. With name
- * NULL a free generated name is used. An ephemeral instance lives in the
- * runtime directory only. */
+/* Creates the instance directory, locked; an existing name is an error,
+ * but an ephemeral instance that nobody runs (a crash's leftover) is
+ * removed to free its name. With name NULL a free generated name is used.
+ * An ephemeral instance lives in the runtime directory only. */
 int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
                     struct sbx_error **err);
 int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err);

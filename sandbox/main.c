@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -112,10 +113,21 @@ void cli_scrub_cmdline(const char *shown)
 		memcpy(cmdline_start, shown, strnlen(shown, cap - 1));
 }
 
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
 	cmdline_start = argv[0];
 	cmdline_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+	/* sbx must never die of SIGPIPE (a closed stdout or stderr would leave
+	 * an instance half made or half removed): its writes to a closed pipe
+	 * fail with EPIPE instead. A handler, not SIG_IGN: exec resets it, so
+	 * every program sbx runs, the payload included, gets the default. */
+	struct sigaction sa = {.sa_handler = on_sigpipe, .sa_flags = SA_RESTART};
+	sigaction(SIGPIPE, &sa, NULL);
 	sbx_trace_enabled = getenv("SBX_DEBUG") != NULL;
 	sbx_trace("start");
 	if (refuse_privileged() < 0)

@@ -197,10 +197,9 @@ static json_t *build_paths(const char *const *defaults, size_t n, char *const *e
 	return a;
 }
 
-/* Looks NAME up in the image's passwd or group file. The file is untrusted:
- * it is opened inside the image root, so a symlink cannot point outside. */
-static int lookup_id(const char *rootfs, const char *file, const char *name, unsigned *id,
-                     unsigned *gid)
+/* Opens the image's passwd or group file. The file is untrusted: it is
+ * opened inside the image root, so a symlink cannot point outside. */
+static int open_image_file(const char *rootfs, const char *file, FILE **out)
 {
 	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -210,11 +209,22 @@ static int lookup_id(const char *rootfs, const char *file, const char *name, uns
 	int fd = (int)syscall(SYS_openat2, root, file, &how, sizeof(how));
 	if (fd < 0)
 		return -errno;
-	FILE *f = fdopen(fd, "r");
-	if (f == NULL) {
+	*out = fdopen(fd, "r");
+	if (*out == NULL) {
 		close(fd);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Looks NAME up in the image's passwd or group file. */
+static int lookup_id(const char *rootfs, const char *file, const char *name, unsigned *id,
+                     unsigned *gid)
+{
+	FILE *f = NULL;
+	int r = open_image_file(rootfs, file, &f);
+	if (r < 0)
+		return r;
 	char line[1024];
 	int ret = -ENOENT;
 	while (fgets(line, sizeof(line), f)) {
@@ -294,6 +304,92 @@ static bool id_mapped(json_t *maps, unsigned id)
 			return true;
 	}
 	return false;
+}
+
+/* How many ids the maps give. */
+static json_int_t ids_mapped(json_t *maps)
+{
+	json_int_t n = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(maps, i, m) n += json_integer_value(json_object_get(m, "size"));
+	return n;
+}
+
+/* The name of uid in the image's /etc/passwd, or NULL. */
+static char *passwd_name(const char *rootfs, unsigned uid)
+{
+	FILE *f = NULL;
+	if (open_image_file(rootfs, "/etc/passwd", &f) < 0)
+		return NULL;
+	char *line = NULL, *name = NULL;
+	size_t cap = 0;
+	while (name == NULL && getline(&line, &cap, f) > 0) {
+		char *p = line;
+		char *fname = strsep(&p, ":");
+		(void)strsep(&p, ":");
+		char *id = strsep(&p, ":");
+		uint64_t v;
+		if (fname && id && parse_u64(id, &v) == 0 && v == uid)
+			name = xstrdup(fname);
+	}
+	free(line);
+	fclose(f);
+	return name;
+}
+
+static bool member_of(char *members, const char *name)
+{
+	char *save = NULL;
+	for (char *m = strtok_r(members, ",\n", &save); m; m = strtok_r(NULL, ",\n", &save))
+		if (strcmp(m, name) == 0)
+			return true;
+	return false;
+}
+
+/* The supplementary groups, as initgroups(3) would set them in the image:
+ * the primary gid and every group of the image's /etc/group that lists the
+ * user, those the maps cover. Without them the payload would keep sbx's
+ * own groups, the caller's gid among them, which is 0 inside. */
+static json_t *build_groups(const struct sbx_oci_input *in, unsigned uid, unsigned gid,
+                            json_t *maps_g)
+{
+	json_t *groups = json_array();
+	json_array_append_new(groups, json_integer(gid));
+	const char *spec = in->profile->user;
+	_cleanup_free_ char *name = NULL;
+	uint64_t v;
+	if (spec && spec[0])
+		name = xstrndup(spec, strcspn(spec, ":"));
+	if (name == NULL || parse_u64(name, &v) == 0) {
+		free(name);
+		name = passwd_name(in->rootfs, uid);
+	}
+	FILE *f = NULL;
+	if (name == NULL || name[0] == '\0' || open_image_file(in->rootfs, "/etc/group", &f) < 0)
+		return groups;
+	char *line = NULL;
+	size_t cap = 0;
+	/* NGROUPS_MAX is 65536; an image listing more is cut short. */
+	while (json_array_size(groups) < 1024 && getline(&line, &cap, f) > 0) {
+		char *p = line;
+		char *fields[4];
+		for (int i = 0; i < 4; i++)
+			fields[i] = strsep(&p, ":");
+		if (fields[3] == NULL || parse_u64(fields[2], &v) < 0 || v >= UINT32_MAX ||
+		    v == gid || !id_mapped(maps_g, (unsigned)v) || !member_of(fields[3], name))
+			continue;
+		bool seen = false;
+		size_t i;
+		json_t *g;
+		json_array_foreach(groups, i, g) seen =
+		    seen || json_integer_value(g) == (json_int_t)v;
+		if (!seen)
+			json_array_append_new(groups, json_integer((json_int_t)v));
+	}
+	free(line);
+	fclose(f);
+	return groups;
 }
 
 static bool env_has(json_t *env, const char *key)
@@ -379,6 +475,11 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 	    "{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:b}", "terminal", in->terminal, "user", "uid",
 	    (json_int_t)uid, "gid", (json_int_t)gid, "args", args, "env", build_env(in), "cwd",
 	    cwd ? cwd : "/", "capabilities", caps, "noNewPrivileges", p->no_new_privileges);
+	/* setgroups() works only where the maps came from newgidmap (or root):
+	 * a single mapped gid means it is denied, and the one group is 0. */
+	if (ids_mapped(maps_g) > 1)
+		json_object_set_new(json_object_get(proc, "user"), "additionalGids",
+		                    build_groups(in, uid, gid, maps_g));
 	if (p->n_rlimits) {
 		json_t *rl = json_array();
 		for (size_t i = 0; i < p->n_rlimits; i++) {
@@ -419,6 +520,15 @@ static int build_seccomp(const struct sbx_profile *p, json_t **out, struct sbx_e
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t oci_scratch_default(void)
+{
+	uint64_t cap = 1ULL << 30;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page > 0 && (uint64_t)pages * (uint64_t)page / 4 < cap)
+		cap = (uint64_t)pages * (uint64_t)page / 4;
+	return cap;
 }
 
 int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **err)
@@ -465,6 +575,10 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(ann, SBX_ANN_LOWER, json_string(in->rootfs));
 		if (in->scratch) {
 			json_object_set_new(ann, SBX_ANN_SCRATCH, json_string("tmpfs"));
+			_cleanup_free_ char *size = xasprintf(
+			    "%llu",
+			    (unsigned long long)(p->scratch ? p->scratch : oci_scratch_default()));
+			json_object_set_new(ann, SBX_ANN_SCRATCH_SIZE, json_string(size));
 		} else {
 			json_object_set_new(ann, SBX_ANN_UPPER, json_string(in->upper));
 			json_object_set_new(ann, SBX_ANN_WORK, json_string(in->work));

@@ -19,7 +19,8 @@
 #define SBX_ANN_WORK         "run.sbx.overlay.work"
 #define SBX_ANN_BACKEND      "run.sbx.overlay.backend"
 #define SBX_ANN_VOLATILE     "run.sbx.overlay.volatile"
-#define SBX_ANN_SCRATCH      "run.sbx.overlay.scratch" /* "tmpfs": upper in memory */
+#define SBX_ANN_SCRATCH      "run.sbx.overlay.scratch"      /* "tmpfs": upper in memory */
+#define SBX_ANN_SCRATCH_SIZE "run.sbx.overlay.scratch.size" /* its size in bytes */
 #define SBX_ANN_NETWORK      "run.sbx.network"
 #define SBX_ANN_PUBLISH      "run.sbx.network.publish" /* specs, comma-separated */
 #define SBX_ANN_NETWORK_DIR  "run.sbx.network.dir"     /* hosts, resolv.conf, network.json */
@@ -55,6 +56,11 @@ struct sbx_oci_input {
 	gid_t subgid;
 	gid_t subgid_count;
 };
+
+/* The size of a --rm upper layer in memory without [limits] scratch: 1 GiB,
+ * or a quarter of the RAM if that is less. tmpfs would take half of it, and
+ * its pages count against no limit sbx can set without a delegated cgroup. */
+uint64_t oci_scratch_default(void);
 
 /* Builds the config. Fails (with a message naming the setting) on values the
  * runtime could not honour, e.g. a --user that the mapping does not cover. */

@@ -289,11 +289,14 @@ int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct s
 	struct stat st;
 	if (stat(spec->lower, &st) < 0)
 		return sbx_error_set(err, errno, "cannot stat overlay lower \"%s\"", spec->lower);
-	struct sbx_mount m = {.dest = (char *)"the scratch tmpfs",
-	                      .type = (char *)"tmpfs",
-	                      .source = (char *)"tmpfs",
-	                      .kind = SBX_MOUNT_FS,
-	                      .fs_options = (char *[]){(char *)"mode=0700", NULL}};
+	char size[32];
+	snprintf(size, sizeof(size), "size=%llu", spec->scratch_size);
+	struct sbx_mount m = {
+	    .dest = (char *)"the scratch tmpfs",
+	    .type = (char *)"tmpfs",
+	    .source = (char *)"tmpfs",
+	    .kind = SBX_MOUNT_FS,
+	    .fs_options = (char *[]){(char *)"mode=0700", spec->scratch_size ? size : NULL, NULL}};
 	_cleanup_close_ int mfd = -1;
 	if (mount_make_fs(&m, &mfd, err) < 0)
 		return -1;

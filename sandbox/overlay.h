@@ -19,6 +19,7 @@ struct sbx_overlay_spec {
 	const char *lower, *upper, *work;
 	const char *target;                  /* where the merged tree is mounted */
 	bool volatile_upper;                 /* no syncs: the upper layer is thrown away */
+	unsigned long long scratch_size;     /* overlay_scratch's tmpfs, bytes; 0 = kernel's */
 	const struct sbx_fuse_request *fuse; /* NULL: no fuse-overlayfs */
 	bool in_memory;                      /* upper and work are in a tmpfs of the sandbox */
 };

@@ -420,7 +420,7 @@ int process_wait(struct sbx_container *ct, bool attach_stdin, int *status, struc
 	bool proxy = ct->pty >= 0;
 	bool in_open = proxy && attach_stdin;
 	if (proxy) {
-		terminal_raw(&term, STDIN_FILENO);
+		terminal_raw(&term, STDIN_FILENO, in_open);
 		terminal_copy_size(STDIN_FILENO, ct->pty);
 	}
 	/* sbx's init reports the payload's status on the sync socket before it

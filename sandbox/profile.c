@@ -34,6 +34,7 @@
  *                 nofile, nproc, rss, rtprio, rttime, sigpending, stack
  *                     = N | SOFT:HARD | unlimited      (empty: not set)
  *                 memory = SIZE                        (empty: no limit)
+ *                 scratch = SIZE                       (empty: the default)
  *                 pids = N                             (empty: no limit)
  *
  * (R) repeatable: each line appends; an empty value clears the list built so
@@ -206,6 +207,7 @@ enum key_id {
 	K_NNP,
 	K_RESTRICT_SUID_SGID,
 	K_MEMORY,
+	K_SCRATCH,
 	K_PIDS,
 	K_RLIMIT,
 };
@@ -248,6 +250,7 @@ static const struct key_def keys[] = {
     {"no_new_privileges", SEC_SECURITY, K_NNP, false, false, 0},
     {"restrict_suid_sgid", SEC_SECURITY, K_RESTRICT_SUID_SGID, false, false, 0},
     {"memory", SEC_LIMITS, K_MEMORY, false, false, 0},
+    {"scratch", SEC_LIMITS, K_SCRATCH, false, false, 0},
     {"pids", SEC_LIMITS, K_PIDS, false, false, 0},
     {"as", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_AS},
     {"core", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_CORE},
@@ -2174,6 +2177,16 @@ static void apply_entry(struct file_ctx *fc, struct sbx_profile *p, const struct
 			p->pids = (int64_t)n;
 		return;
 	}
+	case K_SCRATCH: {
+		uint64_t n = 0;
+		if (v[0] && parse_number(v, true, &n, &why) < 0)
+			return bad_value(fc, e, why);
+		if (v[0] && n == 0)
+			return bad_value(fc, e,
+			                 "must be greater than 0 (leave it empty for the default)");
+		p->scratch = n;
+		return;
+	}
 	case K_RLIMIT: {
 		uint64_t soft, hard;
 		if (v[0] == '\0')
@@ -2502,6 +2515,11 @@ void profile_dump(const struct sbx_profile *p, FILE *f)
 	if (p->memory) {
 		fputc(' ', f);
 		fmt_size(f, p->memory);
+	}
+	fputs("\nscratch =", f);
+	if (p->scratch) {
+		fputc(' ', f);
+		fmt_size(f, p->scratch);
 	}
 	fputs("\npids =", f);
 	if (p->pids > 0)

@@ -117,8 +117,9 @@ struct sbx_profile {
 	/* [limits] */
 	struct sbx_rlimit *rlimits;
 	size_t n_rlimits;
-	uint64_t memory; /* bytes, 0 = none */
-	int64_t pids;    /* 0 = none */
+	uint64_t memory;  /* bytes, 0 = none */
+	uint64_t scratch; /* bytes of a --rm upper layer in memory, 0 = the default */
+	int64_t pids;     /* 0 = none */
 };
 
 /* Diagnostics in the GNU form "FILE:LINE: error: MESSAGE", all of them. */

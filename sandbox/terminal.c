@@ -8,13 +8,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-void terminal_raw(struct sbx_terminal *t, int fd)
+void terminal_raw(struct sbx_terminal *t, int fd, bool forward)
 {
 	t->fd = -1;
+	t->forward = forward;
 	if (!isatty(fd) || tcgetattr(fd, &t->saved) < 0)
 		return;
 	struct termios raw = t->saved;
 	cfmakeraw(&raw);
+	/* Nothing reads the keys: the terminal itself must turn Ctrl-C into
+	 * SIGINT for sbx to forward. */
+	if (!forward)
+		raw.c_lflag |= ISIG;
 	/* Keep output processing: the sandbox's own tty does the translation. */
 	if (tcsetattr(fd, TCSADRAIN, &raw) == 0)
 		t->fd = fd;
@@ -22,8 +27,11 @@ void terminal_raw(struct sbx_terminal *t, int fd)
 
 void terminal_restore(struct sbx_terminal *t)
 {
+	/* TCSAFLUSH discards what was typed and not forwarded (and replies
+	 * to the sandbox's queries, such as a cursor position): the caller's
+	 * shell would read it as commands. */
 	if (t->fd >= 0)
-		tcsetattr(t->fd, TCSADRAIN, &t->saved);
+		tcsetattr(t->fd, t->forward ? TCSADRAIN : TCSAFLUSH, &t->saved);
 	t->fd = -1;
 }
 

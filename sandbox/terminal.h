@@ -8,10 +8,14 @@
 struct sbx_terminal {
 	int fd; /* -1 when nothing to restore */
 	struct termios saved;
+	bool forward; /* what is typed goes to the sandbox */
 };
 
-/* Raw mode on fd if it is a terminal; restored by terminal_restore. */
-void terminal_raw(struct sbx_terminal *t, int fd);
+/* Raw mode on fd if it is a terminal; restored by terminal_restore. Without
+ * forward, nothing reads what is typed: Ctrl-C and Ctrl-\ still signal sbx
+ * (which forwards the signal), and the rest is discarded on restore, so
+ * that the caller's shell does not run it. */
+void terminal_raw(struct sbx_terminal *t, int fd, bool forward);
 void terminal_restore(struct sbx_terminal *t);
 static inline void terminal_restorep(struct sbx_terminal *t)
 {

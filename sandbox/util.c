@@ -635,14 +635,24 @@ static int verify_private_dir(const char *path, struct sbx_error **err)
 	return 0;
 }
 
+int xdg_runtime_fallback_dir(char **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *cache = NULL;
+	if (xdg_cache_dir(&cache, err) < 0)
+		return -1;
+	*out = xasprintf("%s/run", cache);
+	return 0;
+}
+
 int xdg_runtime_dir(char **out, struct sbx_error **err)
 {
 	/* A run asks several times: created and checked once per process (and
 	 * per environment, which tests change). */
 	static char *checked_for, *checked;
 	const char *v = getenv("XDG_RUNTIME_DIR");
+	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	_cleanup_free_ char *key =
-	    xasprintf("%s\n%s", v ? v : "", getenv("TMPDIR") ? getenv("TMPDIR") : "");
+	    xasprintf("%s\n%s\n%s", v ? v : "", cache ? cache : "", home ? home : "");
 	if (checked && strcmp(key, checked_for) == 0) {
 		*out = xstrdup(checked);
 		return 0;
@@ -650,15 +660,19 @@ int xdg_runtime_dir(char **out, struct sbx_error **err)
 	_cleanup_free_ char *dir = NULL;
 	if (v && v[0] == '/' && access(v, W_OK | X_OK) == 0) {
 		dir = xasprintf("%s/sbx", v);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return sbx_error_set(err, errno, "cannot create runtime directory \"%s\"",
+			                     dir);
 	} else {
-		/* Fallback: a per-user directory in /tmp, verified like the real one. */
-		const char *tmp = getenv("TMPDIR");
-		if (tmp == NULL || tmp[0] != '/')
-			tmp = "/tmp";
-		dir = xasprintf("%s/sbx-%u", tmp, geteuid());
+		/* Fallback: under the user's own cache directory, which no other
+		 * user can create first (a name in /tmp could be taken by anyone,
+		 * and then sbx could not run). Not a tmpfs, so a reboot leaves the
+		 * live state of what ran: the locks tell it is stopped. */
+		if (xdg_runtime_fallback_dir(&dir, err) < 0)
+			return sbx_error_prefix(err, "no runtime directory");
+		if (mkdir_p(dir, 0700, err) < 0)
+			return -1;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return sbx_error_set(err, errno, "cannot create runtime directory \"%s\"", dir);
 	if (verify_private_dir(dir, err) < 0)
 		return -1;
 	free(checked_for);

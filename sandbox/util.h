@@ -133,6 +133,9 @@ int xdg_data_dir(char **out, struct sbx_error **err);
 int xdg_config_dir(char **out, struct sbx_error **err);
 int xdg_cache_dir(char **out, struct sbx_error **err);
 int xdg_runtime_dir(char **out, struct sbx_error **err);
+/* Where the runtime directory goes without $XDG_RUNTIME_DIR:
+ * $XDG_CACHE_HOME/sbx/run (~/.cache/sbx/run). Not created. */
+int xdg_runtime_fallback_dir(char **out, struct sbx_error **err);
 
 /* The user name and home directory of uid (either out may be NULL) from
  * /etc/passwd, else from `getent passwd UID` for users of LDAP or sssd: sbx

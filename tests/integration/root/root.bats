@@ -64,3 +64,33 @@ setup() {
 	assert_output "sbx: warning: the image \"$dir/rootfs\" is owned by uid 0, which is not mapped in the sandbox: changing its files will fail with EOVERFLOW; re-import the image as yourself or use --userns subid
 sbx: run: cannot create \"/etc/resolv.conf\" in the sandbox: Permission denied"
 }
+
+@test "without XDG_RUNTIME_DIR, another user's /tmp/sbx-UID does not stop sbx" {
+	uid=$(id -u "$USER_NAME")
+	# Another local user got there first, with a directory sbx must refuse.
+	rm -rf "/tmp/sbx-$uid"
+	install -d -m 0700 -o 65534 -g 65534 "/tmp/sbx-$uid"
+	home=$(mktemp -d /tmp/sbx-home.XXXXXX)
+	chown "$USER_NAME" "$home"
+	as_user() {
+		setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
+			env -i PATH=/usr/bin:/bin HOME="$home" SBX_DATADIR="$SBX_DATADIR" "$@"
+	}
+	as_user "$SBX" image bootstrap busybox >/dev/null 2>&1
+	run as_user "$SBX" run --rm busybox echo fine
+	assert_status 0
+	assert_output fine
+	run as_user "$SBX" run -d --name bg busybox sleep 30
+	assert_status 0
+	run as_user "$SBX" ps -q
+	assert_output bg
+	# The live state is in the user's own cache directory, mode 0700.
+	[ -f "$home/.cache/sbx/run/bg/state.json" ]
+	[ "$(stat -c '%a %U' "$home/.cache/sbx/run")" = "700 $USER_NAME" ]
+	run as_user "$SBX" rm -f bg
+	assert_status 0
+	[ -z "$(ls -A "$home/.cache/sbx/run")" ]
+	[ -z "$(ls -A "/tmp/sbx-$uid")" ]
+	[ "$(stat -c %u "/tmp/sbx-$uid")" = 65534 ]
+	rm -rf "$home" "/tmp/sbx-$uid"
+}

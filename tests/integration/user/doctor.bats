@@ -115,7 +115,7 @@ device_line() { # check device what-needs-it
 
 @test "runtime-dir: unset or shared, a warning with the fix" {
 	run env -u XDG_RUNTIME_DIR "$SBX" doctor
-	[ "$(line_of runtime-dir)" = "WARN  runtime-dir  XDG_RUNTIME_DIR is not set; live state goes to /tmp/sbx-$(id -u)  fix: log in through pam_systemd, or export XDG_RUNTIME_DIR=DIR for a directory of yours with mode 0700" ]
+	[ "$(line_of runtime-dir)" = "WARN  runtime-dir  XDG_RUNTIME_DIR is not set; live state goes to $XDG_CACHE_HOME/sbx/run  fix: log in through pam_systemd, or export XDG_RUNTIME_DIR=DIR for a directory of yours with mode 0700" ]
 	mkdir -m 0755 rt
 	run env XDG_RUNTIME_DIR="$PWD/rt" "$SBX" doctor
 	[ "$(line_of runtime-dir)" = "WARN  runtime-dir  XDG_RUNTIME_DIR=$PWD/rt has mode 0755, not 0700  fix: chmod 700 $PWD/rt" ]

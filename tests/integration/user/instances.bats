@@ -371,6 +371,54 @@ line 3"
 	[ ! -e "$XDG_RUNTIME_DIR/sbx/ondisk" ]
 }
 
+@test "--rm: the upper layer in memory has a cap: --scratch-size, [limits] scratch, or 1 GiB (a quarter of the RAM if less)" {
+	# Its statfs is the overlay's: df / shows the cap.
+	kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+	want=$(( (kib / 4 + 3) / 4 * 4 ))
+	[ "$want" -lt 1048576 ] || want=1048576
+	run sbx run --rm busybox sh -c 'df -k / | tail -1'
+	assert_status 0
+	[ "$(awk '{ print $2 }' <<<"$output")" = "$want" ]
+	# Writing past the cap fails inside with ENOSPC, at the cap exactly.
+	run sbx run --rm --scratch-size 8M busybox sh -c 'dd if=/dev/zero of=/big bs=1M count=9 2>&1; stat -c %s /big'
+	assert_status 0
+	assert_output "dd: error writing '/big': No space left on device
+9+0 records in
+8+0 records out
+8388608"
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[profile]\ninherit = default\n[limits]\nscratch = 4M\n' >"$XDG_CONFIG_HOME/sbx/profiles/small.ini"
+	run sbx profile show small
+	assert_contains "scratch = 4M"
+	run sbx run --rm -p small busybox sh -c 'df -k / | tail -1'
+	assert_status 0
+	[ "$(awk '{ print $2 }' <<<"$output")" = 4096 ]
+	# The option wins over the profile.
+	run sbx run --rm -p small --scratch-size 6M busybox sh -c 'df -k / | tail -1'
+	[ "$(awk '{ print $2 }' <<<"$output")" = 6144 ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+}
+
+@test "--scratch-size: a bad size, and no --rm in memory, are usage errors; nothing is created" {
+	run sbx run --rm --scratch-size 8Q busybox true
+	assert_status 125
+	assert_output 'sbx: run: --scratch-size "8Q": expected a size such as 512K, 64M or 2G'
+	run sbx run --scratch-size 8M busybox true
+	assert_status 125
+	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	run sbx run --rm --scratch disk --scratch-size 8M busybox true
+	assert_status 125
+	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[limits]\nscratch = 0\n' >"$XDG_CONFIG_HOME/sbx/profiles/zero.ini"
+	run sbx run --rm -p zero busybox true
+	assert_status 125
+	assert_output "$XDG_CONFIG_HOME/sbx/profiles/zero.ini:2: error: invalid scratch \"0\": must be greater than 0 (leave it empty for the default)
+sbx: run: profile \"zero\" has 1 error"
+	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null)" ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" 2>/dev/null)" ]
+}
+
 @test "--scratch: a bad value and a missing --rm are usage errors, nothing is created" {
 	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
 	run sbx run --rm --scratch ram busybox true
@@ -427,14 +475,92 @@ line 3"
 	[ -z "$(sbx ps -a -q)" ]
 }
 
-@test "--rm never takes the directory of an ephemeral instance still being created" {
+@test "--rm never takes the directory of an ephemeral instance that someone holds" {
 	# What a concurrent `run --rm --name busy` has made so far: the
-	# directory and its mount point, no files yet.
+	# directory and its mount point, no files yet, and the lock, which it
+	# takes before the directory has its name.
 	mkdir -m 700 "$XDG_RUNTIME_DIR/sbx" "$XDG_RUNTIME_DIR/sbx/busy" "$XDG_RUNTIME_DIR/sbx/busy/scratch"
-	run sbx run --rm --name busy busybox true
+	run flock "$XDG_RUNTIME_DIR/sbx/busy" "$SBX" run --rm --name busy busybox true
 	assert_status 125
 	assert_output 'sbx: run: an instance named "busy" already exists; remove it with '\''sbx rm busy'\'' or choose another --name'
 	[ -d "$XDG_RUNTIME_DIR/sbx/busy/scratch" ]
+	run flock "$XDG_RUNTIME_DIR/sbx/busy" "$SBX" run --name busy busybox true
+	assert_status 125
+	assert_output 'sbx: run: an instance named "busy" already exists; remove it with '\''sbx rm busy'\'' or choose another --name'
+	[ ! -e "$XDG_DATA_HOME/sbx/instances/busy" ]
+	run flock "$XDG_RUNTIME_DIR/sbx/busy" "$SBX" rm busy
+	assert_status 125
+	assert_output "sbx: rm: instance \"busy\" is running; stop it first with 'sbx stop busy' or use 'sbx rm -f busy'"
+	[ -d "$XDG_RUNTIME_DIR/sbx/busy/scratch" ]
+}
+
+@test "piped into head, sbx --debug run --rm does not die of SIGPIPE and leaves nothing" {
+	for i in 1 2 3 4; do
+		run bash -c "'$SBX' --debug run --rm busybox true 2>&1 | head -2 >/dev/null; echo \${PIPESTATUS[0]}"
+		assert_output 0
+	done
+	run sbx ps -a -q
+	assert_output ""
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+}
+
+@test "what a crash left before the instance was recorded: ps -a lists it, rm and the next run remove it" {
+	# sbx killed right after making the directories: no files, no lock.
+	mkdir -m 700 "$XDG_RUNTIME_DIR/sbx"
+	for n in left1 left2 left3; do mkdir -p -m 700 "$XDG_RUNTIME_DIR/sbx/$n/scratch"; done
+	run sbx ps -a --format json
+	assert_status 0
+	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "left1 stopped,left2 stopped,left3 stopped" ]
+	run sbx start left1
+	assert_status 125
+	assert_output "sbx: start: instance \"left1\" ran with --rm and its changes were in memory; remove it with 'sbx rm left1'"
+	run sbx rm left1
+	assert_status 0
+	assert_output left1
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/left1" ]
+	# The next run with that name, --rm or kept, takes it over.
+	run sbx run --rm --name left2 busybox echo fine
+	assert_status 0
+	assert_output fine
+	run sbx run --name left3 busybox echo kept
+	assert_status 0
+	assert_output kept
+	[ -d "$XDG_DATA_HOME/sbx/instances/left3/upper" ]
+	[ ! -e "$XDG_RUNTIME_DIR/sbx/left3/scratch" ]
+	sbx rm left3 >/dev/null
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances")" ]
+}
+
+@test "what a crash left while an instance was being made (.new) goes with the next run" {
+	mkdir -m 700 "$XDG_RUNTIME_DIR/sbx"
+	mkdir -p -m 700 "$XDG_RUNTIME_DIR/sbx/.new/0123456789abcdef/scratch" \
+		"$XDG_DATA_HOME/sbx/instances/.new/0123456789abcdef/upper"
+	run sbx run --rm busybox true
+	assert_status 0
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+	run sbx run --name kept busybox true
+	assert_status 0
+	[ "$(ls -A "$XDG_DATA_HOME/sbx/instances")" = kept ]
+}
+
+@test "kill -9 of sbx during run --rm and during a kept run: ps -a lists both, rm removes both" {
+	"$SBX" run --rm --name gone1 busybox sleep 4241 &
+	pid1=$!
+	"$SBX" run --name gone2 busybox sleep 4242 &
+	pid2=$!
+	wait_running gone1
+	wait_running gone2
+	kill -9 "$pid1" "$pid2"
+	wait "$pid1" "$pid2" || true
+	run sbx ps -a --format json
+	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "gone1 stopped,gone2 stopped" ]
+	run sbx rm gone1 gone2
+	assert_status 0
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
+	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances")" ]
+	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 424[12]$' >/dev/null || break; sleep 0.05; done
+	assert_no_leftover_processes '^sleep 424[12]$'
 }
 
 @test "--rm on a kernel before 6.6 (no user xattrs on tmpfs) keeps its upper layer on disk" {

@@ -254,6 +254,58 @@ CapBnd:	0000000000000000"
 	tmux -S "$sock" kill-server
 }
 
+# An interactive bash in tmux, as a user's shell; wait_screen TEXT waits
+# for TEXT on the screen.
+shell_in_tmux() {
+	command -v tmux >/dev/null || fail "tmux is missing: run 'make deps'"
+	sock=$BATS_TEST_TMPDIR/tmux.sock
+	tmux -S "$sock" new-session -d -x 150 -y 30 "PS1='$ ' bash --norc --noprofile -i"
+	wait_screen() {
+		for _ in $(seq 200); do
+			tmux -S "$sock" capture-pane -p | grep -q "$1" && return 0
+			sleep 0.05
+		done
+		tmux -S "$sock" capture-pane -p >&2
+		return 1
+	}
+}
+
+# Bytes waiting in the input queue of the pane's terminal.
+typed_ahead() {
+	/usr/bin/python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$1"
+}
+
+@test "-t without -i: what is typed meanwhile is discarded, not run by the shell afterwards" {
+	shell_in_tmux
+	marker=$BATS_TEST_TMPDIR/typed-marker
+	mkdir gate
+	# The typed lines show $((1+1)) and $((40+2)); only their output has 2 and 42.
+	tmux -S "$sock" send-keys "'$SBX' run --rm -t -v '$PWD/gate:/gate' busybox sh -c 'echo \$((1+1))-ready; until [ -e /gate/go ]; do sleep 0.05; done'; echo EXITED-\$((40+2))-\$?" Enter
+	wait_screen '2-ready'
+	tmux -S "$sock" send-keys "touch $marker" Enter
+	pty=$(tmux -S "$sock" display -p '#{pane_tty}')
+	for _ in $(seq 200); do [ "$(typed_ahead "$pty")" -gt "${#marker}" ] && break; sleep 0.05; done
+	[ "$(typed_ahead "$pty")" -gt "${#marker}" ]
+	touch gate/go
+	wait_screen 'EXITED-42-0'
+	tmux -S "$sock" send-keys 'echo AFTER-$((2+3))' Enter
+	wait_screen 'AFTER-5'
+	[ ! -e "$marker" ]
+	tmux -S "$sock" kill-server
+}
+
+@test "-t without -i: Ctrl-C reaches the sandbox once" {
+	shell_in_tmux
+	tmux -S "$sock" send-keys "'$SBX' run --rm -t busybox sh -c 'trap \"echo \$((6*7))-caught; exit 7\" INT; echo \$((1+1))-ready; while :; do sleep 0.05; done'; echo EXITED-\$((40+2))-\$?" Enter
+	wait_screen '2-ready'
+	tmux -S "$sock" send-keys C-c
+	wait_screen 'EXITED-42-7'
+	[ "$(tmux -S "$sock" capture-pane -p | grep -c '42-caught')" = 1 ]
+	tmux -S "$sock" kill-server
+}
+
 @test "kill -9 of sbx leaves no sandbox process behind" {
 	"$SBX" run --rm busybox sleep 4242 &
 	pid=$!
@@ -331,6 +383,31 @@ CapBnd:	0000000000000000"
 	[ "${lines[0]}" = 1000 ]
 	[ "${lines[1]}" = 1000 ]
 	[ "${#lines[@]}" = 4 ]
+}
+
+@test "--userns subid --user: the image's groups of that user, never the caller's group 0" {
+	grep -q "^$(id -un):" /etc/subuid || fail "no /etc/subuid range for $(id -un)"
+	run sbx run --rm --userns subid --user 1000 busybox id
+	assert_status 0
+	assert_output "uid=1000 gid=1000 groups=1000"
+	run sbx run --rm --userns subid --user nobody busybox id -G
+	assert_status 0
+	assert_output 65534
+	rootfs=$BATS_TEST_TMPDIR/rootfs
+	make_busybox_rootfs "$rootfs"
+	echo 'alice:x:1000:1000::/home/alice:/bin/sh' >>"$rootfs/etc/passwd"
+	printf '%s\n' alice:x:1000: wheel:x:10:bob,alice audio:x:29:bob staff:x:50:alice \
+		'big:x:4294967296:alice' >>"$rootfs/etc/group"
+	run sbx run --rm --userns subid --user alice "$rootfs" id -G
+	assert_status 0
+	assert_output "1000 10 50"
+	run sbx run --rm --userns subid --user 1000:29 "$rootfs" id -G
+	assert_status 0
+	assert_output "29 10 50"
+	# Root keeps group 0, and only what the image gives it.
+	run sbx run --rm --userns subid "$rootfs" id -G
+	assert_status 0
+	assert_output 0
 }
 
 @test "user namespaces disabled: a clear error with a hint" {
