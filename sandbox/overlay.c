@@ -127,6 +127,12 @@ _Noreturn static void fuse_daemon_main(int userns_pidfd, const char *const paths
 	struct sbx_error *err = NULL;
 	char msg[512] = "";
 	int tree = -1;
+	/* Never freed: this process only ever _exits. */
+	char *target = NULL, *opts = NULL;
+	int pipefd[2];
+	pid_t pid;
+	size_t n;
+	int status = 0;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (setns(userns_pidfd, CLONE_NEWUSER) < 0 || unshare(CLONE_NEWNS) < 0) {
 		sbx_error_set(&err, errno,
@@ -146,11 +152,11 @@ _Noreturn static void fuse_daemon_main(int userns_pidfd, const char *const paths
 			if (strncmp(paths[j], places[i], len) == 0 && paths[j][len] == '/')
 				place = NULL;
 	}
-	_cleanup_free_ char *target = place ? xasprintf("%s/root", place) : NULL;
 	if (place == NULL) {
 		sbx_error_setc(&err, ENOENT, "no place for fuse-overlayfs's mount point");
 		goto fail;
 	}
+	target = xasprintf("%s/root", place);
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
 	    mount("sbx-fuse", place, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0 ||
 	    mkdir(target, 0700) < 0) {
@@ -166,17 +172,16 @@ _Noreturn static void fuse_daemon_main(int userns_pidfd, const char *const paths
 			goto fail;
 		}
 	}
-	_cleanup_free_ char *opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
-	                                      "workdir=/proc/self/fd/%d",
-	                                      layers[0], layers[1], layers[2]);
-	int pipefd[2];
+	opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+	                 "workdir=/proc/self/fd/%d",
+	                 layers[0], layers[1], layers[2]);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		sbx_error_set(&err, errno, "pipe");
 		goto fail;
 	}
 	/* fuse-overlayfs daemonizes once the mount is in place, so waiting
 	 * for the first process is waiting for the mount. */
-	pid_t pid = fork();
+	pid = fork();
 	if (pid < 0) {
 		sbx_error_set(&err, errno, "cannot fork fuse-overlayfs");
 		goto fail;
@@ -189,10 +194,9 @@ _Noreturn static void fuse_daemon_main(int userns_pidfd, const char *const paths
 		_exit(127);
 	}
 	close(pipefd[1]);
-	size_t n = read_string(pipefd[0], msg, sizeof(msg));
+	n = read_string(pipefd[0], msg, sizeof(msg));
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
