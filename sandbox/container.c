@@ -4,6 +4,7 @@
  * sbx over the sync socket as one message, and the process exits 125. */
 #define _GNU_SOURCE
 #include "caps.h"
+#include "mount-lock.h"
 #include "mount.h"
 #include "net.h"
 #include "overlay.h"
@@ -367,6 +368,8 @@ _Noreturn void container_main(const struct sbx_config *c, int sync_fd)
 	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: loopback up");
+	if (mount_lock(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	process_unspread();
 	/* sbx sent the program while we mounted; a broken channel means it is gone. */
 	struct sbx_bpf bpf = {0};
