@@ -3,6 +3,7 @@
 #define SBX_CONFIG_H
 
 #include "caps.h"
+#include "landlock.h"
 #include "net.h"
 #include "seccomp.h"
 #include "util.h"
@@ -72,6 +73,7 @@ struct sbx_config {
 	bool overlay_scratch; /* upper and work in a tmpfs of the sandbox */
 	bool init;
 	struct sbx_net_config net; /* mode, published ports, where its files go */
+	struct sbx_landlock landlock;
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -4,6 +4,7 @@
  * sbx over the sync socket as one message, and the process exits 125. */
 #define _GNU_SOURCE
 #include "caps.h"
+#include "landlock.h"
 #include "mount-lock.h"
 #include "mount.h"
 #include "net.h"
@@ -312,6 +313,8 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		_exit(SBX_EXIT_FAILURE);
 	die_with_parent(sync_fd);
 
+	if (landlock_apply(c, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
 	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);

@@ -110,6 +110,10 @@ struct sbx_profile {
 	enum sbx_seccomp_mode seccomp;
 	char *seccomp_file;
 	bool no_new_privileges;
+	/* Landlock: sandbox paths, and TCP ports as decimal strings ("none":
+	 * the list is handled but allows no port). */
+	char **landlock_fs_ro, **landlock_fs_rw;
+	char **landlock_tcp_bind, **landlock_tcp_connect;
 
 	/* [limits] */
 	struct sbx_rlimit *rlimits;
