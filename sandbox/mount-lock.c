@@ -20,6 +20,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,10 +120,18 @@ int mount_lock(struct sbx_error **err)
 {
 	int pidfd = -1;
 	long pid = clone_holder(&pidfd);
+	if (pid < 0 && errno == ENOSPC)
+		return sbx_error_setc(
+		    err, errno,
+		    "cannot lock the sandbox's mounts: cannot create a nested user "
+		    "namespace: %s; hint: each sandbox needs two user namespaces, "
+		    "and the limit (user.max_user_namespaces) is reached",
+		    strerror(errno));
 	if (pid < 0)
-		return sbx_error_set(err, errno,
-		                     "cannot lock the sandbox's mounts: cannot create a nested "
-		                     "user namespace (is user.max_user_namespaces too low?)");
+		return sbx_error_set(
+		    err, errno,
+		    "cannot lock the sandbox's mounts: cannot create a nested user "
+		    "namespace");
 	/* Its namespaces were made by clone: the child need not have run. */
 	int r = setns(pidfd, CLONE_NEWNS);
 	int e = errno;

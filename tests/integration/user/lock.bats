@@ -112,3 +112,15 @@ other
 tmpfs: mounted and unmounted
 pid: 2"
 }
+
+@test "lock: no user namespace left for the lock: exit 125, the limit named, nothing left" {
+	# A nested user namespace with max_user_namespaces=1: the sandbox's own
+	# user namespace fits, the one that locks its mounts does not.
+	command -v unshare >/dev/null
+	run unshare -Ur sh -c "echo 1 > /proc/sys/user/max_user_namespaces && '$SBX' run --rm busybox true"
+	assert_status 125
+	assert_output "sbx: run: cannot lock the sandbox's mounts: cannot create a nested user namespace: No space left on device; hint: each sandbox needs two user namespaces, and the limit (user.max_user_namespaces) is reached"
+	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null)" ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" 2>/dev/null)" ]
+	assert_no_leftover_processes
+}
