@@ -142,6 +142,11 @@ static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
 		        "mapped in the sandbox: changing its files will fail with "
 		        "EOVERFLOW; re-import the image as yourself or use --userns subid\n",
 		        img->name, st.st_uid);
+	_cleanup_free_ char *lost = landlock_shortfall(
+	    landlock_abi(), p->landlock_fs_ro || p->landlock_fs_rw,
+	    p->landlock_tcp_bind || p->landlock_tcp_connect, p->net == SBX_NET_HOST);
+	if (lost)
+		fprintf(stderr, "sbx: warning: %s\n", lost);
 }
 
 /* Runs the payload; returns its status, or 125/126/127 for sbx's own failures. */

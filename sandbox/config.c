@@ -402,6 +402,11 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	                     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
 	                     &c->net, err) < 0)
 		return -1;
+	if (landlock_parse(ann(annotations, SBX_ANN_LANDLOCK_FS_RO),
+	                   ann(annotations, SBX_ANN_LANDLOCK_FS_RW),
+	                   ann(annotations, SBX_ANN_LANDLOCK_TCP_BIND),
+	                   ann(annotations, SBX_ANN_LANDLOCK_TCP_CONNECT), &c->landlock, err) < 0)
+		return -1;
 	if (c->overlay_upper && (!c->overlay_lower || !c->overlay_work))
 		return sbx_error_set(err, EINVAL,
 		                     "annotations: an overlay needs lower, upper and work");
@@ -451,5 +456,6 @@ void config_free(struct sbx_config *c)
 	free(c->overlay_work);
 	free(c->overlay_backend);
 	net_config_free(&c->net);
+	landlock_free(&c->landlock);
 	free(c);
 }

@@ -3,6 +3,7 @@
 #define SBX_CONFIG_H
 
 #include "caps.h"
+#include "landlock.h"
 #include "net.h"
 #include "seccomp.h"
 #include "util.h"
@@ -73,6 +74,7 @@ struct sbx_config {
 	unsigned long long overlay_scratch_size; /* its size in bytes; 0 = the kernel's */
 	bool init;
 	struct sbx_net_config net; /* mode, published ports, where its files go */
+	struct sbx_landlock landlock;
 };
 
 /* Parses and checks a config; errors name the JSON path. */

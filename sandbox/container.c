@@ -4,6 +4,8 @@
  * sbx over the sync socket as one message, and the process exits 125. */
 #define _GNU_SOURCE
 #include "caps.h"
+#include "landlock.h"
+#include "mount-lock.h"
 #include "mount.h"
 #include "net.h"
 #include "overlay.h"
@@ -351,7 +353,7 @@ static void die_with_parent(int sync_fd)
 /* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
  * the payload's user, capabilities, session, and the seccomp filter last. */
 _Noreturn static void launch_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
-                                     int sync_fd, bool init)
+                                     int sync_fd, bool init, bool joining)
 {
 	struct sbx_error *err = NULL;
 	struct sbx_sync_msg msg;
@@ -386,7 +388,17 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		_exit(SBX_EXIT_FAILURE);
 	die_with_parent(sync_fd);
 
+	/* sbx-init shares the payload's scopes (so the payload may signal it)
+	 * but not its file rules, which would forbid its exec. */
+	if (landlock_apply(c,
+	                   joining ? LANDLOCK_JOIN
+	                   : init  ? LANDLOCK_SCOPES
+	                           : LANDLOCK_ALL,
+	                   &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	int go = init ? become_init(sync_fd, slave) : -1;
+	if (init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
 	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -435,13 +447,15 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: loopback up");
+	if (mount_lock(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	process_unspread();
 	/* sbx sent the program while we mounted; a broken channel means it is gone. */
 	struct sbx_bpf bpf = early_bpf;
 	if (c->seccomp && !have_early_bpf &&
 	    (sync_recv(sync_fd, &msg, NULL) <= 0 || sync_recv_bpf(sync_fd, &msg, &bpf) < 0))
 		_exit(SBX_EXIT_FAILURE);
-	launch_payload(c, c->seccomp ? &bpf : NULL, sync_fd, c->init);
+	launch_payload(c, c->seccomp ? &bpf : NULL, sync_fd, c->init, false);
 }
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
@@ -449,5 +463,5 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(sync_fd);
-	launch_payload(c, bpf, sync_fd, false);
+	launch_payload(c, bpf, sync_fd, false, true);
 }

@@ -9,6 +9,8 @@
 #include "doctor.h"
 #include "libexec.h"
 #include "sbx-sync.h"
+
+#include "landlock.h"
 #include "userns.h"
 #include "util.h"
 
@@ -676,10 +678,27 @@ static void check_seccomp(struct doctor_result *r)
 static void check_landlock(struct doctor_result *r)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi > 0) {
+	int e = errno;
+	if (abi > 0 && (abi = landlock_abi()) == 0) { /* as sbx run sees it */
+		report(r, DOCTOR_WARN, "Landlock is turned off by SBX_LANDLOCK_ABI_MAX");
+		suggest(r, "unset SBX_LANDLOCK_ABI_MAX");
+		return;
+	}
+	if (abi >= LANDLOCK_ABI_SCOPE) {
 		report(r, DOCTOR_OK, "Landlock ABI %ld", abi);
 		return;
 	}
+	if (abi > 0) {
+		report(
+		    r, DOCTOR_WARN,
+		    "Landlock ABI %ld: no scoping of signals and abstract unix sockets (ABI 6)%s; "
+		    "with --network host the sandbox reaches the host's abstract sockets (session "
+		    "bus, X11)",
+		    abi, abi < LANDLOCK_ABI_NET ? ", no TCP rules (ABI 4)" : "");
+		suggest(r, "use Linux 6.12 or later");
+		return;
+	}
+	errno = e;
 	if (errno == EOPNOTSUPP) {
 		report(r, DOCTOR_WARN, "Landlock is built in but disabled; sbx works without it");
 		suggest(r, "add landlock to the lsm= kernel parameter");

@@ -531,6 +531,41 @@ uint64_t oci_scratch_default(void)
 	return cap;
 }
 
+/* The list joined by sep, leaving out "none"; NULL for an empty list. */
+static char *join_list(char *const *v, const char *sep)
+{
+	if (v == NULL || v[0] == NULL)
+		return NULL;
+	char *out = xstrdup("");
+	for (size_t i = 0; v[i]; i++) {
+		if (strcmp(v[i], "none") == 0)
+			continue;
+		char *next = xasprintf("%s%s%s", out, out[0] ? sep : "", v[i]);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static void set_landlock(json_t *ann, const struct sbx_profile *p)
+{
+	const struct {
+		const char *key;
+		char *const *list;
+		const char *sep;
+	} t[] = {
+	    {SBX_ANN_LANDLOCK_FS_RO, p->landlock_fs_ro, "\n"},
+	    {SBX_ANN_LANDLOCK_FS_RW, p->landlock_fs_rw, "\n"},
+	    {SBX_ANN_LANDLOCK_TCP_BIND, p->landlock_tcp_bind, ","},
+	    {SBX_ANN_LANDLOCK_TCP_CONNECT, p->landlock_tcp_connect, ","},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		_cleanup_free_ char *v = join_list(t[i].list, t[i].sep);
+		if (v)
+			json_object_set_new(ann, t[i].key, json_string(v));
+	}
+}
+
 int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **err)
 {
 	const struct sbx_profile *p = in->profile;
@@ -593,6 +628,7 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 		json_object_set_new(ann, SBX_ANN_PUBLISH, json_string(publish));
 	if (in->etc_dir)
 		json_object_set_new(ann, SBX_ANN_NETWORK_DIR, json_string(in->etc_dir));
+	set_landlock(ann, p);
 	if (p->memory) {
 		_cleanup_free_ char *m = xasprintf("%llu", (unsigned long long)p->memory);
 		json_object_set_new(ann, SBX_ANN_MEMORY, json_string(m));

@@ -27,6 +27,12 @@
 #define SBX_ANN_INIT         "run.sbx.init"
 #define SBX_ANN_MEMORY       "run.sbx.limits.memory"
 #define SBX_ANN_PIDS         "run.sbx.limits.pids"
+/* Landlock rules: paths one per line, ports comma-separated; a tcp key
+ * present with no port allows none. */
+#define SBX_ANN_LANDLOCK_FS_RO       "run.sbx.landlock.fs_ro"
+#define SBX_ANN_LANDLOCK_FS_RW       "run.sbx.landlock.fs_rw"
+#define SBX_ANN_LANDLOCK_TCP_BIND    "run.sbx.landlock.tcp_bind"
+#define SBX_ANN_LANDLOCK_TCP_CONNECT "run.sbx.landlock.tcp_connect"
 
 struct sbx_oci_input {
 	const struct sbx_profile *profile;

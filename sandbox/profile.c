@@ -30,6 +30,11 @@
  *                 seccomp = default | unconfined | FILE.json
  *                 no_new_privileges = BOOL
  *                 restrict_suid_sgid = BOOL
+
+ *                 landlock_fs_ro = /PATH                              (R)
+ *                 landlock_fs_rw = /PATH                              (R)
+ *                 landlock_tcp_bind = PORT[,PORT...] | none           (R)
+ *                 landlock_tcp_connect = PORT[,PORT...] | none        (R)
  *   [limits]      as, core, cpu, data, fsize, locks, memlock, msgqueue, nice,
  *                 nofile, nproc, rss, rtprio, rttime, sigpending, stack
  *                     = N | SOFT:HARD | unlimited      (empty: not set)
@@ -206,6 +211,11 @@ enum key_id {
 	K_SECCOMP,
 	K_NNP,
 	K_RESTRICT_SUID_SGID,
+
+	K_LANDLOCK_FS_RO,
+	K_LANDLOCK_FS_RW,
+	K_LANDLOCK_TCP_BIND,
+	K_LANDLOCK_TCP_CONNECT,
 	K_MEMORY,
 	K_SCRATCH,
 	K_PIDS,
@@ -249,6 +259,11 @@ static const struct key_def keys[] = {
     {"seccomp", SEC_SECURITY, K_SECCOMP, false, false, 0},
     {"no_new_privileges", SEC_SECURITY, K_NNP, false, false, 0},
     {"restrict_suid_sgid", SEC_SECURITY, K_RESTRICT_SUID_SGID, false, false, 0},
+
+    {"landlock_fs_ro", SEC_SECURITY, K_LANDLOCK_FS_RO, true, false, 0},
+    {"landlock_fs_rw", SEC_SECURITY, K_LANDLOCK_FS_RW, true, false, 0},
+    {"landlock_tcp_bind", SEC_SECURITY, K_LANDLOCK_TCP_BIND, true, false, 0},
+    {"landlock_tcp_connect", SEC_SECURITY, K_LANDLOCK_TCP_CONNECT, true, false, 0},
     {"memory", SEC_LIMITS, K_MEMORY, false, false, 0},
     {"scratch", SEC_LIMITS, K_SCRATCH, false, false, 0},
     {"pids", SEC_LIMITS, K_PIDS, false, false, 0},
@@ -358,6 +373,10 @@ void profile_free(struct sbx_profile *p)
 	strv_free(p->cap_add);
 	strv_free(p->cap_drop);
 	free(p->seccomp_file);
+	strv_free(p->landlock_fs_ro);
+	strv_free(p->landlock_fs_rw);
+	strv_free(p->landlock_tcp_bind);
+	strv_free(p->landlock_tcp_connect);
 	free(p->rlimits);
 	free(p);
 }
@@ -1124,6 +1143,30 @@ static int put_path(char ***list, char *path, const char *what, char **why)
 		return -1;
 	}
 	strv_push_take(list, path);
+	return 0;
+}
+
+/* "none", or ports 1-65535 separated by commas, added to *list. */
+static int put_ports(char ***list, const char *v, const char *what, char **why)
+{
+	if (strcmp(v, "none") == 0)
+		return put_path(list, xstrdup("none"), what, why);
+	_cleanup_free_ char *copy = xstrdup(v);
+	char *save = NULL;
+	for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		while (*s == ' ')
+			s++;
+		uint64_t port;
+		if (parse_u64(s, &port) < 0 || port == 0 || port > 65535) {
+			why_set(why,
+			        "\"%s\" is not a TCP port (1-65535), and the value is not "
+			        "\"none\"",
+			        s);
+			return -1;
+		}
+		if (put_path(list, xasprintf("%u", (unsigned)port), what, why) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -2113,6 +2156,27 @@ static void apply_entry(struct file_ctx *fc, struct sbx_profile *p, const struct
 			return bad_value(fc, e, why);
 		return;
 	}
+	case K_LANDLOCK_FS_RO:
+	case K_LANDLOCK_FS_RW: {
+		char ***list =
+		    e->def->id == K_LANDLOCK_FS_RO ? &p->landlock_fs_ro : &p->landlock_fs_rw;
+		if (v[0] == '\0')
+			return strv_clear(list);
+		char *path = path_normalize(v, false, "the path", &why);
+		if (path == NULL || put_path(list, path, e->def->name, &why) < 0)
+			return bad_value(fc, e, why);
+		return;
+	}
+	case K_LANDLOCK_TCP_BIND:
+	case K_LANDLOCK_TCP_CONNECT: {
+		char ***list = e->def->id == K_LANDLOCK_TCP_BIND ? &p->landlock_tcp_bind
+		                                                 : &p->landlock_tcp_connect;
+		if (v[0] == '\0')
+			return strv_clear(list);
+		if (put_ports(list, v, e->def->name, &why) < 0)
+			return bad_value(fc, e, why);
+		return;
+	}
 	case K_ENV: {
 		char *kv = NULL;
 		if (v[0] == '\0')
@@ -2510,6 +2574,11 @@ void profile_dump(const struct sbx_profile *p, FILE *f)
 		        p->seccomp == SBX_SECCOMP_UNCONFINED ? "unconfined" : "default");
 	fprintf(f, "no_new_privileges = %s\n", bool_word(p->no_new_privileges));
 	fprintf(f, "restrict_suid_sgid = %s\n", bool_word(p->restrict_suid_sgid));
+
+	dump_list(f, "landlock_fs_ro", p->landlock_fs_ro);
+	dump_list(f, "landlock_fs_rw", p->landlock_fs_rw);
+	dump_list(f, "landlock_tcp_bind", p->landlock_tcp_bind);
+	dump_list(f, "landlock_tcp_connect", p->landlock_tcp_connect);
 
 	fputs("\n[limits]\nmemory =", f);
 	if (p->memory) {

@@ -114,6 +114,11 @@ struct sbx_profile {
 	bool no_new_privileges;
 	bool restrict_suid_sgid; /* no set-id files (seccomp rules) */
 
+	/* Landlock: sandbox paths, and TCP ports as decimal strings ("none":
+	 * the list is handled but allows no port). */
+	char **landlock_fs_ro, **landlock_fs_rw;
+	char **landlock_tcp_bind, **landlock_tcp_connect;
+
 	/* [limits] */
 	struct sbx_rlimit *rlimits;
 	size_t n_rlimits;

@@ -896,7 +896,9 @@ static void test_round_trip(void)
 	            "[process]\nenv = A=1 2\nenv = EMPTY=\nworkdir = /w\nhostname = h\n"
 	            "user = app:staff\ninit = 1\n"
 	            "[security]\ncapabilities = none\ncap_add = chown\ncap_drop = ALL\n"
-	            "seccomp = /p.json\nno_new_privileges = off\n"
+	            "seccomp = /p.json\nno_new_privileges = off\nrestrict_suid_sgid = off\n"
+	            "landlock_fs_ro = /\nlandlock_fs_rw = /tmp/\nlandlock_tcp_bind = 80, 8080\n"
+	            "landlock_tcp_connect = none\n"
 	            "[limits]\nmemory = 3G\npids = 7\nnofile = 1:2\nas = unlimited\n"
 	            "stack = 8M:unlimited\ncpu = 60\n",
 	            "a profile with every key");
@@ -914,7 +916,9 @@ static void test_round_trip(void)
 		       strstr(dump, "\nstack = 8M:unlimited\n") &&
 		       strstr(dump, "\nmemory = 3G\n") &&
 		       strstr(dump, "\nvolume = /home/test/x:/x:rw\n") &&
-		       strstr(dump, "\nnproc =\n"),
+		       strstr(dump, "\nnproc =\n") && strstr(dump, "\nlandlock_fs_rw = /tmp\n") &&
+		       strstr(dump, "\nlandlock_tcp_bind = 80\nlandlock_tcp_bind = 8080\n") &&
+		       strstr(dump, "\nlandlock_tcp_connect = none\n"),
 		   "dump spells values as they are read");
 		free(dump);
 	}
