@@ -116,7 +116,7 @@ static int do_exec(struct exec_opts *o, const char *name, char **args)
 	}
 	c->terminal = o->tty;
 	/* What the sandbox may see of this process: argv is not used below. */
-	cli_scrub_cmdline("sbx exec");
+	cmdline_scrub("sbx exec");
 	_cleanup_container_ struct sbx_container *ct = NULL;
 	int code = 0, status = SBX_EXIT_FAILURE;
 	if (process_exec(c, pidfd, &ct, &err) < 0 || process_start(ct, NULL, &code, &err) < 0) {

@@ -129,3 +129,22 @@ void cmdline_help(const struct sbx_command *cmd, FILE *f)
 			fprintf(f, "  %-28s  %s\n", left, o->help);
 	}
 }
+
+/* sbx's command line as the kernel shows it in /proc/PID/cmdline. */
+static char *cmdline_start, *cmdline_end;
+
+void cmdline_record(int argc, char **argv)
+{
+	cmdline_start = argv[0];
+	cmdline_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+}
+
+void cmdline_scrub(const char *shown)
+{
+	if (cmdline_start == NULL)
+		return;
+	size_t cap = (size_t)(cmdline_end - cmdline_start);
+	memset(cmdline_start, 0, cap);
+	if (cap > 1)
+		memcpy(cmdline_start, shown, strnlen(shown, cap - 1));
+}

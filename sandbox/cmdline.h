@@ -60,4 +60,12 @@ void cmdline_usage_error(const struct sbx_command *cmd, const char *fmt, ...)
 /* "image ls" or "run". */
 const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len);
 
+/* Where main's argv lies, for cmdline_scrub. */
+void cmdline_record(int argc, char **argv);
+/* Overwrites sbx's own command line (/proc/PID/cmdline, readable by every
+ * process that can see this one) with `shown`: before `sbx exec` enters a
+ * sandbox, whose payload would otherwise read the caller's arguments. The
+ * strings of argv are gone afterwards. */
+void cmdline_scrub(const char *shown);
+
 #endif

@@ -28,12 +28,6 @@ extern const struct sbx_command cmd_commit;
 extern const struct sbx_command cmd_doctor;
 extern const struct sbx_command cmd_complete;
 
-/* Overwrites sbx's own command line (/proc/PID/cmdline, readable by every
- * process that can see this one) with `shown`: before `sbx exec` enters a
- * sandbox, whose payload would otherwise read the caller's arguments. The
- * strings of argv are gone afterwards. */
-void cli_scrub_cmdline(const char *shown);
-
 /* The table main.c dispatches on, for `sbx __complete`. */
 extern const struct sbx_command *const *const sbx_commands;
 extern const size_t sbx_n_commands;

@@ -100,19 +100,6 @@ static const struct sbx_command *find_command(int argc, char **argv, int *consum
 	return NULL;
 }
 
-/* sbx's command line as the kernel shows it in /proc/PID/cmdline. */
-static char *cmdline_start, *cmdline_end;
-
-void cli_scrub_cmdline(const char *shown)
-{
-	if (cmdline_start == NULL)
-		return;
-	size_t cap = (size_t)(cmdline_end - cmdline_start);
-	memset(cmdline_start, 0, cap);
-	if (cap > 1)
-		memcpy(cmdline_start, shown, strnlen(shown, cap - 1));
-}
-
 static void on_sigpipe(int sig)
 {
 	(void)sig;
@@ -120,8 +107,7 @@ static void on_sigpipe(int sig)
 
 int main(int argc, char **argv)
 {
-	cmdline_start = argv[0];
-	cmdline_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+	cmdline_record(argc, argv);
 	/* sbx must never die of SIGPIPE (a closed stdout or stderr would leave
 	 * an instance half made or half removed): its writes to a closed pipe
 	 * fail with EPIPE instead. A handler, not SIG_IGN: exec resets it, so
