@@ -257,6 +257,10 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 
 static void reset_signals(void)
 {
+	/* A SIGPIPE of sbx's own writes (a closed --debug pipe), pending while
+	 * signals were blocked: ignoring it discards it. */
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &ign, NULL);
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, &sa, NULL);

@@ -216,11 +216,11 @@ int landlock_apply(const struct sbx_config *c, enum landlock_part part, struct s
 	_cleanup_close_ int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (ruleset < 0)
 		return sbx_error_set(err, errno, "landlock: cannot create a ruleset");
-	for (size_t i = 0; l->fs_ro && l->fs_ro[i]; i++)
+	for (size_t i = 0; attr.handled_access_fs && l->fs_ro && l->fs_ro[i]; i++)
 		if (add_path(ruleset, l->fs_ro[i], attr.handled_access_fs & FS_READ_RIGHTS, err) <
 		    0)
 			return -1;
-	for (size_t i = 0; l->fs_rw && l->fs_rw[i]; i++)
+	for (size_t i = 0; attr.handled_access_fs && l->fs_rw && l->fs_rw[i]; i++)
 		if (add_path(ruleset, l->fs_rw[i], attr.handled_access_fs, err) < 0)
 			return -1;
 	if (attr.handled_access_net && (add_ports(ruleset, l->tcp_bind, l->n_tcp_bind,
