@@ -70,7 +70,9 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 		return fail(cmd, e);
 	}
 	_cleanup_free_ char *rootfs = NULL, *image = NULL;
-	if (layer_instance_image(inst, &rootfs, &image, &e) < 0)
+	_cleanup_config_ struct sbx_config *config = NULL;
+	if (layer_instance_image(inst, &rootfs, &image, &e) < 0 ||
+	    instance_read_config(inst, &config, &e) < 0)
 		return fail(cmd, e);
 	/* Fail early, before any work; the import's rename decides. */
 	_cleanup_image_ struct sbx_image *existing = NULL;
@@ -99,7 +101,7 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	struct sbx_progress_ui ui;
 	struct sbx_image_progress p;
 	progress_ui_init(&ui, &p, "commit", "committing", target, quiet);
-	int r = layer_commit(inst->upper, rootfs, inst->rootfs, target, &with, &p, &e);
+	int r = layer_commit(inst->upper, rootfs, config, inst->rootfs, target, &with, &p, &e);
 	progress_ui_done(&ui);
 	strv_free(with.cmd);
 	strv_free(with.env);
