@@ -71,9 +71,10 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	}
 	_cleanup_free_ char *rootfs = NULL, *image = NULL;
 	_cleanup_config_ struct sbx_config *config = NULL;
-	if (layer_instance_image(inst, &rootfs, &image, &e) < 0 ||
-	    instance_read_config(inst, &config, &e) < 0)
+	_cleanup_error_ struct sbx_error *cerr = NULL;
+	if (layer_instance_image(inst, &rootfs, &image, &e) < 0)
 		return fail(cmd, e);
+	(void)instance_read_config(inst, &config, &cerr); /* else the caller's own ids */
 	/* Fail early, before any work; the import's rename decides. */
 	_cleanup_image_ struct sbx_image *existing = NULL;
 	if (image_open(target, &existing, &e) == 0) {
