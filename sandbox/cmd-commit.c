@@ -71,8 +71,11 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 		return fail(cmd, e);
 	}
 	_cleanup_free_ char *rootfs = NULL, *image = NULL;
+	_cleanup_config_ struct sbx_config *config = NULL;
+	_cleanup_error_ struct sbx_error *cerr = NULL;
 	if (layer_instance_image(inst, &rootfs, &image, &e) < 0)
 		return fail(cmd, e);
+	(void)instance_read_config(inst, &config, &cerr); /* else the caller's own ids */
 	/* Fail early, before any work; the import's rename decides. */
 	_cleanup_image_ struct sbx_image *existing = NULL;
 	if (image_open(target, &existing, &e) == 0) {
@@ -101,7 +104,7 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	struct sbx_image_progress p;
 	progress_ui_init(&ui, &p, "commit", "committing", target, o.quiet);
 	p.max_size = o.max_size;
-	int r = layer_commit(inst->upper, rootfs, inst->rootfs, target, &with, &p, &e);
+	int r = layer_commit(inst->upper, rootfs, config, inst->rootfs, target, &with, &p, &e);
 	progress_ui_done(&ui);
 	strv_free(with.cmd);
 	strv_free(with.env);

@@ -377,6 +377,7 @@ static int launch_detached(struct sbx_launch *l)
 
 int launch_instance(struct sbx_launch *l)
 {
+	rlimit_nofile_restore();
 	if (l->detach)
 		return launch_detached(l);
 	bool started;

@@ -60,30 +60,6 @@ static bool is_mount_point(json_t *dests, const char *path)
 	return false;
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
-static bool empty_entry(const char *upper, const char *path)
-{
-	_cleanup_free_ char *full = xasprintf("%s%s", upper, path);
-	struct stat st;
-	if (lstat(full, &st) < 0)
-		return false;
-	if (S_ISREG(st.st_mode))
-		return st.st_size == 0;
-	if (!S_ISDIR(st.st_mode))
-		return false;
-	_cleanup_(closedirp) DIR *d = opendir(full);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			return false;
-	return d != NULL;
-}
-
 /* A running --rm instance's upper layer is a tmpfs only its init holds:
  * read it through /proc/PID/fd. The pidfd pins the pid meanwhile. */
 static int memory_upper(struct sbx_instance *inst, int *pidfd, struct sbx_error **err)
@@ -119,8 +95,7 @@ static void drop_mount_points(struct sbx_instance *inst, struct layer_change *c,
 	json_decref(config);
 	bool *drop = xcalloc(*n + 1, sizeof(bool));
 	for (size_t k = 0; k < *n; k++)
-		drop[k] = c[k].kind == 'A' && is_mount_point(dests, c[k].path) &&
-		          empty_entry(inst->upper, c[k].path);
+		drop[k] = c[k].kind == 'A' && is_mount_point(dests, c[k].path) && c[k].empty;
 	/* A directory added or changed only to hold dropped mount points. */
 	for (size_t k = *n; k-- > 0;) {
 		if (c[k].kind == 'D' || drop[k])
@@ -177,9 +152,14 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 	    (inst->ephemeral && memory_upper(inst, &pidfd, &e) < 0) ||
 	    layer_instance_image(inst, &lower, NULL, &e) < 0)
 		return fail(cmd, e);
+	/* Read as root of the instance's own id maps: what the sandbox made
+	 * unreadable, or gave to a subordinate id, is read too. */
+	_cleanup_config_ struct sbx_config *config = NULL;
+	_cleanup_error_ struct sbx_error *cerr = NULL;
+	(void)instance_read_config(inst, &config, &cerr); /* else the caller's own ids */
 	struct layer_change *c = NULL;
 	size_t n = 0;
-	if (layer_diff(inst->upper, lower, &c, &n, &e) < 0)
+	if (layer_diff(inst->upper, lower, config, &c, &n, &e) < 0)
 		return fail(cmd, e);
 	drop_mount_points(inst, c, &n);
 	if (o.json) {

@@ -119,6 +119,7 @@ static int do_exec(struct exec_opts *o, const char *name, char **args)
 	cmdline_scrub("sbx exec");
 	_cleanup_container_ struct sbx_container *ct = NULL;
 	int code = 0, status = SBX_EXIT_FAILURE;
+	rlimit_nofile_restore();
 	if (process_exec(c, pidfd, &ct, &err) < 0 || process_start(ct, NULL, &code, &err) < 0) {
 		sbx_error_print(err, "exec");
 		return code ? code : SBX_EXIT_FAILURE;

@@ -1,6 +1,7 @@
 /* instance.c - instance directories and their names. */
 #define _GNU_SOURCE
 #include "instance.h"
+#include "oci.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -476,4 +477,15 @@ int instance_read_meta(struct sbx_instance *inst, json_t **out, struct sbx_error
 		                      je.text);
 	*out = j;
 	return 0;
+}
+
+int instance_read_config(struct sbx_instance *inst, struct sbx_config **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
+	json_t *j = NULL;
+	int r = oci_load_file(path, &j, err);
+	if (r == 0)
+		r = config_parse(j, out, err);
+	json_decref(j);
+	return r;
 }

@@ -3,6 +3,7 @@
 #ifndef SBX_INSTANCE_H
 #define SBX_INSTANCE_H
 
+#include "config.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -42,6 +43,9 @@ int instance_open(const char *name, struct sbx_instance **out, struct sbx_error 
 int instance_list(char ***names, struct sbx_error **err);
 /* instance.json, as written by sbx run. */
 int instance_read_meta(struct sbx_instance *inst, json_t **out, struct sbx_error **err);
+/* config.json, as written by sbx run: the sandbox's id maps, for one. */
+int instance_read_config(struct sbx_instance *inst, struct sbx_config **out,
+                         struct sbx_error **err);
 /* Fails (ENOTSUP, with the way out) for an ephemeral instance, whose upper
  * layer is in memory and goes with it. */
 int instance_need_upper(const struct sbx_instance *inst, struct sbx_error **err);

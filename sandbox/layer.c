@@ -27,6 +27,7 @@
 #include <sched.h>
 #include <search.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1059,7 +1060,7 @@ static void change_add(struct changes *c, char kind, const char *rel)
 		c->cap = c->cap ? c->cap * 2 : 64;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
-	c->v[c->n++] = (struct layer_change){kind, xasprintf("/%s", rel)};
+	c->v[c->n++] = (struct layer_change){.kind = kind, .path = xasprintf("/%s", rel)};
 }
 
 void layer_changes_free(struct layer_change *c, size_t n)
@@ -1096,8 +1097,9 @@ static bool is_opaque(int dirfd)
 
 /* ufd: a directory of the upper layer; lfd: the same directory in the
  * image, or -1; hidden: the image's entries here are hidden (an opaque
- * directory, or inside one), so those missing from upper were deleted. */
-static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool hidden,
+ * directory, or inside one), so those missing from upper were deleted;
+ * self: this directory's change, whose empty flag is set here. */
+static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool hidden, size_t self,
                     unsigned depth, struct sbx_error **err)
 {
 	if (depth > MAX_DEPTH) {
@@ -1108,6 +1110,8 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 	_cleanup_free_ char *shown = xasprintf("/%s", rel);
 	if (list_dir(ufd, shown, &names, err) < 0)
 		return -1;
+	if (self < c->n)
+		c->v[self].empty = names[0] == NULL;
 	for (size_t i = 0; names[i]; i++) {
 		const char *name = names[i];
 		_cleanup_free_ char *child = join(rel, name);
@@ -1126,6 +1130,8 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 			continue;
 		}
 		change_add(c, in_lower ? 'C' : 'A', child);
+		size_t added = c->n - 1;
+		c->v[added].empty = S_ISREG(ust.st_mode) && ust.st_size == 0;
 		if (!S_ISDIR(ust.st_mode))
 			continue;
 		_cleanup_close_ int cu =
@@ -1147,7 +1153,7 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 			}
 		}
 		bool h = hidden || (cl >= 0 && is_opaque(cu));
-		if (diff_dir(c, cu, cl, child, h, depth + 1, err) < 0)
+		if (diff_dir(c, cu, cl, child, h, added, depth + 1, err) < 0)
 			return -1;
 	}
 	if (!hidden || lfd < 0)
@@ -1163,19 +1169,65 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 	return 0;
 }
 
-int layer_diff(const char *upper, const char *lower, struct layer_change **out, size_t *n,
-               struct sbx_error **err)
+struct diff_job {
+	int ufd, lfd, outfd; /* O_PATH fds of the layers; a memfd for the changes */
+};
+
+/* In the mapped namespace: every change as KIND EMPTY PATH NUL. */
+static int diff_mapped(void *arg, struct sbx_error **err)
 {
-	_cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct diff_job *j = arg;
+	_cleanup_close_ int ufd = openat(j->ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ufd < 0)
+		return sbx_error_set(err, errno, "cannot open the upper layer");
+	_cleanup_close_ int lfd = openat(j->lfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd < 0)
+		return sbx_error_set(err, errno, "cannot open the image");
+	struct changes c = {0};
+	int r = diff_dir(&c, ufd, lfd, "", is_opaque(ufd), SIZE_MAX, 0, err);
+	_cleanup_fclose_ FILE *f = r == 0 ? fdopen(dup(j->outfd), "w") : NULL;
+	if (r == 0 && f == NULL)
+		r = sbx_error_set(err, errno, "cannot write the changes");
+	for (size_t i = 0; r == 0 && i < c.n; i++)
+		fprintf(f, "%c%c%s%c", c.v[i].kind, c.v[i].empty ? '1' : '0', c.v[i].path, '\0');
+	if (r == 0 && fflush(f) != 0)
+		r = sbx_error_set(err, errno, "cannot write the changes");
+	layer_changes_free(c.v, c.n);
+	return r;
+}
+
+int layer_diff(const char *upper, const char *lower, const struct sbx_config *maps,
+               struct layer_change **out, size_t *n, struct sbx_error **err)
+{
+	/* Opened here, where the caller's own rights reach a running --rm
+	 * instance's memory upper layer through /proc; read in a child that
+	 * is root of a namespace with the instance's id maps, so nothing the
+	 * sandbox made unreadable (chmod 000, a subordinate owner) stops it. */
+	_cleanup_close_ int ufd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (ufd < 0)
 		return sbx_error_set(err, errno, "cannot open the upper layer \"%s\"", upper);
-	_cleanup_close_ int lfd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int lfd = open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (lfd < 0)
 		return sbx_error_set(err, errno, "cannot open the image \"%s\"", lower);
-	struct changes c = {0};
-	if (diff_dir(&c, ufd, lfd, "", is_opaque(ufd), 0, err) < 0) {
-		layer_changes_free(c.v, c.n);
+	_cleanup_close_ int mfd = memfd_create("sbx-diff", MFD_CLOEXEC);
+	if (mfd < 0)
+		return sbx_error_set(err, errno, "cannot create a memory file");
+	struct diff_job job = {ufd, lfd, mfd};
+	if (userns_run_mapped(maps, diff_mapped, &job, err) < 0)
 		return -1;
+	off_t size = lseek(mfd, 0, SEEK_END);
+	if (size < 0)
+		return sbx_error_set(err, errno, "cannot read the changes");
+	_cleanup_free_ char *buf = xmalloc((size_t)size + 1);
+	if (pread(mfd, buf, (size_t)size, 0) != size)
+		return sbx_error_set(err, EIO, "cannot read the changes");
+	buf[size] = '\0';
+	struct changes c = {0};
+	for (char *p = buf; p < buf + size; p += strlen(p) + 1) {
+		if (strlen(p) < 3)
+			break;
+		change_add(&c, p[0], p + 3); /* skips the path's own '/' */
+		c.v[c.n - 1].empty = p[1] == '1';
 	}
 	if (c.n > 1)
 		qsort(c.v, c.n, sizeof(*c.v), cmp_change);
@@ -1214,18 +1266,6 @@ int layer_instance_image(struct sbx_instance *inst, char **rootfs, char **image,
 }
 
 /* ---- commit: the merged view, saved as an image ---- */
-
-static int write_self(const char *file, const char *data, struct sbx_error **err)
-{
-	_cleanup_free_ char *path = xasprintf("/proc/self/%s", file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", path);
-	int r = write_all(fd, data, strlen(data));
-	if (r < 0)
-		return sbx_error_set(err, -r, "cannot write \"%s\"", path);
-	return 0;
-}
 
 static void fs_message(int fsfd, char *buf, size_t len)
 {
@@ -1283,84 +1323,28 @@ static int mount_merged(const char *upper, const char *lower, const char *target
 	return 0;
 }
 
-static int commit_child(uid_t uid, gid_t gid, const char *upper, const char *lower,
-                        const char *mountpoint, const char *name, const struct sbx_image *meta,
-                        const struct sbx_image_progress *progress, struct sbx_error **err)
+struct commit_job {
+	const char *upper, *lower, *mountpoint, *name;
+	const struct sbx_image *meta;
+	const struct sbx_image_progress *progress;
+};
+
+/* Root of a namespace with the instance's id maps, so everything the
+ * sandbox wrote is readable, in a mount namespace of its own. */
+static int commit_mapped(void *arg, struct sbx_error **err)
 {
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-		int e = errno;
-		const char *hint = userns_hint(e);
-		return sbx_error_set(err, e, "cannot create a user namespace%s%s", hint ? "; " : "",
-		                     hint ? hint : "");
-	}
-	/* A process may map its own ids into its new namespace. */
-	_cleanup_free_ char *umap = xasprintf("0 %u 1\n", (unsigned)uid);
-	_cleanup_free_ char *gmap = xasprintf("0 %u 1\n", (unsigned)gid);
-	if (write_self("setgroups", "deny", err) < 0 || write_self("uid_map", umap, err) < 0 ||
-	    write_self("gid_map", gmap, err) < 0)
+	struct commit_job *j = arg;
+	if (unshare(CLONE_NEWNS) < 0)
+		return sbx_error_set(err, errno, "cannot create a mount namespace");
+	if (mount_merged(j->upper, j->lower, j->mountpoint, err) < 0)
 		return -1;
-	if (mount_merged(upper, lower, mountpoint, err) < 0)
-		return -1;
-	return image_import_with(name, mountpoint, meta, progress, err);
+	return image_import_with(j->name, j->mountpoint, j->meta, j->progress, err);
 }
 
-int layer_commit(const char *upper, const char *lower, const char *mountpoint, const char *name,
-                 const struct sbx_image *meta, const struct sbx_image_progress *progress,
-                 struct sbx_error **err)
+int layer_commit(const char *upper, const char *lower, const struct sbx_config *maps,
+                 const char *mountpoint, const char *name, const struct sbx_image *meta,
+                 const struct sbx_image_progress *progress, struct sbx_error **err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return sbx_error_set(err, errno, "cannot create a pipe");
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return sbx_error_set(err, e, "cannot fork");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		struct sbx_error *e = NULL;
-		if (commit_child(uid, gid, upper, lower, mountpoint, name, meta, progress, &e) == 0)
-			_exit(0);
-		/* "CODE MESSAGE" for the parent. */
-		char *msg = xasprintf("%d %s", e ? e->code : 0, e && e->msg ? e->msg : "failed");
-		(void)!write_all(p[1], msg, strlen(msg));
-		_exit(1);
-	}
-	close(p[1]);
-	size_t cap = 64 << 10, len = 0;
-	_cleanup_free_ char *buf = xmalloc(cap);
-	for (;;) {
-		ssize_t n = read(p[0], buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == cap - 1)
-			break;
-	}
-	buf[len] = '\0';
-	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return sbx_error_set(err, errno, "cannot wait for the commit process");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	char *space = strchr(buf, ' ');
-	if (len > 0 && space) {
-		*space = '\0';
-		int code = atoi(buf);
-		return sbx_error_setc(err, code, "%s", space + 1);
-	}
-	if (WIFSIGNALED(status))
-		return sbx_error_set(err, 0, "the commit process was killed by signal %d",
-		                     WTERMSIG(status));
-	return sbx_error_set(err, 0, "the commit process failed");
+	struct commit_job j = {upper, lower, mountpoint, name, meta, progress};
+	return userns_run_mapped(maps, commit_mapped, &j, err);
 }

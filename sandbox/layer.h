@@ -8,6 +8,7 @@
 #ifndef SBX_LAYER_H
 #define SBX_LAYER_H
 
+#include "config.h"
 #include "image.h"
 #include "instance.h"
 #include "util.h"
@@ -49,17 +50,21 @@ int layer_import_oci(const char *name, const char *source,
                      struct sbx_error **err);
 
 /* One difference between an upper layer and its lower: kind is 'A'
- * (added), 'C' (changed) or 'D' (deleted); path is absolute, raw bytes. */
+ * (added), 'C' (changed) or 'D' (deleted); path is absolute, raw bytes;
+ * empty: an empty regular file or directory in the upper layer. */
 struct layer_change {
 	char kind;
+	bool empty;
 	char *path;
 };
 
 /* What the overlay upper directory adds, changes and deletes on top of
  * lower, whiteouts and opaque directories (user.overlay.opaque) included,
- * sorted by path with a directory before its contents. */
-int layer_diff(const char *upper, const char *lower, struct layer_change **out, size_t *n,
-               struct sbx_error **err);
+ * sorted by path with a directory before its contents. Read by fd as root
+ * of a user namespace with maps' id maps (NULL: the caller's own ids), so
+ * that what the sandbox made unreadable is read too. */
+int layer_diff(const char *upper, const char *lower, const struct sbx_config *maps,
+               struct layer_change **out, size_t *n, struct sbx_error **err);
 void layer_changes_free(struct layer_change *c, size_t n);
 
 /* The image an instance was created from, as its instance.json records it:
@@ -69,11 +74,12 @@ int layer_instance_image(struct sbx_instance *inst, char **rootfs, char **image,
                          struct sbx_error **err);
 
 /* Saves the merged view of upper on lower as the new image name: a child
- * process in its own user and mount namespace (the caller as root) mounts a
- * read-only overlay of both on mountpoint, an empty directory, and imports
- * it with meta's source, cmd, env, workdir and user. */
-int layer_commit(const char *upper, const char *lower, const char *mountpoint, const char *name,
-                 const struct sbx_image *meta, const struct sbx_image_progress *progress,
-                 struct sbx_error **err);
+ * process in its own user namespace (with maps' id maps, NULL: the caller's
+ * own ids; the caller as root) and mount namespace mounts a read-only
+ * overlay of both on mountpoint, an empty directory, and imports it with
+ * meta's source, cmd, env, workdir and user. */
+int layer_commit(const char *upper, const char *lower, const struct sbx_config *maps,
+                 const char *mountpoint, const char *name, const struct sbx_image *meta,
+                 const struct sbx_image_progress *progress, struct sbx_error **err);
 
 #endif

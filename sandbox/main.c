@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 	sbx_trace("start");
 	if (refuse_privileged() < 0)
 		return SBX_EXIT_FAILURE;
+	rlimit_nofile_raise();
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

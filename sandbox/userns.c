@@ -176,6 +176,12 @@ const char *userns_hint(int errnum)
 int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sbx_error **err),
                       void *arg, struct sbx_error **err)
 {
+	/* Without a config: the caller's own ids, which need no helper. */
+	struct sbx_idmap uid = {0, (unsigned)geteuid(), 1}, gid = {0, (unsigned)getegid(), 1};
+	struct sbx_config self = {
+	    .uid_maps = &uid, .gid_maps = &gid, .n_uid_maps = 1, .n_gid_maps = 1};
+	if (c == NULL)
+		c = &self;
 	int go[2], result[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return sbx_error_set(err, errno, "pipe");
@@ -184,6 +190,8 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 		close(go[1]);
 		return sbx_error_set(err, errno, "pipe");
 	}
+	fflush(stdout);
+	fflush(stderr);
 	pid_t pid = fork();
 	if (pid < 0)
 		return sbx_error_set(err, errno, "fork");
@@ -193,7 +201,11 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 		char b;
 		struct sbx_error *cerr = NULL;
 		if (unshare(CLONE_NEWUSER) < 0) {
-			sbx_error_set(&cerr, errno, "cannot create a user namespace");
+			int e = errno;
+			const char *hint = userns_hint(e);
+			sbx_error_set(&cerr, e, "cannot create a user namespace%s%s",
+			              hint ? "; " : "", hint ? hint : "");
+			write_all(result[1], "e", 1);
 		} else {
 			/* Tell the parent to write our maps, then wait for it. */
 			write_all(result[1], "u", 1);
@@ -204,8 +216,11 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 			else
 				sbx_error_set(&cerr, errno, "cannot become root in the namespace");
 		}
-		if (cerr)
-			write_all(result[1], cerr->msg, strlen(cerr->msg));
+		if (cerr) { /* "CODE MESSAGE" for the parent */
+			char *msg =
+			    xasprintf("%d %s", cerr->code, cerr->msg ? cerr->msg : "failed");
+			write_all(result[1], msg, strlen(msg));
+		}
 		_exit(cerr ? 1 : 0);
 	}
 	close(go[0]);
@@ -226,9 +241,17 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 		;
 	if (ret < 0)
 		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return sbx_error_setc(err, EPERM, "%s", n > 0 ? msg : "the helper process failed");
-	return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	char *space = strchr(msg, ' ');
+	if (n > 0 && space) {
+		*space = '\0';
+		return sbx_error_setc(err, atoi(msg), "%s", space + 1);
+	}
+	if (WIFSIGNALED(status))
+		return sbx_error_set(err, 0, "the helper process was killed by signal %d",
+		                     WTERMSIG(status));
+	return sbx_error_setc(err, EPERM, "the helper process failed");
 }
 
 int userns_subids(uid_t uid, unsigned ids[4], struct sbx_error **err)

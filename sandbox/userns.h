@@ -17,8 +17,10 @@ int userns_subids(uid_t uid, unsigned ids[4], struct sbx_error **err);
  * (or as root), through the setuid newuidmap/newgidmap only for ranges. */
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err);
 /* Runs fn in a child process that is root in a new user namespace with the
- * config's id maps: it can then remove files the sandbox left owned by
- * subordinate ids, which the caller cannot touch directly. */
+ * config's id maps (NULL: the caller's own uid and gid only): it can then
+ * read and remove files the sandbox left owned by subordinate ids or
+ * unreadable, which the caller cannot touch directly. fn's error, code and
+ * message, comes back. */
 int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sbx_error **err),
                       void *arg, struct sbx_error **err);
 /* Why creating a user namespace failed with errnum, as a hint, or NULL. */

@@ -9,7 +9,9 @@
 #include <limits.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -431,26 +433,235 @@ int mkdir_p(const char *path, mode_t mode, struct sbx_error **err)
 	return 0;
 }
 
-static int rm_rf_children(int dfd, dev_t dev, struct sbx_error **err)
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6 */
+#endif
+
+/* Changes the mode of what an O_PATH fd refers to: through its magic link in
+ * /proc, which the kernel resolves to that very inode, or fchmodat2. */
+static int chmod_opath(int fd, mode_t mode)
 {
-	DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return sbx_error_set(err, errno, "cannot read directory");
+	char path[40];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (chmod(path, mode) == 0)
+		return 0;
+	if (errno != ENOENT) /* no /proc */
+		return -1;
+	return (int)syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH);
+}
+
+/* Opens dirfd's entry name, a directory on dev, for reading, and gives its
+ * owner read, write and search permission when the sandbox took them away:
+ * by fd, so a symbolic link swapped in meanwhile is never followed. dev 0:
+ * any device. */
+static int open_dir_writable(int dirfd, const char *name, dev_t dev, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES) {
+		_cleanup_close_ int p =
+		    openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (p < 0 || fstat(p, st) < 0)
+			return -1;
+		if (dev != 0 && st->st_dev != dev) {
+			errno = EXDEV;
+			return -1;
+		}
+		if (chmod_opath(p, (st->st_mode & 07777) | 0700) < 0) {
+			errno = EACCES;
+			return -1;
+		}
+		fd = openat(p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || (dev != 0 && st->st_dev != dev)) {
+		int e = errno;
+		close(fd);
+		errno = dev != 0 && st->st_dev != dev ? EXDEV : e;
+		return -1;
+	}
+	if ((st->st_mode & 0700) != 0700)
+		(void)fchmod(fd, (st->st_mode & 07777) | 0700);
+	return fd;
+}
+
+/* One directory of the walk: its stream (NULL once closed to bound the fds
+ * held), its identity and its name in its parent. */
+struct rm_level {
+	DIR *d;
+	dev_t dev;
+	ino_t ino;
+	char *name;
+};
+
+/* Directory streams kept open; deeper levels reopen their parent as "..". */
+#define RM_OPEN_LEVELS 32
+
+static char *rm_path(const struct rm_level *lv, size_t depth, const char *last)
+{
+	size_t len = 1;
+	for (size_t i = 0; i <= depth; i++)
+		len += strlen(lv[i].name) + 1;
+	if (last)
+		len += strlen(last) + 1;
+	char *p = xmalloc(len), *o = p;
+	for (size_t i = 0; i <= depth; i++)
+		o += sprintf(o, "%s%s", i ? "/" : "", lv[i].name);
+	if (last)
+		sprintf(o, "/%s", last);
+	char *q = str_escape(p);
+	free(p);
+	return q;
+}
+
+static int rm_fail(struct sbx_error **err, int e, const char *what, const struct rm_level *lv,
+                   size_t depth, const char *last)
+{
+	_cleanup_free_ char *q = rm_path(lv, depth, last);
+	if (e == EXDEV)
+		return sbx_error_setc(err, EXDEV, "\"%s\" is a mount point, not removing it", q);
+	return sbx_error_set(err, e, "cannot %s \"%s\"", what, q);
+}
+
+/* The parent of level depth, reopened as ".." when its stream was closed:
+ * it must be the directory the walk came from, or the tree moved. */
+static int rm_parent(struct rm_level *lv, size_t depth, struct sbx_error **err)
+{
+	struct rm_level *p = &lv[depth - 1];
+	if (p->d)
+		return 0;
+	int fd = openat(dirfd(lv[depth].d), "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return rm_fail(err, e, "open the parent of", lv, depth, NULL);
+	}
+	if (st.st_dev != p->dev || st.st_ino != p->ino) {
+		close(fd);
+		_cleanup_free_ char *q = rm_path(lv, depth, NULL);
+		return sbx_error_setc(err, ESTALE, "\"%s\" moved while it was being removed", q);
+	}
+	p->d = fdopendir(fd);
+	if (p->d == NULL) {
+		int e = errno;
+		close(fd);
+		return rm_fail(err, e, "read", lv, depth - 1, NULL);
+	}
+	return 0;
+}
+
+/* Depth first, one level at a time, by fd and never through a symbolic
+ * link: at most RM_OPEN_LEVELS directory streams are open however deep the
+ * tree is, so a sandbox's 100000 nested directories cannot exhaust sbx's
+ * file descriptors. */
+static int rm_tree(int top, const char *name, struct sbx_error **err)
+{
+	struct stat st;
+	int fd = open_dir_writable(top, name, 0, &st);
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+		/* Swapped for something else since it was looked at. */
+		if (unlinkat(top, name, 0) < 0 && errno != ENOENT)
+			return sbx_error_set(err, errno, "cannot remove \"%s\"", name);
+		return 0;
+	}
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return sbx_error_set(err, errno, "cannot open \"%s\"", name);
+	}
+	size_t cap = 16, depth = 0;
+	struct rm_level *lv = xcalloc(cap, sizeof(*lv));
+	lv[0] = (struct rm_level){fdopendir(fd), st.st_dev, st.st_ino, xstrdup(name)};
+	dev_t dev = st.st_dev;
 	int ret = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (rm_rf_at(dirfd(d), de->d_name, err) < 0) {
-			ret = -1;
+	if (lv[0].d == NULL) {
+		close(fd);
+		ret = rm_fail(err, errno, "read", lv, 0, NULL);
+	}
+	while (ret == 0) {
+		struct rm_level *cur = &lv[depth];
+		errno = 0;
+		struct dirent *de = readdir(cur->d);
+		if (de == NULL && errno != 0) {
+			ret = rm_fail(err, errno, "read", lv, depth, NULL);
 			break;
 		}
+		if (de == NULL) {
+			/* Empty now: remove it from its parent and go on there. */
+			if (depth == 0)
+				break;
+			if (rm_parent(lv, depth, err) < 0) {
+				ret = -1;
+				break;
+			}
+			closedir(cur->d);
+			cur->d = NULL;
+			if (unlinkat(dirfd(lv[depth - 1].d), cur->name, AT_REMOVEDIR) < 0 &&
+			    errno != ENOENT) {
+				ret = rm_fail(err, errno, "remove directory", lv, depth, NULL);
+				break;
+			}
+			free(cur->name);
+			cur->name = NULL;
+			depth--;
+			continue;
+		}
+		const char *n = de->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		/* unlinkat never follows a symbolic link; a directory says EISDIR. */
+		if (de->d_type != DT_DIR) {
+			if (unlinkat(dirfd(cur->d), n, 0) == 0 || errno == ENOENT)
+				continue;
+			if (errno != EISDIR && errno != EPERM) {
+				ret = rm_fail(err, errno, "remove", lv, depth, n);
+				break;
+			}
+		}
+		struct stat cst;
+		int cfd = open_dir_writable(dirfd(cur->d), n, dev, &cst);
+		if (cfd < 0) {
+			int e = errno;
+			if (e == ENOENT)
+				continue;
+			if (e == ENOTDIR || e == ELOOP) { /* not a directory (any more) */
+				if (unlinkat(dirfd(cur->d), n, 0) == 0 || errno == ENOENT)
+					continue;
+				ret = rm_fail(err, errno, "remove", lv, depth, n);
+				break;
+			}
+			ret = rm_fail(err, e, "open", lv, depth, n);
+			break;
+		}
+		if (depth + 1 == cap) {
+			lv = xrealloc(lv, cap * 2 * sizeof(*lv));
+			memset(lv + cap, 0, cap * sizeof(*lv));
+			cap *= 2;
+		}
+		if (depth + 1 >= RM_OPEN_LEVELS && lv[depth + 1 - RM_OPEN_LEVELS].d) {
+			closedir(lv[depth + 1 - RM_OPEN_LEVELS].d);
+			lv[depth + 1 - RM_OPEN_LEVELS].d = NULL;
+		}
+		depth++;
+		lv[depth] = (struct rm_level){fdopendir(cfd), cst.st_dev, cst.st_ino, xstrdup(n)};
+		if (lv[depth].d == NULL) {
+			close(cfd);
+			ret = rm_fail(err, errno, "read", lv, depth, NULL);
+		}
 	}
-	(void)dev;
-	closedir(d);
-	return ret;
+	for (size_t i = 0; i < cap; i++) {
+		if (lv[i].d)
+			closedir(lv[i].d);
+		free(lv[i].name);
+	}
+	free(lv);
+	if (ret < 0)
+		return -1;
+	if (unlinkat(top, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return sbx_error_set(err, errno, "cannot remove directory \"%s\"", name);
+	return 0;
 }
 
 int rm_rf_at(int dirfd, const char *name, struct sbx_error **err)
@@ -466,22 +677,26 @@ int rm_rf_at(int dirfd, const char *name, struct sbx_error **err)
 			return sbx_error_set(err, errno, "cannot remove \"%s\"", name);
 		return 0;
 	}
-	/* The sandbox may have made a directory unreadable or read-only. */
-	if ((st.st_mode & 0700) != 0700)
-		(void)!fchmodat(dirfd, name, (st.st_mode & 07777) | 0700, 0);
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", name);
-	struct stat dst;
-	if (fstat(fd, &dst) < 0 || dst.st_dev != st.st_dev) {
-		close(fd);
-		return sbx_error_set(err, EXDEV, "\"%s\" is a mount point, not removing it", name);
-	}
-	if (rm_rf_children(fd, st.st_dev, err) < 0)
-		return sbx_error_prefix(err, "\"%s\"", name);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return sbx_error_set(err, errno, "cannot remove directory \"%s\"", name);
-	return 0;
+	return rm_tree(dirfd, name, err);
+}
+
+static struct rlimit nofile_caller;
+static bool nofile_raised;
+
+void rlimit_nofile_raise(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	nofile_caller = rl;
+	rl.rlim_cur = rl.rlim_max;
+	nofile_raised = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
+void rlimit_nofile_restore(void)
+{
+	if (nofile_raised && setrlimit(RLIMIT_NOFILE, &nofile_caller) == 0)
+		nofile_raised = false;
 }
 
 /* One passwd(5) line: 0 and copies of the name and home when it is uid's. */

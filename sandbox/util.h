@@ -127,6 +127,13 @@ int mkdir_p(const char *path, mode_t mode, struct sbx_error **err);
  * permissions the sandbox may have taken away. */
 int rm_rf_at(int dirfd, const char *name, struct sbx_error **err);
 
+/* sbx's own walks may hold many fds: raise the soft RLIMIT_NOFILE to the
+ * hard limit at start, as systemd does, and give the caller's soft limit
+ * back before starting a sandbox, whose payload (and the helpers it runs)
+ * must get the limit it always got unless its profile sets one. */
+void rlimit_nofile_raise(void);
+void rlimit_nofile_restore(void);
+
 /* XDG directories, with sbx appended: $XDG_DATA_HOME/sbx,
  * $XDG_CONFIG_HOME/sbx, and the runtime dir (verified, with a safe fallback). */
 int xdg_data_dir(char **out, struct sbx_error **err);

@@ -623,7 +623,7 @@ static void test_diff(void)
 	struct layer_change *c = NULL;
 	size_t n = 0;
 	struct sbx_error *e = NULL;
-	int r = layer_diff(upper, lower, &c, &n, &e);
+	int r = layer_diff(upper, lower, NULL, &c, &n, &e);
 	ok(r == 0, "diff runs%s%s", e ? ": " : "", e ? e->msg : "");
 	sbx_error_free(e);
 	e = NULL;
@@ -636,7 +636,7 @@ static void test_diff(void)
 	free(text);
 	layer_changes_free(c, n);
 	/* An upper symlink to "/" was not walked: nothing of the host shows. */
-	r = layer_diff("/nonexistent", lower, &c, &n, &e);
+	r = layer_diff("/nonexistent", lower, NULL, &c, &n, &e);
 	ok(r < 0 && e && strstr(e->msg, "cannot open the upper layer \"/nonexistent\"") != NULL,
 	   "a missing upper layer is an error");
 	sbx_error_free(e);
@@ -663,7 +663,7 @@ static void test_commit(void)
 	char *cmd[] = {(char *)"/bin/sh", NULL};
 	struct sbx_image meta = {.source = (char *)"instance test", .cmd = cmd};
 	struct sbx_error *e = NULL;
-	int r = layer_commit(upper, lower, mnt, "committed", &meta, NULL, &e);
+	int r = layer_commit(upper, lower, NULL, mnt, "committed", &meta, NULL, &e);
 	if (r < 0 && e && strstr(e->msg, "user namespace")) {
 		printf("# skipping commit: %s\n", e->msg);
 		sbx_error_free(e);
@@ -699,7 +699,7 @@ static void test_commit(void)
 	sbx_error_free(e);
 	e = NULL;
 	free(meta_path);
-	r = layer_commit(upper, lower, mnt, "committed", &meta, NULL, &e);
+	r = layer_commit(upper, lower, NULL, mnt, "committed", &meta, NULL, &e);
 	ok(r < 0 && e && e->code == EEXIST && strstr(e->msg, "already exists"),
 	   "an existing image: the error and its code come back from the child");
 	sbx_error_free(e);
