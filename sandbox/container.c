@@ -279,11 +279,57 @@ static void keep_on_exec(int fd)
 		fcntl(fd, F_SETFD, 0);
 }
 
-/* Splits the set-up process in two. The child returns and becomes the
- * payload, but execs only once sbx-init said it is locked down (read the
- * returned fd). The parent, pid 1, replaces itself with sbx-init: in a
- * session of its own, fds 0-2 on the sandbox's /dev/null, no environment. */
-static int become_init(int sync_fd, int slave)
+/* The rest of the payload's way to exec: its own Landlock rules under
+ * sbx-init, the seccomp filter last, its session, the default signals. */
+_Noreturn static void finish_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
+                                     int sync_fd, int slave, bool under_init)
+{
+	struct sbx_error *err = NULL;
+	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* The filter goes on last: everything before exec must still be allowed. */
+	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	sbx_trace("child: seccomp installed");
+	if (enter_session(slave, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	reset_signals();
+	exec_payload(c, sync_fd);
+}
+
+/* What the payload's process needs once sbx-init let it go. */
+static struct {
+	const struct sbx_config *c;
+	const struct sbx_bpf *bpf;
+	int sync_fd, slave, go, go_write;
+} handoff;
+static char payload_stack[65536] __attribute__((aligned(16)));
+
+/* The payload's process, cloned with pid 1's memory (CLONE_VM: no page
+ * tables to copy). pid 1 replaces that memory with sbx-init's by its exec,
+ * so until sbx-init's go byte this process makes system calls only; then
+ * the memory is its own. */
+static int payload_go(void *arg)
+{
+	(void)arg;
+	syscall(SYS_close, handoff.go_write);
+	char b;
+	long r;
+	do
+		r = syscall(SYS_read, handoff.go, &b, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		_exit(SBX_EXIT_FAILURE);
+	close(handoff.go);
+	finish_payload(handoff.c, handoff.bpf, handoff.sync_fd, handoff.slave, true);
+}
+
+/* Splits the set-up process in two. The payload's process waits in
+ * payload_go until sbx-init said it is locked down. The parent, pid 1,
+ * replaces itself with sbx-init: in a session of its own, fds 0-2 on the
+ * sandbox's /dev/null, no environment. */
+_Noreturn static void become_init(const struct sbx_config *c, const struct sbx_bpf *bpf,
+                                  int sync_fd, int slave)
 {
 	struct sbx_error *err = NULL;
 	int go[2], ex[2];
@@ -291,20 +337,22 @@ static int become_init(int sync_fd, int slave)
 		sbx_error_set(&err, errno, "cannot create a pipe for the sandbox's init");
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
-	/* Blocked before the fork, so no SIGCHLD can slip past init; the
+	/* Blocked before the clone, so no SIGCHLD can slip past init; the
 	 * payload's process unblocks them before its exec. */
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	pid_t payload = fork();
+	handoff.c = c;
+	handoff.bpf = bpf;
+	handoff.sync_fd = sync_fd;
+	handoff.slave = slave;
+	handoff.go = go[0];
+	handoff.go_write = go[1];
+	pid_t payload =
+	    clone(payload_go, payload_stack + sizeof(payload_stack), CLONE_VM | SIGCHLD, NULL);
 	if (payload < 0) {
-		sbx_error_set(&err, errno, "cannot fork the payload");
+		sbx_error_set(&err, errno, "cannot start the payload's process");
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	}
-	if (payload == 0) {
-		close(go[1]);
-		close(ex[0]);
-		return go[0];
 	}
 	close(go[0]);
 	close(ex[1]);
@@ -400,27 +448,9 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	                           : LANDLOCK_ALL,
 	                   &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	int go = init ? become_init(sync_fd, slave) : -1;
-	if (init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	/* The filter goes on last: everything before exec must still be allowed. */
-	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	sbx_trace("child: seccomp installed");
-	if (go >= 0) {
-		/* sbx-init writes a byte once a payload can no longer harm it. */
-		char b;
-		ssize_t r;
-		while ((r = read(go, &b, 1)) < 0 && errno == EINTR)
-			;
-		if (r != 1)
-			_exit(SBX_EXIT_FAILURE);
-		close(go);
-	}
-	if (enter_session(slave, &err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	reset_signals();
-	exec_payload(c, sync_fd);
+	if (init)
+		become_init(c, bpf, sync_fd, slave);
+	finish_payload(c, bpf, sync_fd, slave, false);
 }
 
 _Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd)
