@@ -39,6 +39,14 @@ assert_canary() {
 # A busybox root with the racing helper in it.
 racer_image() {
 	cp "$HELPERS/swapdir" "$IMAGES/busybox/rootfs/bin/swapdir"
+	racer_sbx -q image bootstrap busybox
+	cp "$HELPERS/swapdir" "$BATS_TEST_TMPDIR/racer-data/sbx/images/busybox/rootfs/bin/swapdir"
+}
+
+# A racer that reaches into sbx's instances needs a store of its own: sbx
+# refuses its own data directory as a volume.
+racer_sbx() {
+	XDG_DATA_HOME=$BATS_TEST_TMPDIR/racer-data "$SBX" "$@"
 }
 
 @test "rm: 1100 nested directories under 'ulimit -n 1024'" {
@@ -148,7 +156,7 @@ swapping() {
 	racer_image
 	sbx -q run --name tmpl busybox true
 	chmod -R u+rwX "$INSTANCES/tmpl" # the kernel's work/work, for cp
-	sbx run -d --name racer -v "$INSTANCES:/inst" busybox sh -c \
+	racer_sbx run -d --name racer -v "$INSTANCES:/inst" busybox sh -c \
 		"swapdir /inst/victim/upper x '$CANARY/secret' & swapdir /inst/victim/upper y '$CANARY' &
 		 swapdir /inst/victim/upper z '$CANARY/secret' & wait" >/dev/null
 	raced=0
@@ -166,7 +174,7 @@ swapping() {
 		[ ! -e "$INSTANCES/victim" ] || mv "$INSTANCES/victim" "$INSTANCES/left-$i"
 	done
 	[ "$raced" -gt 0 ]
-	sbx rm -f racer >/dev/null
+	racer_sbx rm -f racer >/dev/null
 	assert_canary
 	# Once nothing races it, rm removes whatever the race left.
 	left=$(cd "$INSTANCES" && ls -d left-* 2>/dev/null || true)
@@ -180,7 +188,7 @@ swapping() {
 @test "commit: a live payload swaps directories for links to host files, 200 times" {
 	racer_image
 	sbx -q run --name victim busybox true
-	sbx run -d --name racer -v "$INSTANCES/victim/upper:/u" busybox sh -c \
+	racer_sbx run -d --name racer -v "$INSTANCES/victim/upper:/u" busybox sh -c \
 		"swapdir /u x '$CANARY' & swapdir /u y '$CANARY/secret' & wait" >/dev/null
 	for i in $(seq 200); do
 		run sbx -q commit victim img
@@ -193,6 +201,7 @@ swapping() {
 		fi
 		assert_canary
 	done
-	sbx rm -f racer victim >/dev/null
+	racer_sbx rm -f racer >/dev/null
+	sbx rm -f victim >/dev/null
 	assert_canary
 }
