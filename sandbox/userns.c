@@ -14,12 +14,14 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 	_cleanup_free_ char *num = xasprintf("%u", uid), *name = NULL;
 	(void)passwd_lookup(uid, &name, NULL);
 	_cleanup_fclose_ FILE *f = fopen(file, "re");
-	if (f == NULL)
-		return sbx_error_set(err, errno,
-		                     "--userns subid: cannot read \"%s\"; ask an administrator "
-		                     "to add a range, e.g. 'usermod --add-subuids 100000-165535 "
-		                     "%s'",
-		                     file, name ? name : num);
+	if (f == NULL) {
+		int e = errno;
+		return sbx_error_setc(err, e,
+		                      "cannot read \"%s\": %s; ask an administrator to add a "
+		                      "range, e.g. 'usermod --add-subuids 100000-165535 "
+		                      "--add-subgids 100000-165535 %s'",
+		                      file, strerror(e), name ? name : num);
+	}
 	char line[512];
 	while (fgets(line, sizeof(line), f)) {
 		char *save = NULL;
@@ -38,11 +40,11 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 		*count = (unsigned)b;
 		return 0;
 	}
-	return sbx_error_set(err, ENOENT,
-	                     "--userns subid: no range for \"%s\" in \"%s\"; ask an "
-	                     "administrator to add one, e.g. 'usermod --add-subuids "
-	                     "100000-165535 --add-subgids 100000-165535 %s'",
-	                     name ? name : num, file, name ? name : num);
+	return sbx_error_setc(err, ENOENT,
+	                      "no subordinate id range for \"%s\" in \"%s\"; ask an "
+	                      "administrator to add one, e.g. 'usermod --add-subuids "
+	                      "100000-165535 --add-subgids 100000-165535 %s'",
+	                      name ? name : num, file, name ? name : num);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *data, struct sbx_error **err)
@@ -115,6 +117,21 @@ static int run_helper(const char *helper, pid_t pid, const struct sbx_idmap *m, 
 static bool single_self(const struct sbx_idmap *m, size_t n, unsigned id)
 {
 	return n == 1 && m[0].host == id && m[0].size == 1;
+}
+
+size_t userns_subid_layout(unsigned id, bool subid, unsigned start, unsigned count,
+                           struct sbx_idmap out[2])
+{
+	if (id == 0 && subid) {
+		/* Plain root needs no helper: the first 64k ids, identity-mapped. */
+		out[0] = (struct sbx_idmap){0, 0, 65536};
+		return 1;
+	}
+	out[0] = (struct sbx_idmap){0, id, 1};
+	if (!subid || count == 0)
+		return 1;
+	out[1] = (struct sbx_idmap){1, start, count};
+	return 2;
 }
 
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err)
@@ -259,4 +276,75 @@ int userns_subids(uid_t uid, unsigned ids[4], struct sbx_error **err)
 	if (userns_subid_range("/etc/subuid", uid, &ids[0], &ids[1], err) < 0)
 		return -1;
 	return userns_subid_range("/etc/subgid", uid, &ids[2], &ids[3], err);
+}
+
+int userns_enter_mapped(const struct sbx_config *c, struct sbx_error **err)
+{
+	int go[2], done[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "pipe");
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return sbx_error_set(err, errno, "pipe");
+	}
+	pid_t self = getpid();
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(go[0]);
+		close(go[1]);
+		close(done[0]);
+		close(done[1]);
+		return sbx_error_set(err, e, "cannot fork");
+	}
+	if (pid == 0) {
+		/* Once the parent is in its namespace, write its maps from here,
+		 * outside it; "CODE MESSAGE" back when that fails. */
+		close(go[1]);
+		close(done[0]);
+		char b;
+		if (read(go[0], &b, 1) != 1)
+			_exit(0);
+		struct sbx_error *cerr = NULL;
+		if (userns_write_maps(self, c, &cerr) == 0)
+			_exit(0);
+		_cleanup_free_ char *msg = xasprintf("%d %s", cerr->code, cerr->msg);
+		write_all(done[1], msg, strlen(msg));
+		_exit(1);
+	}
+	close(go[0]);
+	close(done[1]);
+	int ret = 0;
+	if (unshare(CLONE_NEWUSER) < 0) {
+		int e = errno;
+		const char *hint = userns_hint(e);
+		ret = sbx_error_set(err, e, "cannot create a user namespace%s%s", hint ? "; " : "",
+		                    hint ? hint : "");
+	} else if (write_all(go[1], "g", 1) < 0) {
+		ret = sbx_error_set(err, errno, "cannot reach the process that writes the id maps");
+	}
+	close(go[1]);
+	char msg[1024];
+	size_t n = read_string(done[0], msg, sizeof(msg));
+	close(done[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ret < 0 ? ret : sbx_error_set(err, errno, "waiting for the id maps");
+	if (ret < 0)
+		return ret;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char *space = n > 0 ? strchr(msg, ' ') : NULL;
+		if (space == NULL)
+			return sbx_error_setc(err, EPERM,
+			                      "the process that writes the id maps failed");
+		*space = '\0';
+		return sbx_error_setc(err, atoi(msg), "%s", space + 1);
+	}
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return sbx_error_set(err, errno, "cannot become root in the user namespace");
+	return 0;
 }
