@@ -157,6 +157,11 @@ Try 'sbx unshare --help' for more information."
 	run --separate-stderr sbx run --rm --userns subid -v "$PWD/my vol:/vol" busybox true
 	assert_status 0
 	[[ $stderr == *"'sbx unshare chown -R 0:0 \"$PWD/my vol\"' gives them back" ]]
+	# sbx profile check lists it for a profile that asks for both.
+	printf '[profile]\ninherit = default\n[namespaces]\nuser = subid\n[filesystem]\nvolume = %s/vol:/vol\n' "$PWD" >p.ini
+	run --separate-stderr sbx profile check ./p.ini
+	assert_status 0
+	[ "$stderr" = "./p.ini: warning: [filesystem] with --userns subid, the sandbox can give the files in the writable volume \"$PWD/vol\" to your subordinate ids, and you could then no longer read or remove them; 'sbx unshare chown -R 0:0 $PWD/vol' gives them back" ]
 }
 
 @test "no warning for read-only volumes, without --userns subid, or with -q" {
