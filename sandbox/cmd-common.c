@@ -393,6 +393,7 @@ int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, cons
 	unsigned ids[4];
 	_cleanup_error_ struct sbx_error *err = NULL;
 	if (userns_subids(getuid(), ids, &err) < 0) {
+		sbx_error_prefix(&err, "--userns subid");
 		sbx_error_print(err, cmd);
 		return -1;
 	}

@@ -25,6 +25,7 @@ extern const struct sbx_command cmd_inspect;
 extern const struct sbx_command cmd_logs;
 extern const struct sbx_command cmd_diff;
 extern const struct sbx_command cmd_commit;
+extern const struct sbx_command cmd_unshare;
 extern const struct sbx_command cmd_doctor;
 extern const struct sbx_command cmd_complete;
 

@@ -30,6 +30,7 @@ static const struct sbx_command *const commands[] = {
     &cmd_profile_show,
     &cmd_profile_check,
     &cmd_profile_path,
+    &cmd_unshare,
     &cmd_doctor,
     &cmd_complete,
 };

@@ -7,6 +7,7 @@
 #include "caps.h"
 #include "net.h"
 #include "seccomp.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,14 +87,11 @@ static json_t *build_mappings(const struct sbx_oci_input *in, bool gid)
 	unsigned sub = gid ? in->subgid : in->subuid;
 	unsigned count = gid ? in->subgid_count : in->subuid_count;
 	bool subid = in->profile->userns == SBX_USERNS_SUBID;
-	if (id == 0 && subid) {
-		/* Plain root needs no helper: the first 64k ids, identity-mapped. */
-		json_array_append_new(a, mapping(0, 0, 65536));
-		return a;
-	}
-	json_array_append_new(a, mapping(0, id, 1));
-	if (subid && count > 0)
-		json_array_append_new(a, mapping(1, sub, count));
+	/* The same maps as `sbx unshare`'s, from the same function. */
+	struct sbx_idmap m[2];
+	size_t n = userns_subid_layout(id, subid, sub, count, m);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, mapping(m[i].container, m[i].host, m[i].size));
 	return a;
 }
 

@@ -202,6 +202,63 @@ static const char *relation_verb(enum relation r)
 	return r == REL_IS ? "is" : r == REL_CONTAINS ? "contains" : "is inside";
 }
 
+/* path as one word for a shell, in double quotes when it must be; control
+ * characters escaped, as everywhere sbx prints. */
+static char *shell_word(const char *path)
+{
+	_cleanup_free_ char *e = str_escape_mem(path, strlen(path), ESCAPE_BARE, NULL);
+	if (e[0] && strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	                      "_./:@%+,=-") == strlen(e))
+		return steal_ptr(e);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (f == NULL)
+		abort();
+	fputc('"', f);
+	for (const char *c = e; *c; c++) {
+		if (strchr("$`\"\\", *c))
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	fputc('"', f);
+	fclose(f);
+	return out;
+}
+
+/* Under --userns subid the sandbox's ids from 1 are your subordinate ids:
+ * it can give a writable volume's files to them and take their modes away,
+ * and you can no longer read or remove them. Once, for every such volume. */
+static void warn_subid_volumes(const struct sbx_profile *p, char ***warnings)
+{
+	if (p->userns != SBX_USERNS_SUBID || getuid() == 0)
+		return;
+	_cleanup_free_ char *list = NULL;
+	size_t n = 0, len = 0;
+	FILE *f = open_memstream(&list, &len);
+	if (f == NULL)
+		abort();
+	const char *one = NULL;
+	for (size_t v = 0; v < p->n_volumes; v++) {
+		if (p->volumes[v].ro)
+			continue;
+		_cleanup_free_ char *q = str_escape(p->volumes[v].src);
+		fprintf(f, "%s\"%s\"", n ? ", " : "", q);
+		one = p->volumes[v].src;
+		n++;
+	}
+	fclose(f);
+	if (n == 0)
+		return;
+	_cleanup_free_ char *path = n == 1 ? shell_word(one) : xstrdup("PATH");
+	strv_push_take(warnings,
+	               xasprintf("with --userns subid, the sandbox can give the files in the "
+	                         "writable volume%s %s to your subordinate ids, and you could "
+	                         "then no longer read or remove them; 'sbx unshare chown -R "
+	                         "0:0 %s' gives them back",
+	                         n == 1 ? "" : "s", list, path));
+}
+
 int risk_check_volumes(const struct sbx_profile *p, char ***warnings, struct sbx_error **err)
 {
 	*warnings = NULL;
@@ -246,6 +303,8 @@ int risk_check_volumes(const struct sbx_profile *p, char ***warnings, struct sbx
 	free(src);
 	places_free(own, n_own);
 	places_free(user, n_user);
+	if (ret == 0)
+		warn_subid_volumes(p, warnings);
 	if (ret < 0) {
 		strv_free(*warnings);
 		*warnings = NULL;

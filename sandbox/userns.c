@@ -14,12 +14,14 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 	_cleanup_free_ char *num = xasprintf("%u", uid), *name = NULL;
 	(void)passwd_lookup(uid, &name, NULL);
 	_cleanup_fclose_ FILE *f = fopen(file, "re");
-	if (f == NULL)
-		return sbx_error_set(err, errno,
-		                     "--userns subid: cannot read \"%s\"; ask an administrator "
-		                     "to add a range, e.g. 'usermod --add-subuids 100000-165535 "
-		                     "%s'",
-		                     file, name ? name : num);
+	if (f == NULL) {
+		int e = errno;
+		return sbx_error_setc(err, e,
+		                      "cannot read \"%s\": %s; ask an administrator to add a "
+		                      "range, e.g. 'usermod --add-subuids 100000-165535 "
+		                      "--add-subgids 100000-165535 %s'",
+		                      file, strerror(e), name ? name : num);
+	}
 	char line[512];
 	while (fgets(line, sizeof(line), f)) {
 		char *save = NULL;
@@ -38,11 +40,11 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 		*count = (unsigned)b;
 		return 0;
 	}
-	return sbx_error_set(err, ENOENT,
-	                     "--userns subid: no range for \"%s\" in \"%s\"; ask an "
-	                     "administrator to add one, e.g. 'usermod --add-subuids "
-	                     "100000-165535 --add-subgids 100000-165535 %s'",
-	                     name ? name : num, file, name ? name : num);
+	return sbx_error_setc(err, ENOENT,
+	                      "no subordinate id range for \"%s\" in \"%s\"; ask an "
+	                      "administrator to add one, e.g. 'usermod --add-subuids "
+	                      "100000-165535 --add-subgids 100000-165535 %s'",
+	                      name ? name : num, file, name ? name : num);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *data, struct sbx_error **err)
@@ -117,6 +119,21 @@ static bool single_self(const struct sbx_idmap *m, size_t n, unsigned id)
 	return n == 1 && m[0].host == id && m[0].size == 1;
 }
 
+size_t userns_subid_layout(unsigned id, bool subid, unsigned start, unsigned count,
+                           struct sbx_idmap out[2])
+{
+	if (id == 0 && subid) {
+		/* Plain root needs no helper: the first 64k ids, identity-mapped. */
+		out[0] = (struct sbx_idmap){0, 0, 65536};
+		return 1;
+	}
+	out[0] = (struct sbx_idmap){0, id, 1};
+	if (!subid || count == 0)
+		return 1;
+	out[1] = (struct sbx_idmap){1, start, count};
+	return 2;
+}
+
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err)
 {
 	bool root = geteuid() == 0;
@@ -173,6 +190,27 @@ const char *userns_hint(int errnum)
 	return NULL;
 }
 
+/* An error crosses from a child to its parent as "CODE MESSAGE". */
+static void error_send(int fd, const struct sbx_error *e)
+{
+	_cleanup_free_ char *msg = xasprintf("%d %s", e->code, e->msg ? e->msg : "failed");
+	write_all(fd, msg, strlen(msg));
+}
+
+/* Reads what error_send wrote to fd, and closes it; returns -1 with it in
+ * *err, or 0 when there was none. */
+static int error_recv(int fd, struct sbx_error **err)
+{
+	char msg[1024];
+	size_t n = read_string(fd, msg, sizeof(msg));
+	close(fd);
+	char *space = n > 0 ? strchr(msg, ' ') : NULL;
+	if (space == NULL)
+		return 0;
+	*space = '\0';
+	return sbx_error_setc(err, atoi(msg), "%s", space + 1);
+}
+
 int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sbx_error **err),
                       void *arg, struct sbx_error **err)
 {
@@ -182,72 +220,36 @@ int userns_run_mapped(const struct sbx_config *c, int (*fn)(void *arg, struct sb
 	    .uid_maps = &uid, .gid_maps = &gid, .n_uid_maps = 1, .n_gid_maps = 1};
 	if (c == NULL)
 		c = &self;
-	int go[2], result[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
+	int result[2];
+	if (pipe2(result, O_CLOEXEC) < 0)
 		return sbx_error_set(err, errno, "pipe");
-	if (pipe2(result, O_CLOEXEC) < 0) {
-		close(go[0]);
-		close(go[1]);
-		return sbx_error_set(err, errno, "pipe");
-	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
-	if (pid < 0)
-		return sbx_error_set(err, errno, "fork");
-	if (pid == 0) {
-		close(go[1]);
+	if (pid < 0) {
+		int e = errno;
 		close(result[0]);
-		char b;
+		close(result[1]);
+		return sbx_error_set(err, e, "fork");
+	}
+	if (pid == 0) {
+		close(result[0]);
 		struct sbx_error *cerr = NULL;
-		if (unshare(CLONE_NEWUSER) < 0) {
-			int e = errno;
-			const char *hint = userns_hint(e);
-			sbx_error_set(&cerr, e, "cannot create a user namespace%s%s",
-			              hint ? "; " : "", hint ? hint : "");
-			write_all(result[1], "e", 1);
-		} else {
-			/* Tell the parent to write our maps, then wait for it. */
-			write_all(result[1], "u", 1);
-			if (read(go[0], &b, 1) != 1)
-				_exit(1);
-			if (setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0)
-				fn(arg, &cerr);
-			else
-				sbx_error_set(&cerr, errno, "cannot become root in the namespace");
-		}
-		if (cerr) { /* "CODE MESSAGE" for the parent */
-			char *msg =
-			    xasprintf("%d %s", cerr->code, cerr->msg ? cerr->msg : "failed");
-			write_all(result[1], msg, strlen(msg));
-		}
+		if (userns_enter_mapped(c, &cerr) == 0)
+			fn(arg, &cerr);
+		if (cerr)
+			error_send(result[1], cerr);
 		_exit(cerr ? 1 : 0);
 	}
-	close(go[0]);
 	close(result[1]);
-	char b;
-	int ret = 0;
-	if (read(result[0], &b, 1) == 1 && b == 'u') {
-		ret = userns_write_maps(pid, c, err);
-		if (ret == 0)
-			write_all(go[1], "g", 1);
-	}
-	close(go[1]);
-	char msg[1024];
-	size_t n = read_string(result[0], msg, sizeof(msg));
-	close(result[0]);
+	bool failed = error_recv(result[0], err) < 0;
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (ret < 0)
+	if (failed)
 		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	char *space = strchr(msg, ' ');
-	if (n > 0 && space) {
-		*space = '\0';
-		return sbx_error_setc(err, atoi(msg), "%s", space + 1);
-	}
 	if (WIFSIGNALED(status))
 		return sbx_error_set(err, 0, "the helper process was killed by signal %d",
 		                     WTERMSIG(status));
@@ -259,4 +261,66 @@ int userns_subids(uid_t uid, unsigned ids[4], struct sbx_error **err)
 	if (userns_subid_range("/etc/subuid", uid, &ids[0], &ids[1], err) < 0)
 		return -1;
 	return userns_subid_range("/etc/subgid", uid, &ids[2], &ids[3], err);
+}
+
+int userns_enter_mapped(const struct sbx_config *c, struct sbx_error **err)
+{
+	int go[2], done[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "pipe");
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return sbx_error_set(err, errno, "pipe");
+	}
+	pid_t self = getpid();
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(go[0]);
+		close(go[1]);
+		close(done[0]);
+		close(done[1]);
+		return sbx_error_set(err, e, "cannot fork");
+	}
+	if (pid == 0) {
+		/* Once the parent is in its namespace, write its maps from here,
+		 * outside it. */
+		close(go[1]);
+		close(done[0]);
+		char b;
+		if (read(go[0], &b, 1) != 1)
+			_exit(0);
+		struct sbx_error *cerr = NULL;
+		if (userns_write_maps(self, c, &cerr) == 0)
+			_exit(0);
+		error_send(done[1], cerr);
+		_exit(1);
+	}
+	close(go[0]);
+	close(done[1]);
+	int ret = 0;
+	if (unshare(CLONE_NEWUSER) < 0) {
+		int e = errno;
+		const char *hint = userns_hint(e);
+		ret = sbx_error_set(err, e, "cannot create a user namespace%s%s", hint ? "; " : "",
+		                    hint ? hint : "");
+	} else if (write_all(go[1], "g", 1) < 0) {
+		ret = sbx_error_set(err, errno, "cannot reach the process that writes the id maps");
+	}
+	close(go[1]);
+	/* After an error of ours, the child's (if any) is dropped. */
+	bool failed = error_recv(done[0], err) < 0;
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ret < 0 || failed)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return sbx_error_setc(err, EPERM, "the process that writes the id maps failed");
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return sbx_error_set(err, errno, "cannot become root in the user namespace");
+	return 0;
 }

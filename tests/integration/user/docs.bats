@@ -8,7 +8,7 @@
 load ../helpers
 
 MAN=$SBX_TOP/build/man
-PAGES="sbx.1 sbx-run.1 sbx-instance.1 sbx-image.1 sbx-profile.1 sbx-doctor.1 sbx-profile.5"
+PAGES="sbx.1 sbx-run.1 sbx-instance.1 sbx-image.1 sbx-profile.1 sbx-doctor.1 sbx-unshare.1 sbx-profile.5"
 
 setup() {
 	sbx_setup
@@ -39,6 +39,7 @@ page_of() {
 	"profile "*) echo sbx-profile.1 ;;
 	run | spec) echo sbx-run.1 ;;
 	doctor) echo sbx-doctor.1 ;;
+	unshare) echo sbx-unshare.1 ;;
 	*) echo sbx-instance.1 ;;
 	esac
 }
