@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -282,13 +284,13 @@ static void keep_on_exec(int fd)
 /* The rest of the payload's way to exec: its own Landlock rules under
  * sbx-init, the seccomp filter last, its session, the default signals. */
 _Noreturn static void finish_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
-                                     int sync_fd, int slave, bool under_init)
+                                     int sync_fd, int slave, bool under_init, bool filtered)
 {
 	struct sbx_error *err = NULL;
 	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
-	if (bpf && bpf->len && seccomp_install(bpf, &err) < 0)
+	if (!filtered && bpf && bpf->len && seccomp_install(bpf, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: seccomp installed");
 	if (enter_session(slave, &err) < 0)
@@ -302,6 +304,8 @@ static struct {
 	const struct sbx_config *c;
 	const struct sbx_bpf *bpf;
 	int sync_fd, slave, go, go_write;
+	bool early_filter; /* install it while pid 1 execs sbx-init */
+	struct sock_fprog prog;
 } handoff;
 static char payload_stack[65536] __attribute__((aligned(16)));
 
@@ -313,6 +317,15 @@ static int payload_go(void *arg)
 {
 	(void)arg;
 	syscall(SYS_close, handoff.go_write);
+	/* Without Landlock rules, which must come before it, the filter goes
+	 * on at once: a system call on a program prepared by pid 1. */
+	long filtered = -1;
+	int filter_errno = 0;
+	if (handoff.early_filter) {
+		filtered = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, handoff.bpf->flags,
+		                   &handoff.prog);
+		filter_errno = filtered < 0 ? errno : 0;
+	}
 	char b;
 	long r;
 	do
@@ -321,7 +334,12 @@ static int payload_go(void *arg)
 	if (r != 1)
 		_exit(SBX_EXIT_FAILURE);
 	close(handoff.go);
-	finish_payload(handoff.c, handoff.bpf, handoff.sync_fd, handoff.slave, true);
+	if (handoff.early_filter && filtered < 0) {
+		struct sbx_error *err = NULL;
+		sbx_error_set(&err, filter_errno, "cannot install the seccomp filter");
+		fail(handoff.sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	finish_payload(handoff.c, handoff.bpf, handoff.sync_fd, handoff.slave, true, filtered == 0);
 }
 
 /* Splits the set-up process in two. The payload's process waits in
@@ -348,6 +366,10 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 	handoff.slave = slave;
 	handoff.go = go[0];
 	handoff.go_write = go[1];
+	handoff.early_filter = bpf && bpf->len && !landlock_has_rules(&c->landlock);
+	if (handoff.early_filter)
+		handoff.prog = (struct sock_fprog){.len = (unsigned short)bpf->len,
+		                                   .filter = (struct sock_filter *)bpf->insns};
 	pid_t payload =
 	    clone(payload_go, payload_stack + sizeof(payload_stack), CLONE_VM | SIGCHLD, NULL);
 	if (payload < 0) {
@@ -450,7 +472,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
-	finish_payload(c, bpf, sync_fd, slave, false);
+	finish_payload(c, bpf, sync_fd, slave, false, false);
 }
 
 _Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd)

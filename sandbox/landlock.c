@@ -72,6 +72,13 @@ int landlock_abi(void)
 	return (int)abi;
 }
 
+static bool has_fs_rules(const struct sbx_landlock *l);
+
+bool landlock_has_rules(const struct sbx_landlock *l)
+{
+	return has_fs_rules(l) || l->bind_handled || l->connect_handled;
+}
+
 static bool has_fs_rules(const struct sbx_landlock *l)
 {
 	return (l->fs_ro && l->fs_ro[0]) || (l->fs_rw && l->fs_rw[0]);

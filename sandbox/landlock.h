@@ -35,6 +35,8 @@ char *landlock_shortfall(int abi, bool fs_rules, bool tcp_rules, bool host_net);
 int landlock_parse(const char *fs_ro, const char *fs_rw, const char *tcp_bind,
                    const char *tcp_connect, struct sbx_landlock *l, struct sbx_error **err);
 void landlock_free(struct sbx_landlock *l);
+/* Whether a profile asked for filesystem or TCP rules. */
+bool landlock_has_rules(const struct sbx_landlock *l);
 /* Restricts the calling process and its future children, as far as the
  * kernel's ABI allows, the part asked for: signals scoped to the sandbox
  * (not for `sbx exec`, which may signal the payload),
