@@ -456,12 +456,6 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
 
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, -1) < 0)
-		_exit(SBX_EXIT_FAILURE);
-	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
-		_exit(SBX_EXIT_FAILURE);
-	die_with_parent(sync_fd);
-
 	/* sbx-init shares the payload's scopes (so the payload may signal it)
 	 * but not its file rules, which would forbid its exec. */
 	if (landlock_apply(c,
@@ -470,8 +464,14 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	                           : LANDLOCK_ALL,
 	                   &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, -1) < 0)
+		_exit(SBX_EXIT_FAILURE);
+	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
+	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
+		_exit(SBX_EXIT_FAILURE);
+	die_with_parent(sync_fd);
 	finish_payload(c, bpf, sync_fd, slave, false, false);
 }
 
