@@ -71,7 +71,7 @@ bench_as_user() {
 		test -x "$top/build/sbx" -a -r "$top/tests/bench/lib.bash" 2>/dev/null; then
 		bench_copy=$(mktemp -d /tmp/sbx-bench-src.XXXXXX)
 		mkdir -p "$bench_copy/build" "$bench_copy/tests"
-		cp -a "$top/build/sbx" "$bench_copy/build/"
+		cp -a "$top/build/sbx" "$top/build/sbx-init" "$bench_copy/build/"
 		if [ -x "$top/build/sbx-unpack" ]; then
 			cp -a "$top/build/sbx-unpack" "$bench_copy/build/"
 		fi
@@ -141,7 +141,7 @@ bench_setup_work() {
 	# while the benchmark runs.
 	[ -x "$bench_top/build/sbx" ] || bench_die "$bench_top/build/sbx is missing: run make first"
 	mkdir -p "$work/bin" "$work/share"
-	cp "$bench_top/build/sbx" "$work/bin/sbx"
+	cp "$bench_top/build/sbx" "$bench_top/build/sbx-init" "$work/bin/"
 	if [ -x "$bench_top/build/sbx-unpack" ]; then
 		cp "$bench_top/build/sbx-unpack" "$work/bin/sbx-unpack"
 	fi
