@@ -142,3 +142,12 @@ device_line() { # check device what-needs-it
 	run sbx doctor extra
 	assert_status 2
 }
+
+@test "binary: a warning when you can replace sbx or its helpers, as in a build tree of yours" {
+	mkdir bin
+	cp "$SBX" "$SBX_TOP/build/sbx-init" "$SBX_TOP/build/sbx-unpack" bin/
+	exe=$(realpath bin/sbx)
+	run bin/sbx doctor
+	[ "$(line_of binary)" = "WARN  binary       $exe can be replaced by you (\"$exe\" is writable by you): a payload that got out could plant a program that your next sbx command runs  fix: install sbx as root, e.g. 'sudo make install'" ] ||
+		{ echo "got: $(line_of binary)" >&2; return 1; }
+}
