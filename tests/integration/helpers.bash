@@ -18,6 +18,15 @@ sbx_setup() {
 
 setup() { sbx_setup; }
 
+# The rootless suites' set-up: as a user, in the test's own directory, with
+# busybox bootstrapped (its notice kept out of the tests' output).
+sbx_user_setup() {
+	sbx_setup
+	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
+	cd "$BATS_TEST_TMPDIR" || return 1
+	sbx image bootstrap busybox >/dev/null 2>&1
+}
+
 # Overlay work dirs are left mode 000 by the kernel; let bats clean up.
 teardown() {
 	if [ -S "$BATS_TEST_TMPDIR/tmux.sock" ]; then

@@ -6,10 +6,7 @@
 load ../helpers
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
-	cd "$BATS_TEST_TMPDIR"
-	sbx image bootstrap busybox >/dev/null 2>&1
+	sbx_user_setup
 	# The marker is in the caller's environment and in a volume's host path.
 	MARKER=sbx-secret-$RANDOM$RANDOM
 	export SBX_TEST_SECRET=$MARKER

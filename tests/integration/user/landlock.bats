@@ -6,10 +6,7 @@
 load ../helpers
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
-	cd "$BATS_TEST_TMPDIR"
-	sbx image bootstrap busybox >/dev/null 2>&1
+	sbx_user_setup
 	rootfs=$BATS_TEST_TMPDIR/rootfs
 	make_busybox_rootfs "$rootfs"
 	cp "$SBX_TOP/build/helpers/abstract-connect" "$rootfs/bin/"

@@ -5,10 +5,7 @@
 load ../helpers
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
-	cd "$BATS_TEST_TMPDIR"
-	sbx image bootstrap busybox >/dev/null 2>&1
+	sbx_user_setup
 }
 
 # Every attempt prints "ARGS: done" or "ARGS: refused".
