@@ -4,6 +4,7 @@
 # as the unprivileged test user.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -50,7 +51,7 @@ as_user() {
 	assert_contains "sbx: overlay: fuse"
 	assert_contains "isolated"
 	assert_contains "done"
-	! pgrep -u "$USER_NAME" fuse-overlayfs
+	run ! pgrep -u "$USER_NAME" fuse-overlayfs
 }
 
 @test "fuse-overlayfs never outlives the instance, even after kill -9 of sbx" {

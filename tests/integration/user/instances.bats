@@ -2,6 +2,7 @@
 # Instances: named, persistent overlays and their lifecycle, as a user.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -186,7 +187,7 @@ line 3"
 	run sbx rm -f busy
 	assert_status 0
 	[ ! -e "$XDG_DATA_HOME/sbx/instances/busy" ]
-	! pgrep -u "$(id -u)" -f 'sleep 60'
+	run ! pgrep -u "$(id -u)" -f 'sleep 60'
 	run sbx rm busy
 	assert_status 125
 	assert_output "sbx: rm: instance \"busy\" not found; see 'sbx ps -a'"
@@ -249,7 +250,7 @@ line 3"
 			-e inject="${fault%%:*}:signal=KILL${fault#"${fault%%:*}"}" \
 			"$SBX" run --name "$name" busybox sleep 5
 		for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
-		! pgrep -u "$(id -u)" -f '^sleep 5$'
+		run ! pgrep -u "$(id -u)" -f '^sleep 5$'
 		if [ -d "$XDG_DATA_HOME/sbx/instances/$name" ]; then
 			[ "$(sbx ps -a --format json | jq -r --arg n "$name" '.[] | select(.name == $n) | .status')" = stopped ]
 			[ -z "$(sbx ps -q)" ]
@@ -322,7 +323,7 @@ line 3"
 	[ "$(jq -r .overlay.scratch <<<"$output")" = memory ]
 	[ "$(jq -r .overlay.upper <<<"$output")" = null ]
 	# The writes are nowhere on the host's disk.
-	! grep -rqs scratch "$XDG_DATA_HOME/sbx" "$XDG_RUNTIME_DIR/sbx"
+	run ! grep -rqs scratch "$XDG_DATA_HOME/sbx" "$XDG_RUNTIME_DIR/sbx"
 	# diff reads the in-memory layer through the sandbox's init.
 	run sbx diff mem
 	assert_status 0

@@ -3,6 +3,7 @@
 # process hygiene and hostile images.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -137,7 +138,7 @@ CapBnd:	0000000000000000"
 	upper=$XDG_DATA_HOME/sbx/instances/keep/upper
 	[ "$(cat "$upper/etc/new")" = new ]
 	grep -q changed "$upper/etc/passwd"
-	! grep -q changed "$image/etc/passwd"
+	run ! grep -q changed "$image/etc/passwd"
 	[ -d "$upper/hello/world" ]
 	# A whiteout records the deletion.
 	[ -c "$upper/bin/vi" ]
@@ -171,7 +172,7 @@ CapBnd:	0000000000000000"
 	status=0
 	wait $pid || status=$?
 	[ "$status" = 143 ]
-	! pgrep -u "$(id -u)" -f '^sleep 60$'
+	run ! pgrep -u "$(id -u)" -f '^sleep 60$'
 }
 
 @test "signals INT, HUP, QUIT, USR1, USR2 reach the payload" {
@@ -314,7 +315,7 @@ print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$
 	kill -9 $pid
 	wait $pid || true
 	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null || break; sleep 0.05; done
-	! pgrep -u "$(id -u)" -f '^sleep 4242$'
+	run ! pgrep -u "$(id -u)" -f '^sleep 4242$'
 }
 
 @test "hostile image: a symlinked /dev/null, /proc, /etc/hosts or volume target stays inside" {
@@ -338,7 +339,7 @@ print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$
 	after=$(ls -la "$victim"; cat "$victim/file")
 	[ "$before" = "$after" ]
 	# Nothing is mounted on the host either.
-	! grep -q "$victim" /proc/self/mountinfo
+	run ! grep -q "$victim" /proc/self/mountinfo
 }
 
 @test "a read-only root refuses writes, tmpfs stays writable" {

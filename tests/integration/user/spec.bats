@@ -3,6 +3,7 @@
 # runs under runc as the same unprivileged user.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -67,7 +68,7 @@ EOF2
 	jq -e '.process.capabilities.bounding | index("CAP_NET_BIND_SERVICE")' c.json
 	# Host networking shares the netns and binds /sys instead of mounting it.
 	sbx spec --network host busybox >h.json
-	! jq -e '.linux.namespaces | map(.type) | index("network")' h.json
+	run ! jq -e '.linux.namespaces | map(.type) | index("network")' h.json
 	jq -e '.mounts[] | select(.destination == "/sys") | select(.type == "bind")' h.json
 }
 
