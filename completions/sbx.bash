@@ -2,7 +2,8 @@
 #
 # The candidates come from `sbx __complete`, which reads the same option
 # tables that drive sbx's own parsing and --help. A line __files__ or
-# __dirs__ asks for path completion here.
+# __dirs__ asks for path completion here, __commands__ for the host's
+# programs (sbx unshare COMMAND).
 
 # Paths starting with $1: directories only when $2 is __dirs__.
 _sbx_paths()
@@ -51,6 +52,10 @@ _sbx()
 		case $c in
 		__files__ | __dirs__)
 			_sbx_paths "${cur#"$head"}" "$c"
+			;;
+		__commands__)
+			local IFS=$'\n'
+			COMPREPLY+=($(compgen -c -- "$cur" | sort -u))
 			;;
 		*)
 			COMPREPLY+=("${c#"$head"}")

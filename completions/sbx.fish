@@ -2,7 +2,8 @@
 #
 # The candidates come from `sbx __complete`, which reads the same option
 # tables that drive sbx's own parsing and --help. A line __files__ or
-# __dirs__ asks for path completion here.
+# __dirs__ asks for path completion here, __commands__ for the host's
+# programs (sbx unshare COMMAND).
 
 function __sbx_complete
     set -l tokens (commandline -opc)
@@ -28,6 +29,8 @@ function __sbx_complete
                 for p in (__fish_complete_directories "$value")
                     echo $head$p
                 end
+            case __commands__
+                complete -C "$value"
             case '*'
                 echo $c
         end

@@ -4,8 +4,9 @@
  * Everything comes from the command table and each command's option table,
  * the same data that drives getopt and --help, so completion cannot drift
  * from what sbx accepts. Values come from the completion kind of the option
- * or operand (cmdline.h). Paths are left to the shell: the kinds "file",
- * "dir" and "volume" print the marker line __files__ or __dirs__.
+ * or operand (cmdline.h). Paths and the host's programs are left to the
+ * shell: the kinds "file", "dir" and "volume" print the marker line __files__
+ * or __dirs__, "host-command" (sbx unshare) __commands__.
  *
  * Usage: sbx __complete -- WORD... where the WORDs are the command line after
  * "sbx" up to and including the word under the cursor (possibly empty). Bash
@@ -39,6 +40,7 @@ static size_t n_commands(void)
 
 #define MARK_FILES "__files__"
 #define MARK_DIRS  "__dirs__"
+#define MARK_CMDS  "__commands__"
 
 static const char *const global_options[] = {"--quiet", "--verbose", "--debug", "--help",
                                              "--version"};
@@ -267,6 +269,8 @@ static void add_kind(struct cands *c, const char *kind, const struct sbx_option 
 		strv_push(&c->v, MARK_FILES);
 	else if (strcmp(kind, SBX_COMPLETE_DIR) == 0)
 		strv_push(&c->v, MARK_DIRS);
+	else if (strcmp(kind, SBX_COMPLETE_HOST_COMMAND) == 0)
+		strv_push(&c->v, MARK_CMDS);
 	else if (strcmp(kind, SBX_COMPLETE_VOLUME) == 0) {
 		/* Only the host side, SRC, is a path here. */
 		if (strchr(c->cur, ':') == NULL)
@@ -330,8 +334,13 @@ static void complete_command(struct cands *c, const struct sbx_command *cmd, cha
 		}
 		if (!options || a[0] != '-' || a[1] == '\0') {
 			operands++;
-			if (stops_at_operand(cmd))
-				return; /* the payload's own words */
+			if (stops_at_operand(cmd)) {
+				/* The payload's own words; a host command's are paths. */
+				if (cmd->positional &&
+				    strcmp(cmd->positional, SBX_COMPLETE_HOST_COMMAND) == 0)
+					strv_push(&c->v, MARK_FILES);
+				return;
+			}
 			continue;
 		}
 		const struct sbx_option *o = NULL;

@@ -77,6 +77,7 @@ const struct sbx_command cmd_unshare = {
     .args = "[COMMAND [ARG...]]",
     .summary = "Run a command as root of your --userns subid user namespace.",
     .options = unshare_options,
+    .positional = SBX_COMPLETE_HOST_COMMAND,
     .main = unshare_main,
     .usage_exit = SBX_EXIT_FAILURE,
 };

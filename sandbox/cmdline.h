@@ -17,6 +17,8 @@
 #define SBX_COMPLETE_SIGNAL     "signal"
 #define SBX_COMPLETE_CAPABILITY "capability"
 #define SBX_COMPLETE_VOLUME     "volume"
+/* A program of the host's (sbx unshare COMMAND), then its own words: paths. */
+#define SBX_COMPLETE_HOST_COMMAND "host-command"
 
 struct sbx_option {
 	const char *name;     /* long name, without "--" */

@@ -145,6 +145,15 @@ zsh_complete() {
 	zsh_wait '^% *$'
 }
 
+@test "bash: sbx unshare completes a host program, then paths" {
+	run bash_complete "sbx unshare chgr"
+	assert_status 0
+	assert_output chgrp
+	mkdir -p share
+	run bash_complete "sbx unshare chown -R sh"
+	assert_output share
+}
+
 @test "zsh: first word, an option, a profile, an instance, a value, a path" {
 	zsh_start
 	zsh_complete "sbx ru" "sbx run"
@@ -154,6 +163,8 @@ zsh_complete() {
 	zsh_complete "sbx run --network=h" "sbx run --network=host"
 	mkdir -p share
 	zsh_complete "sbx run -v sh" "sbx run -v share/"
+	zsh_complete "sbx unshare chgr" "sbx unshare chgrp"
+	zsh_complete "sbx unshare chgrp 0 sh" "sbx unshare chgrp 0 share/"
 	tmux -S "$sock" kill-server
 }
 
@@ -196,6 +207,14 @@ fish_complete() {
 	assert_output share/
 	run fish_complete "sbx spec --bundle=sh"
 	assert_output --bundle=share/
+}
+
+@test "fish: sbx unshare completes a host program, then paths" {
+	run fish_complete "sbx unshare chgr"
+	assert_output chgrp
+	mkdir -p share
+	run fish_complete "sbx unshare chown -R sh"
+	assert_output share/
 }
 
 # ---- sbx __complete: the data behind all three ----
