@@ -26,10 +26,12 @@ int libexec_find(const char *name, const char *what, char **out, struct sbx_erro
 		if (slash) {
 			*slash = '\0';
 			path = xasprintf("%s/%s", self, name);
-			if (access(path, X_OK) < 0) {
-				free(path);
-				path = NULL;
+			if (access(path, X_OK) == 0) {
+				*out = path;
+				return 0;
 			}
+			free(path);
+			path = NULL;
 		}
 		if (path == NULL)
 			path = xasprintf("%s/%s", SBX_LIBEXECDIR, name);

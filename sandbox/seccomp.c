@@ -735,8 +735,6 @@ static json_t *rule_with(json_t *rule, const char *name, json_t *arg)
 
 int seccomp_restrict_setid(json_t *policy, struct sbx_error **err)
 {
-	if (seccomp_validate(policy, err) < 0)
-		return -1;
 	json_t *syscalls = json_object_get(policy, "syscalls");
 	if (!json_is_array(syscalls)) {
 		syscalls = json_array();

@@ -36,8 +36,9 @@ int seccomp_load_file(const char *path, json_t **out, struct sbx_error **err);
  * to libseccomp are ignored, as OCI says. The error names the JSON path. */
 int seccomp_validate(json_t *obj, struct sbx_error **err);
 
-/* Refuses set-id files, as systemd's RestrictSUIDSGID= does: in any valid
- * policy, chmod, fchmod, fchmodat, fchmodat2, mknod, mknodat, creat, and
+/* Refuses set-id files, as systemd's RestrictSUIDSGID= does: in a policy
+ * already valid (seccomp_default_json's, or one seccomp_load_file checked;
+ * it is not checked again on every start), chmod, fchmod, fchmodat, fchmodat2, mknod, mknodat, creat, and
  * open and openat creating a file, fail with EPERM when the mode has
  * S_ISUID or S_ISGID; openat2, whose mode seccomp cannot see, fails with
  * ENOSYS (libc falls back to openat). Rewrites the policy in place; fails
