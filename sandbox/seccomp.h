@@ -38,11 +38,10 @@ int seccomp_validate(json_t *obj, struct sbx_error **err);
 
 /* Refuses set-id files, as systemd's RestrictSUIDSGID= does: in a policy
  * already valid (seccomp_default_json's, or one seccomp_load_file checked;
- * it is not checked again on every start), chmod, fchmod, fchmodat, fchmodat2, mknod, mknodat, creat, and
- * open and openat creating a file, fail with EPERM when the mode has
- * S_ISUID or S_ISGID; openat2, whose mode seccomp cannot see, fails with
- * ENOSYS (libc falls back to openat). Rewrites the policy in place; fails
- * when a rule already compares an argument it needs. */
+ * it is not checked again on every start), chmod, fchmod, fchmodat, fchmodat2, mknod, mknodat,
+ * creat, and open and openat creating a file, fail with EPERM when the mode has S_ISUID or S_ISGID;
+ * openat2, whose mode seccomp cannot see, fails with ENOSYS (libc falls back to openat). Rewrites
+ * the policy in place; fails when a rule already compares an argument it needs. */
 int seccomp_restrict_setid(json_t *policy, struct sbx_error **err);
 
 /* A compiled BPF program, ready for seccomp(2). */
