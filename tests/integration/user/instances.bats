@@ -305,7 +305,8 @@ line 3"
 @test "--rm: the upper layer is in memory; nothing is created on disk, ps and exec see it while it runs" {
 	before=$(image_digest)
 	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
-	sbx run --rm -d --name mem busybox sh -c 'echo scratch > /w; dd if=/dev/zero of=/big bs=1M count=8 2>/dev/null; sleep 30' >/dev/null
+	# The marker is computed in the sandbox: its command line, in config.json, does not hold it.
+	sbx run --rm -d --name mem busybox sh -c 'echo $((6*7))-scratch-$((1000+234)) > /w; dd if=/dev/zero of=/big bs=1M count=8 2>/dev/null; sleep 30' >/dev/null
 	wait_running mem
 	# Only the live directory exists, under the runtime directory.
 	[ -f "$XDG_RUNTIME_DIR/sbx/mem/instance.json" ]
@@ -315,7 +316,7 @@ line 3"
 	[ "$(jq -r '.[] | select(.name == "mem") | .status' <<<"$output")" = running ]
 	run sbx exec mem cat /w
 	assert_status 0
-	assert_output scratch
+	assert_output 42-scratch-1234
 	run sbx exec mem sh -c 'grep " / " /proc/mounts'
 	assert_contains "upperdir=$XDG_RUNTIME_DIR/sbx/mem/scratch/upper"
 	run sbx inspect mem
@@ -323,7 +324,7 @@ line 3"
 	[ "$(jq -r .overlay.scratch <<<"$output")" = memory ]
 	[ "$(jq -r .overlay.upper <<<"$output")" = null ]
 	# The writes are nowhere on the host's disk.
-	run ! grep -rqs scratch "$XDG_DATA_HOME/sbx" "$XDG_RUNTIME_DIR/sbx"
+	run ! grep -rqs 42-scratch-1234 "$XDG_DATA_HOME/sbx" "$XDG_RUNTIME_DIR/sbx"
 	# diff reads the in-memory layer through the sandbox's init.
 	run sbx diff mem
 	assert_status 0
