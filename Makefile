@@ -15,8 +15,8 @@ PKGS       := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson libarchiv
 
 # sbx is a static PIE: exec maps no loader and no shared library, which
 # every `sbx run` would pay for. libarchive, which only image imports need,
-# runs in the helper sbx-unpack (sandbox/helper-unpack.c, dynamically linked),
-# whose output sandbox/archive.c reads; sbx uses only libarchive's headers.
+# runs in the helper sbx-unpack (sandbox/libexec/sbx-unpack.c, dynamically
+# linked), whose output sandbox/store/archive.c reads; sbx uses only libarchive's headers.
 STATIC_PKGS := libcap libseccomp libnl-3.0 libnl-route-3.0 inih jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --static --libs-only-l $(STATIC_PKGS) 2>/dev/null)
@@ -35,9 +35,13 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
 	-DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"' -DSBX_LIBEXECDIR='"$(LIBEXECDIR)/sbx"'
 ALL_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
 
-# helper-*.c are programs of their own, not part of sbx.
-SRCS     := $(sort $(filter-out sandbox/helper-%.c,$(wildcard sandbox/*.c)))
-LIB_SRCS := $(filter-out sandbox/main.c,$(SRCS))
+# sandbox/'s folders are its layers, bottom up: a file includes headers of
+# its own layer or below (tests/lint/layers checks it before anything is
+# compiled). sandbox/libexec/ holds programs of their own, not part of sbx.
+LAYERS   := lib runtime store profile lifecycle cli
+SRCS     := $(sort $(wildcard $(LAYERS:%=sandbox/%/*.c)))
+HDRS     := $(sort $(wildcard $(LAYERS:%=sandbox/%/*.h) sandbox/libexec/*.h))
+LIB_SRCS := $(filter-out sandbox/cli/main.c,$(SRCS))
 OBJS     := $(SRCS:sandbox/%.c=build/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:sandbox/%.c=build/obj/%.o)
 ASAN_OBJS := $(LIB_SRCS:sandbox/%.c=build/asan/%.o)
@@ -62,30 +66,41 @@ all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
 build/sbx: $(OBJS) Makefile
 	$(CC) -static-pie $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
-build/sbx-unpack: build/obj/helper-unpack.o Makefile
+# Every object waits for the layer check (order-only: a new check does not
+# recompile everything), so a file that includes a layer above its own fails
+# the build.
+build/layers.ok: tests/lint/layers $(SRCS) $(HDRS) $(wildcard sandbox/libexec/*.c) Makefile
+	@mkdir -p $(@D)
+	@tests/lint/layers $(LAYERS) -- $(filter sandbox/%,$^)
+	@touch $@
+
+build/sbx-unpack: build/obj/libexec/sbx-unpack.o Makefile
 	$(CC) -pie $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $< $(ARCHIVE_LIBS)
 
-# pid 1 of every sandbox (helper-init.c): static and freestanding, so that
+# pid 1 of every sandbox (sandbox/libexec/sbx-init.c): static and freestanding, so that
 # it runs whatever the sandbox's root holds and its exec costs next to
 # nothing; position-independent with no relocations to apply.
 INIT_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
 	-fstack-clash-protection -fcf-protection -fPIE
-build/sbx-init: sandbox/helper-init.c sandbox/sbx-sync.h Makefile | build/obj
-	$(CC) $(INIT_CFLAGS) -static-pie -nostdlib -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $<
+build/sbx-init: sandbox/libexec/sbx-init.c sandbox/libexec/sbx-sync.h Makefile | build/layers.ok
+	$(CC) $(INIT_CFLAGS) -Isandbox -static-pie -nostdlib -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $<
 	@if readelf -r $@ | grep -q R_; then echo "$@ has relocations; nothing applies them" >&2; \
 		rm -f $@; exit 1; fi
 
-build/obj/%.o: sandbox/%.c | build/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+build/obj/%.o: sandbox/%.c | build/layers.ok
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isandbox -c -o $@ $<
 
-build/asan/%.o: sandbox/%.c | build/asan
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
+build/asan/%.o: sandbox/%.c | build/layers.ok
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isandbox -O1 $(SAN_FLAGS) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c tests/unit/tap.h $(ASAN_OBJS) | build/unit
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -Isandbox -o $@ $< $(ASAN_OBJS) $(TEST_LIBS)
 
-build/fuzz/%.o: sandbox/%.c | build/fuzz
-	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -DSBX_FUZZING -DSBX_VERSION='"$(VERSION)"' \
+build/fuzz/%.o: sandbox/%.c | build/layers.ok
+	@mkdir -p $(@D)
+	$(CLANG) -std=gnu11 -g -O1 $(PKG_CFLAGS) -Isandbox -DSBX_FUZZING -DSBX_VERSION='"$(VERSION)"' \
 		-DSBX_DATADIR='"$(DATADIR)/sbx"' -DSBX_SYSCONFDIR='"$(SYSCONFDIR)/sbx"' \
 		-DSBX_LIBEXECDIR='"$(LIBEXECDIR)/sbx"' -fsanitize=fuzzer-no-link,address,undefined \
 		-c -o $@ $<
@@ -155,7 +170,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
 
-FORMAT_FILES = $(wildcard sandbox/*.c sandbox/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+FORMAT_FILES = $(wildcard sandbox/*/*.c sandbox/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
 	tests/helpers/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -166,4 +181,4 @@ check-format:
 clean:
 	rm -rf build
 
--include $(wildcard build/obj/*.d build/asan/*.d)
+-include $(wildcard build/obj/*/*.d build/asan/*/*.d build/fuzz/*/*.d)

@@ -1,8 +1,8 @@
 /* fuzz-profile.c - profile text through the whole loader. Whatever loads
  * must dump to INI that loads back into the same profile. */
 #define _GNU_SOURCE
-#include "profile.h"
-#include "util.h"
+#include "profile/profile.h"
+#include "lib/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* fuzz-volume.c - the value parsers shared by profiles and options. What
  * parses must print back to a spec that parses the same. */
 #define _GNU_SOURCE
-#include "profile.h"
-#include "util.h"
+#include "profile/profile.h"
+#include "lib/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,7 +67,7 @@ static void publish(const char *s)
 {
 	struct sbx_publish x, y;
 	char *why = NULL;
-	if (profile_parse_publish(s, &x, &why) < 0) {
+	if (net_publish_parse(s, &x, &why) < 0) {
 		check(why != NULL, "publish: no reason", s);
 		free(why);
 		return;
@@ -79,7 +79,7 @@ static void publish(const char *s)
 	else
 		again = xasprintf("%s%s%u:%u/%s", x.host_ip ? x.host_ip : "", x.host_ip ? ":" : "",
 		                  x.host_port, x.sandbox_port, x.udp ? "udp" : "tcp");
-	check(profile_parse_publish(again, &y, &why) == 0, "publish: printed form refused", again);
+	check(net_publish_parse(again, &y, &why) == 0, "publish: printed form refused", again);
 	check(x.host_port == y.host_port && x.sandbox_port == y.sandbox_port && x.udp == y.udp &&
 	          (x.host_ip == NULL) == (y.host_ip == NULL) &&
 	          (x.host_ip == NULL || strcmp(x.host_ip, y.host_ip) == 0),
@@ -107,17 +107,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum sbx_userns_mode u;
 	enum sbx_overlay_backend o;
 	bool lo;
-	if (profile_parse_net(s, &n, NULL, &why) == 0)
-		check(strcmp(profile_net_name(n), s) == 0, "net name", s);
+	if (net_mode_parse(s, &n, NULL, &why) == 0)
+		check(strcmp(net_mode_name(n), s) == 0, "net name", s);
 	free(why);
 	why = NULL;
-	if (profile_parse_net(s, &n, &lo, &why) == 0) {
+	if (net_mode_parse(s, &n, &lo, &why) == 0) {
 		/* Formatted back, it parses to the same. */
-		char *f = profile_net_format(n, lo);
+		char *f = net_mode_format(n, lo);
 		enum sbx_net_mode n2;
 		bool lo2;
 		char *why2 = NULL;
-		check(profile_parse_net(f, &n2, &lo2, &why2) == 0 && n2 == n && lo2 == lo,
+		check(net_mode_parse(f, &n2, &lo2, &why2) == 0 && n2 == n && lo2 == lo,
 		      "net format", s);
 		free(why2);
 		free(f);

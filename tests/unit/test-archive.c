@@ -2,9 +2,9 @@
  * real helper on archives made here with tar, and fake helpers that are
  * missing, die, or send garbage. */
 #define _GNU_SOURCE
-#include "sbx-archive.h"
+#include "store/sbx-archive.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* test-caps.c - capability names, resolving profile sets, OCI parsing, and
  * applying sets in a child inside its own user namespace. */
 #define _GNU_SOURCE
-#include "caps.h"
-#include "profile.h"
+#include "runtime/caps.h"
+#include "profile/profile.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -87,7 +87,7 @@ static int resolve(enum sbx_caps_base base, char **add, char **drop, uint64_t *m
 	p.cap_drop = drop;
 	struct sbx_error *err = NULL;
 	*mask = 0xdead;
-	int r = caps_resolve(&p, mask, &err);
+	int r = caps_resolve(p.caps_base == SBX_CAPS_NONE, p.cap_drop, p.cap_add, mask, &err);
 	*msg = err ? xstrdup(err->msg) : NULL;
 	sbx_error_free(err);
 	return r;

@@ -2,9 +2,9 @@
  * directory and from archives (made here with libarchive's writer),
  * hostile archives, busybox bootstrap, list, remove and resolve. */
 #define _GNU_SOURCE
-#include "image.h"
+#include "store/image.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

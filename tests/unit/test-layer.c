@@ -3,9 +3,9 @@
  * directories, config defaults, index selection, bad blobs), diff of an
  * upper layer made by hand, and commit. */
 #define _GNU_SOURCE
-#include "layer.h"
+#include "store/layer.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,10 +1,10 @@
 /* test-net.c - published ports as annotations, parsing the runtime's network
  * settings, the OCI side (mounts, annotations), and choosing a helper. */
 #define _GNU_SOURCE
-#include "config.h"
-#include "net.h"
-#include "oci.h"
-#include "profile.h"
+#include "runtime/config.h"
+#include "runtime/net.h"
+#include "profile/oci.h"
+#include "profile/profile.h"
 #include "tap.h"
 
 #include <errno.h>

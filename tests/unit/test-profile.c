@@ -1,10 +1,10 @@
 /* test-profile.c - profiles: value parsers, inih traps, diagnostics,
  * inheritance, lookup and the dump round trip. */
 #define _GNU_SOURCE
-#include "caps.h"
-#include "profile.h"
+#include "runtime/caps.h"
+#include "profile/profile.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -264,15 +264,15 @@ static void test_publish(void)
 {
 	struct sbx_publish x;
 	char *why = NULL;
-	ok(profile_parse_publish("8080:80", &x, &why) == 0 && x.host_ip == NULL &&
+	ok(net_publish_parse("8080:80", &x, &why) == 0 && x.host_ip == NULL &&
 	       x.host_port == 8080 && x.sandbox_port == 80 && !x.udp,
 	   "publish 8080:80");
-	ok(profile_parse_publish("127.0.0.1:53:5353/udp", &x, &why) == 0 && x.host_ip &&
+	ok(net_publish_parse("127.0.0.1:53:5353/udp", &x, &why) == 0 && x.host_ip &&
 	       strcmp(x.host_ip, "127.0.0.1") == 0 && x.host_port == 53 && x.sandbox_port == 5353 &&
 	       x.udp,
 	   "publish 127.0.0.1:53:5353/udp");
 	free(x.host_ip);
-	ok(profile_parse_publish("[0:0::1]:1:65535/tcp", &x, &why) == 0 && x.host_ip &&
+	ok(net_publish_parse("[0:0::1]:1:65535/tcp", &x, &why) == 0 && x.host_ip &&
 	       strcmp(x.host_ip, "::1") == 0 && x.sandbox_port == 65535,
 	   "publish [::1] canonicalised");
 	free(x.host_ip);
@@ -291,8 +291,7 @@ static void test_publish(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		why = NULL;
-		ok(profile_parse_publish(bad[i].spec, &x, &why) < 0, "publish %s refused",
-		   bad[i].spec);
+		ok(net_publish_parse(bad[i].spec, &x, &why) < 0, "publish %s refused", bad[i].spec);
 		is_str(why, bad[i].why, "publish %s: message", bad[i].spec);
 		free(why);
 	}
@@ -351,11 +350,11 @@ static void test_publish(void)
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
 		struct sbx_publish a, b;
 		why = NULL;
-		ok(profile_parse_publish(pairs[i].a, &a, &why) == 0 &&
-		       profile_parse_publish(pairs[i].b, &b, &why) == 0,
+		ok(net_publish_parse(pairs[i].a, &a, &why) == 0 &&
+		       net_publish_parse(pairs[i].b, &b, &why) == 0,
 		   "parsed %s and %s", pairs[i].a, pairs[i].b);
-		ok(profile_publish_overlap(&a, &b) == pairs[i].overlap &&
-		       profile_publish_overlap(&b, &a) == pairs[i].overlap,
+		ok(net_publish_overlap(&a, &b) == pairs[i].overlap &&
+		       net_publish_overlap(&b, &a) == pairs[i].overlap,
 		   "%s and %s: %s", pairs[i].a, pairs[i].b, pairs[i].overlap ? "overlap" : "apart");
 		free(a.host_ip);
 		free(b.host_ip);
@@ -369,16 +368,16 @@ static void test_enums(void)
 	enum sbx_overlay_backend o;
 	char *why = NULL;
 	bool lo = true;
-	ok(profile_parse_net("slirp4netns", &n, NULL, &why) == 0 && n == SBX_NET_SLIRP4NETNS,
+	ok(net_mode_parse("slirp4netns", &n, NULL, &why) == 0 && n == SBX_NET_SLIRP4NETNS,
 	   "net slirp4netns");
-	ok(profile_parse_net("auto", &n, &lo, &why) == 0 && n == SBX_NET_AUTO && !lo,
+	ok(net_mode_parse("auto", &n, &lo, &why) == 0 && n == SBX_NET_AUTO && !lo,
 	   "net auto: no host loopback");
-	ok(profile_parse_net("pastaa", &n, NULL, &why) < 0, "net pastaa refused");
+	ok(net_mode_parse("pastaa", &n, NULL, &why) < 0, "net pastaa refused");
 	is_str(why, "expected none, host, pasta, slirp4netns or auto; did you mean \"pasta\"?",
 	       "net: accepted list and suggestion");
 	free(why);
 	why = NULL;
-	ok(profile_parse_net("bridge", &n, NULL, &why) < 0, "net bridge refused");
+	ok(net_mode_parse("bridge", &n, NULL, &why) < 0, "net bridge refused");
 	is_str(why, "expected none, host, pasta, slirp4netns or auto", "net: no suggestion");
 	free(why);
 	why = NULL;
@@ -394,14 +393,14 @@ static void test_enums(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		lo = !good[i].lo;
-		ok(profile_parse_net(good[i].s, &n, &lo, &why) == 0 && n == good[i].mode &&
+		ok(net_mode_parse(good[i].s, &n, &lo, &why) == 0 && n == good[i].mode &&
 		       lo == good[i].lo,
 		   "net %s", good[i].s);
 	}
-	char *f = profile_net_format(SBX_NET_SLIRP4NETNS, true);
+	char *f = net_mode_format(SBX_NET_SLIRP4NETNS, true);
 	is_str(f, "slirp4netns:host-loopback", "net format with host loopback");
 	free(f);
-	f = profile_net_format(SBX_NET_PASTA, false);
+	f = net_mode_format(SBX_NET_PASTA, false);
 	is_str(f, "pasta", "net format without");
 	free(f);
 	static const struct {
@@ -425,7 +424,7 @@ static void test_enums(void)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		n = SBX_NET_NONE;
 		lo = false;
-		ok(profile_parse_net(bad[i].s, &n, bad[i].options ? &lo : NULL, &why) < 0 &&
+		ok(net_mode_parse(bad[i].s, &n, bad[i].options ? &lo : NULL, &why) < 0 &&
 		       n == SBX_NET_NONE && !lo,
 		   "net %s refused, nothing set", bad[i].s);
 		is_str(why, bad[i].why, "net %s: message", bad[i].s);
@@ -440,7 +439,7 @@ static void test_enums(void)
 	ok(profile_parse_overlay("FUSE", &o, &why) < 0, "overlay values are case-sensitive");
 	is_str(why, "expected auto, kernel or fuse; did you mean \"fuse\"?", "overlay suggestion");
 	free(why);
-	is_str(profile_net_name(SBX_NET_PASTA), "pasta", "profile_net_name");
+	is_str(net_mode_name(SBX_NET_PASTA), "pasta", "profile_net_name");
 	is_str(profile_overlay_name(SBX_OVERLAY_KERNEL), "kernel", "profile_overlay_name");
 }
 

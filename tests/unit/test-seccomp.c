@@ -1,7 +1,7 @@
 /* test-seccomp.c - the default policy, OCI policy files, compiling, and the
  * installed filter's behaviour in a child process. */
 #define _GNU_SOURCE
-#include "seccomp.h"
+#include "runtime/seccomp.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -23,15 +23,7 @@
 #include <termios.h>
 #include <time.h>
 
-/* <seccomp.h> would find sandbox/seccomp.h first (-Isandbox), so declare the
- * few libseccomp calls the test needs. Tokens are the AUDIT_ARCH values. */
-int seccomp_syscall_resolve_name(const char *name);
-int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name);
-char *seccomp_syscall_resolve_num_arch(uint32_t arch_token, int num);
-uint32_t seccomp_arch_native(void);
-#define SCMP_ARCH_NATIVE  0
-#define SCMP_ARCH_X86_64  AUDIT_ARCH_X86_64
-#define SCMP_ARCH_AARCH64 AUDIT_ARCH_AARCH64
+#include <seccomp.h>
 
 #ifndef AF_ALG
 #define AF_ALG 38

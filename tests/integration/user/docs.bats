@@ -119,7 +119,7 @@ page_of() {
 
 # section key pairs from the key table in profile.c: "[limits] nofile".
 profile_keys() {
-	sed -n 's/^ *{"\([a-z_]\+\)", SEC_\([A-Z]\+\),.*/\2 \1/p' "$SBX_TOP/sandbox/profile.c" |
+	sed -n 's/^ *{"\([a-z_]\+\)", SEC_\([A-Z]\+\),.*/\2 \1/p' "$SBX_TOP/sandbox/profile/profile.c" |
 		while read -r sec key; do echo "$(tr 'A-Z' 'a-z' <<<"$sec") $key"; done
 }
 

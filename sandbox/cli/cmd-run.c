@@ -1,0 +1,302 @@
+/* cmd-run.c - sbx run: create + start + wait. */
+#define _GNU_SOURCE
+#include "cli/cmd-common.h"
+#include "cli/commands.h"
+#include "runtime/config.h"
+#include "store/image.h"
+#include "store/instance.h"
+#include "runtime/net.h"
+#include "profile/oci.h"
+#include "runtime/overlay.h"
+#include "runtime/process.h"
+#include "store/state.h"
+#include "runtime/userns.h"
+
+#include <errno.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+static const struct sbx_option run_options[] = {
+    SBX_PROFILE_OPTIONS,
+    {"name", OPT_NAME, required_argument, "NAME", "name the instance (default: generated)", NULL},
+    {"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit", NULL},
+    {"scratch", OPT_SCRATCH, required_argument, "WHERE",
+     "with --rm, keep the upper layer in memory (default) or on disk", "memory disk"},
+    {"scratch-size", OPT_SCRATCH_SIZE, required_argument, "SIZE",
+     "the most the upper layer in memory may hold (default: 1G, or a quarter of the RAM)", NULL},
+    {"tty", 't', no_argument, NULL, "allocate a terminal for the sandbox", NULL},
+    {"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox", NULL},
+    {"detach", 'd', no_argument, NULL,
+     "run in the background; output goes to the log ('sbx logs NAME')", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
+};
+
+struct run_opts {
+	struct sbx_overrides ov;
+	const char *name;
+	const char *scratch;   /* "memory" or "disk"; NULL = memory */
+	uint64_t scratch_size; /* 0 = the profile's */
+	bool rm, tty, interactive, detach;
+};
+
+static int run_option(void *ctx, int val, const char *arg)
+{
+	struct run_opts *o = ctx;
+	if (overrides_collect(&o->ov, val, arg))
+		return 0;
+	switch (val) {
+	case OPT_NAME:
+		o->name = arg;
+		return 0;
+	case OPT_RM:
+		o->rm = true;
+		return 0;
+	case OPT_SCRATCH:
+		if (strcmp(arg, "memory") != 0 && strcmp(arg, "disk") != 0) {
+			fprintf(stderr, "sbx: run: --scratch \"%s\": expected memory or disk\n",
+			        arg);
+			return -1;
+		}
+		o->scratch = arg;
+		return 0;
+	case OPT_SCRATCH_SIZE:
+		if (parse_size(arg, &o->scratch_size) < 0 || o->scratch_size == 0) {
+			fprintf(stderr,
+			        "sbx: run: --scratch-size \"%s\": expected a size such as 512K, "
+			        "64M or 2G\n",
+			        arg);
+			return -1;
+		}
+		return 0;
+	case 't':
+		o->tty = true;
+		return 0;
+	case 'i':
+		o->interactive = true;
+		return 0;
+	case 'd':
+		o->detach = true;
+		return 0;
+	}
+	return -1;
+}
+
+static void say_info(void *ctx, const char *msg)
+{
+	if (sbx_verbose >= 0)
+		fprintf(stderr, "sbx: %s\n", msg);
+}
+
+static void say_warn(void *ctx, const char *msg)
+{
+	fprintf(stderr, "sbx: warning: %s\n", msg);
+}
+
+static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_image *img,
+                             const struct sbx_profile *p, json_t *config)
+{
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *args = json_object_get(json_object_get(config, "process"), "args");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "name", inst->name, "image", img->name,
+	                 "rootfs", img->rootfs, "profile", p->name ? p->name : "", "created",
+	                 created, "command", args);
+}
+
+/* A cgroup v2 subtree we may write to; anything else cannot enforce limits. */
+static bool cgroup_delegated(void)
+{
+	struct statfs sfs;
+	if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return false;
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!str_startswith(line, "0::"))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		_cleanup_free_ char *dir = xasprintf("/sys/fs/cgroup%s", line + 3);
+		return access(dir, W_OK) == 0;
+	}
+	return false;
+}
+
+/* Warnings about what the sandbox cannot do here, before it starts. */
+static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
+{
+	if ((p->memory || p->pids) && !cgroup_delegated())
+		fprintf(stderr, "sbx: warning: memory and pids limits need a delegated cgroup v2 "
+		                "subtree, which this host does not give you; they are recorded in "
+		                "the config but not enforced (rlimits still apply)\n");
+	struct stat st;
+	if (p->userns == SBX_USERNS_SINGLE && getuid() != 0 && stat(img->rootfs, &st) == 0 &&
+	    st.st_uid != getuid())
+		fprintf(stderr,
+		        "sbx: warning: the image \"%s\" is owned by uid %u, which is not "
+		        "mapped in the sandbox: changing its files will fail with "
+		        "EOVERFLOW; re-import the image as yourself or use --userns subid\n",
+		        img->name, st.st_uid);
+	_cleanup_free_ char *lost = landlock_shortfall(
+	    landlock_abi(), p->landlock_fs_ro || p->landlock_fs_rw,
+	    p->landlock_tcp_bind || p->landlock_tcp_connect, p->net == SBX_NET_HOST);
+	if (lost)
+		fprintf(stderr, "sbx: warning: %s\n", lost);
+}
+
+/* Runs the payload; returns its status, or 125/126/127 for sbx's own failures. */
+static int run(struct run_opts *o, const char *image, char **args)
+{
+	_cleanup_error_ struct sbx_error *err = NULL;
+	_cleanup_profile_ struct sbx_profile *p = NULL;
+	if (overrides_load(&o->ov, "run", &p) < 0)
+		return SBX_EXIT_FAILURE;
+	if (o->scratch_size)
+		p->scratch = o->scratch_size;
+	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
+	_cleanup_image_ struct sbx_image *img = NULL;
+	if (image_resolve(image, true, &progress, &img, &err) < 0) {
+		sbx_error_print(err, "run");
+		return SBX_EXIT_FAILURE;
+	}
+	sbx_trace("image resolved: %s", img->rootfs);
+	if (sbx_verbose >= 0)
+		preflight(p, img);
+	/* Before anything is created: a missing helper or an unusable
+	 * /dev/net/tun fails here, and auto becomes what it picked. */
+	enum sbx_net_mode net;
+	if (net_resolve(p->net, &net, &err) < 0) {
+		sbx_error_print(err, "run");
+		return SBX_EXIT_FAILURE;
+	}
+	if (p->net == SBX_NET_AUTO && sbx_verbose >= 0)
+		fprintf(stderr, "sbx: network: using %s\n", net_mode_name(net));
+	p->net = net;
+
+	struct sbx_oci_input in = overrides_oci_input(p, img, args, o->tty);
+	if (overrides_subids(p, &in, "run") < 0)
+		return SBX_EXIT_FAILURE;
+
+	/* --rm keeps its upper layer in a tmpfs of the sandbox's own, as
+	 * bwrap --tmp-overlay and ch-run --write-fake do: nothing to create on
+	 * disk, nothing to remove. */
+	bool ephemeral = o->rm && (o->scratch == NULL || strcmp(o->scratch, "memory") == 0);
+	/* fuse-overlayfs runs outside the sandbox, where its tmpfs is out of
+	 * reach. */
+	if (ephemeral && p->overlay == SBX_OVERLAY_FUSE) {
+		if (o->scratch) {
+			fprintf(stderr,
+			        "sbx: run: --scratch memory cannot be used with --overlay "
+			        "fuse (fuse-overlayfs runs outside the sandbox, away from its "
+			        "memory); use --scratch disk\n");
+			return SBX_EXIT_FAILURE;
+		}
+		ephemeral = false;
+	}
+	if (ephemeral && !overlay_scratch_supported()) {
+		if (o->scratch) {
+			fprintf(stderr,
+			        "sbx: run: --scratch memory needs Linux 6.6 or later (user "
+			        "xattrs on tmpfs, for the overlay's whiteouts); use --scratch "
+			        "disk\n");
+			return SBX_EXIT_FAILURE;
+		}
+		sbx_trace("no user xattrs on tmpfs: --rm keeps its upper layer on disk");
+		ephemeral = false;
+	}
+	_cleanup_instance_ struct sbx_instance *inst = NULL;
+	if (instance_create(o->name, ephemeral, &inst, &err) < 0) {
+		sbx_error_print(err, "run");
+		return SBX_EXIT_FAILURE;
+	}
+	/* The instance lock, held since before the directory had its name. */
+	struct sbx_launch l = {.inst = inst,
+	                       .lockfd = steal_fd(inst->lockfd),
+	                       .detach = o->detach,
+	                       .attach_stdin = o->interactive,
+	                       .rm = o->rm,
+	                       .cmd = "run"};
+	/* A read-only root is an overlay too, made read-only once the mount
+	 * points exist, so the image itself is never touched. */
+	in.upper = inst->upper;
+	in.volatile_upper = o->rm && !ephemeral;
+	in.scratch = ephemeral;
+	in.work = inst->work;
+	in.mountpoint = inst->rootfs;
+	in.etc_dir = inst->dir;
+	sbx_trace("instance %s created", inst->name);
+
+	json_t *config = NULL;
+	int r = oci_build(&in, &config, &err);
+	if (r < 0) {
+		sbx_error_print(err, "run");
+		json_decref(config);
+		instance_remove(inst, NULL);
+		close(l.lockfd);
+		return SBX_EXIT_FAILURE;
+	}
+	sbx_trace("config ready");
+	l.config = config;
+	l.meta = instance_meta(inst, img, p, config);
+	int status = launch_instance(&l);
+	json_decref(l.meta);
+	json_decref(config);
+	if (!o->rm && !o->detach && sbx_verbose > 0)
+		fprintf(stderr, "sbx: instance \"%s\" kept in \"%s\"\n", inst->name, inst->dir);
+	return status;
+}
+
+static int run_main(const struct sbx_command *cmd, int argc, char **argv)
+{
+	struct run_opts o = {0};
+	int first = cmdline_parse(cmd, argc, argv, true, run_option, &o);
+	if (first == -2) {
+		overrides_free(&o.ov);
+		return 0;
+	}
+	if (first < 0) {
+		overrides_free(&o.ov);
+		return SBX_EXIT_FAILURE;
+	}
+	if (first >= argc) {
+		overrides_free(&o.ov);
+		cmdline_usage_error(cmd, "no image given");
+		return SBX_EXIT_FAILURE;
+	}
+	if (o.scratch && !o.rm) {
+		overrides_free(&o.ov);
+		cmdline_usage_error(cmd, "--scratch needs --rm: a kept instance's upper layer "
+		                         "is always on disk");
+		return SBX_EXIT_FAILURE;
+	}
+	if (o.scratch_size && (!o.rm || (o.scratch && strcmp(o.scratch, "disk") == 0))) {
+		overrides_free(&o.ov);
+		cmdline_usage_error(cmd,
+		                    "--scratch-size needs --rm with the upper layer in memory");
+		return SBX_EXIT_FAILURE;
+	}
+	char **args = first + 1 < argc ? argv + first + 1 : NULL;
+	/* A bare `sbx run IMAGE` at a terminal is an interactive shell. */
+	if (args == NULL && !o.tty && !o.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		o.tty = true;
+		o.interactive = true;
+	}
+	int status = run(&o, argv[first], args);
+	overrides_free(&o.ov);
+	return status;
+}
+
+const struct sbx_command cmd_run = {
+    .name = "run",
+    .args = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+    .summary = "Run a command in a new sandbox (a shell when no command is given).",
+    .options = run_options,
+    .positional = SBX_COMPLETE_IMAGE,
+    .main = run_main,
+    .usage_exit = SBX_EXIT_FAILURE,
+};

@@ -1,0 +1,36 @@
+/* commands.h - every command sbx knows; each lives in its cmd-*.c file. */
+#ifndef SBX_COMMANDS_H
+#define SBX_COMMANDS_H
+
+#include "cli/cmdline.h"
+
+extern const struct sbx_command cmd_run;
+extern const struct sbx_command cmd_spec;
+extern const struct sbx_command cmd_profile_ls;
+extern const struct sbx_command cmd_profile_show;
+extern const struct sbx_command cmd_profile_check;
+extern const struct sbx_command cmd_profile_path;
+extern const struct sbx_command cmd_image_ls;
+extern const struct sbx_command cmd_image_rm;
+extern const struct sbx_command cmd_image_import;
+extern const struct sbx_command cmd_image_bootstrap;
+extern const struct sbx_command cmd_start;
+extern const struct sbx_command cmd_ps;
+extern const struct sbx_command cmd_list;
+extern const struct sbx_command cmd_stop;
+extern const struct sbx_command cmd_kill;
+extern const struct sbx_command cmd_rm;
+extern const struct sbx_command cmd_exec;
+extern const struct sbx_command cmd_inspect;
+extern const struct sbx_command cmd_logs;
+extern const struct sbx_command cmd_diff;
+extern const struct sbx_command cmd_commit;
+extern const struct sbx_command cmd_unshare;
+extern const struct sbx_command cmd_doctor;
+extern const struct sbx_command cmd_complete;
+
+/* The table main.c dispatches on, for `sbx __complete`. */
+extern const struct sbx_command *const *const sbx_commands;
+extern const size_t sbx_n_commands;
+
+#endif

@@ -1,0 +1,184 @@
+/* main.c - global options and command dispatch. */
+#define _GNU_SOURCE
+#include "cli/commands.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct sbx_command *const commands[] = {
+    &cmd_run,
+    &cmd_start,
+    &cmd_ps,
+    &cmd_list,
+    &cmd_stop,
+    &cmd_kill,
+    &cmd_rm,
+    &cmd_exec,
+    &cmd_inspect,
+    &cmd_logs,
+    &cmd_diff,
+    &cmd_commit,
+    &cmd_spec,
+    &cmd_image_ls,
+    &cmd_image_rm,
+    &cmd_image_import,
+    &cmd_image_bootstrap,
+    &cmd_profile_ls,
+    &cmd_profile_show,
+    &cmd_profile_check,
+    &cmd_profile_path,
+    &cmd_unshare,
+    &cmd_doctor,
+    &cmd_complete,
+};
+const struct sbx_command *const *const sbx_commands = commands;
+const size_t sbx_n_commands = ARRAY_SIZE(commands);
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: sbx [-q|-v|--debug] COMMAND [OPTIONS] [ARGS...]\n\n"
+	           "A rootless, setuid-free sandbox launcher.\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		char name[64];
+		if (str_startswith(commands[i]->name, "__"))
+			continue; /* hidden, e.g. __complete for the shell completions */
+		fprintf(f, "  %-18s %s\n", cmdline_name(commands[i], name, sizeof(name)),
+		        commands[i]->summary);
+	}
+	fprintf(f, "\nGlobal options:\n"
+	           "  -q, --quiet         only print errors\n"
+	           "  -v, --verbose       say what is being done\n"
+	           "      --debug         also time each step\n"
+	           "  -h, --help          show this help\n"
+	           "      --version       show the version\n"
+	           "\nRun 'sbx COMMAND --help' for a command's options.\n");
+}
+
+/* sbx runs as the user and is no boundary for them: a set-id install would
+ * turn it into one, which it is not built to be (charliecloud does the same). */
+static int refuse_privileged(void)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return -1;
+	if (r != e || r != s || rg != eg || rg != sg) {
+		fprintf(stderr,
+		        "sbx: refusing to run setuid or setgid (uid %u/%u/%u, gid "
+		        "%u/%u/%u); sbx must be installed without set-id bits\n",
+		        r, e, s, rg, eg, sg);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct sbx_command *find_command(int argc, char **argv, int *consumed)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct sbx_command *c = commands[i];
+		if (c->group == NULL && strcmp(argv[0], c->name) == 0) {
+			*consumed = 1;
+			return c;
+		}
+		if (c->group && strcmp(argv[0], c->group) == 0 && argc > 1 &&
+		    strcmp(argv[1], c->name) == 0) {
+			*consumed = 2;
+			return c;
+		}
+	}
+	/* Aliases. */
+	if (argc > 1 && (strcmp(argv[0], "image") == 0 || strcmp(argv[0], "profile") == 0) &&
+	    (strcmp(argv[1], "list") == 0)) {
+		char *save = argv[1];
+		argv[1] = (char *)"ls";
+		const struct sbx_command *c = find_command(argc, argv, consumed);
+		argv[1] = save;
+		return c;
+	}
+	return NULL;
+}
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+}
+
+int main(int argc, char **argv)
+{
+	cmdline_record(argc, argv);
+	/* sbx must never die of SIGPIPE (a closed stdout or stderr would leave
+	 * an instance half made or half removed): its writes to a closed pipe
+	 * fail with EPIPE instead. A handler, not SIG_IGN: exec resets it, so
+	 * every program sbx runs, the payload included, gets the default. */
+	struct sigaction sa = {.sa_handler = on_sigpipe, .sa_flags = SA_RESTART};
+	sigaction(SIGPIPE, &sa, NULL);
+	sbx_trace_enabled = getenv("SBX_DEBUG") != NULL;
+	sbx_trace("start");
+	if (refuse_privileged() < 0)
+		return SBX_EXIT_FAILURE;
+	rlimit_nofile_raise();
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+			sbx_verbose = -1;
+		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			sbx_verbose = 1;
+		else if (strcmp(a, "--debug") == 0) {
+			sbx_verbose = 2;
+			sbx_trace_enabled = 1;
+			sbx_trace("start");
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("sbx %s\n", SBX_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr,
+			        "sbx: unknown option '%s'\nTry 'sbx --help' for more "
+			        "information.\n",
+			        a);
+			return SBX_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return SBX_EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		int consumed = 0;
+		const struct sbx_command *c = find_command(argc - i - 1, argv + i + 1, &consumed);
+		if (c == NULL) {
+			fprintf(stderr, "sbx: unknown command '%s'\n", argv[i + 1]);
+			return SBX_EXIT_USAGE;
+		}
+		cmdline_help(c, stdout);
+		return 0;
+	}
+	int consumed = 0;
+	const struct sbx_command *c = find_command(argc - i, argv + i, &consumed);
+	if (c == NULL) {
+		const char *names[ARRAY_SIZE(commands)];
+		for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+			names[k] = commands[k]->group ? commands[k]->group : commands[k]->name;
+		const char *close = str_closest(argv[i], names, ARRAY_SIZE(commands));
+		if (close)
+			fprintf(stderr, "sbx: unknown command '%s'; did you mean '%s'?\n", argv[i],
+			        close);
+		else
+			fprintf(stderr, "sbx: unknown command '%s'\nTry 'sbx --help'.\n", argv[i]);
+		return SBX_EXIT_USAGE;
+	}
+	/* The command sees its own name as argv[0]. */
+	int sub_argc = argc - i - consumed + 1;
+	char **sub_argv = argv + i + consumed - 1;
+	return c->main(c, sub_argc, sub_argv);
+}

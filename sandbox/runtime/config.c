@@ -1,0 +1,471 @@
+/* config.c - parse an OCI config.json into what the runtime needs.
+ *
+ * The config is trusted but parsed defensively: anything sbx cannot honour
+ * fails closed instead of silently weakening the sandbox. */
+#define _GNU_SOURCE
+#include "runtime/config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+static char **json_to_strv(json_t *a)
+{
+	char **v = xcalloc(json_array_size(a) + 1, sizeof(char *));
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) v[i] =
+	    xstrdup(json_string_value(e) ? json_string_value(e) : "");
+	return v;
+}
+
+static int strv_from(json_t *a, const char *path, char ***out, struct sbx_error **err)
+{
+	if (a == NULL) {
+		*out = xcalloc(1, sizeof(char *));
+		return 0;
+	}
+	if (!json_is_array(a))
+		return sbx_error_set(err, EINVAL, "%s: expected an array of strings", path);
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) if (!json_is_string(e)) return sbx_error_set(
+	    err, EINVAL, "%s[%zu]: expected a string", path, i);
+	*out = json_to_strv(a);
+	return 0;
+}
+
+static int parse_maps(json_t *a, const char *path, struct sbx_idmap **out, size_t *n,
+                      struct sbx_error **err)
+{
+	*n = json_array_size(a);
+	*out = xcalloc(*n ? *n : 1, sizeof(**out));
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e)
+	{
+		json_int_t c, h, s;
+		json_error_t je;
+		if (json_unpack_ex(e, &je, JSON_STRICT, "{s:I, s:I, s:I}", "containerID", &c,
+		                   "hostID", &h, "size", &s) < 0)
+			return sbx_error_set(err, EINVAL, "%s[%zu]: %s", path, i, je.text);
+		if (c < 0 || h < 0 || s <= 0 || c > UINT32_MAX || h > UINT32_MAX || s > UINT32_MAX)
+			return sbx_error_set(err, EINVAL, "%s[%zu]: ids out of range", path, i);
+		(*out)[i] = (struct sbx_idmap){(unsigned)c, (unsigned)h, (unsigned)s};
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int flag;
+} ns_types[] = {
+    {"user", CLONE_NEWUSER},   {"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID},
+    {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},  {"cgroup", CLONE_NEWCGROUP},
+    {"network", CLONE_NEWNET},
+};
+
+static int parse_namespaces(json_t *a, int *flags, struct sbx_error **err)
+{
+	*flags = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e)
+	{
+		const char *type = NULL, *path = NULL;
+		json_error_t je;
+		if (json_unpack_ex(e, &je, JSON_STRICT, "{s:s, s?s}", "type", &type, "path",
+		                   &path) < 0)
+			return sbx_error_set(err, EINVAL, "linux.namespaces[%zu]: %s", i, je.text);
+		if (path)
+			return sbx_error_set(
+			    err, ENOTSUP,
+			    "linux.namespaces[%zu]: joining a namespace by path is "
+			    "not supported yet",
+			    i);
+		int flag = 0;
+		for (size_t k = 0; k < ARRAY_SIZE(ns_types); k++)
+			if (strcmp(type, ns_types[k].name) == 0)
+				flag = ns_types[k].flag;
+		if (flag == 0)
+			return sbx_error_set(err, EINVAL,
+			                     "linux.namespaces[%zu]: unsupported namespace \"%s\"",
+			                     i, type);
+		*flags |= flag;
+	}
+	if (!(*flags & CLONE_NEWUSER))
+		return sbx_error_set(err, ENOTSUP,
+		                     "linux.namespaces: sbx needs a user namespace; add "
+		                     "{\"type\": \"user\"}");
+	if (!(*flags & CLONE_NEWNS))
+		return sbx_error_set(err, ENOTSUP,
+		                     "linux.namespaces: sbx needs a mount namespace; add "
+		                     "{\"type\": \"mount\"}");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned long attr; /* set */
+	bool clear;         /* the option clears attr instead */
+} mount_opts[] = {
+    {"ro", MOUNT_ATTR_RDONLY, false},
+    {"rw", MOUNT_ATTR_RDONLY, true},
+    {"nosuid", MOUNT_ATTR_NOSUID, false},
+    {"suid", MOUNT_ATTR_NOSUID, true},
+    {"nodev", MOUNT_ATTR_NODEV, false},
+    {"dev", MOUNT_ATTR_NODEV, true},
+    {"noexec", MOUNT_ATTR_NOEXEC, false},
+    {"exec", MOUNT_ATTR_NOEXEC, true},
+    {"strictatime", MOUNT_ATTR_STRICTATIME, false},
+    {"noatime", MOUNT_ATTR_NOATIME, false},
+    {"relatime", 0, false},
+};
+
+/* Options that only steer propagation or binding; sbx always makes the
+ * sandbox a slave of the host, so they carry no further meaning here. */
+static const char *const ignored_opts[] = {"private", "rprivate", "slave",      "rslave",
+                                           "shared",  "rshared",  "unbindable", "runbindable",
+                                           "async",   "atime",    "diratime",   "nodiratime"};
+
+static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_error **err)
+{
+	const char *dest = NULL, *type = NULL, *source = NULL;
+	json_t *options = NULL, *uidm = NULL, *gidm = NULL;
+	json_error_t je;
+	if (json_unpack_ex(e, &je, JSON_STRICT, "{s:s, s?s, s?s, s?o, s?o, s?o}", "destination",
+	                   &dest, "type", &type, "source", &source, "options", &options,
+	                   "uidMappings", &uidm, "gidMappings", &gidm) < 0)
+		return sbx_error_set(err, EINVAL, "mounts[%zu]: %s", i, je.text);
+	if (uidm || gidm)
+		return sbx_error_set(err, ENOTSUP, "mounts[%zu]: idmapped mounts are not supported",
+		                     i);
+	if (dest[0] != '/')
+		return sbx_error_set(err, EINVAL,
+		                     "mounts[%zu].destination: \"%s\" is not an absolute path", i,
+		                     dest);
+	m->dest = xstrdup(dest);
+	m->type = xstrdup(type ? type : "bind");
+	m->source = xstrdup(source ? source : m->type);
+	m->fs_options = xcalloc(1, sizeof(char *));
+	bool bind = strcmp(m->type, "bind") == 0;
+	size_t k;
+	json_t *o;
+	json_array_foreach(options, k, o)
+	{
+		const char *opt = json_string_value(o);
+		if (opt == NULL)
+			return sbx_error_set(err, EINVAL,
+			                     "mounts[%zu].options[%zu]: expected a string", i, k);
+		if (strcmp(opt, "bind") == 0 || strcmp(opt, "rbind") == 0) {
+			bind = true;
+			m->recursive = m->recursive || opt[0] == 'r';
+			continue;
+		}
+		bool known = false;
+		for (size_t n = 0; n < ARRAY_SIZE(mount_opts); n++) {
+			if (strcmp(opt, mount_opts[n].name) != 0)
+				continue;
+			known = true;
+			if (mount_opts[n].clear)
+				m->attr &= ~mount_opts[n].attr;
+			else
+				m->attr |= mount_opts[n].attr;
+		}
+		for (size_t n = 0; n < ARRAY_SIZE(ignored_opts); n++)
+			known = known || strcmp(opt, ignored_opts[n]) == 0;
+		if (known)
+			continue;
+		if (bind)
+			return sbx_error_set(
+			    err, EINVAL, "mounts[%zu].options: \"%s\" is not a bind mount option",
+			    i, opt);
+		strv_push(&m->fs_options, opt);
+	}
+	m->kind = bind ? SBX_MOUNT_BIND : SBX_MOUNT_FS;
+	if (bind && m->source[0] != '/')
+		return sbx_error_set(err, EINVAL,
+		                     "mounts[%zu].source: \"%s\" is not an absolute path", i,
+		                     m->source);
+	return 0;
+}
+
+static int rlimit_from_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		int r;
+	} t[] = {
+	    {"RLIMIT_AS", RLIMIT_AS},
+	    {"RLIMIT_CORE", RLIMIT_CORE},
+	    {"RLIMIT_CPU", RLIMIT_CPU},
+	    {"RLIMIT_DATA", RLIMIT_DATA},
+	    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+	    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+	    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+	    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+	    {"RLIMIT_NICE", RLIMIT_NICE},
+	    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	    {"RLIMIT_NPROC", RLIMIT_NPROC},
+	    {"RLIMIT_RSS", RLIMIT_RSS},
+	    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+	    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+	    {"RLIMIT_STACK", RLIMIT_STACK},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (strcmp(name, t[i].name) == 0)
+			return t[i].r;
+	return -1;
+}
+
+static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err)
+{
+	json_t *user = NULL, *args = NULL, *env = NULL, *caps = NULL, *rlimits = NULL;
+	json_t *console = NULL;
+	const char *cwd = NULL, *apparmor = NULL, *selinux = NULL;
+	int terminal = 0, nnp = 0, oom = 0;
+	json_error_t je;
+	if (json_unpack_ex(p, &je, JSON_STRICT,
+	                   "{s?b, s?o, s:o, s?o, s:s, s?o, s?o, s?b, s?s, s?s, s?i, s?o}",
+	                   "terminal", &terminal, "user", &user, "args", &args, "env", &env, "cwd",
+	                   &cwd, "capabilities", &caps, "rlimits", &rlimits, "noNewPrivileges",
+	                   &nnp, "apparmorProfile", &apparmor, "selinuxLabel", &selinux,
+	                   "oomScoreAdj", &oom, "consoleSize", &console) < 0)
+		return sbx_error_set(err, EINVAL, "process: %s", je.text);
+	c->terminal = terminal;
+	c->no_new_privileges = nnp;
+	if (cwd[0] != '/')
+		return sbx_error_set(err, EINVAL, "process.cwd: \"%s\" is not an absolute path",
+		                     cwd);
+	c->cwd = xstrdup(cwd);
+	if (strv_from(args, "process.args", &c->args, err) < 0 ||
+	    strv_from(env, "process.env", &c->env, err) < 0)
+		return -1;
+	if (c->args[0] == NULL)
+		return sbx_error_set(err, EINVAL, "process.args: no command given");
+	if (user) {
+		json_int_t uid = 0, gid = 0, umask = 0;
+		json_t *groups = NULL;
+		const char *username = NULL;
+		if (json_unpack_ex(user, &je, JSON_STRICT, "{s:I, s:I, s?I, s?o, s?s}", "uid", &uid,
+		                   "gid", &gid, "umask", &umask, "additionalGids", &groups,
+		                   "username", &username) < 0)
+			return sbx_error_set(err, EINVAL, "process.user: %s", je.text);
+		if (uid < 0 || uid >= UINT32_MAX || gid < 0 || gid >= UINT32_MAX)
+			return sbx_error_set(err, EINVAL, "process.user: id out of range");
+		c->uid = (uid_t)uid;
+		c->gid = (gid_t)gid;
+		c->n_groups = json_array_size(groups);
+		c->groups = xcalloc(c->n_groups + 1, sizeof(gid_t));
+		size_t i;
+		json_t *g;
+		json_array_foreach(groups, i, g)
+		{
+			if (!json_is_integer(g) || json_integer_value(g) < 0 ||
+			    json_integer_value(g) >= UINT32_MAX)
+				return sbx_error_set(
+				    err, EINVAL, "process.user.additionalGids[%zu]: bad gid", i);
+			c->groups[i] = (gid_t)json_integer_value(g);
+		}
+	}
+	if (caps_from_oci(caps, &c->caps, err) < 0)
+		return -1;
+	c->n_rlimits = json_array_size(rlimits);
+	c->rlimits = xcalloc(c->n_rlimits + 1, sizeof(*c->rlimits));
+	size_t i;
+	json_t *r;
+	json_array_foreach(rlimits, i, r)
+	{
+		const char *type;
+		json_int_t soft, hard;
+		if (json_unpack_ex(r, &je, JSON_STRICT, "{s:s, s:I, s:I}", "type", &type, "soft",
+		                   &soft, "hard", &hard) < 0)
+			return sbx_error_set(err, EINVAL, "process.rlimits[%zu]: %s", i, je.text);
+		int res = rlimit_from_name(type);
+		if (res < 0)
+			return sbx_error_set(err, EINVAL,
+			                     "process.rlimits[%zu].type: unknown limit \"%s\"", i,
+			                     type);
+		/* JSON integers are signed; -1 is how all ones (RLIM_INFINITY) round-trips. */
+		c->rlimits[i] = (struct sbx_config_rlimit){res, (unsigned long long)soft,
+		                                           (unsigned long long)hard};
+	}
+	return 0;
+}
+
+static const char *ann(json_t *a, const char *key)
+{
+	return json_string_value(json_object_get(a, key));
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_error **err)
+{
+	_cleanup_config_ struct sbx_config *c = xcalloc(1, sizeof(*c));
+	const char *version = NULL, *hostname = NULL, *domainname = NULL, *rootpath = NULL;
+	json_t *process = NULL, *mounts = NULL, *linux_ = NULL, *annotations = NULL;
+	json_t *hooks = NULL;
+	int readonly = 0;
+	json_error_t je;
+	if (json_unpack_ex(
+	        j, &je, JSON_STRICT, "{s:s, s:{s:s, s?b}, s:o, s?s, s?s, s?o, s?o, s:o, s?o}",
+	        "ociVersion", &version, "root", "path", &rootpath, "readonly", &readonly, "process",
+	        &process, "hostname", &hostname, "domainname", &domainname, "mounts", &mounts,
+	        "hooks", &hooks, "linux", &linux_, "annotations", &annotations) < 0)
+		return sbx_error_set(err, EINVAL, "config: %s", je.text);
+	if (!str_startswith(version, "1."))
+		return sbx_error_set(err, ENOTSUP, "ociVersion: \"%s\" is not supported (1.x is)",
+		                     version);
+	if (hooks && json_object_size(hooks) > 0)
+		return sbx_error_set(err, ENOTSUP, "hooks: OCI hooks are not supported");
+	c->rootfs = xstrdup(rootpath);
+	c->root_readonly = readonly;
+	c->hostname = xstrdup_or_null(hostname);
+	if (parse_process(process, c, err) < 0)
+		return -1;
+
+	json_t *uidm = NULL, *gidm = NULL, *nss = NULL, *masked = NULL, *ro = NULL;
+	json_t *seccomp = NULL, *resources = NULL, *sysctl = NULL, *devices = NULL;
+	const char *cgpath = NULL, *mountlabel = NULL, *propagation = NULL;
+	if (json_unpack_ex(linux_, &je, JSON_STRICT,
+	                   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?s, s?s, s?s}",
+	                   "uidMappings", &uidm, "gidMappings", &gidm, "namespaces", &nss,
+	                   "maskedPaths", &masked, "readonlyPaths", &ro, "seccomp", &seccomp,
+	                   "resources", &resources, "sysctl", &sysctl, "devices", &devices,
+	                   "cgroupsPath", &cgpath, "mountLabel", &mountlabel, "rootfsPropagation",
+	                   &propagation) < 0)
+		return sbx_error_set(err, EINVAL, "linux: %s", je.text);
+	if (parse_maps(uidm, "linux.uidMappings", &c->uid_maps, &c->n_uid_maps, err) < 0 ||
+	    parse_maps(gidm, "linux.gidMappings", &c->gid_maps, &c->n_gid_maps, err) < 0 ||
+	    parse_namespaces(nss, &c->clone_flags, err) < 0)
+		return -1;
+	if (c->n_uid_maps == 0 || c->n_gid_maps == 0)
+		return sbx_error_set(err, EINVAL,
+		                     "linux.uidMappings/gidMappings: a user namespace needs both");
+	if (json_object_size(sysctl) > 0)
+		return sbx_error_set(err, ENOTSUP, "linux.sysctl: not supported yet");
+	if (json_array_size(devices) > 0)
+		return sbx_error_set(err, ENOTSUP,
+		                     "linux.devices: extra devices cannot be created rootless");
+	if (strv_from(masked, "linux.maskedPaths", &c->masked, err) < 0 ||
+	    strv_from(ro, "linux.readonlyPaths", &c->readonly, err) < 0)
+		return -1;
+	if (seccomp) {
+		if (!built && seccomp_validate(seccomp, err) < 0)
+			return sbx_error_prefix(err, "linux.seccomp");
+		c->seccomp = json_incref(seccomp);
+	}
+	if (resources) {
+		json_t *mem = json_object_get(resources, "memory");
+		json_t *pids = json_object_get(resources, "pids");
+		c->memory_limit =
+		    (unsigned long long)json_integer_value(json_object_get(mem, "limit"));
+		c->pids_limit = json_integer_value(json_object_get(pids, "limit"));
+	}
+
+	c->n_mounts = json_array_size(mounts);
+	c->mounts = xcalloc(c->n_mounts + 1, sizeof(*c->mounts));
+	size_t i;
+	json_t *m;
+	json_array_foreach(mounts, i, m) if (parse_mount(m, i, &c->mounts[i], err) < 0) return -1;
+
+	c->overlay_lower = xstrdup_or_null(ann(annotations, SBX_ANN_LOWER));
+	c->overlay_upper = xstrdup_or_null(ann(annotations, SBX_ANN_UPPER));
+	c->overlay_work = xstrdup_or_null(ann(annotations, SBX_ANN_WORK));
+	c->overlay_backend = xstrdup_or_null(ann(annotations, SBX_ANN_BACKEND));
+	const char *vol = ann(annotations, SBX_ANN_VOLATILE);
+	c->overlay_volatile = vol && strcmp(vol, "true") == 0;
+	const char *scratch = ann(annotations, SBX_ANN_SCRATCH);
+	if (scratch && strcmp(scratch, "tmpfs") != 0)
+		return sbx_error_set(err, EINVAL,
+		                     "annotations: " SBX_ANN_SCRATCH " \"%s\" is not \"tmpfs\"",
+		                     scratch);
+	c->overlay_scratch = scratch != NULL;
+	const char *size = ann(annotations, SBX_ANN_SCRATCH_SIZE);
+	uint64_t n = 0;
+	if (size && (parse_u64(size, &n) < 0 || n == 0))
+		return sbx_error_set(
+		    err, EINVAL,
+		    "annotations: " SBX_ANN_SCRATCH_SIZE " \"%s\" is not a size in bytes", size);
+	c->overlay_scratch_size = n;
+	const char *init = ann(annotations, SBX_ANN_INIT);
+	c->init = init && strcmp(init, "true") == 0;
+	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),
+	                     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
+	                     &c->net, err) < 0)
+		return -1;
+	if (landlock_parse(ann(annotations, SBX_ANN_LANDLOCK_FS_RO),
+	                   ann(annotations, SBX_ANN_LANDLOCK_FS_RW),
+	                   ann(annotations, SBX_ANN_LANDLOCK_TCP_BIND),
+	                   ann(annotations, SBX_ANN_LANDLOCK_TCP_CONNECT), &c->landlock, err) < 0)
+		return -1;
+	if (c->overlay_upper && (!c->overlay_lower || !c->overlay_work))
+		return sbx_error_set(err, EINVAL,
+		                     "annotations: an overlay needs lower, upper and work");
+	if (c->overlay_scratch && (!c->overlay_lower || c->overlay_upper || c->overlay_work))
+		return sbx_error_set(err, EINVAL,
+		                     "annotations: a scratch overlay needs lower and neither "
+		                     "upper nor work");
+	*out = steal_ptr(c);
+	return 0;
+}
+
+int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err)
+{
+	return parse(j, false, out, err);
+}
+
+int config_parse_built(json_t *j, struct sbx_config **out, struct sbx_error **err)
+{
+	return parse(j, true, out, err);
+}
+
+void config_free(struct sbx_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->rootfs);
+	free(c->hostname);
+	free(c->groups);
+	strv_free(c->args);
+	strv_free(c->env);
+	free(c->cwd);
+	free(c->rlimits);
+	free(c->uid_maps);
+	free(c->gid_maps);
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		free(c->mounts[i].dest);
+		free(c->mounts[i].type);
+		free(c->mounts[i].source);
+		strv_free(c->mounts[i].fs_options);
+	}
+	free(c->mounts);
+	strv_free(c->masked);
+	strv_free(c->readonly);
+	json_decref(c->seccomp);
+	free(c->overlay_lower);
+	free(c->overlay_upper);
+	free(c->overlay_work);
+	free(c->overlay_backend);
+	net_config_free(&c->net);
+	landlock_free(&c->landlock);
+	free(c);
+}
+
+int config_load_file(const char *path, json_t **out, struct sbx_error **err)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL)
+		return sbx_error_set(err, 0, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+		                     jerr.text);
+	*out = j;
+	return 0;
+}

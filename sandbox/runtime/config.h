@@ -1,0 +1,121 @@
+/* config.h - the runtime's view of an OCI config.json, parsed once. */
+#ifndef SBX_CONFIG_H
+#define SBX_CONFIG_H
+
+#include "runtime/caps.h"
+#include "runtime/landlock.h"
+#include "runtime/net.h"
+#include "runtime/seccomp.h"
+#include "lib/util.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Annotations sbx's own runtime reads; other runtimes ignore them. */
+#define SBX_ANN_PROFILE      "run.sbx.profile"
+#define SBX_ANN_PROFILE_PATH "run.sbx.profile.path"
+#define SBX_ANN_IMAGE        "run.sbx.image"
+#define SBX_ANN_LOWER        "run.sbx.overlay.lower"
+#define SBX_ANN_UPPER        "run.sbx.overlay.upper"
+#define SBX_ANN_WORK         "run.sbx.overlay.work"
+#define SBX_ANN_BACKEND      "run.sbx.overlay.backend"
+#define SBX_ANN_VOLATILE     "run.sbx.overlay.volatile"
+#define SBX_ANN_SCRATCH      "run.sbx.overlay.scratch"      /* "tmpfs": upper in memory */
+#define SBX_ANN_SCRATCH_SIZE "run.sbx.overlay.scratch.size" /* its size in bytes */
+#define SBX_ANN_NETWORK      "run.sbx.network"
+#define SBX_ANN_PUBLISH      "run.sbx.network.publish" /* specs, comma-separated */
+#define SBX_ANN_NETWORK_DIR  "run.sbx.network.dir"     /* hosts, resolv.conf, network.json */
+#define SBX_ANN_INIT         "run.sbx.init"
+#define SBX_ANN_MEMORY       "run.sbx.limits.memory"
+#define SBX_ANN_PIDS         "run.sbx.limits.pids"
+/* Landlock rules: paths one per line, ports comma-separated; a tcp key
+ * present with no port allows none. */
+#define SBX_ANN_LANDLOCK_FS_RO       "run.sbx.landlock.fs_ro"
+#define SBX_ANN_LANDLOCK_FS_RW       "run.sbx.landlock.fs_rw"
+#define SBX_ANN_LANDLOCK_TCP_BIND    "run.sbx.landlock.tcp_bind"
+#define SBX_ANN_LANDLOCK_TCP_CONNECT "run.sbx.landlock.tcp_connect"
+
+struct sbx_idmap {
+	unsigned container, host, size;
+};
+
+enum sbx_mount_kind {
+	SBX_MOUNT_FS,   /* a new filesystem instance (proc, tmpfs, ...) */
+	SBX_MOUNT_BIND, /* a bind of a host path */
+};
+
+struct sbx_mount {
+	char *dest;
+	char *type;
+	char *source;
+	enum sbx_mount_kind kind;
+	bool recursive;     /* rbind */
+	unsigned long attr; /* MOUNT_ATTR_* to set */
+	char **fs_options;  /* key[=value] handed to fsconfig */
+};
+
+struct sbx_config_rlimit {
+	int resource;
+	unsigned long long soft, hard;
+};
+
+struct sbx_config {
+	char *rootfs;
+	bool root_readonly;
+	char *hostname;
+
+	/* process */
+	bool terminal;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	char **args;
+	char **env;
+	char *cwd;
+	struct sbx_capsets caps;
+	bool no_new_privileges;
+	struct sbx_config_rlimit *rlimits;
+	size_t n_rlimits;
+
+	/* linux */
+	int clone_flags; /* CLONE_NEW* */
+	struct sbx_idmap *uid_maps, *gid_maps;
+	size_t n_uid_maps, n_gid_maps;
+	struct sbx_mount *mounts;
+	size_t n_mounts;
+	char **masked;
+	char **readonly;
+	json_t *seccomp; /* NULL = unconfined */
+	unsigned long long memory_limit;
+	long long pids_limit;
+
+	/* sbx annotations */
+	char *overlay_lower, *overlay_upper, *overlay_work, *overlay_backend;
+	bool overlay_volatile;
+	bool overlay_scratch;                    /* upper and work in a tmpfs of the sandbox */
+	unsigned long long overlay_scratch_size; /* its size in bytes; 0 = the kernel's */
+	bool init;
+	struct sbx_net_config net; /* mode, published ports, where its files go */
+	struct sbx_landlock landlock;
+};
+
+/* Parses and checks a config; errors name the JSON path. */
+int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err);
+/* The same for a config sbx built this moment from a checked profile: its
+ * seccomp policy's syscall names are not looked up again (libseccomp does
+ * when it compiles the policy). */
+int config_parse_built(json_t *j, struct sbx_config **out, struct sbx_error **err);
+void config_free(struct sbx_config *c);
+static inline void config_freep(struct sbx_config **c)
+{
+	config_free(*c);
+}
+#define _cleanup_config_ _cleanup_(config_freep)
+
+/* Reads a JSON document (a config.json, state), refusing duplicate keys;
+ * errors say FILE:LINE:COLUMN. */
+int config_load_file(const char *path, json_t **out, struct sbx_error **err);
+
+#endif

@@ -1,0 +1,525 @@
+/* container.c - the sandbox side: from a fresh clone to the payload's exec.
+ *
+ * Runs as the first process of the new namespaces. Every failure is sent to
+ * sbx over the sync socket as one message, and the process exits 125. */
+#define _GNU_SOURCE
+#include "runtime/caps.h"
+#include "runtime/landlock.h"
+#include "runtime/mount-lock.h"
+#include "runtime/mount.h"
+#include "runtime/net.h"
+#include "runtime/overlay.h"
+#include "runtime/container.h"
+#include "runtime/cpu.h"
+#include "runtime/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+_Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
+{
+	sync_send(sync_fd, SBX_SYNC_ERROR, e ? e->code : 0, code, e ? e->msg : "set-up failed", -1);
+	_exit(code);
+}
+
+/* Which overlay backend mounted the root, and why: told to sbx with CREATED. */
+static char overlay_used[256];
+/* An in-memory upper layer, kept open by init so that sbx diff can read it
+ * through /proc/PID/fd: told to sbx with CREATED too. */
+static int scratch_upper = -1;
+
+/* The seccomp program, when sbx sent it while the sandbox waited for
+ * another answer (ask_fuse). */
+static struct sbx_bpf early_bpf;
+static bool have_early_bpf;
+
+/* fuse-overlayfs, run by sbx outside the sandbox (overlay_fuse_serve). */
+static int ask_fuse(void *ctx, int *tree, struct sbx_error **err)
+{
+	int sync_fd = *(const int *)ctx;
+	if (sync_send(sync_fd, SBX_SYNC_FUSE, 0, 0, "", -1) < 0)
+		return sbx_error_set(err, errno, "cannot ask sbx for fuse-overlayfs");
+	for (;;) {
+		struct sbx_sync_msg m;
+		size_t n = 0;
+		int fd = -1;
+		if (sync_recv_fds(sync_fd, &m, &fd, 1, &n) <= 0)
+			_exit(SBX_EXIT_FAILURE);
+		if (m.type == SBX_SYNC_SECCOMP && !have_early_bpf) {
+			if (sync_recv_bpf(sync_fd, &m, &early_bpf) < 0)
+				_exit(SBX_EXIT_FAILURE);
+			have_early_bpf = true;
+			continue;
+		}
+		if (m.type != SBX_SYNC_FUSE || m.errnum != 0 || n == 0) {
+			if (n > 0)
+				close(fd);
+			return sbx_error_setc(err, m.errnum ? m.errnum : EPROTO, "%s",
+			                      m.text[0] ? m.text : "no answer from sbx for fuse");
+		}
+		*tree = fd;
+		return 0;
+	}
+}
+
+static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, struct sbx_error **err)
+{
+	const char *root = c->rootfs;
+	char scratch[3][4096];
+	if (c->overlay_upper || c->overlay_scratch) {
+		struct sbx_fuse_request fuse = {ask_fuse, &sync_fd};
+		struct sbx_overlay_spec spec = {.lower = c->overlay_lower,
+		                                .upper = c->overlay_upper,
+		                                .work = c->overlay_work,
+		                                .target = c->rootfs,
+		                                .volatile_upper = c->overlay_volatile,
+		                                .scratch_size = c->overlay_scratch_size,
+		                                .fuse = &fuse,
+		                                .in_memory = c->overlay_scratch};
+		if ((c->overlay_scratch && overlay_scratch(&spec, scratch, err) < 0) ||
+		    overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
+		                  err) < 0)
+			return -1;
+		if (c->overlay_scratch)
+			scratch_upper = open(spec.upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		root = spec.target;
+		sbx_trace("overlay mounted: %s", overlay_used);
+	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
+		return -1;
+	}
+	*rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*rootfd < 0)
+		return sbx_error_set(err, errno, "cannot open the root \"%s\"", c->rootfs);
+	return 0;
+}
+
+static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+{
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct sbx_mount *m = &c->mounts[i];
+		if (mount_apply(rootfd, m, err) < 0)
+			return -1;
+		if (strcmp(m->dest, "/dev") == 0 && m->kind == SBX_MOUNT_FS &&
+		    strcmp(m->type, "tmpfs") == 0 && mount_setup_dev(rootfd, err) < 0)
+			return -1;
+	}
+	sbx_trace("%zu mounts done", c->n_mounts);
+	_cleanup_close_ int empty = -1;
+	for (size_t i = 0; c->masked[i]; i++)
+		if (mount_mask(rootfd, c->masked[i], &empty, err) < 0)
+			return -1;
+	for (size_t i = 0; c->readonly[i]; i++)
+		if (mount_readonly(rootfd, c->readonly[i], err) < 0)
+			return -1;
+	/* Last, so mount points could still be created; volumes and tmpfs
+	 * mounts below keep their own flags. */
+	if (c->root_readonly) {
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return sbx_error_set(err, errno, "cannot make the root read-only");
+	}
+	return 0;
+}
+
+static int set_rlimits(const struct sbx_config *c, struct sbx_error **err)
+{
+	for (size_t i = 0; i < c->n_rlimits; i++) {
+		struct rlimit rl = {(rlim_t)c->rlimits[i].soft, (rlim_t)c->rlimits[i].hard};
+		if (setrlimit((__rlimit_resource_t)c->rlimits[i].resource, &rl) < 0)
+			return sbx_error_set(
+			    err, errno, "cannot set resource limit %d to %llu:%llu",
+			    c->rlimits[i].resource, c->rlimits[i].soft, c->rlimits[i].hard);
+	}
+	return 0;
+}
+
+static int switch_user(const struct sbx_config *c, struct sbx_error **err)
+{
+	if (caps_drop_bounding(&c->caps, err) < 0)
+		return -1;
+	if (c->uid != 0 || c->gid != 0 || c->n_groups > 0) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			return sbx_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+		/* setgroups is denied in a single-id user namespace. */
+		if (c->n_groups > 0 && setgroups(c->n_groups, c->groups) < 0)
+			return sbx_error_set(err, errno,
+			                     "cannot set supplementary groups (they need "
+			                     "--userns subid)");
+		if (setresgid(c->gid, c->gid, c->gid) < 0)
+			return sbx_error_set(err, errno, "cannot switch to gid %u", c->gid);
+		if (setresuid(c->uid, c->uid, c->uid) < 0)
+			return sbx_error_set(err, errno, "cannot switch to uid %u", c->uid);
+		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+			return sbx_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	}
+	return caps_apply(&c->caps, err);
+}
+
+static int make_pty(int sync_fd, int *slave, struct sbx_error **err)
+{
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return sbx_error_set(err, errno, "cannot open /dev/ptmx in the sandbox");
+	if (unlockpt(master) < 0)
+		return sbx_error_set(err, errno, "cannot unlock the pty");
+	*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return sbx_error_set(err, errno, "cannot open the pty's terminal");
+	if (sync_send(sync_fd, SBX_SYNC_PTY, 0, 0, "", master) < 0)
+		return sbx_error_set(err, errno, "cannot pass the pty to sbx");
+	return 0;
+}
+
+/* The payload's own session: it cannot reach the caller's terminal
+ * (TIOCSTI) and, with -t, gets the pty as its controlling terminal. */
+static int enter_session(int slave, struct sbx_error **err)
+{
+	if (setsid() < 0)
+		return sbx_error_set(err, errno, "setsid");
+	if (slave < 0)
+		return 0;
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return sbx_error_set(err, errno, "cannot make the pty the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return sbx_error_set(err, errno, "dup2");
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+/* execvpe() would search the caller's PATH; the payload's is in its env. */
+_Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
+{
+	const char *cmd = c->args[0];
+	int err = ENOENT;
+	if (strchr(cmd, '/')) {
+		execve(cmd, c->args, c->env);
+		err = errno;
+	} else {
+		const char *path = env_get(c->env, "PATH");
+		if (path == NULL)
+			path = "/usr/local/bin:/usr/bin:/bin";
+		bool eacces = false;
+		char buf[4096];
+		for (const char *p = path;; p++) {
+			const char *end = strchrnul(p, ':');
+			int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - p), p, cmd);
+			if (end > p && n > 0 && (size_t)n < sizeof(buf)) {
+				execve(buf, c->args, c->env);
+				if (errno == EACCES)
+					eacces = true;
+				else if (errno != ENOENT && errno != ENOTDIR)
+					err = errno;
+			}
+			if (*end == '\0')
+				break;
+			p = end;
+		}
+		if (eacces && err == ENOENT)
+			err = EACCES;
+		if (err == ENOENT) {
+			char msg[512];
+			snprintf(msg, sizeof(msg), "\"%s\": executable file not found in $PATH",
+			         cmd);
+			sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, ENOENT, SBX_EXIT_NOTFOUND, msg,
+			          -1);
+			_exit(SBX_EXIT_NOTFOUND);
+		}
+	}
+	char msg[512];
+	snprintf(msg, sizeof(msg), "cannot execute \"%s\": %s", cmd, strerror(err));
+	int code = err == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_CANNOT;
+	sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, err, code, msg, -1);
+	_exit(code);
+}
+
+static void reset_signals(void)
+{
+	/* A SIGPIPE of sbx's own writes (a closed --debug pipe), pending while
+	 * signals were blocked: ignoring it discards it. */
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &ign, NULL);
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* sbx-init, opened before pivot_root: exec'd by fd, it need not be in the
+ * sandbox. */
+static int init_fd = -1;
+
+static void keep_on_exec(int fd)
+{
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, 0);
+}
+
+/* The rest of the payload's way to exec: its own Landlock rules under
+ * sbx-init, the seccomp filter last, its session, the default signals. */
+_Noreturn static void finish_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
+                                     int sync_fd, int slave, bool under_init, bool filtered)
+{
+	struct sbx_error *err = NULL;
+	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* The filter goes on last: everything before exec must still be allowed. */
+	if (!filtered && bpf && bpf->len && seccomp_install(bpf, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	sbx_trace("child: seccomp installed");
+	if (enter_session(slave, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	reset_signals();
+	exec_payload(c, sync_fd);
+}
+
+/* What the payload's process needs once sbx-init let it go. */
+static struct {
+	const struct sbx_config *c;
+	const struct sbx_bpf *bpf;
+	int sync_fd, slave, go, go_write;
+	bool early_filter; /* install it while pid 1 execs sbx-init */
+	struct sock_fprog prog;
+} handoff;
+static char payload_stack[65536] __attribute__((aligned(16)));
+
+/* The payload's process, cloned with pid 1's memory (CLONE_VM: no page
+ * tables to copy). pid 1 replaces that memory with sbx-init's by its exec,
+ * so until sbx-init's go byte this process makes system calls only; then
+ * the memory is its own. */
+static int payload_go(void *arg)
+{
+	(void)arg;
+	syscall(SYS_close, handoff.go_write);
+	/* Without Landlock rules, which must come before it, the filter goes
+	 * on at once: a system call on a program prepared by pid 1. */
+	long filtered = -1;
+	int filter_errno = 0;
+	if (handoff.early_filter) {
+		filtered = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, handoff.bpf->flags,
+		                   &handoff.prog);
+		filter_errno = filtered < 0 ? errno : 0;
+	}
+	char b;
+	long r;
+	do
+		r = syscall(SYS_read, handoff.go, &b, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		_exit(SBX_EXIT_FAILURE);
+	close(handoff.go);
+	if (handoff.early_filter && filtered < 0) {
+		struct sbx_error *err = NULL;
+		sbx_error_set(&err, filter_errno, "cannot install the seccomp filter");
+		fail(handoff.sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	finish_payload(handoff.c, handoff.bpf, handoff.sync_fd, handoff.slave, true, filtered == 0);
+}
+
+/* Splits the set-up process in two. The payload's process waits in
+ * payload_go until sbx-init said it is locked down. The parent, pid 1,
+ * replaces itself with sbx-init: in a session of its own, fds 0-2 on the
+ * sandbox's /dev/null, no environment. */
+_Noreturn static void become_init(const struct sbx_config *c, const struct sbx_bpf *bpf,
+                                  int sync_fd, int slave)
+{
+	struct sbx_error *err = NULL;
+	int go[2], ex[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		sbx_error_set(&err, errno, "cannot create a pipe for the sandbox's init");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	/* Blocked before the clone, so no SIGCHLD can slip past init; the
+	 * payload's process unblocks them before its exec. */
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	handoff.c = c;
+	handoff.bpf = bpf;
+	handoff.sync_fd = sync_fd;
+	handoff.slave = slave;
+	handoff.go = go[0];
+	handoff.go_write = go[1];
+	handoff.early_filter = bpf && bpf->len && !landlock_has_rules(&c->landlock);
+	if (handoff.early_filter)
+		handoff.prog = (struct sock_fprog){.len = (unsigned short)bpf->len,
+		                                   .filter = (struct sock_filter *)bpf->insns};
+	pid_t payload =
+	    clone(payload_go, payload_stack + sizeof(payload_stack), CLONE_VM | SIGCHLD, NULL);
+	if (payload < 0) {
+		sbx_error_set(&err, errno, "cannot start the payload's process");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	close(go[0]);
+	close(ex[1]);
+	if (slave >= 0)
+		close(slave);
+	if (setsid() < 0) {
+		sbx_error_set(&err, errno, "setsid");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null < 0 || dup2(null, fd) < 0)
+			close(fd);
+	keep_on_exec(sync_fd);
+	keep_on_exec(go[1]);
+	keep_on_exec(ex[0]);
+	keep_on_exec(scratch_upper);
+	char args[4][16];
+	snprintf(args[0], sizeof(args[0]), "%d", (int)payload);
+	snprintf(args[1], sizeof(args[1]), "%d", sync_fd);
+	snprintf(args[2], sizeof(args[2]), "%d", go[1]);
+	snprintf(args[3], sizeof(args[3]), "%d", ex[0]);
+	char *argv[] = {(char *)SBX_INIT_NAME, args[0], args[1], args[2], args[3], NULL};
+	char *envp[] = {NULL};
+	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
+	/* The payload's process sees the pipe close and exits. */
+	sbx_error_set(&err, errno, "cannot execute sbx's init");
+	fail(sync_fd, err, SBX_EXIT_FAILURE);
+}
+
+/* The sandbox inherits every fd of sbx: none may reach it (the instance
+ * lock, a detached run's report pipe, the caller's other files). */
+static void close_inherited(int keep)
+{
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
+
+/* Parent death must kill the sandbox; the flag is cleared by credential
+ * changes, so it is set again once they are done, and the parent checked. */
+static void die_with_parent(int sync_fd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	struct pollfd p = {.fd = sync_fd, .events = 0};
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+		_exit(SBX_EXIT_FAILURE);
+}
+
+/* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
+ * the payload's user, capabilities, session, and the seccomp filter last. */
+_Noreturn static void launch_payload(const struct sbx_config *c, const struct sbx_bpf *bpf,
+                                     int sync_fd, bool init, bool joining)
+{
+	struct sbx_error *err = NULL;
+	struct sbx_sync_msg msg;
+	int pty_slave = -1;
+	if (c->terminal && make_pty(sync_fd, &pty_slave, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	int slave = pty_slave;
+	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	if (chdir(c->cwd) < 0) {
+		sbx_error_set(&err, errno, "cannot enter the working directory \"%s\"", c->cwd);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	char cwd[8];
+	if (getcwd(cwd, sizeof(cwd)) == NULL && errno != ERANGE) {
+		sbx_error_set(&err, errno, "the working directory \"%s\" is not reachable", c->cwd);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		sbx_error_set(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	/* Only 0-2 (and the pty) reach the payload. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		sbx_error_set(&err, errno, "close_range");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+
+	/* sbx-init shares the payload's scopes (so the payload may signal it)
+	 * but not its file rules, which would forbid its exec. */
+	if (landlock_apply(c,
+	                   joining ? LANDLOCK_JOIN
+	                   : init  ? LANDLOCK_SCOPES
+	                           : LANDLOCK_ALL,
+	                   &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, -1) < 0)
+		_exit(SBX_EXIT_FAILURE);
+	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
+	if (init)
+		become_init(c, bpf, sync_fd, slave);
+	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
+		_exit(SBX_EXIT_FAILURE);
+	die_with_parent(sync_fd);
+	finish_payload(c, bpf, sync_fd, slave, false, false);
+}
+
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd)
+{
+	struct sbx_error *err = NULL;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close_inherited(sync_fd);
+	struct sbx_sync_msg msg;
+	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
+		_exit(SBX_EXIT_FAILURE);
+	sbx_trace("child: maps written");
+	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
+		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+
+	int rootfd = -1;
+	if (mount_make_rslave(&err) < 0 || setup_root(c, sync_fd, &rootfd, &err) < 0 ||
+	    setup_mounts(c, rootfd, &err) < 0 || mount_pivot(rootfd, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	close(rootfd);
+	sbx_trace("child: root pivoted");
+	if (c->hostname && (c->clone_flags & CLONE_NEWUTS) &&
+	    sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	sbx_trace("child: loopback up");
+	if (mount_lock(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	cpu_unspread();
+	/* sbx sent the program while we mounted; a broken channel means it is gone. */
+	struct sbx_bpf bpf = early_bpf;
+	if (c->seccomp && !have_early_bpf &&
+	    (sync_recv(sync_fd, &msg, NULL) <= 0 || sync_recv_bpf(sync_fd, &msg, &bpf) < 0))
+		_exit(SBX_EXIT_FAILURE);
+	launch_payload(c, c->seccomp ? &bpf : NULL, sync_fd, c->init, false);
+}
+
+_Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
+                                   int sync_fd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close_inherited(sync_fd);
+	launch_payload(c, bpf, sync_fd, false, true);
+}

@@ -1,0 +1,391 @@
+/* mount.c - fd-based mounts inside the sandbox's mount namespace. */
+#define _GNU_SOURCE
+#include "runtime/mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+int mount_openat_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
+	                       .resolve = resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	for (int tries = 0; tries < 16; tries++) {
+		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+/* Like runc's MkdirAllInRoot: missing components are created, and a symlink
+ * whose target does not exist yet is followed (inside the root) and its
+ * target created, so the image's layout keeps its meaning. Every lookup goes
+ * through RESOLVE_IN_ROOT, so nothing outside the root is ever touched. */
+int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct sbx_error **err)
+{
+	_cleanup_free_ char *path = xstrdup(dest);
+	for (int hops = 0;; hops++) {
+		if (hops > 40)
+			return sbx_error_setc(err, ELOOP,
+			                      "too many symlinks resolving \"%s\" in "
+			                      "the sandbox",
+			                      dest);
+		_cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		if (parent < 0)
+			return sbx_error_set(err, errno, "dup");
+		_cleanup_free_ char *cur = xstrdup("");
+		char *p = path;
+		bool restart = false;
+		while (*p == '/')
+			p++;
+		while (*p) {
+			size_t len = strcspn(p, "/");
+			char *rest = p + len;
+			while (*rest == '/')
+				rest++;
+			_cleanup_free_ char *comp = xstrndup(p, len);
+			char *next = xasprintf("%s/%s", cur, comp);
+			free(cur);
+			cur = next;
+			bool want_file = *rest == '\0' && file;
+			int flags = O_PATH | (want_file ? 0 : O_DIRECTORY);
+			int fd = mount_openat_in_root(rootfd, cur, flags, 0);
+			if (fd == -ENOENT) {
+				char target[4096];
+				ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+				if (n > 0) {
+					/* A dangling symlink: resolve again through its target. */
+					target[n] = '\0';
+					char *slash = strrchr(cur, '/');
+					*slash = '\0';
+					char *np = target[0] == '/'
+					               ? xasprintf("%s/%s", target, rest)
+					               : xasprintf("%s/%s/%s", cur, target, rest);
+					free(path);
+					path = np;
+					restart = true;
+					break;
+				}
+				int r;
+				if (want_file) {
+					r = openat(parent, comp,
+					           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					               O_CLOEXEC,
+					           0644);
+					if (r >= 0)
+						close(r);
+				} else {
+					r = mkdirat(parent, comp, 0755);
+				}
+				if (r < 0 && errno != EEXIST)
+					return sbx_error_set(
+					    err, errno, "cannot create \"%s\" in the sandbox", cur);
+				fd = mount_openat_in_root(rootfd, cur, flags, 0);
+			}
+			if (fd < 0)
+				return sbx_error_set(err, -fd, "cannot open \"%s\" in the sandbox",
+				                     cur);
+			close(parent);
+			parent = fd;
+			p = rest;
+		}
+		if (!restart) {
+			*out = steal_fd(parent);
+			return 0;
+		}
+	}
+}
+
+int mount_make_rslave(struct sbx_error **err)
+{
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return sbx_error_set(err, errno, "cannot make \"/\" a slave mount");
+	return 0;
+}
+
+/* The kernel explains fsconfig failures through the fs context fd. */
+static void fs_context_message(int fsfd, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	ssize_t n = read(fsfd, buf, len - 1);
+	if (n > 2) {
+		buf[n] = '\0';
+		if (buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+	} else {
+		buf[0] = '\0';
+	}
+}
+
+static int move_onto(int mfd, int target, const char *what, const char *dest,
+                     struct sbx_error **err)
+{
+	if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot mount %s on \"%s\"", what, dest);
+	return 0;
+}
+
+int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
+{
+	_cleanup_close_ int fsfd = fsopen(m->type, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return sbx_error_set(err, errno, "cannot create a %s filesystem for \"%s\"",
+		                     m->type, m->dest);
+	if (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "proc") == 0 ||
+	    strcmp(m->type, "devpts") == 0 || strcmp(m->type, "mqueue") == 0 ||
+	    strcmp(m->type, "sysfs") == 0)
+		fsconfig(fsfd, FSCONFIG_SET_STRING, "source", m->source, 0);
+	for (size_t i = 0; m->fs_options[i]; i++) {
+		_cleanup_free_ char *key = xstrdup(m->fs_options[i]);
+		char *val = strchr(key, '=');
+		int r;
+		if (val) {
+			*val++ = '\0';
+			r = fsconfig(fsfd, FSCONFIG_SET_STRING, key, val, 0);
+		} else {
+			r = fsconfig(fsfd, FSCONFIG_SET_FLAG, key, NULL, 0);
+		}
+		if (r < 0) {
+			char msg[256];
+			int e = errno;
+			fs_context_message(fsfd, msg, sizeof(msg));
+			return sbx_error_set(err, e, "%s on \"%s\": option \"%s\" refused%s%s",
+			                     m->type, m->dest, m->fs_options[i], msg[0] ? ": " : "",
+			                     msg);
+		}
+	}
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		char msg[256];
+		int e = errno;
+		fs_context_message(fsfd, msg, sizeof(msg));
+		return sbx_error_set(err, e, "cannot create %s for \"%s\"%s%s", m->type, m->dest,
+		                     msg[0] ? ": " : "", msg);
+	}
+	*out = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)m->attr);
+	if (*out < 0)
+		return sbx_error_set(err, errno, "cannot mount %s on \"%s\"", m->type, m->dest);
+	return 0;
+}
+
+static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
+{
+	_cleanup_close_ int mfd = -1;
+	if (mount_make_fs(m, &mfd, err) < 0)
+		return -1;
+	return move_onto(mfd, target, m->type, m->dest, err);
+}
+
+static int bind_tree(const char *source, bool recursive, unsigned long attr, int *out,
+                     struct sbx_error **err)
+{
+	_cleanup_close_ int tfd = open_tree(
+	    AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (tfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\" for binding", source);
+	if (attr) {
+		struct mount_attr a = {.attr_set = attr};
+		if (mount_setattr(tfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a,
+		                  sizeof(a)) < 0)
+			return sbx_error_set(err, errno, "cannot set mount flags on \"%s\"",
+			                     source);
+	}
+	*out = steal_fd(tfd);
+	return 0;
+}
+
+int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err)
+{
+	bool file = false;
+	if (m->kind == SBX_MOUNT_BIND) {
+		struct stat st;
+		if (stat(m->source, &st) < 0) {
+			if (errno == ENOENT)
+				return sbx_error_setc(err, ENOENT,
+				                      "volume source \"%s\" does not exist; create "
+				                      "it or fix the --volume option",
+				                      m->source);
+			return sbx_error_set(err, errno, "cannot stat volume source \"%s\"",
+			                     m->source);
+		}
+		file = !S_ISDIR(st.st_mode);
+	}
+	_cleanup_close_ int target = -1;
+	if (mount_open_target(rootfd, m->dest, file, &target, err) < 0)
+		return -1;
+	if (m->kind == SBX_MOUNT_FS)
+		return mount_fs(target, m, err);
+	_cleanup_close_ int tfd = -1;
+	if (bind_tree(m->source, m->recursive, m->attr, &tfd, err) < 0)
+		return -1;
+	return move_onto(tfd, target, "a bind", m->dest, err);
+}
+
+/* Host devices bound into the sandbox's /dev; a rootless sandbox cannot mknod. */
+static const struct {
+	const char *name;
+	unsigned maj, min;
+} devices[] = {
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+static const struct {
+	const char *name, *target;
+} dev_links[] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+};
+
+/* Host device nodes are trusted but verified: binding the wrong thing over
+ * /dev/null would be a silent disaster. */
+static int open_host_device(const char *name, unsigned maj, unsigned min, int *out,
+                            struct sbx_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("/dev/%s", name);
+	int tfd = -1;
+	if (bind_tree(path, false, 0, &tfd, err) < 0)
+		return -1;
+	struct stat st;
+	if (fstat(tfd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != maj ||
+	    minor(st.st_rdev) != min) {
+		close(tfd);
+		return sbx_error_set(err, EINVAL, "host \"%s\" is not the expected device %u:%u",
+		                     path, maj, min);
+	}
+	*out = tfd;
+	return 0;
+}
+
+int mount_setup_dev(int rootfd, struct sbx_error **err)
+{
+	int dfd = mount_openat_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return sbx_error_set(err, -dfd, "cannot open /dev in the sandbox");
+	_cleanup_close_ int devfd = dfd;
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		/* The new file's own fd is the mount point. */
+		_cleanup_close_ int target =
+		    openat(devfd, devices[i].name,
+		           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (target < 0)
+			return sbx_error_set(err, errno, "cannot create \"/dev/%s\"",
+			                     devices[i].name);
+		_cleanup_close_ int tfd = -1;
+		if (open_host_device(devices[i].name, devices[i].maj, devices[i].min, &tfd, err) <
+		    0)
+			return -1;
+		_cleanup_free_ char *dest = xasprintf("/dev/%s", devices[i].name);
+		if (move_onto(tfd, target, "a device", dest, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
+		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0 && errno != EEXIST)
+			return sbx_error_set(err, errno, "cannot create \"/dev/%s\"",
+			                     dev_links[i].name);
+	return 0;
+}
+
+/* Opens an existing path to mask or protect, refusing a symlink as the last
+ * component. Returns 0, 1 when it does not exist, or -1. */
+static int open_existing(int rootfd, const char *path, int *out, struct stat *st,
+                         struct sbx_error **err)
+{
+	int fd = mount_openat_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 1;
+	if (fd < 0)
+		return sbx_error_set(err, -fd, "cannot open \"%s\" in the sandbox", path);
+	if (fstat(fd, st) < 0) {
+		close(fd);
+		return sbx_error_set(err, errno, "cannot stat \"%s\" in the sandbox", path);
+	}
+	if (S_ISLNK(st->st_mode)) {
+		close(fd);
+		return sbx_error_set(err, ELOOP, "refusing to cover \"%s\": it is a symlink", path);
+	}
+	*out = fd;
+	return 0;
+}
+
+int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
+{
+	struct stat st;
+	_cleanup_close_ int target = -1;
+	int r = open_existing(rootfd, path, &target, &st, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	if (S_ISDIR(st.st_mode)) {
+		struct sbx_mount m = {.dest = (char *)path,
+		                      .type = (char *)"tmpfs",
+		                      .source = (char *)"tmpfs",
+		                      .kind = SBX_MOUNT_FS,
+		                      .attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+		                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		                      .fs_options = (char *[]){NULL}};
+		/* One empty read-only tmpfs serves every masked directory: each
+		 * superblock costs to make and to tear down. Kernels that cannot
+		 * clone a detached mount get one each. */
+		if (*empty < 0 && mount_make_fs(&m, empty, err) < 0)
+			return -1;
+		_cleanup_close_ int clone =
+		    open_tree(*empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (clone < 0)
+			return mount_fs(target, &m, err);
+		return move_onto(clone, target, "an empty tmpfs", path, err);
+	}
+	_cleanup_close_ int tfd = -1;
+	if (open_host_device("null", 1, 3, &tfd, err) < 0)
+		return -1;
+	return move_onto(tfd, target, "/dev/null", path, err);
+}
+
+int mount_readonly(int rootfd, const char *path, struct sbx_error **err)
+{
+	struct stat st;
+	_cleanup_close_ int target = -1;
+	int r = open_existing(rootfd, path, &target, &st, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	_cleanup_close_ int tfd = open_tree(
+	    target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\" to make it read-only", path);
+	struct mount_attr a = {.attr_set =
+	                           MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return sbx_error_set(err, errno, "cannot make \"%s\" read-only", path);
+	return move_onto(tfd, target, "a read-only bind", path, err);
+}
+
+int mount_bind_root(const char *dir, bool readonly, struct sbx_error **err)
+{
+	_cleanup_close_ int tfd = -1;
+	if (bind_tree(dir, true, readonly ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV : 0, &tfd, err) <
+	    0)
+		return -1;
+	if (move_mount(tfd, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot bind the root \"%s\"", dir);
+	return 0;
+}
+
+int mount_pivot(int rootfd, struct sbx_error **err)
+{
+	if (fchdir(rootfd) < 0)
+		return sbx_error_set(err, errno, "cannot enter the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return sbx_error_set(err, errno, "pivot_root failed");
+	/* The old root now sits on top of the new one: detach it. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return sbx_error_set(err, errno, "cannot detach the old root");
+	if (chdir("/") < 0)
+		return sbx_error_set(err, errno, "cannot enter \"/\"");
+	return 0;
+}

@@ -1,0 +1,360 @@
+/* overlay.c - the overlay root: kernel overlayfs, mounted from inside the
+ * user namespace, or fuse-overlayfs, run by sbx outside the sandbox. */
+#define _GNU_SOURCE
+#include "runtime/overlay.h"
+#include "lib/fdpass.h"
+#include "runtime/mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+static void fs_message(int fsfd, char *buf, size_t len)
+{
+	ssize_t n = read(fsfd, buf, len - 1);
+	if (n <= 2) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[n] = '\0';
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+}
+
+/* Layers go in as directory fds: no length limit, no escaping of ',' or ':'. */
+static int set_layer(int fsfd, const char *key, const char *path, struct sbx_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "cannot open overlay %s \"%s\"", key, path);
+	if (fsconfig(fsfd, FSCONFIG_SET_FD, key, NULL, fd) == 0)
+		return 0;
+	/* Kernels before 6.7 know neither "lowerdir+" nor fds: use the path. */
+	const char *legacy = strcmp(key, "lowerdir+") == 0 ? "lowerdir" : key;
+	_cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, legacy, proc, 0) == 0)
+		return 0;
+	char msg[256];
+	int e = errno;
+	fs_message(fsfd, msg, sizeof(msg));
+	return sbx_error_set(err, e, "overlay refused %s \"%s\"%s%s", key, path, msg[0] ? ": " : "",
+	                     msg);
+}
+
+static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
+{
+	_cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return sbx_error_set(err, errno, "the kernel has no overlay filesystem");
+	fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "sbx", 0);
+	if (set_layer(fsfd, "lowerdir+", s->lower, err) < 0 ||
+	    set_layer(fsfd, "upperdir", s->upper, err) < 0 ||
+	    set_layer(fsfd, "workdir", s->work, err) < 0)
+		return -1;
+	/* userxattr: trusted.* xattrs are out of reach in a user namespace. */
+	static const char *const flags[][2] = {
+	    {"userxattr", NULL}, {"index", "off"}, {"xino", "off"}};
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		int r = flags[i][1]
+		            ? fsconfig(fsfd, FSCONFIG_SET_STRING, flags[i][0], flags[i][1], 0)
+		            : fsconfig(fsfd, FSCONFIG_SET_FLAG, flags[i][0], NULL, 0);
+		if (r < 0 && strcmp(flags[i][0], "userxattr") == 0)
+			return sbx_error_set(err, errno,
+			                     "overlay option \"userxattr\" refused; the kernel is "
+			                     "too old for overlayfs in a user namespace (5.11+)");
+	}
+	/* Best effort: kernels before 5.10 lack it and simply sync. */
+	if (s->volatile_upper)
+		fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		char msg[256];
+		int e = errno;
+		fs_message(fsfd, msg, sizeof(msg));
+		return sbx_error_set(err, e, "cannot create the overlay of \"%s\"%s%s", s->lower,
+		                     msg[0] ? ": " : "", msg);
+	}
+	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0)
+		return sbx_error_set(err, errno, "cannot mount the overlay of \"%s\"", s->lower);
+	if (move_mount(mfd, "", AT_FDCWD, s->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot attach the overlay on \"%s\"", s->target);
+	return 0;
+}
+
+const struct sbx_overlay_driver overlay_kernel = {"kernel", kernel_mount};
+
+/* fuse-overlayfs must not run in the sandbox: in its pid namespace a payload
+ * could ptrace it and reach the host directories it holds open, and after
+ * pivot_root its own lookups would land on its own mount. So the sandbox
+ * hands its layers to sbx (spec->fuse), which starts the daemon outside
+ * (overlay_fuse_serve), and gets back the merged tree as a detached mount. */
+static int fuse_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
+{
+	if (s->fuse == NULL)
+		return sbx_error_setc(err, ENOTSUP, "fuse-overlayfs cannot be used here");
+	if (s->in_memory)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "fuse-overlayfs cannot use an upper layer in the sandbox's "
+		                      "memory; use --scratch disk");
+	_cleanup_close_ int tree = -1;
+	if (s->fuse->fn(s->fuse->ctx, &tree, err) < 0)
+		return -1;
+	if (move_mount(tree, "", AT_FDCWD, s->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot attach fuse-overlayfs's tree on \"%s\"",
+		                     s->target);
+	return 0;
+}
+
+/* In the daemon's own process (a child of sbx): joins the sandbox's user
+ * namespace, makes a mount namespace of its own, runs fuse-overlayfs over
+ * the layers (opened there: it needs paths it can resolve) on a directory
+ * of a private tmpfs, then detaches
+ * the merged tree and sends it to sbx on sock. The daemon stays in that
+ * mount namespace and the host's pid namespace, which no payload sees; it
+ * exits when the last copy of the mount, the sandbox's, goes away. */
+_Noreturn static void fuse_daemon_main(int userns_pidfd, const char *const paths[3], int sock)
+{
+	int layers[3];
+	struct sbx_error *err = NULL;
+	char msg[512] = "";
+	int tree = -1;
+	/* Never freed: this process only ever _exits. */
+	char *target = NULL, *opts = NULL;
+	int pipefd[2];
+	pid_t pid;
+	size_t n;
+	int status = 0;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (setns(userns_pidfd, CLONE_NEWUSER) < 0 || unshare(CLONE_NEWNS) < 0) {
+		sbx_error_set(&err, errno,
+		              "cannot enter the sandbox's user namespace for fuse-overlayfs");
+		goto fail;
+	}
+	/* The private tmpfs for the mount point covers a directory that holds
+	 * no layer: fuse-overlayfs resolves them again by path. */
+	static const char *const places[] = {"/tmp", "/dev/shm", "/run",
+	                                     "/mnt", "/var/tmp", "/sys"};
+	const char *place = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(places) && place == NULL; i++) {
+		size_t len = strlen(places[i]);
+		struct stat st;
+		place = stat(places[i], &st) == 0 && S_ISDIR(st.st_mode) ? places[i] : NULL;
+		for (size_t j = 0; j < 3 && place; j++)
+			if (strncmp(paths[j], places[i], len) == 0 && paths[j][len] == '/')
+				place = NULL;
+	}
+	if (place == NULL) {
+		sbx_error_setc(&err, ENOENT, "no place for fuse-overlayfs's mount point");
+		goto fail;
+	}
+	target = xasprintf("%s/root", place);
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+	    mount("sbx-fuse", place, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0 ||
+	    mkdir(target, 0700) < 0) {
+		sbx_error_set(&err, errno, "cannot prepare a mount point for fuse-overlayfs");
+		goto fail;
+	}
+	static const char *const what[3] = {"lower", "upper", "work"};
+	for (size_t i = 0; i < 3; i++) {
+		layers[i] = open(paths[i], O_PATH | O_DIRECTORY);
+		if (layers[i] < 0) {
+			sbx_error_set(&err, errno, "cannot open overlay %s \"%s\"", what[i],
+			              paths[i]);
+			goto fail;
+		}
+	}
+	opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+	                 "workdir=/proc/self/fd/%d",
+	                 layers[0], layers[1], layers[2]);
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		sbx_error_set(&err, errno, "pipe");
+		goto fail;
+	}
+	/* fuse-overlayfs daemonizes once the mount is in place, so waiting
+	 * for the first process is waiting for the mount. */
+	pid = fork();
+	if (pid < 0) {
+		sbx_error_set(&err, errno, "cannot fork fuse-overlayfs");
+		goto fail;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		dup2(pipefd[1], STDERR_FILENO);
+		execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts, target, (char *)NULL);
+		dprintf(STDERR_FILENO, "exec: %s", strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	n = read_string(pipefd[0], msg, sizeof(msg));
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		sbx_error_setc(&err, ENOENT,
+		               "fuse-overlayfs not found (%s); install Debian's fuse-overlayfs",
+		               msg);
+		goto fail;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		sbx_error_setc(&err, EIO, "fuse-overlayfs could not mount the overlay%s%s",
+		               n ? ": " : "", msg);
+		goto fail;
+	}
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, target, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0) {
+		sbx_error_set(&err, errno, "cannot take fuse-overlayfs's mount");
+		umount2(target, MNT_DETACH);
+		goto fail;
+	}
+	/* Only the sandbox's copy may keep the daemon alive. */
+	umount2(target, MNT_DETACH);
+	int zero = 0;
+	_exit(fdpass_send(sock, &zero, sizeof(zero), &tree, 1) == 0 ? 0 : 1);
+fail:;
+	char buf[sizeof(int) + 1024];
+	int code = err ? err->code : EIO;
+	memcpy(buf, &code, sizeof(int));
+	int len = snprintf(buf + sizeof(int), sizeof(buf) - sizeof(int), "%s",
+	                   err ? err->msg : "fuse-overlayfs failed");
+	size_t total = sizeof(int) + (size_t)(len < 0 ? 0 : len);
+	if (total > sizeof(buf))
+		total = sizeof(buf);
+	fdpass_send(sock, buf, total, NULL, 0);
+	_exit(1);
+}
+
+int overlay_fuse_serve(int userns_pidfd, const char *const layers[3], int *tree,
+                       struct sbx_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return sbx_error_set(err, errno, "socketpair");
+	/* The daemon, orphaned when it daemonizes, comes back to sbx, which
+	 * reaps it once the sandbox is gone (process_destroy). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return sbx_error_set(err, e, "cannot fork for fuse-overlayfs");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		fuse_daemon_main(userns_pidfd, layers, sv[1]);
+	}
+	close(sv[1]);
+	char buf[sizeof(int) + 1024 + 1];
+	size_t nfds = 0;
+	*tree = -1;
+	ssize_t n = fdpass_recv(sv[0], buf, sizeof(buf) - 1, tree, 1, &nfds);
+	int e = errno;
+	close(sv[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n >= (ssize_t)sizeof(int) && nfds == 1)
+		return 0;
+	if (nfds == 1) {
+		close(*tree);
+		*tree = -1;
+	}
+	if (n < (ssize_t)sizeof(int))
+		return sbx_error_set(err, n < 0 ? e : EIO, "fuse-overlayfs's helper died");
+	buf[n] = '\0';
+	int code;
+	memcpy(&code, buf, sizeof(int));
+	return sbx_error_setc(err, code, "%s", buf + sizeof(int));
+}
+
+const struct sbx_overlay_driver overlay_fuse = {"fuse", fuse_mount};
+
+bool overlay_scratch_supported(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
+int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct sbx_error **err)
+{
+	struct stat st;
+	if (stat(spec->lower, &st) < 0)
+		return sbx_error_set(err, errno, "cannot stat overlay lower \"%s\"", spec->lower);
+	char size[32];
+	snprintf(size, sizeof(size), "size=%llu", spec->scratch_size);
+	struct sbx_mount m = {
+	    .dest = (char *)"the scratch tmpfs",
+	    .type = (char *)"tmpfs",
+	    .source = (char *)"tmpfs",
+	    .kind = SBX_MOUNT_FS,
+	    .fs_options = (char *[]){(char *)"mode=0700", spec->scratch_size ? size : NULL, NULL}};
+	_cleanup_close_ int mfd = -1;
+	if (mount_make_fs(&m, &mfd, err) < 0)
+		return -1;
+	static const char *const names[] = {"upper", "work", "root"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		/* upper/ is the merged root's own inode: give it the image root's mode. */
+		mode_t mode = i == 0 ? (st.st_mode & 07777) : 0700;
+		if (mkdirat(mfd, names[i], mode) < 0 ||
+		    (i == 0 && fchmodat(mfd, names[i], mode, 0) < 0))
+			return sbx_error_set(err, errno,
+			                     "cannot create \"%s\" in the scratch tmpfs", names[i]);
+		snprintf(paths[i], 4096, "%s/%s", spec->target, names[i]);
+	}
+	if (move_mount(mfd, "", AT_FDCWD, spec->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "cannot attach the scratch tmpfs on \"%s\"",
+		                     spec->target);
+	spec->upper = paths[0];
+	spec->work = paths[1];
+	spec->target = paths[2];
+	return 0;
+}
+
+const struct sbx_overlay_driver *overlay_backend_get(const char *name)
+{
+	if (name == NULL || strcmp(name, "auto") == 0 || strcmp(name, "kernel") == 0)
+		return &overlay_kernel;
+	if (strcmp(name, "fuse") == 0)
+		return &overlay_fuse;
+	return NULL;
+}
+
+int overlay_mount(const char *backend, const struct sbx_overlay_spec *spec, char *used,
+                  size_t used_len, struct sbx_error **err)
+{
+	const struct sbx_overlay_driver *b = overlay_backend_get(backend);
+	if (b == NULL)
+		return sbx_error_set(err, ENOTSUP, "unknown overlay backend \"%s\"", backend);
+	if (b->mount(spec, err) == 0) {
+		snprintf(used, used_len, "%s", b->name);
+		return 0;
+	}
+	/* auto: the kernel refused (an old kernel, an odd filesystem), so try
+	 * fuse-overlayfs and say why. */
+	if (backend && strcmp(backend, "auto") != 0)
+		return -1;
+	struct sbx_error *fuse_err = NULL;
+	if (overlay_fuse.mount(spec, &fuse_err) < 0) {
+		sbx_error_prefix(err, "kernel overlay failed and so did fuse-overlayfs (%s)",
+		                 fuse_err->msg);
+		sbx_error_free(fuse_err);
+		return -1;
+	}
+	snprintf(used, used_len, "fuse (the kernel overlay failed: %s)", (*err)->msg);
+	sbx_error_free(*err);
+	*err = NULL;
+	return 0;
+}

@@ -1,0 +1,433 @@
+/* process.c - the sbx side of a sandbox: clone, maps, start, wait. */
+#define _GNU_SOURCE
+#include "runtime/process.h"
+#include "runtime/container.h"
+#include "runtime/cpu.h"
+#include "runtime/sync.h"
+#include "lib/fdpass.h"
+#include "lib/libexec.h"
+#include "runtime/net.h"
+#include "runtime/overlay.h"
+#include "runtime/terminal.h"
+#include "runtime/userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/filter.h>
+
+const int process_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+const size_t process_n_forwarded_signals = ARRAY_SIZE(process_forwarded_signals);
+
+static int status_of(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return si->si_status;
+	return 128 + si->si_status;
+}
+
+/* Reaps the child if it already exited. */
+static void reap(struct sbx_sandbox *ct, bool block)
+{
+	if (ct->exited || ct->pidfd < 0)
+		return;
+	siginfo_t si = {0};
+	int r;
+	do
+		r = waitid(P_PIDFD, (id_t)ct->pidfd, &si, WEXITED | (block ? 0 : WNOHANG));
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && si.si_pid != 0) {
+		ct->exited = true;
+		ct->status = status_of(&si);
+	}
+}
+
+/* A set-up failure reported by the child, turned into our error. */
+static int child_failed(struct sbx_sandbox *ct, const struct sbx_sync_msg *m,
+                        struct sbx_error **err)
+{
+	reap(ct, true);
+	return sbx_error_setc(err, m->errnum, "%s", m->text);
+}
+
+static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err);
+
+/* sbx's CPUs, as the sandbox inherits them (a fork: it sees these). */
+/* clone3 with a pidfd for the child, fork-like (no new stack). */
+static long clone_pidfd(unsigned long long flags, int *pidfd)
+{
+	struct clone_args args = {
+	    .flags = flags | CLONE_PIDFD,
+	    .pidfd = (unsigned long long)(uintptr_t)pidfd,
+	    .exit_signal = SIGCHLD,
+	};
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Forwarded signals are blocked here and read from a signalfd later; the
+ * child unblocks them right before exec. */
+static struct sbx_sandbox *sandbox_new(const struct sbx_config *c, int sync_fd)
+{
+	struct sbx_sandbox *ct = xcalloc(1, sizeof(*ct));
+	ct->config = c;
+	ct->pidfd = -1;
+	ct->pty = -1;
+	ct->scratch_fd = -1;
+	ct->sync_fd = sync_fd;
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < process_n_forwarded_signals; i++)
+		sigaddset(&mask, process_forwarded_signals[i]);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &ct->saved_mask);
+	return ct;
+}
+
+static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error **err)
+{
+	_cleanup_free_ char *cache = NULL, *dir = NULL;
+	if (xdg_cache_dir(&cache, NULL) == 0)
+		dir = xasprintf("%s/seccomp", cache);
+	return seccomp_compile_cached(policy, dir, bpf, err);
+}
+
+int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
+                   struct sbx_sandbox **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *init_path = NULL;
+	if (c->init && libexec_find(SBX_INIT_NAME, "sbx's init", &init_path, err) < 0)
+		return -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return sbx_error_set(err, errno, "socketpair");
+	struct sbx_sandbox *ct = sandbox_new(c, sv[0]);
+
+	cpu_spread_prepare();
+	int pidfd = -1;
+	long pid = clone_pidfd((unsigned long long)c->clone_flags, &pidfd);
+	if (pid == 0) {
+		close(sv[0]);
+		container_main(c, init_path, sv[1]);
+	}
+	int clone_errno = errno;
+	close(sv[1]);
+	if (pid < 0) {
+		process_destroy(ct);
+		const char *hint = userns_hint(clone_errno);
+		return sbx_error_setc(
+		    err, clone_errno, "cannot create the sandbox's namespaces: %s%s%s",
+		    strerror(clone_errno), hint ? "; hint: " : "", hint ? hint : "");
+	}
+	ct->pid = (pid_t)pid;
+	ct->pidfd = pidfd;
+	sbx_trace("cloned pid %ld", pid);
+
+	if (userns_write_maps(ct->pid, c, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	/* The helper needs the maps, and the sandbox a configured interface
+	 * (and its /etc files) before it goes on. */
+	if (net_start(&c->net, c->hostname, ct->pid, ct->pidfd, &ct->net, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	/* By now the sandbox waits for this message: moving a sleeping task
+	 * costs nothing, a running one a migration. */
+	cpu_spread_child(ct->pid);
+	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0) {
+		sbx_error_set(err, errno, "cannot reach the sandbox");
+		process_destroy(ct);
+		return -1;
+	}
+	/* The program is needed only at the end of the set-up: load it (or
+	 * compile it, on a cache miss) while the sandbox mounts. */
+	if (c->seccomp) {
+		_cleanup_bpf_ struct sbx_bpf bpf = {0};
+		if (compile_policy(c->seccomp, &bpf, err) < 0) {
+			process_destroy(ct);
+			return -1;
+		}
+		sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
+		/* A sandbox that failed has gone: its message says why. */
+		if (sync_send_bpf(ct->sync_fd, &bpf) < 0 && errno != EPIPE && errno != ECONNRESET) {
+			sbx_error_set(err, errno, "cannot pass the seccomp filter to the sandbox");
+			process_destroy(ct);
+			return -1;
+		}
+	}
+	if ((hook && hook->fn(hook->ctx, err) < 0) || wait_created(ct, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	sbx_trace("sandbox created");
+	*out = ct;
+	return 0;
+}
+
+/* The sandbox asked for fuse-overlayfs over its layers: sbx runs it
+ * outside the sandbox and answers with the merged tree, or why not. */
+static void serve_fuse(struct sbx_sandbox *ct)
+{
+	const struct sbx_config *c = ct->config;
+	const char *const layers[3] = {c->overlay_lower, c->overlay_upper, c->overlay_work};
+	struct sbx_error *e = NULL;
+	int tree = -1;
+	if (!layers[0] || !layers[1] || !layers[2])
+		sbx_error_setc(&e, EPROTO, "the sandbox asked for fuse-overlayfs without layers");
+	else if (overlay_fuse_serve(ct->pidfd, layers, &tree, &e) == 0)
+		ct->fuse_daemon = true;
+	sync_send(ct->sync_fd, SBX_SYNC_FUSE, e ? (e->code ? e->code : EIO) : 0, 0, e ? e->msg : "",
+	          tree);
+	if (tree >= 0)
+		close(tree);
+	sbx_error_free(e);
+}
+
+/* Waits for the child's CREATED, collecting the pty on the way. */
+static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
+{
+	for (;;) {
+		struct sbx_sync_msg m;
+		int fd = -1;
+		int r = sync_recv(ct->sync_fd, &m, &fd);
+		if (r > 0 && m.type == SBX_SYNC_FUSE) {
+			if (fd >= 0)
+				close(fd);
+			serve_fuse(ct);
+			continue;
+		}
+		if (r <= 0) {
+			reap(ct, true);
+			return sbx_error_set(err, r < 0 ? errno : 0,
+			                     "the sandbox died while being set up (status %d)",
+			                     ct->status);
+		}
+		if (m.type == SBX_SYNC_PTY) {
+			ct->pty = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (m.type == SBX_SYNC_CREATED) {
+			snprintf(ct->overlay, sizeof(ct->overlay), "%.255s", m.text);
+			ct->scratch_fd = m.exit_code;
+			return 0;
+		}
+		return child_failed(ct, &m, err);
+	}
+}
+
+int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_sandbox **out,
+                 struct sbx_error **err)
+{
+	struct sbx_bpf bpf = {0};
+	if (c->seccomp && compile_policy(c->seccomp, &bpf, err) < 0)
+		return -1;
+	/* Non-dumpable before joining: the sandbox must not ptrace its way
+	 * into a process that still holds host resources. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
+	}
+	int flags = c->clone_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+	                              CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP);
+	if (setns(target_pidfd, flags) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "cannot join the sandbox's namespaces");
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		seccomp_bpf_free(&bpf);
+		return sbx_error_set(err, errno, "socketpair");
+	}
+	struct sbx_sandbox *ct = sandbox_new(c, sv[0]);
+	int pidfd = -1;
+	long pid = clone_pidfd(0, &pidfd);
+	if (pid == 0) {
+		close(sv[0]);
+		container_join_main(c, &bpf, sv[1]);
+	}
+	int e = errno;
+	close(sv[1]);
+	seccomp_bpf_free(&bpf);
+	if (pid < 0) {
+		process_destroy(ct);
+		return sbx_error_set(err, e, "cannot start a process in the sandbox");
+	}
+	ct->pid = (pid_t)pid;
+	ct->pidfd = pidfd;
+	if (wait_created(ct, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	*out = ct;
+	return 0;
+}
+
+int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, int *exit_code,
+                  struct sbx_error **err)
+{
+	*exit_code = 0;
+	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0)
+		return sbx_error_set(err, errno, "cannot start the sandbox");
+	ct->started = true;
+	if (hook && hook->fn(hook->ctx, err) < 0)
+		return -1;
+	/* The socket closes on exec (CLOEXEC): EOF means the payload runs as
+	 * pid 1. sbx's init says so instead, and keeps the socket to tell how
+	 * the payload ended. */
+	struct sbx_sync_msg m;
+	int r = sync_recv(ct->sync_fd, &m, NULL);
+	sbx_trace("payload started");
+	if (r > 0 && m.type == SBX_SYNC_STARTED)
+		return 0;
+	close(ct->sync_fd);
+	ct->sync_fd = -1;
+	if (r <= 0)
+		return 0;
+	reap(ct, true);
+	*exit_code = m.type == SBX_SYNC_EXEC_FAILED ? m.exit_code : SBX_EXIT_FAILURE;
+	return sbx_error_setc(err, m.errnum, "%s", m.text);
+}
+
+static int forward(struct sbx_sandbox *ct, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, ct->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+int process_wait(struct sbx_sandbox *ct, bool attach_stdin, int *status, struct sbx_error **err)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < process_n_forwarded_signals; i++)
+		sigaddset(&mask, process_forwarded_signals[i]);
+	sigaddset(&mask, SIGWINCH);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return sbx_error_set(err, errno, "signalfd");
+	_cleanup_(terminal_restorep) struct sbx_terminal term = {.fd = -1};
+	bool proxy = ct->pty >= 0;
+	bool in_open = proxy && attach_stdin;
+	if (proxy) {
+		terminal_raw(&term, STDIN_FILENO, in_open);
+		terminal_copy_size(STDIN_FILENO, ct->pty);
+	}
+	/* sbx's init reports the payload's status on the sync socket before it
+	 * exits; the pidfd turns readable once the sandbox is torn down. */
+	bool listen = ct->sync_fd >= 0;
+	while (!ct->exited && !(ct->reported && ct->return_early)) {
+		struct pollfd p[5] = {{.fd = sfd, .events = POLLIN},
+		                      {.fd = ct->pidfd, .events = POLLIN},
+		                      {.fd = proxy ? ct->pty : -1, .events = POLLIN},
+		                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
+		                      {.fd = listen ? ct->sync_fd : -1, .events = POLLIN}};
+		if (poll(p, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sbx_error_set(err, errno, "poll");
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH) {
+					if (proxy)
+						terminal_copy_size(STDIN_FILENO, ct->pty);
+					continue;
+				}
+				forward(ct, (int)si.ssi_signo);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (terminal_pump(ct->pty, STDOUT_FILENO) <= 0)
+				proxy = false;
+		}
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (terminal_pump(STDIN_FILENO, ct->pty) <= 0)
+				in_open = false;
+		}
+		if (p[4].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct sbx_sync_msg m;
+			if (sync_recv(ct->sync_fd, &m, NULL) > 0 && m.type == SBX_SYNC_EXITED) {
+				ct->reported = true;
+				ct->status = m.exit_code;
+				sbx_trace("payload exited with %d, said init", ct->status);
+			}
+			listen = false;
+		}
+		bool done = (p[1].revents & POLLIN) || (ct->reported && ct->return_early);
+		/* Drain what the payload wrote before it exited. */
+		while (done && proxy && terminal_pump_nonblock(ct->pty, STDOUT_FILENO) > 0)
+			;
+		if (p[1].revents & POLLIN) {
+			int told = ct->status;
+			reap(ct, true);
+			/* init exits with the payload's status; a reported one
+			 * stands even if init was killed after saying it. */
+			if (ct->reported)
+				ct->status = told;
+		}
+	}
+	*status = ct->status;
+	return 0;
+}
+
+/* fuse-overlayfs's daemon was reparented to sbx (overlay_fuse_serve made
+ * it a subreaper) and exits once the sandbox's mount is gone, which it is
+ * by now: wait for it a while, then kill what is left. */
+static void reap_fuse_daemon(void)
+{
+	for (int i = 0; i < 300; i++) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+		if (p < 0 && errno != EINTR)
+			return;
+		if (p == 0)
+			usleep(10000);
+	}
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)gettid());
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = fd >= 0 ? read_string(fd, buf, sizeof(buf)) : 0;
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0) {
+			kill((pid_t)pid, SIGKILL);
+			waitpid((pid_t)pid, NULL, 0);
+		}
+	}
+}
+
+void process_destroy(struct sbx_sandbox *ct)
+{
+	if (ct == NULL)
+		return;
+	if (ct->pidfd >= 0 && !ct->exited) {
+		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
+		reap(ct, true);
+	}
+	net_stop(ct->net);
+	if (ct->fuse_daemon)
+		reap_fuse_daemon();
+	if (ct->pidfd >= 0)
+		close(ct->pidfd);
+	if (ct->sync_fd >= 0)
+		close(ct->sync_fd);
+	if (ct->pty >= 0)
+		close(ct->pty);
+	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
+	free(ct);
+}

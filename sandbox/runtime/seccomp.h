@@ -1,0 +1,80 @@
+/* seccomp.h - the default syscall policy and loading OCI linux.seccomp objects. */
+#ifndef SBX_SECCOMP_H
+#define SBX_SECCOMP_H
+
+#include "lib/util.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* For _cleanup_(sbx_json_decrefp). No _cleanup_json_ macro here: oci.c
+ * defines its own, and a second definition would clash. */
+#ifndef SBX_JSON_DECREFP
+#define SBX_JSON_DECREFP
+static inline void sbx_json_decrefp(json_t **j)
+{
+	json_decref(*j);
+}
+#endif
+
+/* The default policy as an OCI linux.seccomp object, modelled on Docker's
+ * default allowlist but decided for a payload that is root in its own user
+ * namespace (no mount/unshare/setns/bpf/keyctl..., clone without namespace
+ * flags, clone3 -> ENOSYS, personality and socket argument filters, TIOCSTI
+ * and TIOCLINUX ioctls denied). Only the native architecture, and only
+ * syscall names libseccomp knows for it. New reference each call. */
+json_t *seccomp_default_json(void);
+
+/* Reads a file holding an OCI linux.seccomp object and checks it with
+ * seccomp_validate(). Syntax errors read "PATH:LINE:COL: TEXT", others
+ * "PATH: JSON.PATH: TEXT". Numbers above INT64_MAX cannot be represented. */
+int seccomp_load_file(const char *path, json_t **out, struct sbx_error **err);
+/* Checks an OCI linux.seccomp object strictly: unknown keys, actions,
+ * architectures, flags and operators are errors, and so are SCMP_ACT_NOTIFY
+ * and listenerPath (no notification support) and two comparisons of one
+ * argument in one rule (runc would silently OR them). Syscall names unknown
+ * to libseccomp are ignored, as OCI says. The error names the JSON path. */
+int seccomp_validate(json_t *obj, struct sbx_error **err);
+
+/* Refuses set-id files, as systemd's RestrictSUIDSGID= does: in a policy
+ * already valid (seccomp_default_json's, or one seccomp_load_file checked;
+ * it is not checked again on every start), chmod, fchmod, fchmodat, fchmodat2, mknod, mknodat,
+ * creat, and open and openat creating a file, fail with EPERM when the mode has S_ISUID or S_ISGID;
+ * openat2, whose mode seccomp cannot see, fails with ENOSYS (libc falls back to openat). Rewrites
+ * the policy in place; fails when a rule already compares an argument it needs. */
+int seccomp_restrict_setid(json_t *policy, struct sbx_error **err);
+
+/* A compiled BPF program, ready for seccomp(2). */
+struct sbx_bpf {
+	void *insns;        /* struct sock_filter[] */
+	size_t len;         /* number of instructions */
+	unsigned int flags; /* SECCOMP_FILTER_FLAG_* from the policy's "flags" */
+};
+void seccomp_bpf_free(struct sbx_bpf *b);
+/* seccomp_compile through a cache of compiled programs in cache_dir, keyed
+ * by seccomp_policy_hash (which covers libseccomp's version and the arch).
+ * Compiling costs more than a millisecond; reading the cache, microseconds. */
+int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
+                           struct sbx_error **err);
+static inline void seccomp_bpf_freep(struct sbx_bpf *b)
+{
+	seccomp_bpf_free(b);
+}
+#define _cleanup_bpf_ _cleanup_(seccomp_bpf_freep)
+
+/* Compiles an OCI linux.seccomp object with libseccomp (validating it
+ * first). Syscalls above the policy's newest known number get ENOSYS rather
+ * than the default action, so libc fallbacks keep working (native
+ * architecture only, and not when the default action is ALLOW or LOG). */
+int seccomp_compile(json_t *obj, struct sbx_bpf *out, struct sbx_error **err);
+/* Installs a compiled program in the calling thread (needs no_new_privs or
+ * CAP_SYS_ADMIN). Async-signal-safe apart from error reporting. */
+int seccomp_install(const struct sbx_bpf *b, struct sbx_error **err);
+
+/* A NON-cryptographic 256-bit hash (64 hex digits) of the policy in
+ * canonical form plus what the compiled program depends on (libseccomp
+ * version, native architecture, compiler revision): a cache key for
+ * compiled programs, not a defence against chosen collisions. */
+int seccomp_policy_hash(json_t *obj, char out[65]);
+
+#endif

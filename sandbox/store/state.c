@@ -1,0 +1,195 @@
+/* state.c - instance locks and live state under $XDG_RUNTIME_DIR/sbx. */
+#define _GNU_SOURCE
+#include "store/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void state_free(struct sbx_state *s)
+{
+	if (s == NULL)
+		return;
+	free(s->status);
+	free(s->started);
+	free(s->finished);
+	free(s->overlay);
+	free(s);
+}
+
+void state_now(char out[32])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int state_dir(const char *name, bool create, char **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *base = NULL;
+	if (xdg_runtime_dir(&base, err) < 0)
+		return -1;
+	_cleanup_free_ char *dir = xasprintf("%s/%s", base, name);
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return sbx_error_set(err, errno, "cannot create \"%s\"", dir);
+	*out = steal_ptr(dir);
+	return 0;
+}
+
+static int open_lock(const char *instance_dir, int *fd, struct sbx_error **err)
+{
+	*fd = open(instance_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", instance_dir);
+	return 0;
+}
+
+int state_lock(const char *instance_dir, bool wait, int *fd, struct sbx_error **err)
+{
+	_cleanup_close_ int lfd = -1;
+	if (open_lock(instance_dir, &lfd, err) < 0)
+		return -1;
+	int r;
+	do
+		r = flock(lfd, LOCK_EX | (wait ? 0 : LOCK_NB));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EWOULDBLOCK) {
+		const char *name = strrchr(instance_dir, '/');
+		return sbx_error_setc(err, EBUSY, "instance \"%s\" is running",
+		                      name ? name + 1 : instance_dir);
+	}
+	if (r < 0)
+		return sbx_error_set(err, errno, "cannot lock \"%s\"", instance_dir);
+	*fd = steal_fd(lfd);
+	return 0;
+}
+
+int state_is_running(const char *instance_dir, bool *running, struct sbx_error **err)
+{
+	_cleanup_close_ int lfd = -1;
+	if (open_lock(instance_dir, &lfd, err) < 0)
+		return -1;
+	if (flock(lfd, LOCK_SH | LOCK_NB) == 0) {
+		*running = false;
+		return 0;
+	}
+	if (errno != EWOULDBLOCK)
+		return sbx_error_set(err, errno, "cannot check the lock of \"%s\"", instance_dir);
+	*running = true;
+	return 0;
+}
+
+int state_write(const char *name, const struct sbx_state *s, struct sbx_error **err)
+{
+	_cleanup_free_ char *dir = NULL;
+	if (state_dir(name, true, &dir, err) < 0)
+		return -1;
+	json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "status", s->status ? s->status : "stopped",
+	                      "pid", (json_int_t)s->pid, "starttime", (json_int_t)s->starttime,
+	                      "monitor", (json_int_t)s->monitor);
+	if (s->has_exit)
+		json_object_set_new(j, "exit_code", json_integer(s->exit_code));
+	if (s->started)
+		json_object_set_new(j, "started", json_string(s->started));
+	if (s->finished)
+		json_object_set_new(j, "finished", json_string(s->finished));
+	if (s->overlay)
+		json_object_set_new(j, "overlay", json_string(s->overlay));
+	if (s->scratch_fd >= 0)
+		json_object_set_new(j, "scratch_fd", json_integer(s->scratch_fd));
+	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", dir);
+	return write_file_atomic(dfd, "state.json", text, strlen(text), 0600, err);
+}
+
+static char *dup_string(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+int state_read(const char *name, struct sbx_state **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *dir = NULL;
+	if (state_dir(name, false, &dir, err) < 0)
+		return -1;
+	struct sbx_state *s = xcalloc(1, sizeof(*s));
+	s->scratch_fd = -1;
+	_cleanup_free_ char *path = xasprintf("%s/state.json", dir);
+	json_error_t je;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	/* No state, or a half-written one from a crash: the instance is stopped. */
+	if (j == NULL) {
+		s->status = xstrdup("stopped");
+		*out = s;
+		return 0;
+	}
+	s->status = dup_string(j, "status");
+	if (s->status == NULL)
+		s->status = xstrdup("stopped");
+	s->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	s->starttime = (unsigned long long)json_integer_value(json_object_get(j, "starttime"));
+	s->monitor = (pid_t)json_integer_value(json_object_get(j, "monitor"));
+	json_t *code = json_object_get(j, "exit_code");
+	s->has_exit = json_is_integer(code);
+	s->exit_code = (int)json_integer_value(code);
+	s->started = dup_string(j, "started");
+	s->finished = dup_string(j, "finished");
+	s->overlay = dup_string(j, "overlay");
+	json_t *fd = json_object_get(j, "scratch_fd");
+	s->scratch_fd = json_is_integer(fd) ? (int)json_integer_value(fd) : -1;
+	json_decref(j);
+	*out = s;
+	return 0;
+}
+
+int state_starttime(pid_t pid, unsigned long long *out)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: count fields after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return -EIO;
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return -EIO;
+	*out = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+int state_pidfd(const struct sbx_state *s, int *pidfd, struct sbx_error **err)
+{
+	if (s->pid <= 0)
+		return sbx_error_setc(err, ESRCH, "no process is recorded for this instance");
+	_cleanup_close_ int fd = pidfd_open(s->pid, 0);
+	if (fd < 0)
+		return sbx_error_setc(err, ESRCH, "the instance's process %d is gone", (int)s->pid);
+	/* The pidfd pins the process; only then is comparing start times
+	 * enough to know the pid was not reused. */
+	unsigned long long st = 0;
+	if (state_starttime(s->pid, &st) < 0 || st != s->starttime)
+		return sbx_error_setc(err, ESRCH,
+		                      "the instance's process %d is gone (the pid was reused)",
+		                      (int)s->pid);
+	*pidfd = steal_fd(fd);
+	return 0;
+}
