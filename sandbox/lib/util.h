@@ -2,6 +2,8 @@
 #ifndef SBX_UTIL_H
 #define SBX_UTIL_H
 
+#include <dirent.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,6 +60,15 @@ static inline void sbx_error_freep(struct sbx_error **e)
 {
 	sbx_error_free(*e);
 }
+static inline void sbx_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+static inline void sbx_json_decrefp(json_t **j)
+{
+	json_decref(*j);
+}
 void sbx_strv_freep(char ***v);
 
 #define _cleanup_(f)     __attribute__((cleanup(f)))
@@ -66,6 +77,8 @@ void sbx_strv_freep(char ***v);
 #define _cleanup_fclose_ _cleanup_(sbx_fclosep)
 #define _cleanup_strv_   _cleanup_(sbx_strv_freep)
 #define _cleanup_error_  _cleanup_(sbx_error_freep)
+#define _cleanup_dir_    _cleanup_(sbx_closedirp)
+#define _cleanup_json_   _cleanup_(sbx_json_decrefp)
 
 /* Takes ownership away from a cleanup variable. */
 #define steal_ptr(p)                                                                               \

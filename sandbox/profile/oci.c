@@ -16,8 +16,6 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#define _cleanup_json_ _cleanup_(sbx_json_decrefp)
-
 /* runc's `runc spec` defaults, plus podman's RAPL side-channel mask. */
 static const char *const default_masked[] = {
     "/proc/acpi",

@@ -48,14 +48,9 @@ static void nl_cache_freep(struct nl_cache **c)
 	if (*c)
 		nl_cache_free(*c);
 }
-static void net_json_decrefp(json_t **j)
-{
-	json_decref(*j);
-}
 #define _cleanup_nl_sock_  _cleanup_(nl_socket_freep)
 #define _cleanup_link_     _cleanup_(rtnl_link_putp)
 #define _cleanup_nl_cache_ _cleanup_(nl_cache_freep)
-#define _cleanup_json_     _cleanup_(net_json_decrefp)
 
 static int nl_open(struct nl_sock **out, struct sbx_error **err)
 {

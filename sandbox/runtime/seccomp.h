@@ -7,16 +7,6 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* For _cleanup_(sbx_json_decrefp). No _cleanup_json_ macro here: oci.c
- * defines its own, and a second definition would clash. */
-#ifndef SBX_JSON_DECREFP
-#define SBX_JSON_DECREFP
-static inline void sbx_json_decrefp(json_t **j)
-{
-	json_decref(*j);
-}
-#endif
-
 /* The default policy as an OCI linux.seccomp object, modelled on Docker's
  * default allowlist but decided for a payload that is root in its own user
  * namespace (no mount/unshare/setns/bpf/keyctl..., clone without namespace

@@ -58,19 +58,6 @@ static inline void archive_readp(struct archive **a)
 }
 #define _cleanup_archive_ _cleanup_(archive_readp)
 
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-#define _cleanup_dir_ _cleanup_(closedirp)
-
-static inline void jsonp(json_t **j)
-{
-	json_decref(*j);
-}
-#define _cleanup_json_ _cleanup_(jsonp)
-
 /* Sets an error with a code callers can test but no strerror text. */
 static int __attribute__((format(printf, 3, 4)))
 error_code(struct sbx_error **err, int code, const char *fmt, ...)

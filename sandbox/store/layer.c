@@ -144,19 +144,6 @@ void layer_sha256_final(struct layer_sha256 *c, char hex[65])
 
 /* ---- small helpers ---- */
 
-static inline void jsonp(json_t **j)
-{
-	json_decref(*j);
-}
-#define _cleanup_json_ _cleanup_(jsonp)
-
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-#define _cleanup_dir_ _cleanup_(closedirp)
-
 /* Opens a directory strictly beneath dirfd: no symlink, no "..", no mount
  * crossing. "" is dirfd itself. -2 when it is missing or not a directory. */
 static int open_beneath(int dirfd, const char *path, struct sbx_error **err)
