@@ -1,4 +1,4 @@
-/* util.h - cleanup helpers, errors, string vectors and small file helpers. */
+/* util.h - cleanup helpers, allocation, string vectors, strings and small file helpers. */
 #ifndef SBX_UTIL_H
 #define SBX_UTIL_H
 
@@ -12,34 +12,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "lib/error.h"
+
 #define SBX_EXIT_FAILURE  125 /* sbx itself failed */
 #define SBX_EXIT_CANNOT   126 /* command cannot be executed */
 #define SBX_EXIT_NOTFOUND 127 /* command not found */
 #define SBX_EXIT_USAGE    2   /* misuse of a non-run command */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* An error with context, as crun does: errno (0 when none) plus a message. */
-struct sbx_error {
-	int code;
-	char *msg;
-};
-
-/* Fills *err (when err is not NULL and *err is still unset) and returns -1.
- * errnum > 0 appends ": strerror(errnum)" to the message. */
-int sbx_error_set(struct sbx_error **err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list ap);
-/* The same, recording code as the errno but leaving the message as it is,
- * for messages that already say what went wrong. */
-int sbx_error_setc(struct sbx_error **err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Prefixes an existing error's message with "PREFIX: ". Returns -1. */
-int sbx_error_prefix(struct sbx_error **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void sbx_error_free(struct sbx_error *e);
-/* Prints "sbx: MESSAGE" (or "sbx: CMD: MESSAGE") to stderr. */
-void sbx_error_print(const struct sbx_error *e, const char *cmd);
 
 /* Cleanup helpers. */
 static inline void sbx_freep(void *p)
