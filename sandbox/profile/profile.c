@@ -1296,20 +1296,6 @@ static char *file_id(const char *path)
 	return r ? r : xstrdup(path);
 }
 
-/* An error with an errno code but no strerror text appended. */
-static int error_code(struct sbx_error **err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int error_code(struct sbx_error **err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	sbx_error_setv(err, 0, fmt, ap);
-	va_end(ap);
-	if (err && *err)
-		(*err)->code = code;
-	return -1;
-}
-
 static int not_found(const char *name, struct search_dir *dirs, size_t n, struct sbx_error **err)
 {
 	_cleanup_free_ char *list = NULL;
@@ -1318,9 +1304,9 @@ static int not_found(const char *name, struct search_dir *dirs, size_t n, struct
 		free(list);
 		list = l;
 	}
-	return error_code(err, ENOENT,
-	                  "profile \"%s\" not found; looked in %s (see 'sbx profile ls')", name,
-	                  list ? list : "");
+	return sbx_error_setc(err, ENOENT,
+	                      "profile \"%s\" not found; looked in %s (see 'sbx profile ls')", name,
+	                      list ? list : "");
 }
 
 /* skip_id: the file asking, when a profile inherits its own name ("default"
@@ -1335,8 +1321,8 @@ static int find_profile(const char *name, const char *skip_id, char **path,
 		if (stat(name, &st) < 0)
 			return sbx_error_set(err, errno, "cannot open profile \"%s\"", name);
 		if (!S_ISREG(st.st_mode))
-			return error_code(err, EINVAL, "profile \"%s\" is not a regular file",
-			                  name);
+			return sbx_error_setc(err, EINVAL, "profile \"%s\" is not a regular file",
+			                      name);
 		*path = xstrdup(name);
 		*origin = SBX_ORIGIN_PATH;
 		return 0;
@@ -1344,7 +1330,7 @@ static int find_profile(const char *name, const char *skip_id, char **path,
 	const char *why = NULL;
 	if (name_validate(name, &why) < 0) {
 		_cleanup_free_ char *d = str_display(name);
-		return error_code(err, EINVAL, "invalid profile name \"%s\": %s", d, why);
+		return sbx_error_setc(err, EINVAL, "invalid profile name \"%s\": %s", d, why);
 	}
 	struct search_dir dirs[3];
 	size_t n = search_dirs(dirs);

@@ -58,20 +58,6 @@ static inline void archive_readp(struct archive **a)
 }
 #define _cleanup_archive_ _cleanup_(archive_readp)
 
-/* Sets an error with a code callers can test but no strerror text. */
-static int __attribute__((format(printf, 3, 4)))
-error_code(struct sbx_error **err, int code, const char *fmt, ...)
-{
-	if (err == NULL || *err != NULL)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	sbx_error_setv(err, 0, fmt, ap);
-	va_end(ap);
-	(*err)->code = code;
-	return -1;
-}
-
 static void notify(const struct sbx_image_progress *p, bool warning, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void notify(const struct sbx_image_progress *p, bool warning, const char *fmt, ...)
@@ -100,7 +86,7 @@ static int check_name(const char *name, struct sbx_error **err)
 	const char *why = NULL;
 	if (name_validate(name, &why) < 0) {
 		_cleanup_free_ char *q = str_escape(name ? name : "");
-		return error_code(err, EINVAL, "invalid image name \"%s\": %s", q, why);
+		return sbx_error_setc(err, EINVAL, "invalid image name \"%s\": %s", q, why);
 	}
 	return 0;
 }
@@ -275,10 +261,11 @@ int image_metadata_read(const char *path, struct sbx_image **out, struct sbx_err
 
 static int not_found(struct sbx_error **err, const char *name)
 {
-	return error_code(err, ENOENT,
-	                  "image \"%s\" not found; import one with 'sbx image import %s SOURCE' "
-	                  "or see 'sbx image ls'",
-	                  name, name);
+	return sbx_error_setc(
+	    err, ENOENT,
+	    "image \"%s\" not found; import one with 'sbx image import %s SOURCE' "
+	    "or see 'sbx image ls'",
+	    name, name);
 }
 
 int image_open(const char *name, struct sbx_image **out, struct sbx_error **err)
@@ -425,12 +412,12 @@ int image_remove(const char *name, struct sbx_error **err)
 	_cleanup_free_ char *store = NULL;
 	_cleanup_close_ int storefd = store_open(false, &store, err);
 	if (storefd == -2)
-		return error_code(err, ENOENT, "image \"%s\" not found", name);
+		return sbx_error_setc(err, ENOENT, "image \"%s\" not found", name);
 	if (storefd < 0)
 		return -1;
 	struct stat st;
 	if (fstatat(storefd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-		return error_code(err, ENOENT, "image \"%s\" not found", name);
+		return sbx_error_setc(err, ENOENT, "image \"%s\" not found", name);
 	store_gc(storefd);
 	/* Rename it away first, so nobody sees a half-removed image; the
 	 * rename replaces the empty directory mkdtemp made. */
@@ -441,7 +428,7 @@ int image_remove(const char *name, struct sbx_error **err)
 		int e = errno;
 		unlinkat(storefd, tmp, AT_REMOVEDIR);
 		if (e == ENOENT)
-			return error_code(err, ENOENT, "image \"%s\" not found", name);
+			return sbx_error_setc(err, ENOENT, "image \"%s\" not found", name);
 		return sbx_error_set(err, e, "cannot remove image \"%s\"", name);
 	}
 	_cleanup_close_ int t =
@@ -526,9 +513,9 @@ static void staging_end(struct staging *s)
 
 static int exists_error(struct sbx_error **err, const char *name)
 {
-	return error_code(err, EEXIST,
-	                  "image \"%s\" already exists; remove it first with 'sbx image rm %s'",
-	                  name, name);
+	return sbx_error_setc(err, EEXIST,
+	                      "image \"%s\" already exists; remove it first with 'sbx image rm %s'",
+	                      name, name);
 }
 
 static int staging_begin(struct staging *s, const char *name, struct sbx_error **err)
@@ -686,10 +673,11 @@ static int check_space(struct importer *im)
 	char left[32], keep[32];
 	size_text(avail, left, sizeof(left));
 	size_text(reserve, keep, sizeof(keep));
-	return error_code(im->err, ENOSPC,
-	                  "the file system is nearly full (%s left, less than the %s that imports "
-	                  "leave free); free some space and try again",
-	                  left, keep);
+	return sbx_error_setc(
+	    im->err, ENOSPC,
+	    "the file system is nearly full (%s left, less than the %s that imports "
+	    "leave free); free some space and try again",
+	    left, keep);
 }
 
 /* Counts bytes against the size limit, and looks at the free space now and
@@ -701,10 +689,11 @@ static int charge(struct importer *im, uint64_t bytes)
 	if (im->charged > max) {
 		char limit[32];
 		size_text(max, limit, sizeof(limit));
-		return error_code(im->err, EFBIG,
-		                  "the image is larger than the size limit of %s; allow more with "
-		                  "--max-size SIZE",
-		                  limit);
+		return sbx_error_setc(
+		    im->err, EFBIG,
+		    "the image is larger than the size limit of %s; allow more with "
+		    "--max-size SIZE",
+		    limit);
 	}
 	if (im->charged < im->next_space_check)
 		return 0;
@@ -1636,8 +1625,8 @@ int image_copy_rootfs(const struct sbx_image *img, const char *dst,
 		return sbx_error_set(err, errno, "cannot open \"%s\"", img->rootfs);
 	if (mkdir(dst, 0700) < 0) {
 		if (errno == EEXIST)
-			return error_code(err, EEXIST, "\"%s\" already exists; remove it first",
-			                  dst);
+			return sbx_error_setc(err, EEXIST, "\"%s\" already exists; remove it first",
+			                      dst);
 		return sbx_error_set(err, errno, "cannot create \"%s\"", dst);
 	}
 	_cleanup_close_ int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1952,9 +1941,9 @@ int image_bootstrap_busybox(const char *name, const char *busybox_path,
 			bbfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		}
 		if (bbfd < 0)
-			return error_code(err, ENOENT,
-			                  "no busybox binary found; install it with 'apt-get "
-			                  "install busybox-static' (as root)");
+			return sbx_error_setc(err, ENOENT,
+			                      "no busybox binary found; install it with 'apt-get "
+			                      "install busybox-static' (as root)");
 	}
 	struct stat st;
 	if (fstat(bbfd, &st) < 0)
