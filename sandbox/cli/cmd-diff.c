@@ -39,14 +39,6 @@ static int diff_option(void *ctx, int val, const char *arg)
 	return -1;
 }
 
-/* The sandbox chose these names: control bytes, backslashes and bytes that
- * are not UTF-8 are written as \xNN, so nothing reaches the terminal raw
- * and every change stays on one line. */
-static char *escape(const char *s)
-{
-	return str_escape_mem(s, strlen(s), ESCAPE_BARE, NULL);
-}
-
 /* sbx itself creates the mount points of the config's mounts (say
  * /etc/resolv.conf, or a volume's target) in the upper layer. They are not
  * the sandbox's doing: an empty "A" entry for a mount destination is left
@@ -167,7 +159,7 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			json_t *path = json_string(c[i].path);
 			if (path == NULL) { /* not UTF-8: JSON cannot hold it raw */
-				_cleanup_free_ char *esc = escape(c[i].path);
+				_cleanup_free_ char *esc = str_escape_bare(c[i].path);
 				path = json_string(esc);
 			}
 			char kind[2] = {c[i].kind, '\0'};
@@ -178,8 +170,10 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 		fputc('\n', stdout);
 		json_decref(a);
 	} else {
+		/* The sandbox chose these names: escaped (str_escape_bare), nothing
+		 * reaches the terminal raw and every change stays on one line. */
 		for (size_t i = 0; i < n; i++) {
-			_cleanup_free_ char *esc = escape(c[i].path);
+			_cleanup_free_ char *esc = str_escape_bare(c[i].path);
 			printf("%c %s\n", c[i].kind, esc);
 		}
 	}

@@ -1012,6 +1012,11 @@ char *str_escape(const char *s)
 	return str_escape_mem(s, strlen(s), ESCAPE_QUOTED, NULL);
 }
 
+char *str_escape_bare(const char *s)
+{
+	return str_escape_mem(s, strlen(s), ESCAPE_BARE, NULL);
+}
+
 char *str_display(const char *s)
 {
 	size_t n = strlen(s), cut = n;

@@ -166,6 +166,8 @@ enum str_escape_mode {
 char *str_escape_mem(const char *s, size_t len, enum str_escape_mode mode, size_t *used);
 /* str_escape_mem(s, strlen(s), ESCAPE_QUOTED, NULL). */
 char *str_escape(const char *s);
+/* str_escape_mem(s, strlen(s), ESCAPE_BARE, NULL). */
+char *str_escape_bare(const char *s);
 
 /* Debug tracing (--debug): "sbx: [  1.234 ms] MESSAGE" on stderr, timed from
  * the start of the process. Like git's GIT_TRACE, it is diagnostics, not

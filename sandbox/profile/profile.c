@@ -126,8 +126,8 @@ size_t diag_count(const struct sbx_diag *d)
 	return strv_length(d->lines);
 }
 
-/* A value for a message: control bytes escaped and cut at a character
- * boundary, so a diagnostic stays one readable line. */
+/* Whether s holds a control byte (tab aside): refused in values, which
+ * messages show through str_display. */
 static bool has_control(const char *s)
 {
 	for (; *s; s++)

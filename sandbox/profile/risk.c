@@ -206,7 +206,7 @@ static const char *relation_verb(enum relation r)
  * characters escaped, as everywhere sbx prints. */
 static char *shell_word(const char *path)
 {
-	_cleanup_free_ char *e = str_escape_mem(path, strlen(path), ESCAPE_BARE, NULL);
+	_cleanup_free_ char *e = str_escape_bare(path);
 	if (e[0] && strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	                      "_./:@%+,=-") == strlen(e))
 		return steal_ptr(e);
