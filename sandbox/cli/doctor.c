@@ -116,26 +116,6 @@ static bool read_sysctl(const char *path, long long *v)
 	return errno == 0 && end != buf;
 }
 
-/* The first executable called name in $PATH, or NULL. */
-static char *find_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	if (path == NULL || path[0] == '\0')
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	_cleanup_free_ char *copy = xstrdup(path);
-	char *save = NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		if (dir[0] != '/')
-			continue;
-		char *full = xasprintf("%s/%s", dir, name);
-		struct stat st;
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
-			return full;
-		free(full);
-	}
-	return NULL;
-}
-
 static bool has_file_caps(const char *path)
 {
 	return getxattr(path, "security.capability", NULL, 0) > 0;
@@ -323,8 +303,8 @@ static void check_userns(struct doctor_result *r)
 
 static void check_uidmap(struct doctor_result *r)
 {
-	_cleanup_free_ char *u = find_program("newuidmap");
-	_cleanup_free_ char *g = find_program("newgidmap");
+	_cleanup_free_ char *u = path_find("newuidmap");
+	_cleanup_free_ char *g = path_find("newgidmap");
 	if (u == NULL || g == NULL) {
 		report(r, DOCTOR_WARN, "%s not found; only --userns subid needs it",
 		       u == NULL && g == NULL ? "newuidmap and newgidmap"
@@ -478,7 +458,7 @@ struct fuse_state {
 
 static void check_fuse(struct doctor_result *r, struct fuse_state *fs)
 {
-	_cleanup_free_ char *bin = find_program("fuse-overlayfs");
+	_cleanup_free_ char *bin = path_find("fuse-overlayfs");
 	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	int e = errno;
 	if (fd >= 0)
@@ -532,8 +512,8 @@ static void check_overlay(struct doctor_result *r, const struct fuse_state *fs)
 
 static void check_network(struct doctor_result *r)
 {
-	_cleanup_free_ char *pasta = find_program("pasta");
-	_cleanup_free_ char *slirp = find_program("slirp4netns");
+	_cleanup_free_ char *pasta = path_find("pasta");
+	_cleanup_free_ char *slirp = path_find("slirp4netns");
 	if (pasta && slirp)
 		report(r, DOCTOR_OK, "%s and %s are installed", pasta, slirp);
 	else if (pasta || slirp)

@@ -606,6 +606,25 @@ int rm_rf_at(int dirfd, const char *name, struct sbx_error **err)
 	return rm_tree(dirfd, name, err);
 }
 
+char *path_find(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (path == NULL || path[0] == '\0')
+		path = PATH_DEFAULT;
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		if (p[0] == '/') {
+			_cleanup_free_ char *full = xasprintf("%.*s/%s", (int)(end - p), p, name);
+			struct stat st;
+			if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+				return steal_ptr(full);
+		}
+		if (*end == '\0')
+			return NULL;
+		p = end;
+	}
+}
+
 static struct rlimit nofile_caller;
 static bool nofile_raised;
 

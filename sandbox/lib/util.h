@@ -120,6 +120,16 @@ int mkdir_p(const char *path, mode_t mode, struct sbx_error **err);
  * permissions the sandbox may have taken away. */
 int rm_rf_at(int dirfd, const char *name, struct sbx_error **err);
 
+/* The search path when $PATH is unset or empty, sbin included. */
+#define PATH_DEFAULT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* The first executable regular file called name (a file name, no '/') in
+ * $PATH's directories, or PATH_DEFAULT's; NULL when there is none. Only
+ * absolute entries count: a relative one, and the empty one (the current
+ * directory to a shell), are skipped, so a helper is never found through
+ * the directory sbx was started in. `sbx doctor` and `sbx run` both ask
+ * this, so they agree whether a helper is installed. */
+char *path_find(const char *name);
+
 /* sbx's own walks may hold many fds: raise the soft RLIMIT_NOFILE to the
  * hard limit at start, as systemd does, and give the caller's soft limit
  * back before starting a sandbox, whose payload (and the helpers it runs)

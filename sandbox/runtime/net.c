@@ -98,32 +98,6 @@ static const char *helper_package(enum sbx_net_mode m)
 	return m == SBX_NET_PASTA ? "passt" : "slirp4netns";
 }
 
-/* An absolute path to an executable NAME in $PATH, or NULL. */
-static char *find_in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	if (path == NULL || *path == '\0')
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path;; p++) {
-		const char *end = strchrnul(p, ':');
-		if (end > p) {
-			_cleanup_free_ char *full = xasprintf("%.*s/%s", (int)(end - p), p, name);
-			struct stat st;
-			if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-			    access(full, X_OK) == 0) {
-				if (full[0] == '/')
-					return steal_ptr(full);
-				char *abs = realpath(full, NULL);
-				if (abs)
-					return abs;
-			}
-		}
-		if (*end == '\0')
-			return NULL;
-		p = end;
-	}
-}
-
 static int tun_error(enum sbx_net_mode asked, struct sbx_error **err)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -145,7 +119,7 @@ static int tun_error(enum sbx_net_mode asked, struct sbx_error **err)
 static int helper_find(enum sbx_net_mode asked, enum sbx_net_mode m, char **path,
                        struct sbx_error **err)
 {
-	_cleanup_free_ char *p = find_in_path(helper_name(m));
+	_cleanup_free_ char *p = path_find(helper_name(m));
 	if (p == NULL)
 		return sbx_error_setc(
 		    err, ENOENT,
@@ -180,7 +154,7 @@ static int resolve(enum sbx_net_mode mode, enum sbx_net_mode *out, char **path,
 	}
 	static const enum sbx_net_mode order[] = {SBX_NET_PASTA, SBX_NET_SLIRP4NETNS};
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-		_cleanup_free_ char *p = find_in_path(helper_name(order[i]));
+		_cleanup_free_ char *p = path_find(helper_name(order[i]));
 		if (p == NULL)
 			continue;
 		if (tun_error(mode, err) < 0)

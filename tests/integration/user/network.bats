@@ -197,6 +197,30 @@ assert not [m for m in c["mounts"] if m["destination"].startswith("/etc/")], c["
 	assert_nothing_left
 }
 
+@test "a helper in a relative \$PATH entry is not used: run and doctor agree it is missing" {
+	# A relative entry, and the empty one (the current directory to a
+	# shell), would find programs in whatever directory sbx starts in.
+	mkdir empty fake
+	printf '#!/bin/sh\ntouch "%s/ran"\n' "$PWD" >fake/pasta
+	chmod +x fake/pasta
+	cp fake/pasta fake/slirp4netns
+	cp fake/pasta pasta
+	missing='sbx: run: network "pasta": "pasta" was not found in $PATH; hint: install the "passt" package, or use --network none'
+	PATH=fake:$PWD/empty run sbx run --rm --network pasta busybox true
+	assert_status 125
+	assert_output "$missing"
+	PATH=:$PWD/empty run sbx run --rm --network pasta busybox true
+	assert_status 125
+	assert_output "$missing"
+	PATH=fake:$PWD/empty run sbx run --rm --network auto busybox true
+	assert_status 125
+	assert_output 'sbx: run: network "auto": neither "pasta" nor "slirp4netns" was found in $PATH; hint: install the "passt" or "slirp4netns" package, or use --network none'
+	PATH=fake::$PWD/empty run sbx doctor
+	[ "$(grep -E '^(OK|WARN|FAIL) +network ' <<<"$output")" = "WARN  network      neither pasta nor slirp4netns is installed; network modes pasta, slirp4netns and auto need one  fix: apt-get install passt" ]
+	[ ! -e ran ]
+	assert_nothing_left
+}
+
 @test "an unusable /dev/net/tun: exact error with a hint, exit 125, nothing left" {
 	! tun_usable || skip "/dev/net/tun is usable here"
 	why=$(python3 -c 'import os
