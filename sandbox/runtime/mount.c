@@ -1,6 +1,7 @@
 /* mount.c - fd-based mounts inside the sandbox's mount namespace. */
 #define _GNU_SOURCE
 #include "runtime/mount.h"
+#include "runtime/fsctx.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,20 +112,6 @@ int mount_make_rslave(struct sbx_error **err)
 	return 0;
 }
 
-/* The kernel explains fsconfig failures through the fs context fd. */
-static void fs_context_message(int fsfd, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	ssize_t n = read(fsfd, buf, len - 1);
-	if (n > 2) {
-		buf[n] = '\0';
-		if (buf[n - 1] == '\n')
-			buf[n - 1] = '\0';
-	} else {
-		buf[0] = '\0';
-	}
-}
-
 static int move_onto(int mfd, int target, const char *what, const char *dest,
                      struct sbx_error **err)
 {
@@ -135,40 +122,27 @@ static int move_onto(int mfd, int target, const char *what, const char *dest,
 
 int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
 {
-	_cleanup_close_ int fsfd = fsopen(m->type, FSOPEN_CLOEXEC);
+	_cleanup_close_ int fsfd =
+	    fsctx_open(m->type, err, "cannot create a %s filesystem for \"%s\"", m->type, m->dest);
 	if (fsfd < 0)
-		return sbx_error_set(err, errno, "cannot create a %s filesystem for \"%s\"",
-		                     m->type, m->dest);
+		return -1;
 	if (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "proc") == 0 ||
 	    strcmp(m->type, "devpts") == 0 || strcmp(m->type, "mqueue") == 0 ||
 	    strcmp(m->type, "sysfs") == 0)
-		fsconfig(fsfd, FSCONFIG_SET_STRING, "source", m->source, 0);
+		(void)fsctx_try(fsfd, FSCONFIG_SET_STRING, "source", m->source, 0);
 	for (size_t i = 0; m->fs_options[i]; i++) {
 		_cleanup_free_ char *key = xstrdup(m->fs_options[i]);
 		char *val = strchr(key, '=');
-		int r;
-		if (val) {
+		if (val)
 			*val++ = '\0';
-			r = fsconfig(fsfd, FSCONFIG_SET_STRING, key, val, 0);
-		} else {
-			r = fsconfig(fsfd, FSCONFIG_SET_FLAG, key, NULL, 0);
-		}
-		if (r < 0) {
-			char msg[256];
-			int e = errno;
-			fs_context_message(fsfd, msg, sizeof(msg));
-			return sbx_error_set(err, e, "%s on \"%s\": option \"%s\" refused%s%s",
-			                     m->type, m->dest, m->fs_options[i], msg[0] ? ": " : "",
-			                     msg);
-		}
+		if (fsctx_set(fsfd, val ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, val, 0, err,
+		              "%s on \"%s\": option \"%s\" refused", m->type, m->dest,
+		              m->fs_options[i]) < 0)
+			return -1;
 	}
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		char msg[256];
-		int e = errno;
-		fs_context_message(fsfd, msg, sizeof(msg));
-		return sbx_error_set(err, e, "cannot create %s for \"%s\"%s%s", m->type, m->dest,
-		                     msg[0] ? ": " : "", msg);
-	}
+	if (fsctx_set(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0, err, "cannot create %s for \"%s\"",
+	              m->type, m->dest) < 0)
+		return -1;
 	*out = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)m->attr);
 	if (*out < 0)
 		return sbx_error_set(err, errno, "cannot mount %s on \"%s\"", m->type, m->dest);

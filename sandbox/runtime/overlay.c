@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "runtime/overlay.h"
 #include "lib/fdpass.h"
+#include "runtime/fsctx.h"
 #include "runtime/mount.h"
 
 #include <errno.h>
@@ -18,70 +19,52 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-static void fs_message(int fsfd, char *buf, size_t len)
-{
-	ssize_t n = read(fsfd, buf, len - 1);
-	if (n <= 2) {
-		buf[0] = '\0';
-		return;
-	}
-	buf[n] = '\0';
-	if (buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-}
-
 /* Layers go in as directory fds: no length limit, no escaping of ',' or ':'. */
 static int set_layer(int fsfd, const char *key, const char *path, struct sbx_error **err)
 {
 	_cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "cannot open overlay %s \"%s\"", key, path);
-	if (fsconfig(fsfd, FSCONFIG_SET_FD, key, NULL, fd) == 0)
+	if (fsctx_try(fsfd, FSCONFIG_SET_FD, key, NULL, fd) == 0)
 		return 0;
 	/* Kernels before 6.7 know neither "lowerdir+" nor fds: use the path. */
 	const char *legacy = strcmp(key, "lowerdir+") == 0 ? "lowerdir" : key;
 	_cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, legacy, proc, 0) == 0)
-		return 0;
-	char msg[256];
-	int e = errno;
-	fs_message(fsfd, msg, sizeof(msg));
-	return sbx_error_set(err, e, "overlay refused %s \"%s\"%s%s", key, path, msg[0] ? ": " : "",
-	                     msg);
+	return fsctx_set(fsfd, FSCONFIG_SET_STRING, legacy, proc, 0, err,
+	                 "overlay refused %s \"%s\"", key, path);
+}
+
+int overlay_userns_options(int fsfd, struct sbx_error **err)
+{
+	/* userxattr: trusted.* xattrs are out of reach in a user namespace. */
+	if (fsctx_set(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0, err,
+	              "overlay option \"userxattr\" refused; the kernel is too old for overlayfs "
+	              "in a user namespace (5.11+)") < 0)
+		return -1;
+	(void)fsctx_try(fsfd, FSCONFIG_SET_STRING, "index", "off", 0);
+	(void)fsctx_try(fsfd, FSCONFIG_SET_STRING, "xino", "off", 0);
+	return 0;
 }
 
 static int kernel_mount(const struct sbx_overlay_spec *s, struct sbx_error **err)
 {
-	_cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	_cleanup_close_ int fsfd =
+	    fsctx_open("overlay", err, "the kernel has no overlay filesystem");
 	if (fsfd < 0)
-		return sbx_error_set(err, errno, "the kernel has no overlay filesystem");
-	fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "sbx", 0);
+		return -1;
+	(void)fsctx_try(fsfd, FSCONFIG_SET_STRING, "source", "sbx", 0);
 	if (set_layer(fsfd, "lowerdir+", s->lower, err) < 0 ||
 	    set_layer(fsfd, "upperdir", s->upper, err) < 0 ||
 	    set_layer(fsfd, "workdir", s->work, err) < 0)
 		return -1;
-	/* userxattr: trusted.* xattrs are out of reach in a user namespace. */
-	static const char *const flags[][2] = {
-	    {"userxattr", NULL}, {"index", "off"}, {"xino", "off"}};
-	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
-		int r = flags[i][1]
-		            ? fsconfig(fsfd, FSCONFIG_SET_STRING, flags[i][0], flags[i][1], 0)
-		            : fsconfig(fsfd, FSCONFIG_SET_FLAG, flags[i][0], NULL, 0);
-		if (r < 0 && strcmp(flags[i][0], "userxattr") == 0)
-			return sbx_error_set(err, errno,
-			                     "overlay option \"userxattr\" refused; the kernel is "
-			                     "too old for overlayfs in a user namespace (5.11+)");
-	}
+	if (overlay_userns_options(fsfd, err) < 0)
+		return -1;
 	/* Best effort: kernels before 5.10 lack it and simply sync. */
 	if (s->volatile_upper)
-		fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		char msg[256];
-		int e = errno;
-		fs_message(fsfd, msg, sizeof(msg));
-		return sbx_error_set(err, e, "cannot create the overlay of \"%s\"%s%s", s->lower,
-		                     msg[0] ? ": " : "", msg);
-	}
+		(void)fsctx_try(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
+	if (fsctx_set(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0, err,
+	              "cannot create the overlay of \"%s\"", s->lower) < 0)
+		return -1;
 	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
 	if (mfd < 0)
 		return sbx_error_set(err, errno, "cannot mount the overlay of \"%s\"", s->lower);

@@ -35,6 +35,11 @@ bool overlay_scratch_supported(void);
  * paths live in paths[3]. */
 int overlay_scratch(struct sbx_overlay_spec *spec, char paths[3][4096], struct sbx_error **err);
 
+/* The options every overlay sbx mounts in a user namespace needs, on an
+ * overlay context (fsctx.h): userxattr (refused: the kernel is too old),
+ * and index and xino off where the kernel knows them. */
+int overlay_userns_options(int fsfd, struct sbx_error **err);
+
 struct sbx_overlay_driver {
 	const char *name;
 	/* Runs in the sandbox's user and mount namespace. */

@@ -16,6 +16,8 @@
  * followed, in it or in the image. */
 #define _GNU_SOURCE
 #include "store/layer.h"
+#include "runtime/fsctx.h"
+#include "runtime/overlay.h"
 #include "runtime/userns.h"
 
 #include <dirent.h>
@@ -1254,18 +1256,6 @@ int layer_instance_image(struct sbx_instance *inst, char **rootfs, char **image,
 
 /* ---- commit: the merged view, saved as an image ---- */
 
-static void fs_message(int fsfd, char *buf, size_t len)
-{
-	ssize_t n = read(fsfd, buf, len - 1);
-	if (n <= 2) {
-		buf[0] = '\0';
-		return;
-	}
-	buf[n] = '\0';
-	if (buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-}
-
 /* A read-only overlay: upper over lower, no upper directory of its own. */
 static int mount_merged(const char *upper, const char *lower, const char *target,
                         struct sbx_error **err)
@@ -1276,31 +1266,23 @@ static int mount_merged(const char *upper, const char *lower, const char *target
 	_cleanup_close_ int lfd = open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (lfd < 0)
 		return sbx_error_set(err, errno, "cannot open the image \"%s\"", lower);
-	_cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	_cleanup_close_ int fsfd =
+	    fsctx_open("overlay", err, "the kernel has no overlay filesystem");
 	if (fsfd < 0)
-		return sbx_error_set(err, errno, "the kernel has no overlay filesystem");
-	(void)fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "sbx-commit", 0);
-	if (fsconfig(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, ufd) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, lfd) < 0) {
+		return -1;
+	(void)fsctx_try(fsfd, FSCONFIG_SET_STRING, "source", "sbx-commit", 0);
+	if (fsctx_try(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, ufd) < 0 ||
+	    fsctx_try(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, lfd) < 0) {
 		/* Before 6.7: one string, through /proc. */
 		_cleanup_free_ char *s = xasprintf("/proc/self/fd/%d:/proc/self/fd/%d", ufd, lfd);
-		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", s, 0) < 0)
-			return sbx_error_set(err, errno, "overlay refused the layers of \"%s\"",
-			                     upper);
+		if (fsctx_set(fsfd, FSCONFIG_SET_STRING, "lowerdir", s, 0, err,
+		              "overlay refused the layers of \"%s\"", upper) < 0)
+			return -1;
 	}
-	if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
-		return sbx_error_set(err, errno,
-		                     "overlay option \"userxattr\" refused; the kernel is too old "
-		                     "for overlayfs in a user namespace (5.11+)");
-	(void)fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0);
-	(void)fsconfig(fsfd, FSCONFIG_SET_STRING, "xino", "off", 0);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		char msg[256];
-		int e = errno;
-		fs_message(fsfd, msg, sizeof(msg));
-		return sbx_error_set(err, e, "cannot create the overlay of \"%s\"%s%s", upper,
-		                     msg[0] ? ": " : "", msg);
-	}
+	if (overlay_userns_options(fsfd, err) < 0 ||
+	    fsctx_set(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0, err,
+	              "cannot create the overlay of \"%s\"", upper) < 0)
+		return -1;
 	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC,
 	                                  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mfd < 0)
