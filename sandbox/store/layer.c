@@ -16,6 +16,7 @@
  * followed, in it or in the image. */
 #define _GNU_SOURCE
 #include "store/layer.h"
+#include "lib/sha256.h"
 #include "runtime/fsctx.h"
 #include "runtime/overlay.h"
 #include "runtime/userns.h"
@@ -42,107 +43,6 @@
 #define MAX_INDEX_DEPTH 4
 #define MAX_DEPTH       400 /* directory nesting walked by diff (2 fds a level) */
 #define REF_ANNOTATION  "org.opencontainers.image.ref.name"
-
-/* ---- SHA-256 (FIPS 180-4) ---- */
-
-static const uint32_t sha256_k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static inline uint32_t ror32(uint32_t x, unsigned n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
-static void sha256_block(uint32_t h[8], const unsigned char *p)
-{
-	uint32_t w[64];
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = k + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) +
-		              ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
-		uint32_t t2 =
-		    (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		k = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
-	}
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-	h[5] += f;
-	h[6] += g;
-	h[7] += k;
-}
-
-void layer_sha256_init(struct layer_sha256 *c)
-{
-	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-	                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	memcpy(c->h, iv, sizeof(iv));
-	c->len = 0;
-	c->n = 0;
-}
-
-void layer_sha256_update(struct layer_sha256 *c, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	c->len += len;
-	if (c->n > 0) {
-		size_t take = 64 - c->n < len ? 64 - c->n : len;
-		memcpy(c->buf + c->n, p, take);
-		c->n += take;
-		p += take;
-		len -= take;
-		if (c->n < 64)
-			return;
-		sha256_block(c->h, c->buf);
-		c->n = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(c->h, p);
-	memcpy(c->buf, p, len);
-	c->n = len;
-}
-
-void layer_sha256_final(struct layer_sha256 *c, char hex[65])
-{
-	uint64_t bits = c->len * 8;
-	c->buf[c->n++] = 0x80;
-	if (c->n > 56) {
-		memset(c->buf + c->n, 0, 64 - c->n);
-		sha256_block(c->h, c->buf);
-		c->n = 0;
-	}
-	memset(c->buf + c->n, 0, 56 - c->n);
-	for (int i = 0; i < 8; i++)
-		c->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_block(c->h, c->buf);
-	for (int i = 0; i < 8; i++)
-		snprintf(hex + 8 * i, 9, "%08x", c->h[i]);
-}
 
 /* ---- small helpers ---- */
 
@@ -427,8 +327,8 @@ static int blob_open(struct oci *o, const struct desc *d, struct stat *st, struc
 		return sbx_error_set(
 		    err, 0, "blob \"%s\" has %llu bytes, but its descriptor says %llu", d->digest,
 		    (unsigned long long)st->st_size, (unsigned long long)d->size);
-	struct layer_sha256 c;
-	layer_sha256_init(&c);
+	struct sha256 c;
+	sha256_init(&c);
 	_cleanup_free_ char *buf = xmalloc(256 << 10);
 	uint64_t total = 0;
 	for (;;) {
@@ -439,11 +339,11 @@ static int blob_open(struct oci *o, const struct desc *d, struct stat *st, struc
 			return sbx_error_set(err, errno, "cannot read blob \"%s\"", rel);
 		if (n == 0)
 			break;
-		layer_sha256_update(&c, buf, (size_t)n);
+		sha256_update(&c, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
 	char hex[65];
-	layer_sha256_final(&c, hex);
+	sha256_final(&c, hex);
 	if (total != d->size)
 		return sbx_error_set(err, 0, "blob \"%s\" changed while it was read", d->digest);
 	if (strcmp(hex, d->digest + 7) != 0)
@@ -500,11 +400,8 @@ static json_t *blob_json(struct oci *o, const struct desc *d, const char *what,
 		len += (size_t)n;
 	}
 	/* What is parsed is what was hashed. */
-	struct layer_sha256 c;
 	char hex[65];
-	layer_sha256_init(&c);
-	layer_sha256_update(&c, buf, len);
-	layer_sha256_final(&c, hex);
+	sha256_hex(buf, len, hex);
 	if (strcmp(hex, d->digest + 7) != 0) {
 		sbx_error_set(err, 0, "blob \"%s\" changed while it was read", d->digest);
 		return NULL;

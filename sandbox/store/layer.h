@@ -17,19 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SHA-256 (FIPS 180-4), for blob digests; OpenSSL is not a dependency. */
-struct layer_sha256 {
-	uint32_t h[8];
-	uint64_t len; /* bytes hashed so far */
-	unsigned char buf[64];
-	size_t n; /* bytes waiting in buf */
-};
-
-void layer_sha256_init(struct layer_sha256 *c);
-void layer_sha256_update(struct layer_sha256 *c, const void *data, size_t len);
-/* Writes the digest as 64 lowercase hex digits and a NUL. */
-void layer_sha256_final(struct layer_sha256 *c, char hex[65]);
-
 /* Whether source names an OCI image layout: a directory holding an
  * "oci-layout" file, maybe followed by ":REF" (as in skopeo's oci:DIR:REF). */
 bool layer_is_oci_layout(const char *source);
