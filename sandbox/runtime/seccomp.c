@@ -2,6 +2,7 @@
  * compiling with libseccomp plus runc's ENOSYS prologue. */
 #define _GNU_SOURCE
 #include "runtime/seccomp.h"
+#include "lib/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1060,17 +1061,6 @@ void seccomp_bpf_free(struct sbx_bpf *b)
 /* ------------------------------------------------------------------------ */
 /* Policy hash */
 
-/* MurmurHash3's finaliser: a bijective 64-bit mix. */
-static uint64_t fmix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
 struct canon {
 	char *buf;
 	size_t len, cap;
@@ -1086,11 +1076,26 @@ static void canon_put(struct canon *c, const void *p, size_t n)
 	c->len += n;
 }
 
+/* A length or count, 7 bits a byte, low bits first (LEB128): prefix-free,
+ * and one byte for nearly everything a policy holds. */
+static void canon_len(struct canon *c, uint64_t n)
+{
+	unsigned char b[10];
+	size_t i = 0;
+	do {
+		b[i] = (unsigned char)(n & 0x7f);
+		n >>= 7;
+		if (n)
+			b[i] |= 0x80;
+		i++;
+	} while (n);
+	canon_put(c, b, i);
+}
+
 static void canon_tag(struct canon *c, char tag, const void *p, size_t n)
 {
-	uint64_t n64 = n;
 	canon_put(c, &tag, 1);
-	canon_put(c, &n64, sizeof(n64));
+	canon_len(c, n);
 	canon_put(c, p, n);
 }
 
@@ -1100,8 +1105,8 @@ static int cmp_keys(const void *a, const void *b)
 }
 
 /* A canonical, unambiguous form of a JSON value: tagged and length-prefixed,
- * object keys sorted. Much cheaper than json_dumps, which formats, escapes
- * and checks for loops (a snprintf per object) along the way. */
+ * object keys sorted, about as long as the JSON text. Much cheaper than json_dumps, which formats,
+ * escapes and checks for loops (a snprintf per object) along the way. */
 static void canon_value(struct canon *c, json_t *j)
 {
 	char num[64];
@@ -1113,7 +1118,8 @@ static void canon_value(struct canon *c, json_t *j)
 		json_t *v;
 		json_object_foreach(j, k, v) keys[i++] = k;
 		qsort(keys, n, sizeof(*keys), cmp_keys);
-		canon_tag(c, '{', &n, sizeof(n));
+		canon_put(c, "{", 1);
+		canon_len(c, n);
 		for (i = 0; i < n; i++) {
 			canon_tag(c, 'k', keys[i], strlen(keys[i]));
 			canon_value(c, json_object_get(j, keys[i]));
@@ -1124,7 +1130,8 @@ static void canon_value(struct canon *c, json_t *j)
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j), i;
 		json_t *v;
-		canon_tag(c, '[', &n, sizeof(n));
+		canon_put(c, "[", 1);
+		canon_len(c, n);
 		json_array_foreach(j, i, v) canon_value(c, v);
 		break;
 	}
@@ -1163,24 +1170,8 @@ int seccomp_policy_hash(json_t *obj, char out[65])
 	struct canon c = {0};
 	canon_put(&c, head, strlen(head));
 	canon_value(&c, obj);
-	_cleanup_free_ char *s = c.buf;
-	size_t len = c.len;
-	static const uint64_t seed[4] = {UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
-	                                 UINT64_C(0x165667b19e3779f9),
-	                                 UINT64_C(0x27d4eb2f165667c5)};
-	uint64_t h[4];
-	for (int k = 0; k < 4; k++)
-		h[k] = seed[k] ^ len;
-	for (size_t off = 0; off < len; off += 8) {
-		uint64_t w = 0;
-		size_t n = len - off < 8 ? len - off : 8;
-		memcpy(&w, s + off, n);
-		for (int k = 0; k < 4; k++)
-			h[k] = fmix64(h[k] ^ (w * (seed[k] | 1))) + seed[(k + 1) & 3];
-	}
-	for (int k = 0; k < 4; k++)
-		snprintf(out + 16 * k, 17, "%016llx",
-		         (unsigned long long)fmix64(h[k] ^ h[(k + 1) & 3] ^ seed[k]));
+	sha256_hex(c.buf, c.len, out);
+	free(c.buf);
 	return 0;
 }
 

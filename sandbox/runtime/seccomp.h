@@ -61,10 +61,10 @@ int seccomp_compile(json_t *obj, struct sbx_bpf *out, struct sbx_error **err);
  * CAP_SYS_ADMIN). Async-signal-safe apart from error reporting. */
 int seccomp_install(const struct sbx_bpf *b, struct sbx_error **err);
 
-/* A NON-cryptographic 256-bit hash (64 hex digits) of the policy in
- * canonical form plus what the compiled program depends on (libseccomp
- * version, native architecture, compiler revision): a cache key for
- * compiled programs, not a defence against chosen collisions. */
+/* The SHA-256 (64 hex digits) of the policy in canonical form plus what the
+ * compiled program depends on (libseccomp version, native architecture,
+ * compiler revision): the key, and file name, of its compiled program in
+ * the cache. No policy, however chosen, can take another's cache entry. */
 int seccomp_policy_hash(json_t *obj, char out[65]);
 
 #endif
