@@ -606,6 +606,38 @@ int rm_rf_at(int dirfd, const char *name, struct sbx_error **err)
 	return rm_tree(dirfd, name, err);
 }
 
+int dir_list(int dirfd, const char *what, char ***out, struct sbx_error **err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "cannot read \"%s\"", what);
+	_cleanup_dir_ DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return sbx_error_set(err, errno, "cannot read \"%s\"", what);
+	}
+	char **names = xcalloc(1, sizeof(char *));
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			strv_push(&names, de->d_name);
+		errno = 0;
+	}
+	if (errno != 0) {
+		int e = errno;
+		strv_free(names);
+		return sbx_error_set(err, e, "cannot read \"%s\"", what);
+	}
+	*out = names;
+	return 0;
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	return dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+}
+
 char *path_find(const char *name)
 {
 	const char *path = getenv("PATH");

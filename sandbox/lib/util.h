@@ -120,6 +120,12 @@ int mkdir_p(const char *path, mode_t mode, struct sbx_error **err);
  * permissions the sandbox may have taken away. */
 int rm_rf_at(int dirfd, const char *name, struct sbx_error **err);
 
+/* The names in the directory dirfd (no "." or ".."), read before anything
+ * in it changes; what names it in errors. */
+int dir_list(int dirfd, const char *what, char ***out, struct sbx_error **err);
+/* "DIR/NAME", or NAME when dir is "". */
+char *path_join(const char *dir, const char *name);
+
 /* The search path when $PATH is unset or empty, sbin included. */
 #define PATH_DEFAULT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* The first executable regular file called name (a file name, no '/') in

@@ -1,10 +1,12 @@
 /* layer.h - layers: OCI image layouts imported as images (layers applied in
- * order, with whiteouts and opaque directories), and an instance's overlay
- * upper layer against its image: `sbx diff` and `sbx commit`.
+ * order, with whiteouts and opaque directories: oci-layout.c), and an
+ * instance's overlay upper layer against its image: `sbx diff` and
+ * `sbx commit` (diff.c).
  *
  * Everything read here is hostile: a layout may come from anywhere and an
  * upper layer is written by the sandbox. Nothing is ever followed through a
- * symbolic link, and layer contents go through image.c's safe extraction. */
+ * symbolic link, and layer contents go through the image store's safe
+ * extraction. */
 #ifndef SBX_LAYER_H
 #define SBX_LAYER_H
 
