@@ -1,4 +1,4 @@
-/* helper-unpack.c - sbx-unpack: reads a tar archive on standard input with
+/* sbx-unpack.c - sbx-unpack: reads a tar archive on standard input with
  * libarchive and writes its entries to standard output as the records of
  * sbx-unpack.h, for sbx to extract (sandbox/archive.c).
  *
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	struct archive *a = archive_read_new();
 	if (a == NULL)
 		abort();
-	/* The set image.c asked libarchive for; format_all would take mtree,
+	/* The set extract.c asked libarchive for; format_all would take mtree,
 	 * whose "archives" name host files for libarchive to open. */
 	archive_read_support_filter_gzip(a);
 	archive_read_support_filter_bzip2(a);

@@ -54,6 +54,9 @@ struct sbx_image_progress {
  * image that is not there, EEXIST for a name that is taken, EINVAL for a bad
  * name. */
 
+/* 0 when name is a valid image name, else -1 with *err set (EINVAL). */
+int image_check_name(const char *name, struct sbx_error **err);
+
 /* $XDG_DATA_HOME/sbx/images (not created). */
 int image_store_dir(char **out, struct sbx_error **err);
 
@@ -115,10 +118,6 @@ int image_copy_rootfs(const struct sbx_image *img, const char *dst,
  * searches /bin/busybox and /usr/bin/busybox. */
 int image_bootstrap_busybox(const char *name, const char *busybox_path,
                             const struct sbx_image_progress *progress, struct sbx_error **err);
-
-/* 1 when the ELF file at fd has no PT_INTERP (static), 0 when it has one,
- * -1 with *err set when it is no ELF executable; path is for messages. */
-int image_elf_is_static(int fd, const char *path, struct sbx_error **err);
 
 /* Optional members of a JSON object: absent or null leaves *out alone;
  * another type is an error "WHERE: "KEY" must be ...". */

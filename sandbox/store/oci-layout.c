@@ -647,7 +647,7 @@ static int prune(struct oci *o, int dirfd, const char *rel, unsigned depth, stru
 	return 0;
 }
 
-/* Sees every entry of a layer before image.c extracts it. */
+/* Sees every entry of a layer before extract.c extracts it. */
 static int oci_entry(void *ctx, int rootfd, const char *path, struct sbx_error **err)
 {
 	struct oci *o = ctx;

@@ -1,9 +1,9 @@
-/* sbx-archive.h - the part of libarchive's reading API that image.c uses,
+/* sbx-archive.h - the part of libarchive's reading API that extract.c uses,
  * served by the sbx-unpack helper.
  *
  * sbx is a static executable, so it cannot load libarchive, and linking
  * libarchive's dozen libraries in would cost every `sbx run` for what only
- * imports need. Imports run the helper instead (sandbox/helper-unpack.c): it
+ * imports need. Imports run the helper instead (sandbox/libexec/sbx-unpack.c): it
  * reads the archive with libarchive and streams the entries back. Include
  * this instead of <archive.h>: the macros below send libarchive's names to
  * archive.c, and only libarchive's types and constants are used. */

@@ -71,7 +71,7 @@ static void test_load(void)
 	sbx_error_free(e);
 }
 
-/* Reads an entry's data back whole, as image.c writes it. */
+/* Reads an entry's data back whole, as extract.c writes it. */
 static char *slurp(struct archive *a, size_t *size, int *blocks)
 {
 	char *buf = xcalloc(1, 1);

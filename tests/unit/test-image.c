@@ -3,6 +3,7 @@
  * hostile archives, busybox bootstrap, list, remove and resolve. */
 #define _GNU_SOURCE
 #include "store/image.h"
+#include "lib/elf.h"
 #include "tap.h"
 #include "lib/util.h"
 
@@ -280,16 +281,16 @@ static void test_elf(void)
 	struct sbx_error *e = NULL;
 	int fd = open("/bin/busybox", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		is_int(image_elf_is_static(fd, "/bin/busybox", &e), 1, "busybox-static is static");
+		is_int(elf_is_static(fd, "/bin/busybox", &e), 1, "busybox-static is static");
 		close(fd);
 	} else {
 		ok(1, "# SKIP no /bin/busybox");
 	}
 	fd = open("/bin/ls", O_RDONLY | O_CLOEXEC);
-	is_int(image_elf_is_static(fd, "/bin/ls", &e), 0, "/bin/ls is dynamic");
+	is_int(elf_is_static(fd, "/bin/ls", &e), 0, "/bin/ls is dynamic");
 	close(fd);
 	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
-	is_int(image_elf_is_static(fd, "/etc/passwd", &e), -1, "/etc/passwd is no ELF file");
+	is_int(elf_is_static(fd, "/etc/passwd", &e), -1, "/etc/passwd is no ELF file");
 	is_str(e ? e->msg : NULL, "\"/etc/passwd\" is not an ELF executable", "with a message");
 	sbx_error_free(e);
 	e = NULL;
@@ -297,25 +298,25 @@ static void test_elf(void)
 
 	uint32_t load_interp[] = {PT_LOAD, PT_INTERP}, load[] = {PT_LOAD, PT_LOAD, PT_GNU_STACK};
 	fd = fake_elf(true, false, load_interp, 2, false);
-	is_int(image_elf_is_static(fd, "x", &e), 0, "64-bit LE with PT_INTERP: dynamic");
+	is_int(elf_is_static(fd, "x", &e), 0, "64-bit LE with PT_INTERP: dynamic");
 	close(fd);
 	fd = fake_elf(true, false, load, 3, false);
-	is_int(image_elf_is_static(fd, "x", &e), 1, "64-bit LE without PT_INTERP: static");
+	is_int(elf_is_static(fd, "x", &e), 1, "64-bit LE without PT_INTERP: static");
 	close(fd);
 	fd = fake_elf(false, true, load_interp, 2, false);
-	is_int(image_elf_is_static(fd, "x", &e), 0, "32-bit BE with PT_INTERP: dynamic");
+	is_int(elf_is_static(fd, "x", &e), 0, "32-bit BE with PT_INTERP: dynamic");
 	close(fd);
 	fd = fake_elf(false, true, load, 3, false);
-	is_int(image_elf_is_static(fd, "x", &e), 1, "32-bit BE without PT_INTERP: static");
+	is_int(elf_is_static(fd, "x", &e), 1, "32-bit BE without PT_INTERP: static");
 	close(fd);
 	fd = fake_elf(true, false, load_interp, 2, true);
-	is_int(image_elf_is_static(fd, "x", &e), -1, "truncated program headers: error");
+	is_int(elf_is_static(fd, "x", &e), -1, "truncated program headers: error");
 	is_str(e ? e->msg : NULL, "\"x\" is a truncated ELF file", "with a message");
 	sbx_error_free(e);
 	e = NULL;
 	close(fd);
 	fd = fake_elf(true, false, load, 0, false);
-	is_int(image_elf_is_static(fd, "x", &e), -1, "no program headers: error");
+	is_int(elf_is_static(fd, "x", &e), -1, "no program headers: error");
 	sbx_error_free(e);
 	close(fd);
 }
