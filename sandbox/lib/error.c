@@ -12,9 +12,7 @@ int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list 
 {
 	if (err == NULL || *err != NULL)
 		return -1;
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	if (errnum > 0) {
 		char *full = xasprintf("%s: %s", msg, strerror(errnum));
 		free(msg);
@@ -52,11 +50,9 @@ int sbx_error_prefix(struct sbx_error **err, const char *fmt, ...)
 {
 	if (err == NULL || *err == NULL)
 		return -1;
-	char *prefix = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&prefix, fmt, ap) < 0)
-		abort();
+	char *prefix = xvasprintf(fmt, ap);
 	va_end(ap);
 	char *msg = xasprintf("%s: %s", prefix, (*err)->msg);
 	free(prefix);

@@ -56,13 +56,19 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-char *xasprintf(const char *fmt, ...)
+char *xvasprintf(const char *fmt, va_list ap)
 {
 	char *p = NULL;
-	va_list ap;
-	va_start(ap, fmt);
 	if (vasprintf(&p, fmt, ap) < 0)
 		abort();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	return p;
 }
@@ -171,15 +177,24 @@ const char *str_closest(const char *word, const char *const *candidates, size_t 
 	return best_d <= limit ? best : NULL;
 }
 
-int parse_u64(const char *s, uint64_t *out)
+/* The decimal number s starts with (a digit first: no sign, no space), and
+ * in *end what follows it. */
+static int parse_digits(const char *s, unsigned long long *v, char **end)
 {
 	if (s == NULL || !isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
+	*v = strtoull(s, end, 10);
+	return errno == ERANGE ? -ERANGE : 0;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
 	char *end = NULL;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	int r = parse_digits(s, &v, &end);
+	if (r < 0)
+		return r;
 	if (*end != '\0')
 		return -EINVAL;
 	*out = v;
@@ -188,13 +203,11 @@ int parse_u64(const char *s, uint64_t *out)
 
 int parse_size(const char *s, uint64_t *out)
 {
-	if (s == NULL || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
+	unsigned long long v;
 	char *end = NULL;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	int r = parse_digits(s, &v, &end);
+	if (r < 0)
+		return r;
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0':
@@ -1088,8 +1101,7 @@ char *why_set(char **why, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(why, fmt, ap) < 0)
-		abort();
+	*why = xvasprintf(fmt, ap);
 	va_end(ap);
 	return NULL;
 }

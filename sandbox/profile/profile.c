@@ -102,11 +102,9 @@
 
 void diag_add(struct sbx_diag *d, const char *file, int line, const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (line > 0)
 		strv_push_take(&d->lines, xasprintf("%s:%d: error: %s", file, line, msg));
@@ -1551,11 +1549,9 @@ static void pend_add(struct file_ctx *fc, int line, const char *fmt, ...)
 		fc->cap_pend = fc->cap_pend ? 2 * fc->cap_pend : 16;
 		fc->pend = xrealloc(fc->pend, fc->cap_pend * sizeof(*fc->pend));
 	}
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	fc->pend[fc->n_pend++] = (struct pending){line, fc->seq++, msg};
 	fc->per_pass[fc->pass]++;

@@ -66,11 +66,9 @@ int fsctx_set(int fsfd, unsigned int cmd, const char *key, const void *value, in
 	int e = errno;
 	char msg[512];
 	last_message(fsfd, msg, sizeof(msg));
-	char *what = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&what, fmt, ap) < 0)
-		abort();
+	char *what = xvasprintf(fmt, ap);
 	va_end(ap);
 	sbx_error_set(err, e, "%s%s%s", what, msg[0] ? ": " : "", msg);
 	free(what);

@@ -346,9 +346,7 @@ static int perr(struct sbx_error **err, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	_cleanup_free_ char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	/* No errno: the message says it all. */
 	if (path && *path)

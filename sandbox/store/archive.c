@@ -65,8 +65,7 @@ static void set_msg(struct archive *a, const char *fmt, ...)
 	free(a->msg);
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&a->msg, fmt, ap) < 0)
-		abort();
+	a->msg = xvasprintf(fmt, ap);
 	va_end(ap);
 }
 

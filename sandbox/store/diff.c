@@ -144,6 +144,20 @@ static int diff_dir(struct changes *c, int ufd, int lfd, const char *rel, bool h
 	return 0;
 }
 
+/* O_PATH fds of an upper layer (never through a symbolic link) and of its
+ * image's root filesystem. */
+static int open_layers(const char *upper, const char *lower, int *ufd, int *lfd,
+                       struct sbx_error **err)
+{
+	*ufd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*ufd < 0)
+		return sbx_error_set(err, errno, "cannot open the upper layer \"%s\"", upper);
+	*lfd = open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*lfd < 0)
+		return sbx_error_set(err, errno, "cannot open the image \"%s\"", lower);
+	return 0;
+}
+
 struct diff_job {
 	int ufd, lfd, outfd; /* O_PATH fds of the layers; a memfd for the changes */
 };
@@ -178,12 +192,9 @@ int layer_diff(const char *upper, const char *lower, const struct sbx_config *ma
 	 * instance's memory upper layer through /proc; read in a child that
 	 * is root of a namespace with the instance's id maps, so nothing the
 	 * sandbox made unreadable (chmod 000, a subordinate owner) stops it. */
-	_cleanup_close_ int ufd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (ufd < 0)
-		return sbx_error_set(err, errno, "cannot open the upper layer \"%s\"", upper);
-	_cleanup_close_ int lfd = open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (lfd < 0)
-		return sbx_error_set(err, errno, "cannot open the image \"%s\"", lower);
+	_cleanup_close_ int ufd = -1, lfd = -1;
+	if (open_layers(upper, lower, &ufd, &lfd, err) < 0)
+		return -1;
 	_cleanup_close_ int mfd = memfd_create("sbx-diff", MFD_CLOEXEC);
 	if (mfd < 0)
 		return sbx_error_set(err, errno, "cannot create a memory file");
@@ -246,12 +257,9 @@ int layer_instance_image(struct sbx_instance *inst, char **rootfs, char **image,
 static int mount_merged(const char *upper, const char *lower, const char *target,
                         struct sbx_error **err)
 {
-	_cleanup_close_ int ufd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (ufd < 0)
-		return sbx_error_set(err, errno, "cannot open the upper layer \"%s\"", upper);
-	_cleanup_close_ int lfd = open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (lfd < 0)
-		return sbx_error_set(err, errno, "cannot open the image \"%s\"", lower);
+	_cleanup_close_ int ufd = -1, lfd = -1;
+	if (open_layers(upper, lower, &ufd, &lfd, err) < 0)
+		return -1;
 	_cleanup_close_ int fsfd =
 	    fsctx_open("overlay", err, "the kernel has no overlay filesystem");
 	if (fsfd < 0)

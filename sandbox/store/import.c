@@ -28,11 +28,9 @@ void import_notify(const struct sbx_image_progress *p, bool warning, const char 
 	void (*fn)(void *, const char *) = p ? (warning ? p->warn : p->info) : NULL;
 	if (fn == NULL)
 		return;
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	fn(p->ctx, msg);
 	free(msg);
