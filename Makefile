@@ -147,7 +147,11 @@ fuzz-smoke: $(FUZZ_BINS)
 			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done
 
-bench: build/sbx build/sbx-unpack build/sbx-init
+# The benchmark's limit program: sbx's kernel work and nothing else (libc only).
+build/limit: tests/bench/limit.c Makefile
+	$(CC) -std=gnu11 $(WARN) -O2 -static -o $@ $<
+
+bench: build/sbx build/sbx-unpack build/sbx-init build/limit
 	tests/bench/run
 
 install: all
