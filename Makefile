@@ -174,7 +174,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
 
-FORMAT_FILES = $(wildcard sandbox/*/*.c sandbox/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+FORMAT_FILES = $(wildcard sandbox/*/*.c sandbox/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c \
 	tests/helpers/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
