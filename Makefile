@@ -57,7 +57,7 @@ MANS       := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
+.PHONY: all deps check lint unit integration fuzz fuzz-smoke install uninstall format check-format clean bench man
 
 all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
 
@@ -132,7 +132,13 @@ build/helpers/%: tests/helpers/%.c | build/helpers
 integration: build/sbx build/sbx-unpack build/sbx-init $(HELPERS)
 	tests/integration/run
 
-check: all unit check-format integration fuzz-smoke
+# Checks of the tests themselves: a bare `! cmd` line in a bats file
+# checks nothing (tests/lint/bats-bang says why).
+BATS_FILES := $(sort $(wildcard tests/integration/*/*.bats)) tests/integration/helpers.bash
+lint:
+	tests/lint/bats-bang $(BATS_FILES)
+
+check: all lint unit check-format integration fuzz-smoke
 
 fuzz: $(FUZZ_BINS)
 

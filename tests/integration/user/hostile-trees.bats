@@ -167,7 +167,7 @@ swapping() {
 			swapping "$upper" x && swapping "$upper" y && swapping "$upper" z && break
 			sleep 0.01
 		done
-		! swapping "$upper" x || raced=$((raced + 1))
+		if swapping "$upper" x; then raced=$((raced + 1)); fi
 		run sbx rm victim
 		# A racing payload may make rm fail; it must never reach the host.
 		assert_canary
