@@ -57,6 +57,9 @@ MANS       := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
+# Objects built only for the tests are kept, or every `make unit` and
+# `make fuzz` would compile all of sandbox/ again.
+.SECONDARY: $(ASAN_OBJS) $(FUZZ_OBJS)
 .PHONY: all deps check lint unit integration fuzz fuzz-smoke install uninstall format check-format clean bench man
 
 all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
