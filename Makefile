@@ -145,13 +145,16 @@ check: all lint unit check-format integration fuzz-smoke
 
 fuzz: $(FUZZ_BINS)
 
-# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus.
+# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus. Whole
+# config.json files and seccomp policies (sbx's default is 10 KB) need
+# longer inputs than the rest.
 fuzz-smoke: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		name=$${f##*/}; corpus=tests/fuzz/corpus/$${name#fuzz-}; \
+		case $$name in fuzz-config|fuzz-seccomp) max=65536 ;; *) max=4096 ;; esac; \
 		mkdir -p build/fuzz/work/$$name; \
 		echo "fuzz: $$name for $(FUZZ_TIME)s"; \
-		$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=0 \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=$$max -print_final_stats=0 \
 			build/fuzz/work/$$name $$corpus >build/fuzz/$$name.log 2>&1 || \
 			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done
