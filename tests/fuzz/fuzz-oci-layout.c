@@ -71,7 +71,8 @@ static void spit(int dirfd, const char *name, const char *buf, size_t len)
 	close(fd);
 }
 
-static char *sha256_hex(const char *buf, size_t len)
+/* The blob's name: the one use of sbx's SHA-256 here. */
+static char *digest_of(const char *buf, size_t len)
 {
 	struct layer_sha256 c;
 	char hex[65];
@@ -166,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t tlen[MAX_DOCS] = {0};
 	for (size_t i = n; i-- > 0;) {
 		text[i] = expand(doc[i], len[i], i, hex, tlen, n, &tlen[i]);
-		hex[i] = sha256_hex(text[i], tlen[i]);
+		hex[i] = digest_of(text[i], tlen[i]);
 	}
 
 	rm_all(layout);

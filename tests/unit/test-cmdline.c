@@ -65,7 +65,8 @@ static int record(void *ctx, int val, const char *arg)
 }
 
 /* Runs cmdline_parse on a copy of the words, with stdout and stderr
- * captured; returns its result, argv as it left it in *out_argv. */
+ * captured: the one call of cmdline_parse here, with record() the one
+ * option callback. */
 struct result {
 	int ret;
 	char *out, *err;
@@ -182,6 +183,9 @@ static void test_parsing(void)
 	check("again", &image_rm_cmd, false, W("rm", "x", "-f"), 2, "f", "x");
 }
 
+/* A usage error as the user sees it. */
+#define USAGE(cmd, msg) "sbx " cmd ": " msg "\nTry 'sbx " cmd " --help' for more information.\n"
+
 static void usage(const char *what, const struct sbx_command *cmd, bool stop, char *const *words,
                   const char *want_err)
 {
@@ -195,21 +199,17 @@ static void usage(const char *what, const struct sbx_command *cmd, bool stop, ch
 static void test_errors(void)
 {
 	usage("unknown short option", &run_cmd, true, W("run", "-x", "img"),
-	      "sbx run: unknown option '-x'\nTry 'sbx run --help' for more information.\n");
+	      USAGE("run", "unknown option '-x'"));
 	usage("unknown long option", &run_cmd, true, W("run", "--bogus", "img"),
-	      "sbx run: unknown option '--bogus'\nTry 'sbx run --help' for more information.\n");
+	      USAGE("run", "unknown option '--bogus'"));
 	usage("short option without its value", &run_cmd, true, W("run", "-v"),
-	      "sbx run: option '-v' needs an argument\nTry 'sbx run --help' for more "
-	      "information.\n");
+	      USAGE("run", "option '-v' needs an argument"));
 	usage("long-only option without its value", &run_cmd, true, W("run", "--name"),
-	      "sbx run: option '--name' needs an argument\nTry 'sbx run --help' for more "
-	      "information.\n");
+	      USAGE("run", "option '--name' needs an argument"));
 	usage("a group's command names both words", &image_rm_cmd, false, W("rm", "-q", "x"),
-	      "sbx image rm: unknown option '-q'\nTry 'sbx image rm --help' for more "
-	      "information.\n");
+	      USAGE("image rm", "unknown option '-q'"));
 	usage("unknown option after an operand", &image_rm_cmd, false, W("rm", "x", "--nope"),
-	      "sbx image rm: unknown option '--nope'\nTry 'sbx image rm --help' for more "
-	      "information.\n");
+	      USAGE("image rm", "unknown option '--nope'"));
 
 	/* An ambiguous abbreviation (--n: name, network, no-init) is refused;
 	 * none of them is picked. */
