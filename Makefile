@@ -57,7 +57,10 @@ MANS       := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
+# Objects built only for the tests are kept, or every `make unit` and
+# `make fuzz` would compile all of sandbox/ again.
+.SECONDARY: $(ASAN_OBJS) $(FUZZ_OBJS)
+.PHONY: all deps check lint unit integration fuzz fuzz-smoke install uninstall format check-format clean bench man
 
 all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
 
@@ -132,17 +135,26 @@ build/helpers/%: tests/helpers/%.c | build/helpers
 integration: build/sbx build/sbx-unpack build/sbx-init $(HELPERS)
 	tests/integration/run
 
-check: all unit check-format integration fuzz-smoke
+# Checks of the tests themselves: a bare `! cmd` line in a bats file
+# checks nothing (tests/lint/bats-bang says why).
+BATS_FILES := $(sort $(wildcard tests/integration/*/*.bats)) tests/integration/helpers.bash
+lint:
+	tests/lint/bats-bang $(BATS_FILES)
+
+check: all lint unit check-format integration fuzz-smoke
 
 fuzz: $(FUZZ_BINS)
 
-# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus.
+# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus. Whole
+# config.json files and seccomp policies (sbx's default is 10 KB) need
+# longer inputs than the rest.
 fuzz-smoke: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		name=$${f##*/}; corpus=tests/fuzz/corpus/$${name#fuzz-}; \
+		case $$name in fuzz-config|fuzz-seccomp) max=65536 ;; *) max=4096 ;; esac; \
 		mkdir -p build/fuzz/work/$$name; \
 		echo "fuzz: $$name for $(FUZZ_TIME)s"; \
-		$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=0 \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=$$max -print_final_stats=0 \
 			build/fuzz/work/$$name $$corpus >build/fuzz/$$name.log 2>&1 || \
 			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done
