@@ -218,6 +218,8 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 {
 	const char *cmd = c->args[0];
 	int err = ENOENT;
+	if (c->has_umask)
+		umask(c->umask);
 	if (strchr(cmd, '/')) {
 		execve(cmd, c->args, c->env);
 		err = errno;

@@ -84,6 +84,28 @@ static void refused(json_t *j, int code, const char *want, const char *what)
 
 #define REFUSE(path, value, code, want) refused(with(path, value), code, want, path)
 
+static void test_honoured(void)
+{
+	struct sbx_config *c = NULL;
+	struct sbx_error *err = NULL;
+	json_t *j = with2("process.user", "{\"uid\": 0, \"gid\": 0, \"umask\": 18}",
+	                  "linux.rootfsPropagation", "\"rslave\"");
+	set_path(j, "linux.resources", "{\"memory\": {\"limit\": 1024}, \"pids\": {\"limit\": 9}}");
+	set_path(j, "process.consoleSize", "{\"height\": 24, \"width\": 80}");
+	ok(config_parse(j, &c, &err) == 0, "umask, rslave, limits and consoleSize parse%s%s",
+	   err ? ": " : "", err ? err->msg : "");
+	ok(c && c->has_umask && c->umask == 022, "umask 022 is kept for the payload");
+	ok(c && c->memory_limit == 1024 && c->pids_limit == 9, "memory and pids limits");
+	config_free(c);
+	c = NULL;
+	json_decref(j);
+	j = with(NULL, NULL);
+	ok(config_parse(j, &c, &err) == 0 && c && !c->has_umask, "no umask: the caller's stays");
+	config_free(c);
+	json_decref(j);
+	sbx_error_free(err);
+}
+
 static void test_minimal(void)
 {
 	struct sbx_config *c = NULL;
@@ -253,6 +275,34 @@ static void test_refusals(void)
 	REFUSE("linux.gidMappings", "[{\"containerID\": 0, \"hostID\": 4294967296, \"size\": 1}]",
 	       EINVAL, "linux.gidMappings[0]: ids out of range: Invalid argument");
 
+	/* What sbx cannot honour is refused by name, never dropped. */
+	REFUSE("process.apparmorProfile", "\"docker-default\"", ENOTSUP,
+	       "process.apparmorProfile: sbx does not apply AppArmor profiles: Operation not "
+	       "supported");
+	REFUSE("process.selinuxLabel", "\"system_u:system_r:container_t:s0\"", ENOTSUP,
+	       "process.selinuxLabel: sbx does not apply SELinux labels: Operation not supported");
+	REFUSE("process.oomScoreAdj", "100", ENOTSUP,
+	       "process.oomScoreAdj: not supported yet: Operation not supported");
+	REFUSE("process.user", "{\"uid\": 0, \"gid\": 0, \"umask\": 512}", EINVAL,
+	       "process.user.umask: 512 is not a mode (0 to 0777): Invalid argument");
+	REFUSE("domainname", "\"example.org\"", ENOTSUP,
+	       "domainname: not supported yet: Operation not supported");
+	REFUSE("linux.cgroupsPath", "\"/sbx/x\"", ENOTSUP,
+	       "linux.cgroupsPath: sbx does not manage cgroups yet: Operation not supported");
+	REFUSE("linux.mountLabel", "\"system_u:object_r:container_file_t:s0\"", ENOTSUP,
+	       "linux.mountLabel: sbx does not apply SELinux labels: Operation not supported");
+	REFUSE("linux.rootfsPropagation", "\"shared\"", ENOTSUP,
+	       "linux.rootfsPropagation: \"shared\" is not supported (sbx makes the root rslave): "
+	       "Operation not supported");
+	REFUSE("linux.resources", "{\"cpu\": {\"shares\": 512}}", ENOTSUP,
+	       "linux.resources: 1 object item(s) left unpacked: cpu: Operation not supported");
+	REFUSE("linux.resources", "{\"memory\": {\"limit\": \"1G\"}}", ENOTSUP,
+	       "linux.resources: Expected integer, got string: Operation not supported");
+	REFUSE("linux.resources", "{\"memory\": {\"limit\": 1024, \"swap\": 2048}}", ENOTSUP,
+	       "linux.resources: 1 object item(s) left unpacked: swap: Operation not supported");
+	REFUSE("annotations", "{\"run.sbx.landlock.fs_ro\": [\"/etc\"]}", EINVAL,
+	       "annotations: \"run.sbx.landlock.fs_ro\" is not a string: Invalid argument");
+
 	/* A seccomp policy sbx cannot enforce as written. */
 	REFUSE("linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", -1,
 	       "linux.seccomp: defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp "
@@ -330,6 +380,7 @@ static void test_refusals(void)
 int main(void)
 {
 	test_minimal();
+	test_honoured();
 	test_refusals();
 	return done_testing();
 }
