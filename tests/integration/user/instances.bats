@@ -404,13 +404,16 @@ line 3"
 @test "--scratch-size: a bad size, and no --rm in memory, are usage errors; nothing is created" {
 	run sbx run --rm --scratch-size 8Q busybox true
 	assert_status 125
-	assert_output 'sbx: run: --scratch-size "8Q": expected a size such as 512K, 64M or 2G'
+	assert_output "sbx: run: --scratch-size \"8Q\": expected a size such as 512K, 64M or 2G
+Try 'sbx run --help' for more information."
 	run sbx run --scratch-size 8M busybox true
 	assert_status 125
-	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	assert_output "sbx: run: --scratch-size needs --rm with the upper layer in memory
+Try 'sbx run --help' for more information."
 	run sbx run --rm --scratch disk --scratch-size 8M busybox true
 	assert_status 125
-	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	assert_output "sbx: run: --scratch-size needs --rm with the upper layer in memory
+Try 'sbx run --help' for more information."
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[limits]\nscratch = 0\n' >"$XDG_CONFIG_HOME/sbx/profiles/zero.ini"
 	run sbx run --rm -p zero busybox true
@@ -425,10 +428,12 @@ sbx: run: profile \"zero\" has 1 error"
 	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
 	run sbx run --rm --scratch ram busybox true
 	assert_status 125
-	assert_output 'sbx: run: --scratch "ram": expected memory or disk'
+	assert_output "sbx: run: --scratch \"ram\": expected memory or disk
+Try 'sbx run --help' for more information."
 	run sbx run --scratch disk busybox true
 	assert_status 125
-	assert_contains 'sbx run: --scratch needs --rm: a kept instance'"'"'s upper layer is always on disk'
+	assert_output "sbx: run: --scratch needs --rm: a kept instance's upper layer is always on disk
+Try 'sbx run --help' for more information."
 	{ ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null || true; } | diff - instances.before
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" | grep -v '^\.')" ] || { ls -la "$XDG_RUNTIME_DIR/sbx"; false; }
 }

@@ -130,7 +130,7 @@ deeper"
 	assert_output 'sbx: unshare: cannot execute "./notexec": Permission denied'
 	run sbx unshare --bogus true
 	assert_status 125
-	assert_output "sbx unshare: unknown option '--bogus'
+	assert_output "sbx: unshare: unknown option '--bogus'
 Try 'sbx unshare --help' for more information."
 }
 
