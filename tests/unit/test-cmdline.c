@@ -49,7 +49,7 @@ struct seen {
 	int stop_at; /* a val that makes the callback fail, or 0 */
 };
 
-static int record(void *ctx, int val, const char *arg)
+static int record(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct seen *s = ctx;
 	size_t n = strlen(s->log);
@@ -61,7 +61,9 @@ static int record(void *ctx, int val, const char *arg)
 		n = strlen(s->log);
 		snprintf(s->log + n, sizeof(s->log) - n, "=%s", arg);
 	}
-	return s->stop_at && val == s->stop_at ? -1 : 0;
+	if (s->stop_at && val == s->stop_at)
+		return cmdline_usage(err, "stopped at %d", val);
+	return 0;
 }
 
 /* Runs cmdline_parse on a copy of the words, with stdout and stderr
@@ -101,7 +103,12 @@ static struct result parse(const struct sbx_command *cmd, bool stop_at_operand, 
 		abort();
 	dup2(out, 1);
 	dup2(err, 2);
-	r.ret = cmdline_parse(cmd, argc, r.argv, stop_at_operand, record, &r.seen);
+	struct sbx_error *e = NULL;
+	r.ret = cmdline_parse(cmd, argc, r.argv, stop_at_operand, record, &r.seen, &e);
+	/* Printed as main prints what a command returns. */
+	if (r.ret == -1)
+		cmdline_error(cmd, e);
+	sbx_error_free(e);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);
@@ -184,7 +191,7 @@ static void test_parsing(void)
 }
 
 /* A usage error as the user sees it. */
-#define USAGE(cmd, msg) "sbx " cmd ": " msg "\nTry 'sbx " cmd " --help' for more information.\n"
+#define USAGE(cmd, msg) "sbx: " cmd ": " msg "\nTry 'sbx " cmd " --help' for more information.\n"
 
 static void usage(const char *what, const struct sbx_command *cmd, bool stop, char *const *words,
                   const char *want_err)
@@ -216,7 +223,7 @@ static void test_errors(void)
 	struct result r = parse(&run_cmd, true, 0, W("run", "--n", "x", "img"));
 	is_int(r.ret, -1, "ambiguous abbreviation: a usage error");
 	is_str(r.seen.log, "", "ambiguous abbreviation: no option taken");
-	ok(str_startswith(r.err, "sbx run: "), "ambiguous abbreviation: a message: %.*s",
+	ok(str_startswith(r.err, "sbx: run: "), "ambiguous abbreviation: a message: %.*s",
 	   (int)strcspn(r.err, "\n"), r.err);
 	result_free(&r);
 	/* A value given to an option that takes none is refused. */
