@@ -93,31 +93,15 @@ static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_i
 	                 created, "command", args);
 }
 
-/* A cgroup v2 subtree we may write to; anything else cannot enforce limits. */
-static bool cgroup_delegated(void)
-{
-	struct statfs sfs;
-	if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
-		return false;
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[4096];
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!str_startswith(line, "0::"))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		_cleanup_free_ char *dir = xasprintf("/sys/fs/cgroup%s", line + 3);
-		return access(dir, W_OK) == 0;
-	}
-	return false;
-}
-
 /* Warnings about what the sandbox cannot do here, before it starts. */
 static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
 {
-	if ((p->memory || p->pids) && !cgroup_delegated())
-		fprintf(stderr, "sbx: warning: memory and pids limits need a delegated cgroup v2 "
-		                "subtree, which this host does not give you; they are recorded in "
-		                "the config but not enforced (rlimits still apply)\n");
+	/* Said every time: sbx has no cgroup manager yet, even where a cgroup v2
+	 * subtree is delegated (runc and crun enforce them from the config). */
+	if (p->memory || p->pids)
+		fprintf(stderr, "sbx: warning: sbx does not enforce memory and pids limits yet; "
+		                "they are recorded in the config, for runc and crun (rlimits still "
+		                "apply)\n");
 	struct stat st;
 	if (p->userns == SBX_USERNS_SINGLE && getuid() != 0 && stat(img->rootfs, &st) == 0 &&
 	    st.st_uid != getuid())

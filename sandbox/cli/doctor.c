@@ -626,8 +626,10 @@ static void check_cgroup(struct doctor_result *r)
 	_cleanup_free_ char *padded = xasprintf(" %s ", ctl);
 	bool mem = strstr(padded, " memory ") != NULL, pids = strstr(padded, " pids ") != NULL;
 	if (mem && pids) {
-		report(r, DOCTOR_OK, "cgroup v2 group %s is delegated (controllers: %s)", group,
-		       ctl);
+		report(r, DOCTOR_OK,
+		       "cgroup v2 group %s is delegated (controllers: %s); sbx itself does not "
+		       "enforce memory and pids limits yet",
+		       group, ctl);
 		return;
 	}
 	report(r, DOCTOR_WARN,
