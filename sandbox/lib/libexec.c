@@ -160,7 +160,7 @@ static char *runnable(char *path)
 int libexec_find(const char *name, const char *what, char **out, struct sbx_error **err)
 {
 	char *path = NULL;
-	_cleanup_free_ char *why = NULL, *dir = libexec_dir();
+	_cleanup_free_ char *why = NULL, *dir = NULL;
 	const char *env = getenv("SBX_LIBEXECDIR");
 	int e = ENOENT;
 	if (env && env[0]) {
@@ -187,10 +187,13 @@ int libexec_find(const char *name, const char *what, char **out, struct sbx_erro
 		}
 		/* Named in the error: the fallback, when something was refused
 		 * before it, else where 'make install' puts it. */
+		dir = libexec_dir();
 		path = xasprintf("%s/%s", why ? SBX_LIBEXECDIR : dir, name);
 	}
 	if (access(path, X_OK) < 0)
 		e = errno;
+	if (dir == NULL)
+		dir = libexec_dir();
 	if (why)
 		sbx_error_setc(err, e, "cannot run %s \"%s\": %s; %s", what, path, strerror(e),
 		               why);

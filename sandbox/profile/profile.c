@@ -1248,6 +1248,12 @@ static char *shipped_profiles(char **why)
 	const char *data = getenv("SBX_DATADIR");
 	if (data && *data)
 		return xasprintf("%s/profiles", data);
+	/* Found once: the binary does not move. */
+	static char *found, *found_why;
+	if (found) {
+		*why = found_why ? xstrdup(found_why) : NULL;
+		return xstrdup(found);
+	}
 	char *dir = source_tree_profiles(why);
 	if (dir == NULL) {
 		struct stat st;
@@ -1262,7 +1268,9 @@ static char *shipped_profiles(char **why)
 			*why = why_share;
 		}
 	}
-	return dir ? dir : xstrdup(SBX_DATADIR "/profiles");
+	found = dir ? dir : xstrdup(SBX_DATADIR "/profiles");
+	found_why = *why ? xstrdup(*why) : NULL;
+	return xstrdup(found);
 }
 
 static size_t search_dirs(struct search_dir out[3])
