@@ -166,6 +166,15 @@ build/limit: tests/bench/limit.c Makefile
 bench: build/sbx build/sbx-unpack build/sbx-init build/limit
 	tests/bench/run
 
+# The installed sbx finds its helpers and profiles from where it is
+# (../libexec/sbx, ../share/sbx), so one build installs to any PREFIX, e.g.
+# `make install PREFIX=~/.local`, and the tree can be moved whole; the paths
+# compiled in (from PREFIX at build time) are only the fallback.
+BASH_COMPLETION := $(DATADIR)/bash-completion/completions
+ZSH_COMPLETION  := $(DATADIR)/zsh/site-functions
+FISH_COMPLETION := $(DATADIR)/fish/vendor_completions.d
+MAN_SECTIONS    := $(sort $(foreach m,$(MANS),$(lastword $(subst ., ,$(m)))))
+
 install: all
 	install -Dm755 build/sbx $(DESTDIR)$(BINDIR)/sbx
 	install -Dm755 build/sbx-unpack $(DESTDIR)$(LIBEXECDIR)/sbx/sbx-unpack
@@ -174,17 +183,24 @@ install: all
 	install -m644 profiles/*.ini $(DESTDIR)$(DATADIR)/sbx/profiles/
 	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
 		install -Dm644 $$m $(DESTDIR)$(MANDIR)/man$$s/$$n; done
-	if [ -f completions/sbx.bash ]; then \
-		install -Dm644 completions/sbx.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/sbx; fi
-	if [ -f completions/_sbx ]; then \
-		install -Dm644 completions/_sbx $(DESTDIR)$(DATADIR)/zsh/site-functions/_sbx; fi
-	if [ -f completions/sbx.fish ]; then \
-		install -Dm644 completions/sbx.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/sbx.fish; fi
+	install -Dm644 completions/sbx.bash $(DESTDIR)$(BASH_COMPLETION)/sbx
+	install -Dm644 completions/_sbx $(DESTDIR)$(ZSH_COMPLETION)/_sbx
+	install -Dm644 completions/sbx.fish $(DESTDIR)$(FISH_COMPLETION)/sbx.fish
 
+# Removes what install put there. The directories of sbx's own go whole;
+# the shared ones (man sections, completion directories) only when that
+# leaves them empty; BINDIR, LIBEXECDIR, DATADIR and MANDIR stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sbx
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
+	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
+		rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
+	rm -f $(DESTDIR)$(BASH_COMPLETION)/sbx $(DESTDIR)$(ZSH_COMPLETION)/_sbx \
+		$(DESTDIR)$(FISH_COMPLETION)/sbx.fish
+	for d in $(MAN_SECTIONS:%=$(MANDIR)/man%) $(BASH_COMPLETION) $(dir $(BASH_COMPLETION)) \
+		$(ZSH_COMPLETION) $(dir $(ZSH_COMPLETION)) $(FISH_COMPLETION) $(dir $(FISH_COMPLETION)); do \
+		if [ -d "$(DESTDIR)$$d" ]; then rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; fi; done
 
 FORMAT_FILES = $(wildcard sandbox/*/*.c sandbox/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c \
 	tests/helpers/*.c)

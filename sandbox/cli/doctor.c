@@ -813,15 +813,14 @@ static char *replaceable_by_caller(const char *path)
 
 static void check_binary(struct doctor_result *r)
 {
-	char path[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n < 0) {
+	/* The path the helper lookups start from. */
+	const char *path = libexec_self();
+	if (path == NULL) {
 		report(r, DOCTOR_WARN, "cannot find the sbx binary: /proc/self/exe: %s",
 		       strerror(errno));
 		suggest(r, "mount /proc");
 		return;
 	}
-	path[n] = '\0';
 	struct stat st;
 	if (stat("/proc/self/exe", &st) < 0) {
 		report(r, DOCTOR_WARN, "cannot stat %s: %s", path, strerror(errno));
