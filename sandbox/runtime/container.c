@@ -19,6 +19,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -259,6 +261,43 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 	_exit(code);
 }
 
+/* The signals whose disposition is not the default (bit N-1 for signal N):
+ * all of them until read_dispositions() knew better. */
+static uint64_t changed_signals = UINT64_MAX;
+
+/* Reads the ignored and caught signals from /proc/self/status, three system
+ * calls where asking sigaction about each signal would take 64. Done in the
+ * set-up process while the host's /proc is still there; the payload's
+ * process, its clone, has the same dispositions. */
+static void read_dispositions(void)
+{
+	char buf[2048];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	uint64_t mask = 0;
+	static const char *const keys[] = {"\nSigIgn:\t", "\nSigCgt:\t"};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *p = strstr(buf, keys[i]);
+		char *end;
+		if (p == NULL)
+			return;
+		p += strlen(keys[i]);
+		unsigned long long v = strtoull(p, &end, 16);
+		if (end == p || *end != '\n')
+			return;
+		mask |= v;
+	}
+	changed_signals = mask;
+}
+
+/* exec resets a caught signal to its default, but keeps an ignored one
+ * ignored: the payload gets every signal's default. */
 static void reset_signals(void)
 {
 	/* A SIGPIPE of sbx's own writes (a closed --debug pipe), pending while
@@ -267,7 +306,8 @@ static void reset_signals(void)
 	sigaction(SIGPIPE, &ign, NULL);
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);
+		if (s == SIGPIPE || (s <= 64 && (changed_signals & (UINT64_C(1) << (s - 1)))))
+			sigaction(s, &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -486,6 +526,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
+	read_dispositions();
 	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
 		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
