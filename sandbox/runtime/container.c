@@ -497,6 +497,8 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	                           : LANDLOCK_ALL,
 	                   &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* mount_lock's child has died by now: its zombie must not be seen. */
+	mount_lock_reap();
 	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, master) < 0)
 		_exit(SBX_EXIT_FAILURE);
 	if (master >= 0)
