@@ -349,10 +349,16 @@ int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
 		                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
 		                      .fs_options = (char *[]){NULL}};
 		/* One empty read-only tmpfs serves every masked directory: each
-		 * superblock costs to make and to tear down. Kernels that cannot
-		 * clone a detached mount get one each. */
-		if (*empty < 0 && mount_make_fs(&m, empty, err) < 0)
-			return -1;
+		 * superblock costs to make and to tear down. The first directory
+		 * gets the mount itself, the others clones of it once it is
+		 * attached: closing the fd of a mount still detached would
+		 * unmount it, which waits for an RCU grace period. A kernel that
+		 * cannot clone it gives each its own. */
+		if (*empty < 0) {
+			if (mount_make_fs(&m, empty, err) < 0)
+				return -1;
+			return move_onto(*empty, target, "an empty tmpfs", path, err);
+		}
 		_cleanup_close_ int clone =
 		    open_tree(*empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (clone < 0)
