@@ -57,7 +57,10 @@ MANS       := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit integration fuzz install uninstall format check-format clean bench man
+# Objects built only for the tests are kept, or every `make unit` and
+# `make fuzz` would compile all of sandbox/ again.
+.SECONDARY: $(ASAN_OBJS) $(FUZZ_OBJS)
+.PHONY: all deps check lint unit integration fuzz fuzz-smoke install uninstall format check-format clean bench man
 
 all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
 
@@ -132,23 +135,45 @@ build/helpers/%: tests/helpers/%.c | build/helpers
 integration: build/sbx build/sbx-unpack build/sbx-init $(HELPERS)
 	tests/integration/run
 
-check: all unit check-format integration fuzz-smoke
+# Checks of the tests themselves: a bare `! cmd` line in a bats file
+# checks nothing (tests/lint/bats-bang says why).
+BATS_FILES := $(sort $(wildcard tests/integration/*/*.bats)) tests/integration/helpers.bash
+lint:
+	tests/lint/bats-bang $(BATS_FILES)
+
+check: all lint unit check-format integration fuzz-smoke
 
 fuzz: $(FUZZ_BINS)
 
-# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus.
+# Runs every fuzz target for FUZZ_TIME seconds from its seed corpus. Whole
+# config.json files and seccomp policies (sbx's default is 10 KB) need
+# longer inputs than the rest.
 fuzz-smoke: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		name=$${f##*/}; corpus=tests/fuzz/corpus/$${name#fuzz-}; \
+		case $$name in fuzz-config|fuzz-seccomp) max=65536 ;; *) max=4096 ;; esac; \
 		mkdir -p build/fuzz/work/$$name; \
 		echo "fuzz: $$name for $(FUZZ_TIME)s"; \
-		$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=0 \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=$$max -print_final_stats=0 \
 			build/fuzz/work/$$name $$corpus >build/fuzz/$$name.log 2>&1 || \
 			{ tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done
 
-bench: build/sbx build/sbx-unpack build/sbx-init
+# The benchmark's limit program: sbx's kernel work and nothing else (libc only).
+build/limit: tests/bench/limit.c Makefile
+	$(CC) -std=gnu11 $(WARN) -O2 -static -o $@ $<
+
+bench: build/sbx build/sbx-unpack build/sbx-init build/limit
 	tests/bench/run
+
+# The installed sbx finds its helpers and profiles from where it is
+# (../libexec/sbx, ../share/sbx), so one build installs to any PREFIX, e.g.
+# `make install PREFIX=~/.local`, and the tree can be moved whole; the paths
+# compiled in (from PREFIX at build time) are only the fallback.
+BASH_COMPLETION := $(DATADIR)/bash-completion/completions
+ZSH_COMPLETION  := $(DATADIR)/zsh/site-functions
+FISH_COMPLETION := $(DATADIR)/fish/vendor_completions.d
+MAN_SECTIONS    := $(sort $(foreach m,$(MANS),$(lastword $(subst ., ,$(m)))))
 
 install: all
 	install -Dm755 build/sbx $(DESTDIR)$(BINDIR)/sbx
@@ -158,19 +183,26 @@ install: all
 	install -m644 profiles/*.ini $(DESTDIR)$(DATADIR)/sbx/profiles/
 	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
 		install -Dm644 $$m $(DESTDIR)$(MANDIR)/man$$s/$$n; done
-	if [ -f completions/sbx.bash ]; then \
-		install -Dm644 completions/sbx.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/sbx; fi
-	if [ -f completions/_sbx ]; then \
-		install -Dm644 completions/_sbx $(DESTDIR)$(DATADIR)/zsh/site-functions/_sbx; fi
-	if [ -f completions/sbx.fish ]; then \
-		install -Dm644 completions/sbx.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/sbx.fish; fi
+	install -Dm644 completions/sbx.bash $(DESTDIR)$(BASH_COMPLETION)/sbx
+	install -Dm644 completions/_sbx $(DESTDIR)$(ZSH_COMPLETION)/_sbx
+	install -Dm644 completions/sbx.fish $(DESTDIR)$(FISH_COMPLETION)/sbx.fish
 
+# Removes what install put there. The directories of sbx's own go whole;
+# the shared ones (man sections, completion directories) only when that
+# leaves them empty; BINDIR, LIBEXECDIR, DATADIR and MANDIR stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sbx
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
+	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
+		rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
+	rm -f $(DESTDIR)$(BASH_COMPLETION)/sbx $(DESTDIR)$(ZSH_COMPLETION)/_sbx \
+		$(DESTDIR)$(FISH_COMPLETION)/sbx.fish
+	for d in $(MAN_SECTIONS:%=$(MANDIR)/man%) $(BASH_COMPLETION) $(dir $(BASH_COMPLETION)) \
+		$(ZSH_COMPLETION) $(dir $(ZSH_COMPLETION)) $(FISH_COMPLETION) $(dir $(FISH_COMPLETION)); do \
+		if [ -d "$(DESTDIR)$$d" ]; then rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; fi; done
 
-FORMAT_FILES = $(wildcard sandbox/*/*.c sandbox/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+FORMAT_FILES = $(wildcard sandbox/*/*.c sandbox/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c \
 	tests/helpers/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -20,13 +20,6 @@ static const struct sbx_option commit_options[] = {
     {0},
 };
 
-static int fail(const struct sbx_command *cmd, struct sbx_error *e)
-{
-	sbx_error_print(e, cmd->name);
-	sbx_error_free(e);
-	return SBX_EXIT_FAILURE;
-}
-
 /* The source image's defaults for run, when it is still the same image. */
 static void copy_defaults(const char *image, const char *rootfs, struct sbx_image *with)
 {
@@ -42,60 +35,50 @@ static void copy_defaults(const char *image, const char *rootfs, struct sbx_imag
 	with->user = steal_ptr(img->user);
 }
 
-static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
+static int commit_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	struct import_opts o = {.cmd = cmd};
-	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o);
-	if (first == -2)
-		return 0;
+	struct import_opts o = {0};
+	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (argc - first != 2) {
-		cmdline_usage_error(
-		    cmd, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
+		return first;
+	if (argc - first != 2)
+		return cmdline_usage(
+		    err, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
 		    "NAME and IMAGE");
-		return cmd->usage_exit;
-	}
 	const char *name = argv[first], *target = argv[first + 1];
-	struct sbx_error *e = NULL;
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
-	if (instance_open(name, &inst, &e) < 0 || instance_need_upper(inst, &e) < 0)
-		return fail(cmd, e);
+	if (instance_open(name, &inst, err) < 0 || instance_need_upper(inst, err) < 0)
+		return -1;
 	bool running = false;
-	if (state_is_running(inst->dir, &running, &e) < 0)
-		return fail(cmd, e);
-	if (running) {
-		sbx_error_setc(&e, EBUSY,
-		               "instance \"%s\" is running; stop it first with 'sbx stop %s'", name,
-		               name);
-		return fail(cmd, e);
-	}
+	if (state_is_running(inst->dir, &running, err) < 0)
+		return -1;
+	if (running)
+		return sbx_error_setc(
+		    err, EBUSY, "instance \"%s\" is running; stop it first with 'sbx stop %s'",
+		    name, name);
 	_cleanup_free_ char *rootfs = NULL, *image = NULL;
 	_cleanup_config_ struct sbx_config *config = NULL;
 	_cleanup_error_ struct sbx_error *cerr = NULL;
-	if (layer_instance_image(inst, &rootfs, &image, &e) < 0)
-		return fail(cmd, e);
+	if (layer_instance_image(inst, &rootfs, &image, err) < 0)
+		return -1;
 	(void)instance_read_config(inst, &config, &cerr); /* else the caller's own ids */
 	/* Fail early, before any work; the import's rename decides. */
 	_cleanup_image_ struct sbx_image *existing = NULL;
-	if (image_open(target, &existing, &e) == 0) {
-		sbx_error_setc(
-		    &e, EEXIST,
+	_cleanup_error_ struct sbx_error *e = NULL;
+	if (image_open(target, &existing, &e) == 0)
+		return sbx_error_setc(
+		    err, EEXIST,
 		    "image \"%s\" already exists; remove it first with 'sbx image rm %s'", target,
 		    target);
-		return fail(cmd, e);
+	if (e->code == EINVAL) {
+		*err = steal_ptr(e);
+		return -1;
 	}
-	if (e->code == EINVAL)
-		return fail(cmd, e);
-	sbx_error_free(e);
-	e = NULL;
 	/* The overlay goes on the instance's mount point, in a mount namespace
 	 * of its own, so nobody else ever sees it. */
 	struct stat st;
-	if (lstat(inst->rootfs, &st) < 0 && mkdir(inst->rootfs, 0755) < 0) {
-		sbx_error_set(&e, errno, "cannot create \"%s\"", inst->rootfs);
-		return fail(cmd, e);
-	}
+	if (lstat(inst->rootfs, &st) < 0 && mkdir(inst->rootfs, 0755) < 0)
+		return sbx_error_set(err, errno, "cannot create \"%s\"", inst->rootfs);
 	_cleanup_free_ char *source = xasprintf("instance %s", name);
 	struct sbx_image with = {.source = source};
 	copy_defaults(image, rootfs, &with);
@@ -104,14 +87,14 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv)
 	struct sbx_image_progress p;
 	progress_ui_init(&ui, &p, "commit", "committing", target, o.quiet);
 	p.max_size = o.max_size;
-	int r = layer_commit(inst->upper, rootfs, config, inst->rootfs, target, &with, &p, &e);
+	int r = layer_commit(inst->upper, rootfs, config, inst->rootfs, target, &with, &p, err);
 	progress_ui_done(&ui);
 	strv_free(with.cmd);
 	strv_free(with.env);
 	free(with.workdir);
 	free(with.user);
 	if (r < 0)
-		return fail(cmd, e);
+		return -1;
 	if (sbx_verbose > 0)
 		fprintf(stderr, "sbx: commit: instance \"%s\" saved as image \"%s\"\n", name,
 		        target);

@@ -1,10 +1,8 @@
-/* cmd-common.c - applying profile overrides from the command line. */
+/* cmd-common.c - what the commands share: profile overrides from the
+ * command line, what sbx says on stderr, the progress of imports. */
 #define _GNU_SOURCE
 #include "cli/cmd-common.h"
-#include "runtime/config.h"
-#include "runtime/process.h"
 #include "profile/risk.h"
-#include "store/state.h"
 #include "runtime/userns.h"
 
 #include <errno.h>
@@ -129,19 +127,16 @@ static void say_shadowed(const struct sbx_profile *p)
 	}
 }
 
-int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_profile **out)
+int overrides_load(const struct sbx_overrides *o, struct sbx_profile **out, struct sbx_error **err)
 {
-	_cleanup_error_ struct sbx_error *err = NULL;
 	struct sbx_diag diag = {0};
 	_cleanup_profile_ struct sbx_profile *p = NULL;
-	if (profile_load(o->profile ? o->profile : "default", &p, &diag, &err) < 0) {
-		for (size_t i = 0; diag.lines && diag.lines[i]; i++)
-			fprintf(stderr, "%s\n", diag.lines[i]);
-		diag_clear(&diag);
-		sbx_error_print(err, cmd);
-		return -1;
-	}
+	int r = profile_load(o->profile ? o->profile : "default", &p, &diag, err);
+	for (size_t i = 0; r < 0 && diag.lines && diag.lines[i]; i++)
+		fprintf(stderr, "%s\n", diag.lines[i]);
 	diag_clear(&diag);
+	if (r < 0)
+		return -1;
 	/* As Docker does, every --cap-drop applies before any --cap-add, so
 	 * "--cap-drop ALL --cap-add X" and its reverse both keep X. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -150,29 +145,18 @@ int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_pr
 			bool caps = val == OPT_CAP_ADD || val == OPT_CAP_DROP;
 			if (caps != (pass == 1) || (pass == 1 && val == OPT_CAP_ADD))
 				continue;
-			if (apply(p, val, o->items[i].arg, &err) < 0) {
-				sbx_error_print(err, cmd);
+			if (apply(p, val, o->items[i].arg, err) < 0)
 				return -1;
-			}
 		}
 	}
 	for (size_t i = 0; i < o->n; i++) {
-		if (o->items[i].val != OPT_CAP_ADD)
-			continue;
-		if (apply(p, OPT_CAP_ADD, o->items[i].arg, &err) < 0) {
-			sbx_error_print(err, cmd);
+		if (o->items[i].val == OPT_CAP_ADD &&
+		    apply(p, OPT_CAP_ADD, o->items[i].arg, err) < 0)
 			return -1;
-		}
-	}
-	if (profile_validate(p, &err) < 0) {
-		sbx_error_print(err, cmd);
-		return -1;
 	}
 	_cleanup_strv_ char **warnings = NULL;
-	if (risk_check_volumes(p, &warnings, &err) < 0) {
-		sbx_error_print(err, cmd);
+	if (profile_validate(p, err) < 0 || risk_check_volumes(p, &warnings, err) < 0)
 		return -1;
-	}
 	if (sbx_verbose >= 0) {
 		say_shadowed(p);
 		for (size_t i = 0; warnings && warnings[i]; i++)
@@ -189,214 +173,13 @@ void overrides_free(struct sbx_overrides *o)
 	o->n = 0;
 }
 
-/* A new instance's files, written while its sandbox sets itself up. */
-static int record_instance(void *ctx, struct sbx_error **err)
-{
-	struct sbx_launch *l = ctx;
-	if (instance_write_config(l->inst, l->config, err) < 0 ||
-	    instance_write_meta(l->inst, l->meta, err) < 0)
-		return -1;
-	sbx_trace("instance recorded");
-	return 0;
-}
-
-static void launch_cleanup(struct sbx_launch *l, bool started)
-{
-	if (l->cleaned)
-		return;
-	l->cleaned = true;
-	if (l->rm || (!started && !l->keep_on_fail)) {
-		struct sbx_error *err = NULL;
-		_cleanup_free_ char *sdir = NULL;
-		if (instance_remove(l->inst, &err) < 0) {
-			sbx_error_print(err, l->cmd);
-			sbx_error_free(err);
-		}
-		/* An ephemeral instance's directory was its state directory. */
-		if (!l->inst->ephemeral && state_dir(l->inst->name, false, &sdir, NULL) == 0) {
-			_cleanup_free_ char *f = xasprintf("%s/state.json", sdir);
-			unlink(f);
-			rmdir(sdir);
-		}
-	}
-	if (l->lockfd >= 0)
-		close(l->lockfd);
-	l->lockfd = -1;
-	sbx_trace("cleaned up");
-}
-
-struct record_state {
-	struct sbx_launch *l;
-	struct sbx_state *st;
-	pid_t pid;
-};
-
-/* The live state, written while the sandbox starts: ps finds the pid once
- * sbx run -d returns, and before the payload can do much. */
-static int record_state(void *ctx, struct sbx_error **err)
-{
-	struct record_state *r = ctx;
-	state_starttime(r->pid, &r->st->starttime);
-	return state_write(r->l->inst->name, r->st, err);
-}
-
-/* The attached part of a launch: create, record, start, wait, record. When
- * report_fd >= 0 (a detached monitor), "0" or "CODE MESSAGE" goes there once
- * the payload runs or fails to. */
-static int launch_attached(struct sbx_launch *l, int report_fd, bool *started)
-{
-	_cleanup_error_ struct sbx_error *err = NULL;
-	_cleanup_config_ struct sbx_config *cfg = NULL;
-	_cleanup_sandbox_ struct sbx_sandbox *ct = NULL;
-	int status = SBX_EXIT_FAILURE;
-	struct sbx_state st = {.status = (char *)"running", .monitor = getpid(), .scratch_fd = -1};
-	char started_at[32], finished_at[32];
-	*started = false;
-	struct sbx_create_hook hook = {record_instance, l};
-	int r = l->meta ? config_parse_built(l->config, &cfg, &err)
-	                : config_parse(l->config, &cfg, &err);
-	if (r < 0 || process_create(cfg, l->meta ? &hook : NULL, &ct, &err) < 0)
-		goto fail;
-	st.pid = ct->pid;
-	st.scratch_fd = ct->scratch_fd;
-	if (ct->overlay[0]) {
-		st.overlay = ct->overlay;
-		if (sbx_verbose > 0)
-			fprintf(stderr, "sbx: overlay: %s\n", ct->overlay);
-	}
-	state_now(started_at);
-	st.started = started_at;
-	struct record_state rs = {l, &st, ct->pid};
-	struct sbx_create_hook start_hook = {record_state, &rs};
-	int exec_code = 0;
-	if (process_start(ct, &start_hook, &exec_code, &err) < 0) {
-		status = exec_code ? exec_code : SBX_EXIT_FAILURE;
-		goto fail;
-	}
-	*started = true;
-	/* In memory and thrown away: sbx removes its files while the kernel
-	 * tears the sandbox down, and waits for both. */
-	ct->return_early = l->rm && l->inst->ephemeral;
-	if (report_fd >= 0) {
-		write_all(report_fd, "0", 1);
-		close(report_fd);
-		report_fd = -1;
-	}
-	if (process_wait(ct, l->attach_stdin, &status, &err) < 0) {
-		sbx_error_print(err, l->cmd);
-		status = SBX_EXIT_FAILURE;
-	}
-	sbx_trace("payload exited with %d", status);
-	if (ct->reported && !ct->exited)
-		launch_cleanup(l, true);
-	goto record;
-fail:
-	if (report_fd >= 0) {
-		char *msg = xasprintf("%d %s", status, err ? err->msg : "failed");
-		write_all(report_fd, msg, strlen(msg));
-		free(msg);
-		close(report_fd);
-	} else {
-		sbx_error_print(err, l->cmd);
-	}
-record:
-	process_destroy(steal_ptr(ct));
-	st.status = (char *)"stopped";
-	st.has_exit = true;
-	st.exit_code = status;
-	state_now(finished_at);
-	st.finished = finished_at;
-	/* An instance that goes away keeps no record of how it ended. */
-	struct sbx_error *serr = NULL;
-	if (st.pid > 0 && !l->rm && state_write(l->inst->name, &st, &serr) < 0)
-		sbx_error_free(serr);
-	return status;
-}
-
-/* A detached instance runs under a monitor: a child in its own session whose
- * output is the instance's log. The caller waits only until it started. */
-static int launch_detached(struct sbx_launch *l)
-{
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "sbx: %s: cannot create a pipe: %s\n", l->cmd, strerror(errno));
-		return SBX_EXIT_FAILURE;
-	}
-	_cleanup_free_ char *log = xasprintf("%s/log", l->inst->dir);
-	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (logfd < 0 || nullfd < 0) {
-		fprintf(stderr, "sbx: %s: cannot open the log \"%s\": %s\n", l->cmd, log,
-		        strerror(errno));
-		return SBX_EXIT_FAILURE;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "sbx: %s: cannot fork: %s\n", l->cmd, strerror(errno));
-		return SBX_EXIT_FAILURE;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		setsid();
-		dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		close(nullfd);
-		close(logfd);
-		bool started;
-		int status = launch_attached(l, pipefd[1], &started);
-		launch_cleanup(l, started);
-		_exit(status);
-	}
-	close(pipefd[1]);
-	close(logfd);
-	close(nullfd);
-	/* The monitor holds the lock now; our copy of the fd can go. */
-	close(l->lockfd);
-	l->lockfd = -1;
-	char buf[2048];
-	size_t n = read_string(pipefd[0], buf, sizeof(buf));
-	close(pipefd[0]);
-	if (n == 1 && buf[0] == '0') {
-		printf("%s\n", l->inst->name);
-		return 0;
-	}
-	int code = SBX_EXIT_FAILURE;
-	char *msg = buf;
-	if (n > 0) {
-		code = (int)strtol(buf, &msg, 10);
-		while (*msg == ' ')
-			msg++;
-	} else {
-		msg = (char *)"the monitor died before the sandbox started";
-	}
-	fprintf(stderr, "sbx: %s: %s\n", l->cmd, msg);
-	return code ? code : SBX_EXIT_FAILURE;
-}
-
-int launch_instance(struct sbx_launch *l)
-{
-	rlimit_nofile_restore();
-	if (l->detach)
-		return launch_detached(l);
-	bool started;
-	int status = launch_attached(l, -1, &started);
-	launch_cleanup(l, started);
-	return status;
-}
-
-int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, const char *cmd)
+int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, struct sbx_error **err)
 {
 	if (p->userns != SBX_USERNS_SUBID || getuid() == 0)
 		return 0;
 	unsigned ids[4];
-	_cleanup_error_ struct sbx_error *err = NULL;
-	if (userns_subids(getuid(), ids, &err) < 0) {
-		sbx_error_prefix(&err, "--userns subid");
-		sbx_error_print(err, cmd);
-		return -1;
-	}
+	if (userns_subids(getuid(), ids, err) < 0)
+		return sbx_error_prefix(err, "--userns subid");
 	in->subuid = ids[0];
 	in->subuid_count = ids[1];
 	in->subgid = ids[2];
@@ -419,6 +202,35 @@ struct sbx_oci_input overrides_oci_input(const struct sbx_profile *p, const stru
 	    .uid = getuid(),
 	    .gid = getgid(),
 	};
+}
+
+/* ---- what sbx says besides errors ---- */
+
+static void lifecycle_info(void *ctx, const char *msg)
+{
+	if (sbx_verbose > 0)
+		fprintf(stderr, "sbx: %s\n", msg);
+}
+
+static void lifecycle_error(void *ctx, const struct sbx_error *err)
+{
+	cmdline_error(ctx, err);
+}
+
+struct lifecycle_notify lifecycle_say(const struct sbx_command *cmd)
+{
+	return (struct lifecycle_notify){lifecycle_info, lifecycle_error, (void *)cmd};
+}
+
+void say_info(void *ctx, const char *msg)
+{
+	if (sbx_verbose >= 0)
+		fprintf(stderr, "sbx: %s\n", msg);
+}
+
+void say_warn(void *ctx, const char *msg)
+{
+	fprintf(stderr, "sbx: warning: %s\n", msg);
 }
 
 /* ---- progress of imports and commits ---- */
@@ -513,7 +325,7 @@ void format_size(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 }
 
-int option_import(void *ctx, int val, const char *arg)
+int option_import(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct import_opts *o = ctx;
 	switch (val) {
@@ -523,17 +335,8 @@ int option_import(void *ctx, int val, const char *arg)
 	case OPT_MAX_SIZE:
 		if (parse_size(arg, &o->max_size) == 0 && o->max_size > 0)
 			return 0;
-		cmdline_usage_error(o->cmd,
-		                    "invalid size '%s' for --max-size; use e.g. 500M or 20G", arg);
-		return -1;
+		return cmdline_usage(err, "invalid size '%s' for --max-size; use e.g. 500M or 20G",
+		                     arg);
 	}
 	return -1;
-}
-
-int option_quiet(void *ctx, int val, const char *arg)
-{
-	if (val != 'q')
-		return -1;
-	*(bool *)ctx = true;
-	return 0;
 }

@@ -1,4 +1,5 @@
-/* cmd-common.h - the profile-override options shared by run and spec. */
+/* cmd-common.h - what the commands share: the profile-override options of
+ * run and spec, what sbx says on stderr, the progress of imports. */
 #ifndef SBX_CMD_COMMON_H
 #define SBX_CMD_COMMON_H
 
@@ -81,42 +82,34 @@ struct sbx_overrides {
 
 /* Records a profile option; returns 1 if val was one, 0 if not. */
 int overrides_collect(struct sbx_overrides *o, int val, const char *arg);
-/* Loads the profile and applies the options in command-line order. Profile
- * diagnostics are printed here; returns -1 after printing. */
-int overrides_load(const struct sbx_overrides *o, const char *cmd, struct sbx_profile **out);
+/* Loads the profile and applies the options in command-line order. The
+ * profile's diagnostics (FILE:LINE: ...) and warnings are printed here. */
+int overrides_load(const struct sbx_overrides *o, struct sbx_profile **out, struct sbx_error **err);
 void overrides_free(struct sbx_overrides *o);
 
+#include "lifecycle/lifecycle.h"
 #include "store/image.h"
-#include "store/instance.h"
 #include "profile/oci.h"
 
 #include <jansson.h>
 #include <time.h>
-
-/* Running an instance's config, shared by run and start. */
-struct sbx_launch {
-	struct sbx_instance *inst;
-	json_t *config;
-	json_t *meta;      /* instance.json to write with config.json, or NULL (kept) */
-	int lockfd;        /* the instance lock, held for the whole run; closed here */
-	bool detach;       /* run under a background monitor, output to the log */
-	bool attach_stdin; /* with a terminal: forward standard input */
-	bool rm;           /* remove the instance when it ends */
-	bool keep_on_fail; /* keep the instance even when nothing could start */
-	const char *cmd;   /* for messages: "run" or "start" */
-	bool cleaned;      /* launch_cleanup ran */
-};
 
 /* The OCI input for profile p over image img, run by the caller. */
 struct sbx_oci_input overrides_oci_input(const struct sbx_profile *p, const struct sbx_image *img,
                                          char *const *args, bool terminal);
 
 /* Fills in the caller's subordinate ranges for --userns subid (not for
- * root, which needs none); prints the error and returns -1 on failure. */
-int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, const char *cmd);
+ * root, which needs none). */
+int overrides_subids(const struct sbx_profile *p, struct sbx_oci_input *in, struct sbx_error **err);
 
-/* Returns the exit status sbx should exit with. */
-int launch_instance(struct sbx_launch *l);
+/* What the lifecycle library has to say, said on stderr for cmd: its
+ * details with -v, a detached monitor's late errors as errors of cmd. */
+struct lifecycle_notify lifecycle_say(const struct sbx_command *cmd);
+
+/* The image store's messages while an image is resolved or copied:
+ * "sbx: MESSAGE" (not with -q) and "sbx: warning: MESSAGE". */
+void say_info(void *ctx, const char *msg);
+void say_warn(void *ctx, const char *msg);
 
 /* Progress and messages of an image import or commit on stderr: a single
  * updating line on a terminal, at most every 100 ms, as "VERB LABEL: SIZE";
@@ -142,10 +135,6 @@ void progress_ui_done(struct sbx_progress_ui *ui);
 /* "1.5 MiB" */
 void format_size(uint64_t n, char *buf, size_t len);
 
-/* The option callback of commands whose only option is -q/--quiet: sets
- * the bool ctx points to. */
-int option_quiet(void *ctx, int val, const char *arg);
-
 /* -q/--quiet and --max-size of the commands that make an image from a
  * source (image import, commit): option_import takes a struct import_opts. */
 #define OPT_MAX_SIZE 0x1000
@@ -155,10 +144,9 @@ int option_quiet(void *ctx, int val, const char *arg);
 		    "stop when the image grows beyond SIZE (e.g. 500M, 20G; default 8G)", NULL     \
 	}
 struct import_opts {
-	const struct sbx_command *cmd;
 	bool quiet;
 	uint64_t max_size; /* 0: the default */
 };
-int option_import(void *ctx, int val, const char *arg);
+int option_import(void *ctx, int val, const char *arg, struct sbx_error **err);
 
 #endif

@@ -436,7 +436,8 @@ static void complete(struct cands *c, char **w, int n)
 		complete_command(c, cmd, w + i, n - i);
 }
 
-static int complete_main(const struct sbx_command *cmd, int argc, char **argv)
+static int complete_main(const struct sbx_command *cmd, int argc, char **argv,
+                         struct sbx_error **err)
 {
 	int first = 1;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

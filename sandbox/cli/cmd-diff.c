@@ -13,30 +13,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_FORMAT = 256 };
-
 static const struct sbx_option diff_options[] = {
-    {"format", OPT_FORMAT, required_argument, "FORMAT", "output format: text (default) or json",
-     "text json"},
+    CMDLINE_OPTION_FORMAT("output format: text (the default) or json"),
     {0},
 };
 
-struct diff_opts {
-	const struct sbx_command *cmd;
-	bool json;
-};
-
-static int diff_option(void *ctx, int val, const char *arg)
+static int diff_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
-	struct diff_opts *o = ctx;
-	if (val != OPT_FORMAT)
+	if (val != CMDLINE_OPT_FORMAT)
 		return -1;
-	if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-		o->json = strcmp(arg, "json") == 0;
-		return 0;
-	}
-	cmdline_usage_error(o->cmd, "unknown format '%s'; use 'text' or 'json'", arg);
-	return -1;
+	return cmdline_format(arg, ctx, err);
 }
 
 /* sbx itself creates the mount points of the config's mounts (say
@@ -116,34 +102,22 @@ static void drop_mount_points(struct sbx_instance *inst, struct layer_change *c,
 	json_decref(dests);
 }
 
-static int fail(const struct sbx_command *cmd, struct sbx_error *e)
+static int diff_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	sbx_error_print(e, cmd->name);
-	sbx_error_free(e);
-	return SBX_EXIT_FAILURE;
-}
-
-static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
-{
-	struct diff_opts o = {.cmd = cmd};
-	int first = cmdline_parse(cmd, argc, argv, false, diff_option, &o);
-	if (first == -2)
-		return 0;
+	enum cmdline_format format = CMDLINE_TEXT;
+	int first = cmdline_parse(cmd, argc, argv, false, diff_option, &format, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (argc - first != 1) {
-		cmdline_usage_error(cmd, argc - first < 1 ? "no instance given"
-		                                          : "too many arguments, expected NAME");
-		return cmd->usage_exit;
-	}
-	struct sbx_error *e = NULL;
+		return first;
+	if (argc - first != 1)
+		return cmdline_usage(err, argc - first < 1 ? "no instance given"
+		                                           : "too many arguments, expected NAME");
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	_cleanup_free_ char *lower = NULL;
 	_cleanup_close_ int pidfd = -1;
-	if (instance_open(argv[first], &inst, &e) < 0 ||
-	    (inst->ephemeral && memory_upper(inst, &pidfd, &e) < 0) ||
-	    layer_instance_image(inst, &lower, NULL, &e) < 0)
-		return fail(cmd, e);
+	if (instance_open(argv[first], &inst, err) < 0 ||
+	    (inst->ephemeral && memory_upper(inst, &pidfd, err) < 0) ||
+	    layer_instance_image(inst, &lower, NULL, err) < 0)
+		return -1;
 	/* Read as root of the instance's own id maps: what the sandbox made
 	 * unreadable, or gave to a subordinate id, is read too. */
 	_cleanup_config_ struct sbx_config *config = NULL;
@@ -151,10 +125,10 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 	(void)instance_read_config(inst, &config, &cerr); /* else the caller's own ids */
 	struct layer_change *c = NULL;
 	size_t n = 0;
-	if (layer_diff(inst->upper, lower, config, &c, &n, &e) < 0)
-		return fail(cmd, e);
+	if (layer_diff(inst->upper, lower, config, &c, &n, err) < 0)
+		return -1;
 	drop_mount_points(inst, c, &n);
-	if (o.json) {
+	if (format == CMDLINE_JSON) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++) {
 			json_t *path = json_string(c[i].path);
@@ -178,11 +152,8 @@ static int diff_main(const struct sbx_command *cmd, int argc, char **argv)
 		}
 	}
 	layer_changes_free(c, n);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		e = NULL;
-		sbx_error_set(&e, errno, "cannot write the changes");
-		return fail(cmd, e);
-	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return sbx_error_set(err, errno, "cannot write the changes");
 	return 0;
 }
 

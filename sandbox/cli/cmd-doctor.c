@@ -9,38 +9,27 @@
 #include <jansson.h>
 #include <string.h>
 
-enum {
-	OPT_FORMAT = 256,
-};
-
 static const struct sbx_option doctor_options[] = {
-    {"format", OPT_FORMAT, required_argument, "FORMAT",
-     "output format: text (default) or json, an array of {check, status, message, fix}",
-     "text json"},
+    CMDLINE_OPTION_FORMAT(
+        "output format: text (the default) or json, an array of {check, status, message, fix}"),
     {"quiet", 'q', no_argument, NULL, "print only the checks that are not OK", NULL},
     {0},
 };
 
 struct doctor_opts {
-	const struct sbx_command *cmd;
-	bool json;
+	enum cmdline_format format;
 	bool quiet;
 };
 
-static int doctor_option(void *ctx, int val, const char *arg)
+static int doctor_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct doctor_opts *o = ctx;
 	switch (val) {
 	case 'q':
 		o->quiet = true;
 		return 0;
-	case OPT_FORMAT:
-		if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
-			o->json = strcmp(arg, "json") == 0;
-			return 0;
-		}
-		cmdline_usage_error(o->cmd, "unknown format '%s'; use 'text' or 'json'", arg);
-		return -1;
+	case CMDLINE_OPT_FORMAT:
+		return cmdline_format(arg, &o->format, err);
 	}
 	return -1;
 }
@@ -112,18 +101,14 @@ static void print_json(const struct doctor_result *r, size_t n, bool quiet)
 	json_decref(a);
 }
 
-static int doctor_main(const struct sbx_command *cmd, int argc, char **argv)
+static int doctor_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	struct doctor_opts o = {.cmd = cmd};
-	int first = cmdline_parse(cmd, argc, argv, false, doctor_option, &o);
-	if (first == -2)
-		return 0;
+	struct doctor_opts o = {0};
+	int first = cmdline_parse(cmd, argc, argv, false, doctor_option, &o, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (first < argc) {
-		cmdline_usage_error(cmd, "unexpected argument '%s'", argv[first]);
-		return cmd->usage_exit;
-	}
+		return first;
+	if (first < argc)
+		return cmdline_usage(err, "unexpected argument '%s'", argv[first]);
 	fflush(stdout); /* the checks fork */
 	struct doctor_result *r = NULL;
 	size_t n = 0;
@@ -131,15 +116,13 @@ static int doctor_main(const struct sbx_command *cmd, int argc, char **argv)
 	bool failed = false;
 	for (size_t i = 0; i < n; i++)
 		failed = failed || r[i].status == DOCTOR_FAIL;
-	if (o.json)
+	if (o.format == CMDLINE_JSON)
 		print_json(r, n, o.quiet);
 	else
 		print_text(r, n, o.quiet);
 	doctor_results_free(r, n);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "sbx: doctor: cannot write the report: %s\n", strerror(errno));
-		return SBX_EXIT_FAILURE;
-	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return sbx_error_set(err, errno, "cannot write the report");
 	return failed ? 1 : 0;
 }
 

@@ -13,51 +13,31 @@
 #include <time.h>
 
 enum {
-	OPT_FORMAT = 256,
-	OPT_BUSYBOX,
+	OPT_BUSYBOX = 256,
 };
-
-static int fail(const struct sbx_command *cmd, struct sbx_error *e)
-{
-	char name[64];
-	sbx_error_print(e, cmdline_name(cmd, name, sizeof(name)));
-	sbx_error_free(e);
-	return SBX_EXIT_FAILURE;
-}
 
 /* ---- sbx image ls ---- */
 
 static const struct sbx_option ls_options[] = {
     {"quiet", 'q', no_argument, NULL, "only print image names", NULL},
-    {"format", OPT_FORMAT, required_argument, "FORMAT", "output format: table (default) or json",
-     "table json"},
+    CMDLINE_OPTION_FORMAT("output format: text (a table, the default) or json"),
     {0},
 };
 
 struct ls_opts {
-	const struct sbx_command *cmd;
 	bool quiet;
-	bool json;
+	enum cmdline_format format;
 };
 
-static int ls_option(void *ctx, int val, const char *arg)
+static int ls_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct ls_opts *o = ctx;
 	switch (val) {
 	case 'q':
 		o->quiet = true;
 		return 0;
-	case OPT_FORMAT:
-		if (strcmp(arg, "table") == 0) {
-			o->json = false;
-			return 0;
-		}
-		if (strcmp(arg, "json") == 0) {
-			o->json = true;
-			return 0;
-		}
-		cmdline_usage_error(o->cmd, "unknown format '%s'; use 'table' or 'json'", arg);
-		return -1;
+	case CMDLINE_OPT_FORMAT:
+		return cmdline_format(arg, &o->format, err);
 	}
 	return -1;
 }
@@ -77,24 +57,20 @@ static json_t *str_json(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
+static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv,
+                         struct sbx_error **err)
 {
-	struct ls_opts o = {.cmd = cmd};
-	int first = cmdline_parse(cmd, argc, argv, false, ls_option, &o);
-	if (first == -2)
-		return 0;
+	struct ls_opts o = {0};
+	int first = cmdline_parse(cmd, argc, argv, false, ls_option, &o, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (first < argc) {
-		cmdline_usage_error(cmd, "unexpected argument '%s'", argv[first]);
-		return cmd->usage_exit;
-	}
+		return first;
+	if (first < argc)
+		return cmdline_usage(err, "unexpected argument '%s'", argv[first]);
 	struct sbx_image **imgs = NULL;
 	size_t n = 0;
-	struct sbx_error *e = NULL;
-	if (image_list(&imgs, &n, &e) < 0)
-		return fail(cmd, e);
-	if (o.json) {
+	if (image_list(&imgs, &n, err) < 0)
+		return -1;
+	if (o.format == CMDLINE_JSON) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++) {
 			const struct sbx_image *img = imgs[i];
@@ -146,11 +122,8 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv)
 		strv_free(source);
 	}
 	image_list_free(imgs, n);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		e = NULL;
-		sbx_error_set(&e, errno, "cannot write the list");
-		return fail(cmd, e);
-	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return sbx_error_set(err, errno, "cannot write the list");
 	return 0;
 }
 
@@ -166,7 +139,7 @@ static const struct sbx_option rm_options[] = {
     {0},
 };
 
-static int rm_option(void *ctx, int val, const char *arg)
+static int rm_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	if (val != 'f')
 		return -1;
@@ -202,37 +175,39 @@ static char *image_user(const char *image)
 	return NULL;
 }
 
-static int image_rm_main(const struct sbx_command *cmd, int argc, char **argv)
+static int image_rm_one(const char *name, bool force, struct sbx_error **err)
+{
+	_cleanup_free_ char *user = image_user(name);
+	if (user)
+		return sbx_error_setc(err, EBUSY,
+		                      "image \"%s\" is the lower layer of instance \"%s\"; remove "
+		                      "the instance first ('sbx rm %s') or keep the image",
+		                      name, user, user);
+	if (image_remove(name, err) == 0)
+		return 0;
+	if (force && (*err)->code == ENOENT) {
+		sbx_error_free(steal_ptr(*err));
+		return 0;
+	}
+	return -1;
+}
+
+static int image_rm_main(const struct sbx_command *cmd, int argc, char **argv,
+                         struct sbx_error **err)
 {
 	bool force = false;
-	int first = cmdline_parse(cmd, argc, argv, false, rm_option, &force);
-	if (first == -2)
-		return 0;
+	int first = cmdline_parse(cmd, argc, argv, false, rm_option, &force, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (first >= argc) {
-		cmdline_usage_error(cmd, "missing image name");
-		return cmd->usage_exit;
-	}
+		return first;
+	if (first >= argc)
+		return cmdline_usage(err, "missing image name");
 	int status = 0;
 	for (int i = first; i < argc; i++) {
-		struct sbx_error *e = NULL;
-		_cleanup_free_ char *user = image_user(argv[i]);
-		if (user) {
-			sbx_error_setc(&e, EBUSY,
-			               "image \"%s\" is the lower layer of instance \"%s\"; remove "
-			               "the instance first ('sbx rm %s') or keep the image",
-			               argv[i], user, user);
-			status = fail(cmd, e);
-			continue;
+		_cleanup_error_ struct sbx_error *e = NULL;
+		if (image_rm_one(argv[i], force, &e) < 0) {
+			cmdline_error(cmd, e);
+			status = SBX_EXIT_FAILURE;
 		}
-		if (image_remove(argv[i], &e) == 0)
-			continue;
-		if (force && e->code == ENOENT) {
-			sbx_error_free(e);
-			continue;
-		}
-		status = fail(cmd, e);
 	}
 	return status;
 }
@@ -256,20 +231,17 @@ static const struct sbx_option import_options[] = {
     {0},
 };
 
-static int image_import_main(const struct sbx_command *cmd, int argc, char **argv)
+static int image_import_main(const struct sbx_command *cmd, int argc, char **argv,
+                             struct sbx_error **err)
 {
-	struct import_opts o = {.cmd = cmd};
-	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o);
-	if (first == -2)
-		return 0;
+	struct import_opts o = {0};
+	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (argc - first != 2) {
-		cmdline_usage_error(
-		    cmd, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
+		return first;
+	if (argc - first != 2)
+		return cmdline_usage(
+		    err, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
 		    "NAME and SOURCE");
-		return cmd->usage_exit;
-	}
 	const char *name = argv[first], *source = argv[first + 1];
 	const char *base = strrchr(source, '/');
 	base = base && base[1] ? base + 1 : source;
@@ -281,14 +253,11 @@ static int image_import_main(const struct sbx_command *cmd, int argc, char **arg
 	struct sbx_image_progress p;
 	progress_ui_init(&ui, &p, "image import", "importing", label, o.quiet);
 	p.max_size = o.max_size;
-	struct sbx_error *e = NULL;
 	int r = layer_is_oci_layout(source)
-	            ? layer_import_oci(name, source, &p, progress_ui_layer, &e)
-	            : image_import(name, source, &p, &e);
+	            ? layer_import_oci(name, source, &p, progress_ui_layer, err)
+	            : image_import(name, source, &p, err);
 	progress_ui_done(&ui);
-	if (r < 0)
-		return fail(cmd, e);
-	return 0;
+	return r;
 }
 
 const struct sbx_command cmd_image_import = {
@@ -319,7 +288,7 @@ struct bootstrap_opts {
 	bool quiet;
 };
 
-static int bootstrap_option(void *ctx, int val, const char *arg)
+static int bootstrap_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct bootstrap_opts *o = ctx;
 	switch (val) {
@@ -336,36 +305,26 @@ static int bootstrap_option(void *ctx, int val, const char *arg)
 	return -1;
 }
 
-static int image_bootstrap_main(const struct sbx_command *cmd, int argc, char **argv)
+static int image_bootstrap_main(const struct sbx_command *cmd, int argc, char **argv,
+                                struct sbx_error **err)
 {
 	struct bootstrap_opts o = {.name = "busybox"};
-	int first = cmdline_parse(cmd, argc, argv, false, bootstrap_option, &o);
-	if (first == -2)
-		return 0;
+	int first = cmdline_parse(cmd, argc, argv, false, bootstrap_option, &o, err);
 	if (first < 0)
-		return cmd->usage_exit;
-	if (first >= argc) {
-		cmdline_usage_error(cmd, "missing what to bootstrap; the only kind is 'busybox'");
-		return cmd->usage_exit;
-	}
-	if (argc - first > 1) {
-		cmdline_usage_error(cmd, "unexpected argument '%s'", argv[first + 1]);
-		return cmd->usage_exit;
-	}
-	if (strcmp(argv[first], "busybox") != 0) {
-		cmdline_usage_error(cmd, "unknown kind '%s'; the only kind is 'busybox'",
-		                    argv[first]);
-		return cmd->usage_exit;
-	}
+		return first;
+	if (first >= argc)
+		return cmdline_usage(err, "missing what to bootstrap; the only kind is 'busybox'");
+	if (argc - first > 1)
+		return cmdline_usage(err, "unexpected argument '%s'", argv[first + 1]);
+	if (strcmp(argv[first], "busybox") != 0)
+		return cmdline_usage(err, "unknown kind '%s'; the only kind is 'busybox'",
+		                     argv[first]);
 	struct sbx_progress_ui ui;
 	struct sbx_image_progress p;
 	progress_ui_init(&ui, &p, "image bootstrap", "importing", "busybox", o.quiet);
-	struct sbx_error *e = NULL;
-	int r = image_bootstrap_busybox(o.name, o.busybox, &p, &e);
+	int r = image_bootstrap_busybox(o.name, o.busybox, &p, err);
 	progress_ui_done(&ui);
-	if (r < 0)
-		return fail(cmd, e);
-	return 0;
+	return r;
 }
 
 const struct sbx_command cmd_image_bootstrap = {

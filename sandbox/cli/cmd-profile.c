@@ -33,7 +33,7 @@ struct flags {
 	bool quiet;
 };
 
-static int on_option(void *ctx, int val, const char *arg)
+static int on_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct flags *f = ctx;
 	(void)arg;
@@ -42,41 +42,30 @@ static int on_option(void *ctx, int val, const char *arg)
 	return 0;
 }
 
-/* Parses options; returns the first operand's index, or -1 with *rc set. */
+/* Parses options; returns the first operand's index, or <0 for the
+ * command to return. */
 static int parse(const struct sbx_command *cmd, int argc, char **argv, struct flags *f, int min,
-                 int max, int *rc)
+                 int max, struct sbx_error **err)
 {
-	int first = cmdline_parse(cmd, argc, argv, false, on_option, f);
-	if (first == -2) {
-		*rc = 0;
-		return -1;
-	}
-	if (first < 0) {
-		*rc = cmd->usage_exit;
-		return -1;
-	}
+	int first = cmdline_parse(cmd, argc, argv, false, on_option, f, err);
+	if (first < 0)
+		return first;
 	int n = argc - first;
-	if (n < min || (max >= 0 && n > max)) {
-		cmdline_usage_error(cmd, n < min ? "missing profile name" : "too many arguments");
-		*rc = cmd->usage_exit;
-		return -1;
-	}
+	if (n < min || (max >= 0 && n > max))
+		return cmdline_usage(err, n < min ? "missing profile name" : "too many arguments");
 	return first;
 }
 
-static int ls_main(const struct sbx_command *cmd, int argc, char **argv)
+static int ls_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct flags f = {0};
-	int rc = 0;
-	if (parse(cmd, argc, argv, &f, 0, 0, &rc) < 0)
-		return rc;
-	_cleanup_error_ struct sbx_error *err = NULL;
+	int first = parse(cmd, argc, argv, &f, 0, 0, err);
+	if (first < 0)
+		return first;
 	struct sbx_profile_entry *e = NULL;
 	size_t n = 0;
-	if (profile_list(&e, &n, &err) < 0) {
-		sbx_error_print(err, "profile ls");
-		return SBX_EXIT_FAILURE;
-	}
+	if (profile_list(&e, &n, err) < 0)
+		return -1;
 	int w = 4;
 	for (size_t i = 0; i < n; i++)
 		if ((int)strlen(e[i].name) > w)
@@ -97,35 +86,32 @@ static int ls_main(const struct sbx_command *cmd, int argc, char **argv)
 	return 0;
 }
 
-static int show_main(const struct sbx_command *cmd, int argc, char **argv)
+static int show_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct flags f = {0};
-	int rc = 0;
-	int first = parse(cmd, argc, argv, &f, 0, 1, &rc);
+	int first = parse(cmd, argc, argv, &f, 0, 1, err);
 	if (first < 0)
-		return rc;
+		return first;
 	const char *name = first < argc ? argv[first] : "default";
-	_cleanup_error_ struct sbx_error *err = NULL;
 	_cleanup_profile_ struct sbx_profile *p = NULL;
 	struct sbx_diag diag = {0};
-	if (profile_load(name, &p, &diag, &err) < 0) {
+	if (profile_load(name, &p, &diag, err) < 0) {
 		print_diag(&diag);
-		sbx_error_print(err, "profile show");
-		return SBX_EXIT_FAILURE;
+		return -1;
 	}
 	profile_dump(p, stdout);
 	return 0;
 }
 
 /* Lints one profile; all its diagnostics go to stderr. */
-static bool check_one(const char *name, bool quiet)
+static bool check_one(const struct sbx_command *cmd, const char *name, bool quiet)
 {
 	_cleanup_error_ struct sbx_error *err = NULL;
 	_cleanup_profile_ struct sbx_profile *p = NULL;
 	struct sbx_diag diag = {0};
 	if (profile_load(name, &p, &diag, &err) < 0) {
 		if (diag_count(&diag) == 0)
-			sbx_error_print(err, "profile check");
+			cmdline_error(cmd, err);
 		print_diag(&diag);
 		return false;
 	}
@@ -149,33 +135,28 @@ static bool check_one(const char *name, bool quiet)
 	return true;
 }
 
-static int check_main(const struct sbx_command *cmd, int argc, char **argv)
+static int check_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct flags f = {0};
-	int rc = 0;
-	int first = parse(cmd, argc, argv, &f, 1, -1, &rc);
+	int first = parse(cmd, argc, argv, &f, 1, -1, err);
 	if (first < 0)
-		return rc;
+		return first;
 	bool ok = true;
 	for (int i = first; i < argc; i++)
-		ok = check_one(argv[i], f.quiet) && ok;
+		ok = check_one(cmd, argv[i], f.quiet) && ok;
 	return ok ? 0 : 1;
 }
 
-static int path_main(const struct sbx_command *cmd, int argc, char **argv)
+static int path_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct flags f = {0};
-	int rc = 0;
-	int first = parse(cmd, argc, argv, &f, 1, 1, &rc);
+	int first = parse(cmd, argc, argv, &f, 1, 1, err);
 	if (first < 0)
-		return rc;
-	_cleanup_error_ struct sbx_error *err = NULL;
+		return first;
 	_cleanup_free_ char *path = NULL;
 	enum sbx_profile_origin origin;
-	if (profile_find(argv[first], &path, &origin, &err) < 0) {
-		sbx_error_print(err, "profile path");
-		return SBX_EXIT_FAILURE;
-	}
+	if (profile_find(argv[first], &path, &origin, err) < 0)
+		return -1;
 	printf("%s\n", path);
 	return 0;
 }

@@ -42,7 +42,7 @@ struct run_opts {
 	bool rm, tty, interactive, detach;
 };
 
-static int run_option(void *ctx, int val, const char *arg)
+static int run_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct run_opts *o = ctx;
 	if (overrides_collect(&o->ov, val, arg))
@@ -55,21 +55,16 @@ static int run_option(void *ctx, int val, const char *arg)
 		o->rm = true;
 		return 0;
 	case OPT_SCRATCH:
-		if (strcmp(arg, "memory") != 0 && strcmp(arg, "disk") != 0) {
-			fprintf(stderr, "sbx: run: --scratch \"%s\": expected memory or disk\n",
-			        arg);
-			return -1;
-		}
+		if (strcmp(arg, "memory") != 0 && strcmp(arg, "disk") != 0)
+			return cmdline_usage(err, "--scratch \"%s\": expected memory or disk", arg);
 		o->scratch = arg;
 		return 0;
 	case OPT_SCRATCH_SIZE:
-		if (parse_size(arg, &o->scratch_size) < 0 || o->scratch_size == 0) {
-			fprintf(stderr,
-			        "sbx: run: --scratch-size \"%s\": expected a size such as 512K, "
-			        "64M or 2G\n",
-			        arg);
-			return -1;
-		}
+		if (parse_size(arg, &o->scratch_size) < 0 || o->scratch_size == 0)
+			return cmdline_usage(err,
+			                     "--scratch-size \"%s\": expected a size such as 512K, "
+			                     "64M or 2G",
+			                     arg);
 		return 0;
 	case 't':
 		o->tty = true;
@@ -82,17 +77,6 @@ static int run_option(void *ctx, int val, const char *arg)
 		return 0;
 	}
 	return -1;
-}
-
-static void say_info(void *ctx, const char *msg)
-{
-	if (sbx_verbose >= 0)
-		fprintf(stderr, "sbx: %s\n", msg);
-}
-
-static void say_warn(void *ctx, const char *msg)
-{
-	fprintf(stderr, "sbx: warning: %s\n", msg);
 }
 
 static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_image *img,
@@ -109,31 +93,15 @@ static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_i
 	                 created, "command", args);
 }
 
-/* A cgroup v2 subtree we may write to; anything else cannot enforce limits. */
-static bool cgroup_delegated(void)
-{
-	struct statfs sfs;
-	if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
-		return false;
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[4096];
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!str_startswith(line, "0::"))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		_cleanup_free_ char *dir = xasprintf("/sys/fs/cgroup%s", line + 3);
-		return access(dir, W_OK) == 0;
-	}
-	return false;
-}
-
 /* Warnings about what the sandbox cannot do here, before it starts. */
 static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
 {
-	if ((p->memory || p->pids) && !cgroup_delegated())
-		fprintf(stderr, "sbx: warning: memory and pids limits need a delegated cgroup v2 "
-		                "subtree, which this host does not give you; they are recorded in "
-		                "the config but not enforced (rlimits still apply)\n");
+	/* Said every time: sbx has no cgroup manager yet, even where a cgroup v2
+	 * subtree is delegated (runc and crun enforce them from the config). */
+	if (p->memory || p->pids)
+		fprintf(stderr, "sbx: warning: sbx does not enforce memory and pids limits yet; "
+		                "they are recorded in the config, for runc and crun (rlimits still "
+		                "apply)\n");
 	struct stat st;
 	if (p->userns == SBX_USERNS_SINGLE && getuid() != 0 && stat(img->rootfs, &st) == 0 &&
 	    st.st_uid != getuid())
@@ -149,38 +117,45 @@ static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
 		fprintf(stderr, "sbx: warning: %s\n", lost);
 }
 
-/* Runs the payload; returns its status, or 125/126/127 for sbx's own failures. */
-static int run(struct run_opts *o, const char *image, char **args)
+/* create + start + wait, here. */
+static int run_attached(struct lifecycle *lc, json_t *config, json_t *meta, int *status,
+                        struct sbx_error **err)
 {
-	_cleanup_error_ struct sbx_error *err = NULL;
+	*status = SBX_EXIT_FAILURE;
+	if (lifecycle_create(lc, config, meta, err) < 0 || lifecycle_start(lc, status, err) < 0)
+		return -1;
+	return lifecycle_wait(lc, status, err);
+}
+
+/* Runs the payload; returns its status, or 125/126/127 for sbx's own
+ * failures, with *err. */
+static int run(const struct sbx_command *cmd, struct run_opts *o, const char *image, char **args,
+               struct sbx_error **err)
+{
 	_cleanup_profile_ struct sbx_profile *p = NULL;
-	if (overrides_load(&o->ov, "run", &p) < 0)
-		return SBX_EXIT_FAILURE;
+	if (overrides_load(&o->ov, &p, err) < 0)
+		return -1;
 	if (o->scratch_size)
 		p->scratch = o->scratch_size;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
-	if (image_resolve(image, true, &progress, &img, &err) < 0) {
-		sbx_error_print(err, "run");
-		return SBX_EXIT_FAILURE;
-	}
+	if (image_resolve(image, true, &progress, &img, err) < 0)
+		return -1;
 	sbx_trace("image resolved: %s", img->rootfs);
 	if (sbx_verbose >= 0)
 		preflight(p, img);
 	/* Before anything is created: a missing helper or an unusable
 	 * /dev/net/tun fails here, and auto becomes what it picked. */
 	enum sbx_net_mode net;
-	if (net_resolve(p->net, &net, &err) < 0) {
-		sbx_error_print(err, "run");
-		return SBX_EXIT_FAILURE;
-	}
+	if (net_resolve(p->net, &net, err) < 0)
+		return -1;
 	if (p->net == SBX_NET_AUTO && sbx_verbose >= 0)
 		fprintf(stderr, "sbx: network: using %s\n", net_mode_name(net));
 	p->net = net;
 
 	struct sbx_oci_input in = overrides_oci_input(p, img, args, o->tty);
-	if (overrides_subids(p, &in, "run") < 0)
-		return SBX_EXIT_FAILURE;
+	if (overrides_subids(p, &in, err) < 0)
+		return -1;
 
 	/* --rm keeps its upper layer in a tmpfs of the sandbox's own, as
 	 * bwrap --tmp-overlay and ch-run --write-fake do: nothing to create on
@@ -189,38 +164,28 @@ static int run(struct run_opts *o, const char *image, char **args)
 	/* fuse-overlayfs runs outside the sandbox, where its tmpfs is out of
 	 * reach. */
 	if (ephemeral && p->overlay == SBX_OVERLAY_FUSE) {
-		if (o->scratch) {
-			fprintf(stderr,
-			        "sbx: run: --scratch memory cannot be used with --overlay "
-			        "fuse (fuse-overlayfs runs outside the sandbox, away from its "
-			        "memory); use --scratch disk\n");
-			return SBX_EXIT_FAILURE;
-		}
+		if (o->scratch)
+			return sbx_error_setc(err, EINVAL,
+			                      "--scratch memory cannot be used with --overlay fuse "
+			                      "(fuse-overlayfs runs outside the sandbox, away from "
+			                      "its memory); use --scratch disk");
 		ephemeral = false;
 	}
 	if (ephemeral && !overlay_scratch_supported()) {
-		if (o->scratch) {
-			fprintf(stderr,
-			        "sbx: run: --scratch memory needs Linux 6.6 or later (user "
-			        "xattrs on tmpfs, for the overlay's whiteouts); use --scratch "
-			        "disk\n");
-			return SBX_EXIT_FAILURE;
-		}
+		if (o->scratch)
+			return sbx_error_setc(err, ENOTSUP,
+			                      "--scratch memory needs Linux 6.6 or later (user "
+			                      "xattrs on tmpfs, for the overlay's whiteouts); use "
+			                      "--scratch disk");
 		sbx_trace("no user xattrs on tmpfs: --rm keeps its upper layer on disk");
 		ephemeral = false;
 	}
-	_cleanup_instance_ struct sbx_instance *inst = NULL;
-	if (instance_create(o->name, ephemeral, &inst, &err) < 0) {
-		sbx_error_print(err, "run");
-		return SBX_EXIT_FAILURE;
-	}
-	/* The instance lock, held since before the directory had its name. */
-	struct sbx_launch l = {.inst = inst,
-	                       .lockfd = steal_fd(inst->lockfd),
-	                       .detach = o->detach,
-	                       .attach_stdin = o->interactive,
-	                       .rm = o->rm,
-	                       .cmd = "run"};
+	struct lifecycle_opts opts = {
+	    .rm = o->rm, .attach_stdin = o->interactive, .notify = lifecycle_say(cmd)};
+	_cleanup_lifecycle_ struct lifecycle *lc = NULL;
+	if (lifecycle_new(o->name, ephemeral, &opts, &lc, err) < 0)
+		return -1;
+	const struct sbx_instance *inst = lifecycle_instance(lc);
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */
 	in.upper = inst->upper;
@@ -229,64 +194,55 @@ static int run(struct run_opts *o, const char *image, char **args)
 	in.work = inst->work;
 	in.mountpoint = inst->rootfs;
 	in.etc_dir = inst->dir;
-	sbx_trace("instance %s created", inst->name);
 
 	json_t *config = NULL;
-	int r = oci_build(&in, &config, &err);
-	if (r < 0) {
-		sbx_error_print(err, "run");
+	if (oci_build(&in, &config, err) < 0) {
 		json_decref(config);
-		instance_remove(inst, NULL);
-		close(l.lockfd);
-		return SBX_EXIT_FAILURE;
+		return -1;
 	}
 	sbx_trace("config ready");
-	l.config = config;
-	l.meta = instance_meta(inst, img, p, config);
-	int status = launch_instance(&l);
-	json_decref(l.meta);
-	json_decref(config);
-	if (!o->rm && !o->detach && sbx_verbose > 0)
+	json_t *meta = instance_meta(inst, img, p, config);
+	int status, r;
+	if (o->detach) {
+		r = lifecycle_detach(lc, config, meta, &status, err);
+		if (r == 0)
+			printf("%s\n", inst->name);
+	} else {
+		r = run_attached(lc, config, meta, &status, err);
+	}
+	if (r == 0 && !o->rm && !o->detach && sbx_verbose > 0)
 		fprintf(stderr, "sbx: instance \"%s\" kept in \"%s\"\n", inst->name, inst->dir);
+	lifecycle_free(steal_ptr(lc));
+	json_decref(meta);
+	json_decref(config);
 	return status;
 }
 
-static int run_main(const struct sbx_command *cmd, int argc, char **argv)
+static int run_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct run_opts o = {0};
-	int first = cmdline_parse(cmd, argc, argv, true, run_option, &o);
-	if (first == -2) {
-		overrides_free(&o.ov);
-		return 0;
+	int first = cmdline_parse(cmd, argc, argv, true, run_option, &o, err);
+	int status;
+	if (first < 0)
+		status = first;
+	else if (first >= argc)
+		status = cmdline_usage(err, "no image given");
+	else if (o.scratch && !o.rm)
+		status = cmdline_usage(err, "--scratch needs --rm: a kept instance's upper layer "
+		                            "is always on disk");
+	else if (o.scratch_size && (!o.rm || (o.scratch && strcmp(o.scratch, "disk") == 0)))
+		status =
+		    cmdline_usage(err, "--scratch-size needs --rm with the upper layer in memory");
+	else {
+		char **args = first + 1 < argc ? argv + first + 1 : NULL;
+		/* A bare `sbx run IMAGE` at a terminal is an interactive shell. */
+		if (args == NULL && !o.tty && !o.detach && isatty(STDIN_FILENO) &&
+		    isatty(STDOUT_FILENO)) {
+			o.tty = true;
+			o.interactive = true;
+		}
+		status = run(cmd, &o, argv[first], args, err);
 	}
-	if (first < 0) {
-		overrides_free(&o.ov);
-		return SBX_EXIT_FAILURE;
-	}
-	if (first >= argc) {
-		overrides_free(&o.ov);
-		cmdline_usage_error(cmd, "no image given");
-		return SBX_EXIT_FAILURE;
-	}
-	if (o.scratch && !o.rm) {
-		overrides_free(&o.ov);
-		cmdline_usage_error(cmd, "--scratch needs --rm: a kept instance's upper layer "
-		                         "is always on disk");
-		return SBX_EXIT_FAILURE;
-	}
-	if (o.scratch_size && (!o.rm || (o.scratch && strcmp(o.scratch, "disk") == 0))) {
-		overrides_free(&o.ov);
-		cmdline_usage_error(cmd,
-		                    "--scratch-size needs --rm with the upper layer in memory");
-		return SBX_EXIT_FAILURE;
-	}
-	char **args = first + 1 < argc ? argv + first + 1 : NULL;
-	/* A bare `sbx run IMAGE` at a terminal is an interactive shell. */
-	if (args == NULL && !o.tty && !o.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		o.tty = true;
-		o.interactive = true;
-	}
-	int status = run(&o, argv[first], args);
 	overrides_free(&o.ov);
 	return status;
 }

@@ -26,7 +26,7 @@ struct spec_opts {
 	bool tty;
 };
 
-static int spec_option(void *ctx, int val, const char *arg)
+static int spec_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct spec_opts *o = ctx;
 	if (overrides_collect(&o->ov, val, arg))
@@ -40,38 +40,22 @@ static int spec_option(void *ctx, int val, const char *arg)
 	return 0;
 }
 
-static void say_info(void *ctx, const char *msg)
+static int spec(struct spec_opts *o, const char *image, char **args, struct sbx_error **err)
 {
-	if (sbx_verbose >= 0)
-		fprintf(stderr, "sbx: %s\n", msg);
-}
-
-static void say_warn(void *ctx, const char *msg)
-{
-	fprintf(stderr, "sbx: warning: %s\n", msg);
-}
-
-static int spec(struct spec_opts *o, const char *image, char **args)
-{
-	_cleanup_error_ struct sbx_error *err = NULL;
 	_cleanup_profile_ struct sbx_profile *p = NULL;
-	if (overrides_load(&o->ov, "spec", &p) < 0)
-		return SBX_EXIT_FAILURE;
+	if (overrides_load(&o->ov, &p, err) < 0)
+		return -1;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
-	if (image_resolve(image, true, &progress, &img, &err) < 0) {
-		sbx_error_print(err, "spec");
-		return SBX_EXIT_FAILURE;
-	}
+	if (image_resolve(image, true, &progress, &img, err) < 0)
+		return -1;
 	struct sbx_oci_input in = overrides_oci_input(p, img, args, o->tty);
-	if (overrides_subids(p, &in, "spec") < 0)
-		return SBX_EXIT_FAILURE;
+	if (overrides_subids(p, &in, err) < 0)
+		return -1;
 	json_t *config = NULL;
 	if (o->bundle == NULL) {
-		if (oci_build(&in, &config, &err) < 0) {
-			sbx_error_print(err, "spec");
-			return SBX_EXIT_FAILURE;
-		}
+		if (oci_build(&in, &config, err) < 0)
+			return -1;
 		json_dumpf(config, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(config);
@@ -80,26 +64,26 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 	/* A bundle is self-contained: its config names the copied "rootfs". */
 	_cleanup_free_ char *lower = xstrdup(img->rootfs);
 	in.rootfs = "rootfs";
-	int r = oci_build(&in, &config, &err);
+	int r = oci_build(&in, &config, err);
 	if (r == 0) {
 		json_t *ann = json_object_get(config, "annotations");
 		json_object_set_new(ann, SBX_ANN_IMAGE, json_string(img->name));
 	}
 	if (r == 0 && mkdir(o->bundle, 0700) < 0 && errno != EEXIST)
-		r = sbx_error_set(&err, errno, "cannot create bundle directory \"%s\"", o->bundle);
+		r = sbx_error_set(err, errno, "cannot create bundle directory \"%s\"", o->bundle);
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", o->bundle);
 	bool copied = false;
 	if (r == 0) {
-		r = image_copy_rootfs(img, rootfs, &progress, &err);
+		r = image_copy_rootfs(img, rootfs, &progress, err);
 		copied = r == 0;
 	}
 	if (r == 0) {
 		_cleanup_close_ int dfd = open(o->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		_cleanup_free_ char *text = json_dumps(config, JSON_INDENT(2));
 		if (dfd < 0)
-			r = sbx_error_set(&err, errno, "cannot open \"%s\"", o->bundle);
+			r = sbx_error_set(err, errno, "cannot open \"%s\"", o->bundle);
 		else
-			r = write_file_atomic(dfd, "config.json", text, strlen(text), 0644, &err);
+			r = write_file_atomic(dfd, "config.json", text, strlen(text), 0644, err);
 	}
 	json_decref(config);
 	if (r < 0) {
@@ -109,8 +93,7 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 			if (dfd >= 0)
 				rm_rf_at(dfd, "rootfs", NULL);
 		}
-		sbx_error_print(err, "spec");
-		return SBX_EXIT_FAILURE;
+		return -1;
 	}
 	if (sbx_verbose >= 0)
 		fprintf(stderr,
@@ -119,21 +102,17 @@ static int spec(struct spec_opts *o, const char *image, char **args)
 	return 0;
 }
 
-static int spec_main(const struct sbx_command *cmd, int argc, char **argv)
+static int spec_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct spec_opts o = {0};
-	int first = cmdline_parse(cmd, argc, argv, true, spec_option, &o);
+	int first = cmdline_parse(cmd, argc, argv, true, spec_option, &o, err);
 	int status;
-	if (first == -2)
-		status = 0;
-	else if (first < 0)
-		status = SBX_EXIT_USAGE;
-	else if (first >= argc) {
-		cmdline_usage_error(cmd, "no image given");
-		status = SBX_EXIT_USAGE;
-	} else {
-		status = spec(&o, argv[first], first + 1 < argc ? argv + first + 1 : NULL);
-	}
+	if (first < 0)
+		status = first;
+	else if (first >= argc)
+		status = cmdline_usage(err, "no image given");
+	else
+		status = spec(&o, argv[first], first + 1 < argc ? argv + first + 1 : NULL, err);
 	overrides_free(&o.ov);
 	return status;
 }

@@ -20,11 +20,6 @@
 
 static const struct sbx_option unshare_options[] = {{NULL, 0, 0, NULL, NULL, NULL}};
 
-static int no_option(void *ctx, int val, const char *arg)
-{
-	return -1;
-}
-
 /* The caller's maps under --userns subid; root needs no ranges. */
 static int caller_maps(struct sbx_idmap u[2], size_t *nu, struct sbx_idmap g[2], size_t *ng,
                        struct sbx_error **err)
@@ -37,39 +32,33 @@ static int caller_maps(struct sbx_idmap u[2], size_t *nu, struct sbx_idmap g[2],
 	return 0;
 }
 
-static int cannot_exec(const char *cmd, int e)
+static int cannot_exec(const char *cmd, int e, struct sbx_error **err)
 {
 	if (e == ENOENT && strchr(cmd, '/') == NULL)
-		fprintf(stderr, "sbx: unshare: \"%s\": executable file not found in $PATH\n", cmd);
+		sbx_error_setc(err, e, "\"%s\": executable file not found in $PATH", cmd);
 	else
-		fprintf(stderr, "sbx: unshare: cannot execute \"%s\": %s\n", cmd, strerror(e));
+		sbx_error_set(err, e, "cannot execute \"%s\"", cmd);
 	return e == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_CANNOT;
 }
 
-static int unshare_main(const struct sbx_command *cmd, int argc, char **argv)
+static int unshare_main(const struct sbx_command *cmd, int argc, char **argv,
+                        struct sbx_error **err)
 {
-	int first = cmdline_parse(cmd, argc, argv, true, no_option, NULL);
-	if (first == -2)
-		return 0;
+	int first = cmdline_parse(cmd, argc, argv, true, NULL, NULL, err);
 	if (first < 0)
-		return SBX_EXIT_FAILURE;
+		return first;
 	const char *shell = getenv("SHELL");
 	char *sh[] = {(char *)(shell && shell[0] ? shell : "/bin/sh"), NULL};
 	char **args = first < argc ? argv + first : sh;
-	_cleanup_error_ struct sbx_error *err = NULL;
 	struct sbx_idmap u[2], g[2];
 	struct sbx_config c = {.uid_maps = u, .gid_maps = g};
-	if (caller_maps(u, &c.n_uid_maps, g, &c.n_gid_maps, &err) < 0 ||
-	    userns_enter_mapped(&c, &err) < 0) {
-		sbx_error_print(err, "unshare");
-		return SBX_EXIT_FAILURE;
-	}
-	if (setenv("SBX_UNSHARE", "1", 1) < 0) {
-		fprintf(stderr, "sbx: unshare: cannot set SBX_UNSHARE: %s\n", strerror(errno));
-		return SBX_EXIT_FAILURE;
-	}
+	if (caller_maps(u, &c.n_uid_maps, g, &c.n_gid_maps, err) < 0 ||
+	    userns_enter_mapped(&c, err) < 0)
+		return -1;
+	if (setenv("SBX_UNSHARE", "1", 1) < 0)
+		return sbx_error_set(err, errno, "cannot set SBX_UNSHARE");
 	execvp(args[0], args);
-	return cannot_exec(args[0], errno);
+	return cannot_exec(args[0], errno, err);
 }
 
 const struct sbx_command cmd_unshare = {

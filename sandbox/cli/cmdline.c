@@ -20,16 +20,48 @@ const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len)
 	return buf;
 }
 
-void cmdline_usage_error(const struct sbx_command *cmd, const char *fmt, ...)
+/* The code of a usage error: no errno has it. */
+#define USAGE_CODE (-1)
+
+int cmdline_usage(struct sbx_error **err, const char *fmt, ...)
+{
+	bool fresh = err != NULL && *err == NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	sbx_error_setv(err, 0, fmt, ap);
+	va_end(ap);
+	if (fresh)
+		(*err)->code = USAGE_CODE;
+	return -1;
+}
+
+void cmdline_error(const struct sbx_command *cmd, const struct sbx_error *err)
 {
 	char name[64];
 	cmdline_name(cmd, name, sizeof(name));
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "sbx %s: ", name);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nTry 'sbx %s --help' for more information.\n", name);
-	va_end(ap);
+	fprintf(stderr, "sbx: %s: %s\n", name, err ? err->msg : "unknown error");
+	if (err && err->code == USAGE_CODE)
+		fprintf(stderr, "Try 'sbx %s --help' for more information.\n", name);
+}
+
+int cmdline_status(const struct sbx_command *cmd, int r, const struct sbx_error *err)
+{
+	if (r == CMDLINE_HELP)
+		return 0;
+	if (r >= 0)
+		return r;
+	return err && err->code == USAGE_CODE ? cmd->usage_exit : SBX_EXIT_FAILURE;
+}
+
+int cmdline_format(const char *arg, enum cmdline_format *out, struct sbx_error **err)
+{
+	if (strcmp(arg, "text") == 0 || strcmp(arg, "table") == 0)
+		*out = CMDLINE_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*out = CMDLINE_JSON;
+	else
+		return cmdline_usage(err, "unknown format '%s'; use 'text' or 'json'", arg);
+	return 0;
 }
 
 static size_t count_options(const struct sbx_option *o)
@@ -41,7 +73,7 @@ static size_t count_options(const struct sbx_option *o)
 }
 
 int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
-                  sbx_option_fn fn, void *ctx)
+                  sbx_option_fn fn, void *ctx, struct sbx_error **err)
 {
 	size_t n = count_options(cmd->options);
 	_cleanup_free_ struct option *longopts = xcalloc(n + 2, sizeof(struct option));
@@ -73,25 +105,21 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 		}
 		if (c == 'h') {
 			cmdline_help(cmd, stdout);
-			return -2;
+			return CMDLINE_HELP;
 		}
 		if (c == '?') {
 			if (optopt > 0 && optopt < 256)
-				cmdline_usage_error(cmd, "unknown option '-%c'", optopt);
-			else
-				cmdline_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-			return -1;
+				return cmdline_usage(err, "unknown option '-%c'", optopt);
+			return cmdline_usage(err, "unknown option '%s'", argv[optind - 1]);
 		}
 		if (c == ':') {
 			if (optopt > 0 && optopt < 256)
-				cmdline_usage_error(cmd, "option '-%c' needs an argument", optopt);
-			else
-				cmdline_usage_error(cmd, "option '%s' needs an argument",
-				                    argv[optind - 1]);
-			return -1;
+				return cmdline_usage(err, "option '-%c' needs an argument", optopt);
+			return cmdline_usage(err, "option '%s' needs an argument",
+			                     argv[optind - 1]);
 		}
-		if (fn(ctx, c, optarg) < 0)
-			return -1;
+		if (fn == NULL || fn(ctx, c, optarg, err) < 0)
+			return cmdline_usage(err, "option '%s' is not handled", argv[optind - 1]);
 	}
 	if (stop_at_operand)
 		return optind;

@@ -30,7 +30,14 @@ struct sbx_option {
 };
 
 struct sbx_command;
-typedef int (*sbx_command_fn)(const struct sbx_command *cmd, int argc, char **argv);
+struct sbx_error;
+/* A command's main. It returns its exit status (>= 0), or -1 with *err set:
+ * main prints *err once, prefixed with the command's name, and exits with
+ * the command's usage_exit for a usage error (cmdline_usage), 125 for any
+ * other. An error may come with a status too (126 or 127 when a command
+ * could not be executed). CMDLINE_HELP (from cmdline_parse) exits 0. */
+typedef int (*sbx_command_fn)(const struct sbx_command *cmd, int argc, char **argv,
+                              struct sbx_error **err);
 
 struct sbx_command {
 	const char *group; /* "image" for "sbx image ls", NULL for top level */
@@ -46,19 +53,42 @@ struct sbx_command {
 /* Global verbosity, set by -q/-v/--debug. */
 extern int sbx_verbose; /* -1 quiet, 0 normal, 1 verbose, 2 debug */
 
-/* Called for each option; return <0 to stop with an error (already printed). */
-typedef int (*sbx_option_fn)(void *ctx, int val, const char *arg);
+/* Called for each option; return <0 with *err set (cmdline_usage) to stop.
+ * A command without options passes NULL. */
+typedef int (*sbx_option_fn)(void *ctx, int val, const char *arg, struct sbx_error **err);
+
+/* What cmdline_parse returns after printing --help: a command returns it
+ * as it is, and sbx exits 0. */
+#define CMDLINE_HELP (-2)
 
 /* Parses options of cmd from argv[1..] (argv[0] is the command name). Stops at
  * the first operand when stop_at_operand is set, so a payload's own options
- * are left alone. Returns the index of the first operand, or -1 after
- * printing a usage error; --help prints help and returns -2. */
+ * are left alone. Returns the index of the first operand, -1 with a usage
+ * error in *err, or CMDLINE_HELP once --help is printed. */
 int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
-                  sbx_option_fn fn, void *ctx);
+                  sbx_option_fn fn, void *ctx, struct sbx_error **err);
 void cmdline_help(const struct sbx_command *cmd, FILE *f);
-/* Prints "sbx CMD: MESSAGE" and "Try 'sbx CMD --help'." */
-void cmdline_usage_error(const struct sbx_command *cmd, const char *fmt, ...)
+/* Fills *err with a usage error: printed with "Try 'sbx CMD --help' for more
+ * information.", exit status the command's usage_exit. Returns -1. */
+int cmdline_usage(struct sbx_error **err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Prints err, the only way sbx prints an error: "sbx: CMD: MESSAGE", and
+ * the --help hint after a usage error. main prints what a command returns;
+ * a command that goes on after an error (one operand of several) prints
+ * that one here. */
+void cmdline_error(const struct sbx_command *cmd, const struct sbx_error *err);
+/* The exit status for what cmd's main returned (see sbx_command_fn). */
+int cmdline_status(const struct sbx_command *cmd, int r, const struct sbx_error *err);
+
+/* The --format of every command that has one: text (also spelled table,
+ * for the commands that print a table) or json. */
+enum cmdline_format { CMDLINE_TEXT, CMDLINE_JSON };
+#define CMDLINE_OPT_FORMAT 0x2000
+#define CMDLINE_OPTION_FORMAT(help)                                                                \
+	{                                                                                          \
+		"format", CMDLINE_OPT_FORMAT, required_argument, "FORMAT", help, "text json"       \
+	}
+int cmdline_format(const char *arg, enum cmdline_format *out, struct sbx_error **err);
 /* "image ls" or "run". */
 const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len);
 

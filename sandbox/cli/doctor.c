@@ -606,8 +606,10 @@ static void check_cgroup(struct doctor_result *r)
 	_cleanup_free_ char *padded = xasprintf(" %s ", ctl);
 	bool mem = strstr(padded, " memory ") != NULL, pids = strstr(padded, " pids ") != NULL;
 	if (mem && pids) {
-		report(r, DOCTOR_OK, "cgroup v2 group %s is delegated (controllers: %s)", group,
-		       ctl);
+		report(r, DOCTOR_OK,
+		       "cgroup v2 group %s is delegated (controllers: %s); sbx itself does not "
+		       "enforce memory and pids limits yet",
+		       group, ctl);
 		return;
 	}
 	report(r, DOCTOR_WARN,
@@ -791,15 +793,14 @@ static char *replaceable_by_caller(const char *path)
 
 static void check_binary(struct doctor_result *r)
 {
-	char path[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n < 0) {
+	/* The path the helper lookups start from. */
+	const char *path = libexec_self();
+	if (path == NULL) {
 		report(r, DOCTOR_WARN, "cannot find the sbx binary: /proc/self/exe: %s",
 		       strerror(errno));
 		suggest(r, "mount /proc");
 		return;
 	}
-	path[n] = '\0';
 	struct stat st;
 	if (stat("/proc/self/exe", &st) < 0) {
 		report(r, DOCTOR_WARN, "cannot stat %s: %s", path, strerror(errno));

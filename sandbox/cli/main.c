@@ -180,5 +180,10 @@ int main(int argc, char **argv)
 	/* The command sees its own name as argv[0]. */
 	int sub_argc = argc - i - consumed + 1;
 	char **sub_argv = argv + i + consumed - 1;
-	return c->main(c, sub_argc, sub_argv);
+	/* Errors come back up to here and are printed once. */
+	_cleanup_error_ struct sbx_error *err = NULL;
+	int r = c->main(c, sub_argc, sub_argv, &err);
+	if (err)
+		cmdline_error(c, err);
+	return cmdline_status(c, r, err);
 }

@@ -7,14 +7,39 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
+
+/* sbx's heap, faulted in with one system call before main. A start-up
+ * touches most of its first 256 KiB of heap (profile, OCI config, seccomp
+ * policy), page by page; on a VM a page fault can cost 15-40 us (measured
+ * here), populating a page ahead about 1.5 us. The heap then stays: large
+ * blocks come from it too, and frees do not give it back. A kernel without
+ * MADV_POPULATE_WRITE (before 5.14) ignores the request. */
+#define HEAP_PREFAULT (256 * 1024)
+
+__attribute__((constructor)) static void heap_prefault(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 2 * HEAP_PREFAULT);
+	mallopt(M_TRIM_THRESHOLD, 4 * HEAP_PREFAULT);
+	char *p = malloc(HEAP_PREFAULT);
+	if (p == NULL)
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + HEAP_PREFAULT) & ~(page - 1);
+	if (end > start)
+		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	free(p);
+}
 
 void *xmalloc(size_t n)
 {

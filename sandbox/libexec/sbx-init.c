@@ -176,11 +176,12 @@ static int lock_down(void)
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
 
+	/* Empty permitted and inheritable sets empty the ambient one too (the
+	 * kernel keeps ambient within both). */
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct none[2] = {{0}};
-	if (sys2(__NR_prctl, PR_SET_DUMPABLE, 0) < 0 ||
-	    sys2(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL) < 0 ||
-	    sys2(__NR_capset, &h, none) < 0 || sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) < 0)
+	if (sys2(__NR_prctl, PR_SET_DUMPABLE, 0) < 0 || sys2(__NR_capset, &h, none) < 0 ||
+	    sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) < 0)
 		return -1;
 	return (int)sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }

@@ -7,12 +7,10 @@
 
 enum sbx_sync_type {
 	SBX_SYNC_MAPS_DONE = 1, /* parent: uid/gid maps are written */
-	SBX_SYNC_CREATED,       /* child: set up, waiting for start */
+	SBX_SYNC_CREATED,       /* child: set up, waiting for start; with -t, the pty master */
 	SBX_SYNC_START,         /* parent: go */
 	SBX_SYNC_ERROR,         /* child: set-up failed */
 	SBX_SYNC_EXEC_FAILED,   /* child: the command could not be executed */
-	SBX_SYNC_PTY,           /* child: the pty master comes with this message */
-	SBX_SYNC_SECCOMP,       /* parent: the program follows, exit_code = bytes */
 	SBX_SYNC_STARTED,       /* init: the payload's exec succeeded */
 	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
 	SBX_SYNC_FUSE,          /* child: mount the overlay; parent: the tree, or errnum */

@@ -73,6 +73,7 @@
 #define _GNU_SOURCE
 #define INI_HANDLER_LINENO 1
 #include "profile/profile.h"
+#include "lib/libexec.h"
 #include "runtime/caps.h"
 
 #include <arpa/inet.h>
@@ -1216,26 +1217,58 @@ int profile_validate(const struct sbx_profile *p, struct sbx_error **err)
 struct search_dir {
 	char *path;
 	enum sbx_profile_origin origin;
+	char *refused; /* why a shipped directory beside the binary is not used */
 };
 
 /* The binary's checkout when it runs as DIR/build/sbx from a source tree. */
-static char *source_tree_profiles(void)
+static char *source_tree_profiles(char **why)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
+	const char *self = libexec_self();
+	if (self == NULL || !str_endswith(self, "/build/sbx"))
 		return NULL;
-	exe[n] = '\0';
-	if (!str_endswith(exe, "/build/sbx"))
-		return NULL;
-	exe[n - strlen("/build/sbx")] = '\0';
-	_cleanup_free_ char *ini = xasprintf("%s/profiles/default.ini", exe);
-	_cleanup_free_ char *src = xasprintf("%s/sandbox", exe);
+	_cleanup_free_ char *src = libexec_self_relative("../sandbox", NULL);
+	char *dir = libexec_self_relative("../profiles", why);
+	_cleanup_free_ char *ini = dir ? xasprintf("%s/default.ini", dir) : NULL;
 	struct stat st;
-	if (stat(ini, &st) < 0 || !S_ISREG(st.st_mode) || stat(src, &st) < 0 ||
-	    !S_ISDIR(st.st_mode))
+	if (dir == NULL || src == NULL || stat(ini, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    stat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(dir);
 		return NULL;
-	return xasprintf("%s/profiles", exe);
+	}
+	return dir;
+}
+
+/* The shipped profiles: $SBX_DATADIR's, else a checkout's, else those in
+ * ../share/sbx beside the binary's bin (an install, wherever it was put),
+ * else where sbx was built to be installed. */
+static char *shipped_profiles(char **why)
+{
+	const char *data = getenv("SBX_DATADIR");
+	if (data && *data)
+		return xasprintf("%s/profiles", data);
+	/* Found once: the binary does not move. */
+	static char *found, *found_why;
+	if (found) {
+		*why = found_why ? xstrdup(found_why) : NULL;
+		return xstrdup(found);
+	}
+	char *dir = source_tree_profiles(why);
+	if (dir == NULL) {
+		struct stat st;
+		char *why_share = NULL;
+		dir = libexec_self_relative("../share/sbx/profiles", &why_share);
+		if (dir && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			free(dir);
+			dir = NULL;
+		}
+		if (why_share) {
+			free(*why);
+			*why = why_share;
+		}
+	}
+	found = dir ? dir : xstrdup(SBX_DATADIR "/profiles");
+	found_why = *why ? xstrdup(*why) : NULL;
+	return xstrdup(found);
 }
 
 static size_t search_dirs(struct search_dir out[3])
@@ -1244,25 +1277,24 @@ static size_t search_dirs(struct search_dir out[3])
 	_cleanup_free_ char *cfg = NULL;
 	struct sbx_error *e = NULL;
 	if (xdg_config_dir(&cfg, &e) == 0)
-		out[n++] = (struct search_dir){xasprintf("%s/profiles", cfg), SBX_ORIGIN_USER};
+		out[n++] =
+		    (struct search_dir){xasprintf("%s/profiles", cfg), SBX_ORIGIN_USER, NULL};
 	sbx_error_free(e);
 	const char *sys = getenv("SBX_SYSCONFDIR");
 	out[n++] = (struct search_dir){xasprintf("%s/profiles", sys && *sys ? sys : SBX_SYSCONFDIR),
-	                               SBX_ORIGIN_SYSTEM};
-	const char *data = getenv("SBX_DATADIR");
-	char *shipped = NULL;
-	if (data && *data)
-		shipped = xasprintf("%s/profiles", data);
-	else if ((shipped = source_tree_profiles()) == NULL)
-		shipped = xstrdup(SBX_DATADIR "/profiles");
-	out[n++] = (struct search_dir){shipped, SBX_ORIGIN_SHIPPED};
+	                               SBX_ORIGIN_SYSTEM, NULL};
+	char *why = NULL;
+	char *shipped = shipped_profiles(&why);
+	out[n++] = (struct search_dir){shipped, SBX_ORIGIN_SHIPPED, why};
 	return n;
 }
 
 static void search_dirs_free(struct search_dir *d, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(d[i].path);
+		free(d[i].refused);
+	}
 }
 
 static bool is_path_name(const char *name)
@@ -1297,14 +1329,16 @@ static char *file_id(const char *path)
 static int not_found(const char *name, struct search_dir *dirs, size_t n, struct sbx_error **err)
 {
 	_cleanup_free_ char *list = NULL;
+	const char *refused = NULL;
 	for (size_t i = 0; i < n; i++) {
 		char *l = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", dirs[i].path);
 		free(list);
 		list = l;
+		refused = dirs[i].refused ? dirs[i].refused : refused;
 	}
 	return sbx_error_setc(err, ENOENT,
-	                      "profile \"%s\" not found; looked in %s (see 'sbx profile ls')", name,
-	                      list ? list : "");
+	                      "profile \"%s\" not found; looked in %s (see 'sbx profile ls')%s%s",
+	                      name, list ? list : "", refused ? "; " : "", refused ? refused : "");
 }
 
 /* skip_id: the file asking, when a profile inherits its own name ("default"

@@ -64,12 +64,6 @@ _Static_assert(CAP_LAST_CAP < 64, "capability masks are 64 bits");
 
 #define BIT(c) (UINT64_C(1) << (c))
 
-static void cap_freep(cap_t *c)
-{
-	if (*c)
-		cap_free(*c);
-}
-
 int caps_from_name(const char *name, int *cap)
 {
 	if (name == NULL)
@@ -248,9 +242,13 @@ int caps_from_oci(json_t *obj, struct sbx_capsets *out, struct sbx_error **err)
 }
 
 /* Highest capability the running kernel knows; it may be newer than our
- * headers, and those extra capabilities must go from the bounding set too. */
+ * headers, and those extra capabilities must go from the bounding set too.
+ * Read once per process. */
 static int kernel_last_cap(void)
 {
+	static int last = -1;
+	if (last >= 0)
+		return last;
 	char buf[32];
 	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -261,12 +259,14 @@ static int kernel_last_cap(void)
 			char *end;
 			long v = strtol(buf, &end, 10);
 			if (end != buf && (*end == '\n' || *end == '\0') && v >= 0 && v < 1024)
-				return (int)v;
+				return last = (int)v;
 		}
 	}
-	/* No procfs (yet): libcap probes the bounding set instead. */
-	int bits = (int)cap_max_bits();
-	return bits > 0 ? bits - 1 : CAP_LAST_CAP;
+	/* No procfs (yet): probe the bounding set, as libcap does. */
+	int i = 63;
+	while (i > 0 && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) < 0 && errno == EINVAL)
+		i--;
+	return last = i;
 }
 
 static uint64_t known_mask(int last)
@@ -290,12 +290,34 @@ static char *mask_names(uint64_t m)
 	return out;
 }
 
+static int verify_set(const char *set, uint64_t got, uint64_t want, struct sbx_error **err)
+{
+	if (got == want)
+		return 0;
+	_cleanup_free_ char *extra = mask_names(got & ~want);
+	_cleanup_free_ char *missing = mask_names(want & ~got);
+	return sbx_error_set(err, EPERM,
+	                     "%s capabilities are not as requested after setting them (extra: "
+	                     "%s; missing: %s)",
+	                     set, *extra ? extra : "none", *missing ? missing : "none");
+}
+
+/* Every capability outside the set is dropped; one the kernel dropped is
+ * gone, so only those meant to stay are read back (a prctl each, where
+ * reading the whole set back would take one per capability). */
 int caps_drop_bounding(const struct sbx_capsets *c, struct sbx_error **err)
 {
 	int last = kernel_last_cap();
+	uint64_t kept = 0;
 	for (int i = 0; i <= last; i++) {
-		if (i < 64 && (c->bounding & BIT(i)))
+		if (i < 64 && (c->bounding & BIT(i))) {
+			int r = prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0);
+			if (r < 0)
+				return sbx_error_set(err, errno, "cannot read the bounding set");
+			if (r > 0)
+				kept |= BIT(i);
 			continue;
+		}
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)i, 0, 0, 0) < 0) {
 			/* Not a capability of this kernel after all. */
 			if (errno == EINVAL && i > CAP_LAST_CAP)
@@ -308,7 +330,7 @@ int caps_drop_bounding(const struct sbx_capsets *c, struct sbx_error **err)
 			                     "cannot drop capability %d from the bounding set", i);
 		}
 	}
-	return 0;
+	return verify_set("bounding", kept, c->bounding & known_mask(last), err);
 }
 
 /* Reads the three sets with capget, as the kernel sees them. */
@@ -323,18 +345,6 @@ static int read_proc_caps(uint64_t *eff, uint64_t *prm, uint64_t *inh)
 	*prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
 	*inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
 	return 0;
-}
-
-static int verify_set(const char *set, uint64_t got, uint64_t want, struct sbx_error **err)
-{
-	if (got == want)
-		return 0;
-	_cleanup_free_ char *extra = mask_names(got & ~want);
-	_cleanup_free_ char *missing = mask_names(want & ~got);
-	return sbx_error_set(err, EPERM,
-	                     "%s capabilities are not as requested after setting them (extra: "
-	                     "%s; missing: %s)",
-	                     set, *extra ? extra : "none", *missing ? missing : "none");
 }
 
 int caps_apply(const struct sbx_capsets *c, struct sbx_error **err)
@@ -367,19 +377,12 @@ int caps_apply(const struct sbx_capsets *c, struct sbx_error **err)
 		    err, 0, "inheritable capabilities must also be in the bounding set: %s", n);
 	}
 
-	_cleanup_(cap_freep) cap_t caps = cap_init();
-	if (caps == NULL)
-		return sbx_error_set(err, errno, "cap_init");
-	for (int i = 0; i <= last && i < 64; i++) {
-		cap_value_t v = i;
-		if ((eff & BIT(i)) && cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0)
-			return sbx_error_set(err, errno, "cap_set_flag");
-		if ((prm & BIT(i)) && cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET) < 0)
-			return sbx_error_set(err, errno, "cap_set_flag");
-		if ((inh & BIT(i)) && cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET) < 0)
-			return sbx_error_set(err, errno, "cap_set_flag");
-	}
-	if (cap_set_proc(caps) < 0) {
+	/* capset itself: libcap would add a capget and its allocations. */
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {
+	    {(uint32_t)eff, (uint32_t)prm, (uint32_t)inh},
+	    {(uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32)}};
+	if (syscall(SYS_capset, &h, d) < 0) {
 		int e = errno;
 		uint64_t ge = 0, gp = 0, gi = 0;
 		if (read_proc_caps(&ge, &gp, &gi) == 0 && (prm & ~gp)) {
@@ -403,21 +406,20 @@ int caps_apply(const struct sbx_capsets *c, struct sbx_error **err)
 			                     caps_name(i) ? caps_name(i) : "?");
 	}
 
-	/* Check what the kernel actually did (CVE-2020-5291: trust, but verify). */
-	uint64_t ge, gp, gi, ga = 0, gb = 0;
+	/* Check what the kernel actually did (CVE-2020-5291: trust, but verify).
+	 * An ambient capability is always permitted and inheritable (the kernel
+	 * keeps that invariant), so only those are read back; the bounding set
+	 * was checked by caps_drop_bounding and cannot grow. */
+	uint64_t ge, gp, gi, ga = 0;
 	if (read_proc_caps(&ge, &gp, &gi) < 0)
 		return sbx_error_set(err, errno, "capget");
 	for (int i = 0; i <= last && i < 64; i++) {
-		int r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, (unsigned long)i, 0, 0);
-		if (r > 0)
+		if (!(gp & gi & BIT(i)))
+			continue;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, (unsigned long)i, 0, 0) > 0)
 			ga |= BIT(i);
-		r = prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0);
-		if (r < 0)
-			return sbx_error_set(err, errno, "cannot read the bounding set");
-		if (r > 0)
-			gb |= BIT(i);
 	}
-	if (verify_set("bounding", gb, bnd, err) < 0 || verify_set("effective", ge, eff, err) < 0 ||
+	if (verify_set("effective", ge, eff, err) < 0 ||
 	    verify_set("permitted", gp, prm, err) < 0 ||
 	    verify_set("inheritable", gi, inh, err) < 0 || verify_set("ambient", ga, amb, err) < 0)
 		return -1;

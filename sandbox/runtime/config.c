@@ -235,6 +235,17 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 	                   &nnp, "apparmorProfile", &apparmor, "selinuxLabel", &selinux,
 	                   "oomScoreAdj", &oom, "consoleSize", &console) < 0)
 		return sbx_error_set(err, EINVAL, "process: %s", je.text);
+	/* What sbx cannot honour is refused by name, never dropped: a profile
+	 * or a label could be a protection. consoleSize is only the first size
+	 * of a terminal, which sbx takes from the caller's. */
+	if (apparmor && *apparmor)
+		return sbx_error_set(
+		    err, ENOTSUP, "process.apparmorProfile: sbx does not apply AppArmor profiles");
+	if (selinux && *selinux)
+		return sbx_error_set(err, ENOTSUP,
+		                     "process.selinuxLabel: sbx does not apply SELinux labels");
+	if (json_object_get(p, "oomScoreAdj"))
+		return sbx_error_set(err, ENOTSUP, "process.oomScoreAdj: not supported yet");
 	c->terminal = terminal;
 	c->no_new_privileges = nnp;
 	if (cwd[0] != '/')
@@ -256,6 +267,15 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 			return sbx_error_set(err, EINVAL, "process.user: %s", je.text);
 		if (uid < 0 || uid >= UINT32_MAX || gid < 0 || gid >= UINT32_MAX)
 			return sbx_error_set(err, EINVAL, "process.user: id out of range");
+		if (json_object_get(user, "umask")) {
+			if (umask < 0 || umask > 0777)
+				return sbx_error_set(
+				    err, EINVAL,
+				    "process.user.umask: %lld is not a mode (0 to 0777)",
+				    (long long)umask);
+			c->has_umask = true;
+			c->umask = (mode_t)umask;
+		}
 		c->uid = (uid_t)uid;
 		c->gid = (gid_t)gid;
 		c->n_groups = json_array_size(groups);
@@ -301,6 +321,23 @@ static const char *ann(json_t *a, const char *key)
 	return json_string_value(json_object_get(a, key));
 }
 
+/* sbx's own annotations (run.sbx.*) are strings: another type would read
+ * as absent and could drop a protection (Landlock rules). */
+static int check_annotations(json_t *a, struct sbx_error **err)
+{
+	const char *key;
+	json_t *v;
+	if (a && !json_is_object(a))
+		return sbx_error_set(err, EINVAL, "annotations: expected an object");
+	json_object_foreach(a, key, v)
+	{
+		if (!json_is_string(v))
+			return sbx_error_set(err, EINVAL, "annotations: \"%s\" is not a string",
+			                     key);
+	}
+	return 0;
+}
+
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -325,6 +362,8 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		                     version);
 	if (hooks && json_object_size(hooks) > 0)
 		return sbx_error_set(err, ENOTSUP, "hooks: OCI hooks are not supported");
+	if (domainname && *domainname)
+		return sbx_error_set(err, ENOTSUP, "domainname: not supported yet");
 	c->rootfs = xstrdup(rootpath);
 	c->root_readonly = readonly;
 	c->hostname = xstrdup_or_null(hostname);
@@ -349,6 +388,19 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	if (c->n_uid_maps == 0 || c->n_gid_maps == 0)
 		return sbx_error_set(err, EINVAL,
 		                     "linux.uidMappings/gidMappings: a user namespace needs both");
+	if (cgpath && *cgpath)
+		return sbx_error_set(err, ENOTSUP,
+		                     "linux.cgroupsPath: sbx does not manage cgroups yet");
+	if (mountlabel && *mountlabel)
+		return sbx_error_set(err, ENOTSUP,
+		                     "linux.mountLabel: sbx does not apply SELinux labels");
+	/* sbx makes the root rslave: nothing of the sandbox's reaches the host. */
+	if (propagation && strcmp(propagation, "slave") != 0 && strcmp(propagation, "rslave") != 0)
+		return sbx_error_set(
+		    err, ENOTSUP,
+		    "linux.rootfsPropagation: \"%s\" is not supported (sbx makes the "
+		    "root rslave)",
+		    propagation);
 	if (json_object_size(sysctl) > 0)
 		return sbx_error_set(err, ENOTSUP, "linux.sysctl: not supported yet");
 	if (json_array_size(devices) > 0)
@@ -363,11 +415,16 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		c->seccomp = json_incref(seccomp);
 	}
 	if (resources) {
-		json_t *mem = json_object_get(resources, "memory");
-		json_t *pids = json_object_get(resources, "pids");
-		c->memory_limit =
-		    (unsigned long long)json_integer_value(json_object_get(mem, "limit"));
-		c->pids_limit = json_integer_value(json_object_get(pids, "limit"));
+		/* Only the two limits sbx's profiles write; every other resource is
+		 * refused by name (jansson's strict unpack names the key). */
+		json_int_t mem = 0, pids = 0;
+		if (json_unpack_ex(resources, &je, JSON_STRICT, "{s?{s:I}, s?{s:I}}", "memory",
+		                   "limit", &mem, "pids", "limit", &pids) < 0)
+			return sbx_error_set(err, ENOTSUP, "linux.resources: %s", je.text);
+		if (mem < 0 || pids < 0)
+			return sbx_error_set(err, EINVAL, "linux.resources: a limit is negative");
+		c->memory_limit = (unsigned long long)mem;
+		c->pids_limit = pids;
 	}
 
 	c->n_mounts = json_array_size(mounts);
@@ -376,6 +433,8 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	json_t *m;
 	json_array_foreach(mounts, i, m) if (parse_mount(m, i, &c->mounts[i], err) < 0) return -1;
 
+	if (check_annotations(annotations, err) < 0)
+		return -1;
 	c->overlay_lower = xstrdup_or_null(ann(annotations, SBX_ANN_LOWER));
 	c->overlay_upper = xstrdup_or_null(ann(annotations, SBX_ANN_UPPER));
 	c->overlay_work = xstrdup_or_null(ann(annotations, SBX_ANN_WORK));

@@ -67,6 +67,8 @@ struct sbx_config {
 
 	/* process */
 	bool terminal;
+	bool has_umask; /* process.user.umask given: set before exec */
+	mode_t umask;
 	uid_t uid;
 	gid_t gid;
 	gid_t *groups;

@@ -1,7 +1,8 @@
 /* container.c - the sandbox side: from a fresh clone to the payload's exec.
  *
- * Runs as the first process of the new namespaces. Every failure is sent to
- * sbx over the sync socket as one message, and the process exits 125. */
+ * Runs as the first process of the new namespaces, in sbx's memory (see
+ * process.c for the rule that keeps that safe). Every failure is sent to sbx
+ * over the sync socket as one message, and the process exits 125. */
 #define _GNU_SOURCE
 #include "runtime/caps.h"
 #include "runtime/landlock.h"
@@ -10,7 +11,6 @@
 #include "runtime/net.h"
 #include "runtime/overlay.h"
 #include "runtime/container.h"
-#include "runtime/cpu.h"
 #include "runtime/sync.h"
 
 #include <errno.h>
@@ -19,6 +19,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -44,11 +46,6 @@ static char overlay_used[256];
  * through /proc/PID/fd: told to sbx with CREATED too. */
 static int scratch_upper = -1;
 
-/* The seccomp program, when sbx sent it while the sandbox waited for
- * another answer (ask_fuse). */
-static struct sbx_bpf early_bpf;
-static bool have_early_bpf;
-
 /* fuse-overlayfs, run by sbx outside the sandbox (overlay_fuse_serve). */
 static int ask_fuse(void *ctx, int *tree, struct sbx_error **err)
 {
@@ -61,12 +58,6 @@ static int ask_fuse(void *ctx, int *tree, struct sbx_error **err)
 		int fd = -1;
 		if (sync_recv_fds(sync_fd, &m, &fd, 1, &n) <= 0)
 			_exit(SBX_EXIT_FAILURE);
-		if (m.type == SBX_SYNC_SECCOMP && !have_early_bpf) {
-			if (sync_recv_bpf(sync_fd, &m, &early_bpf) < 0)
-				_exit(SBX_EXIT_FAILURE);
-			have_early_bpf = true;
-			continue;
-		}
 		if (m.type != SBX_SYNC_FUSE || m.errnum != 0 || n == 0) {
 			if (n > 0)
 				close(fd);
@@ -171,18 +162,18 @@ static int switch_user(const struct sbx_config *c, struct sbx_error **err)
 	return caps_apply(&c->caps, err);
 }
 
-static int make_pty(int sync_fd, int *slave, struct sbx_error **err)
+/* The master goes to sbx with CREATED. */
+static int make_pty(int *master, int *slave, struct sbx_error **err)
 {
-	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0)
+	_cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
 		return sbx_error_set(err, errno, "cannot open /dev/ptmx in the sandbox");
-	if (unlockpt(master) < 0)
+	if (unlockpt(m) < 0)
 		return sbx_error_set(err, errno, "cannot unlock the pty");
-	*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	*slave = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (*slave < 0)
 		return sbx_error_set(err, errno, "cannot open the pty's terminal");
-	if (sync_send(sync_fd, SBX_SYNC_PTY, 0, 0, "", master) < 0)
-		return sbx_error_set(err, errno, "cannot pass the pty to sbx");
+	*master = steal_fd(m);
 	return 0;
 }
 
@@ -218,6 +209,8 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 {
 	const char *cmd = c->args[0];
 	int err = ENOENT;
+	if (c->has_umask)
+		umask(c->umask);
 	if (strchr(cmd, '/')) {
 		execve(cmd, c->args, c->env);
 		err = errno;
@@ -259,6 +252,43 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 	_exit(code);
 }
 
+/* The signals whose disposition is not the default (bit N-1 for signal N):
+ * all of them until read_dispositions() knew better. */
+static uint64_t changed_signals = UINT64_MAX;
+
+/* Reads the ignored and caught signals from /proc/self/status, three system
+ * calls where asking sigaction about each signal would take 64. Done in the
+ * set-up process while the host's /proc is still there; the payload's
+ * process, its clone, has the same dispositions. */
+static void read_dispositions(void)
+{
+	char buf[2048];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	uint64_t mask = 0;
+	static const char *const keys[] = {"\nSigIgn:\t", "\nSigCgt:\t"};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *p = strstr(buf, keys[i]);
+		char *end;
+		if (p == NULL)
+			return;
+		p += strlen(keys[i]);
+		unsigned long long v = strtoull(p, &end, 16);
+		if (end == p || *end != '\n')
+			return;
+		mask |= v;
+	}
+	changed_signals = mask;
+}
+
+/* exec resets a caught signal to its default, but keeps an ignored one
+ * ignored: the payload gets every signal's default. */
 static void reset_signals(void)
 {
 	/* A SIGPIPE of sbx's own writes (a closed --debug pipe), pending while
@@ -267,7 +297,8 @@ static void reset_signals(void)
 	sigaction(SIGPIPE, &ign, NULL);
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);
+		if (s == SIGPIPE || (s <= 64 && (changed_signals & (UINT64_C(1) << (s - 1)))))
+			sigaction(s, &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -344,19 +375,27 @@ static int payload_go(void *arg)
 	finish_payload(handoff.c, handoff.bpf, handoff.sync_fd, handoff.slave, true, filtered == 0);
 }
 
+/* A failure after CREATED, while sbx runs its own code in the memory this
+ * process shares: the message is made on the stack, nothing allocated. */
+_Noreturn static void fail_now(int sync_fd, int errnum, const char *what)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s: %s", what, strerrordesc_np(errnum));
+	sync_send(sync_fd, SBX_SYNC_ERROR, errnum, SBX_EXIT_FAILURE, msg, -1);
+	_exit(SBX_EXIT_FAILURE);
+}
+
 /* Splits the set-up process in two. The payload's process waits in
  * payload_go until sbx-init said it is locked down. The parent, pid 1,
  * replaces itself with sbx-init: in a session of its own, fds 0-2 on the
- * sandbox's /dev/null, no environment. */
+ * sandbox's /dev/null, no environment. This runs after CREATED, when sbx
+ * runs too: system calls only, on the stack. */
 _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                   int sync_fd, int slave)
 {
-	struct sbx_error *err = NULL;
 	int go[2], ex[2];
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
-		sbx_error_set(&err, errno, "cannot create a pipe for the sandbox's init");
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	}
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
+		fail_now(sync_fd, errno, "cannot create a pipe for the sandbox's init");
 	/* Blocked before the clone, so no SIGCHLD can slip past init; the
 	 * payload's process unblocks them before its exec. */
 	sigset_t all;
@@ -374,18 +413,14 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 		                                   .filter = (struct sock_filter *)bpf->insns};
 	pid_t payload =
 	    clone(payload_go, payload_stack + sizeof(payload_stack), CLONE_VM | SIGCHLD, NULL);
-	if (payload < 0) {
-		sbx_error_set(&err, errno, "cannot start the payload's process");
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	}
+	if (payload < 0)
+		fail_now(sync_fd, errno, "cannot start the payload's process");
 	close(go[0]);
 	close(ex[1]);
 	if (slave >= 0)
 		close(slave);
-	if (setsid() < 0) {
-		sbx_error_set(&err, errno, "setsid");
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	}
+	if (setsid() < 0)
+		fail_now(sync_fd, errno, "setsid");
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3; fd++)
 		if (null < 0 || dup2(null, fd) < 0)
@@ -403,8 +438,7 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 	char *envp[] = {NULL};
 	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
 	/* The payload's process sees the pipe close and exits. */
-	sbx_error_set(&err, errno, "cannot execute sbx's init");
-	fail(sync_fd, err, SBX_EXIT_FAILURE);
+	fail_now(sync_fd, errno, "cannot execute sbx's init");
 }
 
 /* The sandbox inherits every fd of sbx: none may reach it (the instance
@@ -433,10 +467,9 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 {
 	struct sbx_error *err = NULL;
 	struct sbx_sync_msg msg;
-	int pty_slave = -1;
-	if (c->terminal && make_pty(sync_fd, &pty_slave, &err) < 0)
+	int master = -1, slave = -1;
+	if (c->terminal && make_pty(&master, &slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	int slave = pty_slave;
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -466,8 +499,12 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	                           : LANDLOCK_ALL,
 	                   &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, -1) < 0)
+	/* mount_lock's child has died by now: its zombie must not be seen. */
+	mount_lock_reap();
+	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, master) < 0)
 		_exit(SBX_EXIT_FAILURE);
+	if (master >= 0)
+		close(master);
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
@@ -477,7 +514,8 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	finish_payload(c, bpf, sync_fd, slave, false, false);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd)
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
+                              const struct sbx_bpf *bpf, int sync_fd)
 {
 	struct sbx_error *err = NULL;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -486,6 +524,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
+	read_dispositions();
 	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
 		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -507,13 +546,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	sbx_trace("child: loopback up");
 	if (mount_lock(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	cpu_unspread();
-	/* sbx sent the program while we mounted; a broken channel means it is gone. */
-	struct sbx_bpf bpf = early_bpf;
-	if (c->seccomp && !have_early_bpf &&
-	    (sync_recv(sync_fd, &msg, NULL) <= 0 || sync_recv_bpf(sync_fd, &msg, &bpf) < 0))
-		_exit(SBX_EXIT_FAILURE);
-	launch_payload(c, c->seccomp ? &bpf : NULL, sync_fd, c->init, false);
+	launch_payload(c, bpf, sync_fd, c->init, false);
 }
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,

@@ -7,10 +7,11 @@
 #include "runtime/config.h"
 #include "runtime/seccomp.h"
 
-/* The sandbox side (container.c): never returns. The seccomp program, if
- * any, arrives over sync_fd while the sandbox sets itself up. init_path is
- * sbx-init's, with --init. */
-_Noreturn void container_main(const struct sbx_config *c, const char *init_path, int sync_fd);
+/* The sandbox side (container.c): never returns. It runs in sbx's memory
+ * and reads c, init_path (sbx-init's, with --init) and bpf (the payload's
+ * seccomp program, or NULL) where they are. */
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
+                              const struct sbx_bpf *bpf, int sync_fd);
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                    int sync_fd);

@@ -61,6 +61,11 @@ static uint64_t fs_rights(int abi)
 
 int landlock_abi(void)
 {
+	/* Asked once per sbx: the sandbox's processes, which share or copy
+	 * sbx's memory, find the answer sbx got when it built the config. */
+	static int cached = -1;
+	if (cached >= 0)
+		return cached;
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0)
 		abi = 0;
@@ -68,7 +73,7 @@ int landlock_abi(void)
 	uint64_t m;
 	if (max && parse_u64(max, &m) == 0 && (uint64_t)abi > m)
 		abi = (long)m;
-	return (int)abi;
+	return cached = (int)abi;
 }
 
 static bool has_fs_rules(const struct sbx_landlock *l);

@@ -36,6 +36,9 @@
  * kernel until it is killed, on a stack of its own for any signal frame. */
 static char holder_stack[16384] __attribute__((aligned(16)));
 
+/* The killed holder, until mount_lock_reap. */
+static int holder_pidfd = -1;
+
 #if defined(__x86_64__)
 /* Returns the child's pid, or -errno. */
 static long clone3_holder(struct clone_args *a)
@@ -136,12 +139,24 @@ int mount_lock(struct sbx_error **err)
 	int r = setns(pidfd, CLONE_NEWNS);
 	int e = errno;
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	siginfo_t si;
-	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
-		;
-	close(pidfd);
-	if (r < 0)
+	/* Reaped by mount_lock_reap, once it had the time to die: waiting
+	 * here would wait for it to be scheduled. */
+	holder_pidfd = pidfd;
+	if (r < 0) {
+		mount_lock_reap();
 		return sbx_error_set(err, e, "cannot lock the sandbox's mounts");
+	}
 	sbx_trace("child: mounts locked");
 	return 0;
+}
+
+void mount_lock_reap(void)
+{
+	if (holder_pidfd < 0)
+		return;
+	siginfo_t si;
+	while (waitid(P_PIDFD, (id_t)holder_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	close(holder_pidfd);
+	holder_pidfd = -1;
 }

@@ -12,5 +12,8 @@
  * capabilities over the sandbox's network, uts, ipc and pid namespaces.
  * Call once, after the last mount and pivot_root. */
 int mount_lock(struct sbx_error **err);
+/* Reaps the short-lived child mount_lock killed: call later, before anything
+ * of the payload runs. Does nothing without one. */
+void mount_lock_reap(void);
 
 #endif

@@ -30,7 +30,7 @@ int mount_openat_in_root(int rootfd, const char *path, int flags, unsigned long 
  * whose target does not exist yet is followed (inside the root) and its
  * target created, so the image's layout keeps its meaning. Every lookup goes
  * through RESOLVE_IN_ROOT, so nothing outside the root is ever touched. */
-int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct sbx_error **err)
+static int walk_to_target(int rootfd, const char *dest, bool file, int *out, struct sbx_error **err)
 {
 	_cleanup_free_ char *path = xstrdup(dest);
 	for (int hops = 0;; hops++) {
@@ -39,9 +39,8 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 			                      "too many symlinks resolving \"%s\" in "
 			                      "the sandbox",
 			                      dest);
-		_cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-		if (parent < 0)
-			return sbx_error_set(err, errno, "dup");
+		/* The directory the next component is in; -1 for the root. */
+		_cleanup_close_ int parent = -1;
 		_cleanup_free_ char *cur = xstrdup("");
 		char *p = path;
 		bool restart = false;
@@ -61,7 +60,8 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 			int fd = mount_openat_in_root(rootfd, cur, flags, 0);
 			if (fd == -ENOENT) {
 				char target[4096];
-				ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+				int dir = parent >= 0 ? parent : rootfd;
+				ssize_t n = readlinkat(dir, comp, target, sizeof(target) - 1);
 				if (n > 0) {
 					/* A dangling symlink: resolve again through its target. */
 					target[n] = '\0';
@@ -77,14 +77,14 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 				}
 				int r;
 				if (want_file) {
-					r = openat(parent, comp,
+					r = openat(dir, comp,
 					           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 					               O_CLOEXEC,
 					           0644);
 					if (r >= 0)
 						close(r);
 				} else {
-					r = mkdirat(parent, comp, 0755);
+					r = mkdirat(dir, comp, 0755);
 				}
 				if (r < 0 && errno != EEXIST)
 					return sbx_error_set(
@@ -94,15 +94,33 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 			if (fd < 0)
 				return sbx_error_set(err, -fd, "cannot open \"%s\" in the sandbox",
 				                     cur);
-			close(parent);
+			if (parent >= 0)
+				close(parent);
 			parent = fd;
 			p = rest;
 		}
 		if (!restart) {
+			if (parent < 0)
+				parent = mount_openat_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+			if (parent < 0)
+				return sbx_error_set(err, -parent,
+				                     "cannot open the sandbox's root");
 			*out = steal_fd(parent);
 			return 0;
 		}
 	}
+}
+
+int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct sbx_error **err)
+{
+	/* Most targets exist (/proc, /dev, /etc/hosts): one lookup, which
+	 * resolves them exactly as the walk would. */
+	int fd = mount_openat_in_root(rootfd, dest, O_PATH | (file ? 0 : O_DIRECTORY), 0);
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	return walk_to_target(rootfd, dest, file, out, err);
 }
 
 int mount_make_rslave(struct sbx_error **err)
@@ -305,10 +323,16 @@ int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
 		                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
 		                      .fs_options = (char *[]){NULL}};
 		/* One empty read-only tmpfs serves every masked directory: each
-		 * superblock costs to make and to tear down. Kernels that cannot
-		 * clone a detached mount get one each. */
-		if (*empty < 0 && mount_make_fs(&m, empty, err) < 0)
-			return -1;
+		 * superblock costs to make and to tear down. The first directory
+		 * gets the mount itself, the others clones of it once it is
+		 * attached: closing the fd of a mount still detached would
+		 * unmount it, which waits for an RCU grace period. A kernel that
+		 * cannot clone it gives each its own. */
+		if (*empty < 0) {
+			if (mount_make_fs(&m, empty, err) < 0)
+				return -1;
+			return move_onto(*empty, target, "an empty tmpfs", path, err);
+		}
 		_cleanup_close_ int clone =
 		    open_tree(*empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (clone < 0)

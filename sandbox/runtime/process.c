@@ -1,8 +1,18 @@
-/* process.c - the sbx side of a sandbox: clone, maps, start, wait. */
+/* process.c - the sbx side of a sandbox: clone, maps, start, wait.
+ *
+ * The sandbox's set-up process is cloned with sbx's memory (CLONE_VM), as the
+ * payload's process is cloned with its: a fork would copy sbx's page tables,
+ * write-protect every page of sbx for the rest of its life and have both
+ * sides fault them back one by one. Sharing memory has one rule: while a
+ * process of the sandbox runs sbx's code, sbx itself waits in a system call
+ * on the sync socket, so that the heap, stdio and errno are never used by two
+ * at once. sbx does its own work before the set-up starts (MAPS_DONE) and
+ * after it is done (CREATED); from CREATED to START the sandbox's side makes
+ * system calls only (container.c's become_init), and from START sbx waits
+ * until the payload has exec'd (STARTED, or EOF without sbx's init). */
 #define _GNU_SOURCE
 #include "runtime/process.h"
 #include "runtime/container.h"
-#include "runtime/cpu.h"
 #include "runtime/sync.h"
 #include "lib/fdpass.h"
 #include "lib/libexec.h"
@@ -23,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 #include <linux/filter.h>
 
 const int process_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -61,7 +72,6 @@ static int child_failed(struct sbx_sandbox *ct, const struct sbx_sync_msg *m,
 
 static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err);
 
-/* sbx's CPUs, as the sandbox inherits them (a fork: it sees these). */
 /* clone3 with a pidfd for the child, fork-like (no new stack). */
 static long clone_pidfd(unsigned long long flags, int *pidfd)
 {
@@ -100,6 +110,23 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 	return seccomp_compile_cached(policy, dir, bpf, err);
 }
 
+/* The set-up process's stack: it runs on sbx's memory, so it needs one of
+ * its own; pages it never touches cost nothing. */
+#define SETUP_STACK_SIZE (512 * 1024)
+
+struct setup_args {
+	const struct sbx_config *c;
+	const char *init_path;
+	const struct sbx_bpf *bpf;
+	int sync_fd;
+};
+
+static int setup_main(void *arg)
+{
+	const struct setup_args *a = arg;
+	container_main(a->c, a->init_path, a->bpf, a->sync_fd);
+}
+
 int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
                    struct sbx_sandbox **out, struct sbx_error **err)
 {
@@ -111,13 +138,40 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		return sbx_error_set(err, errno, "socketpair");
 	struct sbx_sandbox *ct = sandbox_new(c, sv[0]);
 
-	cpu_spread_prepare();
-	int pidfd = -1;
-	long pid = clone_pidfd((unsigned long long)c->clone_flags, &pidfd);
-	if (pid == 0) {
-		close(sv[0]);
-		container_main(c, init_path, sv[1]);
+	/* sbx's own work comes first: once the set-up runs, sbx waits. The
+	 * program stays in ct for the payload's process, which reads it
+	 * where it is. */
+	if (c->seccomp) {
+		if (compile_policy(c->seccomp, &ct->bpf, err) < 0) {
+			close(sv[1]);
+			process_destroy(ct);
+			return -1;
+		}
+		sbx_trace("seccomp compiled (%zu instructions)", ct->bpf.len);
 	}
+	if (hook && hook->fn(hook->ctx, err) < 0) {
+		close(sv[1]);
+		process_destroy(ct);
+		return -1;
+	}
+	/* A guard page below the stack. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *stack = mmap(NULL, SETUP_STACK_SIZE, PROT_NONE,
+	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED ||
+	    mprotect(stack + page, SETUP_STACK_SIZE - page, PROT_READ | PROT_WRITE) < 0) {
+		sbx_error_set(err, errno, "cannot map a stack for the sandbox's set-up");
+		if (stack != MAP_FAILED)
+			munmap(stack, SETUP_STACK_SIZE);
+		close(sv[1]);
+		process_destroy(ct);
+		return -1;
+	}
+	ct->setup_stack = stack;
+	struct setup_args args = {c, init_path, c->seccomp ? &ct->bpf : NULL, sv[1]};
+	int pidfd = -1;
+	int pid = clone(setup_main, stack + SETUP_STACK_SIZE,
+	                c->clone_flags | CLONE_VM | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
 	int clone_errno = errno;
 	close(sv[1]);
 	if (pid < 0) {
@@ -129,7 +183,7 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	}
 	ct->pid = (pid_t)pid;
 	ct->pidfd = pidfd;
-	sbx_trace("cloned pid %ld", pid);
+	sbx_trace("cloned pid %d", pid);
 
 	if (userns_write_maps(ct->pid, c, err) < 0) {
 		process_destroy(ct);
@@ -141,31 +195,12 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		process_destroy(ct);
 		return -1;
 	}
-	/* By now the sandbox waits for this message: moving a sleeping task
-	 * costs nothing, a running one a migration. */
-	cpu_spread_child(ct->pid);
 	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0) {
 		sbx_error_set(err, errno, "cannot reach the sandbox");
 		process_destroy(ct);
 		return -1;
 	}
-	/* The program is needed only at the end of the set-up: load it (or
-	 * compile it, on a cache miss) while the sandbox mounts. */
-	if (c->seccomp) {
-		_cleanup_bpf_ struct sbx_bpf bpf = {0};
-		if (compile_policy(c->seccomp, &bpf, err) < 0) {
-			process_destroy(ct);
-			return -1;
-		}
-		sbx_trace("seccomp compiled (%zu instructions)", bpf.len);
-		/* A sandbox that failed has gone: its message says why. */
-		if (sync_send_bpf(ct->sync_fd, &bpf) < 0 && errno != EPIPE && errno != ECONNRESET) {
-			sbx_error_set(err, errno, "cannot pass the seccomp filter to the sandbox");
-			process_destroy(ct);
-			return -1;
-		}
-	}
-	if ((hook && hook->fn(hook->ctx, err) < 0) || wait_created(ct, err) < 0) {
+	if (wait_created(ct, err) < 0) {
 		process_destroy(ct);
 		return -1;
 	}
@@ -193,7 +228,7 @@ static void serve_fuse(struct sbx_sandbox *ct)
 	sbx_error_free(e);
 }
 
-/* Waits for the child's CREATED, collecting the pty on the way. */
+/* Waits for the child's CREATED, serving fuse-overlayfs on the way. */
 static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
 {
 	for (;;) {
@@ -212,17 +247,15 @@ static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
 			                     "the sandbox died while being set up (status %d)",
 			                     ct->status);
 		}
-		if (m.type == SBX_SYNC_PTY) {
-			ct->pty = fd;
-			continue;
-		}
-		if (fd >= 0)
-			close(fd);
 		if (m.type == SBX_SYNC_CREATED) {
+			/* With -t, the pty's master comes with it. */
+			ct->pty = fd;
 			snprintf(ct->overlay, sizeof(ct->overlay), "%.255s", m.text);
 			ct->scratch_fd = m.exit_code;
 			return 0;
 		}
+		if (fd >= 0)
+			close(fd);
 		return child_failed(ct, &m, err);
 	}
 }
@@ -278,11 +311,14 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
                   struct sbx_error **err)
 {
 	*exit_code = 0;
+	/* Before START: from then on the payload's process runs sbx's code in
+	 * sbx's memory until its exec, and sbx waits. sbx's init execs
+	 * meanwhile. */
+	if (hook && hook->fn(hook->ctx, err) < 0)
+		return -1;
 	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0)
 		return sbx_error_set(err, errno, "cannot start the sandbox");
 	ct->started = true;
-	if (hook && hook->fn(hook->ctx, err) < 0)
-		return -1;
 	/* The socket closes on exec (CLOEXEC): EOF means the payload runs as
 	 * pid 1. sbx's init says so instead, and keeps the socket to tell how
 	 * the payload ended. */
@@ -428,6 +464,14 @@ void process_destroy(struct sbx_sandbox *ct)
 		close(ct->sync_fd);
 	if (ct->pty >= 0)
 		close(ct->pty);
+	/* Reaped: with pid 1 gone, so is every process of its pid namespace,
+	 * and none runs on this memory any more. Without a pid namespace the
+	 * payload's process may still be on its way out: left to sbx's exit. */
+	if (ct->config->clone_flags & CLONE_NEWPID) {
+		if (ct->setup_stack)
+			munmap(ct->setup_stack, SETUP_STACK_SIZE);
+		seccomp_bpf_free(&ct->bpf);
+	}
 	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
 	free(ct);
 }

@@ -30,14 +30,16 @@ struct sbx_sandbox {
 	struct sbx_net *net; /* its network helper and files (net.c), or NULL */
 	bool fuse_daemon;    /* sbx started fuse-overlayfs for it (overlay_fuse_serve) */
 	sigset_t saved_mask;
+	struct sbx_bpf bpf; /* the payload's seccomp program, read by its process */
+	void *setup_stack;  /* the set-up process's stack (it shares sbx's memory) */
 };
 
 /* Signals sbx forwards to the payload. */
 extern const int process_forwarded_signals[];
 extern const size_t process_n_forwarded_signals;
 
-/* Work for sbx while the sandbox sets itself up (the two run in parallel):
- * called once the sandbox's maps are written and it went on. */
+/* Work of sbx's for a new sandbox, done before its set-up starts: the set-up
+ * runs in sbx's memory (process.c), and sbx waits meanwhile. */
 struct sbx_create_hook {
 	int (*fn)(void *ctx, struct sbx_error **err);
 	void *ctx;
@@ -54,7 +56,8 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_sandbox **out,
                  struct sbx_error **err);
 /* Releases the sandbox. *exit_code is 126 or 127 (and -1 returned) when the
- * command could not be executed. hook, if any, runs while it starts. */
+ * command could not be executed. hook, if any, runs first, while sbx's init
+ * execs. */
 int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, int *exit_code,
                   struct sbx_error **err);
 /* Forwards signals and, with a terminal, proxies it until the payload

@@ -940,7 +940,9 @@ int seccomp_compile(json_t *obj, struct sbx_bpf *out, struct sbx_error **err)
 			continue;
 		}
 		r = seccomp_arch_add(ctx, p.arches[i]);
-		if (r < 0 && r != -EEXIST) {
+		/* EDOM: the other byte order (MIPS, PowerPC big-endian), which no
+		 * process here can run; skipped, as unknown ones are. */
+		if (r < 0 && r != -EEXIST && r != -EDOM) {
 			sbx_error_set(err, -r, "cannot add architecture %#x", p.arches[i]);
 			goto out;
 		}

@@ -1,5 +1,5 @@
 /* sync.c - messages between sbx and the sandbox's set-up over the sync
- * socket (libexec/sbx-sync.h), with passed fds and the seccomp program. */
+ * socket (libexec/sbx-sync.h), with passed fds. */
 #define _GNU_SOURCE
 #include "runtime/sync.h"
 #include "lib/fdpass.h"
@@ -46,38 +46,4 @@ int sync_recv(int fd, struct sbx_sync_msg *m, int *passed_fd)
 	if (passed_fd && n == 0)
 		*passed_fd = -1;
 	return r;
-}
-
-int sync_send_bpf(int fd, const struct sbx_bpf *bpf)
-{
-	size_t bytes = bpf->len * sizeof(struct sock_filter);
-	if (sync_send(fd, SBX_SYNC_SECCOMP, (int)bpf->flags, (int)bytes, "", -1) < 0)
-		return -1;
-	ssize_t r;
-	do
-		r = send(fd, bpf->insns, bytes, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)bytes ? 0 : -1;
-}
-
-int sync_recv_bpf(int fd, const struct sbx_sync_msg *m, struct sbx_bpf *bpf)
-{
-	size_t bytes = (size_t)m->exit_code;
-	if (m->type != SBX_SYNC_SECCOMP || bytes == 0 || bytes % sizeof(struct sock_filter) ||
-	    bytes > BPF_MAXINSNS * sizeof(struct sock_filter)) {
-		errno = EPROTO;
-		return -1;
-	}
-	bpf->insns = xmalloc(bytes);
-	ssize_t r;
-	do
-		r = recv(fd, bpf->insns, bytes, 0);
-	while (r < 0 && errno == EINTR);
-	if (r != (ssize_t)bytes) {
-		errno = r < 0 ? errno : EPROTO;
-		return -1;
-	}
-	bpf->len = bytes / sizeof(struct sock_filter);
-	bpf->flags = (unsigned)m->errnum;
-	return 0;
 }

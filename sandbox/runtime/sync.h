@@ -1,6 +1,5 @@
 /* sync.h - messages between sbx and the sandbox's set-up, over the sync
- * socket: the protocol (libexec/sbx-sync.h), with passed fds and the seccomp
- * program. */
+ * socket: the protocol (libexec/sbx-sync.h), with passed fds. */
 #ifndef SBX_RUNTIME_SYNC_H
 #define SBX_RUNTIME_SYNC_H
 
@@ -8,10 +7,6 @@
 #include "runtime/seccomp.h"
 
 #include <stddef.h>
-
-/* The seccomp program over the sync socket (SBX_SYNC_SECCOMP). */
-int sync_send_bpf(int fd, const struct sbx_bpf *bpf);
-int sync_recv_bpf(int fd, const struct sbx_sync_msg *m, struct sbx_bpf *bpf);
 
 /* Message helpers shared by both sides: one message, with pass_fd or up to
  * FDPASS_MAX fds. The receivers return 1 with a message, 0 at EOF, -1. */

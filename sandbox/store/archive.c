@@ -18,9 +18,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#ifndef SBX_LIBEXECDIR
-#define SBX_LIBEXECDIR "/usr/local/libexec/sbx"
-#endif
 #define HELPER "sbx-unpack"
 
 struct archive_entry {
@@ -281,10 +278,11 @@ static int spawn(struct archive *a, int fd)
 	if (e != 0) {
 		if (p[0] >= 0)
 			close(p[0]);
+		_cleanup_free_ char *dir = libexec_dir();
 		set_msg(a,
 		        "cannot run the archive helper \"%s\": %s; reinstall sbx ('make install' "
 		        "installs it in %s)",
-		        helper_path, strerror(e), SBX_LIBEXECDIR);
+		        helper_path, strerror(e), dir);
 		return -1;
 	}
 	a->fd = p[0];

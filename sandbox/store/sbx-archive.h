@@ -15,8 +15,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-/* Finds the helper: $SBX_LIBEXECDIR, else next to the sbx executable (a build
- * tree), else SBX_LIBEXECDIR. Fails with a hint when it is missing. */
+/* Finds the helper with libexec_find(): $SBX_LIBEXECDIR, else next to the sbx
+ * executable (a build tree), else its ../libexec/sbx, else SBX_LIBEXECDIR.
+ * Fails with a hint when it is missing. */
 int archive_load(struct sbx_error **err);
 
 struct archive *sbx_archive_read_new(void);

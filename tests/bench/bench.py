@@ -14,17 +14,21 @@ round, so that slow drifts of the machine (other jobs, page cache, thermal)
 hit every command alike; `"harness": "hyperfine"` uses hyperfine instead,
 in rounds of blocks (see run_hyperfine).
 """
+import ctypes
 import json
 import math
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+import syscount
 
 SPAWN_OPEN = os.POSIX_SPAWN_OPEN
 ENV = dict(os.environ)
@@ -58,13 +62,55 @@ def spawn(argv, err=os.devnull, out=os.devnull):
     return os.posix_spawn(argv[0], argv, ENV, file_actions=actions)
 
 
-def timed(argv, err=os.devnull, out=os.devnull):
-    """Runs argv once; returns (exit code, wall ns, ru_maxrss KiB)."""
+def become_subreaper():
+    """Descendants a command leaves behind come back to this process (a
+    tool may exit before its sandbox is gone: bwrap does), so that their
+    CPU time is counted too (children_cpu_ms)."""
+    PR_SET_CHILD_SUBREAPER = 36
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        log(f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(ctypes.get_errno())}: the CPU "
+            "time of processes a command leaves behind is not counted")
+
+
+def reap_orphans(timeout=10.0):
+    """Waits for every remaining child (orphans of a command, reparented to
+    this subreaper); returns when there is none, or after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() > deadline:
+                log("a command left processes running; their CPU time is not counted")
+                return
+            time.sleep(0.0002)
+
+
+def children_cpu_ms():
+    """user + sys of every reaped child, with what each of them reaped."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (ru.ru_utime + ru.ru_stime) * 1e3
+
+
+def timed(argv, err=os.devnull, out=os.devnull, cpu=None):
+    """Runs argv once; returns (exit code, wall ns, ru_maxrss KiB). The wall
+    time ends when the command exits. With a list as cpu, appends the run's
+    CPU time: the command's, and that of every process it started, also of
+    those still running when it exited (waited for after the clock stops)."""
     argv = expand(argv)
+    if cpu is not None:
+        reap_orphans()
+        used = children_cpu_ms()
     t0 = time.perf_counter_ns()
     pid = spawn(argv, err, out)
     _, status, ru = os.wait4(pid, 0)
     t1 = time.perf_counter_ns()
+    if cpu is not None:
+        reap_orphans()
+        cpu.append(children_cpu_ms() - used)
     return os.waitstatus_to_exitcode(status), t1 - t0, ru.ru_maxrss
 
 
@@ -109,14 +155,17 @@ def sanity(cmds):
     return ok
 
 
-def interleave(cmds, runs, warmup, rng, collect_rss=None):
+def interleave(cmds, runs, warmup, rng, cpu, collect_rss=None):
+    """Returns the wall ms of every timed run per command; their CPU ms go
+    to cpu[key]."""
     samples = {c["key"]: [] for c in cmds}
     errs = os.path.join(tempfile.gettempdir(), f"bench-err-{os.getpid()}")
     for rnd in range(warmup + runs):
         order = list(cmds)
         rng.shuffle(order)
         for c in order:
-            rc, ns, rss = timed(c["argv"], err=errs)
+            used = []
+            rc, ns, rss = timed(c["argv"], err=errs, cpu=used)
             if rc != 0:
                 with open(errs, errors="replace") as f:
                     msg = fail_text(f.read())
@@ -126,6 +175,7 @@ def interleave(cmds, runs, warmup, rng, collect_rss=None):
                 continue
             if rnd >= warmup:
                 samples[c["key"]].append(ns / 1e6)
+                cpu[c["key"]].extend(used)
                 if collect_rss is not None:
                     collect_rss[c["key"]].append(rss)
         if rnd + 1 == warmup:
@@ -139,10 +189,11 @@ def interleave(cmds, runs, warmup, rng, collect_rss=None):
     return samples
 
 
-def run_hyperfine(cmds, runs, warmup, rounds, outdir):
+def run_hyperfine(cmds, runs, warmup, rounds, outdir, cpu):
     """hyperfine runs each command's runs back to back. To alternate anyway,
     it is called `rounds` times with runs/rounds runs per command, the order
-    of the commands rotated every round, and the samples pooled."""
+    of the commands rotated every round, and the samples pooled. hyperfine
+    reports CPU time as a mean per command: cpu[key] gets one per round."""
     per = max(1, math.ceil(runs / rounds))
     samples = {c["key"]: [] for c in cmds}
     for r in range(rounds):
@@ -163,6 +214,7 @@ def run_hyperfine(cmds, runs, warmup, rounds, outdir):
             res = json.load(f)["results"]
         for c, rr in zip(order, res):
             samples[c["key"]].extend(t * 1e3 for t in rr["times"])
+            cpu[c["key"]].append((rr["user"] + rr["system"]) * 1e3)
         log(f"hyperfine round {r + 1}/{rounds}")
     return samples
 
@@ -216,7 +268,10 @@ def overlay(cfg, rng):
 # ---------------------------------------------------------------- scale
 
 def burst(argv, n):
-    """Starts n copies at once; returns (wall ms, failures)."""
+    """Starts n copies at once; returns (wall ms until all n exited,
+    failures, CPU ms of all and of every process they started)."""
+    reap_orphans()
+    used = children_cpu_ms()
     t0 = time.perf_counter_ns()
     pids = [spawn(expand(argv)) for _ in range(n)]
     fails = 0
@@ -224,20 +279,37 @@ def burst(argv, n):
         _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             fails += 1
-    return (time.perf_counter_ns() - t0) / 1e6, fails
+    wall = (time.perf_counter_ns() - t0) / 1e6
+    reap_orphans()
+    return wall, fails, children_cpu_ms() - used
 
 
 def scale(cfg, cmds_by_key):
     s = cfg["scale"]
     n = s["n"]
     keys = [k for k in s["keys"] if k in cmds_by_key]
-    res = {k: {"wall_ms": [], "failures": 0} for k in keys}
+    res = {k: {"wall_ms": [], "cpu_ms": [], "failures": 0} for k in keys}
     for rep in range(s["reps"]):
         for k in (keys if rep % 2 == 0 else keys[::-1]):
-            ms, fails = burst(cmds_by_key[k]["argv"], n)
+            ms, fails, cpu = burst(cmds_by_key[k]["argv"], n)
             res[k]["wall_ms"].append(ms)
+            res[k]["cpu_ms"].append(cpu)
             res[k]["failures"] += fails
-            log(f"scale: {n}x {k} in {ms:.0f} ms, {fails} failed")
+            log(f"scale: {n}x {k} in {ms:.0f} ms ({cpu:.0f} ms CPU), {fails} failed")
+    return res
+
+
+# ---------------------------------------------------------------- syscalls
+
+def syscalls(cfg, cmds_by_key, outdir):
+    """One start of each command under `strace -f -c` (tests/bench/syscalls
+    prints the same with more detail); strace's tables go to OUTDIR."""
+    res = {}
+    for k in cfg.get("syscalls", {}).get("keys", []):
+        if k in cmds_by_key:
+            res[k] = syscount.count(expand(cmds_by_key[k]["argv"]), env=ENV,
+                                    keep=os.path.join(outdir, f"strace-{k}.txt"))
+            log(f"syscalls: {k}: {syscount.summary(res[k], 5)}")
     return res
 
 
@@ -289,9 +361,12 @@ def report(cfg, outdir, data):
     cmds = cfg["commands"]
     st = {k: stats(v) for k, v in data["startup"].items()}
     rss = {k: stats(v) for k, v in data["rss"].items()}
+    cpu = {k: stats(v) for k, v in data["cpu"].items()}
     base = st["sbx"]["median"]
     med = {k: (s["median"] if s else None) for k, s in st.items()}
     rmed = {k: (s["median"] if s else None) for k, s in rss.items()}
+    cmed = {k: (s["median"] if s else None) for k, s in cpu.items()}
+    limit_med = med.get("limit")
     tsv = [("section", "key", "metric", "value", "unit")]
     md = []
     env = cfg["env"]
@@ -301,32 +376,52 @@ def report(cfg, outdir, data):
     md.append("")
     md.append("### Start-up and teardown of `/bin/true` in the busybox rootfs")
     md.append("")
-    md.append("| tool | command | median ms | min ms | max ms | × sbx default | peak RSS KiB |")
-    md.append("|---|---|---:|---:|---:|---:|---:|")
+    md.append("| tool | command | median ms | min ms | max ms | × sbx default | × limit "
+              "| CPU ms per start | peak RSS KiB |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     chart = []
     for c in cmds:
         k = c["key"]
         if c.get("failed"):
-            md.append(f"| {c['label']} | `{c['shown']}` | failed: {c['failed']} | | | | |")
+            md.append(f"| {c['label']} | `{c['shown']}` | failed: {c['failed']} | | | | | | |")
             tsv.append(("startup", k, "failed", c["failed"].replace("\t", " "), ""))
             continue
         s = st[k]
         r = ratio(s["median"], base)
+        rl = ratio(s["median"], limit_med)
         md.append(f"| {c['label']} | `{c['shown']}` | {fmt(s['median'], 2)} | {fmt(s['min'], 2)} | "
-                  f"{fmt(s['max'], 2)} | {fmt(r, 2)} | {fmt(rmed.get(k), 0)} |")
+                  f"{fmt(s['max'], 2)} | {fmt(r, 2)} | {fmt(rl, 2)} | {fmt(cmed.get(k), 2)} | "
+                  f"{fmt(rmed.get(k), 0)} |")
         for m in ("median", "min", "max", "mean", "stdev", "q1", "q3"):
             tsv.append(("startup", k, m, f"{s[m]:.3f}", "ms"))
         tsv.append(("startup", k, "n", str(s["n"]), "runs"))
         tsv.append(("startup", k, "ratio_to_sbx", f"{r:.3f}", "x"))
+        if rl is not None:
+            tsv.append(("startup", k, "ratio_to_limit", f"{rl:.3f}", "x"))
+        if cpu.get(k):
+            tsv.append(("cpu", k, "median", f"{cpu[k]['median']:.3f}", "ms"))
+            tsv.append(("cpu", k, "mean", f"{cpu[k]['mean']:.3f}", "ms"))
         if rss.get(k):
             tsv.append(("rss", k, "median", f"{rss[k]['median']:.0f}", "KiB"))
             tsv.append(("rss", k, "max", f"{rss[k]['max']:.0f}", "KiB"))
         chart.append((c["label"], s["median"], s["q1"], s["q3"], s["min"], s["max"],
-                      1 if k.startswith("sbx") else 0))
+                      1 if k.startswith("sbx") else 2 if k.startswith("limit") else 0))
     with open(os.path.join(outdir, "startup.dat"), "w") as f:
         for row in chart:
             f.write('"%s"\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\n' % row)
 
+    if limit_med is not None:
+        md.append("")
+        md.append("The limit program (`tests/bench/limit.c`) does the kernel work of "
+                  "`sbx run --rm busybox /bin/true` with the default profile and nothing else, "
+                  "from `sbx spec`'s mounts, masks, read-only paths, capabilities and hostname "
+                  "and sbx's cached seccomp program; the payload is its pid 1 (no init). "
+                  f"sbx ÷ limit: **{fmt(ratio(base, limit_med), 2)}×**. CPU per start is the user + "
+                  "system time of the command and of every process it started (RUSAGE_CHILDREN "
+                  "deltas; the harness is a child subreaper and waits for what a command leaves "
+                  "running, as bwrap leaves its sandbox's pid 1); the wall time ends when the "
+                  "command exits. Kernel work done in kernel threads (such as a network "
+                  "namespace's cleanup) is in neither.")
     md.append("")
     md.append("### Other figures")
     md.append("")
@@ -365,10 +460,27 @@ def report(cfg, outdir, data):
         w = statistics.median(v["wall_ms"])
         label = next(c["label"] for c in cmds if c["key"] == k)
         ok = "all succeeded" if v["failures"] == 0 else f"**{v['failures']} failed**"
-        md.append(f"| {n} × {label} at once | {w:.0f} ms, {n / w * 1e3:.0f} sandboxes/s, {ok} |")
+        used = statistics.median(v["cpu_ms"]) if v.get("cpu_ms") else None
+        md.append(f"| {n} × {label} at once | {w:.0f} ms, {n / w * 1e3:.0f} sandboxes/s, "
+                  f"{fmt(used and used / n, 2)} ms CPU each, {ok} |")
         tsv.append(("scale", k, "wall_median", f"{w:.3f}", "ms"))
+        if used is not None:
+            tsv.append(("scale", k, "cpu_per_start", f"{used / n:.3f}", "ms"))
         tsv.append(("scale", k, "per_second", f"{n / w * 1e3:.1f}", "1/s"))
         tsv.append(("scale", k, "failures", str(v["failures"]), "runs"))
+    sy = data.get("syscalls", {})
+    if "error" in sy:
+        md.append(f"| system calls of one start | failed: {sy['error']} |")
+    for k, v in sy.items():
+        if k == "error":
+            continue
+        shown = next(c["shown"] for c in cmds if c["key"] == k)
+        md.append(f"| system calls of one `{shown}` (`strace -f -c`), most frequent | "
+                  f"{syscount.summary(v, 8)} |")
+        if v["total"] is not None:
+            tsv.append(("syscalls", k, "total", str(v["total"]), "calls"))
+            for name, calls, _ in v["calls"]:
+                tsv.append(("syscalls", k, name, str(calls), "calls"))
     ps = data["ps"]
     if "unavailable" in ps:
         md.append(f"| `sbx ps` | {ps['unavailable']} |")
@@ -411,9 +523,14 @@ def report(cfg, outdir, data):
         tsv.append(("target", name, "value", f"{value:.3f}", "x"))
         tsv.append(("target", name, "result", "PASS" if ok else "MISS", ""))
 
+    target("sbx default ≤ 1.25× limit program", ratio(base, limit_med), 1.25)
     target("sbx default ≤ 0.35× crun", ratio(base, med.get("crun")), 0.35)
     target("sbx default ≤ 0.7× bwrap", ratio(base, med.get("bwrap")), 0.7)
     target("sbx default ≤ 1.5× unshare floor", ratio(base, med.get("unshare")), 1.5)
+    target("sbx CPU per start ≤ bwrap's", ratio(cmed.get("sbx"), cmed.get("bwrap")), 1.0)
+    walls = {k: statistics.median(v["wall_ms"]) for k, v in sc.items() if v.get("wall_ms")}
+    target(f"{n} at once: sbx's time ≤ bwrap's (throughput at least bwrap's)",
+           ratio(walls.get("sbx"), walls.get("bwrap")), 1.0)
     target("sbx peak RSS ≤ bwrap's", ratio(rmed.get("sbx"), rmed.get("bwrap")), 1.0)
     target("overlay write penalty ≤ 1.1×", ov_ratio, 1.1)
 
@@ -427,6 +544,9 @@ def report(cfg, outdir, data):
         for k, v in data["startup"].items():
             for i, x in enumerate(v):
                 f.write(f"startup\t{k}\t{i}\t{x:.4f}\tms\n")
+        for k, v in data["cpu"].items():
+            for i, x in enumerate(v):
+                f.write(f"cpu\t{k}\t{i}\t{x:.4f}\tms\n")
         for k, v in data["rss"].items():
             for i, x in enumerate(v):
                 f.write(f"rss\t{k}\t{i}\t{x}\tKiB\n")
@@ -462,16 +582,18 @@ def main():
         cfg = json.load(f)
     outdir = sys.argv[2]
     rng = random.Random(cfg.get("seed", 1))
+    become_subreaper()
     for c in cfg["commands"]:
         c["argv"][0] = shutil.which(c["argv"][0]) or c["argv"][0]
     cmds = sanity(cfg["commands"])
-    data = {"harness": cfg["harness"]}
+    data = {"harness": cfg["harness"], "cpu": {c["key"]: [] for c in cmds}}
     log(f"start-up: {len(cmds)} commands, {cfg['warmup']} warm-up + {cfg['runs']} rounds "
         f"({cfg['harness']})")
     if cfg["harness"] == "hyperfine":
-        data["startup"] = run_hyperfine(cmds, cfg["runs"], cfg["warmup"], cfg["rounds"], outdir)
+        data["startup"] = run_hyperfine(cmds, cfg["runs"], cfg["warmup"], cfg["rounds"], outdir,
+                                        data["cpu"])
     else:
-        data["startup"] = interleave(cmds, cfg["runs"], cfg["warmup"], rng)
+        data["startup"] = interleave(cmds, cfg["runs"], cfg["warmup"], rng, data["cpu"])
     for c in cmds:
         if not data["startup"][c["key"]]:
             c["failed"] = f"every timed run failed ({c.get('run_failures', 0)})"
@@ -481,6 +603,8 @@ def main():
     data["overlay"] = guarded(lambda: overlay(cfg, rng))
     data["scale"] = guarded(lambda: scale(cfg, {c["key"]: c for c in cmds if not c.get("failed")}))
     data["ps"] = guarded(lambda: ps_scaling(cfg))
+    data["syscalls"] = guarded(lambda: syscalls(cfg, {c["key"]: c for c in cmds
+                                                      if not c.get("failed")}, outdir))
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump({"config": cfg, "data": data}, f, indent=1)
     targets = report(cfg, outdir, data)

@@ -72,9 +72,9 @@ bench_as_user() {
 		bench_copy=$(mktemp -d /tmp/sbx-bench-src.XXXXXX)
 		mkdir -p "$bench_copy/build" "$bench_copy/tests"
 		cp -a "$top/build/sbx" "$top/build/sbx-init" "$bench_copy/build/"
-		if [ -x "$top/build/sbx-unpack" ]; then
-			cp -a "$top/build/sbx-unpack" "$bench_copy/build/"
-		fi
+		for f in sbx-unpack limit; do
+			if [ -x "$top/build/$f" ]; then cp -a "$top/build/$f" "$bench_copy/build/"; fi
+		done
 		cp -a "$top/profiles" "$bench_copy/"
 		cp -a "$top/tests/bench" "$bench_copy/tests/"
 		chmod -R a+rX "$bench_copy"
@@ -145,6 +145,9 @@ bench_setup_work() {
 	if [ -x "$bench_top/build/sbx-unpack" ]; then
 		cp "$bench_top/build/sbx-unpack" "$work/bin/sbx-unpack"
 	fi
+	if [ -x "$bench_top/build/limit" ]; then
+		cp "$bench_top/build/limit" "$work/bin/limit"
+	fi
 	cp -r "$bench_top/profiles" "$work/share/profiles"
 	export SBX_DATADIR=$work/share
 	sbx=$work/bin/sbx
@@ -152,6 +155,19 @@ bench_setup_work() {
 		bench_die "sbx image bootstrap busybox failed"
 	rootfs=$XDG_DATA_HOME/sbx/images/busybox/rootfs
 	[ -x "$rootfs/bin/busybox" ] || bench_die "no busybox rootfs at $rootfs"
+}
+
+# bench_limit_plan - the limit program's plan (tests/bench/limit-plan) from
+# the snapshot's `sbx spec busybox`, in $work/limit. Sets limit and
+# limit_plan; dies when build/limit is missing or the program fails.
+bench_limit_plan() {
+	limit=$work/bin/limit
+	[ -x "$limit" ] || bench_die "$bench_top/build/limit is missing: run make build/limit"
+	"$bench_top/tests/bench/limit-plan" "$sbx" busybox "$work/limit" ||
+		bench_die "tests/bench/limit-plan failed"
+	limit_plan=$work/limit/limit.plan
+	"$limit" "$limit_plan" /bin/true ||
+		bench_die "the limit program failed: $limit $limit_plan /bin/true"
 }
 
 bench_cleanup_work() {

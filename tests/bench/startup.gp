@@ -1,8 +1,9 @@
 # gnuplot -e "datafile='startup.dat'; outfile='startup.svg'; subtitle='...'" startup.gp
-# startup.dat (from bench.py): "label" median q1 q3 min max is_sbx, tab-separated.
+# startup.dat (from bench.py): "label" median q1 q3 min max kind, tab-separated;
+# kind is 1 for sbx, 2 for the limit program (limit.c), 0 for a peer.
 # Horizontal bars, so that no label needs rotating (SVG renderers disagree
 # about rotated text).
-set terminal svg size 860,440 dynamic font "sans,12" background rgb "white"
+set terminal svg size 860,520 dynamic font "sans,12" background rgb "white"
 set output outfile
 set datafile separator "\t"
 set title "Start-up + teardown of /bin/true in the same busybox rootfs\n{/*0.8 ".subtitle."}"
@@ -25,9 +26,9 @@ set xrange [0:xmax]
 set yrange [n - 0.4:-0.6]
 set lmargin 25
 set rmargin 4
-# Medians as bars (sbx blue, peers grey), min-max as whiskers, the median
+# Medians as bars (sbx blue, the limit program green, peers grey), min-max as whiskers, the median
 # printed past the whisker.
-plot datafile using ($2 / 2):0:(0):2:($0 - 0.32):($0 + 0.32):($7 == 1 ? 0x3b6ea5 : 0x9a9a9a):ytic(1) \
+plot datafile using ($2 / 2):0:(0):2:($0 - 0.32):($0 + 0.32):($7 == 1 ? 0x3b6ea5 : $7 == 2 ? 0x4d8f55 : 0x9a9a9a):ytic(1) \
         with boxxyerror lc rgb variable, \
      '' using 5:0:(($6 > wl ? wl : $6) - $5):(0) \
         with vectors heads size screen 0.004,90 lc rgb "#444444", \

@@ -51,6 +51,13 @@ make_busybox_rootfs() {
 	printf '127.0.0.1\tlocalhost\n' >"$dir/etc/hosts"
 }
 
+# Fails the test (or the set-up) with a message: bats-support's fail, which
+# bats itself does not have.
+fail() {
+	printf '%s\n' "$*" >&2
+	return 1
+}
+
 # Fails the test with the output shown when the last `run` did not exit $1.
 assert_status() {
 	if [ "$status" -ne "$1" ]; then

@@ -19,6 +19,8 @@ static int tap_n, tap_failed;
 		printf("\n");                                                                      \
 		if (!_ok)                                                                          \
 			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
+		/* Seen even when a sanitizer ends the test. */                                    \
+		fflush(stdout);                                                                    \
 	} while (0)
 
 #define is_str(got, want, ...)                                                                     \

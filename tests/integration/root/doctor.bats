@@ -5,6 +5,7 @@
 # with a binary that has file capabilities, which must fail; and as root.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -69,13 +70,13 @@ line_of() {
 
 @test "a data directory a user namespace cannot reach: the overlay check says so" {
 	# Root's namespace does not map the owner of a 0700 directory of the user.
-	run env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME_DIR" XDG_RUNTIME_DIR="$RUN_DIR" \
+	run -0 env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME_DIR" XDG_RUNTIME_DIR="$RUN_DIR" \
 		"$SBX" doctor
 	[ "$(line_of overlay)" = "WARN  overlay      cannot test the kernel overlay: $HOME_DIR cannot be reached from a user namespace: Permission denied; fuse-overlayfs stands in (slower)  fix: set XDG_DATA_HOME to a directory you own" ]
 }
 
 @test "a binary with file capabilities fails the binary check, exit 1" {
-	command -v setcap >/dev/null || skip "setcap is missing"
+	command -v setcap >/dev/null || fail "setcap is missing: run 'make deps'"
 	BIN_DIR=$(mktemp -d /tmp/sbx-doctor-bin.XXXXXX)
 	chmod 755 "$BIN_DIR"
 	cp "$SBX" "$BIN_DIR/sbx"
@@ -87,7 +88,7 @@ line_of() {
 
 @test "as root: user namespaces and the overlay work, and the fix for subids names root" {
 	chown root: "$HOME_DIR" "$RUN_DIR"
-	run env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME_DIR" XDG_RUNTIME_DIR="$RUN_DIR" \
+	run -0 env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME_DIR" XDG_RUNTIME_DIR="$RUN_DIR" \
 		"$SBX" doctor
 	[[ $(line_of userns) =~ ^OK\ +userns\ +user\ namespaces\ work ]]
 	[ "$(line_of overlay)" = "OK    overlay      kernel overlayfs works in a user namespace (userxattr)" ]

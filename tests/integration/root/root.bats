@@ -3,6 +3,7 @@
 # needs ../shared/bin/stock-host on these machines (crun refuses hybrid cgroups).
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -82,7 +83,7 @@ sbx: run: cannot create \"/etc/resolv.conf\" in the sandbox: Permission denied"
 	assert_output fine
 	run as_user "$SBX" run -d --name bg busybox sleep 30
 	assert_status 0
-	run as_user "$SBX" ps -q
+	run -0 as_user "$SBX" ps -q
 	assert_output bg
 	# The live state is in the user's own cache directory, mode 0700.
 	[ -f "$home/.cache/sbx/run/bg/state.json" ]

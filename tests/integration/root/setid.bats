@@ -4,6 +4,7 @@
 # the user's files. Root is needed only to be that other user (nobody).
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -48,7 +49,7 @@ EPERM
 EPERM
 EPERM"
 	# The planted files carry no set-id bit on the host...
-	run stat -c '%n %A %U' "$HOMEDIR"/share/chmod "$HOMEDIR"/share/chmod-g "$HOMEDIR"/share/fchmodat2
+	run -0 stat -c '%n %A %U' "$HOMEDIR"/share/chmod "$HOMEDIR"/share/chmod-g "$HOMEDIR"/share/fchmodat2
 	assert_output "$HOMEDIR/share/chmod -rwxr-xr-x $USER_NAME
 $HOMEDIR/share/chmod-g -rwxr-xr-x $USER_NAME
 $HOMEDIR/share/fchmodat2 -rwxr-xr-x $USER_NAME"

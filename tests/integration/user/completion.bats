@@ -7,6 +7,7 @@
 # against the option tables, as shown by --help.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	# One XDG tree for the whole file: the instance is made once.
@@ -75,7 +76,7 @@ bash_complete() {
 	run bash_complete "sbx run -p my"
 	assert_status 0
 	assert_output mytest
-	run bash_complete "sbx run --profile "
+	run -0 bash_complete "sbx run --profile "
 	assert_contains mytest
 	assert_contains strict
 }
@@ -84,17 +85,17 @@ bash_complete() {
 	run bash_complete "sbx rm i"
 	assert_status 0
 	assert_output inst1
-	run bash_complete "sbx start i"
+	run -0 bash_complete "sbx start i"
 	assert_output inst1
 }
 
 @test "bash: subcommands, fixed words, --opt=value split at '=', and paths" {
-	run bash_complete "sbx image b"
+	run -0 bash_complete "sbx image b"
 	assert_output bootstrap
-	run bash_complete "sbx profile show str"
+	run -0 bash_complete "sbx profile show str"
 	assert_output strict
 	# readline splits "--network=h" into "--network" "=" "h".
-	run bash --norc --noprofile -c '
+	run -0 bash --norc --noprofile -c '
 		source /usr/share/bash-completion/bash_completion
 		source "$SBX_TOP/completions/sbx.bash"
 		COMP_WORDS=(sbx run --network = h) COMP_CWORD=4
@@ -102,11 +103,11 @@ bash_complete() {
 		_sbx; printf "%s\n" "${COMPREPLY[@]}"'
 	assert_output host
 	mkdir -p share/sub
-	run bash_complete "sbx run --volume sh"
+	run -0 bash_complete "sbx run --volume sh"
 	assert_output share
-	run bash_complete "sbx spec --bundle share/s"
+	run -0 bash_complete "sbx spec --bundle share/s"
 	assert_output share/sub
-	run bash_complete "sbx kill inst1 SIGK"
+	run -0 bash_complete "sbx kill inst1 SIGK"
 	assert_output SIGKILL
 }
 
@@ -150,7 +151,7 @@ zsh_complete() {
 	assert_status 0
 	assert_output chgrp
 	mkdir -p share
-	run bash_complete "sbx unshare chown -R sh"
+	run -0 bash_complete "sbx unshare chown -R sh"
 	assert_output share
 }
 
@@ -200,20 +201,20 @@ fish_complete() {
 }
 
 @test "fish: --opt=value and paths" {
-	run fish_complete "sbx run --network=h"
+	run -0 fish_complete "sbx run --network=h"
 	assert_output --network=host
 	mkdir -p share
-	run fish_complete "sbx run -v sh"
+	run -0 fish_complete "sbx run -v sh"
 	assert_output share/
-	run fish_complete "sbx spec --bundle=sh"
+	run -0 fish_complete "sbx spec --bundle=sh"
 	assert_output --bundle=share/
 }
 
 @test "fish: sbx unshare completes a host program, then paths" {
-	run fish_complete "sbx unshare chgr"
+	run -0 fish_complete "sbx unshare chgr"
 	assert_output chgrp
 	mkdir -p share
-	run fish_complete "sbx unshare chown -R sh"
+	run -0 fish_complete "sbx unshare chown -R sh"
 	assert_output share/
 }
 
@@ -246,60 +247,62 @@ help_options() {
 }
 
 @test "__complete: values by kind" {
-	run sbx __complete -- run --network ""
+	run -0 sbx __complete -- run --network ""
 	assert_output "$(printf 'auto\nauto:host-loopback\nhost\nnone\npasta\npasta:host-loopback\nslirp4netns\nslirp4netns:host-loopback')"
-	run sbx __complete -- run --network slirp4netns:
+	run -0 sbx __complete -- run --network slirp4netns:
 	assert_output slirp4netns:host-loopback
-	run sbx __complete -- run --cap-drop al
+	run -0 sbx __complete -- run --cap-drop al
 	assert_output all
-	run sbx __complete -- run --cap-add CAP_SYS_AD
+	run -0 sbx __complete -- run --cap-add CAP_SYS_AD
 	assert_output CAP_SYS_ADMIN
-	run sbx __complete -- run --cap-add sys_ad
+	run -0 sbx __complete -- run --cap-add sys_ad
 	assert_output sys_admin
-	run sbx __complete -- run --volume ""
+	run -0 sbx __complete -- run --volume ""
 	assert_output __files__
-	run sbx __complete -- run --volume "$HOME:/"
+	run -0 sbx __complete -- run --volume "$HOME:/"
 	assert_output ""
-	run sbx __complete -- spec --bundle=x
+	run -0 sbx __complete -- spec --bundle=x
 	assert_output __dirs__
-	run sbx __complete -- image rm ""
+	run -0 sbx __complete -- image rm ""
 	assert_output busybox
-	run sbx __complete -- image bootstrap ""
+	run -0 sbx __complete -- image bootstrap ""
 	assert_output busybox
-	run sbx __complete -- kill inst1 TE
+	run -0 sbx __complete -- kill inst1 TE
 	assert_output TERM
-	run sbx __complete -- help image ""
+	run -0 sbx __complete -- help image ""
 	assert_output "$(sbx __complete -- image "")"
 	# After the image, the words belong to the payload.
-	run sbx __complete -- run busybox --
+	run -0 sbx __complete -- run busybox --
 	assert_output ""
-	run sbx __complete -- run -it --rm -p strict busybox ""
+	run -0 sbx __complete -- run -it --rm -p strict busybox ""
 	assert_output ""
 	# A global option before the command.
-	run sbx __complete -- -q ru
+	run -0 sbx __complete -- -q ru
 	assert_output run
-	run sbx __complete -- --de
+	run -0 sbx __complete -- --de
 	assert_output --debug
 }
 
 @test "__complete: running instances only for exec, stop and kill" {
-	run sbx __complete -- exec ""
+	run -0 sbx __complete -- exec ""
 	assert_output ""
-	timeout 10 "$SBX" -q run -d --name live1 busybox sleep 60 </dev/null >/dev/null 2>&1 || true
+	run -0 sbx -q run -d --name live1 busybox sleep 60 </dev/null
+	assert_output live1
 	for _ in $(seq 50); do
 		sbx ps -q | grep -qx live1 && break
 		sleep 0.1
 	done
-	sbx ps -q | grep -qx live1 || skip "the detached instance is not running"
-	run sbx __complete -- exec ""
+	run -0 sbx ps -q
 	assert_output live1
-	run sbx __complete -- stop ""
+	run -0 sbx __complete -- exec ""
 	assert_output live1
-	run sbx __complete -- kill ""
+	run -0 sbx __complete -- stop ""
 	assert_output live1
-	run sbx __complete -- rm ""
+	run -0 sbx __complete -- kill ""
+	assert_output live1
+	run -0 sbx __complete -- rm ""
 	assert_output "$(printf 'inst1\nlive1')"
 	sbx rm -f live1
-	run sbx __complete -- stop ""
+	run -0 sbx __complete -- stop ""
 	assert_output ""
 }

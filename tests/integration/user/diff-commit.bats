@@ -4,6 +4,7 @@
 # image), as an unprivileged user.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -80,7 +81,7 @@ A /var/lib/app/new
 D /var/log
 D /var/tmp"
 	sbx commit o1 o1img
-	run sbx run --rm o1img find /var
+	run -0 sbx run --rm o1img find /var
 	assert_output "/var
 /var/lib
 /var/lib/app
@@ -146,7 +147,7 @@ y"
 	assert_output "D /hello"
 	run sbx commit d2 snap2
 	assert_status 0
-	run sbx run --rm snap2 sh -c 'test -e /hello || echo no-hello'
+	run -0 sbx run --rm snap2 sh -c 'test -e /hello || echo no-hello'
 	assert_output no-hello
 	[ "$(store)" = "busybox snap snap2" ]
 	sbx rm d1 d2

@@ -6,6 +6,7 @@
 # option or key without documentation fails here.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 MAN=$SBX_TOP/build/man
 PAGES="sbx.1 sbx-run.1 sbx-instance.1 sbx-image.1 sbx-profile.1 sbx-doctor.1 sbx-unshare.1 sbx-profile.5"
@@ -48,9 +49,9 @@ page_of() {
 	local p
 	for p in $PAGES; do
 		[ -s "$MAN/$p" ] || { echo "$MAN/$p is missing or empty: run make" >&2; return 1; }
-		run groff -ww -man -z "$MAN/$p"
+		run -0 groff -ww -man -z "$MAN/$p"
 		[ -z "$output" ] || { echo "groff -ww on $p: $output" >&2; return 1; }
-		run bash -c 'man --warnings -l "$1" 2>&1 >/dev/null' _ "$MAN/$p"
+		run -0 bash -c 'man --warnings -l "$1" 2>&1 >/dev/null' _ "$MAN/$p"
 		[ -z "$output" ] || { echo "man --warnings on $p: $output" >&2; return 1; }
 	done
 	# No page is left out of this list.

@@ -5,6 +5,7 @@
 # Where a line does not depend on the machine, it is asserted exactly.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 CHECKS="userns uidmap subids overlay fuse network tun cgroup seccomp landlock runtime-dir disk binary"
 
@@ -54,7 +55,7 @@ device_line() { # check device what-needs-it
 }
 
 @test "fuse and tun: a warning with the exact fix when the devices are root's only" {
-	run sbx doctor
+	run -0 sbx doctor
 	want=$(device_line fuse /dev/fuse "overlay = fuse needs it") || skip "/dev/fuse is usable here"
 	[ "$(line_of fuse)" = "$want" ] || { printf 'want: %s\ngot:  %s\n' "$want" "$(line_of fuse)" >&2; return 1; }
 	want=$(device_line tun /dev/net/tun "network modes pasta, slirp4netns and auto need it") ||
@@ -63,7 +64,7 @@ device_line() { # check device what-needs-it
 }
 
 @test "the lines that depend only on the installed packages and this user" {
-	run sbx doctor
+	run -0 sbx doctor
 	[ "$(line_of uidmap)" = "OK    uidmap       /usr/bin/newuidmap and /usr/bin/newgidmap are installed (setuid root)" ]
 	[ "$(line_of network)" = "OK    network      /usr/bin/pasta and /usr/bin/slirp4netns are installed" ]
 	read -r start count < <(awk -F: -v u="$(id -un)" '$1 == u { print $2, $3; exit }' /etc/subuid)
@@ -78,7 +79,7 @@ device_line() { # check device what-needs-it
 }
 
 @test "--format json: an array with every check, matching the text output" {
-	run sbx doctor
+	run -0 sbx doctor
 	text=$output
 	run sbx doctor --format json
 	[ "$status" -eq 0 ]
@@ -95,11 +96,11 @@ device_line() { # check device what-needs-it
 }
 
 @test "--quiet prints only what is not OK" {
-	run sbx doctor
+	run -0 sbx doctor
 	want=$(grep -v '^OK' <<<"$output" || true)
-	run sbx doctor -q
+	run -0 sbx doctor -q
 	assert_output "$want"
-	run sbx doctor --quiet --format json
+	run -0 sbx doctor --quiet --format json
 	jq -e 'all(.[]; .status != "ok")' <<<"$output" >/dev/null
 }
 
@@ -114,22 +115,22 @@ device_line() { # check device what-needs-it
 }
 
 @test "runtime-dir: unset or shared, a warning with the fix" {
-	run env -u XDG_RUNTIME_DIR "$SBX" doctor
+	run -0 env -u XDG_RUNTIME_DIR "$SBX" doctor
 	[ "$(line_of runtime-dir)" = "WARN  runtime-dir  XDG_RUNTIME_DIR is not set; live state goes to $XDG_CACHE_HOME/sbx/run  fix: log in through pam_systemd, or export XDG_RUNTIME_DIR=DIR for a directory of yours with mode 0700" ]
 	mkdir -m 0755 rt
-	run env XDG_RUNTIME_DIR="$PWD/rt" "$SBX" doctor
+	run -0 env XDG_RUNTIME_DIR="$PWD/rt" "$SBX" doctor
 	[ "$(line_of runtime-dir)" = "WARN  runtime-dir  XDG_RUNTIME_DIR=$PWD/rt has mode 0755, not 0700  fix: chmod 700 $PWD/rt" ]
 }
 
 @test "colour only on a terminal, and never with NO_COLOR" {
-	run sbx doctor
+	run -0 sbx doctor
 	[[ $output != *$'\e['* ]]
 	# TERM=dumb (as CI may have it) rightly means no colour either.
-	run env TERM=dumb script -qec "'$SBX' doctor" /dev/null
+	run -0 env TERM=dumb script -qec "'$SBX' doctor" /dev/null
 	[[ $output != *$'\e['* ]]
-	run env TERM=xterm script -qec "'$SBX' doctor" /dev/null
+	run -0 env TERM=xterm script -qec "'$SBX' doctor" /dev/null
 	[[ $output == *$'\e[32mOK\e[0m'* ]]
-	run env TERM=xterm NO_COLOR=1 script -qec "'$SBX' doctor" /dev/null
+	run -0 env TERM=xterm NO_COLOR=1 script -qec "'$SBX' doctor" /dev/null
 	[[ $output != *$'\e['* ]]
 	[[ $output == *"OK    userns"* ]]
 }
@@ -147,7 +148,7 @@ device_line() { # check device what-needs-it
 	mkdir bin
 	cp "$SBX" "$SBX_TOP/build/sbx-init" "$SBX_TOP/build/sbx-unpack" bin/
 	exe=$(realpath bin/sbx)
-	run bin/sbx doctor
+	run -0 bin/sbx doctor
 	[ "$(line_of binary)" = "WARN  binary       $exe can be replaced by you (\"$exe\" is writable by you): a payload that got out could plant a program that your next sbx command runs  fix: install sbx as root, e.g. 'sudo make install'" ] ||
 		{ echo "got: $(line_of binary)" >&2; return 1; }
 }

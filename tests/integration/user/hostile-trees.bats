@@ -5,6 +5,7 @@
 # that swaps a directory for a symbolic link to a host file.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_setup
@@ -57,7 +58,7 @@ racer_sbx() {
 	assert_status 0
 	assert_output deep
 	[ ! -e "$INSTANCES/deep" ]
-	run sbx ps -a -q
+	run -0 sbx ps -a -q
 	assert_output ""
 }
 
@@ -81,7 +82,7 @@ racer_sbx() {
 	run bash -c "ulimit -Sn 256 && '$SBX' -q commit deep deepimg"
 	assert_status 0
 	[ "$(cat "$IMAGES/deepimg/rootfs/$(printf 'd/%.0s' $(seq 300))f")" = x ]
-	run bash -c "ulimit -Sn 256 && '$SBX' -q diff deep | wc -l"
+	run -0 bash -c "set -o pipefail; ulimit -Sn 256 && '$SBX' -q diff deep | wc -l"
 	assert_output 301
 	# Without nofile in the profile, the payload gets the caller's limits.
 	run bash -c "ulimit -Sn 500 && '$SBX' run --rm busybox sh -c 'ulimit -Sn; ulimit -Hn'"
@@ -167,7 +168,7 @@ swapping() {
 			swapping "$upper" x && swapping "$upper" y && swapping "$upper" z && break
 			sleep 0.01
 		done
-		! swapping "$upper" x || raced=$((raced + 1))
+		if swapping "$upper" x; then raced=$((raced + 1)); fi
 		run sbx rm victim
 		# A racing payload may make rm fail; it must never reach the host.
 		assert_canary
@@ -194,7 +195,7 @@ swapping() {
 		run sbx -q commit victim img
 		if [ "$status" = 0 ]; then
 			chmod -R u+rwX "$IMAGES/img" # the payload's mode 000 directories
-			run grep -rl -e canary-content-4711 -e canary-name-4712 "$IMAGES/img"
+			run -1 grep -rl -e canary-content-4711 -e canary-name-4712 "$IMAGES/img"
 			assert_output ""
 			[ -z "$(find "$IMAGES/img" -name 'canary-*')" ]
 			sbx image rm img >/dev/null

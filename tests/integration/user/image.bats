@@ -134,7 +134,8 @@ mine"
 	assert_status 0
 	run sbx image ls --format yaml
 	assert_status 2
-	assert_contains "unknown format 'yaml'; use 'table' or 'json'"
+	assert_output "sbx: image ls: unknown format 'yaml'; use 'text' or 'json'
+Try 'sbx image ls --help' for more information."
 }
 
 @test "import a directory: files, modes, links, hard links, read-only dirs" {

@@ -4,6 +4,7 @@
 # The helper build/helpers/escape does the trying (tests/helpers/escape.c).
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_user_setup
@@ -60,7 +61,7 @@ scanned 1 processes, 0 leaks"
 	sbx rm -f watched >/dev/null
 	assert_status 0
 	assert_contains ", 0 leaks"
-	run grep -c '^scanned' "$H/scans"
+	run -0 grep -c '^scanned' "$H/scans"
 	[ "$output" -ge 2 ]
 	run grep LEAK "$H/scans"
 	assert_status 1
@@ -102,7 +103,7 @@ scanned 1 processes, 0 leaks"
 	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4344$' >/dev/null || break; sleep 0.05; done
 	run pgrep -u "$(id -u)" -f '^sleep 4344$'
 	assert_status 1
-	run sbx ps -a --format json
+	run -0 sbx ps -a --format json
 	[ "$(jq -r '.[] | select(.name == "mon") | .status' <<<"$output")" = stopped ]
 	sbx rm -f mon >/dev/null
 }

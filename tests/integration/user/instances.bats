@@ -40,7 +40,7 @@ wait_running() {
 	[ ! -e "$IMAGE/hello" ]
 	run sbx start -a goofy_davinci
 	assert_status 0
-	run sbx run --rm busybox true
+	run -0 sbx run --rm busybox true
 	# start -a ran the same command again: a second line in the same file.
 	[ "$(wc -l <"$upper/hello/world/today")" = 2 ]
 	run sbx diff goofy_davinci
@@ -67,7 +67,7 @@ wait_running() {
 @test "names: generated ones look like adjective_surname; bad ones are refused" {
 	run sbx run busybox true
 	assert_status 0
-	run sbx ps -a -q
+	run -0 sbx ps -a -q
 	[[ "$output" =~ ^[a-z]+_[a-z]+$ ]]
 	run sbx run --name -bad busybox true
 	assert_status 125
@@ -80,7 +80,7 @@ wait_running() {
 }
 
 @test "ps and list: table and JSON, running and stopped" {
-	sbx run --name stopped1 busybox sh -c 'exit 3'|| true
+	run -3 sbx run --name stopped1 busybox sh -c 'exit 3'
 	run sbx run -d --name sleeper busybox sleep 60
 	assert_status 0
 	assert_output sleeper
@@ -90,7 +90,7 @@ wait_running() {
 	[ "${lines[0]}" = "$(printf '%-24s %-8s %-12s %-16s %-10s %s' NAME PID STATUS IMAGE PROFILE CREATED)" ]
 	[ "${#lines[@]}" = 2 ]
 	[[ "${lines[1]}" =~ ^sleeper\ +[0-9]+\ +running\ +busybox\ +default\ +20[0-9-]+T ]]
-	run sbx list -a
+	run -0 sbx list -a
 	[ "${#lines[@]}" = 3 ]
 	[[ "$output" == *"stopped1"*"exited (3)"* ]]
 	run sbx ps -a --format json
@@ -100,7 +100,7 @@ wait_running() {
 	[ "$(echo "$output" | jq -r '.[] | select(.name == "stopped1") | .pid')" = null ]
 	pid=$(echo "$output" | jq -r '.[] | select(.name == "sleeper") | .pid')
 	kill -0 "$pid"
-	run sbx ps -q
+	run -0 sbx ps -q
 	assert_output sleeper
 }
 
@@ -116,7 +116,7 @@ CapBnd:	00000000a80425fb
 NoNewPrivs:	1
 Seccomp:	2
 1"
-	run sbx exec -e FOO=bar -w /tmp box sh -c 'echo $FOO; pwd'
+	run -0 sbx exec -e FOO=bar -w /tmp box sh -c 'echo $FOO; pwd'
 	assert_output "bar
 /tmp"
 	run sbx exec box sh -c 'exit 9'
@@ -138,15 +138,15 @@ Seccomp:	2
 @test "stop: TERM then KILL after the timeout; kill sends a signal; logs show output" {
 	sbx run -d --name svc busybox sh -c 'echo hello from svc; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
 	wait_running svc
-	run sbx logs svc
+	run -0 sbx logs svc
 	assert_output "hello from svc"
 	run sbx stop svc
 	assert_status 0
 	assert_output svc
-	run sbx ps -a --format json
+	run -0 sbx ps -a --format json
 	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .status')" = stopped ]
 	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .exit_code')" = 0 ]
-	run sbx logs svc
+	run -0 sbx logs svc
 	assert_output "hello from svc
 bye"
 	# A payload that ignores TERM is killed after -t seconds.
@@ -317,7 +317,7 @@ line 3"
 	run sbx exec mem cat /w
 	assert_status 0
 	assert_output 42-scratch-1234
-	run sbx exec mem sh -c 'grep " / " /proc/mounts'
+	run -0 sbx exec mem sh -c 'grep " / " /proc/mounts'
 	assert_contains "upperdir=$XDG_RUNTIME_DIR/sbx/mem/scratch/upper"
 	run sbx inspect mem
 	assert_status 0
@@ -390,13 +390,13 @@ line 3"
 8388608"
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[profile]\ninherit = default\n[limits]\nscratch = 4M\n' >"$XDG_CONFIG_HOME/sbx/profiles/small.ini"
-	run sbx profile show small
+	run -0 sbx profile show small
 	assert_contains "scratch = 4M"
 	run sbx run --rm -p small busybox sh -c 'df -k / | tail -1'
 	assert_status 0
 	[ "$(awk '{ print $2 }' <<<"$output")" = 4096 ]
 	# The option wins over the profile.
-	run sbx run --rm -p small --scratch-size 6M busybox sh -c 'df -k / | tail -1'
+	run -0 sbx run --rm -p small --scratch-size 6M busybox sh -c 'df -k / | tail -1'
 	[ "$(awk '{ print $2 }' <<<"$output")" = 6144 ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
 }
@@ -404,13 +404,16 @@ line 3"
 @test "--scratch-size: a bad size, and no --rm in memory, are usage errors; nothing is created" {
 	run sbx run --rm --scratch-size 8Q busybox true
 	assert_status 125
-	assert_output 'sbx: run: --scratch-size "8Q": expected a size such as 512K, 64M or 2G'
+	assert_output "sbx: run: --scratch-size \"8Q\": expected a size such as 512K, 64M or 2G
+Try 'sbx run --help' for more information."
 	run sbx run --scratch-size 8M busybox true
 	assert_status 125
-	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	assert_output "sbx: run: --scratch-size needs --rm with the upper layer in memory
+Try 'sbx run --help' for more information."
 	run sbx run --rm --scratch disk --scratch-size 8M busybox true
 	assert_status 125
-	assert_contains 'sbx run: --scratch-size needs --rm with the upper layer in memory'
+	assert_output "sbx: run: --scratch-size needs --rm with the upper layer in memory
+Try 'sbx run --help' for more information."
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[limits]\nscratch = 0\n' >"$XDG_CONFIG_HOME/sbx/profiles/zero.ini"
 	run sbx run --rm -p zero busybox true
@@ -425,10 +428,12 @@ sbx: run: profile \"zero\" has 1 error"
 	ls -A "$XDG_DATA_HOME/sbx/instances" >instances.before 2>/dev/null || true
 	run sbx run --rm --scratch ram busybox true
 	assert_status 125
-	assert_output 'sbx: run: --scratch "ram": expected memory or disk'
+	assert_output "sbx: run: --scratch \"ram\": expected memory or disk
+Try 'sbx run --help' for more information."
 	run sbx run --scratch disk busybox true
 	assert_status 125
-	assert_contains 'sbx run: --scratch needs --rm: a kept instance'"'"'s upper layer is always on disk'
+	assert_output "sbx: run: --scratch needs --rm: a kept instance's upper layer is always on disk
+Try 'sbx run --help' for more information."
 	{ ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null || true; } | diff - instances.before
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx" | grep -v '^\.')" ] || { ls -la "$XDG_RUNTIME_DIR/sbx"; false; }
 }
@@ -501,7 +506,7 @@ sbx: run: profile \"zero\" has 1 error"
 		run bash -c "'$SBX' --debug run --rm busybox true 2>&1 | head -2 >/dev/null; echo \${PIPESTATUS[0]}"
 		assert_output 0
 	done
-	run sbx ps -a -q
+	run -0 sbx ps -a -q
 	assert_output ""
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
 }
@@ -555,7 +560,7 @@ sbx: run: profile \"zero\" has 1 error"
 	wait_running gone2
 	kill -9 "$pid1" "$pid2"
 	wait "$pid1" "$pid2" || true
-	run sbx ps -a --format json
+	run -0 sbx ps -a --format json
 	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "gone1 stopped,gone2 stopped" ]
 	run sbx rm gone1 gone2
 	assert_status 0

@@ -4,6 +4,7 @@
 # TCP rules, and the warning on kernels whose ABI lacks a feature.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_user_setup
@@ -143,6 +144,6 @@ connect: refused"
 	wait "$listener"
 	assert_status 0
 	[ "$(cat got)" = degraded ]
-	run env SBX_LANDLOCK_ABI_MAX=5 "$SBX" doctor
+	run -0 env SBX_LANDLOCK_ABI_MAX=5 "$SBX" doctor
 	[[ "$output" == *"WARN  landlock     Landlock ABI 5: no scoping of signals and abstract unix sockets (ABI 6); with --network host the sandbox reaches the host's abstract sockets (session bus, X11)  fix: use Linux 6.12 or later"* ]]
 }

@@ -3,6 +3,7 @@
 # locked against the payload (issue 11, section 4).
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	sbx_user_setup
@@ -80,7 +81,7 @@ keys: 0
 	assert_status 0
 	assert_output "$RO_REFUSED"
 	[ -z "$(ls -A share)" ]
-	run sbx exec box sh -c "$TRY"'; try umount /proc/keys; try umount -l /sys'
+	run -0 sbx exec box sh -c "$TRY"'; try umount /proc/keys; try umount -l /sys'
 	assert_output "umount /proc/keys: refused
 umount -l /sys: refused"
 	sbx rm -f box >/dev/null

@@ -286,7 +286,7 @@ mine"
 }
 
 @test "OCI layout: one written by umoci (whiteouts it generated) imports and runs" {
-	command -v umoci >/dev/null || skip "umoci is not installed (see .ci/deps test)"
+	command -v umoci >/dev/null || fail "umoci is missing: run 'make deps'"
 	umoci init --layout L
 	umoci new --image L:latest
 	umoci unpack --rootless --image L:latest b >/dev/null

@@ -158,9 +158,9 @@ strict"
 	run sbx profile path default
 	assert_status 0
 	assert_output "$XDG_CONFIG_HOME/sbx/profiles/default.ini"
-	run sbx profile path site
+	run -0 sbx profile path site
 	assert_output "$SBX_SYSCONFDIR/profiles/site.ini"
-	run sbx profile path strict
+	run -0 sbx profile path strict
 	assert_output "$SBX_TOP/profiles/strict.ini"
 	# Inheriting its own name reaches the next one: here the system's.
 	run sbx profile show default
@@ -169,7 +169,7 @@ strict"
 	assert_contains "hostname = mine"
 	assert_contains "mode = host"
 	# strict inherits default too, and now gets the user's.
-	run sbx profile show strict
+	run -0 sbx profile show strict
 	assert_contains "(inherits: default, default)"
 	assert_contains "hostname = mine"
 }

@@ -98,11 +98,11 @@ EOF2
 @test "errors: no image, a bad profile, an unknown option" {
 	run sbx spec
 	assert_status 2
-	assert_output "sbx spec: no image given
+	assert_output "sbx: spec: no image given
 Try 'sbx spec --help' for more information."
 	run sbx spec --frobnicate busybox
 	assert_status 2
-	assert_output "sbx spec: unknown option '--frobnicate'
+	assert_output "sbx: spec: unknown option '--frobnicate'
 Try 'sbx spec --help' for more information."
 	run sbx spec -v relative:/x busybox
 	assert_status 125

@@ -52,7 +52,7 @@ take_away() {
 	run sbx unshare chown -R 0:0 "$PWD/vol"
 	assert_status 0
 	assert_output ""
-	run stat -c '%n %u %g %a' vol vol/notes vol/sub vol/sub/file
+	run -0 stat -c '%n %u %g %a' vol vol/notes vol/sub vol/sub/file
 	assert_output "vol $(id -u) $(id -g) 700
 vol/notes $(id -u) $(id -g) 600
 vol/sub $(id -u) $(id -g) 700
@@ -130,12 +130,12 @@ deeper"
 	assert_output 'sbx: unshare: cannot execute "./notexec": Permission denied'
 	run sbx unshare --bogus true
 	assert_status 125
-	assert_output "sbx unshare: unknown option '--bogus'
+	assert_output "sbx: unshare: unknown option '--bogus'
 Try 'sbx unshare --help' for more information."
 }
 
 @test "sbx unshare is listed in --help and completed as a command" {
-	run sbx --help
+	run -0 sbx --help
 	assert_contains "  unshare            Run a command as root of your --userns subid user namespace."
 	run sbx __complete -- unsh
 	assert_status 0

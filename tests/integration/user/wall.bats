@@ -122,7 +122,8 @@ sbx: warning: the volume \"$HOME/.gnupg/private-keys-v1.d\" lets the sandbox rea
 	run --separate-stderr sbx spec busybox
 	assert_status 0
 	[[ $stderr == "sbx: warning: profile \"default\" is your own "* ]]
-	run --separate-stderr sbx -q run --rm busybox echo ran
+	run -0 --separate-stderr sbx -q run --rm busybox echo ran
+	assert_output ran
 	[ -z "$stderr" ]
 	run --separate-stderr sbx profile check default
 	assert_status 0
@@ -172,6 +173,6 @@ open.ini: warning: [filesystem] the volume \"$DATA\" is sbx's data directory (im
 	[ "$stderr" = "suid.ini: warning: [security] restrict_suid_sgid = false: the sandbox can make setuid files in volumes, which run as you for other local users" ]
 	# Without the refused volume, the home directory is a warning.
 	sed -i '/^volume = \//d' open.ini
-	run --separate-stderr sbx profile check open.ini
+	run -0 --separate-stderr sbx profile check open.ini
 	[[ $stderr == *"open.ini: warning: [filesystem] the volume \"$HOME\" lets the sandbox read and change your home directory \"$HOME\"; mount only what it needs, or add :ro" ]]
 }

@@ -1,0 +1,200 @@
+/* test-util.c - sizes (parse_size) and the one escaper for the terminal
+ * (str_escape, str_escape_mem, str_display), at their edges. */
+#define _GNU_SOURCE
+#include "lib/util.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+static void test_parse_size(void)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		uint64_t want;
+	} cases[] = {
+	    {"0", 0, 0},
+	    {"4096", 0, 4096},
+	    {"1k", 0, 1024},
+	    {"1K", 0, 1024},
+	    {"64M", 0, 64ULL << 20},
+	    {"64m", 0, 64ULL << 20},
+	    {"64MB", 0, 64ULL << 20},
+	    {"64Mb", 0, 64ULL << 20},
+	    {"64MiB", 0, 64ULL << 20},
+	    {"64Mi", 0, 64ULL << 20},
+	    {"2G", 0, 2ULL << 30},
+	    {"3T", 0, 3ULL << 40},
+	    {"007", 0, 7},
+	    {"18446744073709551615", 0, UINT64_MAX},
+	    {"16777215T", 0, 16777215ULL << 40},
+	    /* Overflow, before and after the suffix. */
+	    {"18446744073709551616", -ERANGE, 0},
+	    {"16777216T", -ERANGE, 0},
+	    {"17179869184G", -ERANGE, 0},
+	    /* Junk, signs, spaces, fractions, unknown suffixes. */
+	    {"", -EINVAL, 0},
+	    {"M", -EINVAL, 0},
+	    {"-1", -EINVAL, 0},
+	    {"+1", -EINVAL, 0},
+	    {" 1", -EINVAL, 0},
+	    {"1 ", -EINVAL, 0},
+	    {"1 M", -EINVAL, 0},
+	    {"1.5M", -EINVAL, 0},
+	    {"1P", -EINVAL, 0},
+	    {"1B", -EINVAL, 0},
+	    {"1iB", -EINVAL, 0},
+	    {"1MBi", -EINVAL, 0},
+	    {"1MiBx", -EINVAL, 0},
+	    {"1KK", -EINVAL, 0},
+	    {"0x10", -EINVAL, 0},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t got = 12345;
+		int r = parse_size(cases[i].in, &got);
+		is_int(r, cases[i].ret, "parse_size(\"%s\") returns %d", cases[i].in, cases[i].ret);
+		if (cases[i].ret == 0)
+			ok(got == cases[i].want, "parse_size(\"%s\") = %llu", cases[i].in,
+			   (unsigned long long)cases[i].want);
+		else
+			ok(got == 12345, "parse_size(\"%s\") leaves the output alone", cases[i].in);
+	}
+	uint64_t v;
+	is_int(parse_size(NULL, &v), -EINVAL, "parse_size(NULL) is refused");
+}
+
+static void test_escape(void)
+{
+	static const struct {
+		const char *in;
+		const char *quoted, *bare, *text;
+	} cases[] = {
+	    {"", "", "", ""},
+	    {"plain name-1.2_3", "plain name-1.2_3", "plain name-1.2_3", "plain name-1.2_3"},
+	    {"q\"b\\s", "q\\\"b\\\\s", "q\"b\\x5cs", "q\"b\\s"},
+	    /* Terminal controls: ESC, BEL, DEL, CR, backspace. */
+	    {"\x1b[31mred\x07\x7f", "\\x1b[31mred\\x07\\x7f", "\\x1b[31mred\\x07\\x7f",
+	     "\\x1b[31mred\\x07\\x7f"},
+	    {"a\nb\tc", "a\\x0ab\\x09c", "a\\x0ab\\x09c", "a\nb\tc"},
+	    {"a\r\nb\rc", "a\\x0d\\x0ab\\x0dc", "a\\x0d\\x0ab\\x0dc", "a\r\nb\\x0dc"},
+	    /* Valid UTF-8 of every length stays. */
+	    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	     "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"},
+	    /* C1 controls as UTF-8 (U+0080, U+009B CSI, U+009F); U+00A0 stays. */
+	    {"\xc2\x80\xc2\x9b\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9b\\xc2\\x9f\xc2\xa0",
+	     "\\xc2\\x80\\xc2\\x9b\\xc2\\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9b\\xc2\\x9f\xc2\xa0"},
+	    /* A raw C1 byte, a lone continuation byte, 0xff. */
+	    {"\x9b\x80\xff", "\\x9b\\x80\\xff", "\\x9b\\x80\\xff", "\\x9b\\x80\\xff"},
+	    /* Overlong forms ("/" in two bytes, NUL in three), a surrogate, a
+	     * code point above U+10FFFF, a truncated sequence before ASCII. */
+	    {"\xc0\xaf\xe0\x80\x80", "\\xc0\\xaf\\xe0\\x80\\x80", "\\xc0\\xaf\\xe0\\x80\\x80",
+	     "\\xc0\\xaf\\xe0\\x80\\x80"},
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80", "\\xed\\xa0\\x80", "\\xed\\xa0\\x80"},
+	    {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", "\\xf4\\x90\\x80\\x80",
+	     "\\xf4\\x90\\x80\\x80"},
+	    {"\xe2\x82x", "\\xe2\\x82x", "\\xe2\\x82x", "\\xe2\\x82x"},
+	    /* The largest code point is fine. */
+	    {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t n = strlen(cases[i].in);
+		char *q = str_escape(cases[i].in);
+		is_str(q, cases[i].quoted, "str_escape, case %zu", i);
+		free(q);
+		q = str_escape_mem(cases[i].in, n, ESCAPE_BARE, NULL);
+		is_str(q, cases[i].bare, "ESCAPE_BARE, case %zu", i);
+		free(q);
+		q = str_escape_mem(cases[i].in, n, ESCAPE_TEXT, NULL);
+		is_str(q, cases[i].text, "ESCAPE_TEXT, case %zu", i);
+		free(q);
+	}
+
+	/* No escaped output holds a byte below 0x20 (but TEXT's \n, \t and
+	 * \r before \n) or DEL: every byte value, alone. */
+	int bad = 0;
+	for (int c = 0; c < 256; c++) {
+		char in[1] = {(char)c};
+		for (int m = ESCAPE_QUOTED; m <= ESCAPE_TEXT; m++) {
+			char *q = str_escape_mem(in, 1, (enum str_escape_mode)m, NULL);
+			for (const unsigned char *p = (const unsigned char *)q; *p; p++)
+				if ((*p < 0x20 || *p == 0x7f || *p >= 0x80) &&
+				    !(m == ESCAPE_TEXT && (*p == '\n' || *p == '\t')))
+					bad++;
+			free(q);
+		}
+	}
+	is_int(bad, 0, "no single byte comes out as a control or a stray high byte");
+
+	/* A BARE name is one line and tells "\" from "\x5c". */
+	char *a = str_escape_mem("a\\x5c", 5, ESCAPE_BARE, NULL);
+	char *b = str_escape_mem("a\\\\x5c", 6, ESCAPE_BARE, NULL);
+	ok(strcmp(a, b) != 0, "BARE: \"a\\x5c\" and \"a\\\\x5c\" differ: %s vs %s", a, b);
+	free(a);
+	free(b);
+
+	/* Streams: what is cut at a chunk's end waits for the next chunk. */
+	size_t used = 99;
+	char *q = str_escape_mem("ok\xf0\x9f\x98", 5, ESCAPE_TEXT, &used);
+	is_str(q, "ok", "a 4-byte character cut after 3 bytes waits");
+	is_int(used, 2, "2 bytes used");
+	free(q);
+	q = str_escape_mem("ok\xf0\x9f\x98", 5, ESCAPE_TEXT, NULL);
+	is_str(q, "ok\\xf0\\x9f\\x98", "without a stream, the cut character is escaped");
+	free(q);
+	q = str_escape_mem("ok\xff", 3, ESCAPE_TEXT, &used);
+	is_str(q, "ok\\xff", "a byte that can start nothing does not wait");
+	is_int(used, 3, "3 bytes used");
+	free(q);
+	q = str_escape_mem("line\r", 5, ESCAPE_TEXT, &used);
+	is_str(q, "line", "TEXT: a final \\r waits for a \\n");
+	is_int(used, 4, "4 bytes used");
+	free(q);
+	q = str_escape_mem("line\r", 5, ESCAPE_BARE, &used);
+	is_str(q, "line\\x0d", "BARE: a final \\r is escaped at once");
+	is_int(used, 5, "5 bytes used");
+	free(q);
+	q = str_escape_mem("a\0b", 3, ESCAPE_QUOTED, NULL);
+	is_str(q, "a\\x00b", "NUL inside the buffer is escaped, not an end");
+	free(q);
+	q = str_escape_mem("abc", 0, ESCAPE_QUOTED, &used);
+	is_str(q, "", "empty input");
+	is_int(used, 0, "nothing used");
+	free(q);
+}
+
+static void test_display(void)
+{
+	char *d = str_display("short \"x\"");
+	is_str(d, "short \\\"x\\\"", "short: escaped, not cut");
+	free(d);
+	char s[200];
+	memset(s, 'a', sizeof(s));
+	s[STR_DISPLAY_MAX] = '\0';
+	d = str_display(s);
+	is_str(d, s, "exactly STR_DISPLAY_MAX bytes: not cut");
+	free(d);
+	s[STR_DISPLAY_MAX] = 'b';
+	s[STR_DISPLAY_MAX + 1] = '\0';
+	d = str_display(s);
+	ok(strlen(d) == STR_DISPLAY_MAX + 3 && strcmp(d + STR_DISPLAY_MAX, "...") == 0,
+	   "one byte more: cut at STR_DISPLAY_MAX with \"...\"");
+	free(d);
+	/* A 3-byte character across the cut is not split. */
+	memset(s, 'a', sizeof(s));
+	memcpy(s + STR_DISPLAY_MAX - 1, "\xe2\x82\xac", 3);
+	s[STR_DISPLAY_MAX + 10] = '\0';
+	d = str_display(s);
+	ok(strlen(d) == STR_DISPLAY_MAX - 1 + 3 && strchr(d, '\xe2') == NULL &&
+	       strcmp(d + STR_DISPLAY_MAX - 1, "...") == 0,
+	   "a character across the cut goes whole: %s", d);
+	free(d);
+}
+
+int main(void)
+{
+	test_parse_size();
+	test_escape();
+	test_display();
+	return done_testing();
+}
