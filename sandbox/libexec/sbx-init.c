@@ -1,4 +1,4 @@
-/* helper-init.c - sbx-init: pid 1 of a sandbox started with --init.
+/* sbx-init.c - sbx-init: pid 1 of a sandbox started with --init.
  *
  * A separate static program, exec'd by sbx's set-up process once the
  * sandbox is built, so that nothing the payload can see in its pid namespace
