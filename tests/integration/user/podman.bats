@@ -63,7 +63,10 @@ Try 'sbx run --help' for more information."
 	run -0 sbx -q image import mine:latest tree
 	run -0 sbx image ls --format json
 	[ "$(jq -r '[.[].name] | sort | join(" ")' <<<"$output")" = "busybox mine" ]
-	run -0 sbx run --rm mine:latest /f
+	run -0 sbx spec mine:latest
+	mine=$(jq -r .root.path <<<"$output")
+	[ "$mine" = "$(sbx spec mine | jq -r .root.path)" ]
+	[ "$mine" != "$(sbx spec busybox | jq -r .root.path)" ]
 	run -0 sbx run --rm busybox:latest cat /dev/null
 	run sbx run --rm busybox:1.36 true
 	assert_status 125
