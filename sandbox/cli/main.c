@@ -223,9 +223,12 @@ int main(int argc, char **argv)
 		}
 		int consumed = 0;
 		const struct sbx_command *c = find_command(argc - i - 1, argv + i + 1, &consumed);
-		if (c == NULL && is_group(argv[i + 1]) && i + 2 >= argc) {
-			group_usage(argv[i + 1], stdout);
-			return 0;
+		if (c == NULL && is_group(argv[i + 1])) {
+			if (i + 2 >= argc) {
+				group_usage(argv[i + 1], stdout);
+				return 0;
+			}
+			return group_main(argv[i + 1], argc - i - 1, argv + i + 1);
 		}
 		if (c == NULL) {
 			fprintf(stderr, "sbx: unknown command '%s'\n", argv[i + 1]);

@@ -153,6 +153,12 @@ $want" ]
 	run sbx image lss
 	assert_status 125
 	assert_output "sbx: image: unknown command 'lss'; did you mean 'ls'?"
+	run sbx help image lss
+	assert_status 125
+	assert_output "sbx: image: unknown command 'lss'; did you mean 'ls'?"
+	run sbx help nosuch
+	assert_status 125
+	assert_output "sbx: unknown command 'nosuch'"
 	# help COMMAND for every command sbx --help lists, groups too.
 	local cmd
 	while read -r cmd; do
