@@ -59,7 +59,7 @@ Try 'sbx run --help' for more information."
 	assert_output ran
 	run -0 sbx spec busybox:latest
 	[ "$(jq -r .root.path <<<"$output")" = "$(sbx spec busybox | jq -r .root.path)" ]
-	mkdir tree && echo hi >tree/f
+	make_busybox_rootfs tree && echo hi >tree/f
 	run -0 sbx -q image import mine:latest tree
 	run -0 sbx image ls --format json
 	[ "$(jq -r '[.[].name] | sort | join(" ")' <<<"$output")" = "busybox mine" ]
@@ -74,6 +74,13 @@ Try 'sbx run --help' for more information."
 	run sbx image import mine:v2 tree
 	assert_status 125
 	assert_output 'sbx: image import: invalid image name "mine:v2": sbx knows one tag per name, "latest" ("mine:latest" is "mine"); for another, put the tag in the name without '"':'"
+	# An image an instance stands on is kept, whichever way it is named.
+	run -0 sbx run --name on-mine mine:latest cat /f
+	assert_output hi
+	run sbx image rm mine:latest
+	assert_status 125
+	assert_output "sbx: image rm: image \"mine:latest\" is the lower layer of instance \"on-mine\"; remove the instance first ('sbx rm on-mine') or keep the image"
+	sbx rm on-mine
 	run -0 sbx image rm mine:latest
 	run -0 sbx image ls --format json
 	[ "$(jq -r '[.[].name] | join(" ")' <<<"$output")" = busybox ]
