@@ -5,6 +5,7 @@
 #include "profile/risk.h"
 #include "runtime/userns.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 {
 	switch (val) {
-	case 'p':
+	case OPT_PROFILE: /* no short form: -p is --publish, as in podman */
 		o->profile = arg;
 		return 1;
 	case 'v':
@@ -31,8 +32,7 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 	case OPT_USERNS:
 	case OPT_INIT:
 	case OPT_NO_INIT:
-	case 'P': /* --publish: -p is --profile */
-	case OPT_PUBLISH:
+	case 'p': /* --publish */
 	case OPT_OVERLAY:
 		o->items = xrealloc(o->items, (o->n + 1) * sizeof(*o->items));
 		o->items[o->n].val = val;
@@ -44,18 +44,41 @@ int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
 	}
 }
 
+int overrides_env_from_caller(const char *arg, char **out, struct sbx_error **err)
+{
+	*out = NULL;
+	if (strchr(arg, '=') != NULL)
+		return 0;
+	bool valid = isalpha((unsigned char)arg[0]) || arg[0] == '_';
+	for (const char *s = arg; *s && valid; s++)
+		valid = isalnum((unsigned char)*s) || *s == '_';
+	if (!valid) {
+		_cleanup_free_ char *d = str_display(arg);
+		return cmdline_usage(err, "--env \"%s\": expected KEY=VALUE or KEY", d);
+	}
+	const char *v = getenv(arg);
+	if (v != NULL)
+		*out = xasprintf("%s=%s", arg, v);
+	return 0;
+}
+
 static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_error **err)
 {
 	_cleanup_free_ char *why = NULL;
 	switch (val) {
 	case 'v':
 		return profile_add_volume(p, arg, err);
-	case 'e':
-		return profile_add_env(p, arg, err);
+	case 'e': {
+		_cleanup_free_ char *kv = NULL;
+		if (overrides_env_from_caller(arg, &kv, err) < 0)
+			return -1;
+		if (kv == NULL && strchr(arg, '=') == NULL)
+			return 0; /* not set here: not set there, as podman */
+		return profile_add_env(p, kv ? kv : arg, err);
+	}
 	case OPT_TMPFS:
 		return profile_add_tmpfs(p, arg, err);
-	case 'P': /* --publish: -p is --profile */
-	case OPT_PUBLISH:
+	case 'p': /* --publish */
 		return profile_add_publish(p, arg, err);
 	case OPT_CAP_ADD:
 	case OPT_CAP_DROP:
@@ -82,11 +105,11 @@ static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_err
 		return 0;
 	case OPT_USERNS:
 		if (profile_parse_userns(arg, &p->userns, &why) < 0)
-			return sbx_error_set(err, EINVAL, "--userns \"%s\": %s", arg, why);
+			return sbx_error_setc(err, EINVAL, "--userns \"%s\": %s", arg, why);
 		return 0;
 	case OPT_OVERLAY:
 		if (profile_parse_overlay(arg, &p->overlay, &why) < 0)
-			return sbx_error_set(err, EINVAL, "--overlay \"%s\": %s", arg, why);
+			return sbx_error_setc(err, EINVAL, "--overlay \"%s\": %s", arg, why);
 		return 0;
 	}
 	return 0;

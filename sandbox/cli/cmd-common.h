@@ -23,18 +23,18 @@ enum {
 	OPT_NAME,
 	OPT_BUNDLE,
 	OPT_OVERLAY,
-	OPT_PUBLISH,
 	OPT_NO_INIT,
+	OPT_PROFILE,
 };
 
 /* The option table entries for every profile override, in --help order. */
 /* clang-format off */
 #define SBX_PROFILE_OPTIONS                                                                        \
-	{"profile", 'p', required_argument, "NAME", "use profile NAME (default: \"default\")",     \
+	{"profile", OPT_PROFILE, required_argument, "NAME", "use profile NAME (default: \"default\")",     \
 	 SBX_COMPLETE_PROFILE},                                                                    \
 		{"volume", 'v', required_argument, "SRC:DST[:ro|rw]",                              \
 		 "bind host path SRC at DST (repeatable)", SBX_COMPLETE_VOLUME},                   \
-		{"env", 'e', required_argument, "KEY=VALUE", "set an environment variable",        \
+		{"env", 'e', required_argument, "KEY[=VALUE]", "set an environment variable (KEY alone: sbx's value)",        \
 		 NULL},                                                                            \
 		{"workdir", 'w', required_argument, "DIR", "working directory in the sandbox",     \
 		 NULL},                                                                            \
@@ -45,7 +45,7 @@ enum {
 		 "127.0.0.1",                                                                      \
 		 "none host pasta slirp4netns auto pasta:host-loopback slirp4netns:host-loopback " \
 		 "auto:host-loopback"},                                                            \
-		{"publish", 'P', required_argument, "[IP:]HOSTPORT:SANDBOXPORT[/tcp|udp]",         \
+		{"publish", 'p', required_argument, "[IP:]HOSTPORT:SANDBOXPORT[/tcp|udp]",         \
 		 "publish a sandbox port on the host (repeatable; pasta, slirp4netns, auto)", NULL}, \
 		{"read-only", OPT_READ_ONLY, no_argument, NULL, "make the root filesystem read-only", \
 		 NULL},                                                                            \
@@ -82,6 +82,11 @@ struct sbx_overrides {
 
 /* Records a profile option; returns 1 if val was one, 0 if not. */
 int overrides_collect(struct sbx_overrides *o, int val, const char *arg);
+/* -e KEY without '=', as podman has it: *out = "KEY=VALUE" with the
+ * caller's value, or NULL when the caller has no KEY (the option is then
+ * skipped); *out = NULL too for an arg that has '=' (use arg as it is).
+ * -1 with a usage error for a KEY that is no variable name. */
+int overrides_env_from_caller(const char *arg, char **out, struct sbx_error **err);
 /* Loads the profile and applies the options in command-line order. The
  * profile's diagnostics (FILE:LINE: ...) and warnings are printed here. */
 int overrides_load(const struct sbx_overrides *o, struct sbx_profile **out, struct sbx_error **err);

@@ -2,6 +2,7 @@
  * (lifecycle_exec: the policy is the instance's recorded config, and the
  * target is pinned with a pidfd so a reused pid is never joined). */
 #define _GNU_SOURCE
+#include "cli/cmd-common.h"
 #include "cli/commands.h"
 #include "lifecycle/lifecycle.h"
 
@@ -11,7 +12,8 @@
 static const struct sbx_option exec_options[] = {
     {"tty", 't', no_argument, NULL, "allocate a terminal", NULL},
     {"interactive", 'i', no_argument, NULL, "with -t, send standard input", NULL},
-    {"env", 'e', required_argument, "KEY=VALUE", "set an environment variable", NULL},
+    {"env", 'e', required_argument, "KEY[=VALUE]",
+     "set an environment variable (KEY alone: sbx's value)", NULL},
     {"workdir", 'w', required_argument, "DIR", "working directory in the sandbox", NULL},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -32,11 +34,17 @@ static int exec_option(void *ctx, int val, const char *arg, struct sbx_error **e
 	case 'i':
 		o->interactive = true;
 		return 0;
-	case 'e':
-		if (strchr(arg, '=') == NULL || arg[0] == '=')
+	case 'e': {
+		_cleanup_free_ char *kv = NULL;
+		if (overrides_env_from_caller(arg, &kv, err) < 0)
+			return -1;
+		if (kv == NULL && strchr(arg, '=') == NULL)
+			return 0; /* not set here: not set there, as podman */
+		if ((kv ? kv : arg)[0] == '=')
 			return cmdline_usage(err, "--env \"%s\": expected KEY=VALUE", arg);
-		strv_push(&o->env, arg);
+		strv_push(&o->env, kv ? kv : arg);
 		return 0;
+	}
 	case 'w':
 		if (arg[0] != '/')
 			return cmdline_usage(err, "--workdir \"%s\": must be an absolute path",

@@ -177,7 +177,8 @@ static char *image_user(const char *image)
 
 static int image_rm_one(const char *name, bool force, struct sbx_error **err)
 {
-	_cleanup_free_ char *user = image_user(name);
+	_cleanup_free_ char *stored = image_ref_name(name);
+	_cleanup_free_ char *user = image_user(stored);
 	if (user)
 		return sbx_error_setc(err, EBUSY,
 		                      "image \"%s\" is the lower layer of instance \"%s\"; remove "

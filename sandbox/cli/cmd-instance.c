@@ -325,9 +325,17 @@ const struct sbx_command cmd_kill = {
 /* ---- rm ---- */
 
 static const struct sbx_option rm_options[] = {
-    {"force", 'f', no_argument, NULL, "kill a running instance first", NULL},
+    {"force", 'f', no_argument, NULL, "kill a running instance first; ignore missing ones", NULL},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* False only when name is a valid name and no instance has it. */
+static bool instance_exists(const char *name)
+{
+	_cleanup_instance_ struct sbx_instance *inst = NULL;
+	_cleanup_error_ struct sbx_error *e = NULL;
+	return instance_open(name, &inst, &e) == 0 || e->code != ENOENT;
+}
 
 static int rm_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
@@ -338,6 +346,8 @@ static int rm_main(const struct sbx_command *cmd, int argc, char **argv, struct 
 		return first;
 	for (int i = first; i < argc; i++) {
 		_cleanup_error_ struct sbx_error *e = NULL;
+		if (force && !instance_exists(argv[i]))
+			continue; /* as podman rm -f, and sbx image rm -f */
 		if (lifecycle_delete(argv[i], force, &e) < 0) {
 			cmdline_error(cmd, e);
 			status = SBX_EXIT_FAILURE;

@@ -64,6 +64,29 @@ int cmdline_format(const char *arg, enum cmdline_format *out, struct sbx_error *
 	return 0;
 }
 
+/* The long name typed in arg ("--volum=x" gives "volum"), or NULL. */
+static char *typed_long_name(const char *arg)
+{
+	if (arg == NULL || strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+		return NULL;
+	return xstrndup(arg + 2, strcspn(arg + 2, "="));
+}
+
+/* "unknown option '--volumes'", with "; did you mean '--volume'?" when an
+ * option of longopts is close. */
+static int unknown_long(const struct option *longopts, size_t n, const char *arg,
+                        struct sbx_error **err)
+{
+	_cleanup_free_ char *typed = typed_long_name(arg);
+	_cleanup_free_ const char **names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		names[i] = longopts[i].name;
+	const char *close = typed ? str_closest(typed, names, n) : NULL;
+	if (close)
+		return cmdline_usage(err, "unknown option '%s'; did you mean '--%s'?", arg, close);
+	return cmdline_usage(err, "unknown option '%s'", arg);
+}
+
 static size_t count_options(const struct sbx_option *o)
 {
 	size_t n = 0;
@@ -98,11 +121,26 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 	optind = 0;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	int at = 1;     /* the element getopt looks at next, when it starts one */
+	int index = -1; /* the long option it matched */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &index)) != -1) {
 		if (c == 1) {
 			operands[n_operands++] = optarg;
+			at = optind;
 			continue;
 		}
+		/* getopt_long takes a unique prefix for the whole name: refuse
+		 * it, as podman does, since a prefix can change meaning when an
+		 * option is added. */
+		if (index >= 0 && at < argc) {
+			_cleanup_free_ char *typed = typed_long_name(argv[at]);
+			if (typed && strcmp(typed, longopts[index].name) != 0)
+				return cmdline_usage(err,
+				                     "unknown option '--%s'; did you mean '--%s'?",
+				                     typed, longopts[index].name);
+		}
+		index = -1;
+		at = optind;
 		if (c == 'h') {
 			cmdline_help(cmd, stdout);
 			return CMDLINE_HELP;
@@ -110,7 +148,7 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 		if (c == '?') {
 			if (optopt > 0 && optopt < 256)
 				return cmdline_usage(err, "unknown option '-%c'", optopt);
-			return cmdline_usage(err, "unknown option '%s'", argv[optind - 1]);
+			return unknown_long(longopts, n + 1, argv[optind - 1], err);
 		}
 		if (c == ':') {
 			if (optopt > 0 && optopt < 256)

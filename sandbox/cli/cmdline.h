@@ -47,7 +47,7 @@ struct sbx_command {
 	const struct sbx_option *options; /* terminated by an entry with name NULL */
 	const char *positional;           /* completion kind for the first operand */
 	sbx_command_fn main;
-	int usage_exit; /* exit code for misuse: 2, or 125 for run */
+	int usage_exit; /* exit code for misuse: 125, as podman has it */
 };
 
 /* Global verbosity, set by -q/-v/--debug. */

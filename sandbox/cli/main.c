@@ -8,6 +8,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
+static int version_main(const struct sbx_command *cmd, int argc, char **argv,
+                        struct sbx_error **err)
+{
+	int first = cmdline_parse(cmd, argc, argv, false, NULL, NULL, err);
+	if (first < 0)
+		return first;
+	if (first < argc)
+		return cmdline_usage(err, "takes no argument");
+	printf("sbx %s\n", SBX_VERSION);
+	return 0;
+}
+
+/* `sbx version`, as podman has it: what `sbx --version` prints. */
+static const struct sbx_command cmd_version = {
+    .name = "version",
+    .args = "[OPTIONS]",
+    .summary = "Show the version, as --version does.",
+    .main = version_main,
+    .usage_exit = SBX_EXIT_USAGE,
+};
+
 static const struct sbx_command *const commands[] = {
     &cmd_run,
     &cmd_start,
@@ -32,6 +53,7 @@ static const struct sbx_command *const commands[] = {
     &cmd_profile_path,
     &cmd_unshare,
     &cmd_doctor,
+    &cmd_version,
     &cmd_complete,
 };
 const struct sbx_command *const *const sbx_commands = commands;
@@ -101,6 +123,51 @@ static const struct sbx_command *find_command(int argc, char **argv, int *consum
 	return NULL;
 }
 
+static bool is_group(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i]->group && strcmp(commands[i]->group, name) == 0)
+			return true;
+	return false;
+}
+
+/* `sbx image --help`: the subcommands of a group, with their summaries. */
+static void group_usage(const char *group, FILE *f)
+{
+	fprintf(f, "Usage: sbx %s COMMAND [OPTIONS] [ARGS...]\n\nCommands:\n", group);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i]->group && strcmp(commands[i]->group, group) == 0)
+			fprintf(f, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nRun 'sbx %s COMMAND --help' for a command's options.\n", group);
+}
+
+/* A group without a known subcommand: its list, on stdout for --help. */
+static int group_main(const char *group, int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "sbx: %s: a command is needed\n", group);
+		group_usage(group, stderr);
+		return SBX_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		group_usage(group, stdout);
+		return 0;
+	}
+	const char *names[ARRAY_SIZE(commands)];
+	size_t n = 0;
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+		if (commands[k]->group && strcmp(commands[k]->group, group) == 0)
+			names[n++] = commands[k]->name;
+	const char *close = str_closest(argv[1], names, n);
+	if (close)
+		fprintf(stderr, "sbx: %s: unknown command '%s'; did you mean '%s'?\n", group,
+		        argv[1], close);
+	else
+		fprintf(stderr, "sbx: %s: unknown command '%s'\nTry 'sbx %s --help'.\n", group,
+		        argv[1], group);
+	return SBX_EXIT_USAGE;
+}
+
 static void on_sigpipe(int sig)
 {
 	(void)sig;
@@ -156,6 +223,13 @@ int main(int argc, char **argv)
 		}
 		int consumed = 0;
 		const struct sbx_command *c = find_command(argc - i - 1, argv + i + 1, &consumed);
+		if (c == NULL && is_group(argv[i + 1])) {
+			if (i + 2 >= argc) {
+				group_usage(argv[i + 1], stdout);
+				return 0;
+			}
+			return group_main(argv[i + 1], argc - i - 1, argv + i + 1);
+		}
 		if (c == NULL) {
 			fprintf(stderr, "sbx: unknown command '%s'\n", argv[i + 1]);
 			return SBX_EXIT_USAGE;
@@ -165,6 +239,8 @@ int main(int argc, char **argv)
 	}
 	int consumed = 0;
 	const struct sbx_command *c = find_command(argc - i, argv + i, &consumed);
+	if (c == NULL && is_group(argv[i]))
+		return group_main(argv[i], argc - i, argv + i);
 	if (c == NULL) {
 		const char *names[ARRAY_SIZE(commands)];
 		for (size_t k = 0; k < ARRAY_SIZE(commands); k++)

@@ -17,7 +17,7 @@
 #define SBX_EXIT_FAILURE  125 /* sbx itself failed */
 #define SBX_EXIT_CANNOT   126 /* command cannot be executed */
 #define SBX_EXIT_NOTFOUND 127 /* command not found */
-#define SBX_EXIT_USAGE    2   /* misuse of a non-run command */
+#define SBX_EXIT_USAGE    125 /* misuse: as podman, the same as a failure */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -211,9 +211,10 @@ static int bootstrap_staged(struct staging *s, const char *name, int bbfd, const
 	return staging_commit(s, name, &meta, err);
 }
 
-int image_bootstrap_busybox(const char *name, const char *busybox_path,
+int image_bootstrap_busybox(const char *ref, const char *busybox_path,
                             const struct sbx_image_progress *progress, struct sbx_error **err)
 {
+	_cleanup_free_ char *name = image_ref_name(ref);
 	if (image_check_name(name, err) < 0)
 		return -1;
 	_cleanup_close_ int bbfd = -1;

@@ -16,9 +16,29 @@
 #define METADATA_FILE "image.json"
 #define METADATA_MAX  (1 << 20)
 
+char *image_ref_name(const char *ref)
+{
+	size_t n = strlen(ref);
+	size_t t = strlen(IMAGE_DEFAULT_TAG);
+	if (n > t + 1 && ref[n - t - 1] == ':' && strcmp(ref + n - t, IMAGE_DEFAULT_TAG) == 0)
+		return xstrndup(ref, n - t - 1);
+	return xstrdup(ref);
+}
+
 int image_check_name(const char *name, struct sbx_error **err)
 {
 	const char *why = NULL;
+	const char *colon = name ? strrchr(name, ':') : NULL;
+	if (colon && colon != name) {
+		_cleanup_free_ char *q = str_escape(name);
+		_cleanup_free_ char *bare = xstrndup(name, (size_t)(colon - name));
+		_cleanup_free_ char *base = str_escape(bare);
+		return sbx_error_setc(err, EINVAL,
+		                      "invalid image name \"%s\": sbx knows one tag per name, "
+		                      "\"latest\" (\"%s:latest\" is \"%s\"); for another, "
+		                      "put the tag in the name without ':'",
+		                      q, base, base);
+	}
 	if (name_validate(name, &why) < 0) {
 		_cleanup_free_ char *q = str_escape(name ? name : "");
 		return sbx_error_setc(err, EINVAL, "invalid image name \"%s\": %s", q, why);
@@ -174,8 +194,9 @@ static int not_found(struct sbx_error **err, const char *name)
 	    name, name);
 }
 
-int image_open(const char *name, struct sbx_image **out, struct sbx_error **err)
+int image_open(const char *ref, struct sbx_image **out, struct sbx_error **err)
 {
+	_cleanup_free_ char *name = image_ref_name(ref);
 	if (image_check_name(name, err) < 0)
 		return -1;
 	_cleanup_free_ char *store = NULL;
@@ -269,8 +290,9 @@ int image_list(struct sbx_image ***out, size_t *n, struct sbx_error **err)
 	return 0;
 }
 
-int image_remove(const char *name, struct sbx_error **err)
+int image_remove(const char *ref, struct sbx_error **err)
 {
+	_cleanup_free_ char *name = image_ref_name(ref);
 	if (image_check_name(name, err) < 0)
 		return -1;
 	_cleanup_free_ char *store = NULL;
@@ -313,10 +335,11 @@ static int pass_error(struct sbx_error **err, struct sbx_error **held)
 	return -1;
 }
 
-int image_resolve(const char *image, bool auto_bootstrap, const struct sbx_image_progress *progress,
+int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_progress *progress,
                   struct sbx_image **out, struct sbx_error **err)
 {
-	if (strchr(image, '/')) {
+	if (strchr(ref, '/')) {
+		const char *image = ref;
 		_cleanup_free_ char *real = realpath(image, NULL);
 		if (real == NULL)
 			return sbx_error_set(err, errno, "cannot use \"%s\" as a root filesystem",
@@ -335,6 +358,7 @@ int image_resolve(const char *image, bool auto_bootstrap, const struct sbx_image
 		*out = img;
 		return 0;
 	}
+	_cleanup_free_ char *image = image_ref_name(ref);
 	_cleanup_error_ struct sbx_error *e = NULL;
 	if (image_open(image, out, &e) == 0)
 		return 0;

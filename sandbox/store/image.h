@@ -54,7 +54,14 @@ struct sbx_image_progress {
  * image that is not there, EEXIST for a name that is taken, EINVAL for a bad
  * name. */
 
-/* 0 when name is a valid image name, else -1 with *err set (EINVAL). */
+/* The only tag sbx knows: NAME:latest is NAME, as podman's default tag. */
+#define IMAGE_DEFAULT_TAG "latest"
+/* The stored name an image reference means: ref without a ":latest"
+ * suffix. Every function here that takes an image name calls it. */
+char *image_ref_name(const char *ref);
+
+/* 0 when name is a valid image name, else -1 with *err set (EINVAL); a
+ * name with another tag (NAME:TAG) is refused, saying so. */
 int image_check_name(const char *name, struct sbx_error **err);
 
 /* $XDG_DATA_HOME/sbx/images (not created). */

@@ -218,9 +218,10 @@ int image_import(const char *name, const char *source, const struct sbx_image_pr
 	return image_import_with(name, source, NULL, progress, err);
 }
 
-int image_import_with(const char *name, const char *source, const struct sbx_image *with,
+int image_import_with(const char *ref, const char *source, const struct sbx_image *with,
                       const struct sbx_image_progress *progress, struct sbx_error **err)
 {
+	_cleanup_free_ char *name = image_ref_name(ref);
 	if (image_check_name(name, err) < 0)
 		return -1;
 	bool from_stdin = strcmp(source, "-") == 0;
@@ -295,10 +296,11 @@ static int layers_staged(struct staging *s, const char *name, const struct sbx_i
 	return staging_commit(s, name, &meta, err);
 }
 
-int image_import_layers(const char *name, const struct sbx_image_layers *layers,
+int image_import_layers(const char *ref, const struct sbx_image_layers *layers,
                         const struct sbx_image *meta, const struct sbx_image_progress *progress,
                         struct sbx_error **err)
 {
+	_cleanup_free_ char *name = image_ref_name(ref);
 	if (image_check_name(name, err) < 0)
 		return -1;
 	struct staging s;

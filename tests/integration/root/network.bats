@@ -192,9 +192,9 @@ hostname
 			echo "== --network $mode:host-loopback"
 			$S run --rm --hostname box --network $mode:host-loopback busybox sh -c "$(probe_script $port)"
 			echo "== host_loopback = true"
-			$S run --rm --hostname box -p $mode-lo busybox sh -c "$(probe_script $port)"
+			$S run --rm --hostname box --profile $mode-lo busybox sh -c "$(probe_script $port)"
 			echo "== host_loopback = true, --network $mode"
-			$S run --rm --hostname box -p $mode-lo --network $mode busybox sh -c "$(probe_script $port)" | grep "^[46]:"
+			$S run --rm --hostname box --profile $mode-lo --network $mode busybox sh -c "$(probe_script $port)" | grep "^[46]:"
 		done'
 	assert_status 0
 	open_pasta="one-address
@@ -234,7 +234,7 @@ $open_slirp
 		for mode in pasta slirp4netns; do
 			mkdir -p $mode && echo "hello from the sandbox ($mode)" >$mode/index.txt
 			port=$(free_port)
-			$S run --rm --network $mode -P 127.0.0.1:$port:8080 -v "$PWD/$mode:/www:ro" \
+			$S run --rm --network $mode -p 127.0.0.1:$port:8080 -v "$PWD/$mode:/www:ro" \
 				busybox httpd -f -p 8080 -h /www &
 			sbx=$!
 			fetch $port
@@ -299,7 +299,7 @@ slirp4netns: dies with the monitor"
 		while ! python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $port)).close()" 2>/dev/null; do sleep 0.05; done
 		for mode in pasta slirp4netns; do
 			set +e
-			out=$($S run --rm --network $mode -P $port:80 busybox true 2>&1)
+			out=$($S run --rm --network $mode -p $port:80 busybox true 2>&1)
 			echo "$mode: $? $out" | sed "s/$port/PORT/g"
 			set -e
 			nothing_left
@@ -325,7 +325,7 @@ slirp4netns: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is alread
 		python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", $port))"
 		for mode in pasta slirp4netns; do
 			set +e
-			out=$($S run --rm --network $mode -P $port:80 busybox true 2>&1)
+			out=$($S run --rm --network $mode -p $port:80 busybox true 2>&1)
 			echo "$mode: $? $out" | sed "s/$port/PORT/g"
 			set -e
 			nothing_left
@@ -345,7 +345,7 @@ slirp4netns: 125 sbx: run: --publish "PORT:80/tcp": host port PORT/tcp is alread
 		mkdir only-slirp && ln -s "$(command -v slirp4netns)" only-slirp/
 		PATH=$PWD/only-slirp $S run --rm --network auto busybox true
 		port=$(free_port)
-		$S -q run -d --name i1 --network auto -P $port:80 busybox sleep 1000 >/dev/null
+		$S -q run -d --name i1 --network auto -p $port:80 busybox sleep 1000 >/dev/null
 		hp=$(helper_pid i1)
 		$S inspect i1 | python3 -c "
 import json, sys

@@ -73,7 +73,7 @@ bash_complete() {
 }
 
 @test "bash: a per-user profile name" {
-	run bash_complete "sbx run -p my"
+	run bash_complete "sbx run --profile my"
 	assert_status 0
 	assert_output mytest
 	run -0 bash_complete "sbx run --profile "
@@ -159,7 +159,7 @@ zsh_complete() {
 	zsh_start
 	zsh_complete "sbx ru" "sbx run"
 	zsh_complete "sbx run --vol" "sbx run --volume"
-	zsh_complete "sbx run -p my" "sbx run -p mytest"
+	zsh_complete "sbx run --profile my" "sbx run --profile mytest"
 	zsh_complete "sbx rm i" "sbx rm inst1"
 	zsh_complete "sbx run --network=h" "sbx run --network=host"
 	mkdir -p share
@@ -189,7 +189,7 @@ fish_complete() {
 }
 
 @test "fish: a per-user profile name" {
-	run fish_complete "sbx run -p my"
+	run fish_complete "sbx run --profile my"
 	assert_status 0
 	assert_output mytest
 }
@@ -274,7 +274,7 @@ help_options() {
 	# After the image, the words belong to the payload.
 	run -0 sbx __complete -- run busybox --
 	assert_output ""
-	run -0 sbx __complete -- run -it --rm -p strict busybox ""
+	run -0 sbx __complete -- run -it --rm --profile strict busybox ""
 	assert_output ""
 	# A global option before the command.
 	run -0 sbx __complete -- -q ru

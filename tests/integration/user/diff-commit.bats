@@ -58,7 +58,7 @@ D /root"
 	assert_status 0
 	assert_output "[]"
 	run sbx diff --format yaml d1
-	assert_status 2
+	assert_status 125
 	assert_contains "unknown format 'yaml'; use 'text' or 'json'"
 }
 
@@ -106,10 +106,10 @@ A /tmp/d/up'
 	assert_status 125
 	assert_output "sbx: diff: instance \"nope\" not found; see 'sbx ps -a'"
 	run sbx diff
-	assert_status 2
+	assert_status 125
 	assert_contains "no instance given"
 	run sbx diff a b
-	assert_status 2
+	assert_status 125
 }
 
 @test "commit: the instance becomes an image; the source image is unchanged" {
@@ -192,7 +192,7 @@ z"
 	assert_output "sbx: commit: instance \"r1\" is running; stop it first with 'sbx stop r1'"
 	sbx rm -f r1
 	run sbx commit d1
-	assert_status 2
+	assert_status 125
 	assert_contains "missing NAME and IMAGE"
 	# Nothing half-made is left in the store.
 	[ "$(store)" = "busybox snap" ]

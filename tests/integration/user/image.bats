@@ -97,10 +97,10 @@ make_evil_tar() {
 	assert_status 125
 	assert_output 'sbx: image bootstrap: cannot open "/nonexistent": No such file or directory'
 	run sbx image bootstrap alpine
-	assert_status 2
+	assert_status 125
 	assert_contains "unknown kind 'alpine'; the only kind is 'busybox'"
 	run sbx image bootstrap
-	assert_status 2
+	assert_status 125
 	[ "$(store)" = bb ]
 }
 
@@ -133,7 +133,7 @@ mine"
 	run sbx image list -q
 	assert_status 0
 	run sbx image ls --format yaml
-	assert_status 2
+	assert_status 125
 	assert_output "sbx: image ls: unknown format 'yaml'; use 'text' or 'json'
 Try 'sbx image ls --help' for more information."
 }
@@ -241,9 +241,9 @@ Try 'sbx image ls --help' for more information."
 	assert_status 125
 	assert_output 'sbx: image import: "empty.tar": the archive is empty'
 	run sbx image import x
-	assert_status 2
+	assert_status 125
 	run sbx image import x y z
-	assert_status 2
+	assert_status 125
 	[ "$(store)" = "" ]
 }
 
@@ -364,7 +364,7 @@ sbx: image import: warning: skipping device node "dev/zero"'
 	run sbx image rm -f nope
 	assert_status 0
 	run sbx image rm
-	assert_status 2
+	assert_status 125
 }
 
 @test "image ls: a damaged image is listed so it can be removed" {
@@ -467,10 +467,10 @@ assert_no_unpack() {
 	[ "$(store)" = bomb ]
 	# Bad sizes are usage errors.
 	run sbx image import --max-size 0 x bomb.tar.zst
-	assert_status 2
+	assert_status 125
 	assert_contains "invalid size '0' for --max-size; use e.g. 500M or 20G"
 	run sbx image import --max-size lots x bomb.tar.zst
-	assert_status 2
+	assert_status 125
 	assert_contains "invalid size 'lots' for --max-size; use e.g. 500M or 20G"
 	[ "$(store)" = bomb ]
 }

@@ -392,11 +392,11 @@ line 3"
 	printf '[profile]\ninherit = default\n[limits]\nscratch = 4M\n' >"$XDG_CONFIG_HOME/sbx/profiles/small.ini"
 	run -0 sbx profile show small
 	assert_contains "scratch = 4M"
-	run sbx run --rm -p small busybox sh -c 'df -k / | tail -1'
+	run sbx run --rm --profile small busybox sh -c 'df -k / | tail -1'
 	assert_status 0
 	[ "$(awk '{ print $2 }' <<<"$output")" = 4096 ]
 	# The option wins over the profile.
-	run -0 sbx run --rm -p small --scratch-size 6M busybox sh -c 'df -k / | tail -1'
+	run -0 sbx run --rm --profile small --scratch-size 6M busybox sh -c 'df -k / | tail -1'
 	[ "$(awk '{ print $2 }' <<<"$output")" = 6144 ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
 }
@@ -416,7 +416,7 @@ Try 'sbx run --help' for more information."
 Try 'sbx run --help' for more information."
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[limits]\nscratch = 0\n' >"$XDG_CONFIG_HOME/sbx/profiles/zero.ini"
-	run sbx run --rm -p zero busybox true
+	run sbx run --rm --profile zero busybox true
 	assert_status 125
 	assert_output "$XDG_CONFIG_HOME/sbx/profiles/zero.ini:2: error: invalid scratch \"0\": must be greater than 0 (leave it empty for the default)
 sbx: run: profile \"zero\" has 1 error"

@@ -82,13 +82,13 @@ exec to pid 1: allowed"
 	landlock_tcp_bind = 8080
 	landlock_tcp_connect = none
 	INI
-	run sbx spec -p walled busybox
+	run sbx spec --profile walled busybox
 	assert_status 0
 	jq -e '.annotations["run.sbx.landlock.fs_ro"] == "/" and
 		.annotations["run.sbx.landlock.fs_rw"] == "/tmp\n/dev" and
 		.annotations["run.sbx.landlock.tcp_bind"] == "8080" and
 		.annotations["run.sbx.landlock.tcp_connect"] == ""' <<<"$output"
-	run sbx run --rm -p walled busybox sh -c '
+	run sbx run --rm --profile walled busybox sh -c '
 		echo x >/tmp/a && echo "/tmp: written"
 		{ echo x >/a; } 2>/dev/null || echo "/: refused"
 		cat /etc/passwd >/dev/null && echo "/etc: read"
@@ -108,7 +108,7 @@ connect: refused"
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[profile]\ninherit = default\n[security]\nlandlock_fs_rw = /data\n' \
 		>"$XDG_CONFIG_HOME/sbx/profiles/nodata.ini"
-	run sbx run --rm -p nodata busybox true
+	run sbx run --rm --profile nodata busybox true
 	assert_status 125
 	assert_output 'sbx: run: landlock: cannot open "/data" in the sandbox; remove it from the profile'"'"'s landlock_fs_* keys or create it in the image: No such file or directory'
 	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null)" ]
@@ -131,10 +131,10 @@ connect: refused"
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[profile]\ninherit = default\n[security]\nlandlock_tcp_connect = 443\n' \
 		>"$XDG_CONFIG_HOME/sbx/profiles/tcp.ini"
-	run env SBX_LANDLOCK_ABI_MAX=3 "$SBX" run --rm -p tcp busybox true
+	run env SBX_LANDLOCK_ABI_MAX=3 "$SBX" run --rm --profile tcp busybox true
 	assert_status 0
 	assert_output "sbx: warning: this kernel's Landlock (ABI 3) has no TCP rules (ABI 4): landlock_tcp_bind and landlock_tcp_connect are not enforced"
-	run env SBX_LANDLOCK_ABI_MAX=0 "$SBX" run --rm -p tcp busybox true
+	run env SBX_LANDLOCK_ABI_MAX=0 "$SBX" run --rm --profile tcp busybox true
 	assert_status 0
 	assert_output "sbx: warning: this kernel has no Landlock: the profile's landlock_* rules are not enforced"
 	# Without the scopes, the sandbox runs as before: the degraded path.

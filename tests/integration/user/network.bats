@@ -151,7 +151,7 @@ assert n == {"mode": "none", "helper": None, "helper_pid": None, "publish": [], 
 }
 
 @test "spec: publish and the network travel as annotations; no /etc mounts without an instance" {
-	run --separate-stderr sbx spec --network pasta -P 127.0.0.1:8080:80 --publish '[::1]:5353:53/udp' busybox
+	run --separate-stderr sbx spec --network pasta -p 127.0.0.1:8080:80 --publish '[::1]:5353:53/udp' busybox
 	assert_status 0
 	echo "$output" | python3 -c '
 import json, sys
@@ -165,7 +165,7 @@ assert not [m for m in c["mounts"] if m["destination"].startswith("/etc/")], c["
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[profile]\ninherit = default\n[network]\nmode = slirp4netns\npublish = 8081:81\n' \
 		>"$XDG_CONFIG_HOME/sbx/profiles/pub.ini"
-	run --separate-stderr sbx spec -p pub busybox
+	run --separate-stderr sbx spec --profile pub busybox
 	assert_status 0
 	assert_contains '"run.sbx.network.publish": "8081:81/tcp"'
 }
@@ -174,10 +174,10 @@ assert not [m for m in c["mounts"] if m["destination"].startswith("/etc/")], c["
 	run sbx run --rm --publish 8080:80 busybox true
 	assert_status 125
 	assert_output 'sbx: run: --publish needs a user-mode network (--network pasta, slirp4netns or auto); network "none" has no route from the host'
-	run sbx run --rm -P 8080:80 --network host busybox true
+	run sbx run --rm -p 8080:80 --network host busybox true
 	assert_status 125
 	assert_output 'sbx: run: --publish needs a user-mode network (--network pasta, slirp4netns or auto); with network "host" the sandbox already uses the host'"'"'s ports'
-	run sbx run --rm --network pasta -P 8080:80/sctp busybox true
+	run sbx run --rm --network pasta -p 8080:80/sctp busybox true
 	assert_status 125
 	assert_output 'sbx: run: --publish "8080:80/sctp": unknown protocol "sctp" (expected tcp or udp)'
 	assert_nothing_left
@@ -237,15 +237,15 @@ except OSError as e:
 }
 
 @test "--publish of one host port twice: exact error, exit 125, nothing left; another protocol is fine" {
-	run sbx run --rm --network pasta -P 18081:80 -P 18081:81 busybox true
+	run sbx run --rm --network pasta -p 18081:80 -p 18081:81 busybox true
 	assert_status 125
 	assert_output 'sbx: run: --publish "18081:81": host port 18081/tcp is already published by --publish "18081:80/tcp"; choose another host port'
 	# One address of a port published on all of them.
-	run sbx run --rm --network slirp4netns -P 18081:80 --publish 127.0.0.1:18081:81 busybox true
+	run sbx run --rm --network slirp4netns -p 18081:80 --publish 127.0.0.1:18081:81 busybox true
 	assert_status 125
 	assert_output 'sbx: run: --publish "127.0.0.1:18081:81": host port 18081/tcp is already published by --publish "18081:80/tcp"; choose another host port'
 	assert_nothing_left
-	run --separate-stderr sbx spec --network pasta -P 18081:80 -P 18081:80/udp -P 127.0.0.1:18082:80 -P 127.0.0.2:18082:80 busybox
+	run --separate-stderr sbx spec --network pasta -p 18081:80 -p 18081:80/udp -p 127.0.0.1:18082:80 -p 127.0.0.2:18082:80 busybox
 	assert_status 0
 	assert_contains '"run.sbx.network.publish": "18081:80/tcp,18081:80/udp,127.0.0.1:18082:80/tcp,127.0.0.2:18082:80/tcp"'
 }
@@ -254,10 +254,10 @@ except OSError as e:
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[profile]\ninherit = default\n[network]\nmode = pasta\npublish = 18081:80\n' \
 		>"$XDG_CONFIG_HOME/sbx/profiles/pub.ini"
-	run --separate-stderr sbx spec -p pub -P 18081:81 busybox
+	run --separate-stderr sbx spec --profile pub -p 18081:81 busybox
 	assert_status 0
 	assert_contains '"run.sbx.network.publish": "18081:81/tcp"'
-	run sbx run --rm -p pub -P 127.0.0.1:18081:81 busybox true
+	run sbx run --rm --profile pub -p 127.0.0.1:18081:81 busybox true
 	assert_status 125
 	assert_output 'sbx: run: published ports "18081:80/tcp" and "127.0.0.1:18081:81/tcp" both take host port 18081/tcp; choose another host port'
 	assert_nothing_left

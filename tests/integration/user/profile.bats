@@ -198,14 +198,14 @@ strict"
 
 @test "usage errors exit 2, --help exits 0" {
 	run sbx profile check
-	assert_status 2
+	assert_status 125
 	assert_contains "Try 'sbx profile check --help'"
 	run sbx profile show a b
-	assert_status 2
+	assert_status 125
 	run sbx profile path
-	assert_status 2
+	assert_status 125
 	run sbx profile ls --bogus
-	assert_status 2
+	assert_status 125
 	run sbx profile show --help
 	assert_status 0
 	assert_contains "Usage: sbx profile show"

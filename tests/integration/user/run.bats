@@ -61,7 +61,7 @@ Seccomp:	2"
 	assert_output "CapPrm:	0000000000000000
 CapEff:	0000000000000000
 CapBnd:	0000000000000000"
-	run --separate-stderr sbx run --rm -p strict busybox grep -E '^CapBnd' /proc/self/status
+	run --separate-stderr sbx run --rm --profile strict busybox grep -E '^CapBnd' /proc/self/status
 	assert_status 0
 	assert_output "CapBnd:	0000000000000000"
 }
@@ -361,7 +361,7 @@ print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$
 }
 
 @test "rlimits from the strict profile apply; unenforceable limits are reported" {
-	run --separate-stderr sbx run --rm -p strict busybox sh -c 'ulimit -n; ulimit -u'
+	run --separate-stderr sbx run --rm --profile strict busybox sh -c 'ulimit -n; ulimit -u'
 	assert_status 0
 	assert_output "256
 64"

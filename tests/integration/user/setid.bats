@@ -92,7 +92,7 @@ sticky ok"
 	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
 	printf '[profile]\ninherit = default\n[security]\nrestrict_suid_sgid = false\n' \
 		>"$XDG_CONFIG_HOME/sbx/profiles/setid.ini"
-	run sbx run --rm -p setid -v "$PWD/share:/vol" "$rootfs" sh -c \
+	run sbx run --rm --profile setid -v "$PWD/share:/vol" "$rootfs" sh -c \
 		'cp /bin/setid /vol/a; chmod 4755 /vol/a && echo chmod ok; setid openat /vol/b 2755'
 	assert_status 0
 	assert_output "chmod ok
@@ -102,7 +102,7 @@ ok"
 	rm share/a share/b
 	# A policy of one's own is restricted too: the default allowlist as a
 	# file, and a denylist.
-	sbx spec -p setid "$rootfs" | jq .linux.seccomp >allow.json
+	sbx spec --profile setid "$rootfs" | jq .linux.seccomp >allow.json
 	jq -e '.syscalls[0].names | index("chmod")' allow.json
 	echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["chmod", "openat2"], "action": "SCMP_ACT_ALLOW"}, {"names": ["reboot"], "action": "SCMP_ACT_ERRNO"}]}' >deny.json
 	for f in allow deny; do

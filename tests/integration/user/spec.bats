@@ -23,7 +23,7 @@ validate() {
 @test "every shipped profile gives a valid config" {
 	for f in "$SBX_TOP"/profiles/*.ini; do
 		name=$(basename "$f" .ini)
-		sbx spec -p "$name" busybox >"$name.json"
+		sbx spec --profile "$name" busybox >"$name.json"
 		validate "$name.json"
 	done
 }
@@ -46,8 +46,8 @@ validate() {
 --seccomp unconfined
 --user 0:0
 --userns subid --user 1000:1000
--p strict -v $PWD/share:/host:ro
--p host-net --init
+--profile strict -v $PWD/share:/host:ro
+--profile host-net --init
 --no-init -t
 EOF2
 }
@@ -97,11 +97,11 @@ EOF2
 
 @test "errors: no image, a bad profile, an unknown option" {
 	run sbx spec
-	assert_status 2
+	assert_status 125
 	assert_output "sbx: spec: no image given
 Try 'sbx spec --help' for more information."
 	run sbx spec --frobnicate busybox
-	assert_status 2
+	assert_status 125
 	assert_output "sbx: spec: unknown option '--frobnicate'
 Try 'sbx spec --help' for more information."
 	run sbx spec -v relative:/x busybox

@@ -116,7 +116,7 @@ sbx: warning: the volume \"$HOME/.gnupg/private-keys-v1.d\" lets the sandbox rea
 	# A system one too; a profile that inherits the shadowing one by name.
 	cp "$SBX_TOP/profiles/default.ini" "$SBX_SYSCONFDIR/profiles/default.ini"
 	printf '[profile]\ninherit = default\n' >"$XDG_CONFIG_HOME/sbx/profiles/mine.ini"
-	run --separate-stderr sbx run --rm -p mine busybox echo ran
+	run --separate-stderr sbx run --rm --profile mine busybox echo ran
 	assert_status 0
 	[ "$stderr" = "sbx: warning: profile \"default\" is your own \"$XDG_CONFIG_HOME/sbx/profiles/default.ini\", which shadows the system \"$SBX_SYSCONFDIR/profiles/default.ini\" and the shipped \"$SBX_TOP/profiles/default.ini\"" ]
 	run --separate-stderr sbx spec busybox
@@ -132,7 +132,7 @@ sbx: warning: the volume \"$HOME/.gnupg/private-keys-v1.d\" lets the sandbox rea
 $XDG_CONFIG_HOME/sbx/profiles/default.ini: warning: [profile] it shadows the shipped profile \"$SBX_TOP/profiles/default.ini\"" ]
 	# A user profile of a name of its own shadows nothing.
 	rm "$XDG_CONFIG_HOME/sbx/profiles/default.ini"
-	run --separate-stderr sbx run --rm -p mine busybox echo ran
+	run --separate-stderr sbx run --rm --profile mine busybox echo ran
 	assert_status 0
 	[ -z "$stderr" ]
 }
