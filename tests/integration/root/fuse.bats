@@ -59,9 +59,13 @@ as_user() {
 		"$SBX" run --overlay fuse --name f9 busybox sleep 4343 &
 		for i in $(seq 100); do pgrep -f "^sleep 4343$" >/dev/null && break; sleep 0.05; done
 		pgrep -u "$(id -u)" fuse-overlayfs >/dev/null && echo fuse-running
+		# bash reports the killed job ("Killed") on its own stderr, at a moment
+		# of its choosing: hide the shell's stderr until the job is long reaped.
+		exec 4>&2 2>/dev/null
 		kill -9 $!
-		wait $! 2>/dev/null
+		wait $!
 		for i in $(seq 100); do pgrep -u "$(id -u)" fuse-overlayfs >/dev/null || break; sleep 0.05; done
+		exec 2>&4
 		pgrep -u "$(id -u)" -a fuse-overlayfs || echo fuse-gone
 		"$SBX" ps -a --format json | jq -r ".[0].status"
 		"$SBX" rm f9'
