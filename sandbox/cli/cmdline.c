@@ -25,13 +25,10 @@ const char *cmdline_name(const struct sbx_command *cmd, char *buf, size_t len)
 
 int cmdline_usage(struct sbx_error **err, const char *fmt, ...)
 {
-	bool fresh = err != NULL && *err == NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	sbx_error_setv(err, 0, fmt, ap);
+	sbx_error_setcv(err, USAGE_CODE, fmt, ap);
 	va_end(ap);
-	if (fresh)
-		(*err)->code = USAGE_CODE;
 	return -1;
 }
 

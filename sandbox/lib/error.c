@@ -34,15 +34,21 @@ int sbx_error_set(struct sbx_error **err, int errnum, const char *fmt, ...)
 	return -1;
 }
 
-int sbx_error_setc(struct sbx_error **err, int code, const char *fmt, ...)
+int sbx_error_setcv(struct sbx_error **err, int code, const char *fmt, va_list ap)
 {
 	bool fresh = err != NULL && *err == NULL;
-	va_list ap;
-	va_start(ap, fmt);
 	sbx_error_setv(err, 0, fmt, ap);
-	va_end(ap);
 	if (fresh)
 		(*err)->code = code;
+	return -1;
+}
+
+int sbx_error_setc(struct sbx_error **err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sbx_error_setcv(err, code, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

@@ -22,6 +22,7 @@ int sbx_error_setv(struct sbx_error **err, int errnum, const char *fmt, va_list 
  * the message as it is, for messages that already say what went wrong. */
 int sbx_error_setc(struct sbx_error **err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+int sbx_error_setcv(struct sbx_error **err, int code, const char *fmt, va_list ap);
 /* Prefixes an existing error's message with "PREFIX: ". Returns -1. */
 int sbx_error_prefix(struct sbx_error **err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
