@@ -60,7 +60,7 @@ as_user() {
 		for i in $(seq 100); do pgrep -f "^sleep 4343$" >/dev/null && break; sleep 0.05; done
 		pgrep -u "$(id -u)" fuse-overlayfs >/dev/null && echo fuse-running
 		# bash reports the killed job ("Killed") on its own stderr, at a moment
-		# of its choosing: hide the shell's stderr until the job is long reaped.
+		# of its choosing: hide the stderr of this shell until the job is reaped.
 		exec 4>&2 2>/dev/null
 		kill -9 $!
 		wait $!
