@@ -41,10 +41,8 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv, str
 	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o, err);
 	if (first < 0)
 		return first;
-	if (argc - first != 2)
-		return cmdline_usage(
-		    err, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
-		    "NAME and IMAGE");
+	if (cmdline_operands(argc - first, 2, "NAME and IMAGE", err) < 0)
+		return -1;
 	const char *name = argv[first], *target = argv[first + 1];
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	if (instance_open(name, &inst, err) < 0 || instance_need_upper(inst, err) < 0)

@@ -239,10 +239,8 @@ static int image_import_main(const struct sbx_command *cmd, int argc, char **arg
 	int first = cmdline_parse(cmd, argc, argv, false, option_import, &o, err);
 	if (first < 0)
 		return first;
-	if (argc - first != 2)
-		return cmdline_usage(
-		    err, argc - first < 2 ? "missing %s" : "too many arguments, expected %s",
-		    "NAME and SOURCE");
+	if (cmdline_operands(argc - first, 2, "NAME and SOURCE", err) < 0)
+		return -1;
 	const char *name = argv[first], *source = argv[first + 1];
 	const char *base = strrchr(source, '/');
 	base = base && base[1] ? base + 1 : source;

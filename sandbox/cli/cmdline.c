@@ -32,6 +32,14 @@ int cmdline_usage(struct sbx_error **err, const char *fmt, ...)
 	return -1;
 }
 
+int cmdline_operands(int have, int want, const char *what, struct sbx_error **err)
+{
+	if (have == want)
+		return 0;
+	return cmdline_usage(err, have < want ? "missing %s" : "too many arguments, expected %s",
+	                     what);
+}
+
 void cmdline_error(const struct sbx_command *cmd, const struct sbx_error *err)
 {
 	char name[64];

@@ -72,6 +72,9 @@ void cmdline_help(const struct sbx_command *cmd, FILE *f);
  * information.", exit status the command's usage_exit. Returns -1. */
 int cmdline_usage(struct sbx_error **err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* 0 when a command got exactly want operands; else a usage error, "missing
+ * WHAT" or "too many arguments, expected WHAT", and -1. */
+int cmdline_operands(int have, int want, const char *what, struct sbx_error **err);
 /* Prints err, the only way sbx prints an error: "sbx: CMD: MESSAGE", and
  * the --help hint after a usage error. main prints what a command returns;
  * a command that goes on after an error (one operand of several) prints
