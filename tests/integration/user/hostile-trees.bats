@@ -139,10 +139,30 @@ A /d/f"
 		*canary-*) echo "diff showed the host: $output" >&2; return 1 ;;
 		esac
 	done
-	# It did race: the payload's links are in the upper layer.
-	[ -n "$(find "$INSTANCES/racer/upper" -maxdepth 2 -type l -lname "$CANARY*")" ]
+	# It did race: the payload's links are in the upper layer. Each look
+	# races the swaps too (both names can read as directories), so look
+	# until one reads as the link.
+	raced=0
+	for _ in $(seq 1000); do
+		if links_to_canary "$INSTANCES/racer/upper" r; then
+			raced=1
+			break
+		fi
+	done
+	[ "$raced" = 1 ] || fail "the payload never made its links in the upper layer"
 	sbx rm -f racer >/dev/null
 	assert_canary
+}
+
+# Whether NAME or its swap partner in DIR is now a link to the canary.
+links_to_canary() {
+	local n
+	for n in "$1/$2" "$1/.$2-link"; do
+		case "$(readlink "$n" 2>/dev/null)" in
+		"$CANARY"*) return 0 ;;
+		esac
+	done
+	return 1
 }
 
 # Whether swapdir made NAME and its link in DIR yet.
