@@ -38,6 +38,13 @@ int layer_import_oci(const char *name, const char *source,
                      const struct sbx_image_progress *progress, layer_progress_fn on_layer,
                      struct sbx_error **err);
 
+/* The same for the layout in directory dir (taken as it is, never as
+ * "DIR:REF"), with origin (e.g. "docker://HOST/PATH") as the image's
+ * source and in errors: a layout sbx had skopeo write. */
+int layer_import_oci_from(const char *name, const char *dir, const char *origin,
+                          const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                          struct sbx_error **err);
+
 /* One difference between an upper layer and its lower: kind is 'A'
  * (added), 'C' (changed) or 'D' (deleted); path is absolute, raw bytes;
  * empty: an empty regular file or directory in the upper layer. */

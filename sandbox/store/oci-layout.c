@@ -830,14 +830,20 @@ static int read_layout(struct oci *o, const char *ref, struct sbx_image *meta,
 	return 0;
 }
 
-static int import_layout(struct oci *o, const char *name, const char *ref, struct sbx_error **err)
+/* origin, when set, is where the layout came from: errors name it and the
+ * image records it as its source. */
+static int import_layout(struct oci *o, const char *name, const char *ref, const char *origin,
+                         struct sbx_error **err)
 {
 	_cleanup_image_ struct sbx_image *meta = xcalloc(1, sizeof(*meta));
-	if (read_layout(o, ref, meta, err) < 0)
-		return sbx_error_prefix(err, "\"%s\"", o->qpath);
-	_cleanup_free_ char *real = realpath(o->path, NULL);
+	if (read_layout(o, ref, meta, err) < 0) {
+		_cleanup_free_ char *q = origin ? str_escape(origin) : NULL;
+		return sbx_error_prefix(err, "\"%s\"", q ? q : o->qpath);
+	}
+	_cleanup_free_ char *real = origin ? NULL : realpath(o->path, NULL);
 	meta->source =
-	    xasprintf("oci:%s%s%s", real ? real : o->path, ref ? ":" : "", ref ? ref : "");
+	    origin ? xstrdup(origin)
+	           : xasprintf("oci:%s%s%s", real ? real : o->path, ref ? ":" : "", ref ? ref : "");
 	struct sbx_image_layers l = {
 	    .n = o->n_layers,
 	    .open = oci_open,
@@ -848,16 +854,10 @@ static int import_layout(struct oci *o, const char *name, const char *ref, struc
 	return image_import_layers(name, &l, meta, o->progress, err);
 }
 
-int layer_import_oci(const char *name, const char *source,
-                     const struct sbx_image_progress *progress, layer_progress_fn on_layer,
-                     struct sbx_error **err)
+static int import_dir(const char *name, const char *dir, const char *ref, const char *origin,
+                      const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                      struct sbx_error **err)
 {
-	_cleanup_free_ char *dir = NULL, *ref = NULL;
-	if (!split_source(source, &dir, &ref)) {
-		_cleanup_free_ char *q = str_escape(source);
-		return sbx_error_set(err, 0,
-		                     "\"%s\" is not an OCI image layout (no \"oci-layout\")", q);
-	}
 	struct oci o = {
 	    .path = dir,
 	    .qpath = str_escape(dir),
@@ -872,7 +872,7 @@ int layer_import_oci(const char *name, const char *source,
 		free(o.qpath);
 		return -1;
 	}
-	int r = import_layout(&o, name, ref, err);
+	int r = import_layout(&o, name, ref, origin, err);
 	for (size_t i = 0; i < o.n_layers; i++)
 		desc_clear(&o.layers[i]);
 	free(o.layers);
@@ -882,4 +882,24 @@ int layer_import_oci(const char *name, const char *source,
 	close(o.dirfd);
 	free(o.qpath);
 	return r;
+}
+
+int layer_import_oci(const char *name, const char *source,
+                     const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                     struct sbx_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *ref = NULL;
+	if (!split_source(source, &dir, &ref)) {
+		_cleanup_free_ char *q = str_escape(source);
+		return sbx_error_set(err, 0,
+		                     "\"%s\" is not an OCI image layout (no \"oci-layout\")", q);
+	}
+	return import_dir(name, dir, ref, NULL, progress, on_layer, err);
+}
+
+int layer_import_oci_from(const char *name, const char *dir, const char *origin,
+                          const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                          struct sbx_error **err)
+{
+	return import_dir(name, dir, NULL, origin, progress, on_layer, err);
 }
