@@ -273,8 +273,18 @@ static int pull_staged(const struct registry_pull *o, const char *skopeo, const 
 		strv_push(&argv, "--quiet");
 	if (!o->tls_verify)
 		strv_push(&argv, "--src-tls-verify=false");
-	if (o->authfile)
-		strv_push_take(&argv, xasprintf("--src-authfile=%s", o->authfile));
+	if (o->authfile) {
+		/* skopeo runs in the staging directory: a relative path is the
+		 * caller's. */
+		_cleanup_free_ char *cwd = o->authfile[0] == '/' ? NULL : getcwd(NULL, 0);
+		if (o->authfile[0] != '/' && cwd == NULL)
+			return sbx_error_set(err, errno,
+			                     "cannot pull \"%s\": cannot find the "
+			                     "current directory for --authfile",
+			                     q);
+		strv_push_take(&argv, cwd ? xasprintf("--src-authfile=%s/%s", cwd, o->authfile)
+		                          : xasprintf("--src-authfile=%s", o->authfile));
+	}
 	strv_push(&argv, source);
 	strv_push(&argv, "oci:" LAYOUT); /* relative: a ':' in the store's path is no ref */
 	_cleanup_strv_ char **envp = skopeo_env(tmpdir);
