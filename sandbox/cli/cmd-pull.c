@@ -1,5 +1,5 @@
-/* cmd-pull.c - sbx pull (also sbx image pull): an image from a registry,
- * through skopeo (store/registry.h). */
+/* cmd-pull.c - sbx pull and sbx push (also sbx image pull|push): images
+ * from and to a registry, through skopeo (store/registry.h). */
 #define _GNU_SOURCE
 #include "cli/cmd-common.h"
 #include "cli/commands.h"
@@ -30,7 +30,7 @@ static const struct sbx_option pull_options[] = {
 
 struct pull_opts {
 	struct import_opts import;
-	struct registry_pull pull;
+	struct registry_opts pull;
 };
 
 static int pull_option(void *ctx, int val, const char *arg, struct sbx_error **err)
@@ -93,4 +93,44 @@ const struct sbx_command cmd_pull = {
 
 const struct sbx_command cmd_image_pull = {
     "image", "pull", PULL_ARGS, PULL_SUMMARY, pull_options, NULL, pull_main, SBX_EXIT_USAGE,
+};
+
+/* ---- sbx push ---- */
+
+static const struct sbx_option push_options[] = {
+    {"tls-verify", OPT_TLS_VERIFY, optional_argument, NULL,
+     "=false: plain HTTP and no certificate checks, for a local registry", NULL},
+    {"authfile", OPT_AUTHFILE, required_argument, "PATH",
+     "the registry credentials (default: skopeo's, $XDG_RUNTIME_DIR/containers/auth.json)",
+     SBX_COMPLETE_FILE},
+    {"quiet", 'q', no_argument, NULL, "do not show skopeo's progress", NULL},
+    {0},
+};
+
+static int push_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
+{
+	struct pull_opts o = {.pull.tls_verify = true, .pull.progress_fd = -1};
+	int first = cmdline_parse(cmd, argc, argv, false, pull_option, &o, err);
+	if (first < 0)
+		return first;
+	if (cmdline_operands(argc - first, 2, "IMAGE and REFERENCE", err) < 0)
+		return -1;
+	o.pull.name = argv[first];
+	o.pull.reference = argv[first + 1];
+	o.pull.quiet = o.import.quiet || sbx_verbose < 0;
+	o.pull.progress_fd = o.pull.quiet ? -1 : STDERR_FILENO;
+	return registry_push(&o.pull, err);
+}
+
+#define PUSH_ARGS    "[OPTIONS] IMAGE REFERENCE"
+#define PUSH_SUMMARY "Push an image to a registry, with skopeo."
+
+const struct sbx_command cmd_push = {
+    NULL,      "push",         PUSH_ARGS, PUSH_SUMMARY, push_options, SBX_COMPLETE_IMAGE,
+    push_main, SBX_EXIT_USAGE,
+};
+
+const struct sbx_command cmd_image_push = {
+    "image",   "push",         PUSH_ARGS, PUSH_SUMMARY, push_options, SBX_COMPLETE_IMAGE,
+    push_main, SBX_EXIT_USAGE,
 };

@@ -16,6 +16,8 @@ extern const struct sbx_command cmd_image_import;
 extern const struct sbx_command cmd_image_bootstrap;
 extern const struct sbx_command cmd_image_pull;
 extern const struct sbx_command cmd_pull;
+extern const struct sbx_command cmd_image_push;
+extern const struct sbx_command cmd_push;
 extern const struct sbx_command cmd_start;
 extern const struct sbx_command cmd_ps;
 extern const struct sbx_command cmd_list;

@@ -45,6 +45,16 @@ int layer_import_oci_from(const char *name, const char *dir, const char *origin,
                           const struct sbx_image_progress *progress, layer_progress_fn on_layer,
                           struct sbx_error **err);
 
+/* This machine's architecture in OCI's words (GOARCH): "amd64", "arm64"... */
+const char *layer_oci_arch(void);
+
+/* Writes img as an OCI image layout into dirfd, an empty directory, for
+ * `sbx push`: layer, a tarball of its root filesystem in dirfd, becomes
+ * its only layer (moved into the blobs); img's cmd, env, workdir and user
+ * its config's defaults, for linux and this machine's architecture. */
+int layer_export_oci(int dirfd, const char *layer, const struct sbx_image *img,
+                     struct sbx_error **err);
+
 /* One difference between an upper layer and its lower: kind is 'A'
  * (added), 'C' (changed) or 'D' (deleted); path is absolute, raw bytes;
  * empty: an empty regular file or directory in the upper layer. */

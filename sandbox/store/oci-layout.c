@@ -105,6 +105,11 @@ static const char *native_arch(void)
 #endif
 }
 
+const char *layer_oci_arch(void)
+{
+	return native_arch();
+}
+
 struct desc {
 	char *media_type;
 	char *digest; /* "sha256:" and 64 lowercase hex digits */

@@ -13,10 +13,11 @@
 
 #include "store/layer.h"
 
-/* What to pull, and how. */
-struct registry_pull {
+/* What to pull or push, and how. */
+struct registry_opts {
 	const char *reference; /* as the user typed it: see registry_reference */
-	const char *name;      /* the stored name; NULL: registry_reference's */
+	const char *name;      /* pull: the stored name (NULL: registry_reference's);
+	                        * push: the image to push */
 	const char *authfile;  /* skopeo's --authfile; NULL: skopeo's default */
 	bool tls_verify;       /* false: plain HTTP, no certificate checks */
 	bool quiet;            /* skopeo's own progress off */
@@ -35,11 +36,18 @@ struct registry_pull {
 int registry_reference(const char *reference, const char *name, char **source, char **stored,
                        struct sbx_error **err);
 
-/* Pulls opts->reference as an image: fails early (EEXIST) when the name is
+/* Pulls o->reference as an image: fails early (EEXIST) when the name is
  * taken and (ENOENT) when skopeo is not installed; skopeo's failure (an
  * unreachable registry, an unknown image or tag) comes with skopeo's
  * reason. *name gets the stored name. Atomic like image_import. */
-int registry_pull(const struct registry_pull *opts, const struct sbx_image_progress *progress,
+int registry_pull(const struct registry_opts *o, const struct sbx_image_progress *progress,
                   layer_progress_fn on_layer, char **name, struct sbx_error **err);
+
+/* Pushes image o->name to o->reference (the same forms as a pull's; any
+ * tag): tar(1) makes one layer of its root filesystem, owned by root, in a
+ * staging directory of the store, layer_export_oci a layout around it, and
+ * skopeo copies that to the registry. The staging directory is removed
+ * whether the push succeeds or not. */
+int registry_push(const struct registry_opts *o, struct sbx_error **err);
 
 #endif

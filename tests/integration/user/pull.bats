@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# sbx pull against a real registry: Debian's docker-registry, started on
+# sbx pull and sbx push against a real registry: Debian's docker-registry, started on
 # 127.0.0.1 for this file, holding images this file builds with umoci and
 # pushes with skopeo. The pull, the run of what was pulled, a multi-arch
-# index, credentials, and every error path: its message, exit status 125
-# and nothing left in the image store. As an unprivileged user; no network
+# index, credentials, a commit pushed back and pulled again, and every error
+# path: its message, exit status 125 and nothing left in the image store. As an unprivileged user; no network
 # beyond 127.0.0.1.
 
 load ../helpers
@@ -254,7 +254,7 @@ Try 'sbx pull --help' for more information."
 @test "pull: without skopeo, the error names the package; nothing is made" {
 	mkdir empty
 	run -125 env PATH="$BATS_TEST_TMPDIR/empty" "$SBX" pull --tls-verify=false "$REGISTRY/test/busybox"
-	assert_output "sbx: pull: cannot pull \"$REGISTRY/test/busybox\": skopeo is not installed (sbx pulls images with it); install Debian's \"skopeo\" package"
+	assert_output "sbx: pull: cannot pull \"$REGISTRY/test/busybox\": skopeo is not installed (sbx reaches registries with it); install Debian's \"skopeo\" package"
 	[ ! -e "$IMAGES" ]
 }
 
@@ -264,7 +264,7 @@ Try 'sbx pull --help' for more information."
 	run -125 sbx pull library/busybox:latest
 	assert_output "sbx: pull: \"library/busybox:latest\" names no registry, and sbx does not guess one; write it in full, e.g. \"docker.io/library/busybox:latest\""
 	run -125 sbx pull oci:layout:latest
-	assert_output "sbx: pull: \"oci:layout:latest\" is not in a registry: sbx pulls with docker:// only; import an OCI image layout with 'sbx image import NAME DIR'"
+	assert_output "sbx: pull: \"oci:layout:latest\" is not in a registry: sbx pulls from registries only (docker://); an OCI image layout is imported with 'sbx image import NAME DIR'"
 	run -125 sbx pull https://example.org/x
 	assert_output "sbx: pull: \"https://example.org/x\": unknown transport; sbx pulls from registries, as docker://REFERENCE or HOST/PATH[:TAG]"
 	run -125 sbx pull docker://
@@ -283,4 +283,65 @@ Try 'sbx pull --help' for more information."
 	assert_output "sbx: image pull: too many arguments, expected REFERENCE
 Try 'sbx image pull --help' for more information."
 	[ ! -e "$IMAGES" ]
+}
+
+@test "push: a committed image goes to the registry and comes back the same" {
+	sbx pull -q --tls-verify=false "$REGISTRY/test/busybox" >/dev/null
+	sbx -q run --name w1 busybox sh -c 'echo changed >/etc/changed; rm /etc/group'
+	sbx -q commit w1 committed
+	sbx -q rm w1
+	run --separate-stderr -0 sbx push --tls-verify=false committed "$REGISTRY/test/committed:v2"
+	# Nothing on stdout; skopeo's progress on stderr.
+	[ -z "$output" ]
+	grep -q "Writing manifest" <<<"$stderr"
+	[ "$(store)" = "busybox committed" ]
+	run -0 sbx pull -q --tls-verify=false --name back "docker://$REGISTRY/test/committed:v2"
+	assert_output back
+	# The files, and the defaults from the config.
+	run -0 sbx run back
+	assert_output "from the registry"
+	run -0 sbx run back sh -c 'cat /etc/changed; echo $PULLED; test -e /etc/group || echo no group'
+	assert_output "changed
+yes
+no group"
+	diff <(cd "$IMAGES/committed/rootfs" && find . -printf '%p %y %m %l %s\n' | sort) \
+		<(cd "$IMAGES/back/rootfs" && find . -printf '%p %y %m %l %s\n' | sort)
+	# The layer is owned by root, whoever pushed it; the same image gives the
+	# same layer.
+	run -0 skopeo inspect --tls-verify=false "docker://$REGISTRY/test/committed:v2"
+	layer=$(jq -r '.Layers[0]' <<<"$output")
+	sbx push -q --tls-verify=false committed "$REGISTRY/test/again" >/dev/null
+	run -0 skopeo inspect --tls-verify=false "docker://$REGISTRY/test/again"
+	[ "$(jq -r '.Layers[0]' <<<"$output")" = "$layer" ]
+	skopeo copy -q --src-tls-verify=false "docker://$REGISTRY/test/again" "oci:$BATS_TEST_TMPDIR/again:x"
+	blob=$(jq -r '.manifests[0].digest' again/index.json | cut -d: -f2)
+	tarball=$(jq -r '.layers[0].digest' "again/blobs/sha256/$blob" | cut -d: -f2)
+	run -0 tar --numeric-owner -tvzf "again/blobs/sha256/$tarball" ./etc/changed
+	assert_contains " 0/0 "
+	[ "$(store)" = "back busybox committed" ]
+}
+
+@test "push: errors say why, exit 125 and leave nothing in the store" {
+	sbx pull -q --tls-verify=false "$REGISTRY/test/busybox" >/dev/null
+	run -125 sbx push --tls-verify=false nosuch "$REGISTRY/test/x"
+	assert_output "sbx: push: image \"nosuch\" not found; import one with 'sbx image import nosuch SOURCE' or see 'sbx image ls'"
+	run -125 sbx push busybox busybox
+	assert_output "sbx: push: \"busybox\" names no registry, and sbx does not guess one; write it in full, e.g. \"docker.io/library/busybox\""
+	run -125 sbx image push busybox oci:dir
+	assert_output "sbx: image push: \"oci:dir\" is not in a registry: sbx pushes to registries only (docker://)"
+	port=$(free_port)
+	run -125 sbx push --tls-verify=false busybox "127.0.0.1:$port/test/x"
+	assert_contains "sbx: push: cannot push \"busybox\" to \"127.0.0.1:$port/test/x\": "
+	assert_contains "127.0.0.1:$port: connect: connection refused"
+	run -125 sbx push busybox "$REGISTRY/test/x"
+	assert_contains "server gave HTTP response to HTTPS client; for a registry without TLS, add --tls-verify=false"
+	mkdir empty
+	run -125 env PATH="$BATS_TEST_TMPDIR/empty" "$SBX" push --tls-verify=false busybox "$REGISTRY/test/x"
+	assert_output "sbx: push: cannot push \"busybox\" to \"$REGISTRY/test/x\": skopeo is not installed (sbx reaches registries with it); install Debian's \"skopeo\" package"
+	run -125 sbx push busybox
+	assert_output "sbx: push: missing IMAGE and REFERENCE
+Try 'sbx push --help' for more information."
+	[ "$(store)" = busybox ]
+	# Nothing reached the registry either.
+	run -1 skopeo inspect --tls-verify=false "docker://$REGISTRY/test/x"
 }
