@@ -841,10 +841,8 @@ static int import_layout(struct oci *o, const char *name, const char *ref, const
                          struct sbx_error **err)
 {
 	_cleanup_image_ struct sbx_image *meta = xcalloc(1, sizeof(*meta));
-	if (read_layout(o, ref, meta, err) < 0) {
-		_cleanup_free_ char *q = origin ? str_escape(origin) : NULL;
-		return sbx_error_prefix(err, "\"%s\"", q ? q : o->qpath);
-	}
+	if (read_layout(o, ref, meta, err) < 0)
+		return sbx_error_prefix(err, "\"%s\"", o->qpath);
 	_cleanup_free_ char *real = origin ? NULL : realpath(o->path, NULL);
 	meta->source =
 	    origin ? xstrdup(origin)
@@ -865,7 +863,7 @@ static int import_dir(const char *name, const char *dir, const char *ref, const 
 {
 	struct oci o = {
 	    .path = dir,
-	    .qpath = str_escape(dir),
+	    .qpath = str_escape(origin ? origin : dir), /* messages name the origin */
 	    .dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
 	    .cur_fd = -1,
 	    .progress = progress,

@@ -1,4 +1,5 @@
-/* registry.c - images pulled from a registry with skopeo (see registry.h). */
+/* registry.c - images pulled from and pushed to a registry with skopeo (see
+ * registry.h). */
 #define _GNU_SOURCE
 #include "store/registry.h"
 #include "store/staging.h"

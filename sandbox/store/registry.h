@@ -1,7 +1,9 @@
-/* registry.h - images pulled from a registry. sbx has no registry client of
- * its own: Debian's skopeo copies the image into an OCI image layout in a
- * private staging directory of the image store, and the layout import
- * (layer.h) makes the image from it, as for `sbx image import`.
+/* registry.h - images pulled from a registry, and pushed to one. sbx has no
+ * registry client of its own: Debian's skopeo copies the image into an OCI
+ * image layout in a private staging directory of the image store, and the
+ * layout import (layer.h) makes the image from it, as for `sbx image
+ * import`; a push goes the other way, from a layout layer_export_oci
+ * writes.
  *
  * What a registry sends is hostile like any layout: skopeo only fetches and
  * checks digests; every blob is checked again and extracted by the layout

@@ -201,6 +201,15 @@ root:x:0:0:root:/root:/bin/sh"
 	assert_output "sbx: image import: image \"busybox\" already exists; remove it first with 'sbx image rm busybox'"
 }
 
+@test "pull: an import that fails after the download (--max-size) leaves nothing either" {
+	run -125 sbx pull -q --tls-verify=false --max-size 100K "$REGISTRY/test/busybox"
+	# Named after where it came from, not the staging directory.
+	[ "${lines[0]}" = "${lines[-1]}" ]
+	assert_contains "sbx: pull: \"docker://$REGISTRY/test/busybox\": layer 1 of 1 (sha256:"
+	assert_contains "): the image is larger than the size limit of 100 KiB; allow more with --max-size SIZE"
+	[ "$(store)" = "" ]
+}
+
 @test "pull: a registry that is down: skopeo's reason, 125, nothing left" {
 	port=$(free_port)
 	run -125 sbx pull --tls-verify=false "127.0.0.1:$port/test/busybox"
