@@ -1,7 +1,7 @@
 /* layer.h - layers: OCI image layouts imported as images (layers applied in
- * order, with whiteouts and opaque directories: oci-layout.c), and an
- * instance's overlay upper layer against its image: `sbx diff` and
- * `sbx commit` (diff.c).
+ * order, with whiteouts and opaque directories: oci-layout.c) and images
+ * written as one (oci-export.c), and an instance's overlay upper layer
+ * against its image: `sbx diff` and `sbx commit` (diff.c).
  *
  * Everything read here is hostile: a layout may come from anywhere and an
  * upper layer is written by the sandbox. Nothing is ever followed through a
