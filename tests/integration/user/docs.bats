@@ -36,7 +36,7 @@ options_of() {
 # The page that documents a command.
 page_of() {
 	case $1 in
-	"image "*) echo sbx-image.1 ;;
+	"image "* | pull | push) echo sbx-image.1 ;;
 	"profile "*) echo sbx-profile.1 ;;
 	run | spec) echo sbx-run.1 ;;
 	doctor) echo sbx-doctor.1 ;;
