@@ -90,6 +90,9 @@ sbx: run: profile \"./bad.ini\" has 1 error"
 	run sbx run --rm --entrypoint "" busybox true
 	assert_status 125
 	assert_output 'sbx: run: --entrypoint "": expected a command'
+	run sbx run --rm --entrypoint $'/bin/echo\033' busybox true
+	assert_status 125
+	assert_output 'sbx: run: --entrypoint "/bin/echo\x1b": the command contains a control character'
 	no_instances
 }
 
@@ -133,9 +136,21 @@ sbx: run: --env-file "env.list" has 3 errors'
 	assert_status 125
 	assert_output 'ctl.list:1: error: the value contains a control character
 sbx: run: --env-file "ctl.list" has 1 error'
+	printf 'A=1\nB=\0x\n' >nul.list
+	run sbx run --rm --env-file nul.list busybox true
+	assert_status 125
+	assert_output 'nul.list:2: error: NUL byte
+sbx: run: --env-file "nul.list" has 1 error'
 	run sbx run --rm --env-file nosuch.list busybox true
 	assert_status 125
 	assert_output 'sbx: run: --env-file "nosuch.list": cannot open "nosuch.list": No such file or directory'
+	run sbx run --rm --env-file "" busybox true
+	assert_status 125
+	assert_output 'sbx: run: --env-file "": expected a file name'
+	head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' a >big.list
+	run sbx run --rm --env-file big.list busybox true
+	assert_status 125
+	assert_output 'sbx: run: --env-file "big.list": larger than 1 MiB'
 	no_instances
 }
 
