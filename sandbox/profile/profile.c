@@ -1374,12 +1374,14 @@ static int set_user(struct sbx_profile *p, const struct sbx_setting *s, const ch
 	return set_text(p, s, v, c, why);
 }
 
-/* An octal mode of at most 0777, as umask(1) takes it. */
-static int set_umask(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+/* An octal mode of at most 0777 (an int field, -1 = not set), as umask(1)
+ * takes it. */
+static int set_octal(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
                      struct set_ctx *c, char **why)
 {
+	int *field = FIELD(p, s, int);
 	if (empty_in_file(c, v)) {
-		p->umask = -1;
+		*field = -1;
 		return 0;
 	}
 	size_t n = strlen(v);
@@ -1389,16 +1391,17 @@ static int set_umask(struct sbx_profile *p, const struct sbx_setting *s, const c
 		why_set(why, "expected an octal mode from 0000 to 0777, such as 0022 or 0077");
 		return -1;
 	}
-	p->umask = (int)m;
+	*field = (int)m;
 	return 0;
 }
 
-static void dump_umask(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+static void dump_octal(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
 {
-	if (p->umask < 0)
+	int v = *CFIELD(p, s, int);
+	if (v < 0)
 		fprintf(f, "%s =\n", s->key);
 	else
-		fprintf(f, "%s = %04o\n", s->key, (unsigned)p->umask);
+		fprintf(f, "%s = %04o\n", s->key, (unsigned)v);
 }
 
 static int set_entrypoint(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
@@ -1682,7 +1685,8 @@ static const struct sbx_setting settings[] = {
      "make the command itself pid 1 (it then ignores unhandled signals)", 0, set_bool, NULL,
      OFF(init), 0},
     {"process", "umask", "umask", 0, "MODE", NULL, NULL, NULL,
-     "the command's umask, in octal (default: sbx's own)", 0, set_umask, dump_umask, 0, 0},
+     "the command's umask, in octal (default: sbx's own)", 0, set_octal, dump_octal, OFF(umask),
+     0},
     {"process", NULL, "entrypoint", 0, "CMD", NULL, NULL, NULL,
      "run CMD with the command's words as its arguments, instead of the image's command", 0,
      set_entrypoint, NULL, 0, 0},

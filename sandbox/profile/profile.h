@@ -90,7 +90,7 @@ struct sbx_profile {
 	char *hostname;
 	char *user;       /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
 	bool init;        /* run sbx's minimal init as pid 1 */
-	int umask;        /* process.user.umask, -1 = not set (the runtime's: 0022) */
+	int umask;        /* process.user.umask, -1 = not set: sbx's own is kept */
 	char *entrypoint; /* --entrypoint: the command's head, replacing the image's */
 
 	/* [security] */
