@@ -1062,6 +1062,13 @@ static size_t choice_words(const struct sbx_setting *s, char *buf, size_t len, c
 	return n;
 }
 
+/* The enum fields set_enum writes through an int. */
+_Static_assert(sizeof(enum sbx_userns_mode) == sizeof(int) &&
+                   sizeof(enum sbx_rootfs_mode) == sizeof(int) &&
+                   sizeof(enum sbx_overlay_backend) == sizeof(int) &&
+                   sizeof(enum sbx_caps_base) == sizeof(int),
+               "an enum field is not an int");
+
 /* An enum field: the index of the word in s->choices. */
 static int set_enum(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
                     struct set_ctx *c, char **why)
