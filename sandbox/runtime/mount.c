@@ -167,8 +167,64 @@ int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
 	return 0;
 }
 
+/* The MS_* flag of each mount attribute the legacy call can set. */
+static const struct {
+	unsigned long attr, flag;
+} legacy_flags[] = {
+    {MOUNT_ATTR_RDONLY, MS_RDONLY},
+    {MOUNT_ATTR_NOSUID, MS_NOSUID},
+    {MOUNT_ATTR_NODEV, MS_NODEV},
+    {MOUNT_ATTR_NOEXEC, MS_NOEXEC},
+    {MOUNT_ATTR_STRICTATIME, MS_STRICTATIME},
+    {MOUNT_ATTR_NOATIME, MS_NOATIME},
+};
+
+/* One mount(2) onto the target's fd (/proc/self/fd/N: the kernel jumps to
+ * what the fd holds, no path is resolved again), where fsopen, a fsconfig
+ * per option, fsmount and move_mount take four or more calls and two fds.
+ * For the kernel's own filesystems whose options fit mount(2)'s data
+ * string. 0, or -1 with errno; the caller then goes the fsconfig way,
+ * which names an option the kernel refused. */
+static int mount_fs_onto_fd(int target, const struct sbx_mount *m)
+{
+	static const char *const types[] = {"tmpfs", "proc", "devpts", "mqueue", "sysfs"};
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		known = known || strcmp(m->type, types[i]) == 0;
+	unsigned long flags = 0, attr = m->attr;
+	for (size_t i = 0; i < ARRAY_SIZE(legacy_flags); i++)
+		if (attr & legacy_flags[i].attr) {
+			flags |= legacy_flags[i].flag;
+			attr &= ~legacy_flags[i].attr;
+		}
+	char data[1024];
+	size_t len = 0;
+	data[0] = '\0';
+	for (size_t i = 0; known && m->fs_options[i]; i++) {
+		const char *o = m->fs_options[i];
+		size_t n = strlen(o);
+		if (strchr(o, ',') || len + n + 2 > sizeof(data)) {
+			known = false;
+			break;
+		}
+		if (len)
+			data[len++] = ',';
+		memcpy(data + len, o, n + 1);
+		len += n;
+	}
+	if (!known || attr) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
+	return mount(m->source, path, m->type, flags, len ? data : NULL);
+}
+
 static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
 {
+	if (mount_fs_onto_fd(target, m) == 0)
+		return 0;
 	_cleanup_close_ int mfd = -1;
 	if (mount_make_fs(m, &mfd, err) < 0)
 		return -1;
