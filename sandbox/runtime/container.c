@@ -140,9 +140,14 @@ static int set_rlimits(const struct sbx_config *c, struct sbx_error **err)
 	return 0;
 }
 
+/* The bounding set as read_dispositions() found it, when it did. */
+static bool bounding_known;
+static uint64_t bounding_held;
+
 static int switch_user(const struct sbx_config *c, struct sbx_error **err)
 {
-	if (caps_drop_bounding(&c->caps, err) < 0)
+	if ((bounding_known ? caps_drop_bounding_held(&c->caps, bounding_held, err)
+	                    : caps_drop_bounding(&c->caps, err)) < 0)
 		return -1;
 	if (c->uid != 0 || c->gid != 0 || c->n_groups > 0) {
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -257,7 +262,8 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 static uint64_t changed_signals = UINT64_MAX;
 
 /* Reads the ignored and caught signals from /proc/self/status, three system
- * calls where asking sigaction about each signal would take 64. Done in the
+ * calls where asking sigaction about each signal would take 64 (and the
+ * bounding set, where reading back each kept capability would take 14). Done in the
  * set-up process while the host's /proc is still there; the payload's
  * process, its clone, has the same dispositions. */
 static void read_dispositions(void)
@@ -285,6 +291,17 @@ static void read_dispositions(void)
 		mask |= v;
 	}
 	changed_signals = mask;
+	/* The bounding set, from the same read: caps_drop_bounding_held. */
+	const char *p = strstr(buf, "\nCapBnd:\t");
+	if (p) {
+		char *end;
+		p += strlen("\nCapBnd:\t");
+		unsigned long long v = strtoull(p, &end, 16);
+		if (end != p && *end == '\n') {
+			bounding_held = v;
+			bounding_known = true;
+		}
+	}
 }
 
 /* exec resets a caught signal to its default, but keeps an ignored one
