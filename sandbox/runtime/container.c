@@ -518,10 +518,22 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* mount_lock's child has died by now: its zombie must not be seen. */
 	mount_lock_reap();
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, master) < 0)
+	/* The mount namespace left unlocked goes to sbx, which drops it while
+	 * it waits for the payload's start (process_start). The pty's master
+	 * comes last. */
+	int pass[2], n_pass = 0;
+	int old_ns = mount_lock_take_old();
+	if (old_ns >= 0)
+		pass[n_pass++] = old_ns;
+	if (master >= 0)
+		pass[n_pass++] = master;
+	if (sync_send_fds(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, pass,
+	                  (size_t)n_pass) < 0)
 		_exit(SBX_EXIT_FAILURE);
 	if (master >= 0)
 		close(master);
+	if (old_ns >= 0)
+		close(old_ns);
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);

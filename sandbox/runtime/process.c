@@ -91,6 +91,7 @@ static struct sbx_sandbox *sandbox_new(const struct sbx_config *c, int sync_fd)
 	ct->config = c;
 	ct->pidfd = -1;
 	ct->pty = -1;
+	ct->old_ns = -1;
 	ct->scratch_fd = -1;
 	ct->sync_fd = sync_fd;
 	sigset_t mask;
@@ -233,8 +234,21 @@ static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
 {
 	for (;;) {
 		struct sbx_sync_msg m;
-		int fd = -1;
-		int r = sync_recv(ct->sync_fd, &m, &fd);
+		int fds[2] = {-1, -1};
+		size_t n = 0;
+		int r = sync_recv_fds(ct->sync_fd, &m, fds, 2, &n);
+		int fd = n > 0 ? fds[n - 1] : -1;
+		if (r > 0 && m.type == SBX_SYNC_CREATED) {
+			/* The old mount namespace, then with -t the pty's master. */
+			bool pty = ct->config->terminal;
+			if (n == 2 || (n == 1 && !pty)) {
+				ct->old_ns = fds[0];
+				if (n == 1)
+					fd = -1;
+			}
+		} else if (n == 2) {
+			close(fds[0]);
+		}
 		if (r > 0 && m.type == SBX_SYNC_FUSE) {
 			if (fd >= 0)
 				close(fd);
@@ -319,6 +333,12 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
 	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0)
 		return sbx_error_set(err, errno, "cannot start the sandbox");
 	ct->started = true;
+	/* Its teardown's grace period passes while sbx-init and the payload
+	 * exec on their side. */
+	if (ct->old_ns >= 0) {
+		close(ct->old_ns);
+		ct->old_ns = -1;
+	}
 	/* The socket closes on exec (CLOEXEC): EOF means the payload runs as
 	 * pid 1. sbx's init says so instead, and keeps the socket to tell how
 	 * the payload ended. */
@@ -464,6 +484,8 @@ void process_destroy(struct sbx_sandbox *ct)
 		close(ct->sync_fd);
 	if (ct->pty >= 0)
 		close(ct->pty);
+	if (ct->old_ns >= 0)
+		close(ct->old_ns);
 	/* Reaped: with pid 1 gone, so is every process of its pid namespace,
 	 * and none runs on this memory any more. Without a pid namespace the
 	 * payload's process may still be on its way out: left to sbx's exit. */

@@ -19,7 +19,8 @@ struct sbx_sandbox {
 	pid_t pid;
 	int pidfd;
 	int sync_fd;
-	int pty; /* master, or -1 */
+	int pty;    /* master, or -1 */
+	int old_ns; /* the set-up's unlocked mount namespace, dropped at start, or -1 */
 	bool started;
 	bool exited;         /* reaped */
 	bool reported;       /* the init told the payload's status; not reaped yet */
