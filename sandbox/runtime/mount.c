@@ -115,10 +115,40 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 {
 	/* Most targets exist (/proc, /dev, /etc/hosts): one lookup, which
 	 * resolves them exactly as the walk would. */
-	int fd = mount_openat_in_root(rootfd, dest, O_PATH | (file ? 0 : O_DIRECTORY), 0);
+	int flags = O_PATH | (file ? 0 : O_DIRECTORY);
+	int fd = mount_openat_in_root(rootfd, dest, flags, 0);
 	if (fd >= 0) {
 		*out = fd;
 		return 0;
+	}
+	/* A missing last component in a directory that is there (/dev/pts
+	 * on a fresh /dev, /etc/resolv.conf): created in that directory's fd
+	 * and opened there without following anything, where the walk would
+	 * look every component up again. A name that exists after all (a
+	 * dangling symlink) goes the walk's way. */
+	const char *slash = strrchr(dest, '/');
+	const char *base = slash ? slash + 1 : NULL;
+	if (fd == -ENOENT && base && *base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
+		_cleanup_free_ char *parent = xstrndup(dest, (size_t)(slash - dest));
+		_cleanup_close_ int pfd =
+		    mount_openat_in_root(rootfd, *parent ? parent : "/", O_PATH | O_DIRECTORY, 0);
+		int r = -1;
+		if (pfd >= 0 && file) {
+			r = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			           0644);
+			if (r >= 0)
+				close(r);
+		} else if (pfd >= 0) {
+			r = mkdirat(pfd, base, 0755);
+		}
+		if (r >= 0) {
+			fd = mount_openat_in_root(pfd, base, flags | O_NOFOLLOW,
+			                          RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+			if (fd >= 0) {
+				*out = fd;
+				return 0;
+			}
+		}
 	}
 	return walk_to_target(rootfd, dest, file, out, err);
 }
