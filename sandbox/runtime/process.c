@@ -115,6 +115,11 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
  * its own; pages it never touches cost nothing. */
 #define SETUP_STACK_SIZE (512 * 1024)
 
+/* A stack whose sandbox is gone, for the next: unmapping it would flush the
+ * TLB of every CPU the set-up ran on (an IPI each, costly in a VM), and sbx
+ * usually exits right after. */
+static char *spare_stack;
+
 struct setup_args {
 	const struct sbx_config *c;
 	const char *init_path;
@@ -157,13 +162,20 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	}
 	/* A guard page below the stack. */
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	char *stack = mmap(NULL, SETUP_STACK_SIZE, PROT_NONE,
-	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED ||
-	    mprotect(stack + page, SETUP_STACK_SIZE - page, PROT_READ | PROT_WRITE) < 0) {
-		sbx_error_set(err, errno, "cannot map a stack for the sandbox's set-up");
-		if (stack != MAP_FAILED)
+	char *stack = steal_ptr(spare_stack);
+	if (stack == NULL) {
+		stack = mmap(NULL, SETUP_STACK_SIZE, PROT_NONE,
+		             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (stack != MAP_FAILED &&
+		    mprotect(stack + page, SETUP_STACK_SIZE - page, PROT_READ | PROT_WRITE) < 0) {
+			int e = errno;
 			munmap(stack, SETUP_STACK_SIZE);
+			errno = e;
+			stack = MAP_FAILED;
+		}
+	}
+	if (stack == MAP_FAILED) {
+		sbx_error_set(err, errno, "cannot map a stack for the sandbox's set-up");
 		close(sv[1]);
 		process_destroy(ct);
 		return -1;
@@ -490,7 +502,9 @@ void process_destroy(struct sbx_sandbox *ct)
 	 * and none runs on this memory any more. Without a pid namespace the
 	 * payload's process may still be on its way out: left to sbx's exit. */
 	if (ct->config->clone_flags & CLONE_NEWPID) {
-		if (ct->setup_stack)
+		if (ct->setup_stack && spare_stack == NULL)
+			spare_stack = ct->setup_stack;
+		else if (ct->setup_stack)
 			munmap(ct->setup_stack, SETUP_STACK_SIZE);
 		seccomp_bpf_free(&ct->bpf);
 	}
