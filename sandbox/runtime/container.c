@@ -111,9 +111,9 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 			return -1;
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
-	_cleanup_close_ int empty = -1;
+	_cleanup_close_ int empty = -1, null = -1;
 	for (size_t i = 0; c->masked[i]; i++)
-		if (mount_mask(rootfd, c->masked[i], &empty, err) < 0)
+		if (mount_mask(rootfd, c->masked[i], &empty, &null, err) < 0)
 			return -1;
 	for (size_t i = 0; c->readonly[i]; i++)
 		if (mount_readonly(rootfd, c->readonly[i], err) < 0)

@@ -393,7 +393,7 @@ static int open_existing(int rootfd, const char *path, int *out, struct stat *st
 	return 0;
 }
 
-int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
+int mount_mask(int rootfd, const char *path, int *empty, int *null, struct sbx_error **err)
 {
 	struct stat st;
 	_cleanup_close_ int target = -1;
@@ -424,6 +424,27 @@ int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
 		if (clone < 0)
 			return mount_fs(target, &m, err);
 		return move_onto(clone, target, "an empty tmpfs", path, err);
+	}
+	/* The host's /dev/null, opened and verified once, bound by one
+	 * mount(2) from its fd onto the target's: no path of either is
+	 * resolved again. */
+	if (*null < 0) {
+		int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+		struct stat nst;
+		if (fd >= 0 && (fstat(fd, &nst) < 0 || !S_ISCHR(nst.st_mode) ||
+		                major(nst.st_rdev) != 1 || minor(nst.st_rdev) != 3)) {
+			close(fd);
+			return sbx_error_set(err, EINVAL,
+			                     "host \"/dev/null\" is not the expected device 1:3");
+		}
+		*null = fd;
+	}
+	if (*null >= 0) {
+		char from[32], to[32];
+		snprintf(from, sizeof(from), "/proc/self/fd/%d", *null);
+		snprintf(to, sizeof(to), "/proc/self/fd/%d", target);
+		if (mount(from, to, NULL, MS_BIND, NULL) == 0)
+			return 0;
 	}
 	_cleanup_close_ int tfd = -1;
 	if (open_host_device("null", 1, 3, &tfd, err) < 0)
