@@ -155,11 +155,6 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		}
 		sbx_trace("seccomp compiled (%zu instructions)", ct->bpf.len);
 	}
-	if (hook && hook->fn(hook->ctx, err) < 0) {
-		close(sv[1]);
-		process_destroy(ct);
-		return -1;
-	}
 	/* A guard page below the stack. */
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	char *stack = steal_ptr(spare_stack);
@@ -218,6 +213,13 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		return -1;
 	}
 	sbx_trace("sandbox created");
+	/* sbx's own files, written while the sandbox's init execs (from
+	 * CREATED on, the sandbox's side makes system calls only), not before
+	 * the clone, where the set-up waited for them. */
+	if (hook && hook->fn(hook->ctx, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
 	*out = ct;
 	return 0;
 }
