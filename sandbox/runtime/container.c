@@ -111,9 +111,9 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 			return -1;
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
-	_cleanup_close_ int empty = -1;
+	_cleanup_close_ int empty = -1, null = -1;
 	for (size_t i = 0; c->masked[i]; i++)
-		if (mount_mask(rootfd, c->masked[i], &empty, err) < 0)
+		if (mount_mask(rootfd, c->masked[i], &empty, &null, err) < 0)
 			return -1;
 	for (size_t i = 0; c->readonly[i]; i++)
 		if (mount_readonly(rootfd, c->readonly[i], err) < 0)
@@ -140,9 +140,14 @@ static int set_rlimits(const struct sbx_config *c, struct sbx_error **err)
 	return 0;
 }
 
+/* The bounding set as read_dispositions() found it, when it did. */
+static bool bounding_known;
+static uint64_t bounding_held;
+
 static int switch_user(const struct sbx_config *c, struct sbx_error **err)
 {
-	if (caps_drop_bounding(&c->caps, err) < 0)
+	if ((bounding_known ? caps_drop_bounding_held(&c->caps, bounding_held, err)
+	                    : caps_drop_bounding(&c->caps, err)) < 0)
 		return -1;
 	if (c->uid != 0 || c->gid != 0 || c->n_groups > 0) {
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -257,7 +262,8 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 static uint64_t changed_signals = UINT64_MAX;
 
 /* Reads the ignored and caught signals from /proc/self/status, three system
- * calls where asking sigaction about each signal would take 64. Done in the
+ * calls where asking sigaction about each signal would take 64 (and the
+ * bounding set, where reading back each kept capability would take 14). Done in the
  * set-up process while the host's /proc is still there; the payload's
  * process, its clone, has the same dispositions. */
 static void read_dispositions(void)
@@ -285,6 +291,17 @@ static void read_dispositions(void)
 		mask |= v;
 	}
 	changed_signals = mask;
+	/* The bounding set, from the same read: caps_drop_bounding_held. */
+	const char *p = strstr(buf, "\nCapBnd:\t");
+	if (p) {
+		char *end;
+		p += strlen("\nCapBnd:\t");
+		unsigned long long v = strtoull(p, &end, 16);
+		if (end != p && *end == '\n') {
+			bounding_held = v;
+			bounding_known = true;
+		}
+	}
 }
 
 /* exec resets a caught signal to its default, but keeps an ignored one
@@ -501,10 +518,22 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* mount_lock's child has died by now: its zombie must not be seen. */
 	mount_lock_reap();
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, master) < 0)
+	/* The mount namespace left unlocked goes to sbx, which drops it while
+	 * it waits for the payload's start (process_start). The pty's master
+	 * comes last. */
+	int pass[2], n_pass = 0;
+	int old_ns = mount_lock_take_old();
+	if (old_ns >= 0)
+		pass[n_pass++] = old_ns;
+	if (master >= 0)
+		pass[n_pass++] = master;
+	if (sync_send_fds(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, pass,
+	                  (size_t)n_pass) < 0)
 		_exit(SBX_EXIT_FAILURE);
 	if (master >= 0)
 		close(master);
+	if (old_ns >= 0)
+		close(old_ns);
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
