@@ -445,12 +445,32 @@ static char *heading(const struct part *p)
 	return h;
 }
 
-static void append(char **buf, size_t *len, const char *s)
+/* Text that grows; its size doubles, so appending stays linear. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void append_mem(struct text *t, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-	*buf = xrealloc(*buf, *len + n + 1);
-	memcpy(*buf + *len, s, n + 1);
-	*len += n;
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->s = xrealloc(t->s, t->cap);
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+static void append(struct text *t, const char *s)
+{
+	append_mem(t, s, strlen(s));
+}
+
+static void append_spaces(struct text *t, size_t n)
+{
+	for (; n > 0; n--)
+		append_mem(t, " ", 1);
 }
 
 /* The width of s on a terminal: its characters (escaped text is UTF-8). */
@@ -488,31 +508,25 @@ static char *align(const char *text)
 		}
 		line += llen + (line[llen] == '\n');
 	}
-	char *out = xstrdup("");
-	size_t olen = 0;
+	struct text out = {0};
+	append(&out, "");
 	for (const char *line = text; *line;) {
 		size_t llen = strcspn(line, "\n");
 		size_t col = 0;
 		for (size_t i = 0, start = 0; i <= llen; i++) {
 			if (i < llen && line[i] != '\t')
 				continue;
-			_cleanup_free_ char *cell = xstrndup(line + start, i - start);
-			append(&out, &olen, cell);
-			if (i < llen) {
-				size_t pad = w[col] - width(line + start, i - start) + 2;
-				_cleanup_free_ char *spaces = xmalloc(pad + 1);
-				memset(spaces, ' ', pad);
-				spaces[pad] = '\0';
-				append(&out, &olen, spaces);
-			}
+			append_mem(&out, line + start, i - start);
+			if (i < llen)
+				append_spaces(&out, w[col] - width(line + start, i - start) + 2);
 			col++;
 			start = i + 1;
 		}
 		if (line[llen] == '\n')
-			append(&out, &olen, "\n");
+			append(&out, "\n");
 		line += llen + (line[llen] == '\n');
 	}
-	return out;
+	return out.s;
 }
 
 int format_render(const struct format *f, json_t *rows, bool trunc, char **out,
@@ -525,30 +539,37 @@ int format_render(const struct format *f, json_t *rows, bool trunc, char **out,
 		free(s);
 		return 0;
 	}
-	_cleanup_free_ char *buf = xstrdup("");
-	size_t len = 0;
+	struct text buf = {0};
+	append(&buf, "");
 	if (f->header) {
 		for (size_t i = 0; i < f->n_parts; i++) {
 			_cleanup_free_ char *h = heading(&f->parts[i]);
-			append(&buf, &len, h);
+			append(&buf, h);
 		}
-		if (len == 0 || buf[len - 1] != '\n')
-			append(&buf, &len, "\n");
+		if (buf.len == 0 || buf.s[buf.len - 1] != '\n')
+			append(&buf, "\n");
 	}
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row)
 	{
-		size_t at = len;
+		size_t at = buf.len;
 		for (size_t k = 0; k < f->n_parts; k++) {
 			_cleanup_free_ char *s = NULL;
-			if (render_part(f, &f->parts[k], row, trunc, &s, err) < 0)
+			if (render_part(f, &f->parts[k], row, trunc, &s, err) < 0) {
+				free(buf.s);
 				return -1;
-			append(&buf, &len, s);
+			}
+			append(&buf, s);
 		}
-		if (len == at || buf[len - 1] != '\n')
-			append(&buf, &len, "\n");
+		if (buf.len == at || buf.s[buf.len - 1] != '\n')
+			append(&buf, "\n");
 	}
-	*out = f->header ? align(buf) : steal_ptr(buf);
+	if (f->header) {
+		*out = align(buf.s);
+		free(buf.s);
+	} else {
+		*out = buf.s;
+	}
 	return 0;
 }
