@@ -247,25 +247,28 @@ static char *meta_string(json_t *meta, const char *key)
 	return xstrdup(s ? s : "");
 }
 
-/* The published ports, from the config's annotation, as podman shows them:
- * "8080:80/tcp" is "8080->80/tcp". */
+/* The published ports, as podman shows them: "8080:80/tcp" is
+ * "8080->80/tcp". Only a network helper publishes, and it leaves them in
+ * network.json, which is small (config.json, with its seccomp policy, took
+ * ps five times as long to read). */
 static json_t *row_ports(struct sbx_instance *inst)
 {
 	json_t *ports = json_array();
-	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
+	_cleanup_free_ char *path = xasprintf("%s/network.json", inst->dir);
 	json_error_t je;
-	_cleanup_json_ json_t *config = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	const char *spec = json_string_value(
-	    json_object_get(json_object_get(config, "annotations"), SBX_ANN_PUBLISH));
-	while (spec && *spec) {
-		size_t len = strcspn(spec, ",");
-		_cleanup_free_ char *one = xstrndup(spec, len);
+	_cleanup_json_ json_t *net = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	size_t i;
+	json_t *spec;
+	json_array_foreach(json_object_get(net, "publish"), i, spec)
+	{
+		if (!json_is_string(spec))
+			continue;
+		_cleanup_free_ char *one = xstrdup(json_string_value(spec));
 		char *colon = strrchr(one, ':');
 		if (colon) {
 			*colon = '\0';
 			json_array_append_new(ports, json_sprintf("%s->%s", one, colon + 1));
 		}
-		spec += len + (spec[len] == ',');
 	}
 	return ports;
 }
