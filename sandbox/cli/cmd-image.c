@@ -154,7 +154,7 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv,
 		return -1;
 	_cleanup_free_ char *text = NULL;
 	int r = 0;
-	if (o.quiet && o.format == NULL) {
+	if (o.quiet) { /* as podman's, whatever --format says */
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", imgs[i]->name);
 	} else {

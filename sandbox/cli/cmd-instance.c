@@ -441,14 +441,14 @@ static int ps_run(const struct sbx_command *cmd, struct ps_opts *o, int argc, ch
 			continue;
 		}
 		if (ps_keep(o, &r)) {
-			if (o->quiet && o->format == NULL)
+			if (o->quiet) /* as podman's, whatever --format says */
 				printf("%s\n", names[i]);
 			else
 				json_array_append_new(rows, format_object(ps_fields, &r));
 		}
 		row_free(&r);
 	}
-	if (o->quiet && o->format == NULL)
+	if (o->quiet)
 		return print_text("", err);
 	_cleanup_free_ char *text = NULL;
 	if (format_render(fmt, rows, !o->no_trunc, &text, err) < 0)

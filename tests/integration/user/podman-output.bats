@@ -122,6 +122,13 @@ webrun"
 	assert_output "db exited (0)"
 	run -0 sbx ps -a --filter 'name=^db$' --format json
 	[ "$(jq -r '.[].name' <<<"$output")" = db ]
+	# -q wins over --format, as in podman; a bad --format is still refused.
+	run -0 sbx ps -a -q --filter 'name=^db$' --format json
+	assert_output db
+	run -0 sbx image ls -q --format '{{.Size}}'
+	assert_output busybox
+	run sbx ps -q --format '{{.Nope}}'
+	assert_status 125
 }
 
 @test "ps --filter: unknown keys and states, bad expressions, no '=': exact errors, exit 125, nothing changed" {
@@ -285,6 +292,10 @@ partial"
 	run sbx logs --tail x nl
 	assert_status 125
 	assert_output "sbx: logs: --tail \"x\": a number of lines is needed
+Try 'sbx logs --help' for more information."
+	run sbx logs nl lg
+	assert_status 125
+	assert_output "sbx: logs: one instance at a time
 Try 'sbx logs --help' for more information."
 	run sbx logs --since 10m nl
 	assert_status 125
