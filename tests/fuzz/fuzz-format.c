@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Plain json is exact, as it always was: a C1 control stays
 		 * UTF-8 there; {{json}} in a template is ASCII. */
 		check(format_kind(f) == FORMAT_JSON || strstr(out, "\302\233") == NULL ||
-		          memmem(s, size, "\302\233", 2),
+		          memmem(s, strlen(s), "\302\233", 2),
 		      "a C1 control from a value");
 	}
 	free(out);
