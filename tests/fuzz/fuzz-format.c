@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Control characters come only from the template's own text. */
 		for (const char *c = out; *c; c++)
 			if ((unsigned char)*c < 0x20 && *c != '\t' && *c != '\n')
-				check(memchr(s, *c, size) != NULL,
+				check(memchr(s, *c, strlen(s)) != NULL,
 				      "a control character from a value");
 		/* Plain json is exact, as it always was: a C1 control stays
 		 * UTF-8 there; {{json}} in a template is ASCII. */
