@@ -3,7 +3,8 @@
 # The candidates come from `sbx __complete`, which reads the same option
 # tables that drive sbx's own parsing and --help. A line __files__ or
 # __dirs__ asks for path completion here, __commands__ for the host's
-# programs (sbx unshare COMMAND).
+# programs (sbx unshare COMMAND). With --describe, an option or a command
+# comes with its line of help after a tab, which fish shows beside it.
 
 function __sbx_complete
     set -l tokens (commandline -opc)
@@ -19,7 +20,7 @@ function __sbx_complete
         set head (string match -r -- '^--[^=]*=' "$cur")
         set value (string replace -r -- '^--[^=]*=' '' "$cur")
     end
-    for c in (command $sbx __complete -- $tokens[2..-1] "$cur" 2>/dev/null)
+    for c in (command $sbx __complete --describe -- $tokens[2..-1] "$cur" 2>/dev/null)
         switch $c
             case __files__
                 for p in (__fish_complete_path "$value")

@@ -12,36 +12,71 @@
 #include <unistd.h>
 #include <time.h>
 
-int overrides_collect(struct sbx_overrides *o, int val, const char *arg)
+void overrides_options(struct sbx_option *out, size_t cap, const struct sbx_option *own)
 {
-	switch (val) {
-	case OPT_PROFILE: /* no short form: -p is --publish, as in podman */
+	size_t n = 0, count = 0;
+	const struct sbx_setting *t = profile_settings(&count);
+	/* No short form: -p is --publish, as in podman. */
+	out[n++] = (struct sbx_option){"profile",
+	                               OPT_PROFILE,
+	                               required_argument,
+	                               "NAME",
+	                               "use profile NAME (default: \"default\")",
+	                               SBX_COMPLETE_PROFILE};
+	for (size_t i = 0; i < count; i++) {
+		const struct sbx_setting *s = &t[i];
+		if (s->option == NULL)
+			continue;
+		if (n + 1 >= cap)
+			abort();
+		out[n++] =
+		    (struct sbx_option){s->option,
+		                        s->short_opt ? s->short_opt : OVERRIDE_OPT_BASE + (int)i,
+		                        s->fixed ? no_argument : required_argument,
+		                        s->metavar,
+		                        s->doc,
+		                        s->complete ? s->complete : s->choices};
+	}
+	for (size_t i = 0; own && own[i].name; i++) {
+		if (n + 1 >= cap)
+			abort();
+		out[n++] = own[i];
+	}
+	out[n] = (struct sbx_option){0};
+}
+
+static const struct sbx_setting *setting_of(int val)
+{
+	size_t count = 0;
+	const struct sbx_setting *t = profile_settings(&count);
+	for (size_t i = 0; i < count; i++) {
+		if (t[i].option == NULL)
+			continue;
+		if (t[i].short_opt ? t[i].short_opt == val : OVERRIDE_OPT_BASE + (int)i == val)
+			return &t[i];
+	}
+	return NULL;
+}
+
+int overrides_collect(struct sbx_overrides *o, int val, const char *arg, struct sbx_error **err)
+{
+	if (val == OPT_PROFILE) {
 		o->profile = arg;
 		return 1;
-	case 'v':
-	case 'e':
-	case 'w':
-	case OPT_HOSTNAME:
-	case OPT_NETWORK:
-	case OPT_READ_ONLY:
-	case OPT_TMPFS:
-	case OPT_CAP_ADD:
-	case OPT_CAP_DROP:
-	case OPT_SECCOMP:
-	case OPT_USER:
-	case OPT_USERNS:
-	case OPT_INIT:
-	case OPT_NO_INIT:
-	case 'p': /* --publish */
-	case OPT_OVERLAY:
-		o->items = xrealloc(o->items, (o->n + 1) * sizeof(*o->items));
-		o->items[o->n].val = val;
-		o->items[o->n].arg = arg;
-		o->n++;
-		return 1;
-	default:
-		return 0;
 	}
+	const struct sbx_setting *s = setting_of(val);
+	if (s == NULL)
+		return 0;
+	_cleanup_free_ char *why = NULL;
+	if (profile_option_check(s, arg, &why) < 0) {
+		_cleanup_free_ char *d = str_display(arg);
+		return cmdline_usage(err, "--%s \"%s\": %s", s->option, d, why);
+	}
+	o->items = xrealloc(o->items, (o->n + 1) * sizeof(*o->items));
+	o->items[o->n].setting = s;
+	o->items[o->n].arg = arg;
+	o->n++;
+	return 1;
 }
 
 int overrides_env_from_caller(const char *arg, char **out, struct sbx_error **err)
@@ -62,57 +97,24 @@ int overrides_env_from_caller(const char *arg, char **out, struct sbx_error **er
 	return 0;
 }
 
-static int apply(struct sbx_profile *p, int val, const char *arg, struct sbx_error **err)
+/* An option's value; an --env-file's lines are reported as FILE:LINE. */
+static int apply(struct sbx_profile *p, const struct sbx_setting *s, const char *arg,
+                 struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	switch (val) {
-	case 'v':
-		return profile_add_volume(p, arg, err);
-	case 'e': {
-		_cleanup_free_ char *kv = NULL;
-		if (overrides_env_from_caller(arg, &kv, err) < 0)
-			return -1;
-		if (kv == NULL && strchr(arg, '=') == NULL)
-			return 0; /* not set here: not set there, as podman */
-		return profile_add_env(p, kv ? kv : arg, err);
-	}
-	case OPT_TMPFS:
-		return profile_add_tmpfs(p, arg, err);
-	case 'p': /* --publish */
-		return profile_add_publish(p, arg, err);
-	case OPT_CAP_ADD:
-	case OPT_CAP_DROP:
-		return profile_add_cap(p, arg, val == OPT_CAP_DROP, err);
-	case OPT_SECCOMP:
-		return profile_set_seccomp(p, arg, err);
-	case 'w':
-		return profile_set_workdir(p, arg, err);
-	case OPT_HOSTNAME:
-		return profile_set_hostname(p, arg, err);
-	case OPT_USER:
-		return profile_set_user(p, arg, err);
-	case OPT_READ_ONLY:
-		p->rootfs = SBX_ROOTFS_READONLY;
-		return 0;
-	case OPT_INIT:
-	case OPT_NO_INIT:
-		p->init = val == OPT_INIT;
-		return 0;
-	case OPT_NETWORK:
-		/* The mode and its options together: a plain mode turns host-loopback off. */
-		if (net_mode_parse(arg, &p->net, &p->host_loopback, &why) < 0)
-			return sbx_error_set(err, 0, "--network \"%s\": %s", arg, why);
-		return 0;
-	case OPT_USERNS:
-		if (profile_parse_userns(arg, &p->userns, &why) < 0)
-			return sbx_error_setc(err, EINVAL, "--userns \"%s\": %s", arg, why);
-		return 0;
-	case OPT_OVERLAY:
-		if (profile_parse_overlay(arg, &p->overlay, &why) < 0)
-			return sbx_error_setc(err, EINVAL, "--overlay \"%s\": %s", arg, why);
-		return 0;
-	}
-	return 0;
+	struct sbx_diag diag = {0};
+	int r = profile_option(p, s, arg, &diag, err);
+	for (size_t i = 0; diag.lines && diag.lines[i]; i++)
+		fprintf(stderr, "%s\n", diag.lines[i]);
+	diag_clear(&diag);
+	return r;
+}
+
+/* When an option applies: the rest in command-line order, then, as Docker
+ * does, every --cap-drop before any --cap-add, so "--cap-drop ALL --cap-add
+ * X" and its reverse both keep X. */
+static int apply_pass(const struct sbx_setting *s)
+{
+	return (s->flags & SBX_SETTING_DROP) ? 1 : (s->flags & SBX_SETTING_ADD) ? 2 : 0;
 }
 
 static const char *origin_word(enum sbx_profile_origin o)
@@ -160,23 +162,11 @@ int overrides_load(const struct sbx_overrides *o, struct sbx_profile **out, stru
 	diag_clear(&diag);
 	if (r < 0)
 		return -1;
-	/* As Docker does, every --cap-drop applies before any --cap-add, so
-	 * "--cap-drop ALL --cap-add X" and its reverse both keep X. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < o->n; i++) {
-			int val = o->items[i].val;
-			bool caps = val == OPT_CAP_ADD || val == OPT_CAP_DROP;
-			if (caps != (pass == 1) || (pass == 1 && val == OPT_CAP_ADD))
-				continue;
-			if (apply(p, val, o->items[i].arg, err) < 0)
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < o->n; i++)
+			if (apply_pass(o->items[i].setting) == pass &&
+			    apply(p, o->items[i].setting, o->items[i].arg, err) < 0)
 				return -1;
-		}
-	}
-	for (size_t i = 0; i < o->n; i++) {
-		if (o->items[i].val == OPT_CAP_ADD &&
-		    apply(p, OPT_CAP_ADD, o->items[i].arg, err) < 0)
-			return -1;
-	}
 	_cleanup_strv_ char **warnings = NULL;
 	if (profile_validate(p, err) < 0 || risk_check_volumes(p, &warnings, err) < 0)
 		return -1;

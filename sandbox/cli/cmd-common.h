@@ -7,81 +7,36 @@
 #include "profile/profile.h"
 
 enum {
-	OPT_HOSTNAME = 256,
-	OPT_NETWORK,
-	OPT_READ_ONLY,
-	OPT_TMPFS,
-	OPT_CAP_ADD,
-	OPT_CAP_DROP,
-	OPT_SECCOMP,
-	OPT_USER,
-	OPT_USERNS,
-	OPT_RM,
+	OPT_RM = 256,
 	OPT_SCRATCH,
 	OPT_SCRATCH_SIZE,
-	OPT_INIT,
 	OPT_NAME,
 	OPT_BUNDLE,
-	OPT_OVERLAY,
-	OPT_NO_INIT,
 	OPT_PROFILE,
 };
 
-/* The option table entries for every profile override, in --help order. */
-/* clang-format off */
-#define SBX_PROFILE_OPTIONS                                                                        \
-	{"profile", OPT_PROFILE, required_argument, "NAME", "use profile NAME (default: \"default\")",     \
-	 SBX_COMPLETE_PROFILE},                                                                    \
-		{"volume", 'v', required_argument, "SRC:DST[:ro|rw]",                              \
-		 "bind host path SRC at DST (repeatable)", SBX_COMPLETE_VOLUME},                   \
-		{"env", 'e', required_argument, "KEY[=VALUE]", "set an environment variable (KEY alone: sbx's value)",        \
-		 NULL},                                                                            \
-		{"workdir", 'w', required_argument, "DIR", "working directory in the sandbox",     \
-		 NULL},                                                                            \
-		{"hostname", OPT_HOSTNAME, required_argument, "NAME", "the sandbox's hostname",   \
-		 NULL},                                                                            \
-		{"network", OPT_NETWORK, required_argument, "MODE[:host-loopback]",                \
-		 "none, host, pasta, slirp4netns or auto; MODE:host-loopback reaches the host's "  \
-		 "127.0.0.1",                                                                      \
-		 "none host pasta slirp4netns auto pasta:host-loopback slirp4netns:host-loopback " \
-		 "auto:host-loopback"},                                                            \
-		{"publish", 'p', required_argument, "[IP:]HOSTPORT:SANDBOXPORT[/tcp|udp]",         \
-		 "publish a sandbox port on the host (repeatable; pasta, slirp4netns, auto)", NULL}, \
-		{"read-only", OPT_READ_ONLY, no_argument, NULL, "make the root filesystem read-only", \
-		 NULL},                                                                            \
-		{"tmpfs", OPT_TMPFS, required_argument, "DST[:size=SIZE][,mode=MODE]",             \
-		 "mount a tmpfs at DST (repeatable)", NULL},                                       \
-		{"cap-add", OPT_CAP_ADD, required_argument, "CAP", "add a capability",             \
-		 SBX_COMPLETE_CAPABILITY},                                                         \
-		{"cap-drop", OPT_CAP_DROP, required_argument, "CAP",                               \
-		 "drop a capability (ALL for every one)", SBX_COMPLETE_CAPABILITY},                \
-		{"seccomp", OPT_SECCOMP, required_argument, "POLICY",                              \
-		 "default, unconfined, or a JSON file with an OCI linux.seccomp object",          \
-		 "default unconfined"},                                                            \
-		{"user", OPT_USER, required_argument, "USER[:GROUP]",                              \
-		 "run as this user of the image", NULL},                                           \
-		{"userns", OPT_USERNS, required_argument, "MODE",                                  \
-		 "single (you as root, no helper) or subid (adds /etc/subuid ranges)",            \
-		 "single subid"},                                                                  \
-		{"overlay", OPT_OVERLAY, required_argument, "BACKEND",                             \
-		 "overlay backend for the root: auto, kernel or fuse", "auto kernel fuse"},        \
-		{"init", OPT_INIT, no_argument, NULL,                                              \
-		 "run sbx's minimal init as pid 1 (reaps zombies, forwards signals)", NULL},       \
-		{"no-init", OPT_NO_INIT, no_argument, NULL,                                        \
-		 "make the command itself pid 1 (it then ignores unhandled signals)", NULL}
-/* clang-format on */
+/* The option code of a setting without a short form: this plus its index
+ * in the settings table (profile.h). */
+#define OVERRIDE_OPT_BASE 0x4000
+
+/* The options of a command that takes profile overrides (run, spec):
+ * --profile, the option of every setting of the table in its order, then
+ * own; out is terminated by an entry with name NULL. Aborts when cap is too
+ * small. */
+void overrides_options(struct sbx_option *out, size_t cap, const struct sbx_option *own);
 
 struct sbx_overrides {
 	const char *profile;
 	struct {
-		int val;
+		const struct sbx_setting *setting;
 		const char *arg;
 	} * items;
 	size_t n;
 };
 
-/* Records a profile option; returns 1 if val was one, 0 if not. */
-int overrides_collect(struct sbx_overrides *o, int val, const char *arg);
+/* Records a profile option: 1 if val was one, 0 if not, -1 with a usage
+ * error for a value refused before any profile is read (-e 1BAD). */
+int overrides_collect(struct sbx_overrides *o, int val, const char *arg, struct sbx_error **err);
 /* -e KEY without '=', as podman has it: *out = "KEY=VALUE" with the
  * caller's value, or NULL when the caller has no KEY (the option is then
  * skipped); *out = NULL too for an arg that has '=' (use arg as it is).

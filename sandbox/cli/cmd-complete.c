@@ -45,17 +45,29 @@ static size_t n_commands(void)
 static const char *const global_options[] = {"--quiet", "--verbose", "--debug", "--help",
                                              "--version"};
 
-/* Candidates are collected, then printed sorted and without duplicates. */
+/* Candidates are collected, then printed sorted and without duplicates.
+ * With --describe (zsh, fish), an option or a command is followed by a tab
+ * and its line of help. */
 struct cands {
 	char **v;
 	const char *cur;    /* what the user typed so far */
 	const char *prefix; /* printed before each candidate, e.g. "--network=" */
+	bool describe;
 };
+
+static void add_described(struct cands *c, const char *word, const char *desc)
+{
+	if (!str_startswith(word, c->cur))
+		return;
+	if (c->describe && desc && *desc)
+		strv_push_take(&c->v, xasprintf("%s%s\t%s", c->prefix, word, desc));
+	else
+		strv_push_take(&c->v, xasprintf("%s%s", c->prefix, word));
+}
 
 static void add(struct cands *c, const char *word)
 {
-	if (str_startswith(word, c->cur))
-		strv_push_take(&c->v, xasprintf("%s%s", c->prefix, word));
+	add_described(c, word, NULL);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -107,10 +119,11 @@ static void add_command_words(struct cands *c, bool with_help)
 	for (size_t i = 0; i < n_commands(); i++) {
 		const struct sbx_command *cmd = sbx_commands[i];
 		if (!hidden(cmd))
-			add(c, cmd->group ? cmd->group : cmd->name);
+			add_described(c, cmd->group ? cmd->group : cmd->name,
+			              cmd->group ? NULL : cmd->summary);
 	}
 	if (with_help)
-		add(c, "help");
+		add_described(c, "help", "show the help of a command");
 }
 
 static void add_subcommands(struct cands *c, const char *group)
@@ -118,7 +131,7 @@ static void add_subcommands(struct cands *c, const char *group)
 	for (size_t i = 0; i < n_commands(); i++) {
 		const struct sbx_command *cmd = sbx_commands[i];
 		if (cmd->group && strcmp(cmd->group, group) == 0 && !hidden(cmd))
-			add(c, cmd->name);
+			add_described(c, cmd->name, cmd->summary);
 	}
 }
 
@@ -390,9 +403,9 @@ static void complete_command(struct cands *c, const struct sbx_command *cmd, cha
 		}
 		for (const struct sbx_option *o = cmd->options; o && o->name; o++) {
 			_cleanup_free_ char *word = xasprintf("--%s", o->name);
-			add(c, word);
+			add_described(c, word, o->help);
 		}
-		add(c, "--help");
+		add_described(c, "--help", "show this help and exit");
 		return;
 	}
 	add_kind(c, operand_kind(cmd, operands), NULL);
@@ -436,17 +449,45 @@ static void complete(struct cands *c, char **w, int n)
 		complete_command(c, cmd, w + i, n - i);
 }
 
+/* The settings table, one tab-separated line per entry: section, key,
+ * option, short option, metavariable, choices, the option's completion and
+ * its line of help ("-" for none). For the docs tests, which compare the
+ * man pages with it. */
+static void print_settings(void)
+{
+	size_t n = 0;
+	const struct sbx_setting *t = profile_settings(&n);
+	for (size_t i = 0; i < n; i++) {
+		const struct sbx_setting *s = &t[i];
+		char shortopt[3] = "-";
+		if (s->short_opt)
+			snprintf(shortopt, sizeof(shortopt), "-%c", s->short_opt);
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s->section, s->key ? s->key : "-",
+		       s->option ? s->option : "-", shortopt, s->metavar ? s->metavar : "-",
+		       s->choices ? s->choices : "-", s->complete ? s->complete : "-", s->doc);
+	}
+}
+
 static int complete_main(const struct sbx_command *cmd, int argc, char **argv,
                          struct sbx_error **err)
 {
 	int first = 1;
+	bool describe = false;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		cmdline_help(cmd, stdout);
 		return 0;
 	}
-	if (argc > 1 && strcmp(argv[1], "--") == 0)
+	if (argc > 1 && strcmp(argv[1], "--settings") == 0) {
+		print_settings();
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--describe") == 0) {
+		describe = true;
 		first = 2;
-	struct cands c = {.cur = "", .prefix = ""};
+	}
+	if (argc > first && strcmp(argv[first], "--") == 0)
+		first++;
+	struct cands c = {.cur = "", .prefix = "", .describe = describe};
 	char *empty[] = {(char *)"", NULL};
 	if (first < argc)
 		complete(&c, argv + first, argc - first);
@@ -460,7 +501,7 @@ static const struct sbx_option complete_options[] = {{0}};
 
 const struct sbx_command cmd_complete = {
     .name = "__complete",
-    .args = "-- [WORD...]",
+    .args = "[--describe] -- [WORD...]",
     .summary = "print completion candidates for the last WORD (used by the shell completions)",
     .options = complete_options,
     .main = complete_main,

@@ -19,8 +19,7 @@
 #include <sys/vfs.h>
 #include <time.h>
 
-static const struct sbx_option run_options[] = {
-    SBX_PROFILE_OPTIONS,
+static const struct sbx_option run_options_own[] = {
     {"name", OPT_NAME, required_argument, "NAME", "name the instance (default: generated)", NULL},
     {"rm", OPT_RM, no_argument, NULL, "remove the instance and its upper layer on exit", NULL},
     {"scratch", OPT_SCRATCH, required_argument, "WHERE",
@@ -34,6 +33,14 @@ static const struct sbx_option run_options[] = {
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
+/* The profile's settings first, from their table (cmd-common.h). */
+static struct sbx_option run_options[128];
+
+__attribute__((constructor)) static void run_options_init(void)
+{
+	overrides_options(run_options, ARRAY_SIZE(run_options), run_options_own);
+}
+
 struct run_opts {
 	struct sbx_overrides ov;
 	const char *name;
@@ -45,8 +52,9 @@ struct run_opts {
 static int run_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct run_opts *o = ctx;
-	if (overrides_collect(&o->ov, val, arg))
-		return 0;
+	int r = overrides_collect(&o->ov, val, arg, err);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	switch (val) {
 	case OPT_NAME:
 		o->name = arg;
@@ -98,10 +106,10 @@ static void preflight(const struct sbx_profile *p, const struct sbx_image *img)
 {
 	/* Said every time: sbx has no cgroup manager yet, even where a cgroup v2
 	 * subtree is delegated (runc and crun enforce them from the config). */
-	if (p->memory || p->pids)
-		fprintf(stderr, "sbx: warning: sbx does not enforce memory and pids limits yet; "
-		                "they are recorded in the config, for runc and crun (rlimits still "
-		                "apply)\n");
+	if (p->memory || p->pids || p->millicpus)
+		fprintf(stderr, "sbx: warning: sbx does not enforce memory, pids and cpus limits "
+		                "yet; they are recorded in the config, for runc and crun (rlimits "
+		                "still apply)\n");
 	struct stat st;
 	if (p->userns == SBX_USERNS_SINGLE && getuid() != 0 && stat(img->rootfs, &st) == 0 &&
 	    st.st_uid != getuid())

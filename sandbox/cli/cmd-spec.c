@@ -11,14 +11,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const struct sbx_option spec_options[] = {
-    SBX_PROFILE_OPTIONS,
+static const struct sbx_option spec_options_own[] = {
     {"bundle", OPT_BUNDLE, required_argument, "DIR",
      "write DIR/config.json and DIR/rootfs (a copy of the image) for runc or crun",
      SBX_COMPLETE_DIR},
     {"tty", 't', no_argument, NULL, "set process.terminal", NULL},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* The profile's settings first, from their table (cmd-common.h). */
+static struct sbx_option spec_options[128];
+
+__attribute__((constructor)) static void spec_options_init(void)
+{
+	overrides_options(spec_options, ARRAY_SIZE(spec_options), spec_options_own);
+}
 
 struct spec_opts {
 	struct sbx_overrides ov;
@@ -29,8 +36,9 @@ struct spec_opts {
 static int spec_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
 	struct spec_opts *o = ctx;
-	if (overrides_collect(&o->ov, val, arg))
-		return 0;
+	int r = overrides_collect(&o->ov, val, arg, err);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	if (val == OPT_BUNDLE)
 		o->bundle = arg;
 	else if (val == 't')

@@ -458,7 +458,13 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 	              caps_mask_to_json(mask), "permitted", caps_mask_to_json(mask), "inheritable",
 	              json_array(), "ambient", json_array());
 	json_t *args;
-	if (in->args && in->args[0])
+	if (p->entrypoint) {
+		/* As podman: the entrypoint replaces the image's command, and the
+		 * words after the image are its arguments. */
+		args = json_pack("[s]", p->entrypoint);
+		for (size_t i = 0; in->args && in->args[i]; i++)
+			json_array_append_new(args, json_string(in->args[i]));
+	} else if (in->args && in->args[0])
 		args = strv_to_json(in->args);
 	else if (in->image_cmd && in->image_cmd[0])
 		args = strv_to_json(in->image_cmd);
@@ -476,6 +482,8 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 	if (ids_mapped(maps_g) > 1)
 		json_object_set_new(json_object_get(proc, "user"), "additionalGids",
 		                    build_groups(in, uid, gid, maps_g));
+	if (p->umask >= 0)
+		json_object_set_new(json_object_get(proc, "user"), "umask", json_integer(p->umask));
 	if (p->n_rlimits) {
 		json_t *rl = json_array();
 		for (size_t i = 0; i < p->n_rlimits; i++) {
@@ -583,8 +591,15 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 	    build_paths(default_readonly, ARRAY_SIZE(default_readonly), p->readonly));
 	if (seccomp)
 		json_object_set(linux_, "seccomp", seccomp);
-	if (p->memory || p->pids) {
+	if (p->memory || p->pids || p->millicpus) {
 		json_t *res = json_object();
+		/* --cpus N as docker and podman write it: N periods of 100 ms
+		 * each 100 ms. */
+		if (p->millicpus)
+			json_object_set_new(res, "cpu",
+			                    json_pack("{s:I, s:I}", "quota",
+			                              (json_int_t)p->millicpus * 100, "period",
+			                              (json_int_t)100000));
 		if (p->memory)
 			json_object_set_new(res, "memory",
 			                    json_pack("{s:I}", "limit", (json_int_t)p->memory));

@@ -1,5 +1,8 @@
 /* profile.c - sandbox profiles: INI files resolved into struct sbx_profile.
  *
+ * Every key and command-line option is one entry of the settings table
+ * below ("the settings table"); this grammar is its summary.
+ *
  * Grammar. A profile is UTF-8 text of at most 1 MiB without NUL bytes. Each
  * line is blank, a comment (first non-blank character ';' or '#'), a
  * "[section]" header, or "key = value". There are no inline comments (a ';'
@@ -24,6 +27,7 @@
  *                 hostname = NAME
  *                 user = UID[:GID] | NAME[:GROUP]      (empty: root)
  *                 init = BOOL
+ *                 umask = OCTAL                        (empty: sbx's own)
  *   [security]    capabilities = default | none
  *                 cap_add = CAP[,CAP...]                              (R)
  *                 cap_drop = CAP[,CAP...] | ALL                       (R)
@@ -41,6 +45,7 @@
  *                 memory = SIZE                        (empty: no limit)
  *                 scratch = SIZE                       (empty: the default)
  *                 pids = N                             (empty: no limit)
+ *                 cpus = N.N                           (empty: no limit)
  *
  * (R) repeatable: each line appends; an empty value clears the list built so
  * far, inherited entries included. A volume or tmpfs at a destination that
@@ -82,6 +87,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -135,7 +141,7 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/* ---- the key table ---- */
+/* ---- sections (the keys are in the settings table below) ---- */
 
 enum section {
 	SEC_PROFILE,
@@ -154,112 +160,8 @@ static const char *const section_names[N_SECTIONS] = {
     "profile", "namespaces", "network", "filesystem", "process", "security", "limits",
 };
 
-enum key_id {
-	K_DESCRIPTION,
-	K_INHERIT,
-	K_NS_PID,
-	K_NS_IPC,
-	K_NS_UTS,
-	K_NS_CGROUP,
-	K_USERNS,
-	K_NET,
-	K_HOST_LOOPBACK,
-	K_PUBLISH,
-	K_ROOTFS,
-	K_OVERLAY,
-	K_VOLUME,
-	K_TMPFS,
-	K_MASK,
-	K_READONLY,
-	K_ENV,
-	K_WORKDIR,
-	K_HOSTNAME,
-	K_USER,
-	K_INIT,
-	K_CAPS,
-	K_CAP_ADD,
-	K_CAP_DROP,
-	K_SECCOMP,
-	K_NNP,
-	K_RESTRICT_SUID_SGID,
-
-	K_LANDLOCK_FS_RO,
-	K_LANDLOCK_FS_RW,
-	K_LANDLOCK_TCP_BIND,
-	K_LANDLOCK_TCP_CONNECT,
-	K_MEMORY,
-	K_SCRATCH,
-	K_PIDS,
-	K_RLIMIT,
-};
-
-struct key_def {
-	const char *name;
-	signed char section;
-	unsigned char id;
-	bool repeatable;
-	bool size;    /* [limits]: K/M/G suffixes */
-	int resource; /* [limits]: RLIMIT_* */
-};
-
-static const struct key_def keys[] = {
-    {"description", SEC_PROFILE, K_DESCRIPTION, false, false, 0},
-    {"inherit", SEC_PROFILE, K_INHERIT, false, false, 0},
-    {"pid", SEC_NAMESPACES, K_NS_PID, false, false, 0},
-    {"ipc", SEC_NAMESPACES, K_NS_IPC, false, false, 0},
-    {"uts", SEC_NAMESPACES, K_NS_UTS, false, false, 0},
-    {"cgroup", SEC_NAMESPACES, K_NS_CGROUP, false, false, 0},
-    {"user", SEC_NAMESPACES, K_USERNS, false, false, 0},
-    {"mode", SEC_NETWORK, K_NET, false, false, 0},
-    {"host_loopback", SEC_NETWORK, K_HOST_LOOPBACK, false, false, 0},
-    {"publish", SEC_NETWORK, K_PUBLISH, true, false, 0},
-    {"rootfs", SEC_FILESYSTEM, K_ROOTFS, false, false, 0},
-    {"overlay", SEC_FILESYSTEM, K_OVERLAY, false, false, 0},
-    {"volume", SEC_FILESYSTEM, K_VOLUME, true, false, 0},
-    {"tmpfs", SEC_FILESYSTEM, K_TMPFS, true, false, 0},
-    {"mask", SEC_FILESYSTEM, K_MASK, true, false, 0},
-    {"readonly", SEC_FILESYSTEM, K_READONLY, true, false, 0},
-    {"env", SEC_PROCESS, K_ENV, true, false, 0},
-    {"workdir", SEC_PROCESS, K_WORKDIR, false, false, 0},
-    {"hostname", SEC_PROCESS, K_HOSTNAME, false, false, 0},
-    {"user", SEC_PROCESS, K_USER, false, false, 0},
-    {"init", SEC_PROCESS, K_INIT, false, false, 0},
-    {"capabilities", SEC_SECURITY, K_CAPS, false, false, 0},
-    {"cap_add", SEC_SECURITY, K_CAP_ADD, true, false, 0},
-    {"cap_drop", SEC_SECURITY, K_CAP_DROP, true, false, 0},
-    {"seccomp", SEC_SECURITY, K_SECCOMP, false, false, 0},
-    {"no_new_privileges", SEC_SECURITY, K_NNP, false, false, 0},
-    {"restrict_suid_sgid", SEC_SECURITY, K_RESTRICT_SUID_SGID, false, false, 0},
-
-    {"landlock_fs_ro", SEC_SECURITY, K_LANDLOCK_FS_RO, true, false, 0},
-    {"landlock_fs_rw", SEC_SECURITY, K_LANDLOCK_FS_RW, true, false, 0},
-    {"landlock_tcp_bind", SEC_SECURITY, K_LANDLOCK_TCP_BIND, true, false, 0},
-    {"landlock_tcp_connect", SEC_SECURITY, K_LANDLOCK_TCP_CONNECT, true, false, 0},
-    {"memory", SEC_LIMITS, K_MEMORY, false, false, 0},
-    {"scratch", SEC_LIMITS, K_SCRATCH, false, false, 0},
-    {"pids", SEC_LIMITS, K_PIDS, false, false, 0},
-    {"as", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_AS},
-    {"core", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_CORE},
-    {"cpu", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_CPU},
-    {"data", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_DATA},
-    {"fsize", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_FSIZE},
-    {"locks", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_LOCKS},
-    {"memlock", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_MEMLOCK},
-    {"msgqueue", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_MSGQUEUE},
-    {"nice", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_NICE},
-    {"nofile", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_NOFILE},
-    {"nproc", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_NPROC},
-    {"rss", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_RSS},
-    {"rtprio", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_RTPRIO},
-    {"rttime", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_RTTIME},
-    {"sigpending", SEC_LIMITS, K_RLIMIT, false, false, RLIMIT_SIGPENDING},
-    {"stack", SEC_LIMITS, K_RLIMIT, false, true, RLIMIT_STACK},
-};
-
 static const char *const userns_names[] = {"single", "subid"};
 static const char *const overlay_names[] = {"auto", "kernel", "fuse"};
-static const char *const rootfs_names[] = {"overlay", "readonly"};
-static const char *const caps_names[] = {"default", "none"};
 
 /* ---- profiles ---- */
 
@@ -279,6 +181,7 @@ void profile_init_defaults(struct sbx_profile *p)
 	p->restrict_suid_sgid = true;
 	/* As bwrap does: a payload as pid 1 would ignore SIGTERM, SIGINT and SIGPIPE. */
 	p->init = true;
+	p->umask = -1;
 }
 
 struct sbx_profile *profile_new(void)
@@ -340,6 +243,7 @@ void profile_free(struct sbx_profile *p)
 	free(p->workdir);
 	free(p->hostname);
 	free(p->user);
+	free(p->entrypoint);
 	strv_free(p->cap_add);
 	strv_free(p->cap_drop);
 	free(p->seccomp_file);
@@ -1082,6 +986,791 @@ static void drop_rlimit(struct sbx_profile *p, int resource)
 	}
 }
 
+/* ---- the settings table: set and dump ----
+ *
+ * A set function parses a value into the profile: 0, or -1 with *why, or -2
+ * when it reported the problem itself (a mount given twice in one file, the
+ * lines of an --env-file). c->fc is the profile file being applied, NULL
+ * for a command-line option; only a file's empty value clears a list or
+ * unsets a key. */
+
+struct file_ctx;
+static bool mount_twice(struct file_ctx *fc, int line, const char *dst);
+
+struct set_ctx {
+	struct file_ctx *fc;   /* NULL: a command-line option */
+	int line;              /* the file's line, -1 for an option */
+	const char *base;      /* the directory relative paths start from */
+	struct sbx_diag *diag; /* an --env-file's own diagnostics */
+};
+
+#define FIELD(p, s, type)  ((type *)((char *)(p) + (s)->offset))
+#define CFIELD(p, s, type) ((type const *)((const char *)(p) + (s)->offset))
+
+static bool empty_in_file(const struct set_ctx *c, const char *v)
+{
+	return c->fc != NULL && v[0] == '\0';
+}
+
+static const char *const bool_words[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
+
+static int set_bool(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	bool b;
+	if (parse_bool(v, &b) == 0) {
+		*FIELD(p, s, bool) = b;
+		return 0;
+	}
+	/* Words this short get two edits, so that "treu" finds "true". */
+	const char *close = NULL;
+	size_t best = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(bool_words) && strlen(v) > 1; i++) {
+		size_t d = str_distance(v, bool_words[i]);
+		if (d < best && d < strlen(bool_words[i])) {
+			best = d;
+			close = bool_words[i];
+		}
+	}
+	if (close)
+		why_set(why,
+		        "expected true or false (or yes/no, on/off, 1/0); did you mean \"%s\"?",
+		        close);
+	else
+		why_set(why, "expected true or false (or yes/no, on/off, 1/0)");
+	return -1;
+}
+
+static const char *bool_word(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void dump_bool(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	fprintf(f, "%s = %s\n", s->key, bool_word(*CFIELD(p, s, bool)));
+}
+
+/* The words of s->choices; returns how many (at most 8). */
+static size_t choice_words(const struct sbx_setting *s, char *buf, size_t len, const char *w[8])
+{
+	snprintf(buf, len, "%s", s->choices);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	return n;
+}
+
+/* The enum fields set_enum writes through an int. */
+_Static_assert(sizeof(enum sbx_userns_mode) == sizeof(int) &&
+                   sizeof(enum sbx_rootfs_mode) == sizeof(int) &&
+                   sizeof(enum sbx_overlay_backend) == sizeof(int) &&
+                   sizeof(enum sbx_caps_base) == sizeof(int),
+               "an enum field is not an int");
+
+/* An enum field: the index of the word in s->choices. */
+static int set_enum(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	char buf[128];
+	const char *w[8];
+	size_t n = choice_words(s, buf, sizeof(buf), w);
+	int i;
+	if (str_choice(v, w, n, &i, why) < 0)
+		return -1;
+	*FIELD(p, s, int) = i;
+	return 0;
+}
+
+static void dump_enum(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	char buf[128];
+	const char *w[8];
+	size_t n = choice_words(s, buf, sizeof(buf), w);
+	int i = *CFIELD(p, s, int);
+	fprintf(f, "%s = %s\n", s->key, i >= 0 && (size_t)i < n ? w[i] : "?");
+}
+
+static int set_inherit(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                       struct set_ctx *c, char **why)
+{
+	return 0; /* resolved before the other keys */
+}
+
+/* A string that an empty value unsets (description, user). */
+static int set_text(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	char **field = FIELD(p, s, char *);
+	free(*field);
+	*field = v[0] ? xstrdup(v) : NULL;
+	return 0;
+}
+
+static void dump_text(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	const char *v = *CFIELD(p, s, char *);
+	fprintf(f, "%s =%s%s\n", s->key, v ? " " : "", v ? v : "");
+}
+
+static void dump_strv(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	char *const *v = *CFIELD(p, s, char **);
+	if (v == NULL || v[0] == NULL)
+		fprintf(f, "%s =\n", s->key);
+	for (size_t i = 0; v && v[i]; i++)
+		fprintf(f, "%s = %s\n", s->key, v[i]);
+}
+
+static int set_net_mode(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                        struct set_ctx *c, char **why)
+{
+	return net_mode_parse(v, &p->net, NULL, why);
+}
+
+static void dump_net_mode(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	fprintf(f, "%s = %s\n", s->key, net_mode_name(p->net));
+}
+
+/* --network: the mode and its options together; a plain mode turns
+ * host-loopback off. */
+static int set_network(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                       struct set_ctx *c, char **why)
+{
+	return net_mode_parse(v, &p->net, &p->host_loopback, why);
+}
+
+static int set_publish(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                       struct set_ctx *c, char **why)
+{
+	struct sbx_publish pub;
+	if (empty_in_file(c, v)) {
+		publish_clear(p);
+		return 0;
+	}
+	if (net_publish_parse(v, &pub, why) < 0)
+		return -1;
+	pub.line = c->line;
+	return put_publish(p, &pub, why);
+}
+
+static void dump_publish(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	if (p->n_publish == 0)
+		fprintf(f, "%s =\n", s->key);
+	for (size_t i = 0; i < p->n_publish; i++) {
+		_cleanup_free_ char *spec = publish_spec(&p->publish[i]);
+		fprintf(f, "%s = %s\n", s->key, spec);
+	}
+}
+
+static int set_volume(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                      struct set_ctx *c, char **why)
+{
+	struct sbx_volume vol;
+	if (empty_in_file(c, v)) {
+		volumes_clear(p);
+		return 0;
+	}
+	/* ./x sources only on the command line: a profile's directory is no
+	 * good base. */
+	if (parse_volume(v, c->fc ? NULL : c->base, &vol, why) < 0)
+		return -1;
+	if (c->fc && mount_twice(c->fc, c->line, vol.dst)) {
+		free(vol.src);
+		free(vol.dst);
+		return -2;
+	}
+	return put_volume(p, &vol, why);
+}
+
+static void dump_volume(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	if (p->n_volumes == 0)
+		fprintf(f, "%s =\n", s->key);
+	for (size_t i = 0; i < p->n_volumes; i++)
+		fprintf(f, "%s = %s:%s:%s\n", s->key, p->volumes[i].src, p->volumes[i].dst,
+		        p->volumes[i].ro ? "ro" : "rw");
+}
+
+static int set_tmpfs(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                     struct set_ctx *c, char **why)
+{
+	struct sbx_tmpfs t;
+	if (empty_in_file(c, v)) {
+		tmpfs_clear(p);
+		return 0;
+	}
+	if (profile_parse_tmpfs(v, &t, why) < 0)
+		return -1;
+	if (c->fc && mount_twice(c->fc, c->line, t.dst)) {
+		free(t.dst);
+		return -2;
+	}
+	return put_tmpfs(p, &t, why);
+}
+
+static void fmt_size(FILE *f, uint64_t v)
+{
+	static const char units[] = "TGMK";
+	for (int i = 0; i < 4; i++) {
+		unsigned shift = (unsigned)(40 - 10 * i);
+		uint64_t unit = (uint64_t)1 << shift;
+		if (v && v % unit == 0) {
+			fprintf(f, "%llu%c", (unsigned long long)(v >> shift), units[i]);
+			return;
+		}
+	}
+	fprintf(f, "%llu", (unsigned long long)v);
+}
+
+static void dump_tmpfs(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	if (p->n_tmpfs == 0)
+		fprintf(f, "%s =\n", s->key);
+	for (size_t i = 0; i < p->n_tmpfs; i++) {
+		fprintf(f, "%s = %s:", s->key, p->tmpfs[i].dst);
+		if (p->tmpfs[i].size) {
+			fputs("size=", f);
+			fmt_size(f, p->tmpfs[i].size);
+			fputc(',', f);
+		}
+		fprintf(f, "mode=%o\n", p->tmpfs[i].mode);
+	}
+}
+
+/* A list of sandbox paths; arg 1: "/" refused (mask, readonly). */
+static int set_path_list(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                         struct set_ctx *c, char **why)
+{
+	char ***list = FIELD(p, s, char **);
+	if (empty_in_file(c, v)) {
+		strv_clear(list);
+		return 0;
+	}
+	char *path = path_normalize(v, false, "the path", why);
+	if (path && s->arg && strcmp(path, "/") == 0) {
+		free(path);
+		path = why_set(why, "the path must not be \"/\"");
+	}
+	if (path == NULL)
+		return -1;
+	return put_path(list, path, s->key, why);
+}
+
+static int set_ports(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                     struct set_ctx *c, char **why)
+{
+	char ***list = FIELD(p, s, char **);
+	if (empty_in_file(c, v)) {
+		strv_clear(list);
+		return 0;
+	}
+	return put_ports(list, v, s->key, why);
+}
+
+/* KEY=VALUE; on the command line KEY alone takes the caller's value, and
+ * is skipped when the caller has none, as in podman. */
+static int set_env(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                   struct set_ctx *c, char **why)
+{
+	char *kv = NULL;
+	if (empty_in_file(c, v)) {
+		strv_clear(&p->env);
+		return 0;
+	}
+	_cleanup_free_ char *from_caller = NULL;
+	if (c->fc == NULL && strchr(v, '=') == NULL && env_key_valid(v, strlen(v))) {
+		const char *val = getenv(v);
+		if (val == NULL)
+			return 0;
+		v = from_caller = xasprintf("%s=%s", v, val);
+	}
+	if (profile_parse_env(v, &kv, why) < 0)
+		return -1;
+	return put_env(p, kv, why);
+}
+
+#define ENV_FILE_MAX (1024 * 1024)
+
+/* podman's --env-file: KEY=VALUE lines taken as they are, KEY alone for the
+ * caller's value, '#' comments and blank lines. Every bad line is reported
+ * as FILE:LINE: error: ... */
+static int set_env_file(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                        struct set_ctx *c, char **why)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	_cleanup_error_ struct sbx_error *err = NULL;
+	if (v[0] == '\0') {
+		why_set(why, "expected a file name");
+		return -1;
+	}
+	if (read_file(v, ENV_FILE_MAX, &text, &len, &err) < 0) {
+		why_set(why, "%s", err->code == EFBIG ? "larger than 1 MiB" : err->msg);
+		return -1;
+	}
+	_cleanup_free_ char *disp = str_display(v);
+	size_t errors = 0;
+	int line = 1;
+	for (size_t start = 0; start < len; line++) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		_cleanup_free_ char *l = xstrndup(text + start, end - start);
+		bool nul = memchr(text + start, '\0', end - start) != NULL;
+		start = end + 1;
+		size_t n = strlen(l);
+		if (n && l[n - 1] == '\r')
+			l[--n] = '\0';
+		char *t = l + strspn(l, " \t");
+		if (!nul && (*t == '\0' || *t == '#'))
+			continue;
+		_cleanup_free_ char *lwhy = NULL;
+		if (nul) {
+			why_set(&lwhy, "NUL byte");
+		} else if (strchr(t, '=') == NULL && !env_key_valid(t, strlen(t))) {
+			_cleanup_free_ char *d = str_display(t);
+			why_set(&lwhy,
+			        "\"%s\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)", d);
+		} else {
+			struct set_ctx lc = *c;
+			lc.fc = NULL;
+			if (set_env(p, s, t, &lc, &lwhy) == 0)
+				continue;
+		}
+		diag_add(c->diag, disp, line, "%s", lwhy);
+		errors++;
+	}
+	return errors ? -2 : 0;
+}
+
+static int set_workdir(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                       struct set_ctx *c, char **why)
+{
+	char *w = path_normalize(v, false, "the working directory", why);
+	if (w == NULL)
+		return -1;
+	free(p->workdir);
+	p->workdir = w;
+	return 0;
+}
+
+static int set_hostname(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                        struct set_ctx *c, char **why)
+{
+	if (parse_hostname(v, why) < 0)
+		return -1;
+	free(p->hostname);
+	p->hostname = xstrdup(v);
+	return 0;
+}
+
+static void dump_string(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	fprintf(f, "%s = %s\n", s->key, *CFIELD(p, s, char *));
+}
+
+/* Empty in a profile: root. */
+static int set_user(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	if (!empty_in_file(c, v) && parse_user(v, why) < 0)
+		return -1;
+	return set_text(p, s, v, c, why);
+}
+
+/* An octal mode of at most 0777 (an int field, -1 = not set), as umask(1)
+ * takes it. */
+static int set_octal(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                     struct set_ctx *c, char **why)
+{
+	int *field = FIELD(p, s, int);
+	if (empty_in_file(c, v)) {
+		*field = -1;
+		return 0;
+	}
+	size_t n = strlen(v);
+	bool octal = n > 0 && n <= 4 && strspn(v, "01234567") == n;
+	unsigned long m = octal ? strtoul(v, NULL, 8) : 0;
+	if (!octal || m > 0777) {
+		why_set(why, "expected an octal mode from 0000 to 0777, such as 0022 or 0077");
+		return -1;
+	}
+	*field = (int)m;
+	return 0;
+}
+
+static void dump_octal(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	int v = *CFIELD(p, s, int);
+	if (v < 0)
+		fprintf(f, "%s =\n", s->key);
+	else
+		fprintf(f, "%s = %04o\n", s->key, (unsigned)v);
+}
+
+static int set_entrypoint(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                          struct set_ctx *c, char **why)
+{
+	if (v[0] == '\0') {
+		why_set(why, "expected a command");
+		return -1;
+	}
+	if (has_control(v)) {
+		why_set(why, "the command contains a control character");
+		return -1;
+	}
+	free(p->entrypoint);
+	p->entrypoint = xstrdup(v);
+	return 0;
+}
+
+static int set_caps(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	bool drop = s->flags & SBX_SETTING_DROP;
+	if (empty_in_file(c, v)) {
+		strv_clear(drop ? &p->cap_drop : &p->cap_add);
+		return 0;
+	}
+	return put_caps(p, v, drop, why);
+}
+
+static int set_seccomp(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                       struct set_ctx *c, char **why)
+{
+	char *file = NULL;
+	enum sbx_seccomp_mode mode;
+	if (parse_seccomp(v, c->base, &mode, &file, why) < 0)
+		return -1;
+	free(p->seccomp_file);
+	p->seccomp = mode;
+	p->seccomp_file = file;
+	return 0;
+}
+
+static void dump_seccomp(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	if (p->seccomp == SBX_SECCOMP_FILE)
+		fprintf(f, "%s = %s\n", s->key, p->seccomp_file ? p->seccomp_file : "");
+	else
+		fprintf(f, "%s = %s\n", s->key,
+		        p->seccomp == SBX_SECCOMP_UNCONFINED ? "unconfined" : "default");
+}
+
+/* memory, pids: a number above 0; empty in a profile: no limit. */
+static int set_limit(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                     struct set_ctx *c, char **why)
+{
+	uint64_t n = 0;
+	bool mem = s->flags & SBX_SETTING_SIZE;
+	if (!empty_in_file(c, v) && parse_number(v, mem, &n, why) < 0)
+		return -1;
+	if (!empty_in_file(c, v) && n == 0) {
+		why_set(why, c->fc ? "must be greater than 0 (leave it empty for no limit)"
+		                   : "must be greater than 0");
+		return -1;
+	}
+	if (!mem && n > INT64_MAX) {
+		why_set(why, "number too large");
+		return -1;
+	}
+	if (mem)
+		p->memory = n;
+	else
+		p->pids = (int64_t)n;
+	return 0;
+}
+
+static void dump_size(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	uint64_t v = *CFIELD(p, s, uint64_t);
+	fprintf(f, "%s =", s->key);
+	if (v) {
+		fputc(' ', f);
+		fmt_size(f, v);
+	}
+	fputc('\n', f);
+}
+
+static void dump_pids(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	fprintf(f, "%s =", s->key);
+	if (p->pids > 0)
+		fprintf(f, " %lld", (long long)p->pids);
+	fputc('\n', f);
+}
+
+static int set_scratch(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                       struct set_ctx *c, char **why)
+{
+	uint64_t n = 0;
+	if (v[0] && parse_number(v, true, &n, why) < 0)
+		return -1;
+	if (v[0] && n == 0) {
+		why_set(why, "must be greater than 0 (leave it empty for the default)");
+		return -1;
+	}
+	p->scratch = n;
+	return 0;
+}
+
+/* CPUs as a decimal with up to three places, e.g. 1.5; at most 1024. */
+static int set_cpus(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	if (empty_in_file(c, v)) {
+		p->millicpus = 0;
+		return 0;
+	}
+	size_t whole = strspn(v, "0123456789");
+	const char *frac = v + whole;
+	size_t places = 0;
+	if (*frac == '.') {
+		places = strspn(frac + 1, "0123456789");
+		frac++;
+	}
+	bool ok = whole + (places ? places + 1 : (v[whole] == '.' ? 1 : 0)) == strlen(v) &&
+	          (whole > 0 || places > 0) && whole <= 4 && places <= 3;
+	uint64_t milli = 0;
+	for (size_t i = 0; ok && i < whole; i++)
+		milli = milli * 10 + (uint64_t)(v[i] - '0');
+	milli *= 1000;
+	for (size_t i = 0, scale = 100; ok && i < places; i++, scale /= 10)
+		milli += (uint64_t)(frac[i] - '0') * scale;
+	if (!ok || milli == 0 || milli > 1024000) {
+		why_set(why, "expected a number of CPUs above 0, such as 0.5 or 2 (at most three "
+		             "decimal places)");
+		return -1;
+	}
+	p->millicpus = (uint32_t)milli;
+	return 0;
+}
+
+static void dump_cpus(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	fprintf(f, "%s =", s->key);
+	if (p->millicpus) {
+		fprintf(f, " %u", p->millicpus / 1000);
+		unsigned frac = p->millicpus % 1000;
+		if (frac) {
+			char digits[8];
+			snprintf(digits, sizeof(digits), "%03u", frac);
+			for (size_t n = strlen(digits); n > 0 && digits[n - 1] == '0'; n--)
+				digits[n - 1] = '\0';
+			fprintf(f, ".%s", digits);
+		}
+	}
+	fputc('\n', f);
+}
+
+static int set_rlimit(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                      struct set_ctx *c, char **why)
+{
+	uint64_t soft, hard;
+	if (v[0] == '\0') {
+		drop_rlimit(p, s->arg);
+		return 0;
+	}
+	if (parse_rlimit(v, s->flags & SBX_SETTING_SIZE, &soft, &hard, why) < 0)
+		return -1;
+	put_rlimit(p, s->arg, soft, hard);
+	return 0;
+}
+
+static void fmt_limit(FILE *f, uint64_t v, bool size)
+{
+	if (v == UINT64_MAX)
+		fputs("unlimited", f);
+	else if (size)
+		fmt_size(f, v);
+	else
+		fprintf(f, "%llu", (unsigned long long)v);
+}
+
+static void dump_rlimit(const struct sbx_profile *p, const struct sbx_setting *s, FILE *f)
+{
+	const struct sbx_rlimit *r = NULL;
+	bool size = s->flags & SBX_SETTING_SIZE;
+	for (size_t k = 0; k < p->n_rlimits && r == NULL; k++)
+		if (p->rlimits[k].resource == s->arg)
+			r = &p->rlimits[k];
+	fprintf(f, "%s =", s->key);
+	if (r) {
+		fputc(' ', f);
+		fmt_limit(f, r->soft, size);
+		if (r->hard != r->soft) {
+			fputc(':', f);
+			fmt_limit(f, r->hard, size);
+		}
+	}
+	fputc('\n', f);
+}
+
+#define OFF(field) offsetof(struct sbx_profile, field)
+#define R          SBX_SETTING_REPEATABLE
+#define BOOL_WORDS "true false"
+/* A key only, of a generic type. */
+#define KEY(sec, key, meta, choices, doc, flags, set, dump, off)                                   \
+	{                                                                                          \
+		sec, key, NULL, 0, meta, choices, NULL, NULL, doc, flags, set, dump, off, 0        \
+	}
+#define RLIM(key, res, flags)                                                                      \
+	{                                                                                          \
+		"limits", key, NULL, 0, "N|SOFT:HARD|unlimited", NULL, NULL, NULL,                 \
+		    "the RLIMIT_" #res " resource limit", flags, set_rlimit, dump_rlimit, 0,       \
+		    RLIMIT_##res                                                                   \
+	}
+
+/* clang-format off */
+static const struct sbx_setting settings[] = {
+    KEY("profile", "description", "TEXT", NULL, "what the profile is for", 0, set_text,
+        dump_text, OFF(description)),
+    {"profile", "inherit", NULL, 0, "NAME|FILE", NULL, NULL, NULL,
+     "the parent profile, applied first", SBX_SETTING_INHERIT, set_inherit, NULL, 0, 0},
+
+    KEY("namespaces", "pid", "BOOL", BOOL_WORDS, "a new pid namespace", 0, set_bool, dump_bool,
+        OFF(ns_pid)),
+    KEY("namespaces", "ipc", "BOOL", BOOL_WORDS, "a new IPC namespace", 0, set_bool, dump_bool,
+        OFF(ns_ipc)),
+    KEY("namespaces", "uts", "BOOL", BOOL_WORDS, "a new UTS namespace", 0, set_bool, dump_bool,
+        OFF(ns_uts)),
+    KEY("namespaces", "cgroup", "BOOL", BOOL_WORDS, "a new cgroup namespace", 0, set_bool,
+        dump_bool, OFF(ns_cgroup)),
+    {"namespaces", "user", "userns", 0, "MODE", "single subid", NULL, NULL,
+     "single (you as root, no helper) or subid (adds /etc/subuid ranges)", 0, set_enum,
+     dump_enum, OFF(userns), 0},
+
+    {"network", "mode", NULL, 0, "MODE", "none host pasta slirp4netns auto", NULL, NULL,
+     "the network: none, host, pasta, slirp4netns or auto", 0, set_net_mode, dump_net_mode, 0, 0},
+    KEY("network", "host_loopback", "BOOL", BOOL_WORDS,
+        "with pasta or slirp4netns, reach the host's 127.0.0.1", 0, set_bool, dump_bool,
+        OFF(host_loopback)),
+    {"network", NULL, "network", 0, "MODE[:host-loopback]", "none host pasta slirp4netns auto",
+     "none host pasta slirp4netns auto pasta:host-loopback slirp4netns:host-loopback "
+     "auto:host-loopback", NULL,
+     "none, host, pasta, slirp4netns or auto; MODE:host-loopback reaches the host's 127.0.0.1",
+     0, set_network, NULL, 0, 0},
+    {"network", "publish", "publish", 'p', "[IP:]HOSTPORT:SANDBOXPORT[/tcp|/udp]", NULL, NULL,
+     NULL, "publish a sandbox port on the host (repeatable; pasta, slirp4netns, auto)", R,
+     set_publish, dump_publish, 0, 0},
+
+    {"filesystem", "rootfs", NULL, 0, "MODE", "overlay readonly", NULL, NULL,
+     "a writable overlay, or read-only", 0, set_enum, dump_enum, OFF(rootfs), 0},
+    {"filesystem", NULL, "read-only", 0, NULL, "overlay readonly", NULL, "readonly",
+     "make the root filesystem read-only", 0, set_enum, NULL, OFF(rootfs), 0},
+    {"filesystem", "overlay", "overlay", 0, "BACKEND", "auto kernel fuse", NULL, NULL,
+     "overlay backend for the root: auto, kernel or fuse", 0, set_enum, dump_enum,
+     OFF(overlay), 0},
+    {"filesystem", "volume", "volume", 'v', "SRC:DST[:ro|rw]", NULL, "volume",
+     NULL, "bind host path SRC at DST (repeatable)", R, set_volume, dump_volume, 0, 0},
+    {"filesystem", "tmpfs", "tmpfs", 0, "DST[:size=SIZE][,mode=MODE]", NULL, NULL, NULL,
+     "mount a tmpfs at DST (repeatable)", R, set_tmpfs, dump_tmpfs, 0, 0},
+    {"filesystem", "mask", NULL, 0, "PATH", NULL, NULL, NULL, "hide PATH in the sandbox", R,
+     set_path_list, dump_strv, OFF(masked), 1},
+    {"filesystem", "readonly", NULL, 0, "PATH", NULL, NULL, NULL,
+     "make PATH read-only in the sandbox", R, set_path_list, dump_strv, OFF(readonly), 1},
+
+    {"process", "env", "env", 'e', "KEY[=VALUE]", NULL, NULL, NULL,
+     "set an environment variable (KEY alone: sbx's value)", R, set_env, dump_strv, OFF(env), 0},
+    {"process", NULL, "env-file", 0, "FILE", NULL, "file", NULL,
+     "read KEY=VALUE lines from FILE, as --env does (repeatable)", 0, set_env_file, NULL, 0, 0},
+    {"process", "workdir", "workdir", 'w', "DIR", NULL, NULL, NULL,
+     "working directory in the sandbox", 0, set_workdir, dump_string, OFF(workdir), 0},
+    {"process", "hostname", "hostname", 0, "NAME", NULL, NULL, NULL, "the sandbox's hostname", 0,
+     set_hostname, dump_string, OFF(hostname), 0},
+    {"process", "user", "user", 'u', "USER[:GROUP]", NULL, NULL, NULL,
+     "run as this user of the image", 0, set_user, dump_text, OFF(user), 0},
+    {"process", "init", NULL, 0, "BOOL", BOOL_WORDS, NULL, NULL,
+     "run sbx's minimal init as pid 1", 0, set_bool, dump_bool, OFF(init), 0},
+    {"process", NULL, "init", 0, NULL, NULL, NULL, "true",
+     "run sbx's minimal init as pid 1 (reaps zombies, forwards signals)", 0, set_bool, NULL,
+     OFF(init), 0},
+    {"process", NULL, "no-init", 0, NULL, NULL, NULL, "false",
+     "make the command itself pid 1 (it then ignores unhandled signals)", 0, set_bool, NULL,
+     OFF(init), 0},
+    {"process", "umask", "umask", 0, "MODE", NULL, NULL, NULL,
+     "the command's umask, in octal (default: sbx's own)", 0, set_octal, dump_octal, OFF(umask),
+     0},
+    {"process", NULL, "entrypoint", 0, "CMD", NULL, NULL, NULL,
+     "run CMD with the command's words as its arguments, instead of the image's command", 0,
+     set_entrypoint, NULL, 0, 0},
+
+    {"security", "capabilities", NULL, 0, "BASE", "default none", NULL, NULL,
+     "the capabilities to start from: default or none", 0, set_enum, dump_enum,
+     OFF(caps_base), 0},
+    {"security", "cap_add", "cap-add", 0, "CAP", NULL, "capability", NULL,
+     "add a capability", R | SBX_SETTING_ADD, set_caps, dump_strv, OFF(cap_add), 0},
+    {"security", "cap_drop", "cap-drop", 0, "CAP", NULL, "capability", NULL,
+     "drop a capability (ALL for every one)", R | SBX_SETTING_DROP, set_caps, dump_strv,
+     OFF(cap_drop), 0},
+    {"security", "seccomp", "seccomp", 0, "POLICY", NULL, "default unconfined", NULL,
+     "default, unconfined, or a JSON file with an OCI linux.seccomp object", 0, set_seccomp,
+     dump_seccomp, 0, 0},
+    KEY("security", "no_new_privileges", "BOOL", BOOL_WORDS,
+        "no privileges gained through execve", 0, set_bool, dump_bool, OFF(no_new_privileges)),
+    KEY("security", "restrict_suid_sgid", "BOOL", BOOL_WORDS, "no set-id files made", 0,
+        set_bool, dump_bool, OFF(restrict_suid_sgid)),
+    {"security", "landlock_fs_ro", NULL, 0, "PATH", NULL, NULL, NULL,
+     "Landlock: PATH may be read", R, set_path_list, dump_strv, OFF(landlock_fs_ro), 0},
+    {"security", "landlock_fs_rw", NULL, 0, "PATH", NULL, NULL, NULL,
+     "Landlock: PATH may be read and written", R, set_path_list, dump_strv, OFF(landlock_fs_rw),
+     0},
+    KEY("security", "landlock_tcp_bind", "PORT[,PORT...]|none", NULL,
+        "Landlock: TCP ports that may be bound", R, set_ports, dump_strv,
+        OFF(landlock_tcp_bind)),
+    KEY("security", "landlock_tcp_connect", "PORT[,PORT...]|none", NULL,
+        "Landlock: TCP ports that may be connected to", R, set_ports, dump_strv,
+        OFF(landlock_tcp_connect)),
+
+    {"limits", "memory", "memory", 0, "SIZE", NULL, NULL, NULL,
+     "memory limit (recorded in the config; sbx run does not enforce it)", SBX_SETTING_SIZE,
+     set_limit, dump_size, OFF(memory), 0},
+    KEY("limits", "scratch", "SIZE", NULL, "the most a --rm upper layer in memory may hold", 0,
+        set_scratch, dump_size, OFF(scratch)),
+    {"limits", "pids", "pids-limit", 0, "N", NULL, NULL, NULL,
+     "process limit (recorded in the config; sbx run does not enforce it)", 0, set_limit,
+     dump_pids, 0, 0},
+    {"limits", "cpus", "cpus", 0, "N.N", NULL, NULL, NULL,
+     "CPU limit (recorded in the config; sbx run does not enforce it)", 0, set_cpus, dump_cpus,
+     0, 0},
+    RLIM("as", AS, SBX_SETTING_SIZE),
+    RLIM("core", CORE, SBX_SETTING_SIZE),
+    RLIM("cpu", CPU, 0),
+    RLIM("data", DATA, SBX_SETTING_SIZE),
+    RLIM("fsize", FSIZE, SBX_SETTING_SIZE),
+    RLIM("locks", LOCKS, 0),
+    RLIM("memlock", MEMLOCK, SBX_SETTING_SIZE),
+    RLIM("msgqueue", MSGQUEUE, SBX_SETTING_SIZE),
+    RLIM("nice", NICE, 0),
+    RLIM("nofile", NOFILE, 0),
+    RLIM("nproc", NPROC, 0),
+    RLIM("rss", RSS, SBX_SETTING_SIZE),
+    RLIM("rtprio", RTPRIO, 0),
+    RLIM("rttime", RTTIME, 0),
+    RLIM("sigpending", SIGPENDING, 0),
+    RLIM("stack", STACK, SBX_SETTING_SIZE),
+};
+/* clang-format on */
+
+#define N_SETTINGS ARRAY_SIZE(settings)
+
+const struct sbx_setting *profile_settings(size_t *n)
+{
+	*n = N_SETTINGS;
+	return settings;
+}
+
+const struct sbx_setting *profile_setting_option(const char *option)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		if (settings[i].option && strcmp(settings[i].option, option) == 0)
+			return &settings[i];
+	return NULL;
+}
+
 /* ---- command-line overrides ---- */
 
 static int option_error(struct sbx_error **err, const char *opt, const char *spec, const char *why)
@@ -1090,97 +1779,87 @@ static int option_error(struct sbx_error **err, const char *opt, const char *spe
 	return sbx_error_set(err, 0, "--%s \"%s\": %s", opt, d, why);
 }
 
-int profile_add_volume(struct sbx_profile *p, const char *spec, struct sbx_error **err)
+int profile_option_check(const struct sbx_setting *s, const char *value, char **why)
+{
+	if (s->set == set_env && value && strchr(value, '=') == NULL &&
+	    !env_key_valid(value, strlen(value))) {
+		why_set(why, "expected KEY=VALUE or KEY");
+		return -1;
+	}
+	return 0;
+}
+
+int profile_option(struct sbx_profile *p, const struct sbx_setting *s, const char *value,
+                   struct sbx_diag *diag, struct sbx_error **err)
 {
 	_cleanup_free_ char *cwd = cwd_dup();
 	_cleanup_free_ char *why = NULL;
-	struct sbx_volume v;
-	if (parse_volume(spec, cwd, &v, &why) < 0 || put_volume(p, &v, &why) < 0)
-		return option_error(err, "volume", spec, why);
-	return 0;
+	struct sbx_diag local = {0};
+	struct set_ctx c = {NULL, -1, cwd, diag ? diag : &local};
+	const char *v = s->fixed ? s->fixed : value;
+	size_t before = diag_count(c.diag);
+	int r = s->set(p, s, v, &c, &why);
+	size_t n = diag_count(c.diag) - before;
+	diag_clear(&local);
+	if (r == 0)
+		return 0;
+	if (r == -2) {
+		_cleanup_free_ char *d = str_display(v);
+		return sbx_error_set(err, 0, "--%s \"%s\" has %zu error%s", s->option, d, n,
+		                     n == 1 ? "" : "s");
+	}
+	return option_error(err, s->option, v, why ? why : "invalid value");
+}
+
+static int set_option(struct sbx_profile *p, const char *option, const char *value,
+                      struct sbx_error **err)
+{
+	return profile_option(p, profile_setting_option(option), value, NULL, err);
+}
+
+int profile_add_volume(struct sbx_profile *p, const char *spec, struct sbx_error **err)
+{
+	return set_option(p, "volume", spec, err);
 }
 
 int profile_add_tmpfs(struct sbx_profile *p, const char *spec, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	struct sbx_tmpfs t;
-	if (profile_parse_tmpfs(spec, &t, &why) < 0 || put_tmpfs(p, &t, &why) < 0)
-		return option_error(err, "tmpfs", spec, why);
-	return 0;
+	return set_option(p, "tmpfs", spec, err);
 }
 
 int profile_add_env(struct sbx_profile *p, const char *spec, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	char *kv = NULL;
-	if (profile_parse_env(spec, &kv, &why) < 0 || put_env(p, kv, &why) < 0)
-		return option_error(err, "env", spec, why);
-	return 0;
+	return set_option(p, "env", spec, err);
 }
 
 int profile_add_publish(struct sbx_profile *p, const char *spec, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	struct sbx_publish pub;
-	if (net_publish_parse(spec, &pub, &why) < 0)
-		return option_error(err, "publish", spec, why);
-	pub.line = -1;
-	if (put_publish(p, &pub, &why) < 0)
-		return option_error(err, "publish", spec, why);
-	return 0;
+	return set_option(p, "publish", spec, err);
 }
 
 int profile_add_cap(struct sbx_profile *p, const char *name, bool drop, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	if (put_caps(p, name, drop, &why) < 0)
-		return option_error(err, drop ? "cap-drop" : "cap-add", name, why);
-	return 0;
+	return set_option(p, drop ? "cap-drop" : "cap-add", name, err);
 }
 
 int profile_set_seccomp(struct sbx_profile *p, const char *value, struct sbx_error **err)
 {
-	_cleanup_free_ char *cwd = cwd_dup();
-	_cleanup_free_ char *why = NULL;
-	enum sbx_seccomp_mode mode;
-	char *file = NULL;
-	if (parse_seccomp(value, cwd, &mode, &file, &why) < 0)
-		return option_error(err, "seccomp", value, why);
-	free(p->seccomp_file);
-	p->seccomp = mode;
-	p->seccomp_file = file;
-	return 0;
+	return set_option(p, "seccomp", value, err);
 }
 
 int profile_set_workdir(struct sbx_profile *p, const char *value, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	char *w = path_normalize(value, false, "the working directory", &why);
-	if (w == NULL)
-		return option_error(err, "workdir", value, why);
-	free(p->workdir);
-	p->workdir = w;
-	return 0;
+	return set_option(p, "workdir", value, err);
 }
 
 int profile_set_hostname(struct sbx_profile *p, const char *value, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	if (parse_hostname(value, &why) < 0)
-		return option_error(err, "hostname", value, why);
-	free(p->hostname);
-	p->hostname = xstrdup(value);
-	return 0;
+	return set_option(p, "hostname", value, err);
 }
 
 int profile_set_user(struct sbx_profile *p, const char *value, struct sbx_error **err)
 {
-	_cleanup_free_ char *why = NULL;
-	if (parse_user(value, &why) < 0)
-		return option_error(err, "user", value, why);
-	free(p->user);
-	p->user = xstrdup(value);
-	return 0;
+	return set_option(p, "user", value, err);
 }
 
 int profile_validate(const struct sbx_profile *p, struct sbx_error **err)
@@ -1531,7 +2210,7 @@ struct line_info {
 };
 
 struct entry {
-	const struct key_def *def;
+	const struct sbx_setting *def;
 	char *value;
 	int line;
 };
@@ -1553,7 +2232,7 @@ struct file_ctx {
 	enum pass pass;
 	struct entry *ents;
 	size_t n_ents, cap_ents;
-	int first_line[ARRAY_SIZE(keys)];
+	int first_line[N_SETTINGS];
 	struct mount_seen *mounts;
 	size_t n_mounts;
 };
@@ -1741,11 +2420,17 @@ static void scan_lines(struct file_ctx *fc, char *buf)
 	}
 }
 
-static const struct key_def *key_find(int section, const char *name)
+static int section_of(const struct sbx_setting *k)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].section == section && strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+	return section_lookup(k->section, strlen(k->section));
+}
+
+static const struct sbx_setting *key_find(int section, const char *name)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		if (settings[i].key && strcmp(settings[i].key, name) == 0 &&
+		    section_of(&settings[i]) == section)
+			return &settings[i];
 	return NULL;
 }
 
@@ -1755,19 +2440,23 @@ static void unknown_key(struct file_ctx *fc, int line, int section, const char *
 		return;
 	_cleanup_free_ char *d = str_display(name);
 	const char *sec = section_names[section];
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (strcmp(keys[i].name, name) == 0) {
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		if (settings[i].key && strcmp(settings[i].key, name) == 0) {
 			pend_add(fc, line, "key \"%s\" belongs in [%s], not [%s]", d,
-			         section_names[keys[i].section], sec);
+			         settings[i].section, sec);
 			return;
 		}
 	}
-	const char *here[ARRAY_SIZE(keys)], *all[ARRAY_SIZE(keys)];
-	size_t nh = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		all[i] = keys[i].name;
-		if (keys[i].section == section)
-			here[nh++] = keys[i].name;
+	const char *here[N_SETTINGS], *all[N_SETTINGS];
+	const struct sbx_setting *of[N_SETTINGS];
+	size_t nh = 0, na = 0;
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		if (settings[i].key == NULL)
+			continue;
+		of[na] = &settings[i];
+		all[na++] = settings[i].key;
+		if (section_of(&settings[i]) == section)
+			here[nh++] = settings[i].key;
 	}
 	const char *close = str_closest(name, here, nh);
 	if (close) {
@@ -1775,14 +2464,14 @@ static void unknown_key(struct file_ctx *fc, int line, int section, const char *
 		         close);
 		return;
 	}
-	close = str_closest(name, all, ARRAY_SIZE(keys));
+	close = str_closest(name, all, na);
 	if (close) {
-		const struct key_def *k = NULL;
-		for (size_t i = 0; i < ARRAY_SIZE(keys) && k == NULL; i++)
-			if (keys[i].name == close)
-				k = &keys[i];
+		const struct sbx_setting *k = NULL;
+		for (size_t i = 0; i < na && k == NULL; i++)
+			if (all[i] == close)
+				k = of[i];
 		pend_add(fc, line, "unknown key \"%s\" in [%s]; did you mean \"%s\" in [%s]?", d,
-		         sec, close, section_names[k->section]);
+		         sec, close, k->section);
 		return;
 	}
 	pend_add(fc, line, "unknown key \"%s\" in [%s]", d, sec);
@@ -1803,13 +2492,13 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 		pend_add(fc, lineno, "control character in \"%s\"", name);
 		return 1;
 	}
-	const struct key_def *k = key_find(li->section, name);
+	const struct sbx_setting *k = key_find(li->section, name);
 	if (k == NULL) {
 		unknown_key(fc, lineno, li->section, name);
 		return 1;
 	}
-	size_t idx = (size_t)(k - keys);
-	if (!k->repeatable) {
+	size_t idx = (size_t)(k - settings);
+	if (!(k->flags & SBX_SETTING_REPEATABLE)) {
 		if (fc->first_line[idx]) {
 			pend_add(fc, lineno, "\"%s\" set twice (first at line %d)", name,
 			         fc->first_line[idx]);
@@ -1828,255 +2517,31 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 static void bad_value(struct file_ctx *fc, const struct entry *e, const char *why)
 {
 	_cleanup_free_ char *d = str_display(e->value);
-	pend_add(fc, e->line, "invalid %s \"%s\": %s", e->def->name, d, why);
+	pend_add(fc, e->line, "invalid %s \"%s\": %s", e->def->key, d, why);
 }
 
 /* A second mount at the same place in one file is a mistake, not an override. */
-static bool mount_twice(struct file_ctx *fc, const struct entry *e, const char *dst)
+static bool mount_twice(struct file_ctx *fc, int line, const char *dst)
 {
 	for (size_t i = 0; i < fc->n_mounts; i++) {
 		if (strcmp(fc->mounts[i].dst, dst) == 0) {
 			_cleanup_free_ char *d = str_display(dst);
-			pend_add(fc, e->line, "a mount at \"%s\" is already set at line %d", d,
+			pend_add(fc, line, "a mount at \"%s\" is already set at line %d", d,
 			         fc->mounts[i].line);
 			return true;
 		}
 	}
 	fc->mounts = xrealloc(fc->mounts, (fc->n_mounts + 1) * sizeof(*fc->mounts));
-	fc->mounts[fc->n_mounts++] = (struct mount_seen){xstrdup(dst), e->line};
+	fc->mounts[fc->n_mounts++] = (struct mount_seen){xstrdup(dst), line};
 	return false;
-}
-
-static bool *ns_field(struct sbx_profile *p, int id)
-{
-	switch (id) {
-	case K_NS_PID:
-		return &p->ns_pid;
-	case K_NS_IPC:
-		return &p->ns_ipc;
-	case K_NS_UTS:
-		return &p->ns_uts;
-	case K_NS_CGROUP:
-		return &p->ns_cgroup;
-	case K_INIT:
-		return &p->init;
-	case K_RESTRICT_SUID_SGID:
-		return &p->restrict_suid_sgid;
-	default:
-		return &p->no_new_privileges;
-	}
 }
 
 static void apply_entry(struct file_ctx *fc, struct sbx_profile *p, const struct entry *e)
 {
-	const char *v = e->value;
 	_cleanup_free_ char *why = NULL;
-	int en = 0;
-	bool b;
-	switch (e->def->id) {
-	case K_DESCRIPTION:
-		free(p->description);
-		p->description = v[0] ? xstrdup(v) : NULL;
-		return;
-	case K_INHERIT:
-		return; /* resolved before the other keys */
-	case K_NS_PID:
-	case K_NS_IPC:
-	case K_NS_UTS:
-	case K_NS_CGROUP:
-	case K_INIT:
-	case K_NNP:
-	case K_RESTRICT_SUID_SGID:
-		if (parse_bool(v, &b) < 0)
-			return bad_value(fc, e, "expected true or false (or yes/no, on/off, 1/0)");
-		*ns_field(p, e->def->id) = b;
-		return;
-	case K_USERNS:
-		if (profile_parse_userns(v, &p->userns, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	case K_NET:
-		if (net_mode_parse(v, &p->net, NULL, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	case K_HOST_LOOPBACK:
-		if (parse_bool(v, &b) < 0)
-			return bad_value(fc, e, "expected true or false (or yes/no, on/off, 1/0)");
-		p->host_loopback = b;
-		return;
-	case K_ROOTFS:
-		if (str_choice(v, rootfs_names, ARRAY_SIZE(rootfs_names), &en, &why) < 0)
-			return bad_value(fc, e, why);
-		p->rootfs = (enum sbx_rootfs_mode)en;
-		return;
-	case K_OVERLAY:
-		if (profile_parse_overlay(v, &p->overlay, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	case K_CAPS:
-		if (str_choice(v, caps_names, ARRAY_SIZE(caps_names), &en, &why) < 0)
-			return bad_value(fc, e, why);
-		p->caps_base = (enum sbx_caps_base)en;
-		return;
-	case K_PUBLISH: {
-		struct sbx_publish pub;
-		if (v[0] == '\0')
-			return publish_clear(p);
-		if (net_publish_parse(v, &pub, &why) < 0)
-			return bad_value(fc, e, why);
-		pub.line = e->line;
-		if (put_publish(p, &pub, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_VOLUME: {
-		struct sbx_volume vol;
-		if (v[0] == '\0')
-			return volumes_clear(p);
-		if (parse_volume(v, NULL, &vol, &why) < 0)
-			return bad_value(fc, e, why);
-		if (mount_twice(fc, e, vol.dst)) {
-			free(vol.src);
-			free(vol.dst);
-			return;
-		}
-		if (put_volume(p, &vol, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_TMPFS: {
-		struct sbx_tmpfs t;
-		if (v[0] == '\0')
-			return tmpfs_clear(p);
-		if (profile_parse_tmpfs(v, &t, &why) < 0)
-			return bad_value(fc, e, why);
-		if (mount_twice(fc, e, t.dst)) {
-			free(t.dst);
-			return;
-		}
-		if (put_tmpfs(p, &t, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_MASK:
-	case K_READONLY: {
-		char ***list = e->def->id == K_MASK ? &p->masked : &p->readonly;
-		if (v[0] == '\0')
-			return strv_clear(list);
-		char *path = path_normalize(v, false, "the path", &why);
-		if (path && strcmp(path, "/") == 0) {
-			free(path);
-			path = why_set(&why, "the path must not be \"/\"");
-		}
-		if (path == NULL || put_path(list, path, e->def->name, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_LANDLOCK_FS_RO:
-	case K_LANDLOCK_FS_RW: {
-		char ***list =
-		    e->def->id == K_LANDLOCK_FS_RO ? &p->landlock_fs_ro : &p->landlock_fs_rw;
-		if (v[0] == '\0')
-			return strv_clear(list);
-		char *path = path_normalize(v, false, "the path", &why);
-		if (path == NULL || put_path(list, path, e->def->name, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_LANDLOCK_TCP_BIND:
-	case K_LANDLOCK_TCP_CONNECT: {
-		char ***list = e->def->id == K_LANDLOCK_TCP_BIND ? &p->landlock_tcp_bind
-		                                                 : &p->landlock_tcp_connect;
-		if (v[0] == '\0')
-			return strv_clear(list);
-		if (put_ports(list, v, e->def->name, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_ENV: {
-		char *kv = NULL;
-		if (v[0] == '\0')
-			return strv_clear(&p->env);
-		if (profile_parse_env(v, &kv, &why) < 0 || put_env(p, kv, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_WORKDIR: {
-		char *w = path_normalize(v, false, "the working directory", &why);
-		if (w == NULL)
-			return bad_value(fc, e, why);
-		free(p->workdir);
-		p->workdir = w;
-		return;
-	}
-	case K_HOSTNAME:
-		if (parse_hostname(v, &why) < 0)
-			return bad_value(fc, e, why);
-		free(p->hostname);
-		p->hostname = xstrdup(v);
-		return;
-	case K_USER:
-		if (v[0] && parse_user(v, &why) < 0)
-			return bad_value(fc, e, why);
-		free(p->user);
-		p->user = v[0] ? xstrdup(v) : NULL;
-		return;
-	case K_CAP_ADD:
-	case K_CAP_DROP: {
-		bool drop = e->def->id == K_CAP_DROP;
-		if (v[0] == '\0')
-			return strv_clear(drop ? &p->cap_drop : &p->cap_add);
-		if (put_caps(p, v, drop, &why) < 0)
-			return bad_value(fc, e, why);
-		return;
-	}
-	case K_SECCOMP: {
-		char *file = NULL;
-		enum sbx_seccomp_mode mode;
-		if (parse_seccomp(v, fc->dir, &mode, &file, &why) < 0)
-			return bad_value(fc, e, why);
-		free(p->seccomp_file);
-		p->seccomp = mode;
-		p->seccomp_file = file;
-		return;
-	}
-	case K_MEMORY:
-	case K_PIDS: {
-		uint64_t n = 0;
-		bool mem = e->def->id == K_MEMORY;
-		if (v[0] && parse_number(v, mem, &n, &why) < 0)
-			return bad_value(fc, e, why);
-		if (v[0] && n == 0)
-			return bad_value(fc, e,
-			                 "must be greater than 0 (leave it empty for no limit)");
-		if (!mem && n > INT64_MAX)
-			return bad_value(fc, e, "number too large");
-		if (mem)
-			p->memory = n;
-		else
-			p->pids = (int64_t)n;
-		return;
-	}
-	case K_SCRATCH: {
-		uint64_t n = 0;
-		if (v[0] && parse_number(v, true, &n, &why) < 0)
-			return bad_value(fc, e, why);
-		if (v[0] && n == 0)
-			return bad_value(fc, e,
-			                 "must be greater than 0 (leave it empty for the default)");
-		p->scratch = n;
-		return;
-	}
-	case K_RLIMIT: {
-		uint64_t soft, hard;
-		if (v[0] == '\0')
-			return drop_rlimit(p, e->def->resource);
-		if (parse_rlimit(v, e->def->size, &soft, &hard, &why) < 0)
-			return bad_value(fc, e, why);
-		put_rlimit(p, e->def->resource, soft, hard);
-		return;
-	}
-	}
+	struct set_ctx c = {fc, e->line, fc->dir, NULL};
+	if (e->def->set(p, e->def, e->value, &c, &why) == -1)
+		bad_value(fc, e, why ? why : "invalid value");
 }
 
 static char *dir_of(const char *file)
@@ -2208,16 +2673,16 @@ static void load_text(struct load_ctx *lc, const char *file, const char *text, s
 	fc.pass = PASS_APPLY;
 	fc.dir = dir_of(file);
 	for (size_t i = 0; i < fc.n_ents; i++)
-		if (fc.ents[i].def->id == K_INHERIT)
+		if (fc.ents[i].def->flags & SBX_SETTING_INHERIT)
 			load_parent(lc, &fc, &fc.ents[i], p);
 	publish_inherit(p);
 	/* A file's drops go first, as Docker does: "cap_drop = ALL" clears what
 	 * was inherited, not the cap_add lines next to it. */
 	for (size_t i = 0; i < fc.n_ents && !fc.dropped; i++)
-		if (fc.ents[i].def->id == K_CAP_DROP)
+		if (fc.ents[i].def->flags & SBX_SETTING_DROP)
 			apply_entry(&fc, p, &fc.ents[i]);
 	for (size_t i = 0; i < fc.n_ents && !fc.dropped; i++)
-		if (fc.ents[i].def->id != K_CAP_DROP)
+		if (!(fc.ents[i].def->flags & SBX_SETTING_DROP))
 			apply_entry(&fc, p, &fc.ents[i]);
 	pend_flush(&fc, lc->diag);
 	file_ctx_free(&fc);
@@ -2284,43 +2749,6 @@ int profile_load_string(const char *file, const char *text, size_t len, struct s
 
 /* ---- dump ---- */
 
-static void fmt_size(FILE *f, uint64_t v)
-{
-	static const char units[] = "TGMK";
-	for (int i = 0; i < 4; i++) {
-		unsigned shift = (unsigned)(40 - 10 * i);
-		uint64_t unit = (uint64_t)1 << shift;
-		if (v && v % unit == 0) {
-			fprintf(f, "%llu%c", (unsigned long long)(v >> shift), units[i]);
-			return;
-		}
-	}
-	fprintf(f, "%llu", (unsigned long long)v);
-}
-
-static void fmt_limit(FILE *f, uint64_t v, bool size)
-{
-	if (v == UINT64_MAX)
-		fputs("unlimited", f);
-	else if (size)
-		fmt_size(f, v);
-	else
-		fprintf(f, "%llu", (unsigned long long)v);
-}
-
-static void dump_list(FILE *f, const char *key, char *const *v)
-{
-	if (v == NULL || v[0] == NULL)
-		fprintf(f, "%s =\n", key);
-	for (size_t i = 0; v && v[i]; i++)
-		fprintf(f, "%s = %s\n", key, v[i]);
-}
-
-static const char *bool_word(bool b)
-{
-	return b ? "true" : "false";
-}
-
 void profile_dump(const struct sbx_profile *p, FILE *f)
 {
 	fprintf(f, "# profile %s", p->name ? p->name : "(defaults)");
@@ -2333,99 +2761,14 @@ void profile_dump(const struct sbx_profile *p, FILE *f)
 		fputc(')', f);
 	}
 	fputc('\n', f);
-
-	fprintf(f, "[profile]\ndescription =%s%s\n", p->description ? " " : "",
-	        p->description ? p->description : "");
-
-	fprintf(f, "\n[namespaces]\npid = %s\nipc = %s\nuts = %s\ncgroup = %s\nuser = %s\n",
-	        bool_word(p->ns_pid), bool_word(p->ns_ipc), bool_word(p->ns_uts),
-	        bool_word(p->ns_cgroup),
-	        (size_t)p->userns < ARRAY_SIZE(userns_names) ? userns_names[p->userns] : "?");
-
-	fprintf(f, "\n[network]\nmode = %s\nhost_loopback = %s\n", net_mode_name(p->net),
-	        bool_word(p->host_loopback));
-	if (p->n_publish == 0)
-		fputs("publish =\n", f);
-	for (size_t i = 0; i < p->n_publish; i++) {
-		_cleanup_free_ char *spec = publish_spec(&p->publish[i]);
-		fprintf(f, "publish = %s\n", spec);
-	}
-
-	fprintf(f, "\n[filesystem]\nrootfs = %s\noverlay = %s\n",
-	        (size_t)p->rootfs < ARRAY_SIZE(rootfs_names) ? rootfs_names[p->rootfs] : "?",
-	        profile_overlay_name(p->overlay));
-	if (p->n_volumes == 0)
-		fputs("volume =\n", f);
-	for (size_t i = 0; i < p->n_volumes; i++)
-		fprintf(f, "volume = %s:%s:%s\n", p->volumes[i].src, p->volumes[i].dst,
-		        p->volumes[i].ro ? "ro" : "rw");
-	if (p->n_tmpfs == 0)
-		fputs("tmpfs =\n", f);
-	for (size_t i = 0; i < p->n_tmpfs; i++) {
-		fprintf(f, "tmpfs = %s:", p->tmpfs[i].dst);
-		if (p->tmpfs[i].size) {
-			fputs("size=", f);
-			fmt_size(f, p->tmpfs[i].size);
-			fputc(',', f);
-		}
-		fprintf(f, "mode=%o\n", p->tmpfs[i].mode);
-	}
-	dump_list(f, "mask", p->masked);
-	dump_list(f, "readonly", p->readonly);
-
-	fputs("\n[process]\n", f);
-	dump_list(f, "env", p->env);
-	fprintf(f, "workdir = %s\nhostname = %s\nuser =%s%s\ninit = %s\n",
-	        p->workdir ? p->workdir : "/", p->hostname ? p->hostname : "sbx",
-	        p->user ? " " : "", p->user ? p->user : "", bool_word(p->init));
-
-	fprintf(f, "\n[security]\ncapabilities = %s\n",
-	        (size_t)p->caps_base < ARRAY_SIZE(caps_names) ? caps_names[p->caps_base] : "?");
-	dump_list(f, "cap_add", p->cap_add);
-	dump_list(f, "cap_drop", p->cap_drop);
-	if (p->seccomp == SBX_SECCOMP_FILE)
-		fprintf(f, "seccomp = %s\n", p->seccomp_file ? p->seccomp_file : "");
-	else
-		fprintf(f, "seccomp = %s\n",
-		        p->seccomp == SBX_SECCOMP_UNCONFINED ? "unconfined" : "default");
-	fprintf(f, "no_new_privileges = %s\n", bool_word(p->no_new_privileges));
-	fprintf(f, "restrict_suid_sgid = %s\n", bool_word(p->restrict_suid_sgid));
-
-	dump_list(f, "landlock_fs_ro", p->landlock_fs_ro);
-	dump_list(f, "landlock_fs_rw", p->landlock_fs_rw);
-	dump_list(f, "landlock_tcp_bind", p->landlock_tcp_bind);
-	dump_list(f, "landlock_tcp_connect", p->landlock_tcp_connect);
-
-	fputs("\n[limits]\nmemory =", f);
-	if (p->memory) {
-		fputc(' ', f);
-		fmt_size(f, p->memory);
-	}
-	fputs("\nscratch =", f);
-	if (p->scratch) {
-		fputc(' ', f);
-		fmt_size(f, p->scratch);
-	}
-	fputs("\npids =", f);
-	if (p->pids > 0)
-		fprintf(f, " %lld", (long long)p->pids);
-	fputc('\n', f);
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (keys[i].id != K_RLIMIT)
+	const char *section = NULL;
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		const struct sbx_setting *s = &settings[i];
+		if (s->key == NULL || s->dump == NULL)
 			continue;
-		const struct sbx_rlimit *r = NULL;
-		for (size_t k = 0; k < p->n_rlimits && r == NULL; k++)
-			if (p->rlimits[k].resource == keys[i].resource)
-				r = &p->rlimits[k];
-		fprintf(f, "%s =", keys[i].name);
-		if (r) {
-			fputc(' ', f);
-			fmt_limit(f, r->soft, keys[i].size);
-			if (r->hard != r->soft) {
-				fputc(':', f);
-				fmt_limit(f, r->hard, keys[i].size);
-			}
-		}
-		fputc('\n', f);
+		if (section == NULL || strcmp(section, s->section) != 0)
+			fprintf(f, "%s[%s]\n", section ? "\n" : "", s->section);
+		section = s->section;
+		s->dump(p, s, f);
 	}
 }

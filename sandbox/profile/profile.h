@@ -88,8 +88,10 @@ struct sbx_profile {
 	char **env; /* KEY=VALUE */
 	char *workdir;
 	char *hostname;
-	char *user; /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
-	bool init;  /* run sbx's minimal init as pid 1 */
+	char *user;       /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
+	bool init;        /* run sbx's minimal init as pid 1 */
+	int umask;        /* process.user.umask, -1 = not set: sbx's own is kept */
+	char *entrypoint; /* --entrypoint: the command's head, replacing the image's */
 
 	/* [security] */
 	enum sbx_caps_base caps_base;
@@ -108,9 +110,10 @@ struct sbx_profile {
 	/* [limits] */
 	struct sbx_rlimit *rlimits;
 	size_t n_rlimits;
-	uint64_t memory;  /* bytes, 0 = none */
-	uint64_t scratch; /* bytes of a --rm upper layer in memory, 0 = the default */
-	int64_t pids;     /* 0 = none */
+	uint64_t memory;    /* bytes, 0 = none */
+	uint64_t scratch;   /* bytes of a --rm upper layer in memory, 0 = the default */
+	int64_t pids;       /* 0 = none */
+	uint32_t millicpus; /* --cpus 1.5 = 1500, 0 = none */
 };
 
 /* Diagnostics in the GNU form "FILE:LINE: error: MESSAGE", all of them. */
@@ -169,6 +172,59 @@ int profile_list(struct sbx_profile_entry **out, size_t *n, struct sbx_error **e
 void profile_entries_free(struct sbx_profile_entry *e, size_t n);
 /* Writes the resolved profile back as INI (for `sbx profile show`). */
 void profile_dump(const struct sbx_profile *p, FILE *f);
+
+/* ---- the settings table ----
+ *
+ * Every setting is one entry: where it lives in a profile (section and key),
+ * its command-line option, the words it takes, a line of documentation, and
+ * the functions that parse it into struct sbx_profile and print it back. The
+ * INI loader, `sbx profile show`, the options of run and spec (parsing,
+ * --help, completion) and the docs test all read this table. An entry has a
+ * key, an option, or both. */
+struct set_ctx; /* where a value comes from: a profile line or an option */
+struct sbx_setting;
+typedef int (*sbx_setting_set_fn)(struct sbx_profile *p, const struct sbx_setting *s,
+                                  const char *value, struct set_ctx *c, char **why);
+typedef void (*sbx_setting_dump_fn)(const struct sbx_profile *p, const struct sbx_setting *s,
+                                    FILE *f);
+
+enum {
+	SBX_SETTING_REPEATABLE = 1, /* each line appends; an empty one clears */
+	SBX_SETTING_SIZE = 2,       /* [limits]: K/M/G suffixes */
+	SBX_SETTING_INHERIT = 4,    /* [profile] inherit: resolved before the rest */
+	SBX_SETTING_DROP = 8,       /* cap_drop: applies before the adds, as in Docker */
+	SBX_SETTING_ADD = 16,       /* cap_add: applies after the drops */
+};
+
+struct sbx_setting {
+	const char *section;  /* "process" */
+	const char *key;      /* NULL: a command-line option only */
+	const char *option;   /* long option without "--"; NULL: a profile key only */
+	int short_opt;        /* 'v', or 0 */
+	const char *metavar;  /* the value, as --help and the man pages show it */
+	const char *choices;  /* the words an enum takes, space-separated; NULL */
+	const char *complete; /* what the option's value completes to (cmdline.h kinds) */
+	const char *fixed;    /* the option takes no value and sets the key to this */
+	const char *doc;      /* one line, for --help and the completions */
+	unsigned flags;       /* SBX_SETTING_* */
+	sbx_setting_set_fn set;
+	sbx_setting_dump_fn dump; /* NULL: not printed (inherit, options only) */
+	size_t offset;            /* the field of struct sbx_profile, for generic types */
+	int arg;                  /* RLIMIT_* for the rlimits */
+};
+
+/* The table, in the order profile show prints it. */
+const struct sbx_setting *profile_settings(size_t *n);
+/* The entry of a long option ("volume"), or NULL. */
+const struct sbx_setting *profile_setting_option(const char *option);
+/* Applies a command-line option's value (s->fixed for an option without
+ * one). A --env-file's diagnostics (FILE:LINE: error: ...) go to *diag;
+ * *err names the option. */
+int profile_option(struct sbx_profile *p, const struct sbx_setting *s, const char *value,
+                   struct sbx_diag *diag, struct sbx_error **err);
+/* A check of an option's value that needs no profile (usage errors at
+ * parse time): 0, or -1 with *why. */
+int profile_option_check(const struct sbx_setting *s, const char *value, char **why);
 
 /* Value parsers shared by INI keys and command-line options. Each returns 0,
  * or -1 with a message in *why (allocated). */

@@ -415,13 +415,15 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		c->seccomp = json_incref(seccomp);
 	}
 	if (resources) {
-		/* Only the two limits sbx's profiles write; every other resource is
-		 * refused by name (jansson's strict unpack names the key). */
-		json_int_t mem = 0, pids = 0;
-		if (json_unpack_ex(resources, &je, JSON_STRICT, "{s?{s:I}, s?{s:I}}", "memory",
-		                   "limit", &mem, "pids", "limit", &pids) < 0)
+		/* Only the limits sbx's profiles write (none enforced yet: sbx has
+		 * no cgroup manager); every other resource is refused by name
+		 * (jansson's strict unpack names the key). */
+		json_int_t mem = 0, pids = 0, quota = 0, period = 0;
+		if (json_unpack_ex(resources, &je, JSON_STRICT, "{s?{s:I}, s?{s:I}, s?{s?I, s?I}}",
+		                   "memory", "limit", &mem, "pids", "limit", &pids, "cpu", "quota",
+		                   &quota, "period", &period) < 0)
 			return sbx_error_set(err, ENOTSUP, "linux.resources: %s", je.text);
-		if (mem < 0 || pids < 0)
+		if (mem < 0 || pids < 0 || quota < 0 || period < 0)
 			return sbx_error_set(err, EINVAL, "linux.resources: a limit is negative");
 		c->memory_limit = (unsigned long long)mem;
 		c->pids_limit = pids;

@@ -1,7 +1,7 @@
 /* layer.h - layers: OCI image layouts imported as images (layers applied in
- * order, with whiteouts and opaque directories: oci-layout.c), and an
- * instance's overlay upper layer against its image: `sbx diff` and
- * `sbx commit` (diff.c).
+ * order, with whiteouts and opaque directories: oci-layout.c) and images
+ * written as one (oci-export.c), and an instance's overlay upper layer
+ * against its image: `sbx diff` and `sbx commit` (diff.c).
  *
  * Everything read here is hostile: a layout may come from anywhere and an
  * upper layer is written by the sandbox. Nothing is ever followed through a
@@ -36,6 +36,23 @@ typedef void (*layer_progress_fn)(void *ctx, size_t index, size_t count, const c
  * defaults. Atomic like image_import. on_layer gets progress->ctx. */
 int layer_import_oci(const char *name, const char *source,
                      const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                     struct sbx_error **err);
+
+/* The same for the layout in directory dir (taken as it is, never as
+ * "DIR:REF"), with origin (e.g. "docker://HOST/PATH") as the image's
+ * source and in errors: a layout sbx had skopeo write. */
+int layer_import_oci_from(const char *name, const char *dir, const char *origin,
+                          const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                          struct sbx_error **err);
+
+/* This machine's architecture in OCI's words (GOARCH): "amd64", "arm64"... */
+const char *layer_oci_arch(void);
+
+/* Writes img as an OCI image layout into dirfd, an empty directory, for
+ * `sbx push`: layer, a tarball of its root filesystem in dirfd, becomes
+ * its only layer (moved into the blobs); img's cmd, env, workdir and user
+ * its config's defaults, for linux and this machine's architecture. */
+int layer_export_oci(int dirfd, const char *layer, const struct sbx_image *img,
                      struct sbx_error **err);
 
 /* One difference between an upper layer and its lower: kind is 'A'

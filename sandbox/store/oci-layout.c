@@ -105,6 +105,11 @@ static const char *native_arch(void)
 #endif
 }
 
+const char *layer_oci_arch(void)
+{
+	return native_arch();
+}
+
 struct desc {
 	char *media_type;
 	char *digest; /* "sha256:" and 64 lowercase hex digits */
@@ -830,14 +835,18 @@ static int read_layout(struct oci *o, const char *ref, struct sbx_image *meta,
 	return 0;
 }
 
-static int import_layout(struct oci *o, const char *name, const char *ref, struct sbx_error **err)
+/* origin, when set, is where the layout came from: errors name it and the
+ * image records it as its source. */
+static int import_layout(struct oci *o, const char *name, const char *ref, const char *origin,
+                         struct sbx_error **err)
 {
 	_cleanup_image_ struct sbx_image *meta = xcalloc(1, sizeof(*meta));
 	if (read_layout(o, ref, meta, err) < 0)
 		return sbx_error_prefix(err, "\"%s\"", o->qpath);
-	_cleanup_free_ char *real = realpath(o->path, NULL);
+	_cleanup_free_ char *real = origin ? NULL : realpath(o->path, NULL);
 	meta->source =
-	    xasprintf("oci:%s%s%s", real ? real : o->path, ref ? ":" : "", ref ? ref : "");
+	    origin ? xstrdup(origin)
+	           : xasprintf("oci:%s%s%s", real ? real : o->path, ref ? ":" : "", ref ? ref : "");
 	struct sbx_image_layers l = {
 	    .n = o->n_layers,
 	    .open = oci_open,
@@ -846,6 +855,36 @@ static int import_layout(struct oci *o, const char *name, const char *ref, struc
 	    .ctx = o,
 	};
 	return image_import_layers(name, &l, meta, o->progress, err);
+}
+
+static int import_dir(const char *name, const char *dir, const char *ref, const char *origin,
+                      const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                      struct sbx_error **err)
+{
+	struct oci o = {
+	    .path = dir,
+	    .qpath = str_escape(origin ? origin : dir), /* messages name the origin */
+	    .dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+	    .cur_fd = -1,
+	    .progress = progress,
+	    .on_layer = on_layer,
+	};
+	if (o.dirfd < 0) {
+		int e = errno;
+		sbx_error_set(err, e, "cannot open \"%s\"", o.qpath);
+		free(o.qpath);
+		return -1;
+	}
+	int r = import_layout(&o, name, ref, origin, err);
+	for (size_t i = 0; i < o.n_layers; i++)
+		desc_clear(&o.layers[i]);
+	free(o.layers);
+	seen_clear(&o);
+	if (o.cur_fd >= 0)
+		close(o.cur_fd);
+	close(o.dirfd);
+	free(o.qpath);
+	return r;
 }
 
 int layer_import_oci(const char *name, const char *source,
@@ -858,28 +897,12 @@ int layer_import_oci(const char *name, const char *source,
 		return sbx_error_set(err, 0,
 		                     "\"%s\" is not an OCI image layout (no \"oci-layout\")", q);
 	}
-	struct oci o = {
-	    .path = dir,
-	    .qpath = str_escape(dir),
-	    .dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-	    .cur_fd = -1,
-	    .progress = progress,
-	    .on_layer = on_layer,
-	};
-	if (o.dirfd < 0) {
-		int e = errno;
-		sbx_error_set(err, e, "cannot open \"%s\"", o.qpath);
-		free(o.qpath);
-		return -1;
-	}
-	int r = import_layout(&o, name, ref, err);
-	for (size_t i = 0; i < o.n_layers; i++)
-		desc_clear(&o.layers[i]);
-	free(o.layers);
-	seen_clear(&o);
-	if (o.cur_fd >= 0)
-		close(o.cur_fd);
-	close(o.dirfd);
-	free(o.qpath);
-	return r;
+	return import_dir(name, dir, ref, NULL, progress, on_layer, err);
+}
+
+int layer_import_oci_from(const char *name, const char *dir, const char *origin,
+                          const struct sbx_image_progress *progress, layer_progress_fn on_layer,
+                          struct sbx_error **err)
+{
+	return import_dir(name, dir, NULL, origin, progress, on_layer, err);
 }

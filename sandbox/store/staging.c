@@ -105,6 +105,14 @@ static int exists_error(struct sbx_error **err, const char *name)
 	                      name, name);
 }
 
+int staging_check_free(int storefd, const char *name, struct sbx_error **err)
+{
+	struct stat st;
+	if (fstatat(storefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return exists_error(err, name);
+	return 0;
+}
+
 int staging_begin(struct staging *s, const char *name, struct sbx_error **err)
 {
 	*s = (struct staging){.storefd = -1, .tmpfd = -1, .rootfd = -1};
@@ -113,9 +121,8 @@ int staging_begin(struct staging *s, const char *name, struct sbx_error **err)
 		return -1;
 	staging_gc(s->storefd);
 	/* Fail early rather than after a long import; the rename decides. */
-	struct stat st;
-	if (fstatat(s->storefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return exists_error(err, name);
+	if (staging_check_free(s->storefd, name, err) < 0)
+		return -1;
 	s->tmp = staging_mkdtemp(s->store, "tmp", name, err);
 	if (s->tmp == NULL)
 		return -1;

@@ -18,6 +18,10 @@ char *staging_mkdtemp(const char *store, const char *prefix, const char *name,
 /* Removes temporary directories a killed import or removal left behind. */
 void staging_gc(int storefd);
 
+/* 0 when no image is called name yet, else -1 with *err set (EEXIST) as
+ * every import says it: early, before a long download or import. */
+int staging_check_free(int storefd, const char *name, struct sbx_error **err);
+
 /* An image being built: STORE/.tmp-NAME-XXXXXX/rootfs is rootfd. */
 struct staging {
 	char *store;

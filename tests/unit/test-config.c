@@ -294,8 +294,8 @@ static void test_refusals(void)
 	REFUSE("linux.rootfsPropagation", "\"shared\"", ENOTSUP,
 	       "linux.rootfsPropagation: \"shared\" is not supported (sbx makes the root rslave): "
 	       "Operation not supported");
-	REFUSE("linux.resources", "{\"cpu\": {\"shares\": 512}}", ENOTSUP,
-	       "linux.resources: 1 object item(s) left unpacked: cpu: Operation not supported");
+	REFUSE("linux.resources", "{\"blockIO\": {\"weight\": 10}}", ENOTSUP,
+	       "linux.resources: 1 object item(s) left unpacked: blockIO: Operation not supported");
 	REFUSE("linux.resources", "{\"memory\": {\"limit\": \"1G\"}}", ENOTSUP,
 	       "linux.resources: Expected integer, got string: Operation not supported");
 	REFUSE("linux.resources", "{\"memory\": {\"limit\": 1024, \"swap\": 2048}}", ENOTSUP,

@@ -1214,6 +1214,88 @@ static void test_lookup(void)
 	free(sys);
 }
 
+/* The settings table: what the loader, the options and the docs rely on. */
+static void test_table(void)
+{
+	size_t n = 0;
+	const struct sbx_setting *t = profile_settings(&n);
+	ok(n >= 50, "the table has %zu settings", n);
+	bool whole = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct sbx_setting *s = &t[i];
+		const char *name = s->key ? s->key : s->option;
+		bool good = s->section && name && s->doc && s->doc[0] && s->set;
+		/* A key is printed by profile show (inherit aside); an option
+		 * with a value has a metavariable, one without sets a word. */
+		good = good && (s->key == NULL || s->dump || (s->flags & SBX_SETTING_INHERIT));
+		good = good && (s->option == NULL || s->fixed || s->metavar);
+		good = good && (s->option || !s->fixed);
+		for (size_t k = 0; k < i; k++) {
+			const struct sbx_setting *o = &t[k];
+			if (s->key && o->key && strcmp(s->key, o->key) == 0 &&
+			    strcmp(s->section, o->section) == 0)
+				good = false;
+			if (s->option && o->option && strcmp(s->option, o->option) == 0)
+				good = false;
+			if (s->short_opt && s->short_opt == o->short_opt)
+				good = false;
+		}
+		if (!good)
+			printf("# setting %s in [%s] is incomplete or doubled\n", name ? name : "?",
+			       s->section ? s->section : "?");
+		whole = whole && good;
+	}
+	ok(whole, "every setting has a section, a name, help and a set function; none twice");
+	ok(profile_setting_option("umask") && profile_setting_option("umask")->key &&
+	       strcmp(profile_setting_option("umask")->key, "umask") == 0,
+	   "--umask is [process] umask");
+	ok(profile_setting_option("nosuch") == NULL, "no option nosuch");
+
+	/* The new settings, through the same entries as the keys. */
+	struct sbx_profile *p = profile_new();
+	struct sbx_error *err = NULL;
+	ok(p->umask == -1 && p->millicpus == 0 && p->entrypoint == NULL, "new settings unset");
+	ok(profile_option(p, profile_setting_option("umask"), "027", NULL, &err) == 0 &&
+	       p->umask == 027,
+	   "--umask 027");
+	ok(profile_option(p, profile_setting_option("umask"), "1000", NULL, &err) < 0 &&
+	       strstr(err->msg, "--umask \"1000\": expected an octal mode") == err->msg,
+	   "--umask 1000 refused: %s", err ? err->msg : "");
+	sbx_error_free(err);
+	err = NULL;
+	ok(profile_option(p, profile_setting_option("cpus"), "0.5", NULL, &err) == 0 &&
+	       p->millicpus == 500,
+	   "--cpus 0.5");
+	ok(profile_option(p, profile_setting_option("cpus"), "2.125", NULL, &err) == 0 &&
+	       p->millicpus == 2125,
+	   "--cpus 2.125");
+	ok(profile_option(p, profile_setting_option("cpus"), "1.0001", NULL, &err) < 0,
+	   "--cpus 1.0001 refused");
+	sbx_error_free(err);
+	err = NULL;
+	ok(profile_option(p, profile_setting_option("read-only"), NULL, NULL, &err) == 0 &&
+	       p->rootfs == SBX_ROOTFS_READONLY,
+	   "--read-only sets rootfs = readonly");
+	ok(profile_option(p, profile_setting_option("no-init"), NULL, NULL, &err) == 0 && !p->init,
+	   "--no-init sets init = false");
+	ok(profile_option(p, profile_setting_option("pids-limit"), "64", NULL, &err) == 0 &&
+	       p->pids == 64,
+	   "--pids-limit 64");
+	ok(profile_option(p, profile_setting_option("entrypoint"), "/bin/echo", NULL, &err) == 0 &&
+	       strcmp(p->entrypoint, "/bin/echo") == 0,
+	   "--entrypoint /bin/echo");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	profile_dump(p, f);
+	fclose(f);
+	ok(strstr(text, "\numask = 0027\n") && strstr(text, "\ncpus = 2.125\n") &&
+	       strstr(text, "\npids = 64\n") && strstr(text, "\nrootfs = readonly\n"),
+	   "profile show prints them");
+	free(text);
+	profile_free(p);
+}
+
 int main(void)
 {
 	/* Everything in a scratch tree: no real config is read or written. */
@@ -1247,6 +1329,7 @@ int main(void)
 	test_shipped();
 	test_inherit();
 	test_lookup();
+	test_table();
 
 	struct sbx_error *err = NULL;
 	rm_rf_at(AT_FDCWD, tmp, &err);

@@ -169,6 +169,17 @@ zsh_complete() {
 	tmux -S "$sock" kill-server
 }
 
+@test "zsh: options are listed with their line of help from the settings table" {
+	zsh_start
+	tmux -S "$sock" send-keys -l "sbx run --cap-"
+	tmux -S "$sock" send-keys Tab
+	zsh_wait '^% sbx run --cap-'
+	tmux -S "$sock" send-keys Tab
+	zsh_wait '^--cap-add  *-- add a capability$'
+	zsh_wait '^--cap-drop  *-- drop a capability (ALL for every one)$'
+	tmux -S "$sock" kill-server
+}
+
 # ---- fish: its own completion engine ----
 
 fish_complete() {

@@ -36,7 +36,7 @@ options_of() {
 # The page that documents a command.
 page_of() {
 	case $1 in
-	"image "*) echo sbx-image.1 ;;
+	"image "* | pull | push) echo sbx-image.1 ;;
 	"profile "*) echo sbx-profile.1 ;;
 	run | spec) echo sbx-run.1 ;;
 	doctor) echo sbx-doctor.1 ;;
@@ -119,30 +119,92 @@ page_of() {
 	grep -q '^\$ sbx run --volume ~/share:/host busybox$' <<<"$example"
 }
 
-# section key pairs from the key table in profile.c: "[limits] nofile".
+# The settings table (profile.c), as sbx prints it: one line per setting,
+# tab-separated: section, key, option, short option, metavariable, choices,
+# completion, help ("-" for none).
+settings() {
+	sbx __complete --settings
+}
+
+# section key pairs of the table: "limits nofile".
 profile_keys() {
-	sed -n 's/^ *{"\([a-z_]\+\)", SEC_\([A-Z]\+\),.*/\2 \1/p' "$SBX_TOP/sandbox/profile/profile.c" |
-		while read -r sec key; do echo "$(tr 'A-Z' 'a-z' <<<"$sec") $key"; done
+	settings | awk -F'\t' '$2 != "-" { print $1, $2 }'
 }
 
-@test "every profile key is in sbx-profile(5), in its section" {
+@test "the settings table is whole: every entry has a section, a key or an option, and help" {
+	run -0 settings
+	[ "${#lines[@]}" -ge 50 ]
+	bad=$(awk -F'\t' 'NF != 8 || $1 == "-" || ($2 == "-" && $3 == "-") || $8 == "-" || $8 == ""' <<<"$output")
+	[ -z "$bad" ] || { echo "incomplete entries: $bad" >&2; return 1; }
+	# No key twice in a section, no option twice.
+	[ -z "$(profile_keys | sort | uniq -d)" ]
+	[ -z "$(awk -F'\t' '$3 != "-" { print $3 }' <<<"$output" | sort | uniq -d)" ]
+}
+
+# The headings of the profile overrides in sbx-run(1): "-v, --volume SRC:DST[:ro|rw]".
+run_page_overrides() {
+	render sbx-run.1 | sed -n '/^   Profile overrides/,/^   run only/p' | grep -E '^ {7}-' | sed 's/^ *//'
+}
+
+# The same, from the table: --profile, then every setting's option.
+table_overrides() {
+	echo "--profile NAME"
+	settings | awk -F'\t' '$3 != "-" {
+		s = ($4 != "-" ? $4 ", " : "") "--" $3
+		if ($5 != "-") s = s " " $5
+		print s }'
+}
+
+@test "sbx-run(1) lists exactly the table's options, with their short forms and values" {
+	diff -u <(table_overrides | sort) <(run_page_overrides | sort) ||
+		{ echo "sbx-run(1)'s profile overrides differ from the settings table (- table, + page)" >&2; return 1; }
+	[ "$(table_overrides | wc -l)" -ge 20 ]
+	# Each option with fixed words names every one of them in its paragraph.
+	local page n=0
+	page=$(render sbx-run.1 | sed -n '/^   Profile overrides/,/^   run only/p')
+	while IFS=$'\t' read -r sec key opt short meta choices complete doc; do
+		[ "$opt" != - ] && [ "$choices" != - ] && [ "$meta" != - ] || continue
+		body=$(awk -v h="--$opt $meta" 'index($0, h) && /^       -/ { on = 1; next }
+			on && /^       [^ ]/ { exit } on' <<<"$page")
+		for w in $choices; do
+			n=$((n + 1))
+			grep -qw -- "$w" <<<"$body" || { echo "sbx-run(1) --$opt does not name '$w'" >&2; return 1; }
+		done
+	done < <(settings)
+	[ "$n" -ge 10 ]
+}
+
+# The keys sbx-profile(5) documents in [sec], one per line.
+page_keys() {
+	awk -v h="   [$1]" '$0 == h { on = 1; next }
+		on && $0 != "" { match($0, /^ */); if (RLENGTH < 7) exit }
+		on && /^       [a-z_]+(, [a-z_]+)* = / { sub(/ = .*/, ""); gsub(/^ +/, ""); print }' <<<"$2" |
+		tr -s ', ' '\n\n' | grep -v '^$'
+}
+
+@test "sbx-profile(5) documents exactly the table's keys, each in its section, with its choices" {
 	text=$(render sbx-profile.5)
-	local n=0 sec key
-	while read -r sec key; do
+	local sec n=0
+	for sec in $(profile_keys | awk '{ print $1 }' | uniq); do
 		n=$((n + 1))
-		# The section's text: from "   [sec]" to the next heading.
-		body=$(awk -v h="   [$sec]" '$0 == h { on = 1; next }
-			on && $0 != "" { match($0, /^ */); if (RLENGTH < 7) exit } on' <<<"$text")
-		[ -n "$body" ] || { echo "sbx-profile.5 has no section [$sec]" >&2; return 1; }
-		grep -qE "^ {7}([a-z_]+, )*$key(, [a-z_]+)* = " <<<"$body" ||
-			{ echo "sbx-profile.5 does not document $key in [$sec]" >&2; return 1; }
-	done < <(profile_keys)
-	[ "$n" -ge 40 ]
+		diff -u <(profile_keys | awk -v s="$sec" '$1 == s { print $2 }' | sort) \
+			<(page_keys "$sec" "$text" | sort) ||
+			{ echo "sbx-profile(5) [$sec] differs from the settings table (- table, + page)" >&2; return 1; }
+	done
+	[ "$n" -eq 7 ]
+	# A key of fixed words lists exactly those words: "user = single | subid".
+	while IFS=$'\t' read -r sec key opt short meta choices complete doc; do
+		[ "$key" != - ] && [ "$choices" != - ] && [ "$meta" != BOOL ] || continue
+		got=$(awk -v h="   [$sec]" -v k="       $key = " '$0 == h { on = 1; next }
+			on && index($0, k) == 1 { sub(/^ *[a-z_]+ = /, ""); print; exit }' <<<"$text" |
+			tr -d ' ' | tr '|' '\n' | sort)
+		[ "$got" = "$(tr ' ' '\n' <<<"$choices" | sort)" ] ||
+			{ echo "sbx-profile(5): $key lists '$got', the table '$choices'" >&2; return 1; }
+	done < <(settings)
 }
 
-@test "the key table the docs test reads matches what 'sbx profile show' prints" {
-	# profile show prints every key but inherit; a drift in the table's
-	# layout would otherwise make the test above check nothing.
+@test "the table's keys are what 'sbx profile show' prints" {
+	# profile show prints every key but inherit.
 	expected=$(profile_keys | grep -v '^profile inherit$' | sort)
 	got=$(sbx profile show default | awk '/^\[/ { s = substr($1, 2, length($1) - 2) } / =/ { print s, $1 }' | sort -u)
 	[ "$expected" = "$got" ] || { diff <(echo "$expected") <(echo "$got") >&2; return 1; }

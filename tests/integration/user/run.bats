@@ -366,7 +366,7 @@ print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$
 	assert_output "256
 64"
 	# sbx enforces no cgroup limits: it says so, delegated subtree or not.
-	[[ "$stderr" == *"sbx: warning: sbx does not enforce memory and pids limits yet; they are recorded in the config, for runc and crun (rlimits still apply)"* ]]
+	[[ "$stderr" == *"sbx: warning: sbx does not enforce memory, pids and cpus limits yet; they are recorded in the config, for runc and crun (rlimits still apply)"* ]]
 }
 
 @test "--user switches to a mapped id and fails clearly for an unmapped one" {

@@ -1,0 +1,136 @@
+/* cmd-pull.c - sbx pull and sbx push (also sbx image pull|push): images
+ * from and to a registry, through skopeo (store/registry.h). */
+#define _GNU_SOURCE
+#include "cli/cmd-common.h"
+#include "cli/commands.h"
+#include "store/registry.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_TLS_VERIFY = 256,
+	OPT_AUTHFILE,
+};
+
+static const struct sbx_option pull_options[] = {
+    {"name", 'n', required_argument, "NAME",
+     "name of the image (default: the reference's last path component)", NULL},
+    {"tls-verify", OPT_TLS_VERIFY, optional_argument, NULL,
+     "=false: plain HTTP and no certificate checks, for a local registry", NULL},
+    {"authfile", OPT_AUTHFILE, required_argument, "PATH",
+     "the registry credentials (default: skopeo's, $XDG_RUNTIME_DIR/containers/auth.json)",
+     SBX_COMPLETE_FILE},
+    {"quiet", 'q', no_argument, NULL, "show neither progress nor warnings", NULL},
+    OPTION_MAX_SIZE,
+    {0},
+};
+
+struct pull_opts {
+	struct import_opts import;
+	struct registry_opts pull;
+};
+
+static int pull_option(void *ctx, int val, const char *arg, struct sbx_error **err)
+{
+	struct pull_opts *o = ctx;
+	switch (val) {
+	case 'n':
+		o->pull.name = arg;
+		return 0;
+	case OPT_TLS_VERIFY:
+		if (arg && parse_bool(arg, &o->pull.tls_verify) < 0)
+			return cmdline_usage(
+			    err, "invalid value '%s' for --tls-verify; use true or false", arg);
+		if (arg == NULL)
+			o->pull.tls_verify = true;
+		return 0;
+	case OPT_AUTHFILE:
+		o->pull.authfile = arg;
+		return 0;
+	}
+	return option_import(&o->import, val, arg, err);
+}
+
+static int pull_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
+{
+	struct pull_opts o = {.pull.tls_verify = true, .pull.progress_fd = -1};
+	int first = cmdline_parse(cmd, argc, argv, false, pull_option, &o, err);
+	if (first < 0)
+		return first;
+	if (cmdline_operands(argc - first, 1, "REFERENCE", err) < 0)
+		return -1;
+	o.pull.reference = argv[first];
+	o.pull.quiet = o.import.quiet || sbx_verbose < 0;
+	/* skopeo's progress goes where sbx's goes: stdout is for the name. */
+	o.pull.progress_fd = o.pull.quiet ? -1 : STDERR_FILENO;
+	char name[64];
+	struct sbx_progress_ui ui;
+	struct sbx_image_progress p;
+	_cleanup_free_ char *label = str_escape_bare(o.pull.reference);
+	progress_ui_init(&ui, &p, cmdline_name(cmd, name, sizeof(name)), "importing", label,
+	                 o.pull.quiet);
+	p.max_size = o.import.max_size;
+	_cleanup_free_ char *stored = NULL;
+	int r = registry_pull(&o.pull, &p, progress_ui_layer, &stored, err);
+	progress_ui_done(&ui);
+	if (r < 0)
+		return -1;
+	printf("%s\n", stored);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return sbx_error_set(err, errno, "cannot write the image's name");
+	return 0;
+}
+
+#define PULL_ARGS    "[OPTIONS] REFERENCE"
+#define PULL_SUMMARY "Pull an image from a registry, with skopeo."
+
+const struct sbx_command cmd_pull = {
+    NULL, "pull", PULL_ARGS, PULL_SUMMARY, pull_options, NULL, pull_main, SBX_EXIT_USAGE,
+};
+
+const struct sbx_command cmd_image_pull = {
+    "image", "pull", PULL_ARGS, PULL_SUMMARY, pull_options, NULL, pull_main, SBX_EXIT_USAGE,
+};
+
+/* ---- sbx push ---- */
+
+static const struct sbx_option push_options[] = {
+    {"tls-verify", OPT_TLS_VERIFY, optional_argument, NULL,
+     "=false: plain HTTP and no certificate checks, for a local registry", NULL},
+    {"authfile", OPT_AUTHFILE, required_argument, "PATH",
+     "the registry credentials (default: skopeo's, $XDG_RUNTIME_DIR/containers/auth.json)",
+     SBX_COMPLETE_FILE},
+    {"quiet", 'q', no_argument, NULL, "do not show skopeo's progress", NULL},
+    {0},
+};
+
+static int push_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
+{
+	struct pull_opts o = {.pull.tls_verify = true, .pull.progress_fd = -1};
+	int first = cmdline_parse(cmd, argc, argv, false, pull_option, &o, err);
+	if (first < 0)
+		return first;
+	if (cmdline_operands(argc - first, 2, "IMAGE and REFERENCE", err) < 0)
+		return -1;
+	o.pull.name = argv[first];
+	o.pull.reference = argv[first + 1];
+	o.pull.quiet = o.import.quiet || sbx_verbose < 0;
+	o.pull.progress_fd = o.pull.quiet ? -1 : STDERR_FILENO;
+	return registry_push(&o.pull, err);
+}
+
+#define PUSH_ARGS    "[OPTIONS] IMAGE REFERENCE"
+#define PUSH_SUMMARY "Push an image to a registry, with skopeo."
+
+const struct sbx_command cmd_push = {
+    NULL,      "push",         PUSH_ARGS, PUSH_SUMMARY, push_options, SBX_COMPLETE_IMAGE,
+    push_main, SBX_EXIT_USAGE,
+};
+
+const struct sbx_command cmd_image_push = {
+    "image",   "push",         PUSH_ARGS, PUSH_SUMMARY, push_options, SBX_COMPLETE_IMAGE,
+    push_main, SBX_EXIT_USAGE,
+};
