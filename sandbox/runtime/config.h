@@ -101,6 +101,12 @@ struct sbx_config {
 	bool init;
 	struct sbx_net_config net; /* mode, published ports, where its files go */
 	struct sbx_landlock landlock;
+
+	/* OCI runtime mode (lifecycle/oci-runtime.c), set by the caller after
+	 * parsing, never read from config.json; owned by the caller. */
+	const char *start_fifo_dir; /* wait for `start` on DIR/exec.fifo, not on START */
+	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
+	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
 };
 
 /* Parses and checks a config; errors name the JSON path. */
