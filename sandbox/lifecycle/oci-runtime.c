@@ -20,15 +20,27 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STATE_FILE "state.json"
 #define FIFO_FILE  "exec.fifo"
 
+/* Root of the initial user namespace, whose uid_map maps everything. */
+static bool host_root(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+	unsigned long long inside, outside, count;
+	return f && fscanf(f, "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 &&
+	       outside == 0 && count == 4294967295ULL;
+}
+
 int oci_default_root(char **out, struct sbx_error **err)
 {
-	if (geteuid() == 0) {
+	/* Root of a user namespace (podman's rootless one) is a user. */
+	if (geteuid() == 0 && host_root()) {
 		*out = xstrdup("/run/sbx-oci");
 		return 0;
 	}
@@ -204,6 +216,58 @@ static json_t *record_state(const struct record *r)
 
 /* ---- the bundle ---- */
 
+/* Every range of this process's user namespace, mapped to itself. */
+static json_t *identity_maps(const char *file)
+{
+	json_t *a = json_array();
+	_cleanup_free_ char *path = xasprintf("/proc/self/%s", file);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	unsigned long long inside, outside, count;
+	while (f && fscanf(f, "%llu %llu %llu", &inside, &outside, &count) == 3)
+		json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "containerID",
+		                                   (json_int_t)inside, "hostID", (json_int_t)inside,
+		                                   "size", (json_int_t)count));
+	return a;
+}
+
+/* A mount of type "cgroup", as runc's and podman's configs have it: on a
+ * cgroup v2 host with a cgroup namespace of the sandbox's own, cgroup2 is
+ * mounted; otherwise (v1 cannot be mounted in a user namespace, nor v2
+ * without its own cgroup namespace) the host's /sys/fs/cgroup is bound,
+ * with the mount's options, as runc does rootless. */
+static void adapt_cgroup_mounts(json_t *conf)
+{
+	bool own_ns = false;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(json_object_get(conf, "linux"), "namespaces"), i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+		own_ns |= t && strcmp(t, "cgroup") == 0 && !json_object_get(e, "path");
+	}
+	struct statfs sf;
+	bool v2 = statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+	json_array_foreach(json_object_get(conf, "mounts"), i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+		if (t == NULL || strcmp(t, "cgroup") != 0)
+			continue;
+		if (v2 && own_ns) {
+			json_object_set_new(e, "type", json_string("cgroup2"));
+			json_object_set_new(e, "source", json_string("cgroup2"));
+			continue;
+		}
+		json_object_set_new(e, "type", json_string("bind"));
+		json_object_set_new(e, "source", json_string("/sys/fs/cgroup"));
+		json_t *opts = json_object_get(e, "options");
+		if (!json_is_array(opts)) {
+			opts = json_array();
+			json_object_set_new(e, "options", opts);
+		}
+		json_array_append_new(opts, json_string("rbind"));
+	}
+}
+
 static bool json_contains_string(json_t *a, const char *s)
 {
 	size_t i;
@@ -251,6 +315,7 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 				json_array_remove(amb, k);
 	}
 	json_t *lin = json_object_get(conf, "linux");
+	adapt_cgroup_mounts(conf);
 	if (json_is_object(lin)) {
 		json_t *nss = json_object_get(lin, "namespaces");
 		bool has_user = false;
@@ -261,15 +326,23 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 			const char *t = json_string_value(json_object_get(ns, "type"));
 			has_user |= t && strcmp(t, "user") == 0;
 		}
-		if (!has_user && geteuid() != 0 && json_is_array(nss) &&
-		    !json_object_get(lin, "uidMappings") && !json_object_get(lin, "gidMappings")) {
+		if (!has_user && json_is_array(nss) && !json_object_get(lin, "uidMappings") &&
+		    !json_object_get(lin, "gidMappings")) {
 			json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
-			json_object_set_new(lin, "uidMappings",
-			                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
-			                              "hostID", (int)geteuid(), "size", 1));
-			json_object_set_new(lin, "gidMappings",
-			                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
-			                              "hostID", (int)getegid(), "size", 1));
+			if (geteuid() != 0) {
+				json_object_set_new(lin, "uidMappings",
+				                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
+				                              "hostID", (int)geteuid(), "size", 1));
+				json_object_set_new(lin, "gidMappings",
+				                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
+				                              "hostID", (int)getegid(), "size", 1));
+			} else {
+				/* Root (of the host, or of podman's rootless user
+				 * namespace): sbx's runtime always makes a user
+				 * namespace; this one maps every id to itself. */
+				json_object_set_new(lin, "uidMappings", identity_maps("uid_map"));
+				json_object_set_new(lin, "gidMappings", identity_maps("gid_map"));
+			}
 		}
 		json_t *res = json_object_get(lin, "resources");
 		json_t *dev = json_object_get(res, "devices");
@@ -428,6 +501,7 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 		c->start_fifo_dirfd = dirfd;
 	}
 	c->outlive_parent = mode != MODE_RUN;
+	c->seccomp_early = true;
 	struct sbx_sandbox *ct = NULL;
 	if (process_create(c, NULL, &ct, err) < 0)
 		goto fail;

@@ -89,6 +89,7 @@ struct sbx_config {
 	size_t n_mounts;
 	char **masked;
 	char **readonly;
+	char **sysctl;   /* "key=value" (linux.sysctl), namespaced keys only */
 	json_t *seccomp; /* NULL = unconfined */
 	unsigned long long memory_limit;
 	long long pids_limit;
@@ -107,6 +108,7 @@ struct sbx_config {
 	const char *start_fifo_dir; /* wait for `start` on DIR/exec.fifo, not on START */
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
+	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
 };
 
 /* Parses and checks a config; errors name the JSON path. */

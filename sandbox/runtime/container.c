@@ -34,8 +34,19 @@
 #include <sys/wait.h>
 #include <termios.h>
 
+/* OCI runtime mode, once created: nobody may read the sync socket any more
+ * (sbx-oci create has exited), so a failure also goes to stderr. */
+static bool fail_to_stderr;
+
 _Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
 {
+	if (fail_to_stderr) {
+		char line[600];
+		int n = snprintf(line, sizeof(line), "sbx-oci: %s\n", e ? e->msg : "set-up failed");
+		if (n > 0)
+			(void)!write(STDERR_FILENO, line,
+			             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
 	sync_send(sync_fd, SBX_SYNC_ERROR, e ? e->code : 0, code, e ? e->msg : "set-up failed", -1);
 	_exit(code);
 }
@@ -100,6 +111,32 @@ static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, stru
 	return 0;
 }
 
+/* linux.sysctl, through the sandbox's own /proc (mounted by now), as its
+ * namespaces see it. */
+static int write_sysctls(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+{
+	for (size_t i = 0; c->sysctl && c->sysctl[i]; i++) {
+		const char *kv = c->sysctl[i], *eq = strchr(kv, '=');
+		char path[512];
+		int n = snprintf(path, sizeof(path), "proc/sys/%.*s", (int)(eq - kv), kv);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return sbx_error_setc(err, ENAMETOOLONG, "sysctl key too long");
+		for (char *p = path + 9; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		int fd = openat(rootfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return sbx_error_set(err, e, "cannot set the sysctl \"%.*s\" (/%s)",
+			                     (int)(eq - kv), kv, path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error **err)
 {
 	for (size_t i = 0; i < c->n_mounts; i++) {
@@ -111,6 +148,9 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 			return -1;
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
+	/* Before readonlyPaths, which usually holds /proc/sys. */
+	if (write_sysctls(c, rootfd, err) < 0)
+		return -1;
 	_cleanup_close_ int empty = -1;
 	for (size_t i = 0; c->masked[i]; i++)
 		if (mount_mask(rootfd, c->masked[i], &empty, err) < 0)
@@ -517,6 +557,14 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	int master = -1, slave = -1;
 	if (c->terminal && make_pty(&master, &slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
+	 * the payload's user may not keep: runc's order, the filter first. */
+	bool filtered = false;
+	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
+		if (seccomp_install(bpf, &err) < 0)
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+		filtered = true;
+	}
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -555,13 +603,14 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
+	fail_to_stderr = c->start_fifo_dir != NULL;
 	if (c->start_fifo_dir)
 		wait_start_fifo(c, sync_fd);
 	else if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
 		_exit(SBX_EXIT_FAILURE);
 	if (!c->outlive_parent)
 		die_with_parent(sync_fd);
-	finish_payload(c, bpf, sync_fd, slave, false, false);
+	finish_payload(c, bpf, sync_fd, slave, false, filtered);
 }
 
 _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
