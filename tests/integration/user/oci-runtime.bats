@@ -16,6 +16,15 @@ setup() {
 	edit '.process.terminal = false'
 }
 
+# podman's storage belongs to subordinate ids: removed from its user
+# namespace, before the helpers' teardown.
+teardown() {
+	if [ -d "$XDG_DATA_HOME/containers" ]; then
+		HOME=$BATS_TEST_TMPDIR/home podman unshare rm -rf "$XDG_DATA_HOME/containers" || true
+	fi
+	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
+}
+
 oci() { "$OCI" --root "$ROOT" "$@"; }
 
 # create and run -d leave a container that holds its stdio: never a pipe
@@ -265,10 +274,10 @@ validate_state() {
 	assert_status 125
 	assert_output "sbx-oci: run: config.json: hooks: OCI hooks are not supported: Operation not supported"
 	assert_root_empty
-	edit 'del(.hooks) | .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	edit 'del(.hooks) | .linux.sysctl = {"vm.swappiness": "1"}'
 	run oci create --bundle bundle c1
 	assert_status 125
-	assert_output "sbx-oci: create: config.json: linux.sysctl: not supported yet: Operation not supported"
+	assert_output "sbx-oci: create: config.json: linux.sysctl: \"vm.swappiness\" is not supported (only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*, which a sandbox's namespaces own)"
 	edit 'del(.linux.sysctl) | .linux.resources = {"devices": [{"allow": true, "access": "rwm"}]}'
 	run oci create --bundle bundle c1
 	assert_status 125
@@ -365,4 +374,71 @@ validate_state() {
 	[ "$(stat -c %a "$XDG_RUNTIME_DIR/sbx-oci")" = 700 ]
 	"$OCI" delete --force c1
 	[ ! -e "$XDG_RUNTIME_DIR/sbx-oci/c1" ]
+}
+
+@test "linux.sysctl: a namespaced key is written in the container, before /proc/sys turns read-only" {
+	edit '.linux.sysctl = {"net.ipv4.ping_group_range": "0 0", "net.ipv4.ip_unprivileged_port_start": "80"}'
+	args '["cat", "/proc/sys/net/ipv4/ping_group_range", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]'
+	host=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+	[ "$host" != 80 ]
+	run oci run --bundle bundle c1
+	assert_status 0
+	[ "$(echo "${lines[0]}" | awk '{print $1, $2}')" = "0 0" ]
+	[ "${lines[1]}" = 80 ]
+	# The host's value is untouched (it is not 80 here).
+	[ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" = "$host" ]
+	assert_root_empty
+}
+
+@test "a 'cgroup' mount (runc's and podman's configs have one) becomes a bind of the host's, rootless" {
+	edit '.mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+	edit '.linux.namespaces -= [{"type": "cgroup"}]'
+	args '["sh", "-c", "ls /sys/fs/cgroup >/dev/null && echo listed; touch /sys/fs/cgroup/x 2>/dev/null || echo read-only"]'
+	run oci run --bundle bundle c1
+	assert_status 0
+	assert_output "$(printf 'listed\nread-only')"
+}
+
+# podman 4.3 (rootless, with conmon) drives sbx-oci: create, start, state
+# and delete from inside its user namespace; conmon reaps the container.
+@test "podman --runtime sbx-oci: run --rm with exit codes 0, 3, 126, 127; run -d, logs, rm" {
+	command -v podman >/dev/null || fail "podman is missing: run 'make deps'"
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+	tar -C bundle/rootfs -c . >bb.tar
+	podman import bb.tar localhost/sbx-oci-test >/dev/null
+	pod() { podman --runtime "$OCI" "$@"; }
+	run pod run --rm --network none localhost/sbx-oci-test echo hello
+	assert_status 0
+	assert_output hello
+	run pod run --rm --network none localhost/sbx-oci-test sh -c 'exit 3'
+	assert_status 3
+	run -127 pod run --rm --network none localhost/sbx-oci-test no-such-command
+	assert_output 'sbx-oci: "no-such-command": executable file not found in $PATH'
+	run pod run --rm --network none localhost/sbx-oci-test /etc
+	assert_status 126
+	assert_output 'sbx-oci: cannot execute "/etc": Permission denied'
+	id=$(pod run -d --network none localhost/sbx-oci-test sh -c 'echo started; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo done')
+	# Running, as sbx-oci says from inside podman's user namespace.
+	for i in $(seq 1 300); do
+		[ "$(podman inspect -f '{{.State.Status}}' "$id")" = running ] && break
+		sleep 0.05
+	done
+	[ "$(podman inspect -f '{{.State.Status}}' "$id")" = running ]
+	run podman unshare "$OCI" state "$id"
+	assert_status 0
+	[ "$(echo "$output" | jq -r .status)" = running ]
+	run podman mount "$id"
+	run podman unshare sh -c "touch \$(podman mount $id)/tmp/go"
+	assert_status 0
+	run podman wait "$id"
+	assert_status 0
+	assert_output 0
+	run podman logs "$id"
+	assert_output "$(printf 'started\ndone')"
+	run podman rm "$id"
+	assert_status 0
+	# podman deleted it from sbx-oci's root too.
+	run podman unshare "$OCI" list -q
+	assert_output ""
 }
