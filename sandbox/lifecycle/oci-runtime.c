@@ -344,6 +344,13 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 				json_object_set_new(lin, "gidMappings", identity_maps("gid_map"));
 			}
 		}
+		/* Rootless, sbx has no cgroup of its own to make one under: it
+		 * carries on without, as runc does rootless (features says
+		 * so). As root, config.c still refuses the path by name. */
+		if (!(geteuid() == 0 && host_root()) && json_object_get(lin, "cgroupsPath")) {
+			sbx_trace("linux.cgroupsPath ignored: no cgroup to manage rootless");
+			json_object_del(lin, "cgroupsPath");
+		}
 		json_t *res = json_object_get(lin, "resources");
 		json_t *dev = json_object_get(res, "devices");
 		json_t *deny = json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm");

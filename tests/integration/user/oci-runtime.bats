@@ -442,3 +442,33 @@ validate_state() {
 	run podman unshare "$OCI" list -q
 	assert_output ""
 }
+
+@test "create --console-socket: the terminal's master goes to the socket with SCM_RIGHTS" {
+	edit '.process.terminal = true'
+	args '["sh", "-c", "tty; echo on-the-pty"]'
+	"$SBX_TOP/build/helpers/console-recv" "$PWD/console.sock" >console.out 2>&1 &
+	recv=$!
+	for i in $(seq 1 300); do [ -S console.sock ] && break; sleep 0.05; done
+	oci_bg create --bundle bundle --console-socket "$PWD/console.sock" c1
+	run oci start c1
+	assert_status 0
+	wait "$recv"
+	run tr -d '\r' <console.out
+	assert_output "$(printf '/dev/pts/0\non-the-pty')"
+	wait_status c1 stopped
+	oci delete c1
+	# Without a reader, create fails and leaves nothing behind.
+	run oci create --bundle bundle --console-socket "$PWD/nobody.sock" c2
+	assert_status 125
+	assert_output "sbx-oci: create: cannot connect to the console socket \"$PWD/nobody.sock\": No such file or directory"
+	assert_root_empty
+}
+
+@test "linux.cgroupsPath, rootless: sbx-oci carries on without a cgroup, as runc does rootless" {
+	edit '.linux.cgroupsPath = "user.slice:libpod:x"'
+	args '["echo", "ran"]'
+	run oci run --bundle bundle c1
+	assert_status 0
+	assert_output ran
+	[ "$(oci features | jq '.linux.cgroup.v2')" = false ]
+}
