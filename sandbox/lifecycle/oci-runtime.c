@@ -697,6 +697,38 @@ static int kill_all(pid_t init, int sig, struct sbx_error **err)
 	return 0;
 }
 
+int oci_ps(const char *root, const char *id, json_t **out, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	if (!init_alive(r.pid, r.start))
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	json_t *pids = json_array();
+	char path[64];
+	struct stat ns, self;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r.pid);
+	bool own = stat(path, &ns) == 0 && stat("/proc/self/ns/pid", &self) == 0 &&
+	           (self.st_ino != ns.st_ino || self.st_dev != ns.st_dev);
+	_cleanup_dir_ DIR *d = own ? opendir("/proc") : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+		struct stat st;
+		if (stat(path, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev)
+			json_array_append_new(pids, json_integer(pid));
+	}
+	/* Sharing the host's pid namespace: its init is all sbx knows of. */
+	if (!own)
+		json_array_append_new(pids, json_integer(r.pid));
+	*out = pids;
+	return 0;
+}
+
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sbx_error **err)
 {
 	_cleanup_(record_clear) struct record r;

@@ -55,6 +55,9 @@ int oci_state(const char *root, const char *id, json_t **out, struct sbx_error *
 /* Every container's state, with "created" (RFC 3339) and "owner" added,
  * sorted by id. */
 int oci_list(const char *root, json_t **out, struct sbx_error **err);
+/* The host pids of the container's processes (every process of its pid
+ * namespace), as a JSON array; a stopped container is refused (ESRCH). */
+int oci_ps(const char *root, const char *id, json_t **out, struct sbx_error **err);
 /* Sends sig to the container's init; with all, to every process of its pid
  * namespace. A stopped container is refused (ESRCH). */
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sbx_error **err);

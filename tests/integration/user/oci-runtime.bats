@@ -472,3 +472,26 @@ validate_state() {
 	assert_output ran
 	[ "$(oci features | jq '.linux.cgroup.v2')" = false ]
 }
+
+@test "ps: the container's processes, --format json as go-runc reads it" {
+	args '["sh", "-c", "sleep 1000 & exec sleep 1001"]'
+	oci_bg run -d --bundle bundle --pid-file "$PWD/pid" c1
+	for i in $(seq 1 300); do
+		[ "$(oci ps --format json c1 | jq length)" = 2 ] && break
+		sleep 0.05
+	done
+	run oci ps --format json c1
+	assert_status 0
+	[ "$(echo "$output" | jq length)" = 2 ]
+	echo "$output" | jq -e "index($(cat pid))"
+	run oci ps c1
+	assert_status 0
+	[ "${lines[0]}" = "$(printf '%-10s %s' PID CMD)" ]
+	assert_contains "sleep 1000"
+	assert_contains "$(printf '%-10s %s' "$(cat pid)" "sleep 1001")"
+	oci delete --force c1
+	run oci ps c1
+	assert_status 125
+	assert_output 'sbx-oci: ps: container "c1" does not exist'
+	assert_root_empty
+}
