@@ -22,6 +22,10 @@ teardown() {
 	if [ -d "$XDG_DATA_HOME/containers" ]; then
 		HOME=$BATS_TEST_TMPDIR/home podman unshare rm -rf "$XDG_DATA_HOME/containers" || true
 	fi
+	# podman's pause process (catatonit) for this test's runtime directory.
+	if [ -f "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" ]; then
+		kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid")" 2>/dev/null || true
+	fi
 	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
 }
 
