@@ -33,6 +33,10 @@ extern const struct sbx_command cmd_unshare;
 extern const struct sbx_command cmd_doctor;
 extern const struct sbx_command cmd_complete;
 
+/* sbx-oci and `sbx oci` (cmd-oci.c): runc's command line; prog is how
+ * errors name the program. Returns the exit status. */
+int oci_main(const char *prog, int argc, char **argv);
+
 /* The table main.c dispatches on, for `sbx __complete`. */
 extern const struct sbx_command *const *const sbx_commands;
 extern const size_t sbx_n_commands;

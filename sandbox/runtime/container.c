@@ -34,8 +34,19 @@
 #include <sys/wait.h>
 #include <termios.h>
 
+/* OCI runtime mode, once created: nobody may read the sync socket any more
+ * (sbx-oci create has exited), so a failure also goes to stderr. */
+static bool fail_to_stderr;
+
 _Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
 {
+	if (fail_to_stderr) {
+		char line[600];
+		int n = snprintf(line, sizeof(line), "sbx-oci: %s\n", e ? e->msg : "set-up failed");
+		if (n > 0)
+			(void)!write(STDERR_FILENO, line,
+			             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
 	sync_send(sync_fd, SBX_SYNC_ERROR, e ? e->code : 0, code, e ? e->msg : "set-up failed", -1);
 	_exit(code);
 }
@@ -100,6 +111,32 @@ static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, stru
 	return 0;
 }
 
+/* linux.sysctl, through the sandbox's own /proc (mounted by now), as its
+ * namespaces see it. */
+static int write_sysctls(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+{
+	for (size_t i = 0; c->sysctl && c->sysctl[i]; i++) {
+		const char *kv = c->sysctl[i], *eq = strchr(kv, '=');
+		char path[512];
+		int n = snprintf(path, sizeof(path), "proc/sys/%.*s", (int)(eq - kv), kv);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return sbx_error_setc(err, ENAMETOOLONG, "sysctl key too long");
+		for (char *p = path + 9; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		int fd = openat(rootfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return sbx_error_set(err, e, "cannot set the sysctl \"%.*s\" (/%s)",
+			                     (int)(eq - kv), kv, path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error **err)
 {
 	for (size_t i = 0; i < c->n_mounts; i++) {
@@ -111,6 +148,9 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 			return -1;
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
+	/* Before readonlyPaths, which usually holds /proc/sys. */
+	if (write_sysctls(c, rootfd, err) < 0)
+		return -1;
 	_cleanup_close_ int empty = -1, null = -1;
 	for (size_t i = 0; c->masked[i]; i++)
 		if (mount_mask(rootfd, c->masked[i], &empty, &null, err) < 0)
@@ -209,6 +249,19 @@ static const char *env_get(char *const *env, const char *key)
 	return NULL;
 }
 
+/* Started from a fifo (OCI runtime mode), nobody reads the sync socket any
+ * more: an exec failure goes to the payload's stderr, as runc's does. */
+static void oci_report(const struct sbx_config *c, const char *msg)
+{
+	if (c->start_fifo_dir) {
+		char line[600];
+		int n = snprintf(line, sizeof(line), "sbx-oci: %s\n", msg);
+		if (n > 0)
+			(void)!write(STDERR_FILENO, line,
+			             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
+}
+
 /* execvpe() would search the caller's PATH; the payload's is in its env. */
 _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 {
@@ -245,6 +298,7 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 			char msg[512];
 			snprintf(msg, sizeof(msg), "\"%s\": executable file not found in $PATH",
 			         cmd);
+			oci_report(c, msg);
 			sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, ENOENT, SBX_EXIT_NOTFOUND, msg,
 			          -1);
 			_exit(SBX_EXIT_NOTFOUND);
@@ -252,6 +306,7 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 	}
 	char msg[512];
 	snprintf(msg, sizeof(msg), "cannot execute \"%s\": %s", cmd, strerror(err));
+	oci_report(c, msg);
 	int code = err == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_CANNOT;
 	sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, err, code, msg, -1);
 	_exit(code);
@@ -467,6 +522,17 @@ static void close_inherited(int keep)
 	close_range((unsigned)keep + 1, ~0U, 0);
 }
 
+/* The same, keeping two fds (OCI mode: the exec fifo's directory). */
+static void close_inherited_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 /* Parent death must kill the sandbox; the flag is cleared by credential
  * changes, so it is set again once they are done, and the parent checked. */
 static void die_with_parent(int sync_fd)
@@ -475,6 +541,27 @@ static void die_with_parent(int sync_fd)
 	struct pollfd p = {.fd = sync_fd, .events = 0};
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
 		_exit(SBX_EXIT_FAILURE);
+}
+
+/* OCI runtime mode: blocks until `sbx-oci start` opens DIR/exec.fifo to
+ * read, and tells it it got there (runc's exec fifo). The directory was
+ * opened before the root was pivoted; the fifo is made writable to the
+ * payload's user, which may be a subordinate id, in a directory only its
+ * owner reaches on the host. */
+static void wait_start_fifo(const struct sbx_config *c, int sync_fd)
+{
+	struct sbx_error *err = NULL;
+	int fd;
+	do
+		fd = openat(c->start_fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		sbx_error_set(&err, errno, "cannot wait for start on \"%s/exec.fifo\"",
+		              c->start_fifo_dir);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	close(fd);
+	close(c->start_fifo_dirfd);
 }
 
 /* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
@@ -487,6 +574,14 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	int master = -1, slave = -1;
 	if (c->terminal && make_pty(&master, &slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
+	 * the payload's user may not keep: runc's order, the filter first. */
+	bool filtered = false;
+	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
+		if (seccomp_install(bpf, &err) < 0)
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+		filtered = true;
+	}
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -537,18 +632,26 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
-	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
+	fail_to_stderr = c->start_fifo_dir != NULL;
+	if (c->start_fifo_dir)
+		wait_start_fifo(c, sync_fd);
+	else if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
 		_exit(SBX_EXIT_FAILURE);
-	die_with_parent(sync_fd);
-	finish_payload(c, bpf, sync_fd, slave, false, false);
+	if (!c->outlive_parent)
+		die_with_parent(sync_fd);
+	finish_payload(c, bpf, sync_fd, slave, false, filtered);
 }
 
 _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
                               const struct sbx_bpf *bpf, int sync_fd)
 {
 	struct sbx_error *err = NULL;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	close_inherited(sync_fd);
+	if (!c->outlive_parent)
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (c->start_fifo_dir)
+		close_inherited_but(sync_fd, c->start_fifo_dirfd);
+	else
+		close_inherited(sync_fd);
 	struct sbx_sync_msg msg;
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);

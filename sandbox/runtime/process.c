@@ -513,3 +513,19 @@ void process_destroy(struct sbx_sandbox *ct)
 	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
 	free(ct);
 }
+
+void process_release(struct sbx_sandbox *ct)
+{
+	if (ct == NULL)
+		return;
+	if (ct->pidfd >= 0)
+		close(ct->pidfd);
+	if (ct->sync_fd >= 0)
+		close(ct->sync_fd);
+	if (ct->pty >= 0)
+		close(ct->pty);
+	net_stop(ct->net);
+	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
+	/* The stack and the seccomp program stay: the sandbox uses them. */
+	free(ct);
+}

@@ -68,6 +68,11 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
  * return_early it may return once sbx's init has told the status, while the
  * kernel still tears the sandbox down: process_destroy then waits for that. */
 int process_wait(struct sbx_sandbox *ct, bool attach_stdin, int *status, struct sbx_error **err);
+/* Lets go of a created or started sandbox without killing it (OCI runtime
+ * mode, config.outlive_parent): closes sbx's ends and frees the handle. Its
+ * processes still run on this process's memory until their exec, so the
+ * caller frees nothing the sandbox reads (the config) and exits soon. */
+void process_release(struct sbx_sandbox *ct);
 /* Kills what is left and frees. */
 void process_destroy(struct sbx_sandbox *ct);
 static inline void process_destroyp(struct sbx_sandbox **ct)
