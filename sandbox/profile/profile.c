@@ -2102,6 +2102,10 @@ size_t profile_shadowed(const char *name, char **path, struct sbx_profile_entry 
 	size_t nd = search_dirs(dirs), n = 0;
 	bool user = false;
 	for (size_t i = 0; i < nd; i++) {
+		/* The user's directory comes first: without a file of the
+		 * name there, nothing is shadowed, and the rest goes unread. */
+		if (*path == NULL && dirs[i].origin != SBX_ORIGIN_USER)
+			break;
 		char *cand = xasprintf("%s/%s.ini", dirs[i].path, name);
 		if (!regular_file(cand)) {
 			free(cand);
@@ -2240,6 +2244,9 @@ struct file_ctx {
 struct load_ctx {
 	struct sbx_diag *diag;
 	size_t depth;
+	/* ids[0], the top file's realpath (a readlink per component), is
+	 * resolved only when that file inherits: from top_path. */
+	const char *top_path;
 	char *ids[PROFILE_MAX_DEPTH + 1];
 	char *names[PROFILE_MAX_DEPTH + 1];
 };
@@ -2573,6 +2580,8 @@ static void load_parent(struct load_ctx *lc, struct file_ctx *fc, const struct e
 		pend_add(fc, e->line, "inherit needs a profile name or file");
 		return;
 	}
+	if (lc->ids[0] == NULL)
+		lc->ids[0] = file_id(lc->top_path);
 #ifdef SBX_FUZZING
 	/* Fuzzers run as root: keep them off /proc/kmsg and friends. */
 	if (name[0] == '/' || strstr(name, "..")) {
@@ -2695,7 +2704,7 @@ static int load_top(const char *name, const char *path, const char *text, size_t
 	struct sbx_diag *d = diag ? diag : &local;
 	size_t before = diag_count(d);
 	struct load_ctx lc = {.diag = d};
-	lc.ids[0] = file_id(path);
+	lc.top_path = path;
 	lc.names[0] = display_name(name);
 	lc.depth = 1;
 	_cleanup_profile_ struct sbx_profile *p = profile_new();

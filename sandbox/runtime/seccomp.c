@@ -721,8 +721,18 @@ static bool compares_arg(json_t *rule, unsigned index)
 /* A copy of rule for name alone, with one more comparison ANDed in. */
 static json_t *rule_with(json_t *rule, const char *name, json_t *arg)
 {
-	json_t *r = json_deep_copy(rule);
-	json_object_set_new_nocheck(r, "names", json_pack("[s]", name));
+	/* The rule is copied but for its names (it has some: they are what
+	 * the caller walks): the default's allow rule lists about 370, and a
+	 * deep copy of them per set-id call was half of the userland work of
+	 * a start. */
+	json_t *r = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(rule, key, v)
+	{
+		json_object_set_new_nocheck(
+		    r, key, strcmp(key, "names") == 0 ? json_pack("[s]", name) : json_deep_copy(v));
+	}
 	json_t *args = json_object_get(r, "args");
 	if (!json_is_array(args)) {
 		args = json_array();
