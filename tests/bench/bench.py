@@ -46,7 +46,7 @@ def unique_id():
 
 
 def expand(argv):
-    """{id} becomes a fresh container id (runc, crun) for every run."""
+    """{id} becomes a fresh container id (runc, crun, sbx-oci) for every run."""
     if not any("{id}" in a for a in argv):
         return argv
     i = unique_id()
