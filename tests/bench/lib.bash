@@ -11,15 +11,30 @@ bench_die() { echo "bench: $*" >&2; exit 1; }
 # "command:package" pairs for what `make bench` runs (used by run).
 # shellcheck disable=SC2034
 bench_tools=(hyperfine:hyperfine bwrap:bubblewrap ch-run:charliecloud-runtime
-	/usr/bin/time:time gnuplot:gnuplot-nox runc:runc crun:crun unshare:util-linux
+	/usr/bin/time:time gnuplot:gnuplot-nox unshare:util-linux
 	setpriv:util-linux jq:jq /usr/bin/python3:python3 /bin/busybox:busybox-static
 	strace:strace)
+# The OCI runtimes and podman: a row whose tool is missing says so, and the
+# bench goes on without it. As root, .ci/deps bench installs them.
+# shellcheck disable=SC2034
+bench_optional=(runc:runc crun:crun podman:podman conmon:conmon catatonit:catatonit
+	newuidmap:uidmap)
 
 bench_missing() {
 	local pair
 	for pair in "$@"; do
 		PATH=$PATH:/usr/sbin:/sbin command -v "${pair%%:*}" >/dev/null 2>&1 || echo "$pair"
 	done
+}
+
+# bench_want PAIR... - as root, installs what is missing (.ci/deps bench),
+# and never fails: what is still missing is left out of the comparison.
+bench_want() {
+	[ -n "$(bench_missing "$@")" ] || return 0
+	if [ "$(id -u)" = 0 ] && [ -x "$bench_top/.ci/deps" ]; then
+		bench_say "installing the optional bench packages (.ci/deps bench)"
+		"$bench_top/.ci/deps" bench || true
+	fi
 }
 
 # bench_need PAIR... - as root, installs what is missing (.ci/deps bench);
@@ -170,7 +185,43 @@ bench_limit_plan() {
 		bench_die "the limit program failed: $limit $limit_plan /bin/true"
 }
 
+# bench_oci_cleanup - deletes what the OCI runtimes left in their --root
+# (a run that failed half-way), and podman's containers and storage: podman
+# keeps it under the user's subordinate ids, removable only from its user
+# namespace; then ends podman's pause process of this runtime directory.
+bench_oci_cleanup() {
+	local rt id
+	for rt in runc crun sbx-oci; do
+		if [ ! -d "$work/$rt" ] || [ -z "$(ls -A "$work/$rt" 2>/dev/null)" ]; then
+			continue
+		fi
+		local bin=$rt
+		[ "$rt" != sbx-oci ] || bin=$work/bin/sbx-oci
+		for id in $("$bin" --root "$work/$rt" list -q 2>/dev/null); do
+			bench_say "$rt: deleting left-over container $id"
+			"$bin" --root "$work/$rt" delete --force "$id" >/dev/null 2>&1 || true
+		done
+	done
+	[ "${bench_podman:-0}" = 1 ] || return 0
+	local left
+	left=$(podman ps -aq 2>/dev/null || true)
+	if [ -n "$left" ]; then
+		bench_say "podman: removing left-over containers"
+		# shellcheck disable=SC2086
+		podman rm -f $left >/dev/null 2>&1 || true
+	fi
+	podman unshare rm -rf "$XDG_DATA_HOME/containers" "$XDG_RUNTIME_DIR/containers" \
+		>/dev/null 2>&1 || true
+	if [ -f "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" ]; then
+		kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid")" 2>/dev/null || true
+	fi
+	bench_podman=0
+}
+
 bench_cleanup_work() {
+	if [ -n "${work:-}" ] && [ -d "$work" ]; then
+		bench_oci_cleanup
+	fi
 	if [ -n "${bench_rundir:-}" ] && [ -d "$bench_rundir" ]; then
 		rm -rf "$bench_rundir"
 	fi
