@@ -156,6 +156,11 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 			return unknown_long(longopts, n + 1, argv[optind - 1], err);
 		}
 		if (c == ':') {
+			/* A long option is named as typed, though it has a short form. */
+			const char *typed = argv[optind - 1];
+			if (strncmp(typed, "--", 2) == 0)
+				return cmdline_usage(err, "option '%.*s' needs an argument",
+				                     (int)strcspn(typed, "="), typed);
 			if (optopt > 0 && optopt < 256)
 				return cmdline_usage(err, "option '-%c' needs an argument", optopt);
 			return cmdline_usage(err, "option '%s' needs an argument",

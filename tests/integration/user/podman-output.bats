@@ -344,6 +344,10 @@ k4 44"
 	assert_output 'sbx: kill: unknown signal "BOGUS"'
 	run sbx kill --signal
 	assert_status 125
+	assert_output "sbx: kill: option '--signal' needs an argument
+Try 'sbx kill --help' for more information."
+	run sbx kill -s
+	assert_status 125
 	assert_output "sbx: kill: option '-s' needs an argument
 Try 'sbx kill --help' for more information."
 	run sbx kill alive HUP extra
