@@ -13,6 +13,8 @@ enum {
 	OPT_NAME,
 	OPT_BUNDLE,
 	OPT_PROFILE,
+	OPT_PULL,
+	OPT_TLS_VERIFY_RUN,
 };
 
 /* The option code of a setting without a short form: this plus its index

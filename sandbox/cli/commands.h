@@ -4,6 +4,8 @@
 
 #include "cli/cmdline.h"
 
+#include <stdint.h>
+
 extern const struct sbx_command cmd_run;
 extern const struct sbx_command cmd_spec;
 extern const struct sbx_command cmd_profile_ls;
@@ -32,6 +34,13 @@ extern const struct sbx_command cmd_commit;
 extern const struct sbx_command cmd_unshare;
 extern const struct sbx_command cmd_doctor;
 extern const struct sbx_command cmd_complete;
+
+/* Pulls o->reference as `sbx pull` does (cmd-pull.c), saying what a short
+ * name resolved to and showing progress on stderr unless o->quiet; *stored
+ * gets the image's name. */
+struct registry_opts;
+int pull_image(const struct sbx_command *cmd, struct registry_opts *o, uint64_t max_size,
+               char **stored, struct sbx_error **err);
 
 /* The table main.c dispatches on, for `sbx __complete`. */
 extern const struct sbx_command *const *const sbx_commands;
