@@ -225,7 +225,7 @@ root:x:0:0:root:/root:/bin/sh"
 	run -125 sbx pull -q --tls-verify=false --max-size 100K "$REGISTRY/test/busybox"
 	# Named after where it came from, not the staging directory.
 	[ "${lines[0]}" = "${lines[-1]}" ]
-	assert_contains "sbx: pull: \"docker://$REGISTRY/test/busybox\": layer 1 of 1 (sha256:"
+	assert_contains "sbx: pull: \"docker://$REGISTRY/test/busybox:latest\": layer 1 of 1 (sha256:"
 	assert_contains "): the image is larger than the size limit of 100 KiB; allow more with --max-size SIZE"
 	[ "$(store)" = "" ]
 }
