@@ -218,6 +218,25 @@ static int run_image(const struct sbx_command *cmd, struct run_opts *o, const ch
 	return run_pull(cmd, o, image, img, err);
 }
 
+/* A volume of the profile whose source is missing, named by its file and
+ * line before anything is created (one from --volume fails where it is
+ * mounted, naming the option). */
+static int check_profile_volumes(const struct sbx_profile *p, struct sbx_error **err)
+{
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		const struct sbx_volume *v = &p->volumes[i];
+		struct stat st;
+		if (v->origin == NULL || stat(v->src, &st) == 0 || errno != ENOENT)
+			continue;
+		_cleanup_free_ char *q = str_escape(v->src);
+		return sbx_error_setc(err, ENOENT,
+		                      "%s: volume source \"%s\" does not exist; create it or fix "
+		                      "the volume line",
+		                      v->origin, q);
+	}
+	return 0;
+}
+
 /* Runs the payload; returns its status, or 125/126/127 for sbx's own
  * failures, with *err. */
 static int run(const struct sbx_command *cmd, struct run_opts *o, const char *image, char **args,
@@ -228,6 +247,8 @@ static int run(const struct sbx_command *cmd, struct run_opts *o, const char *im
 		return -1;
 	if (o->scratch_size)
 		p->scratch = o->scratch_size;
+	if (check_profile_volumes(p, err) < 0)
+		return -1;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
 	if (run_image(cmd, o, image, &progress, &img, err) < 0)

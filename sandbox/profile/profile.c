@@ -196,6 +196,7 @@ static void volumes_clear(struct sbx_profile *p)
 	for (size_t i = 0; i < p->n_volumes; i++) {
 		free(p->volumes[i].src);
 		free(p->volumes[i].dst);
+		free(p->volumes[i].origin);
 	}
 	free(p->volumes);
 	p->volumes = NULL;
@@ -701,6 +702,7 @@ static void remove_volume_at(struct sbx_profile *p, const char *dst)
 		if (strcmp(p->volumes[i].dst, dst) == 0) {
 			free(p->volumes[i].src);
 			free(p->volumes[i].dst);
+			free(p->volumes[i].origin);
 			memmove(&p->volumes[i], &p->volumes[i + 1],
 			        (p->n_volumes - i - 1) * sizeof(p->volumes[0]));
 			p->n_volumes--;
@@ -717,6 +719,7 @@ static int put_volume(struct sbx_profile *p, struct sbx_volume *v, char **why)
 		if (strcmp(p->volumes[i].dst, v->dst) == 0) {
 			free(p->volumes[i].src);
 			free(p->volumes[i].dst);
+			free(p->volumes[i].origin);
 			p->volumes[i] = *v;
 			return 0;
 		}
@@ -724,6 +727,7 @@ static int put_volume(struct sbx_profile *p, struct sbx_volume *v, char **why)
 	if (p->n_volumes >= PROFILE_MAX_LIST) {
 		free(v->src);
 		free(v->dst);
+		free(v->origin);
 		why_set(why, "too many volumes (at most %d)", PROFILE_MAX_LIST);
 		return -1;
 	}
@@ -995,6 +999,7 @@ static void drop_rlimit(struct sbx_profile *p, int resource)
  * unsets a key. */
 
 struct file_ctx;
+static const char *file_ctx_name(const struct file_ctx *fc);
 static bool mount_twice(struct file_ctx *fc, int line, const char *dst);
 
 struct set_ctx {
@@ -1183,6 +1188,8 @@ static int set_volume(struct sbx_profile *p, const struct sbx_setting *s, const 
 		free(vol.dst);
 		return -2;
 	}
+	if (c->fc)
+		vol.origin = xasprintf("%s:%d", file_ctx_name(c->fc), c->line);
 	return put_volume(p, &vol, why);
 }
 
@@ -2236,6 +2243,11 @@ struct file_ctx {
 	struct mount_seen *mounts;
 	size_t n_mounts;
 };
+
+static const char *file_ctx_name(const struct file_ctx *fc)
+{
+	return fc->file;
+}
 
 struct load_ctx {
 	struct sbx_diag *diag;

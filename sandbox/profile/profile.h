@@ -43,6 +43,7 @@ struct sbx_volume {
 	char *src; /* absolute host path, ~ and $HOME expanded */
 	char *dst; /* absolute path in the sandbox */
 	bool ro;
+	char *origin; /* "FILE:LINE" of the profile line that set it; NULL: an option */
 };
 
 struct sbx_tmpfs {

@@ -116,17 +116,20 @@ setup_file() {
 	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/library/busybox:latest"
 }
 
-# mirror_docker_io: skopeo's registries.conf (containers-registries.conf(5),
-# which sbx passes on) sends docker.io to the local registry, so that a
-# short name is pulled as docker.io's without any network.
+# mirror_docker_io: a registries.conf (containers-registries.conf(5)) that
+# sends docker.io to the local registry, so that a short name is pulled as
+# docker.io's without any network. skopeo 1.9 reads the user's own
+# ~/.config/containers/registries.conf (it ignores
+# CONTAINERS_REGISTRIES_CONF), so HOME is the test's.
 mirror_docker_io() {
-	cat >"$BATS_TEST_TMPDIR/registries.conf" <<-EOF
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME/.config/containers"
+	cat >"$HOME/.config/containers/registries.conf" <<-EOF
 		[[registry]]
 		prefix = "docker.io"
 		location = "$REGISTRY"
 		insecure = true
 	EOF
-	export CONTAINERS_REGISTRIES_CONF=$BATS_TEST_TMPDIR/registries.conf
 }
 
 # Instance directories: none is left by a run that failed.
