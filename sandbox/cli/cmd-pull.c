@@ -78,6 +78,52 @@ int pull_image(const struct sbx_command *cmd, struct registry_opts *o, uint64_t 
 	return r;
 }
 
+int option_tls_verify(const char *arg, bool *insecure, struct sbx_error **err)
+{
+	bool v = true;
+	if (arg && parse_bool(arg, &v) < 0)
+		return cmdline_usage(err, "invalid value '%s' for --tls-verify; use true or false",
+		                     arg);
+	*insecure = !v;
+	return 0;
+}
+
+/* Pulls image for --pull, then opens what was pulled. */
+static int pull_then_open(const struct sbx_command *cmd, int policy, bool tls_verify,
+                          const char *image, struct sbx_image **img, struct sbx_error **err)
+{
+	struct registry_opts ro = {
+	    .reference = image, .tls_verify = tls_verify, .quiet = sbx_verbose < 0};
+	_cleanup_free_ char *stored = NULL;
+	if (pull_image(cmd, &ro, 0, &stored, err) < 0) {
+		if (policy == SBX_PULL_ALWAYS && *err && (*err)->code == EEXIST)
+			return sbx_error_prefix(err,
+			                        "--pull always does not replace a stored image");
+		return -1;
+	}
+	return image_open(stored, img, err);
+}
+
+int pull_resolve(const struct sbx_command *cmd, int policy, bool tls_verify, const char *image,
+                 const struct sbx_image_progress *progress, struct sbx_image **img,
+                 struct sbx_error **err)
+{
+	if (policy == SBX_PULL_NEVER)
+		return image_resolve(image, true, progress, img, err);
+	_cleanup_free_ char *normal = reference_normalize(image);
+	bool reference = normal != NULL && !image_is_directory(image);
+	if (policy == SBX_PULL_ALWAYS && reference)
+		return pull_then_open(cmd, policy, tls_verify, image, img, err);
+	_cleanup_error_ struct sbx_error *e = NULL;
+	if (image_resolve(image, false, progress, img, &e) == 0)
+		return 0;
+	if (!reference || e->code != ENOENT) {
+		*err = steal_ptr(e);
+		return -1;
+	}
+	return pull_then_open(cmd, policy, tls_verify, image, img, err);
+}
+
 static int pull_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct pull_opts o = {.pull.tls_verify = true, .pull.progress_fd = -1};

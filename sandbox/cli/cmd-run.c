@@ -5,8 +5,6 @@
 #include "runtime/config.h"
 #include "store/image.h"
 #include "store/instance.h"
-#include "store/reference.h"
-#include "store/registry.h"
 #include "runtime/net.h"
 #include "profile/oci.h"
 #include "runtime/overlay.h"
@@ -32,11 +30,7 @@ static const struct sbx_option run_options_own[] = {
     {"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox", NULL},
     {"detach", 'd', no_argument, NULL,
      "run in the background; output goes to the log ('sbx logs NAME')", NULL},
-    {"pull", OPT_PULL, required_argument, "POLICY",
-     "pull the image from its registry: never (default), missing or always",
-     "never missing always"},
-    {"tls-verify", OPT_TLS_VERIFY_RUN, optional_argument, NULL,
-     "=false: pull over plain HTTP without certificate checks, for a local registry", NULL},
+    OPTION_PULL_TLS_VERIFY,
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -48,22 +42,12 @@ __attribute__((constructor)) static void run_options_init(void)
 	overrides_options(run_options, ARRAY_SIZE(run_options), run_options_own);
 }
 
-/* --pull, as podman's; "newer" is refused: skopeo cannot tell sbx whether
- * a registry's image is newer without downloading its manifest, and sbx
- * keeps no manifest digest to compare it with. */
-enum pull_policy {
-	PULL_NEVER,
-	PULL_MISSING,
-	PULL_ALWAYS,
-};
-
 struct run_opts {
 	struct sbx_overrides ov;
 	const char *name;
 	const char *scratch;   /* "memory" or "disk"; NULL = memory */
 	uint64_t scratch_size; /* 0 = the profile's */
 	bool rm, tty, interactive, detach;
-	enum pull_policy pull;
 	bool tls_insecure;
 };
 
@@ -101,29 +85,8 @@ static int run_option(void *ctx, int val, const char *arg, struct sbx_error **er
 	case 'd':
 		o->detach = true;
 		return 0;
-	case OPT_PULL:
-		if (strcmp(arg, "never") == 0)
-			o->pull = PULL_NEVER;
-		else if (strcmp(arg, "missing") == 0)
-			o->pull = PULL_MISSING;
-		else if (strcmp(arg, "always") == 0)
-			o->pull = PULL_ALWAYS;
-		else if (strcmp(arg, "newer") == 0)
-			return cmdline_usage(err, "--pull newer is not supported: sbx keeps no "
-			                          "manifest digest to compare with the registry's; "
-			                          "use --pull always or --pull missing");
-		else
-			return cmdline_usage(
-			    err, "--pull \"%s\": expected never, missing or always", arg);
-		return 0;
-	case OPT_TLS_VERIFY_RUN: {
-		bool v = true;
-		if (arg && parse_bool(arg, &v) < 0)
-			return cmdline_usage(
-			    err, "invalid value '%s' for --tls-verify; use true or false", arg);
-		o->tls_insecure = !v;
-		return 0;
-	}
+	case OPT_TLS_VERIFY_RUN:
+		return option_tls_verify(arg, &o->tls_insecure, err);
 	}
 	return -1;
 }
@@ -176,48 +139,6 @@ static int run_attached(struct lifecycle *lc, json_t *config, json_t *meta, int 
 	return lifecycle_wait(lc, status, err);
 }
 
-/* Pulls image (a registry reference) for --pull, then opens what was
- * pulled. */
-static int run_pull(const struct sbx_command *cmd, struct run_opts *o, const char *image,
-                    struct sbx_image **img, struct sbx_error **err)
-{
-	struct registry_opts ro = {.reference = image,
-	                           .tls_verify = !o->tls_insecure,
-	                           .quiet = sbx_verbose < 0,
-	                           .progress_fd = -1};
-	_cleanup_free_ char *stored = NULL;
-	if (pull_image(cmd, &ro, 0, &stored, err) < 0) {
-		if (o->pull == PULL_ALWAYS && *err && (*err)->code == EEXIST)
-			return sbx_error_prefix(err,
-			                        "--pull always does not replace a stored image");
-		return -1;
-	}
-	return image_open(stored, img, err);
-}
-
-/* The image run runs: --pull never (the default) only looks in the store,
- * where a missing busybox is bootstrapped; missing pulls what the store
- * lacks, always pulls first. A directory is never pulled. */
-static int run_image(const struct sbx_command *cmd, struct run_opts *o, const char *image,
-                     const struct sbx_image_progress *progress, struct sbx_image **img,
-                     struct sbx_error **err)
-{
-	if (o->pull == PULL_NEVER)
-		return image_resolve(image, true, progress, img, err);
-	_cleanup_free_ char *normal = reference_normalize(image);
-	bool reference = normal != NULL && !image_is_directory(image);
-	if (o->pull == PULL_ALWAYS && reference)
-		return run_pull(cmd, o, image, img, err);
-	_cleanup_error_ struct sbx_error *e = NULL;
-	if (image_resolve(image, false, progress, img, &e) == 0)
-		return 0;
-	if (!reference || e->code != ENOENT) {
-		*err = steal_ptr(e);
-		return -1;
-	}
-	return run_pull(cmd, o, image, img, err);
-}
-
 /* A volume of the profile whose source is missing, named by its file and
  * line before anything is created (one from --volume fails where it is
  * mounted, naming the option). */
@@ -251,7 +172,7 @@ static int run(const struct sbx_command *cmd, struct run_opts *o, const char *im
 		return -1;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
-	if (run_image(cmd, o, image, &progress, &img, err) < 0)
+	if (pull_resolve(cmd, p->pull, !o->tls_insecure, image, &progress, &img, err) < 0)
 		return -1;
 	sbx_trace("image resolved: %s", img->rootfs);
 	if (sbx_verbose >= 0)

@@ -42,6 +42,19 @@ struct registry_opts;
 int pull_image(const struct sbx_command *cmd, struct registry_opts *o, uint64_t max_size,
                char **stored, struct sbx_error **err);
 
+/* The image run and spec take (image_resolve), pulled first as policy (an
+ * enum sbx_pull, the profile's pull) says: never looks only in the store,
+ * where a missing busybox is bootstrapped; missing pulls a registry
+ * reference the store lacks; always pulls it first, refusing to replace a
+ * stored image. A directory is never pulled. */
+struct sbx_image;
+struct sbx_image_progress;
+int pull_resolve(const struct sbx_command *cmd, int policy, bool tls_verify, const char *image,
+                 const struct sbx_image_progress *progress, struct sbx_image **img,
+                 struct sbx_error **err);
+/* --tls-verify[=BOOL] of run and spec: *insecure is set by =false. */
+int option_tls_verify(const char *arg, bool *insecure, struct sbx_error **err);
+
 /* The table main.c dispatches on, for `sbx __complete`. */
 extern const struct sbx_command *const *const sbx_commands;
 extern const size_t sbx_n_commands;

@@ -11,6 +11,7 @@
  *
  *   [profile]     description = TEXT
  *                 inherit = NAME | FILE        parent profile, applied first
+ *                 pull = never | missing | always
  *   [namespaces]  pid | ipc | uts | cgroup = BOOL
  *                 user = single | subid
  *   [network]     mode = none | host | pasta | slirp4netns | auto
@@ -1071,7 +1072,8 @@ static size_t choice_words(const struct sbx_setting *s, char *buf, size_t len, c
 _Static_assert(sizeof(enum sbx_userns_mode) == sizeof(int) &&
                    sizeof(enum sbx_rootfs_mode) == sizeof(int) &&
                    sizeof(enum sbx_overlay_backend) == sizeof(int) &&
-                   sizeof(enum sbx_caps_base) == sizeof(int),
+                   sizeof(enum sbx_caps_base) == sizeof(int) &&
+                   sizeof(enum sbx_pull) == sizeof(int),
                "an enum field is not an int");
 
 /* An enum field: the index of the word in s->choices. */
@@ -1095,6 +1097,19 @@ static void dump_enum(const struct sbx_profile *p, const struct sbx_setting *s, 
 	size_t n = choice_words(s, buf, sizeof(buf), w);
 	int i = *CFIELD(p, s, int);
 	fprintf(f, "%s = %s\n", s->key, i >= 0 && (size_t)i < n ? w[i] : "?");
+}
+
+/* podman's --pull words, but "newer": sbx keeps no manifest digest to
+ * compare with the registry's. */
+static int set_pull(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	if (strcmp(v, "newer") == 0) {
+		why_set(why, "sbx keeps no manifest digest to compare with the registry's; use "
+		             "missing or always");
+		return -1;
+	}
+	return set_enum(p, s, v, c, why);
 }
 
 static int set_inherit(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
@@ -1637,6 +1652,9 @@ static const struct sbx_setting settings[] = {
         dump_text, OFF(description)),
     {"profile", "inherit", NULL, 0, "NAME|FILE", NULL, NULL, NULL,
      "the parent profile, applied first", SBX_SETTING_INHERIT, set_inherit, NULL, 0, 0},
+    {"profile", "pull", "pull", 0, "POLICY", "never missing always", NULL, NULL,
+     "pull the image from its registry first: never, missing or always", 0, set_pull,
+     dump_enum, OFF(pull), 0},
 
     KEY("namespaces", "pid", "BOOL", BOOL_WORDS, "a new pid namespace", 0, set_bool, dump_bool,
         OFF(ns_pid)),

@@ -467,11 +467,11 @@ Try 'sbx push --help' for more information."
 
 @test "run --pull: errors, exit 125, nothing pulled or made" {
 	run -125 sbx run --pull newer "$REGISTRY/test/busybox"
-	assert_output "sbx: run: --pull newer is not supported: sbx keeps no manifest digest to compare with the registry's; use --pull always or --pull missing
-Try 'sbx run --help' for more information."
+	assert_output "sbx: run: --pull \"newer\": sbx keeps no manifest digest to compare with the registry's; use missing or always"
 	run -125 sbx run --pull sometimes "$REGISTRY/test/busybox"
-	assert_output "sbx: run: --pull \"sometimes\": expected never, missing or always
-Try 'sbx run --help' for more information."
+	assert_output "sbx: run: --pull \"sometimes\": expected never, missing or always"
+	run -125 sbx spec --pull missin "$REGISTRY/test/busybox"
+	assert_output "sbx: spec: --pull \"missin\": expected never, missing or always; did you mean \"missing\"?"
 	run -125 sbx run --tls-verify=maybe "$REGISTRY/test/busybox"
 	assert_output "sbx: run: invalid value 'maybe' for --tls-verify; use true or false
 Try 'sbx run --help' for more information."
@@ -485,4 +485,21 @@ Try 'sbx run --help' for more information."
 	run -125 sbx run --pull missing "$REGISTRY/test/busybox"
 	assert_contains "; for a registry without TLS, add --tls-verify=false"
 	[ "$(store)" = "" ] && [ "$(instances)" = "" ]
+}
+
+@test "a profile's pull = missing pulls for run and spec; --pull never overrides it" {
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[profile]\ninherit = default\npull = missing\n' >"$XDG_CONFIG_HOME/sbx/profiles/fetch.ini"
+	run -125 sbx run --rm --profile fetch --pull never "$REGISTRY/test/busybox"
+	assert_contains "no image pulled from \"$REGISTRY/test/busybox\""
+	[ "$(store)" = "" ]
+	run --separate-stderr -0 sbx spec --profile fetch --tls-verify=false "$REGISTRY/test/busybox"
+	[ "$(jq -r '.process.args | join(" ")' <<<"$output")" = "/bin/cat /etc/pulled" ]
+	grep -q "Writing manifest" <<<"$stderr"
+	[ "$(store)" = busybox ]
+	run -0 sbx run --rm --profile fetch "$REGISTRY/test/busybox"
+	assert_output "from the registry"
+	printf '[profile]\npull = newer\n' >"$XDG_CONFIG_HOME/sbx/profiles/newer.ini"
+	run -125 sbx run --rm --profile newer "$REGISTRY/test/busybox"
+	assert_contains "newer.ini:2: error: invalid pull \"newer\": sbx keeps no manifest digest to compare with the registry's; use missing or always"
 }
