@@ -62,12 +62,16 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 .SECONDARY: $(ASAN_OBJS) $(FUZZ_OBJS)
 .PHONY: all deps check lint unit integration fuzz fuzz-smoke install uninstall format check-format clean bench man
 
-all: build/sbx build/sbx-unpack build/sbx-init $(MANS)
+all: build/sbx build/sbx-oci build/sbx-unpack build/sbx-init $(MANS)
 
 # glibc warns that getaddrinfo and getprotoby* need its NSS at run time:
 # libnl's address helpers that pull them in are never called by sbx.
 build/sbx: $(OBJS) Makefile
 	$(CC) -static-pie $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+# sbx-oci: sbx itself, which speaks runc's command line when called so.
+build/sbx-oci: build/sbx
+	ln -sf sbx $@
 
 # Every object waits for the layer check (order-only: a new check does not
 # recompile everything), so a file that includes a layer above its own fails
@@ -132,7 +136,7 @@ HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(wildcard tests/helpers
 build/helpers/%: tests/helpers/%.c | build/helpers
 	$(CC) -O2 -static -o $@ $<
 
-integration: build/sbx build/sbx-unpack build/sbx-init $(HELPERS)
+integration: build/sbx build/sbx-oci build/sbx-unpack build/sbx-init $(HELPERS)
 	tests/integration/run
 
 # Checks of the tests themselves: a bare `! cmd` line in a bats file
@@ -177,6 +181,7 @@ MAN_SECTIONS    := $(sort $(foreach m,$(MANS),$(lastword $(subst ., ,$(m)))))
 
 install: all
 	install -Dm755 build/sbx $(DESTDIR)$(BINDIR)/sbx
+	ln -sf sbx $(DESTDIR)$(BINDIR)/sbx-oci
 	install -Dm755 build/sbx-unpack $(DESTDIR)$(LIBEXECDIR)/sbx/sbx-unpack
 	install -Dm755 build/sbx-init $(DESTDIR)$(LIBEXECDIR)/sbx/sbx-init
 	install -d $(DESTDIR)$(DATADIR)/sbx/profiles
@@ -191,7 +196,7 @@ install: all
 # the shared ones (man sections, completion directories) only when that
 # leaves them empty; BINDIR, LIBEXECDIR, DATADIR and MANDIR stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sbx
+	rm -f $(DESTDIR)$(BINDIR)/sbx $(DESTDIR)$(BINDIR)/sbx-oci
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/sbx
 	rm -rf $(DESTDIR)$(DATADIR)/sbx
 	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \

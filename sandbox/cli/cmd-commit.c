@@ -96,6 +96,9 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv, str
 	if (sbx_verbose > 0)
 		fprintf(stderr, "sbx: commit: instance \"%s\" saved as image \"%s\"\n", name,
 		        target);
+	/* As podman commit prints the new image. */
+	if (!o.quiet && sbx_verbose >= 0)
+		printf("%s\n", target);
 	return 0;
 }
 

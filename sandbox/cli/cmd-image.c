@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/cmd-common.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "store/image.h"
 #include "store/instance.h"
 #include "store/layer.h"
@@ -20,13 +21,13 @@ enum {
 
 static const struct sbx_option ls_options[] = {
     {"quiet", 'q', no_argument, NULL, "only print image names", NULL},
-    CMDLINE_OPTION_FORMAT("output format: text (a table, the default) or json"),
+    CMDLINE_OPTION_FORMAT("text (a table, the default), json, or a template: '{{.Name}}'"),
     {0},
 };
 
 struct ls_opts {
 	bool quiet;
-	enum cmdline_format format;
+	const char *format;
 };
 
 static int ls_option(void *ctx, int val, const char *arg, struct sbx_error **err)
@@ -37,7 +38,8 @@ static int ls_option(void *ctx, int val, const char *arg, struct sbx_error **err
 		o->quiet = true;
 		return 0;
 	case CMDLINE_OPT_FORMAT:
-		return cmdline_format(arg, &o->format, err);
+		o->format = arg;
+		return 0;
 	}
 	return -1;
 }
@@ -57,6 +59,83 @@ static json_t *str_json(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+#define IMG(src) ((const struct sbx_image *)(src))
+static json_t *img_name(const void *src)
+{
+	return json_string(IMG(src)->name);
+}
+static json_t *img_created(const void *src)
+{
+	return str_json(IMG(src)->created);
+}
+static json_t *img_size(const void *src)
+{
+	return json_integer((json_int_t)IMG(src)->size);
+}
+static json_t *img_source(const void *src)
+{
+	return str_json(IMG(src)->source);
+}
+static json_t *img_rootfs(const void *src)
+{
+	return json_string(IMG(src)->rootfs);
+}
+static json_t *img_cmd(const void *src)
+{
+	return strv_json(IMG(src)->cmd);
+}
+static json_t *img_env(const void *src)
+{
+	return strv_json(IMG(src)->env);
+}
+static json_t *img_workdir(const void *src)
+{
+	return str_json(IMG(src)->workdir);
+}
+static json_t *img_user(const void *src)
+{
+	return str_json(IMG(src)->user);
+}
+#undef IMG
+
+/* An image without image.json has no creation time: it is damaged. */
+static bool row_damaged(json_t *row)
+{
+	return json_is_null(json_object_get(row, "created"));
+}
+
+static char *img_size_text(json_t *row)
+{
+	char size[32] = "-";
+	if (!row_damaged(row))
+		format_size((uint64_t)json_integer_value(json_object_get(row, "size")), size,
+		            sizeof(size));
+	return xstrdup(size);
+}
+
+static char *img_source_text(json_t *row)
+{
+	const char *s = json_string_value(json_object_get(row, "source"));
+	if (row_damaged(row))
+		return xstrdup("(damaged; remove it with 'sbx image rm')");
+	return xstrdup(s ? s : "-");
+}
+
+/* image ls's fields: the table's columns, the JSON keys and the template
+ * fields, in one place; sbx-image(1) lists them. */
+static const struct format_field image_fields[] = {
+    {"Name", "name", "NAME", img_name, NULL, 0},
+    {"Created", "created", "CREATED", img_created, NULL, 0},
+    {"Size", "size", "SIZE", img_size, img_size_text, 0},
+    {"Source", "source", "SOURCE", img_source, img_source_text, 0},
+    {"Rootfs", "rootfs", NULL, img_rootfs, NULL, 0},
+    {"Cmd", "cmd", NULL, img_cmd, NULL, 0},
+    {"Env", "env", NULL, img_env, NULL, 0},
+    {"Workdir", "workdir", NULL, img_workdir, NULL, 0},
+    {"User", "user", NULL, img_user, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, 0},
+};
+
 static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv,
                          struct sbx_error **err)
 {
@@ -66,62 +145,31 @@ static int image_ls_main(const struct sbx_command *cmd, int argc, char **argv,
 		return first;
 	if (first < argc)
 		return cmdline_usage(err, "unexpected argument '%s'", argv[first]);
+	_cleanup_format_ struct format *fmt = NULL;
+	if (format_parse(o.format, image_fields, &fmt, err) < 0)
+		return -1;
 	struct sbx_image **imgs = NULL;
 	size_t n = 0;
 	if (image_list(&imgs, &n, err) < 0)
 		return -1;
-	if (o.format == CMDLINE_JSON) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < n; i++) {
-			const struct sbx_image *img = imgs[i];
-			json_array_append_new(
-			    a, json_pack("{s:s, s:o, s:o, s:I, s:s, s:o, s:o, s:o, s:o}", "name",
-			                 img->name, "source", str_json(img->source), "created",
-			                 str_json(img->created), "size", (json_int_t)img->size,
-			                 "rootfs", img->rootfs, "cmd", strv_json(img->cmd), "env",
-			                 strv_json(img->env), "workdir", str_json(img->workdir),
-			                 "user", str_json(img->user)));
-		}
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(a);
-	} else if (o.quiet) {
+	_cleanup_free_ char *text = NULL;
+	int r = 0;
+	if (o.quiet) { /* as podman's, whatever --format says */
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", imgs[i]->name);
 	} else {
-		/* image.json and the source's path are not sbx's to trust:
-		 * nothing reaches the terminal raw. */
-		char **created = xcalloc(n + 1, sizeof(char *));
-		char **source = xcalloc(n + 1, sizeof(char *));
-		int wname = 4, wcreated = 7;
-		for (size_t i = 0; i < n; i++) {
-			const struct sbx_image *img = imgs[i];
-			const char *c = img->created ? img->created : "-";
-			const char *s = img->created ? (img->source ? img->source : "-")
-			                             : "(damaged; remove it with 'sbx image rm')";
-			created[i] = str_escape_mem(c, strlen(c), ESCAPE_BARE, NULL);
-			source[i] = str_escape_mem(s, strlen(s), ESCAPE_BARE, NULL);
-			int l = (int)strlen(img->name);
-			if (l > wname)
-				wname = l;
-			l = (int)strlen(created[i]);
-			if (l > wcreated)
-				wcreated = l;
-		}
-		printf("%-*s  %-*s  %10s  %s\n", wname, "NAME", wcreated, "CREATED", "SIZE",
-		       "SOURCE");
-		for (size_t i = 0; i < n; i++) {
-			const struct sbx_image *img = imgs[i];
-			char size[32] = "-";
-			if (img->created)
-				format_size(img->size, size, sizeof(size));
-			printf("%-*s  %-*s  %10s  %s\n", wname, img->name, wcreated, created[i],
-			       size, source[i]);
-		}
-		strv_free(created);
-		strv_free(source);
+		/* image.json and the source's path are not sbx's to trust: the
+		 * text forms are escaped, nothing reaches the terminal raw. */
+		_cleanup_json_ json_t *rows = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(rows, format_object(image_fields, imgs[i]));
+		r = format_render(fmt, rows, true, &text, err);
+		if (r == 0)
+			fputs(text, stdout);
 	}
 	image_list_free(imgs, n);
+	if (r < 0)
+		return -1;
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return sbx_error_set(err, errno, "cannot write the list");
 	return 0;
@@ -175,7 +223,8 @@ static char *image_user(const char *image)
 	return NULL;
 }
 
-static int image_rm_one(const char *name, bool force, struct sbx_error **err)
+/* *removed is false for a missing image that force ignored. */
+static int image_rm_one(const char *name, bool force, bool *removed, struct sbx_error **err)
 {
 	_cleanup_free_ char *stored = image_ref_name(name);
 	_cleanup_free_ char *user = image_user(stored);
@@ -184,8 +233,10 @@ static int image_rm_one(const char *name, bool force, struct sbx_error **err)
 		                      "image \"%s\" is the lower layer of instance \"%s\"; remove "
 		                      "the instance first ('sbx rm %s') or keep the image",
 		                      name, user, user);
-	if (image_remove(name, err) == 0)
+	if (image_remove(name, err) == 0) {
+		*removed = true;
 		return 0;
+	}
 	if (force && (*err)->code == ENOENT) {
 		sbx_error_free(steal_ptr(*err));
 		return 0;
@@ -205,9 +256,13 @@ static int image_rm_main(const struct sbx_command *cmd, int argc, char **argv,
 	int status = 0;
 	for (int i = first; i < argc; i++) {
 		_cleanup_error_ struct sbx_error *e = NULL;
-		if (image_rm_one(argv[i], force, &e) < 0) {
+		bool removed = false;
+		if (image_rm_one(argv[i], force, &removed, &e) < 0) {
 			cmdline_error(cmd, e);
 			status = SBX_EXIT_FAILURE;
+		} else if (removed && sbx_verbose >= 0) {
+			printf("%s\n", argv[i]);
+			fflush(stdout); /* in order with the errors */
 		}
 	}
 	return status;
@@ -256,6 +311,8 @@ static int image_import_main(const struct sbx_command *cmd, int argc, char **arg
 	            ? layer_import_oci(name, source, &p, progress_ui_layer, err)
 	            : image_import(name, source, &p, err);
 	progress_ui_done(&ui);
+	if (r == 0 && !o.quiet && sbx_verbose >= 0)
+		printf("%s\n", name);
 	return r;
 }
 

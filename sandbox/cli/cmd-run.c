@@ -95,10 +95,7 @@ static json_t *instance_meta(const struct sbx_instance *inst, const struct sbx_i
                              const struct sbx_profile *p, json_t *config)
 {
 	char created[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	state_now(created);
 	json_t *args = json_object_get(json_object_get(config, "process"), "args");
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "name", inst->name, "image", img->name,
 	                 "rootfs", img->rootfs, "profile", p->name ? p->name : "", "created",

@@ -55,6 +55,10 @@ int pull_resolve(const struct sbx_command *cmd, int policy, bool tls_verify, con
 /* --tls-verify[=BOOL] of run and spec: *insecure is set by =false. */
 int option_tls_verify(const char *arg, bool *insecure, struct sbx_error **err);
 
+/* sbx-oci and `sbx oci` (cmd-oci.c): runc's command line; prog is how
+ * errors name the program. Returns the exit status. */
+int oci_main(const char *prog, int argc, char **argv);
+
 /* The table main.c dispatches on, for `sbx __complete`. */
 extern const struct sbx_command *const *const sbx_commands;
 extern const size_t sbx_n_commands;

@@ -191,6 +191,12 @@ int main(int argc, char **argv)
 	if (refuse_privileged() < 0)
 		return SBX_EXIT_FAILURE;
 	rlimit_nofile_raise();
+	/* Called as sbx-oci (a link to sbx), or `sbx oci`: runc's command line. */
+	const char *base = strrchr(argv[0], '/');
+	if (strcmp(base ? base + 1 : argv[0], "sbx-oci") == 0)
+		return oci_main("sbx-oci", argc, argv);
+	if (argc > 1 && strcmp(argv[1], "oci") == 0)
+		return oci_main("sbx oci", argc - 1, argv + 1);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

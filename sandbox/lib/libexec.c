@@ -19,6 +19,7 @@ static int self_errno;
  * above it. */
 static uid_t *self_owners;
 static size_t n_self_owners;
+static bool self_owners_read;
 
 static void add_owner(uid_t uid)
 {
@@ -36,24 +37,34 @@ const char *libexec_self(void)
 	if (self_path == NULL && self_errno == 0) {
 		char buf[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf));
-		struct stat st;
 		if (n <= 0 || (size_t)n >= sizeof(buf) || buf[0] != '/') {
 			self_errno = n < 0 ? errno : ENAMETOOLONG;
-		} else if (stat("/proc/self/exe", &st) < 0) {
-			self_errno = errno;
 		} else {
 			buf[n] = '\0';
 			self_path = xstrdup(buf);
-			add_owner(st.st_uid);
-			for (char *slash = strrchr(buf, '/'); slash; slash = strrchr(buf, '/')) {
-				*slash = '\0';
-				if (stat(buf[0] ? buf : "/", &st) == 0)
-					add_owner(st.st_uid);
-			}
 		}
 	}
 	errno = self_errno;
 	return self_path;
+}
+
+/* The owners of the binary and of every directory above it, read when a
+ * file owned by neither root nor the caller asks for them (an install owned
+ * by root, or a build tree of the caller's, never does). */
+static void read_self_owners(void)
+{
+	if (self_owners_read || self_path == NULL)
+		return;
+	self_owners_read = true;
+	struct stat st;
+	if (stat("/proc/self/exe", &st) == 0)
+		add_owner(st.st_uid);
+	_cleanup_free_ char *buf = xstrdup(self_path);
+	for (char *slash = strrchr(buf, '/'); slash; slash = strrchr(buf, '/')) {
+		*slash = '\0';
+		if (stat(buf[0] ? buf : "/", &st) == 0)
+			add_owner(st.st_uid);
+	}
 }
 
 /* Who may own what sbx takes from beside its binary: root, the caller, and
@@ -65,6 +76,7 @@ static bool trusted_owner(uid_t uid)
 {
 	if (uid == 0 || uid == geteuid())
 		return true;
+	read_self_owners();
 	for (size_t i = 0; i < n_self_owners; i++)
 		if (self_owners[i] == uid)
 			return true;
@@ -129,7 +141,19 @@ char *libexec_self_relative(const char *rel, char **why)
 		rel += rel[2] ? 3 : 2;
 	}
 	_cleanup_free_ char *lexical = xasprintf("%s/%s", dir, rel);
-	_cleanup_free_ char *path = realpath(lexical, NULL);
+	/* dir is canonical: a plain name in it that is no symlink is too, one
+	 * lstat where realpath reads every component as a link. */
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+	if (strchr(rel, '/') == NULL && strcmp(rel, ".") != 0 && strcmp(rel, "..") != 0 &&
+	    rel[0] != '\0') {
+		if (lstat(lexical, &st) < 0)
+			return NULL;
+		if (!S_ISLNK(st.st_mode))
+			path = xstrdup(lexical);
+	}
+	if (path == NULL)
+		path = realpath(lexical, NULL);
 	if (path == NULL)
 		return NULL;
 	char *reason = untrusted(path);

@@ -140,7 +140,7 @@ static void cleanup(struct lifecycle *lc)
 	sbx_trace("cleaned up");
 }
 
-/* A new instance's files, written while its sandbox sets itself up. */
+/* A new instance's files, written while its sandbox's init execs. */
 static int record_instance(void *ctx, struct sbx_error **err)
 {
 	struct lifecycle *lc = ctx;

@@ -303,14 +303,19 @@ static int verify_set(const char *set, uint64_t got, uint64_t want, struct sbx_e
 }
 
 /* Every capability outside the set is dropped; one the kernel dropped is
- * gone, so only those meant to stay are read back (a prctl each, where
- * reading the whole set back would take one per capability). */
-int caps_drop_bounding(const struct sbx_capsets *c, struct sbx_error **err)
+ * gone, so only those meant to stay are checked: in HELD, the set before
+ * the drops when the caller read it (a drop takes no other capability
+ * away), else read back with a prctl each. */
+static int drop_bounding(const struct sbx_capsets *c, const uint64_t *held, struct sbx_error **err)
 {
 	int last = kernel_last_cap();
 	uint64_t kept = 0;
 	for (int i = 0; i <= last; i++) {
 		if (i < 64 && (c->bounding & BIT(i))) {
+			if (held) {
+				kept |= *held & BIT(i);
+				continue;
+			}
 			int r = prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0);
 			if (r < 0)
 				return sbx_error_set(err, errno, "cannot read the bounding set");
@@ -331,6 +336,16 @@ int caps_drop_bounding(const struct sbx_capsets *c, struct sbx_error **err)
 		}
 	}
 	return verify_set("bounding", kept, c->bounding & known_mask(last), err);
+}
+
+int caps_drop_bounding(const struct sbx_capsets *c, struct sbx_error **err)
+{
+	return drop_bounding(c, NULL, err);
+}
+
+int caps_drop_bounding_held(const struct sbx_capsets *c, uint64_t held, struct sbx_error **err)
+{
+	return drop_bounding(c, &held, err);
 }
 
 /* Reads the three sets with capget, as the kernel sees them. */

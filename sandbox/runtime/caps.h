@@ -41,6 +41,9 @@ int caps_from_oci(json_t *obj, struct sbx_capsets *out, struct sbx_error **err);
  * setresuid with PR_SET_KEEPCAPS, then caps_apply() which sets effective,
  * permitted, inheritable and ambient exactly and verifies with capget. */
 int caps_drop_bounding(const struct sbx_capsets *c, struct sbx_error **err);
+/* The same, given the bounding set before (/proc/self/status's CapBnd), so
+ * that the capabilities kept need not be read back one by one. */
+int caps_drop_bounding_held(const struct sbx_capsets *c, uint64_t held, struct sbx_error **err);
 int caps_apply(const struct sbx_capsets *c, struct sbx_error **err);
 
 #endif

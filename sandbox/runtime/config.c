@@ -338,6 +338,39 @@ static int check_annotations(json_t *a, struct sbx_error **err)
 	return 0;
 }
 
+/* linux.sysctl: only the keys of the namespaces a sandbox has of its own,
+ * as runc allows; written under the sandbox's /proc/sys. */
+static int parse_sysctl(json_t *o, struct sbx_config *c, struct sbx_error **err)
+{
+	const char *key;
+	json_t *v;
+	c->sysctl = xcalloc(1, sizeof(char *));
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o))
+		return sbx_error_set(err, EINVAL, "linux.sysctl: expected an object");
+	json_object_foreach(o, key, v)
+	{
+		static const char *const prefixes[] = {"net.", "kernel.shm", "kernel.msg",
+		                                       "kernel.sem", "fs.mqueue."};
+		bool ok = false;
+		for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+			ok |= str_startswith(key, prefixes[i]);
+		if (!ok || strchr(key, '/') || strstr(key, "..") || str_endswith(key, "."))
+			return sbx_error_setc(
+			    err, ENOTSUP,
+			    "linux.sysctl: \"%s\" is not supported (only net.*, "
+			    "kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*, "
+			    "which a sandbox's namespaces own)",
+			    key);
+		if (!json_is_string(v))
+			return sbx_error_set(err, EINVAL, "linux.sysctl: \"%s\": expected a string",
+			                     key);
+		strv_push_take(&c->sysctl, xasprintf("%s=%s", key, json_string_value(v)));
+	}
+	return 0;
+}
+
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -401,8 +434,8 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		    "linux.rootfsPropagation: \"%s\" is not supported (sbx makes the "
 		    "root rslave)",
 		    propagation);
-	if (json_object_size(sysctl) > 0)
-		return sbx_error_set(err, ENOTSUP, "linux.sysctl: not supported yet");
+	if (parse_sysctl(sysctl, c, err) < 0)
+		return -1;
 	if (json_array_size(devices) > 0)
 		return sbx_error_set(err, ENOTSUP,
 		                     "linux.devices: extra devices cannot be created rootless");
@@ -510,6 +543,7 @@ void config_free(struct sbx_config *c)
 	free(c->mounts);
 	strv_free(c->masked);
 	strv_free(c->readonly);
+	strv_free(c->sysctl);
 	json_decref(c->seccomp);
 	free(c->overlay_lower);
 	free(c->overlay_upper);

@@ -89,6 +89,7 @@ struct sbx_config {
 	size_t n_mounts;
 	char **masked;
 	char **readonly;
+	char **sysctl;   /* "key=value" (linux.sysctl), namespaced keys only */
 	json_t *seccomp; /* NULL = unconfined */
 	unsigned long long memory_limit;
 	long long pids_limit;
@@ -101,6 +102,13 @@ struct sbx_config {
 	bool init;
 	struct sbx_net_config net; /* mode, published ports, where its files go */
 	struct sbx_landlock landlock;
+
+	/* OCI runtime mode (lifecycle/oci-runtime.c), set by the caller after
+	 * parsing, never read from config.json; owned by the caller. */
+	const char *start_fifo_dir; /* wait for `start` on DIR/exec.fifo, not on START */
+	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
+	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
+	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
 };
 
 /* Parses and checks a config; errors name the JSON path. */

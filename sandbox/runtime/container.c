@@ -34,8 +34,19 @@
 #include <sys/wait.h>
 #include <termios.h>
 
+/* OCI runtime mode, once created: nobody may read the sync socket any more
+ * (sbx-oci create has exited), so a failure also goes to stderr. */
+static bool fail_to_stderr;
+
 _Noreturn static void fail(int sync_fd, struct sbx_error *e, int code)
 {
+	if (fail_to_stderr) {
+		char line[600];
+		int n = snprintf(line, sizeof(line), "sbx-oci: %s\n", e ? e->msg : "set-up failed");
+		if (n > 0)
+			(void)!write(STDERR_FILENO, line,
+			             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
 	sync_send(sync_fd, SBX_SYNC_ERROR, e ? e->code : 0, code, e ? e->msg : "set-up failed", -1);
 	_exit(code);
 }
@@ -100,6 +111,32 @@ static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, stru
 	return 0;
 }
 
+/* linux.sysctl, through the sandbox's own /proc (mounted by now), as its
+ * namespaces see it. */
+static int write_sysctls(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+{
+	for (size_t i = 0; c->sysctl && c->sysctl[i]; i++) {
+		const char *kv = c->sysctl[i], *eq = strchr(kv, '=');
+		char path[512];
+		int n = snprintf(path, sizeof(path), "proc/sys/%.*s", (int)(eq - kv), kv);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return sbx_error_setc(err, ENAMETOOLONG, "sysctl key too long");
+		for (char *p = path + 9; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		int fd = openat(rootfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return sbx_error_set(err, e, "cannot set the sysctl \"%.*s\" (/%s)",
+			                     (int)(eq - kv), kv, path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error **err)
 {
 	for (size_t i = 0; i < c->n_mounts; i++) {
@@ -111,9 +148,12 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 			return -1;
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
-	_cleanup_close_ int empty = -1;
+	/* Before readonlyPaths, which usually holds /proc/sys. */
+	if (write_sysctls(c, rootfd, err) < 0)
+		return -1;
+	_cleanup_close_ int empty = -1, null = -1;
 	for (size_t i = 0; c->masked[i]; i++)
-		if (mount_mask(rootfd, c->masked[i], &empty, err) < 0)
+		if (mount_mask(rootfd, c->masked[i], &empty, &null, err) < 0)
 			return -1;
 	for (size_t i = 0; c->readonly[i]; i++)
 		if (mount_readonly(rootfd, c->readonly[i], err) < 0)
@@ -140,9 +180,14 @@ static int set_rlimits(const struct sbx_config *c, struct sbx_error **err)
 	return 0;
 }
 
+/* The bounding set as read_dispositions() found it, when it did. */
+static bool bounding_known;
+static uint64_t bounding_held;
+
 static int switch_user(const struct sbx_config *c, struct sbx_error **err)
 {
-	if (caps_drop_bounding(&c->caps, err) < 0)
+	if ((bounding_known ? caps_drop_bounding_held(&c->caps, bounding_held, err)
+	                    : caps_drop_bounding(&c->caps, err)) < 0)
 		return -1;
 	if (c->uid != 0 || c->gid != 0 || c->n_groups > 0) {
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -204,6 +249,19 @@ static const char *env_get(char *const *env, const char *key)
 	return NULL;
 }
 
+/* Started from a fifo (OCI runtime mode), nobody reads the sync socket any
+ * more: an exec failure goes to the payload's stderr, as runc's does. */
+static void oci_report(const struct sbx_config *c, const char *msg)
+{
+	if (c->start_fifo_dir) {
+		char line[600];
+		int n = snprintf(line, sizeof(line), "sbx-oci: %s\n", msg);
+		if (n > 0)
+			(void)!write(STDERR_FILENO, line,
+			             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
+}
+
 /* execvpe() would search the caller's PATH; the payload's is in its env. */
 _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 {
@@ -240,6 +298,7 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 			char msg[512];
 			snprintf(msg, sizeof(msg), "\"%s\": executable file not found in $PATH",
 			         cmd);
+			oci_report(c, msg);
 			sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, ENOENT, SBX_EXIT_NOTFOUND, msg,
 			          -1);
 			_exit(SBX_EXIT_NOTFOUND);
@@ -247,6 +306,7 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 	}
 	char msg[512];
 	snprintf(msg, sizeof(msg), "cannot execute \"%s\": %s", cmd, strerror(err));
+	oci_report(c, msg);
 	int code = err == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_CANNOT;
 	sync_send(sync_fd, SBX_SYNC_EXEC_FAILED, err, code, msg, -1);
 	_exit(code);
@@ -257,7 +317,8 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 static uint64_t changed_signals = UINT64_MAX;
 
 /* Reads the ignored and caught signals from /proc/self/status, three system
- * calls where asking sigaction about each signal would take 64. Done in the
+ * calls where asking sigaction about each signal would take 64 (and the
+ * bounding set, where reading back each kept capability would take 14). Done in the
  * set-up process while the host's /proc is still there; the payload's
  * process, its clone, has the same dispositions. */
 static void read_dispositions(void)
@@ -285,6 +346,17 @@ static void read_dispositions(void)
 		mask |= v;
 	}
 	changed_signals = mask;
+	/* The bounding set, from the same read: caps_drop_bounding_held. */
+	const char *p = strstr(buf, "\nCapBnd:\t");
+	if (p) {
+		char *end;
+		p += strlen("\nCapBnd:\t");
+		unsigned long long v = strtoull(p, &end, 16);
+		if (end != p && *end == '\n') {
+			bounding_held = v;
+			bounding_known = true;
+		}
+	}
 }
 
 /* exec resets a caught signal to its default, but keeps an ignored one
@@ -450,6 +522,17 @@ static void close_inherited(int keep)
 	close_range((unsigned)keep + 1, ~0U, 0);
 }
 
+/* The same, keeping two fds (OCI mode: the exec fifo's directory). */
+static void close_inherited_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 /* Parent death must kill the sandbox; the flag is cleared by credential
  * changes, so it is set again once they are done, and the parent checked. */
 static void die_with_parent(int sync_fd)
@@ -458,6 +541,27 @@ static void die_with_parent(int sync_fd)
 	struct pollfd p = {.fd = sync_fd, .events = 0};
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
 		_exit(SBX_EXIT_FAILURE);
+}
+
+/* OCI runtime mode: blocks until `sbx-oci start` opens DIR/exec.fifo to
+ * read, and tells it it got there (runc's exec fifo). The directory was
+ * opened before the root was pivoted; the fifo is made writable to the
+ * payload's user, which may be a subordinate id, in a directory only its
+ * owner reaches on the host. */
+static void wait_start_fifo(const struct sbx_config *c, int sync_fd)
+{
+	struct sbx_error *err = NULL;
+	int fd;
+	do
+		fd = openat(c->start_fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		sbx_error_set(&err, errno, "cannot wait for start on \"%s/exec.fifo\"",
+		              c->start_fifo_dir);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	close(fd);
+	close(c->start_fifo_dirfd);
 }
 
 /* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
@@ -470,6 +574,14 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	int master = -1, slave = -1;
 	if (c->terminal && make_pty(&master, &slave, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
+	 * the payload's user may not keep: runc's order, the filter first. */
+	bool filtered = false;
+	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
+		if (seccomp_install(bpf, &err) < 0)
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+		filtered = true;
+	}
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -501,25 +613,45 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* mount_lock's child has died by now: its zombie must not be seen. */
 	mount_lock_reap();
-	if (sync_send(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, master) < 0)
+	/* The mount namespace left unlocked goes to sbx, which drops it while
+	 * it waits for the payload's start (process_start). The pty's master
+	 * comes last. */
+	int pass[2], n_pass = 0;
+	int old_ns = mount_lock_take_old();
+	if (old_ns >= 0)
+		pass[n_pass++] = old_ns;
+	if (master >= 0)
+		pass[n_pass++] = master;
+	if (sync_send_fds(sync_fd, SBX_SYNC_CREATED, 0, scratch_upper, overlay_used, pass,
+	                  (size_t)n_pass) < 0)
 		_exit(SBX_EXIT_FAILURE);
 	if (master >= 0)
 		close(master);
+	if (old_ns >= 0)
+		close(old_ns);
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
-	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
+	fail_to_stderr = c->start_fifo_dir != NULL;
+	if (c->start_fifo_dir)
+		wait_start_fifo(c, sync_fd);
+	else if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
 		_exit(SBX_EXIT_FAILURE);
-	die_with_parent(sync_fd);
-	finish_payload(c, bpf, sync_fd, slave, false, false);
+	if (!c->outlive_parent)
+		die_with_parent(sync_fd);
+	finish_payload(c, bpf, sync_fd, slave, false, filtered);
 }
 
 _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
                               const struct sbx_bpf *bpf, int sync_fd)
 {
 	struct sbx_error *err = NULL;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	close_inherited(sync_fd);
+	if (!c->outlive_parent)
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (c->start_fifo_dir)
+		close_inherited_but(sync_fd, c->start_fifo_dirfd);
+	else
+		close_inherited(sync_fd);
 	struct sbx_sync_msg msg;
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);

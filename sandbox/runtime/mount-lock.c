@@ -17,6 +17,7 @@
 #include "runtime/mount-lock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -38,6 +39,8 @@ static char holder_stack[16384] __attribute__((aligned(16)));
 
 /* The killed holder, until mount_lock_reap. */
 static int holder_pidfd = -1;
+/* The namespace left behind, until mount_lock_take_old. */
+static int old_ns = -1;
 
 #if defined(__x86_64__)
 /* Returns the child's pid, or -errno. */
@@ -135,6 +138,10 @@ int mount_lock(struct sbx_error **err)
 		    err, errno,
 		    "cannot lock the sandbox's mounts: cannot create a nested user "
 		    "namespace");
+	/* Leaving the namespace would tear it down in setns (an unmount of
+	 * every mount of the sandbox, and an RCU grace period): held open, it
+	 * goes later, off the way to the payload (mount_lock_take_old). */
+	old_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	/* Its namespaces were made by clone: the child need not have run. */
 	int r = setns(pidfd, CLONE_NEWNS);
 	int e = errno;
@@ -148,6 +155,13 @@ int mount_lock(struct sbx_error **err)
 	}
 	sbx_trace("child: mounts locked");
 	return 0;
+}
+
+int mount_lock_take_old(void)
+{
+	int fd = old_ns;
+	old_ns = -1;
+	return fd;
 }
 
 void mount_lock_reap(void)

@@ -12,6 +12,10 @@
  * capabilities over the sandbox's network, uts, ipc and pid namespaces.
  * Call once, after the last mount and pivot_root. */
 int mount_lock(struct sbx_error **err);
+/* The mount namespace mount_lock left, held open (or -1): dropping its last
+ * reference unmounts its whole tree and waits for an RCU grace period, which
+ * whoever takes this fd does when it has the time. */
+int mount_lock_take_old(void);
 /* Reaps the short-lived child mount_lock killed: call later, before anything
  * of the payload runs. Does nothing without one. */
 void mount_lock_reap(void);

@@ -115,10 +115,40 @@ int mount_open_target(int rootfd, const char *dest, bool file, int *out, struct 
 {
 	/* Most targets exist (/proc, /dev, /etc/hosts): one lookup, which
 	 * resolves them exactly as the walk would. */
-	int fd = mount_openat_in_root(rootfd, dest, O_PATH | (file ? 0 : O_DIRECTORY), 0);
+	int flags = O_PATH | (file ? 0 : O_DIRECTORY);
+	int fd = mount_openat_in_root(rootfd, dest, flags, 0);
 	if (fd >= 0) {
 		*out = fd;
 		return 0;
+	}
+	/* A missing last component in a directory that is there (/dev/pts
+	 * on a fresh /dev, /etc/resolv.conf): created in that directory's fd
+	 * and opened there without following anything, where the walk would
+	 * look every component up again. A name that exists after all (a
+	 * dangling symlink) goes the walk's way. */
+	const char *slash = strrchr(dest, '/');
+	const char *base = slash ? slash + 1 : NULL;
+	if (fd == -ENOENT && base && *base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
+		_cleanup_free_ char *parent = xstrndup(dest, (size_t)(slash - dest));
+		_cleanup_close_ int pfd =
+		    mount_openat_in_root(rootfd, *parent ? parent : "/", O_PATH | O_DIRECTORY, 0);
+		int r = -1;
+		if (pfd >= 0 && file) {
+			r = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			           0644);
+			if (r >= 0)
+				close(r);
+		} else if (pfd >= 0) {
+			r = mkdirat(pfd, base, 0755);
+		}
+		if (r >= 0) {
+			fd = mount_openat_in_root(pfd, base, flags | O_NOFOLLOW,
+			                          RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+			if (fd >= 0) {
+				*out = fd;
+				return 0;
+			}
+		}
 	}
 	return walk_to_target(rootfd, dest, file, out, err);
 }
@@ -167,8 +197,64 @@ int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err)
 	return 0;
 }
 
+/* The MS_* flag of each mount attribute the legacy call can set. */
+static const struct {
+	unsigned long attr, flag;
+} legacy_flags[] = {
+    {MOUNT_ATTR_RDONLY, MS_RDONLY},
+    {MOUNT_ATTR_NOSUID, MS_NOSUID},
+    {MOUNT_ATTR_NODEV, MS_NODEV},
+    {MOUNT_ATTR_NOEXEC, MS_NOEXEC},
+    {MOUNT_ATTR_STRICTATIME, MS_STRICTATIME},
+    {MOUNT_ATTR_NOATIME, MS_NOATIME},
+};
+
+/* One mount(2) onto the target's fd (/proc/self/fd/N: the kernel jumps to
+ * what the fd holds, no path is resolved again), where fsopen, a fsconfig
+ * per option, fsmount and move_mount take four or more calls and two fds.
+ * For the kernel's own filesystems whose options fit mount(2)'s data
+ * string. 0, or -1 with errno; the caller then goes the fsconfig way,
+ * which names an option the kernel refused. */
+static int mount_fs_onto_fd(int target, const struct sbx_mount *m)
+{
+	static const char *const types[] = {"tmpfs", "proc", "devpts", "mqueue", "sysfs"};
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		known = known || strcmp(m->type, types[i]) == 0;
+	unsigned long flags = 0, attr = m->attr;
+	for (size_t i = 0; i < ARRAY_SIZE(legacy_flags); i++)
+		if (attr & legacy_flags[i].attr) {
+			flags |= legacy_flags[i].flag;
+			attr &= ~legacy_flags[i].attr;
+		}
+	char data[1024];
+	size_t len = 0;
+	data[0] = '\0';
+	for (size_t i = 0; known && m->fs_options[i]; i++) {
+		const char *o = m->fs_options[i];
+		size_t n = strlen(o);
+		if (strchr(o, ',') || len + n + 2 > sizeof(data)) {
+			known = false;
+			break;
+		}
+		if (len)
+			data[len++] = ',';
+		memcpy(data + len, o, n + 1);
+		len += n;
+	}
+	if (!known || attr) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
+	return mount(m->source, path, m->type, flags, len ? data : NULL);
+}
+
 static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
 {
+	if (mount_fs_onto_fd(target, m) == 0)
+		return 0;
 	_cleanup_close_ int mfd = -1;
 	if (mount_make_fs(m, &mfd, err) < 0)
 		return -1;
@@ -307,7 +393,7 @@ static int open_existing(int rootfd, const char *path, int *out, struct stat *st
 	return 0;
 }
 
-int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
+int mount_mask(int rootfd, const char *path, int *empty, int *null, struct sbx_error **err)
 {
 	struct stat st;
 	_cleanup_close_ int target = -1;
@@ -338,6 +424,27 @@ int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err)
 		if (clone < 0)
 			return mount_fs(target, &m, err);
 		return move_onto(clone, target, "an empty tmpfs", path, err);
+	}
+	/* The host's /dev/null, opened and verified once, bound by one
+	 * mount(2) from its fd onto the target's: no path of either is
+	 * resolved again. */
+	if (*null < 0) {
+		int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+		struct stat nst;
+		if (fd >= 0 && (fstat(fd, &nst) < 0 || !S_ISCHR(nst.st_mode) ||
+		                major(nst.st_rdev) != 1 || minor(nst.st_rdev) != 3)) {
+			close(fd);
+			return sbx_error_set(err, EINVAL,
+			                     "host \"/dev/null\" is not the expected device 1:3");
+		}
+		*null = fd;
+	}
+	if (*null >= 0) {
+		char from[32], to[32];
+		snprintf(from, sizeof(from), "/proc/self/fd/%d", *null);
+		snprintf(to, sizeof(to), "/proc/self/fd/%d", target);
+		if (mount(from, to, NULL, MS_BIND, NULL) == 0)
+			return 0;
 	}
 	_cleanup_close_ int tfd = -1;
 	if (open_host_device("null", 1, 3, &tfd, err) < 0)

@@ -27,9 +27,10 @@ int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err);
 /* Populates a fresh /dev: host devices bound in, and the usual symlinks. */
 int mount_setup_dev(int rootfd, struct sbx_error **err);
 /* Hides path: /dev/null over a file, an empty read-only tmpfs over a
- * directory. *empty (start at -1, close when done) keeps that tmpfs for the
- * next directory. */
-int mount_mask(int rootfd, const char *path, int *empty, struct sbx_error **err);
+ * directory. *empty keeps that tmpfs for the next directory, *null the
+ * host's /dev/null, verified, for the next file (both start at -1; close
+ * them when done). */
+int mount_mask(int rootfd, const char *path, int *empty, int *null, struct sbx_error **err);
 int mount_readonly(int rootfd, const char *path, struct sbx_error **err);
 /* Binds dir onto itself (read-only if asked) so it can become the root. */
 int mount_bind_root(const char *dir, bool readonly, struct sbx_error **err);

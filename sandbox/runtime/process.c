@@ -91,6 +91,7 @@ static struct sbx_sandbox *sandbox_new(const struct sbx_config *c, int sync_fd)
 	ct->config = c;
 	ct->pidfd = -1;
 	ct->pty = -1;
+	ct->old_ns = -1;
 	ct->scratch_fd = -1;
 	ct->sync_fd = sync_fd;
 	sigset_t mask;
@@ -113,6 +114,11 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 /* The set-up process's stack: it runs on sbx's memory, so it needs one of
  * its own; pages it never touches cost nothing. */
 #define SETUP_STACK_SIZE (512 * 1024)
+
+/* A stack whose sandbox is gone, for the next: unmapping it would flush the
+ * TLB of every CPU the set-up ran on (an IPI each, costly in a VM), and sbx
+ * usually exits right after. */
+static char *spare_stack;
 
 struct setup_args {
 	const struct sbx_config *c;
@@ -149,20 +155,22 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		}
 		sbx_trace("seccomp compiled (%zu instructions)", ct->bpf.len);
 	}
-	if (hook && hook->fn(hook->ctx, err) < 0) {
-		close(sv[1]);
-		process_destroy(ct);
-		return -1;
-	}
 	/* A guard page below the stack. */
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	char *stack = mmap(NULL, SETUP_STACK_SIZE, PROT_NONE,
-	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED ||
-	    mprotect(stack + page, SETUP_STACK_SIZE - page, PROT_READ | PROT_WRITE) < 0) {
-		sbx_error_set(err, errno, "cannot map a stack for the sandbox's set-up");
-		if (stack != MAP_FAILED)
+	char *stack = steal_ptr(spare_stack);
+	if (stack == NULL) {
+		stack = mmap(NULL, SETUP_STACK_SIZE, PROT_NONE,
+		             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (stack != MAP_FAILED &&
+		    mprotect(stack + page, SETUP_STACK_SIZE - page, PROT_READ | PROT_WRITE) < 0) {
+			int e = errno;
 			munmap(stack, SETUP_STACK_SIZE);
+			errno = e;
+			stack = MAP_FAILED;
+		}
+	}
+	if (stack == MAP_FAILED) {
+		sbx_error_set(err, errno, "cannot map a stack for the sandbox's set-up");
 		close(sv[1]);
 		process_destroy(ct);
 		return -1;
@@ -205,6 +213,13 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		return -1;
 	}
 	sbx_trace("sandbox created");
+	/* sbx's own files, written while the sandbox's init execs (from
+	 * CREATED on, the sandbox's side makes system calls only), not before
+	 * the clone, where the set-up waited for them. */
+	if (hook && hook->fn(hook->ctx, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
 	*out = ct;
 	return 0;
 }
@@ -233,8 +248,21 @@ static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
 {
 	for (;;) {
 		struct sbx_sync_msg m;
-		int fd = -1;
-		int r = sync_recv(ct->sync_fd, &m, &fd);
+		int fds[2] = {-1, -1};
+		size_t n = 0;
+		int r = sync_recv_fds(ct->sync_fd, &m, fds, 2, &n);
+		int fd = n > 0 ? fds[n - 1] : -1;
+		if (r > 0 && m.type == SBX_SYNC_CREATED) {
+			/* The old mount namespace, then with -t the pty's master. */
+			bool pty = ct->config->terminal;
+			if (n == 2 || (n == 1 && !pty)) {
+				ct->old_ns = fds[0];
+				if (n == 1)
+					fd = -1;
+			}
+		} else if (n == 2) {
+			close(fds[0]);
+		}
 		if (r > 0 && m.type == SBX_SYNC_FUSE) {
 			if (fd >= 0)
 				close(fd);
@@ -319,6 +347,12 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
 	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0)
 		return sbx_error_set(err, errno, "cannot start the sandbox");
 	ct->started = true;
+	/* Its teardown's grace period passes while sbx-init and the payload
+	 * exec on their side. */
+	if (ct->old_ns >= 0) {
+		close(ct->old_ns);
+		ct->old_ns = -1;
+	}
 	/* The socket closes on exec (CLOEXEC): EOF means the payload runs as
 	 * pid 1. sbx's init says so instead, and keeps the socket to tell how
 	 * the payload ended. */
@@ -464,14 +498,34 @@ void process_destroy(struct sbx_sandbox *ct)
 		close(ct->sync_fd);
 	if (ct->pty >= 0)
 		close(ct->pty);
+	if (ct->old_ns >= 0)
+		close(ct->old_ns);
 	/* Reaped: with pid 1 gone, so is every process of its pid namespace,
 	 * and none runs on this memory any more. Without a pid namespace the
 	 * payload's process may still be on its way out: left to sbx's exit. */
 	if (ct->config->clone_flags & CLONE_NEWPID) {
-		if (ct->setup_stack)
+		if (ct->setup_stack && spare_stack == NULL)
+			spare_stack = ct->setup_stack;
+		else if (ct->setup_stack)
 			munmap(ct->setup_stack, SETUP_STACK_SIZE);
 		seccomp_bpf_free(&ct->bpf);
 	}
 	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
+	free(ct);
+}
+
+void process_release(struct sbx_sandbox *ct)
+{
+	if (ct == NULL)
+		return;
+	if (ct->pidfd >= 0)
+		close(ct->pidfd);
+	if (ct->sync_fd >= 0)
+		close(ct->sync_fd);
+	if (ct->pty >= 0)
+		close(ct->pty);
+	net_stop(ct->net);
+	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
+	/* The stack and the seccomp program stay: the sandbox uses them. */
 	free(ct);
 }

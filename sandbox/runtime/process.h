@@ -19,7 +19,8 @@ struct sbx_sandbox {
 	pid_t pid;
 	int pidfd;
 	int sync_fd;
-	int pty; /* master, or -1 */
+	int pty;    /* master, or -1 */
+	int old_ns; /* the set-up's unlocked mount namespace, dropped at start, or -1 */
 	bool started;
 	bool exited;         /* reaped */
 	bool reported;       /* the init told the payload's status; not reaped yet */
@@ -38,8 +39,10 @@ struct sbx_sandbox {
 extern const int process_forwarded_signals[];
 extern const size_t process_n_forwarded_signals;
 
-/* Work of sbx's for a new sandbox, done before its set-up starts: the set-up
- * runs in sbx's memory (process.c), and sbx waits meanwhile. */
+/* Work of sbx's for a new sandbox, done once its set-up is done (CREATED):
+ * the set-up runs in sbx's memory (process.c), and sbx waits meanwhile;
+ * from CREATED on the sandbox's side makes system calls only, and its init
+ * execs while the hook runs. */
 struct sbx_create_hook {
 	int (*fn)(void *ctx, struct sbx_error **err);
 	void *ctx;
@@ -65,6 +68,11 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
  * return_early it may return once sbx's init has told the status, while the
  * kernel still tears the sandbox down: process_destroy then waits for that. */
 int process_wait(struct sbx_sandbox *ct, bool attach_stdin, int *status, struct sbx_error **err);
+/* Lets go of a created or started sandbox without killing it (OCI runtime
+ * mode, config.outlive_parent): closes sbx's ends and frees the handle. Its
+ * processes still run on this process's memory until their exec, so the
+ * caller frees nothing the sandbox reads (the config) and exits soon. */
+void process_release(struct sbx_sandbox *ct);
 /* Kills what is left and frees. */
 void process_destroy(struct sbx_sandbox *ct);
 static inline void process_destroyp(struct sbx_sandbox **ct)

@@ -383,6 +383,24 @@ int instance_remove(struct sbx_instance *inst, struct sbx_error **err)
 	_cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", parent);
+	/* An ephemeral instance's directory holds sbx's own files and an empty
+	 * scratch mount point (its upper layer was in memory): removed by
+	 * name, a dozen system calls fewer than reading the tree. Anything
+	 * else in it (an upper layer on disk, --scratch disk) makes the
+	 * directory's removal fail, and the tree is removed as any other. */
+	if (inst->ephemeral) {
+		static const char *const files[] = {"state.json", "config.json", "instance.json",
+		                                    "hosts", "resolv.conf"};
+		_cleanup_close_ int dfd =
+		    openat(pfd, inst->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd >= 0) {
+			for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+				(void)unlinkat(dfd, files[i], 0);
+			(void)unlinkat(dfd, "scratch", AT_REMOVEDIR);
+		}
+		if (dfd >= 0 && unlinkat(pfd, inst->name, AT_REMOVEDIR) == 0)
+			return 0;
+	}
 	if (rm_rf_at(pfd, inst->name, err) < 0)
 		return sbx_error_prefix(err, "cannot remove instance \"%s\"", inst->name);
 	return 0;

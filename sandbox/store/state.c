@@ -22,12 +22,41 @@ void state_free(struct sbx_state *s)
 	free(s);
 }
 
+/* The civil date of a day count since 1970-01-01 (Howard Hinnant's
+ * days_from_civil, inverted), for state_format_utc. */
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	long long era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
+void state_format_utc(time_t t, char out[32])
+{
+	/* Not gmtime_r and strftime: their first call loads the local time
+	 * zone (/etc/localtime, seven system calls) that UTC never uses. */
+	long long days = (long long)t / 86400, secs = (long long)t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	long long y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(y % 10000), m % 100u,
+	         d % 100u, (unsigned)(secs / 3600) % 100u, (unsigned)(secs / 60 % 60) % 100u,
+	         (unsigned)(secs % 60) % 100u);
+}
+
 void state_now(char out[32])
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	state_format_utc(time(NULL), out);
 }
 
 int state_dir(const char *name, bool create, char **out, struct sbx_error **err)

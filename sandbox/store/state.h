@@ -46,5 +46,7 @@ int state_pidfd(const struct sbx_state *s, int *pidfd, struct sbx_error **err);
 /* Field 22 of /proc/PID/stat. */
 int state_starttime(pid_t pid, unsigned long long *out);
 void state_now(char out[32]);
+/* T as "YYYY-MM-DDTHH:MM:SSZ" (years 0-9999), without the time zone. */
+void state_format_utc(time_t t, char out[32]);
 
 #endif

@@ -169,6 +169,14 @@ static void test_minimal(void)
 	config_free(c);
 	json_decref(j);
 
+	/* A namespaced sysctl is kept for the sandbox to write. */
+	j = with("linux.sysctl", "{\"net.ipv4.ping_group_range\": \"0 0\"}");
+	ok(config_parse(j, &c, &err) == 0 && c->sysctl[0] &&
+	       strcmp(c->sysctl[0], "net.ipv4.ping_group_range=0 0") == 0 && !c->sysctl[1],
+	   "a net.* sysctl is kept as key=value");
+	config_free(c);
+	json_decref(j);
+
 	/* Empty hooks, sysctl and devices ask for nothing. */
 	j = with2("hooks", "{}", "linux.sysctl", "{}");
 	ok(config_parse(j, &c, &err) == 0, "empty hooks and sysctl are fine");
@@ -218,8 +226,12 @@ static void test_refusals(void)
 	       "linux.uidMappings/gidMappings: a user namespace needs both: Invalid argument");
 	REFUSE("linux.gidMappings", "[]", EINVAL,
 	       "linux.uidMappings/gidMappings: a user namespace needs both: Invalid argument");
-	REFUSE("linux.sysctl", "{\"net.ipv4.ip_forward\": \"1\"}", ENOTSUP,
-	       "linux.sysctl: not supported yet: Operation not supported");
+	REFUSE("linux.sysctl", "{\"vm.swappiness\": \"1\"}", ENOTSUP,
+	       "linux.sysctl: \"vm.swappiness\" is not supported (only net.*, kernel.shm*, "
+	       "kernel.msg*, kernel.sem and fs.mqueue.*, which a sandbox's namespaces own)");
+	REFUSE("linux.sysctl", "{\"net.ipv4/../../x\": \"1\"}", ENOTSUP,
+	       "linux.sysctl: \"net.ipv4/../../x\" is not supported (only net.*, kernel.shm*, "
+	       "kernel.msg*, kernel.sem and fs.mqueue.*, which a sandbox's namespaces own)");
 	REFUSE("linux.devices",
 	       "[{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]",
 	       ENOTSUP,

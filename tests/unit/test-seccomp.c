@@ -943,6 +943,32 @@ static void test_restrict_setid(void)
 	       "... with a message that says what to do");
 }
 
+/* podman 4.3's default profile: four rules for socket, one repeated, whose
+ * conditions clash with x86's socketcall (libseccomp says EEXIST). */
+static void test_podman_socket_rules(void)
+{
+	_cleanup_(sbx_json_decrefp) json_t *pol =
+	    parse("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\","
+	          "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"syscalls\":["
+	          "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":22,\"args\":["
+	          "{\"index\":0,\"value\":16,\"op\":\"SCMP_CMP_EQ\"},{\"index\":2,\"value\":9,"
+	          "\"op\":\"SCMP_CMP_EQ\"}]},"
+	          "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,"
+	          "\"value\":9,\"op\":\"SCMP_CMP_NE\"}]},"
+	          "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+	          "\"value\":16,\"op\":\"SCMP_CMP_NE\"}]},"
+	          "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,"
+	          "\"value\":9,\"op\":\"SCMP_CMP_NE\"}]}]}");
+	_cleanup_bpf_ struct sbx_bpf b = {0};
+	_cleanup_error_ struct sbx_error *err = NULL;
+	ok(seccomp_compile(pol, &b, &err) == 0, "podman's socket rules compile%s%s",
+	   err ? ": " : "", err ? err->msg : "");
+	is_int(eval4(&b, SYS_socket, 16, 3, 9, 0), RET_ERRNO(EINVAL),
+	       "socket(AF_NETLINK, ..., NETLINK_AUDIT) still EINVAL");
+	is_int(eval4(&b, SYS_socket, 2, 1, 0, 0), SECCOMP_RET_ALLOW, "socket(AF_INET) allowed");
+	is_int(eval4(&b, SYS_socket, 16, 3, 0, 0), SECCOMP_RET_ALLOW, "other netlink allowed");
+}
+
 int main(void)
 {
 	test_default_json();
@@ -951,6 +977,7 @@ int main(void)
 	test_installed();
 	test_fixtures();
 	test_compile_details();
+	test_podman_socket_rules();
 	test_hash();
 	test_oci_schema();
 	test_restrict_setid();

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *base, *runtime;
@@ -262,6 +263,30 @@ static void test_now(void)
 	        REG_EXTENDED | REG_NOSUB);
 	ok(regexec(&re, now, 0, NULL, 0) == 0, "state_now is RFC 3339 in UTC: %s", now);
 	regfree(&re);
+	/* The hand-made calendar agrees with gmtime_r and strftime: the
+	 * epoch, leap days, centuries, 2038, and a pseudo-random spread. */
+	static const time_t fixed[] = {0,          59,         86399,      86400,       951782400,
+	                               951868799,  951868800,  978307199,  1709164800,  2147483647,
+	                               2147483648, 4102444800, 4107542399, 253402300799};
+	int bad = 0;
+	unsigned long long x = 88172645463325252ULL;
+	for (size_t i = 0; i < ARRAY_SIZE(fixed) + 2000; i++) {
+		time_t t;
+		if (i < ARRAY_SIZE(fixed)) {
+			t = fixed[i];
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			t = (time_t)(x % 253402300800ULL);
+		}
+		char got[32], want[32];
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		state_format_utc(t, got);
+		if (strcmp(got, want) != 0 && bad++ < 3)
+			printf("# %lld: got %s, want %s\n", (long long)t, got, want);
+	}
+	ok(bad == 0, "state_format_utc matches gmtime_r and strftime (%d differ)", bad);
 }
 
 static void rm_tree(const char *path)

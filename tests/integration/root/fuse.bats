@@ -72,7 +72,7 @@ as_user() {
 	assert_status 0
 	assert_output "fuse-running
 fuse-gone
-stopped
+exited
 f9"
 }
 

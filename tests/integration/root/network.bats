@@ -355,6 +355,8 @@ assert n[\"helper_pid\"] == $hp, n
 assert n[\"publish\"] == [\"$port:80/tcp\"], n
 assert n[\"dns\"] == \"169.254.1.1\" and n[\"host_loopback\"] is None, n
 print(\"inspect ok\")"
+		# ps shows the published port as podman does.
+		[ "$($S ps --filter name=^i1$ --format "{{.Ports}}")" = "$port->80/tcp" ] && echo "ps ports ok"
 		running $hp
 		$S rm -f i1 >/dev/null
 		gone $hp
@@ -372,5 +374,6 @@ print(\"inspect host-loopback ok\")"
 	assert_output "sbx: network: using pasta
 sbx: network: using slirp4netns
 inspect ok
+ps ports ok
 inspect host-loopback ok"
 }

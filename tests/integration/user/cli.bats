@@ -134,11 +134,18 @@ sbx: rm: instance \"nope2\" not found; see 'sbx ps -a'" ]
 	text=$output
 	run sbx doctor --format text
 	[ "$output" = "$text" ]
-	for cmd in ps "image ls" "diff f" doctor; do
+	for cmd in "diff f" doctor; do
 		run sbx $cmd --format yaml
 		assert_status 125
 		assert_output "sbx: ${cmd% f}: unknown format 'yaml'; use 'text' or 'json'
 Try 'sbx ${cmd% f} --help' for more information."
+	done
+	# ps and image ls take templates too.
+	for cmd in ps "image ls"; do
+		run sbx $cmd --format yaml
+		assert_status 125
+		assert_output "sbx: $cmd: unknown format 'yaml'; use 'text', 'json' or a template such as '{{.Name}}'
+Try 'sbx $cmd --help' for more information."
 	done
 	sbx rm f
 }

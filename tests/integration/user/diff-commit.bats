@@ -117,7 +117,7 @@ A /tmp/d/up'
 	before=$(cd "$IMAGES/busybox/rootfs" && find . -printf '%p %y %m %s\n' | sort | md5sum)
 	run sbx commit d1 snap
 	assert_status 0
-	assert_output ""
+	assert_output snap
 	run sbx run --rm snap cat /hello/world/today
 	assert_status 0
 	assert_output x
@@ -158,7 +158,7 @@ y"
 	sbx -q run --name u1 busybox sh -c 'echo secret > /secret; chmod 000 /secret; mkdir -p /locked/in; echo z > /locked/in/f; chmod 000 /locked'
 	run sbx commit u1 locked
 	assert_status 0
-	assert_output ""
+	assert_output locked
 	[ "$(stat -c %a "$IMAGES/locked/rootfs/secret")" = 0 ]
 	run sbx run --rm locked sh -c 'cat /secret; cat /locked/in/f'
 	assert_status 0

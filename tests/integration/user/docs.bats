@@ -9,7 +9,7 @@ load ../helpers
 bats_require_minimum_version 1.5.0
 
 MAN=$SBX_TOP/build/man
-PAGES="sbx.1 sbx-run.1 sbx-instance.1 sbx-image.1 sbx-profile.1 sbx-doctor.1 sbx-unshare.1 sbx-profile.5"
+PAGES="sbx.1 sbx-run.1 sbx-instance.1 sbx-image.1 sbx-profile.1 sbx-doctor.1 sbx-unshare.1 sbx-oci.1 sbx-profile.5"
 
 setup() {
 	sbx_setup

@@ -107,7 +107,7 @@ make_evil_tar() {
 @test "image ls: table, -q, json, empty, bad format" {
 	run sbx image ls
 	assert_status 0
-	assert_output "NAME  CREATED        SIZE  SOURCE"
+	assert_output "NAME  CREATED  SIZE  SOURCE"
 	run sbx image ls --format json
 	assert_status 0
 	assert_output "[]"
@@ -120,9 +120,13 @@ make_evil_tar() {
 mine"
 	run sbx image ls
 	assert_status 0
-	[ "${lines[0]}" = "NAME     CREATED                     SIZE  SOURCE" ]
-	[[ "${lines[1]}" =~ ^busybox\ \ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\ +[0-9.]+\ MiB\ \ bootstrap\ /(usr/)?bin/busybox$ ]]
-	[[ "${lines[2]}" =~ ^mine\ +[0-9-]+T[0-9:]+Z\ +2\ B\ \ $BATS_TEST_TMPDIR/src$ ]]
+	# Columns as wide as their longest entry, two spaces apart.
+	[ "${lines[0]}" = "NAME     CREATED               SIZE     SOURCE" ]
+	[[ "${lines[1]}" =~ ^busybox\ \ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\ \ [0-9.]+\ MiB\ \ bootstrap\ /(usr/)?bin/busybox$ ]]
+	[[ "${lines[2]}" =~ ^mine\ {5}[0-9-]+T[0-9:]+Z\ \ 2\ B\ +$BATS_TEST_TMPDIR/src$ ]]
+	# SOURCE starts where its heading does.
+	before=${lines[0]%%SOURCE*}
+	[ "${lines[2]:${#before}}" = "$BATS_TEST_TMPDIR/src" ]
 	run sbx image ls --format json
 	assert_status 0
 	[ "$(jq -r '.[].name' <<<"$output" | tr '\n' ' ')" = "busybox mine " ]
@@ -134,7 +138,7 @@ mine"
 	assert_status 0
 	run sbx image ls --format yaml
 	assert_status 125
-	assert_output "sbx: image ls: unknown format 'yaml'; use 'text' or 'json'
+	assert_output "sbx: image ls: unknown format 'yaml'; use 'text', 'json' or a template such as '{{.Name}}'
 Try 'sbx image ls --help' for more information."
 }
 
@@ -142,7 +146,7 @@ Try 'sbx image ls --help' for more information."
 	make_tree src
 	run sbx image import tree src
 	assert_status 0
-	assert_output ""
+	assert_output tree
 	root=$IMAGES/tree/rootfs
 	diff <(tree src) <(tree "$root")
 	[ "$(stat -c %i "$root/bin/tool")" = "$(stat -c %i "$root/bin/tool-hardlink")" ]
@@ -164,7 +168,7 @@ Try 'sbx image ls --help' for more information."
 		name=${f//./-}
 		run sbx image import "$name" "$f"
 		assert_status 0
-		assert_output ""
+		assert_output "$name"
 		diff <(tree src) <(tree "$IMAGES/$name/rootfs")
 	done
 	[ "$(store)" = "t-tar t-tar-gz t-tar-xz t-tar-zst t-tgz" ]
@@ -175,7 +179,7 @@ Try 'sbx image ls --help' for more information."
 	tar -C src -cf - . | zstd -q >t.tar.zst
 	run sbx image import piped - <t.tar.zst
 	assert_status 0
-	assert_output ""
+	assert_output piped
 	diff <(tree src) <(tree "$IMAGES/piped/rootfs")
 	run bash -c "cat t.tar.zst | '$SBX' image import piped2 -"
 	assert_status 0
@@ -328,11 +332,12 @@ Try 'sbx image ls --help' for more information."
 	run sbx image import devs devs.tar
 	assert_status 0
 	assert_output 'sbx: image import: warning: skipping device node "dev/null"
-sbx: image import: warning: skipping device node "dev/zero"'
+sbx: image import: warning: skipping device node "dev/zero"
+devs'
 	[ -d "$IMAGES/devs/rootfs/dev" ]
 	[ -z "$(ls -A "$IMAGES/devs/rootfs/dev")" ]
 	[ "$(cat "$IMAGES/devs/rootfs/etc/hostname")" = box ]
-	# -q silences warnings.
+	# -q silences warnings, and the name.
 	run sbx image import -q devs2 devs.tar
 	assert_status 0
 	assert_output ""
@@ -343,7 +348,7 @@ sbx: image import: warning: skipping device node "dev/zero"'
 	tar -cf - big | zstd -q -1 >big.tar.zst
 	run sbx image import big big.tar.zst
 	assert_status 0
-	assert_output ""
+	assert_output big
 	cmp big "$IMAGES/big/rootfs/big"
 }
 
@@ -352,17 +357,21 @@ sbx: image import: warning: skipping device node "dev/zero"'
 	for n in a b c; do sbx image import "$n" src; done
 	run sbx image rm a
 	assert_status 0
-	assert_output ""
+	assert_output a
 	[ "$(store)" = "b c" ]
 	run sbx image rm nope
 	assert_status 125
 	assert_output 'sbx: image rm: image "nope" not found'
 	run sbx image rm b nope c
 	assert_status 125
-	assert_output 'sbx: image rm: image "nope" not found'
+	assert_output 'b
+sbx: image rm: image "nope" not found
+c'
 	[ "$(store)" = "" ]
+	# Nothing removed, nothing printed.
 	run sbx image rm -f nope
 	assert_status 0
+	assert_output ""
 	run sbx image rm
 	assert_status 125
 }
@@ -408,7 +417,7 @@ deep_path() { printf 'd%.0s/' $(seq "$1") | sed 's|/$||'; }
 	run strace -f -qq -c -o "$BATS_TEST_TMPDIR/strace.out" -e trace=openat,openat2 \
 		"$SBX" image import deep deep500.tar
 	assert_status 0
-	assert_output ""
+	assert_output deep
 	opens=$(awk '$NF == "openat" || $NF == "openat2" { n += $4 } END { print n + 0 }' "$BATS_TEST_TMPDIR/strace.out")
 	echo "openat calls: $opens" >&2
 	[ "$opens" -gt 500 ]

@@ -104,7 +104,7 @@ scanned 1 processes, 0 leaks"
 	run pgrep -u "$(id -u)" -f '^sleep 4344$'
 	assert_status 1
 	run -0 sbx ps -a --format json
-	[ "$(jq -r '.[] | select(.name == "mon") | .status' <<<"$output")" = stopped ]
+	[ "$(jq -r '.[] | select(.name == "mon") | .status' <<<"$output")" = exited ]
 	sbx rm -f mon >/dev/null
 }
 

@@ -56,6 +56,8 @@ installed_files() {
 		{ diff <(installed_files | sort) <(listing "$PREFIX" | grep '^f ') >&2; return 1; }
 	[ "$(stat -c %a "$PREFIX/bin/sbx" "$PREFIX/libexec/sbx/sbx-init" "$PREFIX/share/sbx/profiles/default.ini" | tr '\n' ' ')" = "755 755 644 " ]
 	cmp "$SBX_TOP/build/sbx-init" "$PREFIX/libexec/sbx/sbx-init"
+	# sbx-oci: sbx under runc's name (sbx-oci(1)).
+	[ "$(readlink "$PREFIX/bin/sbx-oci")" = sbx ]
 }
 
 @test "the installed sbx runs with the sbx-init, profiles and sbx-unpack under its PREFIX" {

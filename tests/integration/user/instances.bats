@@ -87,9 +87,9 @@ wait_running() {
 	wait_running sleeper
 	run sbx ps
 	assert_status 0
-	[ "${lines[0]}" = "$(printf '%-24s %-8s %-12s %-16s %-10s %s' NAME PID STATUS IMAGE PROFILE CREATED)" ]
+	[[ "${lines[0]}" =~ ^NAME\ +IMAGE\ +COMMAND\ +CREATED\ +STATUS\ +PORTS\ +PROFILE\ +PID$ ]]
 	[ "${#lines[@]}" = 2 ]
-	[[ "${lines[1]}" =~ ^sleeper\ +[0-9]+\ +running\ +busybox\ +default\ +20[0-9-]+T ]]
+	[[ "${lines[1]}" =~ ^sleeper\ +busybox\ +sleep\ 60\ +20[0-9-]+T[0-9:]+Z\ +running\ +default\ +[0-9]+$ ]]
 	run -0 sbx list -a
 	[ "${#lines[@]}" = 3 ]
 	[[ "$output" == *"stopped1"*"exited (3)"* ]]
@@ -144,7 +144,7 @@ Seccomp:	2
 	assert_status 0
 	assert_output svc
 	run -0 sbx ps -a --format json
-	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .status')" = stopped ]
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .status')" = exited ]
 	[ "$(echo "$output" | jq -r '.[] | select(.name == "svc") | .exit_code')" = 0 ]
 	run -0 sbx logs svc
 	assert_output "hello from svc
@@ -209,7 +209,7 @@ line 3"
 	assert_status 0
 	[ "$(echo "$output" | jq -r .name)" = insp ]
 	[ "$(echo "$output" | jq -r .image)" = busybox ]
-	[ "$(echo "$output" | jq -r .state.status)" = stopped ]
+	[ "$(echo "$output" | jq -r .state.status)" = exited ]
 	[ "$(echo "$output" | jq -r .state.exit_code)" = 0 ]
 	[ "$(echo "$output" | jq -r .overlay.lower)" = "$IMAGE" ]
 	[ "$(echo "$output" | jq -r .overlay.used)" = kernel ]
@@ -252,7 +252,7 @@ line 3"
 		for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
 		run ! pgrep -u "$(id -u)" -f '^sleep 5$'
 		if [ -d "$XDG_DATA_HOME/sbx/instances/$name" ]; then
-			[ "$(sbx ps -a --format json | jq -r --arg n "$name" '.[] | select(.name == $n) | .status')" = stopped ]
+			[ "$(sbx ps -a --format json | jq -r --arg n "$name" '.[] | select(.name == $n) | .status')" = exited ]
 			[ -z "$(sbx ps -q)" ]
 			run sbx rm "$name"
 			assert_status 0
@@ -443,8 +443,8 @@ Try 'sbx run --help' for more information."
 	wait_running orphan
 	pid=$(jq -r .monitor "$XDG_RUNTIME_DIR/sbx/orphan/state.json")
 	kill -9 "$pid"
-	for _ in $(seq 100); do [ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "orphan") | .status')" = stopped ] && break; sleep 0.05; done
-	[ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "orphan") | .status')" = stopped ]
+	for _ in $(seq 100); do [ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "orphan") | .status')" = exited ] && break; sleep 0.05; done
+	[ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "orphan") | .status')" = exited ]
 	run sbx start orphan
 	assert_status 125
 	assert_output "sbx: start: instance \"orphan\" ran with --rm and its changes were in memory; remove it with 'sbx rm orphan'"
@@ -517,7 +517,7 @@ Try 'sbx run --help' for more information."
 	for n in left1 left2 left3; do mkdir -p -m 700 "$XDG_RUNTIME_DIR/sbx/$n/scratch"; done
 	run sbx ps -a --format json
 	assert_status 0
-	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "left1 stopped,left2 stopped,left3 stopped" ]
+	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "left1 exited,left2 exited,left3 exited" ]
 	run sbx start left1
 	assert_status 125
 	assert_output "sbx: start: instance \"left1\" ran with --rm and its changes were in memory; remove it with 'sbx rm left1'"
@@ -561,7 +561,7 @@ Try 'sbx run --help' for more information."
 	kill -9 "$pid1" "$pid2"
 	wait "$pid1" "$pid2" || true
 	run -0 sbx ps -a --format json
-	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "gone1 stopped,gone2 stopped" ]
+	[ "$(jq -r '[.[] | "\(.name) \(.status)"] | join(",")' <<<"$output")" = "gone1 exited,gone2 exited" ]
 	run sbx rm gone1 gone2
 	assert_status 0
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]

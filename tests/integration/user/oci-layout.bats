@@ -129,7 +129,7 @@ LAYOUT_SPEC='{"images": [{"config": {
 	mkoci layout <<<"$LAYOUT_SPEC" >/dev/null
 	run sbx image import img layout
 	assert_status 0
-	assert_output ""
+	assert_output img
 	root=$IMAGES/img/rootfs
 	[ ! -e "$root/gone.txt" ] && [ ! -e "$root/tree" ]
 	[ "$(cat "$root/keep.txt")" = k ]
@@ -268,7 +268,7 @@ mine"
 	EOF
 	run sbx image import multi layout
 	assert_status 0
-	assert_output ""
+	assert_output multi
 	[ "$(cat "$IMAGES/multi/rootfs/arch")" = amd64 ]
 	# Only other platforms: refused, saying which there are.
 	rm -rf layout
@@ -307,7 +307,7 @@ mine"
 		--config.cmd 'echo $X; pwd; test -e /gone || echo no-gone; ls' --config.env X=umoci --config.workingdir /data
 	run sbx image import um L:latest
 	assert_status 0
-	assert_output ""
+	assert_output um
 	run sbx run --rm um
 	assert_status 0
 	assert_output "umoci

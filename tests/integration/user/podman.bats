@@ -136,6 +136,8 @@ Commands:
   rm                 Remove stored images.
   import             Import a directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst; - for stdin) or an OCI image layout (DIR or DIR:REF) as an image.
   bootstrap          Build a minimal image from the host's static busybox.
+  pull               Pull an image from a registry, with skopeo.
+  push               Push an image to a registry, with skopeo.
 
 Run 'sbx image COMMAND --help' for a command's options."
 	run --separate-stderr sbx image --help

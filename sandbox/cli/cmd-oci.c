@@ -1,0 +1,599 @@
+/* cmd-oci.c - sbx-oci and `sbx oci`: runc's command line over
+ * lifecycle/oci-runtime.c, so that podman, containerd and a user with a
+ * bundle drive sbx as they drive runc. Options are parsed as runc parses
+ * them (global ones before the command), not with sbx's option tables. */
+#define _GNU_SOURCE
+#include "cli/commands.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/oci-runtime.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	const char *prog; /* "sbx-oci" or "sbx oci" */
+	char *root;
+	const char *log;
+	bool log_json;
+	const char *command;
+} g;
+
+#define OCI_USAGE 125
+
+static void log_line(const char *level, const char *msg)
+{
+	if (g.log == NULL)
+		return;
+	int fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64];
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	_cleanup_free_ char *t = xasprintf("%s.%09ldZ", when, ts.tv_nsec);
+	_cleanup_free_ char *line = NULL;
+	if (g.log_json) {
+		_cleanup_json_ json_t *j =
+		    json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", t);
+		_cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
+		line = xasprintf("%s\n", s);
+	} else {
+		line = xasprintf("time=\"%s\" level=%s msg=\"%s\"\n", t, level, msg);
+	}
+	write_all(fd, line, strlen(line));
+	close(fd);
+}
+
+/* The one way an error is shown: on stderr, and in --log. */
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (g.command)
+		fprintf(stderr, "%s: %s: %s\n", g.prog, g.command, msg);
+	else
+		fprintf(stderr, "%s: %s\n", g.prog, msg);
+	log_line("error", msg);
+	return code;
+}
+
+static int fail_err(struct sbx_error *e)
+{
+	int r = fail(SBX_EXIT_FAILURE, "%s", e ? e->msg : "unknown error");
+	sbx_error_free(e);
+	return r;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]\n\n"
+	        "sbx as an OCI runtime, with runc's command line.\n\n"
+	        "Commands:\n"
+	        "  create    create a container from a bundle; start releases it\n"
+	        "  start     start a created container\n"
+	        "  run       create and start a container\n"
+	        "  state     print a container's state (JSON)\n"
+	        "  list      list containers\n"
+	        "  kill      send a signal to a container's init\n"
+	        "  ps        list a container's processes\n"
+	        "  delete    delete a stopped container\n"
+	        "  spec      write a default config.json\n"
+	        "  features  print what this runtime supports (JSON)\n\n"
+	        "Global options:\n"
+	        "  --root DIR           where state lives (default $XDG_RUNTIME_DIR/sbx-oci,\n"
+	        "                       /run/sbx-oci for root)\n"
+	        "  --log FILE           also write errors to FILE\n"
+	        "  --log-format FORMAT  text or json\n"
+	        "  --debug              trace what is being done\n"
+	        "  --systemd-cgroup, --cgroup-manager M, --rootless[=V]  accepted (sbx manages\n"
+	        "                       no cgroups)\n"
+	        "  --version            show the version\n"
+	        "  -h, --help           show this help\n",
+	        g.prog);
+}
+
+/* getopt_long over a command's options; "+" stops at the first operand. */
+static int parse(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                 int (*fn)(int c, const char *arg, void *ctx), void *ctx)
+{
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == ':')
+			return -fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
+		if (c == '?')
+			return -fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
+		if (c == 'h')
+			return -2;
+		int r = fn(c, optarg, ctx);
+		if (r < 0)
+			return r;
+	}
+	return optind;
+}
+
+/* Exactly want operands from argv[first]; "ID" names them. */
+static int operands(int argc, int first, int want, const char *what)
+{
+	if (argc - first < want)
+		return -fail(OCI_USAGE, "missing %s", what);
+	if (argc - first > want)
+		return -fail(OCI_USAGE, "too many arguments, expected %s", what);
+	return 0;
+}
+
+/* ---- create, run ---- */
+
+struct create_args {
+	struct oci_create_opts o;
+	bool detach;
+};
+
+enum {
+	OPT_PID_FILE = 256,
+	OPT_CONSOLE,
+	OPT_PRESERVE,
+	OPT_NO_PIVOT,
+	OPT_NO_KEYRING,
+	OPT_NO_SUBREAPER,
+};
+
+static int create_opt(int c, const char *arg, void *ctx)
+{
+	struct create_args *a = ctx;
+	switch (c) {
+	case 'b':
+		a->o.bundle = arg;
+		break;
+	case 'd':
+		a->detach = true;
+		break;
+	case OPT_PID_FILE:
+		a->o.pid_file = arg;
+		break;
+	case OPT_CONSOLE:
+		a->o.console_socket = arg;
+		break;
+	case OPT_PRESERVE: {
+		uint64_t n;
+		if (parse_u64(arg, &n) < 0)
+			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number", arg);
+		if (n > 0)
+			return -fail(SBX_EXIT_FAILURE, "--preserve-fds: not supported yet");
+		break;
+	}
+	/* sbx always pivots the root, makes no session keyring and keeps no
+	 * process of its own over the container: these change nothing. */
+	case OPT_NO_PIVOT:
+	case OPT_NO_KEYRING:
+	case OPT_NO_SUBREAPER:
+		break;
+	}
+	return 0;
+}
+
+static int create_main(int argc, char **argv, bool run)
+{
+	static const struct option opts[] = {
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+	    {"console-socket", required_argument, NULL, OPT_CONSOLE},
+	    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+	    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
+	    {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct create_args a = {.o = {.root = g.root}};
+	int first = parse(argc, argv, run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
+	if (first == -2) {
+		printf("Usage: %s %s [--bundle B] [--pid-file F] [--console-socket PATH]%s ID\n",
+		       g.prog, g.command, run ? " [-d]" : "");
+		return 0;
+	}
+	if (first < 0)
+		return -first;
+	if (!run && a.detach)
+		return fail(OCI_USAGE, "unknown option '--detach'");
+	if (operands(argc, first, 1, "a container ID") < 0)
+		return OCI_USAGE;
+	a.o.id = argv[first];
+	struct sbx_error *e = NULL;
+	if (!run) {
+		if (oci_create(&a.o, &e) < 0)
+			return fail_err(e);
+		return 0;
+	}
+	int status = 0;
+	if (oci_run(&a.o, a.detach, &status, &e) < 0) {
+		fail_err(e);
+		return status ? status : SBX_EXIT_FAILURE;
+	}
+	return status;
+}
+
+/* ---- the by-ID commands ---- */
+
+struct flags {
+	bool all, force, quiet, rootless;
+	bool json;
+	const char *bundle;
+};
+
+static int flag_opt(int c, const char *arg, void *ctx)
+{
+	struct flags *f = ctx;
+	switch (c) {
+	case 'a':
+		f->all = true;
+		break;
+	case 'f':
+		if (arg == NULL) {
+			f->force = true;
+			break;
+		}
+		/* list's -f is --format */
+		/* fallthrough */
+	case 'F':
+		if (strcmp(arg, "json") == 0)
+			f->json = true;
+		else if (strcmp(arg, "table") == 0)
+			f->json = false;
+		else
+			return -fail(OCI_USAGE, "unknown format '%s'; use 'table' or 'json'", arg);
+		break;
+	case 'q':
+		f->quiet = true;
+		break;
+	case 'r':
+		f->rootless = true;
+		break;
+	case 'b':
+		f->bundle = arg;
+		break;
+	}
+	return 0;
+}
+
+static int print_json(json_t *j)
+{
+	_cleanup_free_ char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", s);
+	return 0;
+}
+
+static int id_main(int argc, char **argv)
+{
+	static const struct option none[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option kill_opts[] = {
+	    {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option delete_opts[] = {
+	    {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
+	const char *cmd = g.command;
+	bool is_kill = strcmp(cmd, "kill") == 0, is_delete = strcmp(cmd, "delete") == 0;
+	struct flags f = {0};
+	int first = parse(argc, argv,
+	                  is_kill     ? "+:ah"
+	                  : is_delete ? "+:fh"
+	                              : "+:h",
+	                  is_kill     ? kill_opts
+	                  : is_delete ? delete_opts
+	                              : none,
+	                  flag_opt, &f);
+	if (first == -2) {
+		printf("Usage: %s %s %sID%s\n", g.prog, cmd,
+		       is_kill     ? "[--all] "
+		       : is_delete ? "[--force] "
+		                   : "",
+		       is_kill ? " [SIGNAL]" : "");
+		return 0;
+	}
+	if (first < 0)
+		return -first;
+	if (is_kill) {
+		if (argc - first < 1)
+			return fail(OCI_USAGE, "missing a container ID");
+		if (argc - first > 2)
+			return fail(OCI_USAGE, "too many arguments, expected ID [SIGNAL]");
+	} else if (operands(argc, first, 1, "a container ID") < 0) {
+		return OCI_USAGE;
+	}
+	const char *id = argv[first];
+	struct sbx_error *e = NULL;
+	if (strcmp(cmd, "state") == 0) {
+		_cleanup_json_ json_t *s = NULL;
+		if (oci_state(g.root, id, &s, &e) < 0)
+			return fail_err(e);
+		return print_json(s);
+	}
+	if (strcmp(cmd, "start") == 0)
+		return oci_start(g.root, id, &e) < 0 ? fail_err(e) : 0;
+	if (is_delete)
+		return oci_delete(g.root, id, f.force, &e) < 0 ? fail_err(e) : 0;
+	int sig = SIGTERM;
+	if (argc - first == 2 && lifecycle_parse_signal(argv[first + 1], &sig) < 0)
+		return fail(OCI_USAGE, "unknown signal '%s'", argv[first + 1]);
+	return oci_kill(g.root, id, sig, f.all, &e) < 0 ? fail_err(e) : 0;
+}
+
+static int list_main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+	                                     {"format", required_argument, NULL, 'F'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
+	struct flags f = {0};
+	/* runc's -f is --format here. */
+	int first = parse(argc, argv, "+:qF:f:h", opts, flag_opt, &f);
+	if (first == -2) {
+		printf("Usage: %s list [-q] [--format table|json]\n", g.prog);
+		return 0;
+	}
+	if (first < 0)
+		return -first;
+	if (operands(argc, first, 0, "no argument") < 0)
+		return OCI_USAGE;
+	_cleanup_json_ json_t *list = NULL;
+	struct sbx_error *e = NULL;
+	if (oci_list(g.root, &list, &e) < 0)
+		return fail_err(e);
+	size_t i;
+	json_t *s;
+	if (f.quiet) {
+		json_array_foreach(list, i, s)
+		    printf("%s\n", json_string_value(json_object_get(s, "id")));
+		return 0;
+	}
+	if (f.json)
+		return print_json(list);
+	/* runc's columns, tab-aligned as its tabwriter does. */
+	size_t w = 2;
+	json_array_foreach(list, i, s)
+	{
+		size_t n = strlen(json_string_value(json_object_get(s, "id")));
+		w = n > w ? n : w;
+	}
+	printf("%-*s   %-10s %-10s %-40s %-30s %s\n", (int)w, "ID", "PID", "STATUS", "BUNDLE",
+	       "CREATED", "OWNER");
+	json_array_foreach(list, i, s)
+	{
+		printf("%-*s   %-10lld %-10s %-40s %-30s %s\n", (int)w,
+		       json_string_value(json_object_get(s, "id")),
+		       (long long)json_integer_value(json_object_get(s, "pid")),
+		       json_string_value(json_object_get(s, "status")),
+		       json_string_value(json_object_get(s, "bundle")),
+		       json_string_value(json_object_get(s, "created")),
+		       json_string_value(json_object_get(s, "owner")));
+	}
+	return 0;
+}
+
+/* ps: runc's --format json is the pids; the table is PID and CMD. */
+static int ps_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'}, {0}};
+	struct flags f = {0};
+	int first = parse(argc, argv, "+:F:f:h", opts, flag_opt, &f);
+	if (first == -2) {
+		printf("Usage: %s ps [--format table|json] ID\n", g.prog);
+		return 0;
+	}
+	if (first < 0)
+		return -first;
+	if (operands(argc, first, 1, "a container ID") < 0)
+		return OCI_USAGE;
+	_cleanup_json_ json_t *pids = NULL;
+	struct sbx_error *e = NULL;
+	if (oci_ps(g.root, argv[first], &pids, &e) < 0)
+		return fail_err(e);
+	if (f.json) {
+		_cleanup_free_ char *s = json_dumps(pids, JSON_COMPACT);
+		printf("%s\n", s);
+		return 0;
+	}
+	printf("%-10s %s\n", "PID", "CMD");
+	size_t i;
+	json_t *p;
+	json_array_foreach(pids, i, p)
+	{
+		char path[64], buf[4096];
+		snprintf(path, sizeof(path), "/proc/%lld/cmdline",
+		         (long long)json_integer_value(p));
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		size_t n = fd >= 0 ? read_string(fd, buf, sizeof(buf)) : 0;
+		for (size_t k = 0; k + 1 < n; k++)
+			if (buf[k] == '\0')
+				buf[k] = ' ';
+		_cleanup_free_ char *shown = str_escape(n ? buf : "?");
+		printf("%-10lld %s\n", (long long)json_integer_value(p), shown);
+	}
+	return 0;
+}
+
+static int spec_main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"rootless", no_argument, NULL, 'r'},
+	                                     {"bundle", required_argument, NULL, 'b'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
+	struct flags f = {0};
+	int first = parse(argc, argv, "+:b:h", opts, flag_opt, &f);
+	if (first == -2) {
+		printf("Usage: %s spec [--rootless] [--bundle B]\n", g.prog);
+		return 0;
+	}
+	if (first < 0)
+		return -first;
+	if (operands(argc, first, 0, "no argument") < 0)
+		return OCI_USAGE;
+	const char *dir = f.bundle ? f.bundle : ".";
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return fail(SBX_EXIT_FAILURE, "cannot open the bundle \"%s\": %s", dir,
+		            strerror(errno));
+	if (faccessat(dfd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return fail(SBX_EXIT_FAILURE, "\"%s/config.json\" exists; remove it first", dir);
+	_cleanup_json_ json_t *j = oci_spec_default(f.rootless);
+	_cleanup_free_ char *s = json_dumps(j, JSON_INDENT(8) | JSON_PRESERVE_ORDER);
+	_cleanup_free_ char *text = xasprintf("%s\n", s);
+	struct sbx_error *e = NULL;
+	if (write_file_atomic(dfd, "config.json", text, strlen(text), 0644, &e) < 0)
+		return fail_err(e);
+	return 0;
+}
+
+static int features_main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	struct flags f = {0};
+	int first = parse(argc, argv, "+:h", opts, flag_opt, &f);
+	if (first == -2) {
+		printf("Usage: %s features\n", g.prog);
+		return 0;
+	}
+	if (first < 0)
+		return -first;
+	if (operands(argc, first, 0, "no argument") < 0)
+		return OCI_USAGE;
+	_cleanup_json_ json_t *j = oci_features();
+	return print_json(j);
+}
+
+/* What runc has and sbx-oci does not do yet: refused by name. */
+static const char *const missing[] = {"exec",       "pause",   "resume", "update",
+                                      "checkpoint", "restore", "events"};
+
+enum {
+	G_ROOT = 256,
+	G_LOG,
+	G_LOG_FORMAT,
+	G_DEBUG,
+	G_SYSTEMD,
+	G_CGROUP_MANAGER,
+	G_ROOTLESS,
+	G_VERSION,
+	G_CRIU,
+};
+
+int oci_main(const char *prog, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"root", required_argument, NULL, G_ROOT},
+	    {"log", required_argument, NULL, G_LOG},
+	    {"log-format", required_argument, NULL, G_LOG_FORMAT},
+	    {"debug", no_argument, NULL, G_DEBUG},
+	    {"systemd-cgroup", no_argument, NULL, G_SYSTEMD},
+	    {"cgroup-manager", required_argument, NULL, G_CGROUP_MANAGER},
+	    {"rootless", optional_argument, NULL, G_ROOTLESS},
+	    {"criu", required_argument, NULL, G_CRIU},
+	    {"version", no_argument, NULL, G_VERSION},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	g.prog = prog;
+	const char *root = NULL;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case G_ROOT:
+			root = optarg;
+			break;
+		case G_LOG:
+			g.log = optarg;
+			break;
+		case G_LOG_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				g.log_json = true;
+			else if (strcmp(optarg, "text") == 0)
+				g.log_json = false;
+			else
+				return fail(OCI_USAGE,
+				            "unknown log format '%s'; use 'text' or 'json'",
+				            optarg);
+			break;
+		case G_DEBUG:
+			sbx_trace_enabled = 1;
+			break;
+		case G_CGROUP_MANAGER:
+			if (strcmp(optarg, "cgroupfs") != 0 && strcmp(optarg, "systemd") != 0 &&
+			    strcmp(optarg, "disabled") != 0)
+				return fail(OCI_USAGE,
+				            "unknown cgroup manager '%s'; use cgroupfs, systemd or "
+				            "disabled",
+				            optarg);
+			break;
+		case G_ROOTLESS:
+			if (optarg && strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0 &&
+			    strcmp(optarg, "auto") != 0)
+				return fail(OCI_USAGE, "--rootless '%s': use true, false or auto",
+				            optarg);
+			break;
+		case G_SYSTEMD:
+		case G_CRIU:
+			break;
+		case G_VERSION:
+			printf("%s version %s\nspec: %s\n", "sbx-oci", SBX_VERSION,
+			       OCI_RUNTIME_SPEC_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return OCI_USAGE;
+	}
+	struct sbx_error *e = NULL;
+	if (root)
+		g.root = xstrdup(root);
+	else if (oci_default_root(&g.root, &e) < 0)
+		return fail_err(e);
+	g.command = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	const char *cmd = g.command;
+	if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)
+		return create_main(sub_argc, sub_argv, strcmp(cmd, "run") == 0);
+	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "state") == 0 || strcmp(cmd, "kill") == 0 ||
+	    strcmp(cmd, "delete") == 0)
+		return id_main(sub_argc, sub_argv);
+	if (strcmp(cmd, "list") == 0)
+		return list_main(sub_argc, sub_argv);
+	if (strcmp(cmd, "ps") == 0)
+		return ps_main(sub_argc, sub_argv);
+	if (strcmp(cmd, "spec") == 0)
+		return spec_main(sub_argc, sub_argv);
+	if (strcmp(cmd, "features") == 0)
+		return features_main(sub_argc, sub_argv);
+	for (size_t i = 0; i < ARRAY_SIZE(missing); i++)
+		if (strcmp(cmd, missing[i]) == 0)
+			return fail(SBX_EXIT_FAILURE, "not supported by sbx-oci yet");
+	g.command = NULL;
+	return fail(OCI_USAGE, "unknown command '%s'; see '%s --help'", cmd, prog);
+}

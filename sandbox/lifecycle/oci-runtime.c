@@ -1,0 +1,856 @@
+/* oci-runtime.c - sbx as an OCI runtime (see oci-runtime.h). */
+#define _GNU_SOURCE
+#include "lifecycle/oci-runtime.h"
+#include "lib/fdpass.h"
+#include "runtime/caps.h"
+#include "runtime/config.h"
+#include "runtime/process.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_FILE "state.json"
+#define FIFO_FILE  "exec.fifo"
+
+/* Root of the initial user namespace, whose uid_map maps everything. */
+static bool host_root(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+	unsigned long long inside, outside, count;
+	return f && fscanf(f, "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 &&
+	       outside == 0 && count == 4294967295ULL;
+}
+
+int oci_default_root(char **out, struct sbx_error **err)
+{
+	/* Root of a user namespace (podman's rootless one) is a user. */
+	if (geteuid() == 0 && host_root()) {
+		*out = xstrdup("/run/sbx-oci");
+		return 0;
+	}
+	/* Where podman, which passes no --root, expects a runtime's state. */
+	const char *v = getenv("XDG_RUNTIME_DIR");
+	if (v && v[0] == '/') {
+		*out = path_join(v, "sbx-oci");
+		return 0;
+	}
+	_cleanup_free_ char *run = NULL;
+	if (xdg_runtime_dir(&run, err) < 0)
+		return -1;
+	*out = path_join(run, "oci");
+	return 0;
+}
+
+/* runc's rule: letters, digits and _ + - . ; not "." or "..". */
+static int check_id(const char *id, struct sbx_error **err)
+{
+	size_t n = strlen(id);
+	bool ok = n > 0 && n <= 1024 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		char ch = id[i];
+		ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		     (ch >= '0' && ch <= '9') || ch == '_' || ch == '+' || ch == '-' || ch == '.';
+	}
+	if (!ok)
+		return sbx_error_setc(
+		    err, EINVAL,
+		    "invalid container id \"%s\": use letters, digits and _ + - . "
+		    "only",
+		    id);
+	return 0;
+}
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char buf[64];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+/* ---- the kernel's view of a pid ---- */
+
+/* The state letter and start time of pid, from /proc/PID/stat; -1 when it
+ * is gone. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = read_string(fd, buf, sizeof(buf));
+	if (n == 0)
+		return -1;
+	/* The command may hold spaces and parentheses: fields follow the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return -1;
+	p += 2;
+	*state = *p;
+	/* Field 22 (starttime); p is at field 3. */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return -1;
+		p++;
+	}
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* Is pid still the container's init (same start time), and not a zombie? */
+static bool init_alive(pid_t pid, unsigned long long start)
+{
+	char st;
+	unsigned long long s;
+	if (pid <= 0 || proc_stat(pid, &st, &s) < 0)
+		return false;
+	return s == start && st != 'Z' && st != 'X' && st != 'x';
+}
+
+/* A pidfd for the container's init, checked after it is open (the pidfd
+ * pins the pid, so it cannot be reused after the check). */
+static int open_init(pid_t pid, unsigned long long start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	if (!init_alive(pid, start)) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- the state directory ---- */
+
+struct record {
+	json_t *j; /* state.json */
+	pid_t pid;
+	unsigned long long start;
+	int dirfd;
+	char *dir;
+};
+
+static void record_clear(struct record *r)
+{
+	json_decref(r->j);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->dir);
+}
+
+static int record_open(const char *root, const char *id, struct record *r, struct sbx_error **err)
+{
+	*r = (struct record){.dirfd = -1};
+	if (check_id(id, err) < 0)
+		return -1;
+	r->dir = path_join(root, id);
+	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (r->dirfd < 0) {
+		if (errno == ENOENT)
+			return sbx_error_setc(err, ENOENT, "container \"%s\" does not exist", id);
+		return sbx_error_set(err, errno, "cannot open \"%s\"", r->dir);
+	}
+	_cleanup_close_ int fd = openat(r->dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	json_error_t je;
+	if (fd >= 0)
+		r->j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	if (r->j == NULL) {
+		if (fd < 0 && errno == ENOENT)
+			return sbx_error_setc(err, ENOENT,
+			                      "container \"%s\" is being created or its creation "
+			                      "failed; 'delete --force %s' removes it",
+			                      id, id);
+		return sbx_error_set(err, fd < 0 ? errno : EINVAL, "cannot read \"%s/%s\"", r->dir,
+		                     STATE_FILE);
+	}
+	r->pid = (pid_t)json_integer_value(json_object_get(r->j, "pid"));
+	r->start = (unsigned long long)json_integer_value(json_object_get(r->j, "starttime"));
+	return 0;
+}
+
+static const char *record_status(const struct record *r)
+{
+	if (!init_alive(r->pid, r->start))
+		return "stopped";
+	if (faccessat(r->dirfd, FIFO_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return "created";
+	return "running";
+}
+
+/* The runtime-spec's state. */
+static json_t *record_state(const struct record *r)
+{
+	const char *status = record_status(r);
+	json_t *s = json_pack("{s:s, s:O, s:s, s:i, s:O}", "ociVersion", OCI_RUNTIME_SPEC_VERSION,
+	                      "id", json_object_get(r->j, "id"), "status", status, "pid",
+	                      strcmp(status, "stopped") == 0 ? 0 : (int)r->pid, "bundle",
+	                      json_object_get(r->j, "bundle"));
+	json_t *ann = json_object_get(r->j, "annotations");
+	if (json_object_size(ann) > 0)
+		json_object_set(s, "annotations", ann);
+	return s;
+}
+
+/* ---- the bundle ---- */
+
+/* Every range of this process's user namespace, mapped to itself. */
+static json_t *identity_maps(const char *file)
+{
+	json_t *a = json_array();
+	_cleanup_free_ char *path = xasprintf("/proc/self/%s", file);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	unsigned long long inside, outside, count;
+	while (f && fscanf(f, "%llu %llu %llu", &inside, &outside, &count) == 3)
+		json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "containerID",
+		                                   (json_int_t)inside, "hostID", (json_int_t)inside,
+		                                   "size", (json_int_t)count));
+	return a;
+}
+
+/* A mount of type "cgroup", as runc's and podman's configs have it: on a
+ * cgroup v2 host with a cgroup namespace of the sandbox's own, cgroup2 is
+ * mounted; otherwise (v1 cannot be mounted in a user namespace, nor v2
+ * without its own cgroup namespace) the host's /sys/fs/cgroup is bound,
+ * with the mount's options, as runc does rootless. */
+static void adapt_cgroup_mounts(json_t *conf)
+{
+	bool own_ns = false;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(json_object_get(conf, "linux"), "namespaces"), i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+		own_ns |= t && strcmp(t, "cgroup") == 0 && !json_object_get(e, "path");
+	}
+	struct statfs sf;
+	bool v2 = statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+	json_array_foreach(json_object_get(conf, "mounts"), i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+		if (t == NULL || strcmp(t, "cgroup") != 0)
+			continue;
+		if (v2 && own_ns) {
+			json_object_set_new(e, "type", json_string("cgroup2"));
+			json_object_set_new(e, "source", json_string("cgroup2"));
+			continue;
+		}
+		json_object_set_new(e, "type", json_string("bind"));
+		json_object_set_new(e, "source", json_string("/sys/fs/cgroup"));
+		json_t *opts = json_object_get(e, "options");
+		if (!json_is_array(opts)) {
+			opts = json_array();
+			json_object_set_new(e, "options", opts);
+		}
+		json_array_append_new(opts, json_string("rbind"));
+	}
+}
+
+static bool json_contains_string(json_t *a, const char *s)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) if (s && json_string_value(e) &&
+	                                strcmp(json_string_value(e), s) == 0) return true;
+	return false;
+}
+
+/* The bundle's config, made runnable by sbx: the root's path made absolute,
+ * a user namespace that maps the caller added when there is none and the
+ * caller is not root (as crun does), and runc's default device rule (deny
+ * all), which a user namespace enforces, dropped. */
+static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, struct sbx_error **err)
+{
+	char real[PATH_MAX];
+	if (realpath(bundle, real) == NULL)
+		return sbx_error_set(err, errno, "cannot use the bundle \"%s\"", bundle);
+	_cleanup_free_ char *path = path_join(real, "config.json");
+	json_t *j = NULL;
+	if (access(path, F_OK) < 0)
+		return sbx_error_setc(
+		    err, errno, "the bundle \"%s\" has no config.json; 'sbx-oci spec' writes one",
+		    bundle);
+	if (config_load_file(path, &j, err) < 0)
+		return -1;
+	_cleanup_json_ json_t *conf = j;
+	json_t *root = json_object_get(conf, "root");
+	const char *rp = json_string_value(json_object_get(root, "path"));
+	if (rp && rp[0] != '/') {
+		_cleanup_free_ char *abs = path_join(real, rp);
+		json_object_set_new(root, "path", json_string(abs));
+	}
+	/* runc raises what it can of process.capabilities.ambient and skips
+	 * the rest (its default spec lists them with no inheritable set);
+	 * sbx's runtime refuses such a set, so they are dropped here. */
+	json_t *caps = json_object_get(json_object_get(conf, "process"), "capabilities");
+	json_t *amb = json_object_get(caps, "ambient");
+	if (json_is_array(amb)) {
+		json_t *inh = json_object_get(caps, "inheritable");
+		json_t *perm = json_object_get(caps, "permitted");
+		for (size_t k = json_array_size(amb); k-- > 0;)
+			if (!json_contains_string(inh, json_string_value(json_array_get(amb, k))) ||
+			    !json_contains_string(perm, json_string_value(json_array_get(amb, k))))
+				json_array_remove(amb, k);
+	}
+	json_t *lin = json_object_get(conf, "linux");
+	adapt_cgroup_mounts(conf);
+	if (json_is_object(lin)) {
+		json_t *nss = json_object_get(lin, "namespaces");
+		bool has_user = false;
+		size_t i;
+		json_t *ns;
+		json_array_foreach(nss, i, ns)
+		{
+			const char *t = json_string_value(json_object_get(ns, "type"));
+			has_user |= t && strcmp(t, "user") == 0;
+		}
+		if (!has_user && json_is_array(nss) && !json_object_get(lin, "uidMappings") &&
+		    !json_object_get(lin, "gidMappings")) {
+			json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
+			if (geteuid() != 0) {
+				json_object_set_new(lin, "uidMappings",
+				                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
+				                              "hostID", (int)geteuid(), "size", 1));
+				json_object_set_new(lin, "gidMappings",
+				                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
+				                              "hostID", (int)getegid(), "size", 1));
+			} else {
+				/* Root (of the host, or of podman's rootless user
+				 * namespace): sbx's runtime always makes a user
+				 * namespace; this one maps every id to itself. */
+				json_object_set_new(lin, "uidMappings", identity_maps("uid_map"));
+				json_object_set_new(lin, "gidMappings", identity_maps("gid_map"));
+			}
+		}
+		/* Rootless, sbx has no cgroup of its own to make one under: it
+		 * carries on without, as runc does rootless (features says
+		 * so). As root, config.c still refuses the path by name. */
+		if (!(geteuid() == 0 && host_root()) && json_object_get(lin, "cgroupsPath")) {
+			sbx_trace("linux.cgroupsPath ignored: no cgroup to manage rootless");
+			json_object_del(lin, "cgroupsPath");
+		}
+		json_t *res = json_object_get(lin, "resources");
+		json_t *dev = json_object_get(res, "devices");
+		json_t *deny = json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm");
+		if (dev && json_equal(dev, deny))
+			json_object_del(res, "devices");
+		json_decref(deny);
+		if (res && json_object_size(res) == 0)
+			json_object_del(lin, "resources");
+	}
+	*abs_bundle = xstrdup(real);
+	*out = json_incref(conf);
+	return 0;
+}
+
+/* The parsed config, checked for what sbx-oci cannot do yet. */
+static int parse_bundle(json_t *conf, struct sbx_config **out, struct sbx_error **err)
+{
+	_cleanup_config_ struct sbx_config *c = NULL;
+	if (config_parse(conf, &c, err) < 0)
+		return sbx_error_prefix(err, "config.json");
+	if (c->init)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "config.json: annotations: " SBX_ANN_INIT
+		                      " is not supported by sbx-oci");
+	*out = steal_ptr(c);
+	return 0;
+}
+
+/* The pty's master to the caller's --console-socket, as runc sends it. */
+static int send_console(const char *sock_path, int pty, struct sbx_error **err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(sock_path) >= sizeof(sa.sun_path))
+		return sbx_error_set(err, ENAMETOOLONG, "--console-socket \"%s\": path too long",
+		                     sock_path);
+	strcpy(sa.sun_path, sock_path);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return sbx_error_set(err, errno, "cannot connect to the console socket \"%s\"",
+		                     sock_path);
+	if (fdpass_send(s, "/dev/ptmx", 9, &pty, 1) < 0)
+		return sbx_error_set(err, errno, "cannot send the terminal to \"%s\"", sock_path);
+	return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct sbx_error **err)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = path;
+	_cleanup_close_ int dfd = -1;
+	if (slash) {
+		*slash = '\0';
+		name = slash + 1;
+		dfd = open(slash == dir ? "/" : dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dfd < 0)
+		return sbx_error_set(err, errno, "cannot write the pid file \"%s\"", path);
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (write_file_atomic(dfd, name, buf, (size_t)n, 0644, err) < 0)
+		return sbx_error_prefix(err, "--pid-file");
+	return 0;
+}
+
+static int write_state(int dirfd, const char *id, const char *bundle, json_t *conf, pid_t pid,
+                       struct sbx_error **err)
+{
+	char st;
+	unsigned long long start = 0;
+	if (proc_stat(pid, &st, &start) < 0)
+		return sbx_error_setc(err, ESRCH, "the container's init (pid %d) is gone",
+		                      (int)pid);
+	_cleanup_free_ char *created = now_rfc3339();
+	_cleanup_free_ char *owner = NULL;
+	passwd_lookup(geteuid(), &owner, NULL);
+	json_t *ann = json_object_get(conf, "annotations");
+	_cleanup_json_ json_t *s = json_pack(
+	    "{s:s, s:s, s:i, s:I, s:s, s:O, s:s, s:s, s:o}", "ociVersion", OCI_RUNTIME_SPEC_VERSION,
+	    "id", id, "pid", (int)pid, "starttime", (json_int_t)start, "bundle", bundle, "rootfs",
+	    json_object_get(json_object_get(conf, "root"), "path"), "created", created, "owner",
+	    owner ? owner : "", "annotations", ann ? json_deep_copy(ann) : json_object());
+	_cleanup_free_ char *text = json_dumps(s, JSON_COMPACT);
+	return write_file_atomic(dirfd, STATE_FILE, text, strlen(text), 0644, err);
+}
+
+/* A new state directory ROOT/ID, 0711 so that the payload's user (maybe a
+ * subordinate id) reaches the fifo; ROOT is 0700, so no one else does. */
+static int make_state_dir(const char *root, const char *id, char **dir, int *dirfd,
+                          struct sbx_error **err)
+{
+	if (check_id(id, err) < 0 || mkdir_p(root, 0700, err) < 0)
+		return -1;
+	*dir = path_join(root, id);
+	if (mkdir(*dir, 0711) < 0) {
+		if (errno == EEXIST)
+			return sbx_error_setc(err, EEXIST, "container \"%s\" already exists", id);
+		return sbx_error_set(err, errno, "cannot create \"%s\"", *dir);
+	}
+	chmod(*dir, 0711);
+	*dirfd = open(*dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*dirfd < 0) {
+		sbx_error_set(err, errno, "cannot open \"%s\"", *dir);
+		rmdir(*dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_state_dir(const char *root, const char *id)
+{
+	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct sbx_error *e = NULL;
+	if (rfd >= 0)
+		rm_rf_at(rfd, id, &e);
+	sbx_error_free(e);
+}
+
+enum mode { MODE_CREATE, MODE_RUN, MODE_RUN_DETACHED };
+
+/* create, run and run -d: everything up to a created (or, run, started)
+ * sandbox. The config is never freed once the sandbox exists: it runs on
+ * this process's memory until its exec. */
+static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_sandbox **out_ct,
+                 int *code, struct sbx_error **err)
+{
+	*code = SBX_EXIT_FAILURE;
+	_cleanup_free_ char *bundle = NULL, *dir = NULL;
+	_cleanup_json_ json_t *conf = NULL;
+	struct sbx_config *c = NULL;
+	if (check_id(o->id, err) < 0 ||
+	    load_bundle(o->bundle ? o->bundle : ".", &bundle, &conf, err) < 0 ||
+	    parse_bundle(conf, &c, err) < 0)
+		return -1;
+	if (c->terminal && mode != MODE_RUN && o->console_socket == NULL) {
+		config_free(c);
+		return sbx_error_setc(err, EINVAL,
+		                      "process.terminal is true but no --console-socket was given: "
+		                      "the terminal would have no reader");
+	}
+	int dirfd = -1;
+	if (make_state_dir(o->root, o->id, &dir, &dirfd, err) < 0) {
+		config_free(c);
+		return -1;
+	}
+	if (mode == MODE_CREATE) {
+		if (mkfifoat(dirfd, FIFO_FILE, 0600) < 0 ||
+		    fchmodat(dirfd, FIFO_FILE, 0622, 0) < 0) {
+			sbx_error_set(err, errno, "cannot create \"%s/%s\"", dir, FIFO_FILE);
+			goto fail;
+		}
+		c->start_fifo_dir = xstrdup(dir);
+		c->start_fifo_dirfd = dirfd;
+	}
+	c->outlive_parent = mode != MODE_RUN;
+	c->seccomp_early = true;
+	struct sbx_sandbox *ct = NULL;
+	if (process_create(c, NULL, &ct, err) < 0)
+		goto fail;
+	if (ct->pty >= 0 && o->console_socket) {
+		if (send_console(o->console_socket, ct->pty, err) < 0)
+			goto fail_ct;
+		close(ct->pty);
+		ct->pty = -1;
+	}
+	if (write_state(dirfd, o->id, bundle, conf, ct->pid, err) < 0 ||
+	    (o->pid_file && write_pid_file(o->pid_file, ct->pid, err) < 0))
+		goto fail_ct;
+	if (mode != MODE_CREATE) {
+		int exit_code = 0;
+		if (process_start(ct, NULL, &exit_code, err) < 0) {
+			*code = exit_code;
+			goto fail_ct;
+		}
+	}
+	close(dirfd);
+	*out_ct = ct;
+	return 0;
+fail_ct:
+	process_destroy(ct);
+fail:
+	close(dirfd);
+	remove_state_dir(o->root, o->id);
+	/* A config that no sandbox ran on may go. */
+	if (ct == NULL)
+		config_free(c);
+	return -1;
+}
+
+int oci_create(const struct oci_create_opts *o, struct sbx_error **err)
+{
+	struct sbx_sandbox *ct = NULL;
+	int code;
+	if (setup(o, MODE_CREATE, &ct, &code, err) < 0)
+		return -1;
+	process_release(ct);
+	return 0;
+}
+
+int oci_run(const struct oci_create_opts *o, bool detach, int *status, struct sbx_error **err)
+{
+	struct sbx_sandbox *ct = NULL;
+	*status = SBX_EXIT_FAILURE;
+	if (setup(o, detach ? MODE_RUN_DETACHED : MODE_RUN, &ct, status, err) < 0)
+		return -1;
+	if (detach) {
+		process_release(ct);
+		*status = 0;
+		return 0;
+	}
+	int r = process_wait(ct, true, status, err);
+	process_destroy(ct);
+	remove_state_dir(o->root, o->id);
+	return r;
+}
+
+int oci_start(const char *root, const char *id, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	/* One start at a time: the second finds the fifo gone. */
+	if (flock(r.dirfd, LOCK_EX) < 0)
+		return sbx_error_set(err, errno, "cannot lock \"%s\"", r.dir);
+	const char *status = record_status(&r);
+	if (strcmp(status, "created") != 0)
+		return sbx_error_setc(err, EINVAL, "cannot start container \"%s\": it is %s", id,
+		                      status);
+	_cleanup_close_ int pidfd = open_init(r.pid, r.start);
+	if (pidfd < 0)
+		return sbx_error_setc(err, ESRCH, "cannot start container \"%s\": it is stopped",
+		                      id);
+	_cleanup_close_ int fifo =
+	    openat(r.dirfd, FIFO_FILE, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fifo < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s/%s\"", r.dir, FIFO_FILE);
+	/* The init writes one byte once it is released; if it dies instead,
+	 * its pidfd says so. */
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
+		                      {.fd = pidfd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sbx_error_set(err, errno, "poll");
+		}
+		char b;
+		if ((p[0].revents & POLLIN) && read(fifo, &b, 1) == 1)
+			break;
+		if (p[1].revents & POLLIN)
+			return sbx_error_setc(err, ESRCH,
+			                      "container \"%s\" stopped before it was started", id);
+	}
+	if (unlinkat(r.dirfd, FIFO_FILE, 0) < 0)
+		return sbx_error_set(err, errno, "cannot remove \"%s/%s\"", r.dir, FIFO_FILE);
+	return 0;
+}
+
+int oci_state(const char *root, const char *id, json_t **out, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	*out = record_state(&r);
+	return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int oci_list(const char *root, json_t **out, struct sbx_error **err)
+{
+	json_t *list = json_array();
+	_cleanup_close_ int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0) {
+		if (errno == ENOENT) {
+			*out = list;
+			return 0;
+		}
+		json_decref(list);
+		return sbx_error_set(err, errno, "cannot open \"%s\"", root);
+	}
+	_cleanup_strv_ char **names = NULL;
+	if (dir_list(rfd, root, &names, err) < 0) {
+		json_decref(list);
+		return -1;
+	}
+	qsort(names, strv_length(names), sizeof(*names), compare_names);
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_(record_clear) struct record r;
+		struct sbx_error *e = NULL;
+		if (record_open(root, names[i], &r, &e) < 0) {
+			sbx_error_free(e);
+			continue;
+		}
+		json_t *s = record_state(&r);
+		json_object_set(s, "rootfs", json_object_get(r.j, "rootfs"));
+		json_object_set(s, "created", json_object_get(r.j, "created"));
+		json_object_set(s, "owner", json_object_get(r.j, "owner"));
+		json_array_append_new(list, s);
+	}
+	*out = list;
+	return 0;
+}
+
+/* Every process in the pid namespace of the init behind pidfd. */
+static int kill_all(pid_t init, int sig, struct sbx_error **err)
+{
+	char path[64];
+	struct stat ns;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init);
+	if (stat(path, &ns) < 0)
+		return sbx_error_set(err, errno, "cannot read \"%s\"", path);
+	struct stat self;
+	if (stat("/proc/self/ns/pid", &self) == 0 && self.st_ino == ns.st_ino &&
+	    self.st_dev == ns.st_dev)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "kill --all: the container shares the host's pid namespace");
+	_cleanup_dir_ DIR *d = opendir("/proc");
+	if (d == NULL)
+		return sbx_error_set(err, errno, "cannot read /proc");
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+		struct stat st;
+		if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+			continue;
+		int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (fd < 0)
+			continue;
+		/* Still in the namespace once pinned. */
+		if (stat(path, &st) == 0 && st.st_ino == ns.st_ino)
+			syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+		close(fd);
+	}
+	return 0;
+}
+
+int oci_ps(const char *root, const char *id, json_t **out, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	if (!init_alive(r.pid, r.start))
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	json_t *pids = json_array();
+	char path[64];
+	struct stat ns, self;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r.pid);
+	bool own = stat(path, &ns) == 0 && stat("/proc/self/ns/pid", &self) == 0 &&
+	           (self.st_ino != ns.st_ino || self.st_dev != ns.st_dev);
+	_cleanup_dir_ DIR *d = own ? opendir("/proc") : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+		struct stat st;
+		if (stat(path, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev)
+			json_array_append_new(pids, json_integer(pid));
+	}
+	/* Sharing the host's pid namespace: its init is all sbx knows of. */
+	if (!own)
+		json_array_append_new(pids, json_integer(r.pid));
+	*out = pids;
+	return 0;
+}
+
+int oci_kill(const char *root, const char *id, int sig, bool all, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	_cleanup_close_ int pidfd = open_init(r.pid, r.start);
+	if (pidfd < 0)
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	if (all && kill_all(r.pid, sig, err) < 0)
+		return -1;
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		return sbx_error_set(err, errno, "cannot signal container \"%s\"", id);
+	return 0;
+}
+
+int oci_delete(const char *root, const char *id, bool force, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0) {
+		/* A creation that died before its state was written. */
+		if (force && r.dirfd >= 0 && r.j == NULL) {
+			sbx_error_free(*err);
+			*err = NULL;
+			remove_state_dir(root, id);
+			return 0;
+		}
+		return -1;
+	}
+	const char *status = record_status(&r);
+	if (strcmp(status, "stopped") != 0) {
+		if (!force)
+			return sbx_error_setc(err, EBUSY,
+			                      "cannot delete container \"%s\" that is not stopped: "
+			                      "%s; stop it first or use --force",
+			                      id, status);
+		_cleanup_close_ int pidfd = open_init(r.pid, r.start);
+		if (pidfd >= 0) {
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			/* A pidfd turns readable when its process exits, child or not. */
+			struct pollfd p = {.fd = pidfd, .events = POLLIN};
+			while (poll(&p, 1, -1) < 0 && errno == EINTR)
+				;
+		}
+	}
+	if (rm_rf_at(AT_FDCWD, r.dir, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- spec and features ---- */
+
+static const char default_spec[] =
+    "{\"ociVersion\": \"" OCI_RUNTIME_SPEC_VERSION "\","
+    " \"process\": {\"terminal\": true, \"user\": {\"uid\": 0, \"gid\": 0},"
+    "  \"args\": [\"sh\"],"
+    "  \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
+    "           \"TERM=xterm\"],"
+    "  \"cwd\": \"/\","
+    "  \"capabilities\": {"
+    "   \"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"
+    "   \"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"
+    "   \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"
+    "   \"ambient\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]},"
+    "  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],"
+    "  \"noNewPrivileges\": true},"
+    " \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
+    " \"hostname\": \"sbx\","
+    " \"mounts\": ["
+    "  {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+    "  {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+    "   \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},"
+    "  {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\","
+    "   \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\","
+    "                 \"mode=0620\"]},"
+    "  {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\","
+    "   \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},"
+    "  {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\","
+    "   \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},"
+    "  {\"destination\": \"/sys\", \"type\": \"none\", \"source\": \"/sys\","
+    "   \"options\": [\"rbind\", \"nosuid\", \"noexec\", \"nodev\", \"ro\"]}],"
+    " \"linux\": {"
+    "  \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
+    "                  {\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"cgroup\"}],"
+    "  \"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\","
+    "   \"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\","
+    "   \"/proc/sched_debug\", \"/sys/firmware\", \"/proc/scsi\"],"
+    "  \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\","
+    "   \"/proc/sysrq-trigger\"]}}";
+
+json_t *oci_spec_default(bool rootless)
+{
+	json_t *j = json_loads(default_spec, 0, NULL);
+	if (rootless) {
+		json_t *lin = json_object_get(j, "linux");
+		json_array_append_new(json_object_get(lin, "namespaces"),
+		                      json_pack("{s:s}", "type", "user"));
+		json_object_set_new(lin, "uidMappings",
+		                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
+		                              (int)geteuid(), "size", 1));
+		json_object_set_new(lin, "gidMappings",
+		                    json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
+		                              (int)getegid(), "size", 1));
+	}
+	return j;
+}
+
+json_t *oci_features(void)
+{
+	json_t *caps = json_array();
+	size_t n = 0;
+	const char *const *names = caps_all_names(&n);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(caps, json_string(names[i]));
+	return json_pack(
+	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s,s,s,s], "
+	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
+	    "s:{s:b}}, s:{s:s, s:s, s:s}}",
+	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks",
+	    "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec",
+	    "exec", "strictatime", "noatime", "relatime", "linux", "namespaces", "user", "mount",
+	    "pid", "ipc", "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", 0, "v2",
+	    0, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0,
+	    "selinux", "enabled", 0, "intelRdt", "enabled", 0, "annotations", "run.sbx.checkpoint",
+	    "unsupported", "run.sbx.restore", "unsupported", "run.sbx.hooks", "unsupported");
+}
