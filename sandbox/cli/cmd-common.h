@@ -13,7 +13,17 @@ enum {
 	OPT_NAME,
 	OPT_BUNDLE,
 	OPT_PROFILE,
+	OPT_TLS_VERIFY_RUN,
 };
+
+/* run's and spec's --tls-verify, for what --pull fetches. */
+#define OPTION_PULL_TLS_VERIFY                                                                     \
+	{                                                                                          \
+		"tls-verify", OPT_TLS_VERIFY_RUN, optional_argument, NULL,                         \
+		    "=false: --pull over plain HTTP without certificate checks, for a local "      \
+		    "registry",                                                                    \
+		    NULL                                                                           \
+	}
 
 /* The option code of a setting without a short form: this plus its index
  * in the settings table (profile.h). */

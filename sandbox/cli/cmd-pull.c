@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "cli/cmd-common.h"
 #include "cli/commands.h"
+#include "store/reference.h"
 #include "store/registry.h"
 #include "lib/util.h"
 
@@ -54,6 +55,75 @@ static int pull_option(void *ctx, int val, const char *arg, struct sbx_error **e
 	return option_import(&o->import, val, arg, err);
 }
 
+int pull_image(const struct sbx_command *cmd, struct registry_opts *o, uint64_t max_size,
+               char **stored, struct sbx_error **err)
+{
+	/* skopeo's progress goes where sbx's goes: stdout is for the name. */
+	o->progress_fd = o->quiet ? -1 : STDERR_FILENO;
+	char name[64];
+	cmdline_name(cmd, name, sizeof(name));
+	/* A short name is docker.io's: say so, as podman does. */
+	_cleanup_free_ char *normal = reference_normalize(o->reference);
+	if (normal && !o->quiet && !reference_has_host(o->reference)) {
+		_cleanup_free_ char *q = str_escape(o->reference);
+		fprintf(stderr, "sbx: %s: resolved \"%s\" to \"%s\"\n", name, q, normal);
+	}
+	struct sbx_progress_ui ui;
+	struct sbx_image_progress p;
+	_cleanup_free_ char *label = str_escape_bare(o->reference);
+	progress_ui_init(&ui, &p, name, "importing", label, o->quiet);
+	p.max_size = max_size;
+	int r = registry_pull(o, &p, progress_ui_layer, stored, err);
+	progress_ui_done(&ui);
+	return r;
+}
+
+int option_tls_verify(const char *arg, bool *insecure, struct sbx_error **err)
+{
+	bool v = true;
+	if (arg && parse_bool(arg, &v) < 0)
+		return cmdline_usage(err, "invalid value '%s' for --tls-verify; use true or false",
+		                     arg);
+	*insecure = !v;
+	return 0;
+}
+
+/* Pulls image for --pull, then opens what was pulled. */
+static int pull_then_open(const struct sbx_command *cmd, int policy, bool tls_verify,
+                          const char *image, struct sbx_image **img, struct sbx_error **err)
+{
+	struct registry_opts ro = {
+	    .reference = image, .tls_verify = tls_verify, .quiet = sbx_verbose < 0};
+	_cleanup_free_ char *stored = NULL;
+	if (pull_image(cmd, &ro, 0, &stored, err) < 0) {
+		if (policy == SBX_PULL_ALWAYS && *err && (*err)->code == EEXIST)
+			return sbx_error_prefix(err,
+			                        "--pull always does not replace a stored image");
+		return -1;
+	}
+	return image_open(stored, img, err);
+}
+
+int pull_resolve(const struct sbx_command *cmd, int policy, bool tls_verify, const char *image,
+                 const struct sbx_image_progress *progress, struct sbx_image **img,
+                 struct sbx_error **err)
+{
+	if (policy == SBX_PULL_NEVER)
+		return image_resolve(image, true, progress, img, err);
+	_cleanup_free_ char *normal = reference_normalize(image);
+	bool reference = normal != NULL && !image_is_directory(image);
+	if (policy == SBX_PULL_ALWAYS && reference)
+		return pull_then_open(cmd, policy, tls_verify, image, img, err);
+	_cleanup_error_ struct sbx_error *e = NULL;
+	if (image_resolve(image, false, progress, img, &e) == 0)
+		return 0;
+	if (!reference || e->code != ENOENT) {
+		*err = steal_ptr(e);
+		return -1;
+	}
+	return pull_then_open(cmd, policy, tls_verify, image, img, err);
+}
+
 static int pull_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	struct pull_opts o = {.pull.tls_verify = true, .pull.progress_fd = -1};
@@ -64,19 +134,8 @@ static int pull_main(const struct sbx_command *cmd, int argc, char **argv, struc
 		return -1;
 	o.pull.reference = argv[first];
 	o.pull.quiet = o.import.quiet || sbx_verbose < 0;
-	/* skopeo's progress goes where sbx's goes: stdout is for the name. */
-	o.pull.progress_fd = o.pull.quiet ? -1 : STDERR_FILENO;
-	char name[64];
-	struct sbx_progress_ui ui;
-	struct sbx_image_progress p;
-	_cleanup_free_ char *label = str_escape_bare(o.pull.reference);
-	progress_ui_init(&ui, &p, cmdline_name(cmd, name, sizeof(name)), "importing", label,
-	                 o.pull.quiet);
-	p.max_size = o.import.max_size;
 	_cleanup_free_ char *stored = NULL;
-	int r = registry_pull(&o.pull, &p, progress_ui_layer, &stored, err);
-	progress_ui_done(&ui);
-	if (r < 0)
+	if (pull_image(cmd, &o.pull, o.import.max_size, &stored, err) < 0)
 		return -1;
 	printf("%s\n", stored);
 	if (fflush(stdout) != 0 || ferror(stdout))

@@ -30,6 +30,7 @@ static const struct sbx_option run_options_own[] = {
     {"interactive", 'i', no_argument, NULL, "with -t, send standard input to the sandbox", NULL},
     {"detach", 'd', no_argument, NULL,
      "run in the background; output goes to the log ('sbx logs NAME')", NULL},
+    OPTION_PULL_TLS_VERIFY,
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -47,6 +48,7 @@ struct run_opts {
 	const char *scratch;   /* "memory" or "disk"; NULL = memory */
 	uint64_t scratch_size; /* 0 = the profile's */
 	bool rm, tty, interactive, detach;
+	bool tls_insecure;
 };
 
 static int run_option(void *ctx, int val, const char *arg, struct sbx_error **err)
@@ -83,6 +85,8 @@ static int run_option(void *ctx, int val, const char *arg, struct sbx_error **er
 	case 'd':
 		o->detach = true;
 		return 0;
+	case OPT_TLS_VERIFY_RUN:
+		return option_tls_verify(arg, &o->tls_insecure, err);
 	}
 	return -1;
 }
@@ -132,6 +136,25 @@ static int run_attached(struct lifecycle *lc, json_t *config, json_t *meta, int 
 	return lifecycle_wait(lc, status, err);
 }
 
+/* A volume of the profile whose source is missing, named by its file and
+ * line before anything is created (one from --volume fails where it is
+ * mounted, naming the option). */
+static int check_profile_volumes(const struct sbx_profile *p, struct sbx_error **err)
+{
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		const struct sbx_volume *v = &p->volumes[i];
+		struct stat st;
+		if (v->origin == NULL || stat(v->src, &st) == 0 || errno != ENOENT)
+			continue;
+		_cleanup_free_ char *q = str_escape(v->src);
+		return sbx_error_setc(err, ENOENT,
+		                      "%s: volume source \"%s\" does not exist; create it or fix "
+		                      "the volume line",
+		                      v->origin, q);
+	}
+	return 0;
+}
+
 /* Runs the payload; returns its status, or 125/126/127 for sbx's own
  * failures, with *err. */
 static int run(const struct sbx_command *cmd, struct run_opts *o, const char *image, char **args,
@@ -142,9 +165,11 @@ static int run(const struct sbx_command *cmd, struct run_opts *o, const char *im
 		return -1;
 	if (o->scratch_size)
 		p->scratch = o->scratch_size;
+	if (check_profile_volumes(p, err) < 0)
+		return -1;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
-	if (image_resolve(image, true, &progress, &img, err) < 0)
+	if (pull_resolve(cmd, p->pull, !o->tls_insecure, image, &progress, &img, err) < 0)
 		return -1;
 	sbx_trace("image resolved: %s", img->rootfs);
 	if (sbx_verbose >= 0)

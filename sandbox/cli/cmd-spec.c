@@ -16,6 +16,7 @@ static const struct sbx_option spec_options_own[] = {
      "write DIR/config.json and DIR/rootfs (a copy of the image) for runc or crun",
      SBX_COMPLETE_DIR},
     {"tty", 't', no_argument, NULL, "set process.terminal", NULL},
+    OPTION_PULL_TLS_VERIFY,
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -31,6 +32,7 @@ struct spec_opts {
 	struct sbx_overrides ov;
 	const char *bundle;
 	bool tty;
+	bool tls_insecure;
 };
 
 static int spec_option(void *ctx, int val, const char *arg, struct sbx_error **err)
@@ -43,19 +45,22 @@ static int spec_option(void *ctx, int val, const char *arg, struct sbx_error **e
 		o->bundle = arg;
 	else if (val == 't')
 		o->tty = true;
+	else if (val == OPT_TLS_VERIFY_RUN)
+		return option_tls_verify(arg, &o->tls_insecure, err);
 	else
 		return -1;
 	return 0;
 }
 
-static int spec(struct spec_opts *o, const char *image, char **args, struct sbx_error **err)
+static int spec(const struct sbx_command *cmd, struct spec_opts *o, const char *image, char **args,
+                struct sbx_error **err)
 {
 	_cleanup_profile_ struct sbx_profile *p = NULL;
 	if (overrides_load(&o->ov, &p, err) < 0)
 		return -1;
 	struct sbx_image_progress progress = {.info = say_info, .warn = say_warn};
 	_cleanup_image_ struct sbx_image *img = NULL;
-	if (image_resolve(image, true, &progress, &img, err) < 0)
+	if (pull_resolve(cmd, p->pull, !o->tls_insecure, image, &progress, &img, err) < 0)
 		return -1;
 	struct sbx_oci_input in = overrides_oci_input(p, img, args, o->tty);
 	if (overrides_subids(p, &in, err) < 0)
@@ -120,7 +125,8 @@ static int spec_main(const struct sbx_command *cmd, int argc, char **argv, struc
 	else if (first >= argc)
 		status = cmdline_usage(err, "no image given");
 	else
-		status = spec(&o, argv[first], first + 1 < argc ? argv + first + 1 : NULL, err);
+		status =
+		    spec(cmd, &o, argv[first], first + 1 < argc ? argv + first + 1 : NULL, err);
 	overrides_free(&o.ov);
 	return status;
 }

@@ -4,6 +4,8 @@
 
 #include "cli/cmdline.h"
 
+#include <stdint.h>
+
 extern const struct sbx_command cmd_run;
 extern const struct sbx_command cmd_spec;
 extern const struct sbx_command cmd_profile_ls;
@@ -32,6 +34,26 @@ extern const struct sbx_command cmd_commit;
 extern const struct sbx_command cmd_unshare;
 extern const struct sbx_command cmd_doctor;
 extern const struct sbx_command cmd_complete;
+
+/* Pulls o->reference as `sbx pull` does (cmd-pull.c), saying what a short
+ * name resolved to and showing progress on stderr unless o->quiet; *stored
+ * gets the image's name. */
+struct registry_opts;
+int pull_image(const struct sbx_command *cmd, struct registry_opts *o, uint64_t max_size,
+               char **stored, struct sbx_error **err);
+
+/* The image run and spec take (image_resolve), pulled first as policy (an
+ * enum sbx_pull, the profile's pull) says: never looks only in the store,
+ * where a missing busybox is bootstrapped; missing pulls a registry
+ * reference the store lacks; always pulls it first, refusing to replace a
+ * stored image. A directory is never pulled. */
+struct sbx_image;
+struct sbx_image_progress;
+int pull_resolve(const struct sbx_command *cmd, int policy, bool tls_verify, const char *image,
+                 const struct sbx_image_progress *progress, struct sbx_image **img,
+                 struct sbx_error **err);
+/* --tls-verify[=BOOL] of run and spec: *insecure is set by =false. */
+int option_tls_verify(const char *arg, bool *insecure, struct sbx_error **err);
 
 /* sbx-oci and `sbx oci` (cmd-oci.c): runc's command line; prog is how
  * errors name the program. Returns the exit status. */

@@ -33,7 +33,7 @@
 #define MIN_FREE (1024ULL * 1024 * 1024) /* below this, disk is a warning */
 
 const char *const doctor_checks[] = {
-    "userns", "uidmap",  "subids",   "overlay",     "fuse", "network", "tun",
+    "userns", "uidmap",  "subids",   "overlay",     "fuse", "network", "tun", "registry",
     "cgroup", "seccomp", "landlock", "runtime-dir", "disk", "binary",  NULL,
 };
 
@@ -45,6 +45,7 @@ enum {
 	C_FUSE,
 	C_NETWORK,
 	C_TUN,
+	C_REGISTRY,
 	C_CGROUP,
 	C_SECCOMP,
 	C_LANDLOCK,
@@ -526,6 +527,18 @@ static void check_network(struct doctor_result *r)
 	}
 }
 
+static void check_registry(struct doctor_result *r)
+{
+	_cleanup_free_ char *skopeo = path_find("skopeo");
+	if (skopeo) {
+		report(r, DOCTOR_OK, "%s is installed", skopeo);
+		return;
+	}
+	report(r, DOCTOR_WARN,
+	       "skopeo is not installed; sbx pull, sbx push and run --pull need it");
+	suggest(r, "apt-get install skopeo");
+}
+
 static void check_tun(struct doctor_result *r)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -850,6 +863,7 @@ void doctor_run(struct doctor_result **out, size_t *n)
 	check_overlay(&r[C_OVERLAY], &fs);
 	check_network(&r[C_NETWORK]);
 	check_tun(&r[C_TUN]);
+	check_registry(&r[C_REGISTRY]);
 	check_cgroup(&r[C_CGROUP]);
 	check_seccomp(&r[C_SECCOMP]);
 	check_landlock(&r[C_LANDLOCK]);

@@ -11,6 +11,7 @@
  *
  *   [profile]     description = TEXT
  *                 inherit = NAME | FILE        parent profile, applied first
+ *                 pull = never | missing | always
  *   [namespaces]  pid | ipc | uts | cgroup = BOOL
  *                 user = single | subid
  *   [network]     mode = none | host | pasta | slirp4netns | auto
@@ -196,6 +197,7 @@ static void volumes_clear(struct sbx_profile *p)
 	for (size_t i = 0; i < p->n_volumes; i++) {
 		free(p->volumes[i].src);
 		free(p->volumes[i].dst);
+		free(p->volumes[i].origin);
 	}
 	free(p->volumes);
 	p->volumes = NULL;
@@ -701,6 +703,7 @@ static void remove_volume_at(struct sbx_profile *p, const char *dst)
 		if (strcmp(p->volumes[i].dst, dst) == 0) {
 			free(p->volumes[i].src);
 			free(p->volumes[i].dst);
+			free(p->volumes[i].origin);
 			memmove(&p->volumes[i], &p->volumes[i + 1],
 			        (p->n_volumes - i - 1) * sizeof(p->volumes[0]));
 			p->n_volumes--;
@@ -717,6 +720,7 @@ static int put_volume(struct sbx_profile *p, struct sbx_volume *v, char **why)
 		if (strcmp(p->volumes[i].dst, v->dst) == 0) {
 			free(p->volumes[i].src);
 			free(p->volumes[i].dst);
+			free(p->volumes[i].origin);
 			p->volumes[i] = *v;
 			return 0;
 		}
@@ -724,6 +728,7 @@ static int put_volume(struct sbx_profile *p, struct sbx_volume *v, char **why)
 	if (p->n_volumes >= PROFILE_MAX_LIST) {
 		free(v->src);
 		free(v->dst);
+		free(v->origin);
 		why_set(why, "too many volumes (at most %d)", PROFILE_MAX_LIST);
 		return -1;
 	}
@@ -995,6 +1000,7 @@ static void drop_rlimit(struct sbx_profile *p, int resource)
  * unsets a key. */
 
 struct file_ctx;
+static const char *file_ctx_name(const struct file_ctx *fc);
 static bool mount_twice(struct file_ctx *fc, int line, const char *dst);
 
 struct set_ctx {
@@ -1066,7 +1072,8 @@ static size_t choice_words(const struct sbx_setting *s, char *buf, size_t len, c
 _Static_assert(sizeof(enum sbx_userns_mode) == sizeof(int) &&
                    sizeof(enum sbx_rootfs_mode) == sizeof(int) &&
                    sizeof(enum sbx_overlay_backend) == sizeof(int) &&
-                   sizeof(enum sbx_caps_base) == sizeof(int),
+                   sizeof(enum sbx_caps_base) == sizeof(int) &&
+                   sizeof(enum sbx_pull) == sizeof(int),
                "an enum field is not an int");
 
 /* An enum field: the index of the word in s->choices. */
@@ -1090,6 +1097,19 @@ static void dump_enum(const struct sbx_profile *p, const struct sbx_setting *s, 
 	size_t n = choice_words(s, buf, sizeof(buf), w);
 	int i = *CFIELD(p, s, int);
 	fprintf(f, "%s = %s\n", s->key, i >= 0 && (size_t)i < n ? w[i] : "?");
+}
+
+/* podman's --pull words, but "newer": sbx keeps no manifest digest to
+ * compare with the registry's. */
+static int set_pull(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
+                    struct set_ctx *c, char **why)
+{
+	if (strcmp(v, "newer") == 0) {
+		why_set(why, "sbx keeps no manifest digest to compare with the registry's; use "
+		             "missing or always");
+		return -1;
+	}
+	return set_enum(p, s, v, c, why);
 }
 
 static int set_inherit(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
@@ -1183,6 +1203,8 @@ static int set_volume(struct sbx_profile *p, const struct sbx_setting *s, const 
 		free(vol.dst);
 		return -2;
 	}
+	if (c->fc)
+		vol.origin = xasprintf("%s:%d", file_ctx_name(c->fc), c->line);
 	return put_volume(p, &vol, why);
 }
 
@@ -1630,6 +1652,9 @@ static const struct sbx_setting settings[] = {
         dump_text, OFF(description)),
     {"profile", "inherit", NULL, 0, "NAME|FILE", NULL, NULL, NULL,
      "the parent profile, applied first", SBX_SETTING_INHERIT, set_inherit, NULL, 0, 0},
+    {"profile", "pull", "pull", 0, "POLICY", "never missing always", NULL, NULL,
+     "pull the image from its registry first: never, missing or always", 0, set_pull,
+     dump_enum, OFF(pull), 0},
 
     KEY("namespaces", "pid", "BOOL", BOOL_WORDS, "a new pid namespace", 0, set_bool, dump_bool,
         OFF(ns_pid)),
@@ -2240,6 +2265,11 @@ struct file_ctx {
 	struct mount_seen *mounts;
 	size_t n_mounts;
 };
+
+static const char *file_ctx_name(const struct file_ctx *fc)
+{
+	return fc->file;
+}
 
 struct load_ctx {
 	struct sbx_diag *diag;

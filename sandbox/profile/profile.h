@@ -39,10 +39,18 @@ enum sbx_seccomp_mode {
 	SBX_SECCOMP_FILE, /* a JSON file holding an OCI linux.seccomp object */
 };
 
+/* [profile] pull: whether run and spec pull the image from its registry. */
+enum sbx_pull {
+	SBX_PULL_NEVER, /* the default: only what is stored */
+	SBX_PULL_MISSING,
+	SBX_PULL_ALWAYS,
+};
+
 struct sbx_volume {
 	char *src; /* absolute host path, ~ and $HOME expanded */
 	char *dst; /* absolute path in the sandbox */
 	bool ro;
+	char *origin; /* "FILE:LINE" of the profile line that set it; NULL: an option */
 };
 
 struct sbx_tmpfs {
@@ -59,10 +67,11 @@ struct sbx_rlimit {
 
 /* Where a setting came from, for diagnostics ("first at line N"). */
 struct sbx_profile {
-	char *name;        /* as asked for, e.g. "default" */
-	char *path;        /* the file it was read from */
-	char *description; /* may be NULL */
-	char **chain;      /* names of the profiles inherited, outermost first */
+	char *name;         /* as asked for, e.g. "default" */
+	char *path;         /* the file it was read from */
+	char *description;  /* may be NULL */
+	enum sbx_pull pull; /* pull the image from its registry first */
+	char **chain;       /* names of the profiles inherited, outermost first */
 
 	/* [namespaces] */
 	bool ns_pid, ns_ipc, ns_uts, ns_cgroup;

@@ -4,6 +4,7 @@
  * staging.c's. */
 #define _GNU_SOURCE
 #include "store/image.h"
+#include "store/reference.h"
 #include "store/staging.h"
 
 #include <errno.h>
@@ -335,35 +336,101 @@ static int pass_error(struct sbx_error **err, struct sbx_error **held)
 	return -1;
 }
 
+bool image_is_directory(const char *ref)
+{
+	if (ref[0] == '/' || str_startswith(ref, "./") || str_startswith(ref, "../") ||
+	    strcmp(ref, ".") == 0 || strcmp(ref, "..") == 0)
+		return true;
+	struct stat st;
+	return strchr(ref, '/') && stat(ref, &st) == 0;
+}
+
+static int resolve_directory(const char *image, struct sbx_image **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *real = realpath(image, NULL);
+	if (real == NULL)
+		return sbx_error_set(err, errno, "cannot use \"%s\" as a root filesystem", image);
+	struct stat st;
+	if (stat(real, &st) < 0)
+		return sbx_error_set(err, errno, "cannot use \"%s\" as a root filesystem", image);
+	if (!S_ISDIR(st.st_mode))
+		return sbx_error_set(err, ENOTDIR, "cannot use \"%s\" as a root filesystem", image);
+	struct sbx_image *img = xcalloc(1, sizeof(*img));
+	img->name = xstrdup(image);
+	img->source = xstrdup(real);
+	img->rootfs = steal_ptr(real);
+	*out = img;
+	return 0;
+}
+
+int image_find_source(const char *ref, struct sbx_image **out, struct sbx_error **err)
+{
+	_cleanup_free_ char *want = reference_normalize(ref);
+	if (want == NULL)
+		return sbx_error_setc(err, EINVAL, "\"%s\" is not an image reference", ref);
+	struct sbx_image **imgs = NULL;
+	size_t n = 0;
+	if (image_list(&imgs, &n, err) < 0)
+		return -1;
+	int r = -1;
+	for (size_t i = 0; i < n && r < 0; i++) {
+		const char *src = imgs[i]->source;
+		if (src == NULL || !str_startswith(src, "docker://") || imgs[i]->dir == NULL)
+			continue;
+		_cleanup_free_ char *have = reference_normalize(src);
+		if (have && strcmp(have, want) == 0)
+			r = image_open(imgs[i]->name, out, err);
+	}
+	image_list_free(imgs, n);
+	if (r < 0 && (err == NULL || *err == NULL)) {
+		_cleanup_free_ char *q = str_escape(ref);
+		return sbx_error_setc(err, ENOENT,
+		                      "no image pulled from \"%s\" (%s); pull it with 'sbx pull "
+		                      "%s' or run with --pull missing",
+		                      q, want, q);
+	}
+	return r;
+}
+
 int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_progress *progress,
                   struct sbx_image **out, struct sbx_error **err)
 {
+	if (image_is_directory(ref))
+		return resolve_directory(ref, out, err);
+	_cleanup_free_ char *normal = reference_normalize(ref);
 	if (strchr(ref, '/')) {
-		const char *image = ref;
-		_cleanup_free_ char *real = realpath(image, NULL);
-		if (real == NULL)
-			return sbx_error_set(err, errno, "cannot use \"%s\" as a root filesystem",
-			                     image);
-		struct stat st;
-		if (stat(real, &st) < 0)
-			return sbx_error_set(err, errno, "cannot use \"%s\" as a root filesystem",
-			                     image);
-		if (!S_ISDIR(st.st_mode))
-			return sbx_error_set(err, ENOTDIR, "cannot use \"%s\" as a root filesystem",
-			                     image);
-		struct sbx_image *img = xcalloc(1, sizeof(*img));
-		img->name = xstrdup(image);
-		img->source = xstrdup(real);
-		img->rootfs = steal_ptr(real);
-		*out = img;
-		return 0;
+		/* A registry reference, or a directory that is not there. */
+		if (normal == NULL)
+			return resolve_directory(ref, out, err);
+		return image_find_source(ref, out, err);
 	}
+	/* A local image's name first, then what was pulled under it. */
 	_cleanup_free_ char *image = image_ref_name(ref);
 	_cleanup_error_ struct sbx_error *e = NULL;
 	if (image_open(image, out, &e) == 0)
 		return 0;
-	if (!auto_bootstrap || e->code != ENOENT || strcmp(image, "busybox") != 0)
+	if (e->code != ENOENT && e->code != EINVAL)
 		return pass_error(err, &e);
+	if (normal) {
+		_cleanup_error_ struct sbx_error *fe = NULL;
+		if (image_find_source(ref, out, &fe) == 0)
+			return 0;
+		if (fe->code != ENOENT)
+			return pass_error(err, &fe);
+		/* NAME:TAG: the pulled image is all it can be. */
+		if (e->code == EINVAL)
+			return pass_error(err, &fe);
+	}
+	if (!auto_bootstrap || e->code != ENOENT || strcmp(image, "busybox") != 0) {
+		if (normal == NULL || e->code != ENOENT)
+			return pass_error(err, &e);
+		_cleanup_free_ char *q = str_escape(ref);
+		return sbx_error_setc(err, ENOENT,
+		                      "image \"%s\" not found; pull it with 'sbx pull %s' (%s) or "
+		                      "run with --pull missing, or import one with 'sbx image "
+		                      "import %s SOURCE'",
+		                      image, q, normal, image);
+	}
 	if (progress && progress->info)
 		progress->info(progress->ctx, "image \"busybox\" not found; creating it from the "
 		                              "host's busybox (see 'sbx image bootstrap --help')");

@@ -69,12 +69,24 @@ int image_store_dir(char **out, struct sbx_error **err);
 
 int image_open(const char *name, struct sbx_image **out, struct sbx_error **err);
 
-/* For `sbx run/spec IMAGE`: an IMAGE containing '/' is a root filesystem
- * directory, used as is; anything else is a stored image. A missing
- * "busybox" is bootstrapped first when auto_bootstrap is set (progress->info
- * says so). */
+/* For `sbx run/spec IMAGE`: a directory (IMAGE starts with '/', "./" or
+ * "../", or has a '/' and exists) is a root filesystem, used as is; a
+ * name without '/' is a stored image, or else the image pulled from that
+ * reference (image_find_source: "alpine" is docker.io/library/alpine); any
+ * other registry reference is the image pulled from it. A missing
+ * "busybox" is bootstrapped last when auto_bootstrap is set
+ * (progress->info says so). */
+/* Whether image_resolve takes IMAGE as a directory: it starts with '/',
+ * "./" or "../" (or is "." or ".."), or it has a '/' and exists. */
+bool image_is_directory(const char *image);
 int image_resolve(const char *image, bool auto_bootstrap, const struct sbx_image_progress *progress,
                   struct sbx_image **out, struct sbx_error **err);
+
+/* The stored image pulled from ref (a registry reference, reference.h): the
+ * first by name whose recorded source ("docker://...") has the same normal
+ * form. ENOENT when none, with the fix (sbx pull, --pull missing) in the
+ * message; EINVAL when ref is no reference. */
+int image_find_source(const char *ref, struct sbx_image **out, struct sbx_error **err);
 
 /* All stored images, sorted by name. An image whose metadata cannot be read
  * is listed with only name, dir and rootfs set. */

@@ -2,6 +2,7 @@
  * registry.h). */
 #define _GNU_SOURCE
 #include "store/registry.h"
+#include "store/reference.h"
 #include "store/staging.h"
 
 #include <errno.h>
@@ -51,13 +52,6 @@ static const char *const pass_env[] = {
     "SSL_CERT_DIR",
 };
 
-/* A first path component that is a registry, as podman decides it. */
-static bool names_registry(const char *first, size_t len)
-{
-	return memchr(first, '.', len) || memchr(first, ':', len) ||
-	       (len == strlen("localhost") && strncmp(first, "localhost", len) == 0);
-}
-
 /* Checks that reference is in a registry; *rest gets what follows
  * "docker://" in it (all of it without). */
 static int parse_source(const char *reference, bool push, const char **rest, struct sbx_error **err)
@@ -85,12 +79,14 @@ static int parse_source(const char *reference, bool push, const char **rest, str
 			                      "\"%s\": unknown transport; sbx %s registries, as "
 			                      "docker://REFERENCE or HOST/PATH[:TAG]",
 			                      q, verb);
+		/* A pull of a short name is docker.io's, as docker's and podman's;
+		 * a push there is not guessed. */
 		const char *slash = strchr(reference, '/');
-		if (slash == NULL || !names_registry(reference, (size_t)(slash - reference)))
+		if (push && !reference_has_host(reference))
 			return sbx_error_setc(
 			    err, EINVAL,
-			    "\"%s\" names no registry, and sbx does not guess one; write it in "
-			    "full, e.g. \"docker.io/%s%s\"",
+			    "\"%s\" names no registry, and sbx does not guess one to push to; "
+			    "write it in full, e.g. \"" REFERENCE_DEFAULT_HOST "/%s%s\"",
 			    q, slash ? "" : "library/", q);
 	}
 	if ((*rest)[0] == '\0')
@@ -98,10 +94,20 @@ static int parse_source(const char *reference, bool push, const char **rest, str
 	return 0;
 }
 
-static char *docker_source(const char *reference)
+/* skopeo's docker:// source for reference, in the normal form
+ * (reference.h), or an error. */
+static char *docker_source(const char *reference, struct sbx_error **err)
 {
-	return str_startswith(reference, DOCKER) ? xstrdup(reference)
-	                                         : xasprintf(DOCKER "%s", reference);
+	_cleanup_free_ char *n = reference_normalize(reference);
+	if (n == NULL) {
+		_cleanup_free_ char *q = str_escape(reference);
+		sbx_error_setc(err, EINVAL,
+		               "\"%s\" is not a valid image reference; write "
+		               "[HOST[:PORT]/]PATH[:TAG][@DIGEST], the path in lower case",
+		               q);
+		return NULL;
+	}
+	return xasprintf(DOCKER "%s", n);
 }
 
 int registry_reference(const char *reference, const char *name, char **source, char **stored,
@@ -147,7 +153,9 @@ int registry_reference(const char *reference, const char *name, char **source, c
 			    q, why);
 		n = xstrdup(base);
 	}
-	*source = docker_source(reference);
+	*source = docker_source(reference, err);
+	if (*source == NULL)
+		return -1;
 	*stored = steal_ptr(n);
 	return 0;
 }
@@ -464,7 +472,9 @@ int registry_push(const struct registry_opts *o, struct sbx_error **err)
 	const char *rest;
 	if (parse_source(o->reference, true, &rest, err) < 0)
 		return -1;
-	_cleanup_free_ char *dest = docker_source(o->reference);
+	_cleanup_free_ char *dest = docker_source(o->reference, err);
+	if (dest == NULL)
+		return -1;
 	_cleanup_image_ struct sbx_image *img = NULL;
 	if (image_open(o->name, &img, err) < 0)
 		return -1;

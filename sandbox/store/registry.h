@@ -26,15 +26,17 @@ struct registry_opts {
 	int progress_fd;       /* where skopeo's progress goes; -1: nowhere */
 };
 
-/* The skopeo source a reference means (*source, "docker://...") and the
- * stored name it gets (*name): its last path component without the tag,
+/* The skopeo source a reference means (*source, "docker://" and the
+ * reference's normal form, reference.h) and the stored name it gets
+ * (*name): its last path component without the tag,
  * "localhost:5000/library/busybox:latest" is busybox. A reference is
- * "docker://REF" (skopeo's docker transport, docker.io when REF names no
- * registry) or fully qualified, HOST[:PORT]/PATH[:TAG|@DIGEST], where HOST
- * has a '.' or a ':' or is localhost: sbx does not guess a registry for a
- * short name. A tag other than "latest" or a digest needs an explicit name
- * (sbx keeps one tag per name), as does a path component that is no valid
- * image name. Errors (EINVAL) say what to write instead. */
+ * "docker://REF" or [HOST[:PORT]/]PATH[:TAG|@DIGEST], where a first
+ * component with a '.' or a ':' or "localhost" is the registry, else it is
+ * docker.io, as docker's and podman's ("alpine" is
+ * docker.io/library/alpine:latest). A tag other than "latest" or a digest
+ * needs an explicit name (sbx keeps one tag per name), as does a path
+ * component that is no valid image name. Errors (EINVAL) say what to write
+ * instead. */
 int registry_reference(const char *reference, const char *name, char **source, char **stored,
                        struct sbx_error **err);
 
@@ -45,11 +47,11 @@ int registry_reference(const char *reference, const char *name, char **source, c
 int registry_pull(const struct registry_opts *o, const struct sbx_image_progress *progress,
                   layer_progress_fn on_layer, char **name, struct sbx_error **err);
 
-/* Pushes image o->name to o->reference (the same forms as a pull's; any
- * tag): tar(1) makes one layer of its root filesystem, owned by root, in a
- * staging directory of the store, layer_export_oci a layout around it, and
- * skopeo copies that to the registry. The staging directory is removed
- * whether the push succeeds or not. */
+/* Pushes image o->name to o->reference (the same forms as a pull's, any
+ * tag, but with its registry: a push to docker.io is not guessed): tar(1) makes one layer of its
+ * root filesystem, owned by root, in a staging directory of the store, layer_export_oci a layout
+ * around it, and skopeo copies that to the registry. The staging directory is removed whether the
+ * push succeeds or not. */
 int registry_push(const struct registry_opts *o, struct sbx_error **err);
 
 #endif

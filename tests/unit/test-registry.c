@@ -1,6 +1,7 @@
 /* test-registry.c - the references sbx pull takes: the skopeo source each
  * one means, the stored name it gets, and the ones refused. */
 #define _GNU_SOURCE
+#include "store/reference.h"
 #include "store/registry.h"
 #include "tap.h"
 #include "lib/util.h"
@@ -37,27 +38,65 @@ static void refused(const char *ref, const char *name, const char *want_msg)
 	sbx_error_free(err);
 }
 
+static void normal(const char *ref, const char *want)
+{
+	char *n = reference_normalize(ref);
+	is_str(n, want, "\"%s\" normalised", ref);
+	free(n);
+}
+
 int main(void)
 {
-	/* Fully qualified: a host with a '.' or a ':', or localhost. */
+	/* Fully qualified: a host with a '.' or a ':', or localhost; the
+	 * source is the normal form, with the default tag. */
 	accepted("localhost:5000/library/busybox:latest", NULL,
 	         "docker://localhost:5000/library/busybox:latest", "busybox");
-	accepted("localhost/tools/x", NULL, "docker://localhost/tools/x", "x");
-	accepted("docker.io/library/alpine", NULL, "docker://docker.io/library/alpine", "alpine");
-	accepted("registry:5000/a", NULL, "docker://registry:5000/a", "a");
+	accepted("localhost/tools/x", NULL, "docker://localhost/tools/x:latest", "x");
+	accepted("docker.io/library/alpine", NULL, "docker://docker.io/library/alpine:latest",
+	         "alpine");
+	accepted("registry:5000/a", NULL, "docker://registry:5000/a:latest", "a");
+	/* Short names are docker.io's, as docker's and podman's. */
+	accepted("alpine", NULL, "docker://docker.io/library/alpine:latest", "alpine");
+	accepted("alpine:latest", NULL, "docker://docker.io/library/alpine:latest", "alpine");
+	accepted("alpine:3.19", "alpine-3.19", "docker://docker.io/library/alpine:3.19",
+	         "alpine-3.19");
+	accepted("user/tool", NULL, "docker://docker.io/user/tool:latest", "tool");
+	accepted("docker.io/alpine", NULL, "docker://docker.io/library/alpine:latest", "alpine");
+	accepted("index.docker.io/library/alpine", NULL, "docker://docker.io/library/alpine:latest",
+	         "alpine");
 	/* skopeo's docker://, with Docker's defaults. */
-	accepted("docker://alpine", NULL, "docker://alpine", "alpine");
-	accepted("docker://alpine:latest", NULL, "docker://alpine:latest", "alpine");
+	accepted("docker://alpine", NULL, "docker://docker.io/library/alpine:latest", "alpine");
+	accepted("docker://alpine:latest", NULL, "docker://docker.io/library/alpine:latest",
+	         "alpine");
 	/* A tag or a digest with a name; NAME:latest is NAME. */
 	accepted("quay.io/a/b:1.0", "b-1.0", "docker://quay.io/a/b:1.0", "b-1.0");
 	accepted("quay.io/a/b@" DIGEST, "pinned:latest", "docker://quay.io/a/b@" DIGEST, "pinned");
+	accepted("quay.io/a/b:1.0@" DIGEST, "pinned", "docker://quay.io/a/b:1.0@" DIGEST, "pinned");
 
-	refused("alpine", NULL,
-	        "\"alpine\" names no registry, and sbx does not guess one; write it in full, "
-	        "e.g. \"docker.io/library/alpine\"");
-	refused("library/alpine:3.19", NULL,
-	        "\"library/alpine:3.19\" names no registry, and sbx does not guess one; write it "
-	        "in full, e.g. \"docker.io/library/alpine:3.19\"");
+	normal("127.0.0.1:5000/test/busybox", "127.0.0.1:5000/test/busybox:latest");
+	normal("docker://127.0.0.1:5000/test/busybox:latest", "127.0.0.1:5000/test/busybox:latest");
+	normal("busybox", "docker.io/library/busybox:latest");
+	normal("a/b/c:v1", "docker.io/a/b/c:v1");
+	normal("my-registry.example:443/x__y/a.b-c", "my-registry.example:443/x__y/a.b-c:latest");
+	/* Not references: run takes these as something else, or refuses them. */
+	normal("./dir", NULL);
+	normal("Alpine", NULL);
+	normal("a//b", NULL);
+	normal("a/b/", NULL);
+	normal("a:", NULL);
+	normal("a:-x", NULL);
+	normal("a@sha256:12", NULL);
+	normal("bad_host.x:99999/a", NULL);
+	normal("a..b", NULL);
+	normal("a_-b", NULL);
+	normal("", NULL);
+
+	refused("Alpine", NULL,
+	        "\"Alpine\" is not a valid image reference; write "
+	        "[HOST[:PORT]/]PATH[:TAG][@DIGEST], the path in lower case");
+	refused("quay.io/A/b", "x",
+	        "\"quay.io/A/b\" is not a valid image reference; write "
+	        "[HOST[:PORT]/]PATH[:TAG][@DIGEST], the path in lower case");
 	refused("oci:dir:tag", NULL,
 	        "\"oci:dir:tag\" is not in a registry: sbx pulls from registries only "
 	        "(docker://); an OCI image layout is imported with 'sbx image import NAME DIR'");

@@ -56,7 +56,7 @@ line_of() {
 	assert_status 0
 	[ "$(jq -r '.[] | select(.check == "fuse" or .check == "tun") | .status' <<<"$output")" = "$(printf 'ok\nok')" ]
 	[ "$(jq -r '.[] | select(.check == "fuse") | .fix' <<<"$output")" = null ]
-	[ "$(jq length <<<"$output")" = 13 ]
+	[ "$(jq length <<<"$output")" = 14 ]
 }
 
 @test "without the stock host, as a user: fuse and tun warn with the fix" {

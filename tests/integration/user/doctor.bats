@@ -7,7 +7,7 @@
 load ../helpers
 bats_require_minimum_version 1.5.0
 
-CHECKS="userns uidmap subids overlay fuse network tun cgroup seccomp landlock runtime-dir disk binary"
+CHECKS="userns uidmap subids overlay fuse network tun registry cgroup seccomp landlock runtime-dir disk binary"
 
 setup() {
 	sbx_setup
@@ -35,7 +35,7 @@ device_line() { # check device what-needs-it
 @test "one line per check, in order, each OK, WARN or FAIL with its name" {
 	run sbx doctor
 	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
-	[ "${#lines[@]}" -eq 13 ]
+	[ "${#lines[@]}" -eq 14 ]
 	names=$(awk '{ print $2 }' <<<"$output" | tr '\n' ' ')
 	[ "$names" = "$CHECKS " ]
 	[ -z "$(grep -vE '^(OK  |WARN|FAIL)  [a-z-]+ +[^ ]' <<<"$output")" ]
@@ -67,6 +67,7 @@ device_line() { # check device what-needs-it
 	run -0 sbx doctor
 	[ "$(line_of uidmap)" = "OK    uidmap       /usr/bin/newuidmap and /usr/bin/newgidmap are installed (setuid root)" ]
 	[ "$(line_of network)" = "OK    network      /usr/bin/pasta and /usr/bin/slirp4netns are installed" ]
+	[ "$(line_of registry)" = "OK    registry     /usr/bin/skopeo is installed" ]
 	read -r start count < <(awk -F: -v u="$(id -un)" '$1 == u { print $2, $3; exit }' /etc/subuid)
 	read -r gstart gcount < <(awk -F: -v u="$(id -un)" '$1 == u { print $2, $3; exit }' /etc/subgid)
 	[ "$(line_of subids)" = "OK    subids       $(id -un) has $count subordinate uids (from $start) and $gcount gids (from $gstart)" ]
@@ -151,4 +152,13 @@ device_line() { # check device what-needs-it
 	run -0 bin/sbx doctor
 	[ "$(line_of binary)" = "WARN  binary       $exe can be replaced by you (\"$exe\" is writable by you): a payload that got out could plant a program that your next sbx command runs  fix: install sbx as root, e.g. 'sudo make install'" ] ||
 		{ echo "got: $(line_of binary)" >&2; return 1; }
+}
+
+@test "registry: a warning with the fix when skopeo is not installed" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	for t in pasta slirp4netns newuidmap newgidmap fuse-overlayfs; do
+		p=$(command -v "$t") && ln -s "$p" "$BATS_TEST_TMPDIR/bin/$t"
+	done
+	run env PATH="$BATS_TEST_TMPDIR/bin" "$SBX" doctor
+	[ "$(line_of registry)" = "WARN  registry     skopeo is not installed; sbx pull, sbx push and run --pull need it  fix: apt-get install skopeo" ]
 }

@@ -111,7 +111,29 @@ setup_file() {
 	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/test/busybox:latest"
 	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/test/busybox:1.0"
 	skopeo copy -q --all "$to" "oci:$layout:multi" "docker://$REGISTRY/test/multi:latest"
+	# What docker.io's short names reach through mirror_docker_io.
+	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/library/alpine:latest"
+	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/library/busybox:latest"
 }
+
+# mirror_docker_io: a registries.conf (containers-registries.conf(5)) that
+# sends docker.io to the local registry, so that a short name is pulled as
+# docker.io's without any network. skopeo 1.9 reads the user's own
+# ~/.config/containers/registries.conf (it ignores
+# CONTAINERS_REGISTRIES_CONF), so HOME is the test's.
+mirror_docker_io() {
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME/.config/containers"
+	cat >"$HOME/.config/containers/registries.conf" <<-EOF
+		[[registry]]
+		prefix = "docker.io"
+		location = "$REGISTRY"
+		insecure = true
+	EOF
+}
+
+# Instance directories: none is left by a run that failed.
+instances() { ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 
 teardown_file() {
 	stop_registry registry
@@ -158,8 +180,9 @@ root:x:0:0:root:/root:/bin/sh"
 	run -0 sbx run mine
 	assert_output "from the registry"
 	run -0 sbx image ls --format json
-	[ "$(jq -r '.[0].source' <<<"$output")" = "docker://$REGISTRY/test/busybox" ]
-	[ "$(jq -r '.[1].source' <<<"$output")" = "docker://$REGISTRY/test/busybox" ]
+	# Recorded in the normal form: the tag is explicit.
+	[ "$(jq -r '.[0].source' <<<"$output")" = "docker://$REGISTRY/test/busybox:latest" ]
+	[ "$(jq -r '.[1].source' <<<"$output")" = "docker://$REGISTRY/test/busybox:latest" ]
 }
 
 @test "pull: a tag other than latest needs --name, and is pulled with one" {
@@ -205,7 +228,7 @@ root:x:0:0:root:/root:/bin/sh"
 	run -125 sbx pull -q --tls-verify=false --max-size 100K "$REGISTRY/test/busybox"
 	# Named after where it came from, not the staging directory.
 	[ "${lines[0]}" = "${lines[-1]}" ]
-	assert_contains "sbx: pull: \"docker://$REGISTRY/test/busybox\": layer 1 of 1 (sha256:"
+	assert_contains "sbx: pull: \"docker://$REGISTRY/test/busybox:latest\": layer 1 of 1 (sha256:"
 	assert_contains "): the image is larger than the size limit of 100 KiB; allow more with --max-size SIZE"
 	[ "$(store)" = "" ]
 }
@@ -268,10 +291,10 @@ Try 'sbx pull --help' for more information."
 }
 
 @test "pull: references sbx does not pull, with what to write instead" {
-	run -125 sbx pull busybox
-	assert_output "sbx: pull: \"busybox\" names no registry, and sbx does not guess one; write it in full, e.g. \"docker.io/library/busybox\""
-	run -125 sbx pull library/busybox:latest
-	assert_output "sbx: pull: \"library/busybox:latest\" names no registry, and sbx does not guess one; write it in full, e.g. \"docker.io/library/busybox:latest\""
+	run -125 sbx pull Busybox
+	assert_output "sbx: pull: \"Busybox\" is not a valid image reference; write [HOST[:PORT]/]PATH[:TAG][@DIGEST], the path in lower case"
+	run -125 sbx pull --name x "$REGISTRY/Test//busybox"
+	assert_output "sbx: pull: \"$REGISTRY/Test//busybox\" is not a valid image reference; write [HOST[:PORT]/]PATH[:TAG][@DIGEST], the path in lower case"
 	run -125 sbx pull oci:layout:latest
 	assert_output "sbx: pull: \"oci:layout:latest\" is not in a registry: sbx pulls from registries only (docker://); an OCI image layout is imported with 'sbx image import NAME DIR'"
 	run -125 sbx pull https://example.org/x
@@ -335,7 +358,7 @@ no group"
 	run -125 sbx push --tls-verify=false nosuch "$REGISTRY/test/x"
 	assert_output "sbx: push: image \"nosuch\" not found; import one with 'sbx image import nosuch SOURCE' or see 'sbx image ls'"
 	run -125 sbx push busybox busybox
-	assert_output "sbx: push: \"busybox\" names no registry, and sbx does not guess one; write it in full, e.g. \"docker.io/library/busybox\""
+	assert_output "sbx: push: \"busybox\" names no registry, and sbx does not guess one to push to; write it in full, e.g. \"docker.io/library/busybox\""
 	run -125 sbx image push busybox oci:dir
 	assert_output "sbx: image push: \"oci:dir\" is not in a registry: sbx pushes to registries only (docker://)"
 	port=$(free_port)
@@ -353,4 +376,130 @@ Try 'sbx push --help' for more information."
 	[ "$(store)" = busybox ]
 	# Nothing reached the registry either.
 	run -1 skopeo inspect --tls-verify=false "docker://$REGISTRY/test/x"
+}
+
+@test "pull: a short name is docker.io's, said on stderr (a mirror in registries.conf serves it here)" {
+	mirror_docker_io
+	run --separate-stderr -0 sbx pull --name al alpine
+	[ "$output" = al ]
+	[ "$(head -n1 <<<"$stderr")" = 'sbx: pull: resolved "alpine" to "docker.io/library/alpine:latest"' ]
+	run -0 sbx image ls --format json
+	[ "$(jq -r '.[0].source' <<<"$output")" = "docker://docker.io/library/alpine:latest" ]
+	# user/name is docker.io's too; -q says nothing.
+	run -125 sbx pull -q sbx-test/nosuch
+	assert_contains 'sbx: pull: cannot pull "sbx-test/nosuch": '
+	run --separate-stderr -0 sbx pull -q --name al2 docker.io/alpine
+	[ "$output" = al2 ] && [ -z "$stderr" ]
+	[ "$(store)" = "al al2" ]
+}
+
+@test "run: takes the reference the pull was given, in any of its spellings" {
+	run -0 sbx pull -q --tls-verify=false --name fromreg "$REGISTRY/test/busybox:latest"
+	for ref in "$REGISTRY/test/busybox:latest" "$REGISTRY/test/busybox" \
+		"docker://$REGISTRY/test/busybox:latest"; do
+		run -0 sbx run --rm "$ref"
+		assert_output "from the registry"
+	done
+	# A directory is still a directory: ./ and / paths, and an existing one.
+	mkdir -p "$REGISTRY/test"
+	cp -a "$BATS_FILE_TMPDIR/rootfs" "$REGISTRY/test/busybox"
+	run -0 sbx run --rm "$REGISTRY/test/busybox" sh -c 'test -e /etc/pulled || echo directory'
+	assert_output directory
+	run -0 sbx run --rm "./$REGISTRY/test/busybox" sh -c 'test -e /etc/pulled || echo directory'
+	assert_output directory
+	[ "$(store)" = fromreg ]
+}
+
+@test "run: a short name is a local image first, then the image pulled from docker.io" {
+	mirror_docker_io
+	run -0 sbx pull -q --name al alpine
+	run -0 sbx run --rm alpine
+	assert_output "from the registry"
+	run -0 sbx run --rm alpine:latest
+	assert_output "from the registry"
+	run -0 sbx run --rm docker.io/library/alpine
+	assert_output "from the registry"
+	# busybox: pulled from docker.io as "mirrored", and a local image busybox.
+	run -0 sbx pull -q --name mirrored busybox
+	run -0 sbx image import busybox "$BATS_FILE_TMPDIR/rootfs"
+	run -0 sbx run --rm busybox sh -c 'test -e /etc/pulled || echo local'
+	assert_output local
+	run -0 sbx run --rm docker.io/library/busybox
+	assert_output "from the registry"
+}
+
+@test "run: an image never pulled is an error with the fix; nothing is pulled or made" {
+	run -125 sbx run "$REGISTRY/test/busybox"
+	assert_output "sbx: run: no image pulled from \"$REGISTRY/test/busybox\" ($REGISTRY/test/busybox:latest); pull it with 'sbx pull $REGISTRY/test/busybox' or run with --pull missing"
+	run -125 sbx run alpine true
+	assert_output "sbx: run: image \"alpine\" not found; pull it with 'sbx pull alpine' (docker.io/library/alpine:latest) or run with --pull missing, or import one with 'sbx image import alpine SOURCE'"
+	run -125 sbx run alpine:3.19 true
+	assert_output "sbx: run: no image pulled from \"alpine:3.19\" (docker.io/library/alpine:3.19); pull it with 'sbx pull alpine:3.19' or run with --pull missing"
+	run -125 sbx run "./$REGISTRY/test/busybox"
+	assert_output "sbx: run: cannot use \"./$REGISTRY/test/busybox\" as a root filesystem: No such file or directory"
+	[ "$(store)" = "" ] && [ "$(instances)" = "" ]
+}
+
+@test "run --pull missing pulls what the store lacks, with progress, once" {
+	run --separate-stderr -0 sbx run --rm --pull missing --tls-verify=false "$REGISTRY/test/busybox"
+	assert_output "from the registry"
+	grep -q "Writing manifest" <<<"$stderr"
+	[ "$(store)" = busybox ]
+	run --separate-stderr -0 sbx run --rm --pull missing --tls-verify=false "$REGISTRY/test/busybox"
+	assert_output "from the registry"
+	[ -z "$stderr" ]
+	# A short name: the local image first; through the mirror when missing.
+	mirror_docker_io
+	run --separate-stderr -0 sbx run --rm --pull=missing alpine
+	assert_output "from the registry"
+	[ "$(head -n1 <<<"$stderr")" = 'sbx: run: resolved "alpine" to "docker.io/library/alpine:latest"' ]
+	[ "$(store)" = "alpine busybox" ]
+}
+
+@test "run --pull always pulls first, and does not replace a stored image" {
+	run --separate-stderr -0 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/busybox"
+	assert_output "from the registry"
+	grep -q "Writing manifest" <<<"$stderr"
+	run -125 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/busybox"
+	assert_contains "sbx: run: --pull always does not replace a stored image: image \"busybox\" already exists; remove it first with 'sbx image rm busybox'"
+	[ "$(store)" = busybox ] && [ "$(instances)" = "" ]
+}
+
+@test "run --pull: errors, exit 125, nothing pulled or made" {
+	run -125 sbx run --pull newer "$REGISTRY/test/busybox"
+	assert_output "sbx: run: --pull \"newer\": sbx keeps no manifest digest to compare with the registry's; use missing or always"
+	run -125 sbx run --pull sometimes "$REGISTRY/test/busybox"
+	assert_output "sbx: run: --pull \"sometimes\": expected never, missing or always"
+	run -125 sbx spec --pull missin "$REGISTRY/test/busybox"
+	assert_output "sbx: spec: --pull \"missin\": expected never, missing or always; did you mean \"missing\"?"
+	run -125 sbx run --tls-verify=maybe "$REGISTRY/test/busybox"
+	assert_output "sbx: run: invalid value 'maybe' for --tls-verify; use true or false
+Try 'sbx run --help' for more information."
+	# A registry that is down; an unknown image; plain HTTP without --tls-verify=false.
+	port=$(free_port)
+	run -125 sbx run --pull missing --tls-verify=false "127.0.0.1:$port/test/x"
+	assert_contains "sbx: run: cannot pull \"127.0.0.1:$port/test/x\": "
+	assert_contains "connection refused"
+	run -125 sbx run --pull missing --tls-verify=false "$REGISTRY/test/nosuch"
+	assert_contains "sbx: run: cannot pull \"$REGISTRY/test/nosuch\": "
+	run -125 sbx run --pull missing "$REGISTRY/test/busybox"
+	assert_contains "; for a registry without TLS, add --tls-verify=false"
+	[ "$(store)" = "" ] && [ "$(instances)" = "" ]
+}
+
+@test "a profile's pull = missing pulls for run and spec; --pull never overrides it" {
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	printf '[profile]\ninherit = default\npull = missing\n' >"$XDG_CONFIG_HOME/sbx/profiles/fetch.ini"
+	run -125 sbx run --rm --profile fetch --pull never "$REGISTRY/test/busybox"
+	assert_contains "no image pulled from \"$REGISTRY/test/busybox\""
+	[ "$(store)" = "" ]
+	run --separate-stderr -0 sbx spec --profile fetch --tls-verify=false "$REGISTRY/test/busybox"
+	[ "$(jq -r '.process.args | join(" ")' <<<"$output")" = "/bin/cat /etc/pulled" ]
+	grep -q "Writing manifest" <<<"$stderr"
+	[ "$(store)" = busybox ]
+	run -0 sbx run --rm --profile fetch "$REGISTRY/test/busybox"
+	assert_output "from the registry"
+	printf '[profile]\npull = newer\n' >"$XDG_CONFIG_HOME/sbx/profiles/newer.ini"
+	run -125 sbx run --rm --profile newer "$REGISTRY/test/busybox"
+	assert_contains "newer.ini:2: error: invalid pull \"newer\": sbx keeps no manifest digest to compare with the registry's; use missing or always"
 }

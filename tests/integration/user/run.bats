@@ -163,6 +163,30 @@ CapBnd:	0000000000000000"
 	[ -z "$(ls "$XDG_DATA_HOME/sbx/instances")" ]
 }
 
+@test "a profile's volume whose source is missing: the profile file and line, not --volume" {
+	mkdir -p "$XDG_CONFIG_HOME/sbx/profiles"
+	# README's dev.ini, for a user without the source directory.
+	cat >"$XDG_CONFIG_HOME/sbx/profiles/dev.ini" <<-EOF
+		[profile]
+		inherit = default
+		description = my dev box
+
+		[filesystem]
+		volume = $BATS_TEST_TMPDIR/src:/src:rw
+	EOF
+	run -125 sbx run --rm --profile dev busybox true
+	assert_output "sbx: run: $XDG_CONFIG_HOME/sbx/profiles/dev.ini:6: volume source \"$BATS_TEST_TMPDIR/src\" does not exist; create it or fix the volume line"
+	[ -z "$(ls "$XDG_DATA_HOME/sbx/instances")" ]
+	# The same volume from the command line names the option.
+	run -125 sbx run --rm -v "$BATS_TEST_TMPDIR/other:/src" busybox true
+	assert_output "sbx: run: volume source \"$BATS_TEST_TMPDIR/other\" does not exist; create it or fix the --volume option"
+	[ -z "$(ls "$XDG_DATA_HOME/sbx/instances")" ]
+	# Created, the profile works.
+	mkdir "$BATS_TEST_TMPDIR/src"
+	run -0 sbx run --rm --profile dev busybox sh -c 'test -d /src && echo mounted'
+	assert_output mounted
+}
+
 @test "exit codes: 143 when sbx gets SIGTERM, forwarded to the payload" {
 	"$SBX" run --rm busybox sleep 60 &
 	pid=$!
