@@ -99,8 +99,9 @@ static void usage(FILE *f)
 	        "  --log FILE           also write errors to FILE\n"
 	        "  --log-format FORMAT  text or json\n"
 	        "  --debug              trace what is being done\n"
-	        "  --systemd-cgroup, --cgroup-manager M, --rootless[=V]  accepted (sbx manages\n"
-	        "                       no cgroups)\n"
+	        "  --systemd-cgroup     accepted (sbx manages no cgroups)\n"
+	        "  --cgroup-manager M   accepted: cgroupfs, systemd or disabled\n"
+	        "  --rootless[=V]       accepted: true, false or auto\n"
 	        "  --version            show the version\n"
 	        "  -h, --help           show this help\n",
 	        g.prog);
@@ -794,3 +795,35 @@ int oci_main(const char *prog, int argc, char **argv)
 	g.command = NULL;
 	return fail(OCI_USAGE, "unknown command '%s'; see '%s --help'", cmd, prog);
 }
+
+/* `sbx oci` in sbx's command table, for --help and the completions: main.c
+ * hands `sbx oci ...` to oci_main before it parses sbx's own options. The
+ * options are oci_main's global ones, as its --help lists them. */
+static const struct sbx_option oci_options[] = {
+    {"root", G_ROOT, required_argument, "DIR", "where state lives", SBX_COMPLETE_DIR},
+    {"log", G_LOG, required_argument, "FILE", "also write errors to FILE", SBX_COMPLETE_FILE},
+    {"log-format", G_LOG_FORMAT, required_argument, "FORMAT", "text or json", "text json"},
+    {"debug", G_DEBUG, no_argument, NULL, "trace what is being done", NULL},
+    {"systemd-cgroup", G_SYSTEMD, no_argument, NULL, "accepted", NULL},
+    {"cgroup-manager", G_CGROUP_MANAGER, required_argument, "M", "accepted",
+     "cgroupfs systemd disabled"},
+    {"rootless", G_ROOTLESS, no_argument, NULL, "accepted", NULL},
+    {"version", G_VERSION, no_argument, NULL, "show the version", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int oci_command_main(const struct sbx_command *cmd, int argc, char **argv,
+                            struct sbx_error **err)
+{
+	return oci_main("sbx oci", argc, argv);
+}
+
+const struct sbx_command cmd_oci = {
+    .name = "oci",
+    .args = "[OPTIONS] COMMAND [ARGS...]",
+    .summary = "Speak runc's command line on OCI bundles (as sbx-oci).",
+    .options = oci_options,
+    .positional = "create start run exec state list kill ps delete spec features",
+    .main = oci_command_main,
+    .usage_exit = SBX_EXIT_FAILURE,
+};

@@ -31,6 +31,7 @@ extern const struct sbx_command cmd_diff;
 extern const struct sbx_command cmd_commit;
 extern const struct sbx_command cmd_unshare;
 extern const struct sbx_command cmd_doctor;
+extern const struct sbx_command cmd_oci;
 extern const struct sbx_command cmd_complete;
 
 /* sbx-oci and `sbx oci` (cmd-oci.c): runc's command line; prog is how

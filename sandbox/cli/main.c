@@ -56,6 +56,7 @@ static const struct sbx_command *const commands[] = {
     &cmd_profile_check,
     &cmd_profile_path,
     &cmd_unshare,
+    &cmd_oci,
     &cmd_doctor,
     &cmd_version,
     &cmd_complete,

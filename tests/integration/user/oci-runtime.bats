@@ -623,3 +623,22 @@ validate_state() {
 	oci delete c1
 	assert_root_empty
 }
+
+@test "sbx --help lists oci; sbx oci is sbx-oci; __complete offers it and its commands" {
+	run "$SBX_TOP/build/sbx" --help
+	assert_status 0
+	[[ $output == *"  oci                Speak runc's command line on OCI bundles (as sbx-oci)."* ]]
+	run "$SBX_TOP/build/sbx" __complete -- oci ""
+	assert_status 0
+	for c in create start run exec state list kill ps delete spec features; do
+		echo "$output" | grep -qx "$c"
+	done
+	args '["echo", "via sbx oci"]'
+	run "$SBX_TOP/build/sbx" oci --root "$ROOT" run --bundle bundle c1
+	assert_status 0
+	assert_output "via sbx oci"
+	run "$SBX_TOP/build/sbx" oci --root "$ROOT" exec
+	assert_status 125
+	assert_output "sbx oci: exec: missing a container ID"
+	assert_root_empty
+}
