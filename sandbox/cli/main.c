@@ -232,6 +232,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (strcmp(argv[i + 1], "oci") == 0) {
+			char *help[] = {argv[i + 1], (char *)"--help", NULL};
+			return oci_main("sbx oci", 2, help);
+		}
 		int consumed = 0;
 		const struct sbx_command *c = find_command(argc - i - 1, argv + i + 1, &consumed);
 		if (c == NULL && is_group(argv[i + 1])) {

@@ -537,6 +537,11 @@ validate_state() {
 	assert_output 'sbx-oci: exec: cannot execute "/etc": Permission denied'
 	run -127 oci exec c1 no-such-command
 	assert_output 'sbx-oci: exec: "no-such-command": executable file not found in $PATH'
+	# --log is the host's file, though exec fails in the container's
+	# mount namespace.
+	run -127 oci --log "$PWD/exec.log" exec c1 no-such-command
+	grep -qF 'level=error msg=""no-such-command": executable file not found in $PATH"' exec.log
+	[ ! -e bundle/rootfs"$PWD/exec.log" ]
 	# Nothing of exec's is left in --root.
 	run ls -A "$ROOT/c1"
 	assert_output "$(printf 'config.json\nstate.json')"
