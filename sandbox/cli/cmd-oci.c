@@ -22,6 +22,7 @@ static struct {
 	const char *prog; /* "sbx-oci" or "sbx oci" */
 	char *root;
 	const char *log;
+	int log_fd; /* opened once: exec leaves the host's mount namespace */
 	bool log_json;
 	const char *command;
 } g;
@@ -30,11 +31,9 @@ static struct {
 
 static void log_line(const char *level, const char *msg)
 {
-	if (g.log == NULL)
+	if (g.log == NULL || g.log_fd < 0)
 		return;
-	int fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
+	int fd = g.log_fd;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
@@ -52,7 +51,6 @@ static void log_line(const char *level, const char *msg)
 		line = xasprintf("time=\"%s\" level=%s msg=\"%s\"\n", t, level, msg);
 	}
 	write_all(fd, line, strlen(line));
-	close(fd);
 }
 
 /* The one way an error is shown: on stderr, and in --log. */
@@ -87,6 +85,7 @@ static void usage(FILE *f)
 	        "  create    create a container from a bundle; start releases it\n"
 	        "  start     start a created container\n"
 	        "  run       create and start a container\n"
+	        "  exec      run a process in a container\n"
 	        "  state     print a container's state (JSON)\n"
 	        "  list      list containers\n"
 	        "  kill      send a signal to a container's init\n"
@@ -100,8 +99,9 @@ static void usage(FILE *f)
 	        "  --log FILE           also write errors to FILE\n"
 	        "  --log-format FORMAT  text or json\n"
 	        "  --debug              trace what is being done\n"
-	        "  --systemd-cgroup, --cgroup-manager M, --rootless[=V]  accepted (sbx manages\n"
-	        "                       no cgroups)\n"
+	        "  --systemd-cgroup     accepted (sbx manages no cgroups)\n"
+	        "  --cgroup-manager M   accepted: cgroupfs, systemd or disabled\n"
+	        "  --rootless[=V]       accepted: true, false or auto\n"
 	        "  --version            show the version\n"
 	        "  -h, --help           show this help\n",
 	        g.prog);
@@ -227,6 +227,199 @@ static int create_main(int argc, char **argv, bool run)
 		fail_err(e);
 		return status ? status : SBX_EXIT_FAILURE;
 	}
+	return status;
+}
+
+/* ---- exec ---- */
+
+struct exec_args {
+	struct oci_exec_opts o;
+	const char *process_file;
+	char **env;
+};
+
+enum {
+	X_PROCESS = 256,
+	X_PID_FILE,
+	X_CONSOLE,
+	X_CWD,
+	X_NO_NEW_PRIVS,
+	X_PRESERVE,
+	X_REFUSED,
+};
+
+static int exec_opt(int c, const char *arg, void *ctx)
+{
+	struct exec_args *a = ctx;
+	switch (c) {
+	case 'p':
+		a->process_file = arg;
+		break;
+	case 'd':
+		a->o.detach = true;
+		break;
+	case 't':
+		a->o.tty = true;
+		break;
+	case X_PID_FILE:
+		a->o.pid_file = arg;
+		break;
+	case X_CONSOLE:
+		a->o.console_socket = arg;
+		break;
+	case X_CWD:
+		if (arg[0] != '/')
+			return -fail(OCI_USAGE, "--cwd \"%s\": must be an absolute path", arg);
+		a->o.cwd = arg;
+		break;
+	case 'e':
+		if (strchr(arg, '=') == NULL || arg[0] == '=')
+			return -fail(OCI_USAGE, "--env \"%s\": expected KEY=VALUE", arg);
+		strv_push(&a->env, arg);
+		break;
+	case 'u': {
+		_cleanup_free_ char *u = xstrdup(arg);
+		char *colon = strchr(u, ':');
+		uint64_t uid, gid = 0;
+		if (colon)
+			*colon = '\0';
+		if (parse_u64(u, &uid) < 0 || uid >= UINT32_MAX ||
+		    (colon && (parse_u64(colon + 1, &gid) < 0 || gid >= UINT32_MAX)))
+			return -fail(OCI_USAGE, "--user \"%s\": expected UID[:GID] (numbers)", arg);
+		a->o.user_set = true;
+		a->o.uid = (unsigned)uid;
+		a->o.gid_set = colon != NULL;
+		a->o.gid = (unsigned)gid;
+		break;
+	}
+	case X_NO_NEW_PRIVS:
+		a->o.no_new_privs = true;
+		break;
+	case X_PRESERVE: {
+		uint64_t n;
+		if (parse_u64(arg, &n) < 0)
+			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number", arg);
+		if (n > 0)
+			return -fail(SBX_EXIT_FAILURE, "--preserve-fds: not supported yet");
+		break;
+	}
+	}
+	return 0;
+}
+
+static int exec_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"process", required_argument, NULL, 'p'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"pid-file", required_argument, NULL, X_PID_FILE},
+	    {"console-socket", required_argument, NULL, X_CONSOLE},
+	    {"cwd", required_argument, NULL, X_CWD},
+	    {"env", required_argument, NULL, 'e'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"no-new-privs", no_argument, NULL, X_NO_NEW_PRIVS},
+	    {"preserve-fds", required_argument, NULL, X_PRESERVE},
+	    /* runc's, which sbx-oci does not implement: refused by name. */
+	    {"cap", required_argument, NULL, X_REFUSED},
+	    {"additional-gids", required_argument, NULL, X_REFUSED},
+	    {"apparmor", required_argument, NULL, X_REFUSED},
+	    {"process-label", required_argument, NULL, X_REFUSED},
+	    {"cgroup", required_argument, NULL, X_REFUSED},
+	    {"ignore-paused", no_argument, NULL, X_REFUSED},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct exec_args a = {.o = {.root = g.root}};
+	_cleanup_json_ json_t *process = NULL;
+	/* runc's -c and -g are --cap and --additional-gids. */
+	optind = 1;
+	opterr = 0;
+	int first;
+	{
+		int c, idx = -1;
+		first = 0;
+		while ((c = getopt_long(argc, argv, "+:p:dte:u:c:g:h", opts, &idx)) != -1) {
+			if (c == ':') {
+				first =
+				    -fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
+				break;
+			}
+			if (c == '?') {
+				first = -fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
+				break;
+			}
+			if (c == 'h') {
+				first = -2;
+				break;
+			}
+			if (c == X_REFUSED || c == 'c' || c == 'g') {
+				const char *name = c == 'c'   ? "cap"
+				                   : c == 'g' ? "additional-gids"
+				                              : opts[idx].name;
+				first =
+				    -fail(SBX_EXIT_FAILURE, "--%s: not supported by sbx-oci", name);
+				break;
+			}
+			int r = exec_opt(c, optarg, &a);
+			if (r < 0) {
+				first = r;
+				break;
+			}
+			idx = -1;
+		}
+		if (first == 0)
+			first = optind;
+	}
+	int status = SBX_EXIT_FAILURE;
+	if (first == -2) {
+		printf(
+		    "Usage: %s exec [--process F | ID COMMAND [ARG...]] [--detach] [--pid-file F]\n"
+		    "       [-t --console-socket PATH] [--cwd DIR] [--env K=V]... "
+		    "[--user UID[:GID]] ID [COMMAND [ARG...]]\n",
+		    g.prog);
+		status = 0;
+		goto out;
+	}
+	if (first < 0) {
+		status = -first;
+		goto out;
+	}
+	if (argc - first < 1) {
+		status = fail(OCI_USAGE, "missing a container ID");
+		goto out;
+	}
+	if (a.process_file && argc - first > 1) {
+		status = fail(OCI_USAGE, "--process and a command exclude each other");
+		goto out;
+	}
+	if (!a.process_file && argc - first < 2) {
+		status = fail(OCI_USAGE, "missing a command, or --process FILE");
+		goto out;
+	}
+	if (a.o.tty && a.o.console_socket == NULL) {
+		status = fail(OCI_USAGE, "-t needs --console-socket: the terminal would have no "
+		                         "reader");
+		goto out;
+	}
+	if (a.process_file) {
+		json_error_t je;
+		process = json_load_file(a.process_file, JSON_REJECT_DUPLICATES, &je);
+		if (process == NULL) {
+			status = fail(SBX_EXIT_FAILURE, "cannot read --process \"%s\": %s",
+			              a.process_file, je.text);
+			goto out;
+		}
+	}
+	a.o.id = argv[first];
+	a.o.process = process;
+	a.o.args = a.process_file ? NULL : argv + first + 1;
+	a.o.env = a.env;
+	struct sbx_error *e = NULL;
+	if (oci_exec(&a.o, &status, &e) < 0)
+		fail_err(e);
+out:
+	strv_free(a.env);
 	return status;
 }
 
@@ -479,7 +672,7 @@ static int features_main(int argc, char **argv)
 }
 
 /* What runc has and sbx-oci does not do yet: refused by name. */
-static const char *const missing[] = {"exec",       "pause",   "resume", "update",
+static const char *const missing[] = {"pause",      "resume",  "update",
                                       "checkpoint", "restore", "events"};
 
 enum {
@@ -510,6 +703,7 @@ int oci_main(const char *prog, int argc, char **argv)
 	    {0},
 	};
 	g.prog = prog;
+	g.log_fd = -1;
 	const char *root = NULL;
 	optind = 1;
 	opterr = 0;
@@ -565,6 +759,8 @@ int oci_main(const char *prog, int argc, char **argv)
 			return fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (g.log)
+		g.log_fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (optind >= argc) {
 		usage(stderr);
 		return OCI_USAGE;
@@ -583,6 +779,8 @@ int oci_main(const char *prog, int argc, char **argv)
 	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "state") == 0 || strcmp(cmd, "kill") == 0 ||
 	    strcmp(cmd, "delete") == 0)
 		return id_main(sub_argc, sub_argv);
+	if (strcmp(cmd, "exec") == 0)
+		return exec_main(sub_argc, sub_argv);
 	if (strcmp(cmd, "list") == 0)
 		return list_main(sub_argc, sub_argv);
 	if (strcmp(cmd, "ps") == 0)
@@ -597,3 +795,35 @@ int oci_main(const char *prog, int argc, char **argv)
 	g.command = NULL;
 	return fail(OCI_USAGE, "unknown command '%s'; see '%s --help'", cmd, prog);
 }
+
+/* `sbx oci` in sbx's command table, for --help and the completions: main.c
+ * hands `sbx oci ...` to oci_main before it parses sbx's own options. The
+ * options are oci_main's global ones, as its --help lists them. */
+static const struct sbx_option oci_options[] = {
+    {"root", G_ROOT, required_argument, "DIR", "where state lives", SBX_COMPLETE_DIR},
+    {"log", G_LOG, required_argument, "FILE", "also write errors to FILE", SBX_COMPLETE_FILE},
+    {"log-format", G_LOG_FORMAT, required_argument, "FORMAT", "text or json", "text json"},
+    {"debug", G_DEBUG, no_argument, NULL, "trace what is being done", NULL},
+    {"systemd-cgroup", G_SYSTEMD, no_argument, NULL, "accepted", NULL},
+    {"cgroup-manager", G_CGROUP_MANAGER, required_argument, "M", "accepted",
+     "cgroupfs systemd disabled"},
+    {"rootless", G_ROOTLESS, no_argument, NULL, "accepted", NULL},
+    {"version", G_VERSION, no_argument, NULL, "show the version", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int oci_command_main(const struct sbx_command *cmd, int argc, char **argv,
+                            struct sbx_error **err)
+{
+	return oci_main("sbx oci", argc, argv);
+}
+
+const struct sbx_command cmd_oci = {
+    .name = "oci",
+    .args = "[OPTIONS] COMMAND [ARGS...]",
+    .summary = "Speak runc's command line on OCI bundles (as sbx-oci).",
+    .options = oci_options,
+    .positional = "create start run exec state list kill ps delete spec features",
+    .main = oci_command_main,
+    .usage_exit = SBX_EXIT_FAILURE,
+};

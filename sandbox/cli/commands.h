@@ -33,6 +33,7 @@ extern const struct sbx_command cmd_diff;
 extern const struct sbx_command cmd_commit;
 extern const struct sbx_command cmd_unshare;
 extern const struct sbx_command cmd_doctor;
+extern const struct sbx_command cmd_oci;
 extern const struct sbx_command cmd_complete;
 
 /* Pulls o->reference as `sbx pull` does (cmd-pull.c), saying what a short

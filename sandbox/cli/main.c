@@ -56,6 +56,7 @@ static const struct sbx_command *const commands[] = {
     &cmd_profile_check,
     &cmd_profile_path,
     &cmd_unshare,
+    &cmd_oci,
     &cmd_doctor,
     &cmd_version,
     &cmd_complete,
@@ -230,6 +231,10 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc) {
 			usage(stdout);
 			return 0;
+		}
+		if (strcmp(argv[i + 1], "oci") == 0) {
+			char *help[] = {argv[i + 1], (char *)"--help", NULL};
+			return oci_main("sbx oci", 2, help);
 		}
 		int consumed = 0;
 		const struct sbx_command *c = find_command(argc - i - 1, argv + i + 1, &consumed);

@@ -25,8 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STATE_FILE "state.json"
-#define FIFO_FILE  "exec.fifo"
+#define STATE_FILE  "state.json"
+#define FIFO_FILE   "exec.fifo"
+#define CONFIG_FILE "config.json"
 
 /* Root of the initial user namespace, whose uid_map maps everything. */
 static bool host_root(void)
@@ -277,6 +278,23 @@ static bool json_contains_string(json_t *a, const char *s)
 	return false;
 }
 
+/* runc raises what it can of process.capabilities.ambient and skips the
+ * rest (its default spec lists them with no inheritable set); sbx's runtime
+ * refuses such a set, so they are dropped here. */
+static void drop_unraisable_ambient(json_t *process)
+{
+	json_t *caps = json_object_get(process, "capabilities");
+	json_t *amb = json_object_get(caps, "ambient");
+	if (json_is_array(amb)) {
+		json_t *inh = json_object_get(caps, "inheritable");
+		json_t *perm = json_object_get(caps, "permitted");
+		for (size_t k = json_array_size(amb); k-- > 0;)
+			if (!json_contains_string(inh, json_string_value(json_array_get(amb, k))) ||
+			    !json_contains_string(perm, json_string_value(json_array_get(amb, k))))
+				json_array_remove(amb, k);
+	}
+}
+
 /* The bundle's config, made runnable by sbx: the root's path made absolute,
  * a user namespace that maps the caller added when there is none and the
  * caller is not root (as crun does), and runc's default device rule (deny
@@ -301,19 +319,7 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 		_cleanup_free_ char *abs = path_join(real, rp);
 		json_object_set_new(root, "path", json_string(abs));
 	}
-	/* runc raises what it can of process.capabilities.ambient and skips
-	 * the rest (its default spec lists them with no inheritable set);
-	 * sbx's runtime refuses such a set, so they are dropped here. */
-	json_t *caps = json_object_get(json_object_get(conf, "process"), "capabilities");
-	json_t *amb = json_object_get(caps, "ambient");
-	if (json_is_array(amb)) {
-		json_t *inh = json_object_get(caps, "inheritable");
-		json_t *perm = json_object_get(caps, "permitted");
-		for (size_t k = json_array_size(amb); k-- > 0;)
-			if (!json_contains_string(inh, json_string_value(json_array_get(amb, k))) ||
-			    !json_contains_string(perm, json_string_value(json_array_get(amb, k))))
-				json_array_remove(amb, k);
-	}
+	drop_unraisable_ambient(json_object_get(conf, "process"));
 	json_t *lin = json_object_get(conf, "linux");
 	adapt_cgroup_mounts(conf);
 	if (json_is_object(lin)) {
@@ -380,7 +386,7 @@ static int parse_bundle(json_t *conf, struct sbx_config **out, struct sbx_error 
 }
 
 /* The pty's master to the caller's --console-socket, as runc sends it. */
-static int send_console(const char *sock_path, int pty, struct sbx_error **err)
+static int connect_console(const char *sock_path, int *out, struct sbx_error **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
@@ -391,31 +397,60 @@ static int send_console(const char *sock_path, int pty, struct sbx_error **err)
 	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return sbx_error_set(err, errno, "cannot connect to the console socket \"%s\"",
 		                     sock_path);
+	*out = steal_fd(s);
+	return 0;
+}
+
+static int send_console_fd(int s, const char *sock_path, int pty, struct sbx_error **err)
+{
 	if (fdpass_send(s, "/dev/ptmx", 9, &pty, 1) < 0)
 		return sbx_error_set(err, errno, "cannot send the terminal to \"%s\"", sock_path);
 	return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct sbx_error **err)
+static int send_console(const char *sock_path, int pty, struct sbx_error **err)
+{
+	_cleanup_close_ int s = -1;
+	if (connect_console(sock_path, &s, err) < 0)
+		return -1;
+	return send_console_fd(s, sock_path, pty, err);
+}
+
+/* The directory of a pid file, opened now (exec writes the file after it
+ * entered the container's mount namespace), and the file's name in it. */
+static int open_pid_dir(const char *path, int *dfd, const char **name, struct sbx_error **err)
 {
 	_cleanup_free_ char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
-	const char *name = path;
-	_cleanup_close_ int dfd = -1;
+	*name = path;
 	if (slash) {
 		*slash = '\0';
-		name = slash + 1;
-		dfd = open(slash == dir ? "/" : dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		*name = path + (slash - dir) + 1;
+		*dfd = open(slash == dir ? "/" : dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	} else {
-		dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		*dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (dfd < 0)
+	if (*dfd < 0)
 		return sbx_error_set(err, errno, "cannot write the pid file \"%s\"", path);
+	return 0;
+}
+
+static int write_pid_at(int dfd, const char *name, pid_t pid, struct sbx_error **err)
+{
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	if (write_file_atomic(dfd, name, buf, (size_t)n, 0644, err) < 0)
 		return sbx_error_prefix(err, "--pid-file");
 	return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct sbx_error **err)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+	if (open_pid_dir(path, &dfd, &name, err) < 0)
+		return -1;
+	return write_pid_at(dfd, name, pid, err);
 }
 
 static int write_state(int dirfd, const char *id, const char *bundle, json_t *conf, pid_t pid,
@@ -436,6 +471,11 @@ static int write_state(int dirfd, const char *id, const char *bundle, json_t *co
 	    json_object_get(json_object_get(conf, "root"), "path"), "created", created, "owner",
 	    owner ? owner : "", "annotations", ann ? json_deep_copy(ann) : json_object());
 	_cleanup_free_ char *text = json_dumps(s, JSON_COMPACT);
+	/* The config as it was run, for exec: the bundle's copy may change
+	 * once the container runs, this one only its owner writes. */
+	_cleanup_free_ char *ctext = json_dumps(conf, JSON_COMPACT);
+	if (write_file_atomic(dirfd, CONFIG_FILE, ctext, strlen(ctext), 0600, err) < 0)
+		return -1;
 	return write_file_atomic(dirfd, STATE_FILE, text, strlen(text), 0644, err);
 }
 
@@ -609,6 +649,179 @@ int oci_start(const char *root, const char *id, struct sbx_error **err)
 	if (unlinkat(r.dirfd, FIFO_FILE, 0) < 0)
 		return sbx_error_set(err, errno, "cannot remove \"%s/%s\"", r.dir, FIFO_FILE);
 	return 0;
+}
+
+/* ---- exec ---- */
+
+/* process.json may narrow the container's capabilities, never widen them:
+ * every capability of each of its sets must be in the container's. */
+static int check_caps_subset(json_t *want, json_t *have, struct sbx_error **err)
+{
+	static const char *const sets[] = {"bounding", "effective", "inheritable", "permitted",
+	                                   "ambient"};
+	if (want && !json_is_object(want))
+		return sbx_error_setc(err, EINVAL, "--process: capabilities: not an object");
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+		size_t k;
+		json_t *cap;
+		json_array_foreach(json_object_get(want, sets[i]), k, cap)
+		{
+			if (!json_contains_string(json_object_get(have, sets[i]),
+			                          json_string_value(cap)))
+				return sbx_error_setc(
+				    err, EPERM,
+				    "--process: capabilities.%s: %s is not in the "
+				    "container's set; exec cannot add capabilities",
+				    sets[i],
+				    json_string_value(cap) ? json_string_value(cap)
+				                           : "(not a string)");
+		}
+	}
+	return 0;
+}
+
+/* KEY=VALUE replaces KEY in a JSON env array, or is appended. */
+static void json_env_set(json_t *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	size_t i;
+	json_t *e;
+	json_array_foreach(env, i, e)
+	{
+		const char *s = json_string_value(e);
+		if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=') {
+			json_array_set_new(env, i, json_string(kv));
+			return;
+		}
+	}
+	json_array_append_new(env, json_string(kv));
+}
+
+/* The container's recorded config with the exec'd process in place of its
+ * own: what process.json or the options say of args, env, cwd, user and
+ * terminal; the capabilities narrowed only; no_new_privs kept once set.
+ * Namespaces, seccomp, Landlock and the rest stay the container's. */
+static int exec_config(const struct oci_exec_opts *o, int dirfd, const char *dir,
+                       struct sbx_config **out, struct sbx_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, CONFIG_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	json_error_t je;
+	_cleanup_json_ json_t *conf = fd >= 0 ? json_loadfd(fd, JSON_REJECT_DUPLICATES, &je) : NULL;
+	if (conf == NULL)
+		return sbx_error_set(err, fd < 0 ? errno : EINVAL, "cannot read \"%s/%s\"", dir,
+		                     CONFIG_FILE);
+	json_t *proc = json_object_get(conf, "process");
+	if (!json_is_object(proc))
+		return sbx_error_setc(err, EINVAL, "\"%s/%s\": no process", dir, CONFIG_FILE);
+	bool nnp = json_is_true(json_object_get(proc, "noNewPrivileges")) || o->no_new_privs;
+	if (o->process) {
+		if (!json_is_object(o->process))
+			return sbx_error_setc(err, EINVAL, "--process: not a JSON object");
+		/* As the container's own were: what runc skips dropped first. */
+		_cleanup_json_ json_t *want = json_deep_copy(o->process);
+		drop_unraisable_ambient(want);
+		if (check_caps_subset(json_object_get(want, "capabilities"),
+		                      json_object_get(proc, "capabilities"), err) < 0)
+			return -1;
+		const char *key;
+		json_t *v;
+		json_object_foreach(want, key, v) json_object_set(proc, key, v);
+	}
+	if (o->args) {
+		json_t *a = json_array();
+		for (size_t i = 0; o->args[i]; i++)
+			json_array_append_new(a, json_string(o->args[i]));
+		json_object_set_new(proc, "args", a);
+	}
+	if (o->env) {
+		json_t *env = json_object_get(proc, "env");
+		if (!json_is_array(env)) {
+			env = json_array();
+			json_object_set_new(proc, "env", env);
+		}
+		for (size_t i = 0; o->env[i]; i++)
+			json_env_set(env, o->env[i]);
+	}
+	if (o->cwd)
+		json_object_set_new(proc, "cwd", json_string(o->cwd));
+	if (o->user_set) {
+		json_t *user = json_object_get(proc, "user");
+		json_int_t gid = o->gid_set ? (json_int_t)o->gid
+		                            : json_integer_value(json_object_get(user, "gid"));
+		json_object_set_new(proc, "user",
+		                    json_pack("{s:I, s:I}", "uid", (json_int_t)o->uid, "gid", gid));
+	}
+	if (!o->process || o->tty)
+		json_object_set_new(proc, "terminal", json_boolean(o->tty));
+	json_object_set_new(proc, "noNewPrivileges", json_boolean(nnp));
+	drop_unraisable_ambient(proc);
+	return parse_bundle(conf, out, err);
+}
+
+int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
+{
+	*status = SBX_EXIT_FAILURE;
+	_cleanup_(record_clear) struct record r;
+	if (record_open(o->root, o->id, &r, err) < 0)
+		return -1;
+	if (strcmp(record_status(&r), "stopped") == 0)
+		return sbx_error_setc(err, ESRCH, "cannot exec in container \"%s\": it is stopped",
+		                      o->id);
+	_cleanup_close_ int pidfd = open_init(r.pid, r.start);
+	if (pidfd < 0)
+		return sbx_error_setc(err, ESRCH, "cannot exec in container \"%s\": it is stopped",
+		                      o->id);
+	struct sbx_config *c = NULL;
+	if (exec_config(o, r.dirfd, r.dir, &c, err) < 0)
+		return -1;
+	if (c->terminal && o->console_socket == NULL) {
+		config_free(c);
+		return sbx_error_setc(err, EINVAL,
+		                      "process.terminal is true but no --console-socket was given: "
+		                      "the terminal would have no reader");
+	}
+	c->outlive_parent = o->detach;
+	c->seccomp_early = true;
+	/* Everything named by a host path is opened before this process
+	 * enters the container's mount namespace. */
+	_cleanup_close_ int console = -1, pid_dir = -1;
+	const char *pid_name = NULL;
+	if ((c->terminal && connect_console(o->console_socket, &console, err) < 0) ||
+	    (o->pid_file && open_pid_dir(o->pid_file, &pid_dir, &pid_name, err) < 0)) {
+		config_free(c);
+		return -1;
+	}
+	struct sbx_sandbox *ct = NULL;
+	if (process_exec(c, pidfd, &ct, err) < 0) {
+		config_free(c);
+		return -1;
+	}
+	/* From here on the config is the process's until its exec: not freed. */
+	if (ct->pty >= 0) {
+		if (send_console_fd(console, o->console_socket, ct->pty, err) < 0)
+			goto fail;
+		close(ct->pty);
+		ct->pty = -1;
+	}
+	int code = 0;
+	if (process_start(ct, NULL, &code, err) < 0) {
+		*status = code ? code : SBX_EXIT_FAILURE;
+		process_destroy(ct);
+		return -1;
+	}
+	if (pid_name && write_pid_at(pid_dir, pid_name, ct->pid, err) < 0)
+		goto fail;
+	if (o->detach) {
+		process_release(ct);
+		*status = 0;
+		return 0;
+	}
+	int ret = process_wait(ct, true, status, err);
+	process_destroy(ct);
+	return ret;
+fail:
+	process_destroy(ct);
+	return -1;
 }
 
 int oci_state(const char *root, const char *id, json_t **out, struct sbx_error **err)

@@ -50,6 +50,29 @@ int oci_start(const char *root, const char *id, struct sbx_error **err);
  * executed, with -1 and *err). */
 int oci_run(const struct oci_create_opts *o, bool detach, int *status, struct sbx_error **err);
 
+struct oci_exec_opts {
+	const char *root;
+	const char *id;
+	json_t *process;        /* --process: a process.json, or NULL */
+	char *const *args;      /* the command, or NULL (with process) */
+	char *const *env;       /* KEY=VALUE, each replacing KEY */
+	const char *cwd;        /* or NULL */
+	bool user_set, gid_set; /* --user UID[:GID] */
+	unsigned uid, gid;
+	bool tty;                   /* -t: process.terminal */
+	bool no_new_privs;          /* --no-new-privs */
+	const char *console_socket; /* or NULL */
+	const char *pid_file;       /* or NULL */
+	bool detach;
+};
+/* exec: runs a process in a created or running container, with its
+ * recorded config's namespaces, seccomp, Landlock and user namespace;
+ * process.json may narrow its capabilities, never widen them. Detached,
+ * returns once the process runs (*status 0), which a subreaper (conmon)
+ * inherits; else waits and sets *status as run does (126 or 127 when it
+ * could not be executed, with -1 and *err). */
+int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err);
+
 /* The runtime-spec state of one container, or ENOENT. */
 int oci_state(const char *root, const char *id, json_t **out, struct sbx_error **err);
 /* Every container's state, with "created" (RFC 3339) and "owner" added,

@@ -684,7 +684,8 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                    int sync_fd)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (!c->outlive_parent)
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(sync_fd);
 	launch_payload(c, bpf, sync_fd, false, true);
 }

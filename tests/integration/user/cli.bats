@@ -26,6 +26,8 @@ usage_exit() {
 	mapfile -t cmds < <(commands)
 	[ "${#cmds[@]}" -gt 20 ]
 	for cmd in "${cmds[@]}"; do
+		# runc's command line, with runc's errors (oci-runtime.bats).
+		[ "$cmd" != oci ] || continue
 		run sbx $cmd --no-such-option </dev/null
 		[ "$status" = "$(usage_exit "$cmd")" ] || { echo "$cmd: exit $status: $output" >&2; return 1; }
 		[ "$output" = "sbx: $cmd: unknown option '--no-such-option'

@@ -42,6 +42,7 @@ page_of() {
 	doctor) echo sbx-doctor.1 ;;
 	version) echo sbx.1 ;;
 	unshare) echo sbx-unshare.1 ;;
+	oci) echo sbx-oci.1 ;;
 	*) echo sbx-instance.1 ;;
 	esac
 }

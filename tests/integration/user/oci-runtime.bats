@@ -340,9 +340,6 @@ validate_state() {
 	run oci run --bundle bundle c1
 	assert_status 125
 	assert_output 'sbx-oci: run: container "c1" already exists'
-	run oci exec c1 true
-	assert_status 125
-	assert_output 'sbx-oci: exec: not supported by sbx-oci yet'
 	run oci checkpoint c1
 	assert_status 125
 	assert_output 'sbx-oci: checkpoint: not supported by sbx-oci yet'
@@ -432,6 +429,22 @@ validate_state() {
 	run podman unshare "$OCI" state "$id"
 	assert_status 0
 	[ "$(echo "$output" | jq -r .status)" = running ]
+	# podman exec: conmon runs sbx-oci exec --process F --detach --pid-file.
+	run pod exec "$id" sh -c 'echo in-exec; exit 3'
+	assert_status 3
+	assert_output in-exec
+	# In the container's pid namespace: its pid 1 is the container's command.
+	run pod exec "$id" sh -c 'tr "\0" " " </proc/1/cmdline'
+	assert_status 0
+	assert_output "sh -c echo started; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo done "
+	run pod exec "$id" true
+	assert_status 0
+	run -127 pod exec "$id" no-such-command
+	run pod exec "$id" /etc
+	assert_status 126
+	run pod exec -w /tmp -e FOO=bar "$id" sh -c 'echo $FOO; pwd'
+	assert_status 0
+	assert_output "$(printf 'bar\n/tmp')"
 	run podman mount "$id"
 	run podman unshare sh -c "touch \$(podman mount $id)/tmp/go"
 	assert_status 0
@@ -497,5 +510,140 @@ validate_state() {
 	run oci ps c1
 	assert_status 125
 	assert_output 'sbx-oci: ps: container "c1" does not exist'
+	assert_root_empty
+}
+
+@test "exec: a command in a running container, as its process: exit codes 0, 3, 126, 127; --env, --cwd, --user" {
+	args '["sleep", "1000"]'
+	oci_bg run -d --bundle bundle --pid-file "$PWD/pid" c1
+	pid=$(cat pid)
+	run oci exec c1 sh -c 'echo hi; cat /proc/sys/kernel/hostname'
+	assert_status 0
+	assert_output "$(printf 'hi\nsbx')"
+	# The container's namespaces, capabilities and no_new_privs.
+	for ns in mnt pid net ipc uts user; do
+		[ "$(oci exec c1 readlink /proc/self/ns/$ns)" = "$(readlink "/proc/$pid/ns/$ns")" ]
+	done
+	for f in CapBnd CapEff CapPrm NoNewPrivs Seccomp; do
+		[ "$(oci exec c1 grep "^$f:" /proc/self/status)" = "$(grep "^$f:" "/proc/$pid/status")" ]
+	done
+	run oci exec --env FOO=bar --env HOME=/x --cwd /tmp --user 0:0 c1 sh -c 'echo $FOO $HOME; pwd; id -u'
+	assert_status 0
+	assert_output "$(printf 'bar /x\n/tmp\n0')"
+	run oci exec c1 sh -c 'exit 3'
+	assert_status 3
+	run oci exec c1 /etc
+	assert_status 126
+	assert_output 'sbx-oci: exec: cannot execute "/etc": Permission denied'
+	run -127 oci exec c1 no-such-command
+	assert_output 'sbx-oci: exec: "no-such-command": executable file not found in $PATH'
+	# --log is the host's file, though exec fails in the container's
+	# mount namespace.
+	run -127 oci --log "$PWD/exec.log" exec c1 no-such-command
+	grep -qF 'level=error msg=""no-such-command": executable file not found in $PATH"' exec.log
+	[ ! -e bundle/rootfs"$PWD/exec.log" ]
+	# Nothing of exec's is left in --root.
+	run ls -A "$ROOT/c1"
+	assert_output "$(printf 'config.json\nstate.json')"
+	oci delete --force c1
+	assert_root_empty
+}
+
+@test "exec --process --detach --pid-file (podman's form): the process outlives exec; a seccomp filter applies to it" {
+	edit ".mounts += [{\"destination\": \"/share\", \"type\": \"bind\", \"source\": \"$PWD/share\", \"options\": [\"rbind\"]}]"
+	edit '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}'
+	args '["sleep", "1000"]'
+	oci_bg run -d --bundle bundle --pid-file "$PWD/pid" c1
+	jq '.process | .args = ["sh", "-c", "mkdir /tmp/d 2>/dev/null || echo denied > /share/out; while [ ! -e /share/go ]; do sleep 0.05; done; echo $FOO >> /share/out"] | .env += ["FOO=from-process"]' bundle/config.json >process.json
+	# Its stdio is the caller's (conmon's pipes): not one that run waits on.
+	oci exec --process process.json --detach --pid-file "$PWD/xpid" c1 </dev/null >x.out 2>&1
+	[ ! -s x.out ]
+	xpid=$(cat xpid)
+	# Running after exec returned, in the container's pid namespace.
+	[ "$(readlink "/proc/$xpid/ns/pid")" = "$(readlink "/proc/$(cat pid)/ns/pid")" ]
+	[ "$(grep '^Seccomp:' "/proc/$xpid/status")" = "$(printf 'Seccomp:\t2')" ]
+	for i in $(seq 1 300); do [ -s share/out ] && break; sleep 0.05; done
+	[ "$(cat share/out)" = denied ]
+	touch share/go
+	for i in $(seq 1 300); do [ "$(wc -l <share/out)" = 2 ] && break; sleep 0.05; done
+	[ "$(cat share/out)" = "$(printf 'denied\nfrom-process')" ]
+	oci delete --force c1
+	assert_root_empty
+}
+
+@test "exec: what it cannot honour or a caller got wrong is refused; nothing is left behind" {
+	args '["sleep", "1000"]'
+	oci_bg run -d --bundle bundle c1
+	run oci exec c1
+	assert_status 125
+	assert_output "sbx-oci: exec: missing a command, or --process FILE"
+	run oci exec
+	assert_status 125
+	assert_output "sbx-oci: exec: missing a container ID"
+	jq '.process' bundle/config.json >process.json
+	run oci exec --process process.json c1 true
+	assert_status 125
+	assert_output "sbx-oci: exec: --process and a command exclude each other"
+	run oci exec -t c1 true
+	assert_status 125
+	assert_output "sbx-oci: exec: -t needs --console-socket: the terminal would have no reader"
+	run oci exec --cap CAP_SYS_ADMIN c1 true
+	assert_status 125
+	assert_output "sbx-oci: exec: --cap: not supported by sbx-oci"
+	run oci exec -g 10 c1 true
+	assert_status 125
+	assert_output "sbx-oci: exec: --additional-gids: not supported by sbx-oci"
+	run oci exec --env NOVALUE c1 true
+	assert_status 125
+	assert_output 'sbx-oci: exec: --env "NOVALUE": expected KEY=VALUE'
+	run oci exec --cwd tmp c1 true
+	assert_status 125
+	assert_output 'sbx-oci: exec: --cwd "tmp": must be an absolute path'
+	run oci exec --user root c1 true
+	assert_status 125
+	assert_output 'sbx-oci: exec: --user "root": expected UID[:GID] (numbers)'
+	# process.json may narrow the capabilities, never add one.
+	jq '.process | .capabilities.bounding += ["CAP_SYS_ADMIN"]' bundle/config.json >process.json
+	run oci exec --process process.json c1
+	assert_status 125
+	assert_output "sbx-oci: exec: --process: capabilities.bounding: CAP_SYS_ADMIN is not in the container's set; exec cannot add capabilities"
+	jq '.process | .capabilities.bounding = ["CAP_KILL"] | .capabilities.effective = [] | .capabilities.permitted = [] | .capabilities.ambient = [] | .args = ["grep", "^CapBnd:", "/proc/self/status"]' bundle/config.json >process.json
+	run oci exec --process process.json c1
+	assert_status 0
+	assert_output "$(printf 'CapBnd:\t0000000000000020')"
+	echo '{' >bad.json
+	run oci exec --process bad.json c1
+	assert_status 125
+	assert_output "sbx-oci: exec: cannot read --process \"bad.json\": string or '}' expected near end of file"
+	run oci exec nope true
+	assert_status 125
+	assert_output 'sbx-oci: exec: container "nope" does not exist'
+	oci kill c1 KILL
+	wait_status c1 stopped
+	run oci exec c1 true
+	assert_status 125
+	assert_output 'sbx-oci: exec: cannot exec in container "c1": it is stopped'
+	run ls -A "$ROOT/c1"
+	assert_output "$(printf 'config.json\nstate.json')"
+	oci delete c1
+	assert_root_empty
+}
+
+@test "sbx --help lists oci; sbx oci is sbx-oci; __complete offers it and its commands" {
+	run "$SBX_TOP/build/sbx" --help
+	assert_status 0
+	[[ $output == *"  oci                Speak runc's command line on OCI bundles (as sbx-oci)."* ]]
+	run "$SBX_TOP/build/sbx" __complete -- oci ""
+	assert_status 0
+	for c in create start run exec state list kill ps delete spec features; do
+		echo "$output" | grep -qx "$c"
+	done
+	args '["echo", "via sbx oci"]'
+	run "$SBX_TOP/build/sbx" oci --root "$ROOT" run --bundle bundle c1
+	assert_status 0
+	assert_output "via sbx oci"
+	run "$SBX_TOP/build/sbx" oci --root "$ROOT" exec
+	assert_status 125
+	assert_output "sbx oci: exec: missing a container ID"
 	assert_root_empty
 }
