@@ -7,6 +7,7 @@
 #include "lifecycle/lifecycle.h"
 #include "lifecycle/oci-runtime.h"
 #include "lib/util.h"
+#include "store/state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,13 +35,8 @@ static void log_line(const char *level, const char *msg)
 	if (g.log == NULL || g.log_fd < 0)
 		return;
 	int fd = g.log_fd;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char when[64];
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	_cleanup_free_ char *t = xasprintf("%s.%09ldZ", when, ts.tv_nsec);
+	char t[48];
+	state_now_ns(t);
 	_cleanup_free_ char *line = NULL;
 	if (g.log_json) {
 		_cleanup_json_ json_t *j =

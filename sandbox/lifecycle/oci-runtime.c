@@ -5,6 +5,7 @@
 #include "runtime/caps.h"
 #include "runtime/config.h"
 #include "runtime/process.h"
+#include "store/state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -75,17 +76,6 @@ static int check_id(const char *id, struct sbx_error **err)
 		    "only",
 		    id);
 	return 0;
-}
-
-static char *now_rfc3339(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char buf[64];
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
 /* ---- the kernel's view of a pid ---- */
@@ -461,7 +451,8 @@ static int write_state(int dirfd, const char *id, const char *bundle, json_t *co
 	if (proc_stat(pid, &st, &start) < 0)
 		return sbx_error_setc(err, ESRCH, "the container's init (pid %d) is gone",
 		                      (int)pid);
-	_cleanup_free_ char *created = now_rfc3339();
+	char created[48];
+	state_now_ns(created);
 	_cleanup_free_ char *owner = NULL;
 	passwd_lookup(geteuid(), &owner, NULL);
 	json_t *ann = json_object_get(conf, "annotations");

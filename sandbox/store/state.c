@@ -59,6 +59,16 @@ void state_now(char out[32])
 	state_format_utc(time(NULL), out);
 }
 
+void state_now_ns(char out[48])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char s[32];
+	state_format_utc(ts.tv_sec, s);
+	s[strlen(s) - 1] = '\0'; /* the Z goes after the nanoseconds */
+	snprintf(out, 48, "%s.%09ldZ", s, ts.tv_nsec);
+}
+
 int state_dir(const char *name, bool create, char **out, struct sbx_error **err)
 {
 	_cleanup_free_ char *base = NULL;

@@ -46,6 +46,9 @@ int state_pidfd(const struct sbx_state *s, int *pidfd, struct sbx_error **err);
 /* Field 22 of /proc/PID/stat. */
 int state_starttime(pid_t pid, unsigned long long *out);
 void state_now(char out[32]);
+/* The same with nanoseconds, RFC 3339 as runc's logs and the OCI state
+ * have it: 2026-12-06T06:15:09.123456789Z. */
+void state_now_ns(char out[48]);
 /* T as "YYYY-MM-DDTHH:MM:SSZ" (years 0-9999), without the time zone. */
 void state_format_utc(time_t t, char out[32]);
 

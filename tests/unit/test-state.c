@@ -287,6 +287,23 @@ static void test_now(void)
 			printf("# %lld: got %s, want %s\n", (long long)t, got, want);
 	}
 	ok(bad == 0, "state_format_utc matches gmtime_r and strftime (%d differ)", bad);
+
+	/* With nanoseconds: the same seconds (read either side of a clock
+	 * tick, so once more if they differ), then nine digits and the Z. */
+	char ns[48], before[32], after[32];
+	for (int tries = 0; tries < 3; tries++) {
+		state_now(before);
+		state_now_ns(ns);
+		state_now(after);
+		if (strcmp(before, after) == 0)
+			break;
+	}
+	size_t sec = strlen(before) - 1;
+	bool digits = strlen(ns) == sec + 11 && ns[sec] == '.' && ns[sec + 10] == 'Z';
+	for (size_t i = sec + 1; digits && i < sec + 10; i++)
+		digits = ns[i] >= '0' && ns[i] <= '9';
+	ok(strncmp(ns, before, sec) == 0 && digits, "state_now_ns: %s, seconds as state_now's %s",
+	   ns, before);
 }
 
 static void rm_tree(const char *path)
