@@ -384,10 +384,22 @@ int image_find_source(const char *ref, struct sbx_image **out, struct sbx_error 
 	image_list_free(imgs, n);
 	if (r < 0 && (err == NULL || *err == NULL)) {
 		_cleanup_free_ char *q = str_escape(ref);
-		return sbx_error_setc(err, ENOENT,
-		                      "no image pulled from \"%s\" (%s); pull it with 'sbx pull "
-		                      "%s' or run with --pull missing",
-		                      q, want, q);
+		/* Another tag or a digest is pulled under a name of its own. */
+		const char *base = strrchr(want, '/') + 1; /* the normal form has a host */
+		const char *at = strchr(base, '@'), *tag = strchr(base, ':');
+		if (at == NULL && strcmp(tag, ":" IMAGE_DEFAULT_TAG) == 0)
+			return sbx_error_setc(err, ENOENT,
+			                      "no image pulled from \"%s\" (%s); pull it with 'sbx "
+			                      "pull %s' or run with --pull missing",
+			                      q, want, q);
+		_cleanup_free_ char *name =
+		    at ? xstrdup("NAME") : xasprintf("%.*s-%s", (int)(tag - base), base, tag + 1);
+		_cleanup_free_ char *qn = str_escape(name);
+		return sbx_error_setc(
+		    err, ENOENT,
+		    "no image pulled from \"%s\" (%s); sbx keeps one tag per name: "
+		    "pull it with 'sbx pull --name %s %s', then run it by either name",
+		    q, want, qn, q);
 	}
 	return r;
 }

@@ -128,7 +128,9 @@ done"
 	run as_user '
 		"$SBX" run --rm --overlay fuse busybox sh -c "sleep 1; cat /bin/busybox >/dev/null; exec sleep 4345" &
 		sbx=$!
-		for i in $(seq 100); do pgrep -u "$(id -u)" -x fuse-overlayfs >/dev/null && break; sleep 0.05; done
+		# Once the payload runs (its sleep 1): killed any earlier, the
+		# daemon fails the start instead, with a message of its own.
+		for i in $(seq 100); do pgrep -u "$(id -u)" -x sleep >/dev/null && break; sleep 0.05; done
 		pkill -9 -u "$(id -u)" -x fuse-overlayfs
 		wait $sbx && echo "sbx ran on" || echo "sbx failed"
 		for i in $(seq 100); do pgrep -u "$(id -u)" -x fuse-overlayfs >/dev/null || break; sleep 0.05; done

@@ -193,6 +193,9 @@ root:x:0:0:root:/root:/bin/sh"
 	assert_output busybox-1.0
 	run -0 sbx run busybox-1.0
 	assert_output "from the registry"
+	# What the error of a run before the pull told to do: either name runs it.
+	run -0 sbx run --rm "$REGISTRY/test/busybox:1.0"
+	assert_output "from the registry"
 }
 
 @test "pull: a multi-arch index gives this machine's image" {
@@ -434,7 +437,7 @@ Try 'sbx push --help' for more information."
 	run -125 sbx run alpine true
 	assert_output "sbx: run: image \"alpine\" not found; pull it with 'sbx pull alpine' (docker.io/library/alpine:latest) or run with --pull missing, or import one with 'sbx image import alpine SOURCE'"
 	run -125 sbx run alpine:3.19 true
-	assert_output "sbx: run: no image pulled from \"alpine:3.19\" (docker.io/library/alpine:3.19); pull it with 'sbx pull alpine:3.19' or run with --pull missing"
+	assert_output "sbx: run: no image pulled from \"alpine:3.19\" (docker.io/library/alpine:3.19); sbx keeps one tag per name: pull it with 'sbx pull --name alpine-3.19 alpine:3.19', then run it by either name"
 	run -125 sbx run "./$REGISTRY/test/busybox"
 	assert_output "sbx: run: cannot use \"./$REGISTRY/test/busybox\" as a root filesystem: No such file or directory"
 	[ "$(store)" = "" ] && [ "$(instances)" = "" ]
