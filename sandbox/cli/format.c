@@ -130,17 +130,10 @@ static char **split_path(const char *s)
 
 const char *format_closest(const char *word, const char *const *names, size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, len = strlen(word);
-	size_t limit = len < 3 ? 1 : len / 3 > 2 ? len / 3 : 2;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = str_distance(word, names[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	return best_d <= limit ? best : NULL;
+	/* Looser than str_closest's for short words: a swap of two letters
+	 * (distance 2) in a four-letter field name is still a typo. */
+	size_t len = strlen(word);
+	return str_closest_within(word, names, n, len < 3 ? 1 : len / 3 > 2 ? len / 3 : 2);
 }
 
 static int unknown_field(const struct format_field *fields, const char *name,

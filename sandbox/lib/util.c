@@ -199,9 +199,15 @@ size_t str_distance(const char *a, const char *b)
 
 const char *str_closest(const char *word, const char *const *candidates, size_t n)
 {
+	size_t len = strlen(word);
+	return str_closest_within(word, candidates, n, len <= 4 ? 1 : (len <= 8 ? 2 : 3));
+}
+
+const char *str_closest_within(const char *word, const char *const *candidates, size_t n,
+                               size_t limit)
+{
 	const char *best = NULL;
 	size_t best_d = SIZE_MAX;
-	size_t limit = strlen(word) <= 4 ? 1 : (strlen(word) <= 8 ? 2 : 3);
 	for (size_t i = 0; i < n; i++) {
 		size_t d = str_distance(word, candidates[i]);
 		if (d < best_d) {

@@ -99,6 +99,9 @@ bool str_endswith(const char *s, const char *suffix);
 size_t str_distance(const char *a, const char *b);
 /* The closest candidate within a small distance, or NULL. */
 const char *str_closest(const char *word, const char *const *candidates, size_t n);
+/* The same with the largest distance that still counts as a typo. */
+const char *str_closest_within(const char *word, const char *const *candidates, size_t n,
+                               size_t limit);
 
 /* Strict number parsing: no junk, no overflow, no sign unless allowed. */
 int parse_u64(const char *s, uint64_t *out);

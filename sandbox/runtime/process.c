@@ -481,17 +481,11 @@ static void reap_fuse_daemon(void)
 	}
 }
 
-void process_destroy(struct sbx_sandbox *ct)
+/* What sbx holds of a sandbox, for process_destroy and process_release:
+ * its network helper and its fds (pidfd, sync socket, pty, old mount ns). */
+static void drop_handles(struct sbx_sandbox *ct)
 {
-	if (ct == NULL)
-		return;
-	if (ct->pidfd >= 0 && !ct->exited) {
-		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
-		reap(ct, true);
-	}
 	net_stop(ct->net);
-	if (ct->fuse_daemon)
-		reap_fuse_daemon();
 	if (ct->pidfd >= 0)
 		close(ct->pidfd);
 	if (ct->sync_fd >= 0)
@@ -500,6 +494,19 @@ void process_destroy(struct sbx_sandbox *ct)
 		close(ct->pty);
 	if (ct->old_ns >= 0)
 		close(ct->old_ns);
+}
+
+void process_destroy(struct sbx_sandbox *ct)
+{
+	if (ct == NULL)
+		return;
+	if (ct->pidfd >= 0 && !ct->exited) {
+		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
+		reap(ct, true);
+	}
+	if (ct->fuse_daemon)
+		reap_fuse_daemon();
+	drop_handles(ct);
 	/* Reaped: with pid 1 gone, so is every process of its pid namespace,
 	 * and none runs on this memory any more. Without a pid namespace the
 	 * payload's process may still be on its way out: left to sbx's exit. */
@@ -518,13 +525,7 @@ void process_release(struct sbx_sandbox *ct)
 {
 	if (ct == NULL)
 		return;
-	if (ct->pidfd >= 0)
-		close(ct->pidfd);
-	if (ct->sync_fd >= 0)
-		close(ct->sync_fd);
-	if (ct->pty >= 0)
-		close(ct->pty);
-	net_stop(ct->net);
+	drop_handles(ct);
 	sigprocmask(SIG_SETMASK, &ct->saved_mask, NULL);
 	/* The stack and the seccomp program stay: the sandbox uses them. */
 	free(ct);
