@@ -103,9 +103,13 @@ static void usage(FILE *f)
 	        g.prog);
 }
 
-/* getopt_long over a command's options; "+" stops at the first operand. */
-static int parse(int argc, char **argv, const char *shortopts, const struct option *longopts,
-                 int (*fn)(int c, const char *arg, void *ctx), void *ctx)
+/* getopt_long over a command's options; "+" stops at the first operand.
+ * Returns the first operand's index, 0 after --help printed the usage
+ * line (g.command's, with args), or -(exit status): callers return -r
+ * for any r <= 0. */
+static int parse(int argc, char **argv, const char *args, const char *shortopts,
+                 const struct option *longopts, int (*fn)(int c, const char *arg, void *ctx),
+                 void *ctx)
 {
 	optind = 1;
 	opterr = 0;
@@ -115,8 +119,10 @@ static int parse(int argc, char **argv, const char *shortopts, const struct opti
 			return -fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		if (c == '?')
 			return -fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
-		if (c == 'h')
-			return -2;
+		if (c == 'h') {
+			printf("Usage: %s %s%s%s\n", g.prog, g.command, args[0] ? " " : "", args);
+			return 0;
+		}
 		int r = fn(c, optarg, ctx);
 		if (r < 0)
 			return r;
@@ -199,13 +205,11 @@ static int create_main(int argc, char **argv, bool run)
 	    {0},
 	};
 	struct create_args a = {.o = {.root = g.root}};
-	int first = parse(argc, argv, run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
-	if (first == -2) {
-		printf("Usage: %s %s [--bundle B] [--pid-file F] [--console-socket PATH]%s ID\n",
-		       g.prog, g.command, run ? " [-d]" : "");
-		return 0;
-	}
-	if (first < 0)
+	int first = parse(argc, argv,
+	                  run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [-d] ID"
+	                      : "[--bundle B] [--pid-file F] [--console-socket PATH] ID",
+	                  run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
+	if (first <= 0)
 		return -first;
 	if (!run && a.detach)
 		return fail(OCI_USAGE, "unknown option '--detach'");
@@ -480,6 +484,9 @@ static int id_main(int argc, char **argv)
 	bool is_kill = strcmp(cmd, "kill") == 0, is_delete = strcmp(cmd, "delete") == 0;
 	struct flags f = {0};
 	int first = parse(argc, argv,
+	                  is_kill     ? "[--all] ID [SIGNAL]"
+	                  : is_delete ? "[--force] ID"
+	                              : "ID",
 	                  is_kill     ? "+:ah"
 	                  : is_delete ? "+:fh"
 	                              : "+:h",
@@ -487,15 +494,7 @@ static int id_main(int argc, char **argv)
 	                  : is_delete ? delete_opts
 	                              : none,
 	                  flag_opt, &f);
-	if (first == -2) {
-		printf("Usage: %s %s %sID%s\n", g.prog, cmd,
-		       is_kill     ? "[--all] "
-		       : is_delete ? "[--force] "
-		                   : "",
-		       is_kill ? " [SIGNAL]" : "");
-		return 0;
-	}
-	if (first < 0)
+	if (first <= 0)
 		return -first;
 	if (is_kill) {
 		if (argc - first < 1)
@@ -531,12 +530,8 @@ static int list_main(int argc, char **argv)
 	                                     {0}};
 	struct flags f = {0};
 	/* runc's -f is --format here. */
-	int first = parse(argc, argv, "+:qF:f:h", opts, flag_opt, &f);
-	if (first == -2) {
-		printf("Usage: %s list [-q] [--format table|json]\n", g.prog);
-		return 0;
-	}
-	if (first < 0)
+	int first = parse(argc, argv, "[-q] [--format table|json]", "+:qF:f:h", opts, flag_opt, &f);
+	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 0, "no argument") < 0)
 		return OCI_USAGE;
@@ -581,12 +576,8 @@ static int ps_main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"format", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'}, {0}};
 	struct flags f = {0};
-	int first = parse(argc, argv, "+:F:f:h", opts, flag_opt, &f);
-	if (first == -2) {
-		printf("Usage: %s ps [--format table|json] ID\n", g.prog);
-		return 0;
-	}
-	if (first < 0)
+	int first = parse(argc, argv, "[--format table|json] ID", "+:F:f:h", opts, flag_opt, &f);
+	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 1, "a container ID") < 0)
 		return OCI_USAGE;
@@ -625,12 +616,8 @@ static int spec_main(int argc, char **argv)
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {0}};
 	struct flags f = {0};
-	int first = parse(argc, argv, "+:b:h", opts, flag_opt, &f);
-	if (first == -2) {
-		printf("Usage: %s spec [--rootless] [--bundle B]\n", g.prog);
-		return 0;
-	}
-	if (first < 0)
+	int first = parse(argc, argv, "[--rootless] [--bundle B]", "+:b:h", opts, flag_opt, &f);
+	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 0, "no argument") < 0)
 		return OCI_USAGE;
@@ -654,12 +641,8 @@ static int features_main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	struct flags f = {0};
-	int first = parse(argc, argv, "+:h", opts, flag_opt, &f);
-	if (first == -2) {
-		printf("Usage: %s features\n", g.prog);
-		return 0;
-	}
-	if (first < 0)
+	int first = parse(argc, argv, "", "+:h", opts, flag_opt, &f);
+	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 0, "no argument") < 0)
 		return OCI_USAGE;
