@@ -20,6 +20,7 @@
 #define SBX_OCI_RUNTIME_H
 
 #include "lib/util.h"
+#include "runtime/cgroup.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -34,6 +35,7 @@ struct oci_create_opts {
 	const char *bundle;         /* the bundle's directory (absolute or relative) */
 	const char *pid_file;       /* or NULL */
 	const char *console_socket; /* or NULL */
+	enum cgroup_driver cgroup_driver; /* --systemd-cgroup, --cgroup-manager */
 };
 
 /* The default --root of the calling user. */

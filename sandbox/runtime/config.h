@@ -3,6 +3,7 @@
 #define SBX_CONFIG_H
 
 #include "runtime/caps.h"
+#include "runtime/cgroup.h"
 #include "runtime/landlock.h"
 #include "runtime/net.h"
 #include "runtime/seccomp.h"
@@ -93,6 +94,8 @@ struct sbx_config {
 	json_t *seccomp; /* NULL = unconfined */
 	unsigned long long memory_limit;
 	long long pids_limit;
+	char *cgroups_path;               /* linux.cgroupsPath, or NULL */
+	struct sbx_resources resources; /* linux.resources, checked */
 
 	/* sbx annotations */
 	char *overlay_lower, *overlay_upper, *overlay_work, *overlay_backend;
@@ -109,6 +112,9 @@ struct sbx_config {
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
 	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
+	/* The cgroup its init joins before its set-up runs (process.c); with
+	 * a cgroup namespace, that is made after, so that it is rooted there. */
+	const struct sbx_cgroup *cgroup;
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -656,6 +656,10 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
+	if (c->cgroup && (c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+		sbx_error_set(&err, errno, "cannot create the cgroup namespace");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 	read_dispositions();
 	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
 		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
