@@ -1078,6 +1078,11 @@ json_t *oci_features(void)
 	const char *const *names = caps_all_names(&n);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(caps, json_string(names[i]));
+	/* Rootless without a delegated v2 subtree: no cgroup, as runc. The
+	 * systemd driver maps slice:prefix:name onto the same tree, with or
+	 * without systemd. */
+	bool v1, v2;
+	cgroup_support(&v1, &v2);
 	return json_pack(
 	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s,s,s,s], "
 	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
@@ -1085,8 +1090,9 @@ json_t *oci_features(void)
 	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks",
 	    "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec",
 	    "exec", "strictatime", "noatime", "relatime", "linux", "namespaces", "user", "mount",
-	    "pid", "ipc", "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", 0, "v2",
-	    0, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0,
-	    "selinux", "enabled", 0, "intelRdt", "enabled", 0, "annotations", "run.sbx.checkpoint",
-	    "unsupported", "run.sbx.restore", "unsupported", "run.sbx.hooks", "unsupported");
+	    "pid", "ipc", "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", v1,
+	    "v2", v2, "systemd", v1 || v2, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor",
+	    "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 0, "annotations",
+	    "run.sbx.checkpoint", "unsupported", "run.sbx.restore", "unsupported", "run.sbx.hooks",
+	    "unsupported");
 }

@@ -32,9 +32,9 @@
 struct oci_create_opts {
 	const char *root; /* --root */
 	const char *id;
-	const char *bundle;         /* the bundle's directory (absolute or relative) */
-	const char *pid_file;       /* or NULL */
-	const char *console_socket; /* or NULL */
+	const char *bundle;               /* the bundle's directory (absolute or relative) */
+	const char *pid_file;             /* or NULL */
+	const char *console_socket;       /* or NULL */
 	enum cgroup_driver cgroup_driver; /* --systemd-cgroup, --cgroup-manager */
 };
 

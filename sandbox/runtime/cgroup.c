@@ -36,8 +36,7 @@ static int get_int(json_t *o, const char *key, const char *path, long long *out,
 	return 0;
 }
 
-static int get_str(json_t *o, const char *key, const char *path, char **out,
-                   struct sbx_error **err)
+static int get_str(json_t *o, const char *key, const char *path, char **out, struct sbx_error **err)
 {
 	json_t *v = json_object_get(o, key);
 	if (v == NULL || json_is_null(v))
@@ -86,7 +85,8 @@ static int parse_device_rule(json_t *e, size_t i, struct sbx_dev_rule *d, struct
 	d->allow = json_is_true(allow);
 	_cleanup_free_ char *type = NULL, *access = NULL;
 	d->major = d->minor = -1;
-	if (get_str(e, "type", path, &type, err) < 0 || get_str(e, "access", path, &access, err) < 0 ||
+	if (get_str(e, "type", path, &type, err) < 0 ||
+	    get_str(e, "access", path, &access, err) < 0 ||
 	    get_int(e, "major", path, &d->major, err) < 0 ||
 	    get_int(e, "minor", path, &d->minor, err) < 0)
 		return -1;
@@ -123,16 +123,15 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 	};
 	if (j == NULL)
 		return 0;
-	static const char *const top[] = {"memory",        "pids",           "cpu",
-	                                  "blockIO",       "hugepageLimits", "devices",
-	                                  "unified"};
+	static const char *const top[] = {"memory",         "pids",    "cpu",    "blockIO",
+	                                  "hugepageLimits", "devices", "unified"};
 	if (only_keys(j, "linux.resources", top, ARRAY_SIZE(top), err) < 0)
 		return -1;
 	json_t *o;
 	if ((o = json_object_get(j, "memory")) && !json_is_null(o)) {
-		static const char *const keys[] = {"limit", "reservation", "swap", "swappiness",
-		                                   "disableOOMKiller", "useHierarchy",
-		                                   "checkBeforeUpdate"};
+		static const char *const keys[] = {
+		    "limit",        "reservation",      "swap", "swappiness", "disableOOMKiller",
+		    "useHierarchy", "checkBeforeUpdate"};
 		const char *p = "linux.resources.memory";
 		if (only_keys(o, p, keys, ARRAY_SIZE(keys), err) < 0 ||
 		    get_int(o, "limit", p, &r->mem_limit, err) < 0 ||
@@ -148,10 +147,11 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 			return sbx_error_setc(err, EINVAL, "%s.swappiness: %lld is above 100", p,
 			                      r->mem_swappiness);
 		if (r->mem_swap > 0 && r->mem_limit > 0 && r->mem_swap < r->mem_limit)
-			return sbx_error_setc(err, EINVAL,
-			                      "%s.swap: %lld is below the limit (%lld): swap counts "
-			                      "memory and swap together",
-			                      p, r->mem_swap, r->mem_limit);
+			return sbx_error_setc(
+			    err, EINVAL,
+			    "%s.swap: %lld is below the limit (%lld): swap counts "
+			    "memory and swap together",
+			    p, r->mem_swap, r->mem_limit);
 	}
 	if ((o = json_object_get(j, "pids")) && !json_is_null(o)) {
 		static const char *const keys[] = {"limit"};
@@ -179,7 +179,8 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 		    get_int(o, "shares", p, &r->cpu_shares, err) < 0 ||
 		    get_int(o, "quota", p, &r->cpu_quota, err) < 0 ||
 		    get_int(o, "period", p, &r->cpu_period, err) < 0 ||
-		    get_str(o, "cpus", p, &r->cpus, err) < 0 || get_str(o, "mems", p, &r->mems, err) < 0)
+		    get_str(o, "cpus", p, &r->cpus, err) < 0 ||
+		    get_str(o, "mems", p, &r->mems, err) < 0)
 			return -1;
 		if (r->cpu_shares == 0)
 			r->cpu_shares = -1;
@@ -199,8 +200,8 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 		if (r->blkio_weight == 0)
 			r->blkio_weight = -1;
 		if (r->blkio_weight != -1 && (r->blkio_weight < 10 || r->blkio_weight > 1000))
-			return sbx_error_setc(err, EINVAL, "%s.weight: %lld is not from 10 to 1000", p,
-			                      r->blkio_weight);
+			return sbx_error_setc(err, EINVAL, "%s.weight: %lld is not from 10 to 1000",
+			                      p, r->blkio_weight);
 	}
 	if ((o = json_object_get(j, "hugepageLimits")) && !json_is_null(o)) {
 		if (!json_is_array(o))
@@ -212,24 +213,28 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 		json_array_foreach(o, i, e)
 		{
 			static const char *const keys[] = {"pageSize", "limit"};
-			_cleanup_free_ char *p = xasprintf("linux.resources.hugepageLimits[%zu]", i);
+			_cleanup_free_ char *p =
+			    xasprintf("linux.resources.hugepageLimits[%zu]", i);
 			char *size = NULL;
 			long long limit = -2;
-			if (only_keys(e, p, keys, 2, err) < 0 || get_str(e, "pageSize", p, &size, err) < 0)
+			if (only_keys(e, p, keys, 2, err) < 0 ||
+			    get_str(e, "pageSize", p, &size, err) < 0)
 				return -1;
 			r->huge[r->n_huge].page_size = size;
 			r->n_huge++;
 			if (get_int(e, "limit", p, &limit, err) < 0)
 				return -1;
 			if (size == NULL || strpbrk(size, "/.") || limit < 0)
-				return sbx_error_setc(err, EINVAL,
-				                      "%s: expected a pageSize (\"2MB\") and a limit", p);
+				return sbx_error_setc(
+				    err, EINVAL, "%s: expected a pageSize (\"2MB\") and a limit",
+				    p);
 			r->huge[r->n_huge - 1].limit = limit;
 		}
 	}
 	if ((o = json_object_get(j, "devices")) && !json_is_null(o)) {
 		if (!json_is_array(o))
-			return sbx_error_setc(err, EINVAL, "linux.resources.devices: expected an array");
+			return sbx_error_setc(err, EINVAL,
+			                      "linux.resources.devices: expected an array");
 		r->devices = xcalloc(json_array_size(o) + 1, sizeof(*r->devices));
 		size_t i;
 		json_t *e;
@@ -242,27 +247,30 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 	}
 	if ((o = json_object_get(j, "unified")) && !json_is_null(o)) {
 		if (!json_is_object(o))
-			return sbx_error_setc(err, EINVAL, "linux.resources.unified: expected an object");
+			return sbx_error_setc(err, EINVAL,
+			                      "linux.resources.unified: expected an object");
 		const char *key;
 		json_t *v;
 		json_object_foreach(o, key, v)
 		{
-			static const char *const own[] = {"cgroup.procs", "cgroup.threads",
-			                                  "cgroup.subtree_control", "cgroup.type",
-			                                  "cgroup.kill", "cgroup.freeze"};
+			static const char *const own[] = {
+			    "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+			    "cgroup.type",  "cgroup.kill",    "cgroup.freeze"};
 			bool bad = !strchr(key, '.') || strchr(key, '/') || key[0] == '.';
 			for (size_t k = 0; k < ARRAY_SIZE(own); k++)
 				bad |= strcmp(key, own[k]) == 0;
 			if (bad)
-				return sbx_error_setc(err, EINVAL,
-				                      "linux.resources.unified: \"%s\" is not a cgroup "
-				                      "interface file a config may set",
-				                      key);
+				return sbx_error_setc(
+				    err, EINVAL,
+				    "linux.resources.unified: \"%s\" is not a cgroup "
+				    "interface file a config may set",
+				    key);
 			if (!json_is_string(v) || strchr(json_string_value(v), '\n'))
-				return sbx_error_setc(err, EINVAL,
-				                      "linux.resources.unified.%s: expected a string "
-				                      "of one line",
-				                      key);
+				return sbx_error_setc(
+				    err, EINVAL,
+				    "linux.resources.unified.%s: expected a string "
+				    "of one line",
+				    key);
 		}
 		if (json_object_size(o) > 0)
 			r->unified = json_incref(o);
@@ -296,8 +304,8 @@ static int expand_slice(const char *slice, char **out, struct sbx_error **err)
 		*out = xstrdup("");
 		return 0;
 	}
-	if (!str_endswith(slice, ".slice") || n == 6 || strchr(slice, '/') ||
-	    strstr(slice, "--") || slice[0] == '-' || slice[n - 7] == '-')
+	if (!str_endswith(slice, ".slice") || n == 6 || strchr(slice, '/') || strstr(slice, "--") ||
+	    slice[0] == '-' || slice[n - 7] == '-')
 		return sbx_error_setc(err, EINVAL,
 		                      "linux.cgroupsPath: \"%s\" is not a systemd slice name "
 		                      "(NAME.slice, dashes for nesting, no slashes)",
@@ -373,7 +381,7 @@ struct hier {
 	char *mnt; /* its mount point */
 	char *own; /* sbx's own cgroup in it, relative to mnt ("" at its root) */
 	bool v2;
-	char *dir; /* the container's: mnt/path */
+	char *dir;      /* the container's: mnt/path */
 	char **created; /* directories made, outermost first */
 };
 
@@ -410,30 +418,32 @@ void cgroup_free(struct sbx_cgroup *cg)
 	free(cg);
 }
 
-/* The mount of one hierarchy, from /proc/self/mountinfo: for v1 the first
+/* The mount of one hierarchy, from /proc/self/mountinfo: for v1 the last
  * mount of type cgroup whose options name ctl, for v2 the cgroup2 one;
  * *root is the cgroup it shows at its top. */
 static bool find_mount(const char *ctl, bool v2, char **mnt, char **root)
 {
+	*mnt = *root = NULL;
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	while (f && getline(&line, &cap, f) > 0) {
 		char r[4096], m[4096], fstype[64], opts[1024];
 		char *sep = strstr(line, " - ");
-		if (sep == NULL ||
-		    sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
+		if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
 			continue;
 		if (strcmp(fstype, v2 ? "cgroup2" : "cgroup") != 0)
 			continue;
 		if (!v2 && !key_has(opts, ctl))
 			continue;
+		/* The last: a mount over another hides it. */
+		free(*mnt);
+		free(*root);
 		*mnt = xstrdup(m);
 		*root = xstrdup(r);
-		return true;
 	}
-	return false;
+	return *mnt != NULL;
 }
 
 /* Every hierarchy sbx's own process is in and can reach. */
@@ -496,21 +506,25 @@ static bool delegated(const struct hier *h)
 	return access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
 }
 
-bool cgroup_available(void)
+void cgroup_support(bool *v1, bool *v2)
 {
-	if (is_host_root())
-		return true;
-	if (!pure_v2())
-		return false;
+	*v1 = *v2 = false;
+	bool root = is_host_root();
+	if (!root && !pure_v2())
+		return;
 	struct hier *h = NULL;
 	size_t n = 0;
 	struct sbx_error *e = NULL;
-	bool ok = hier_list(&h, &n, &e) == 0 && n == 1 && h[0].v2 && delegated(&h[0]);
+	if (hier_list(&h, &n, &e) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			*v1 |= root && !h[i].v2;
+			*v2 |= h[i].v2 && (root || (n == 1 && delegated(&h[i])));
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		hier_free(&h[i]);
 	free(h);
 	sbx_error_free(e);
-	return ok;
 }
 
 /* ---- writing ---- */
@@ -520,7 +534,6 @@ static void sleep_ms(long ms)
 	struct timespec ts = {0, ms * 1000000L};
 	nanosleep(&ts, NULL);
 }
-
 
 static int write_at(int dfd, const char *dir, const char *file, const char *value,
                     struct sbx_error **err)
@@ -609,26 +622,27 @@ static int apply_v1(const struct hier *h, int dfd, const struct sbx_resources *r
 	const char *d = h->dir;
 	if (key_has(h->key, "memory")) {
 		done[0] = true;
-		if ((r->mem_limit != -1 &&
-		     setll(dfd, d, "memory.limit", "memory.limit_in_bytes", r->mem_limit, err) < 0) ||
+		if ((r->mem_limit != -1 && setll(dfd, d, "memory.limit", "memory.limit_in_bytes",
+		                                 r->mem_limit, err) < 0) ||
 		    (r->mem_reservation != -1 &&
 		     setll(dfd, d, "memory.reservation", "memory.soft_limit_in_bytes",
 		           r->mem_reservation, err) < 0))
 			return -1;
 		if (r->mem_swap != -1) {
 			if (!file_at(dfd, "memory.memsw.limit_in_bytes"))
-				return sbx_error_setc(err, ENOTSUP,
-				                      "linux.resources.memory.swap: swap accounting is "
-				                      "off on this host (\"%s/"
-				                      "memory.memsw.limit_in_bytes\" does not exist)",
-				                      d);
+				return sbx_error_setc(
+				    err, ENOTSUP,
+				    "linux.resources.memory.swap: swap accounting is "
+				    "off on this host (\"%s/"
+				    "memory.memsw.limit_in_bytes\" does not exist)",
+				    d);
 			if (setll(dfd, d, "memory.swap", "memory.memsw.limit_in_bytes", r->mem_swap,
 			          err) < 0)
 				return -1;
 		}
-		if ((r->mem_swappiness != -1 && setll(dfd, d, "memory.swappiness",
-		                                      "memory.swappiness", r->mem_swappiness,
-		                                      err) < 0) ||
+		if ((r->mem_swappiness != -1 &&
+		     setll(dfd, d, "memory.swappiness", "memory.swappiness", r->mem_swappiness,
+		           err) < 0) ||
 		    (r->mem_disable_oom &&
 		     set(dfd, d, "memory.disableOOMKiller", "memory.oom_control", "1", err) < 0))
 			return -1;
@@ -663,7 +677,8 @@ static int apply_v1(const struct hier *h, int dfd, const struct sbx_resources *r
 		done[4] = true;
 		if (r->blkio_weight != -1)
 			if (setll(dfd, d, "blockIO.weight",
-			          file_at(dfd, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight",
+			          file_at(dfd, "blkio.weight") ? "blkio.weight"
+			                                       : "blkio.bfq.weight",
 			          r->blkio_weight, err) < 0)
 				return -1;
 	}
@@ -700,23 +715,26 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 	    r->mem_swappiness != -1 || r->mem_disable_oom) {
 		done[0] = true;
 		if (r->mem_swappiness != -1 || r->mem_disable_oom)
-			return sbx_error_setc(err, ENOTSUP, "linux.resources.memory.%s: not supported "
-			                                    "on cgroup v2",
-			                      r->mem_disable_oom ? "disableOOMKiller" : "swappiness");
+			return sbx_error_setc(err, ENOTSUP,
+			                      "linux.resources.memory.%s: not supported "
+			                      "on cgroup v2",
+			                      r->mem_disable_oom ? "disableOOMKiller"
+			                                         : "swappiness");
 		if (r->mem_limit != -1) {
 			snprintf(buf, sizeof(buf), r->mem_limit > 0 ? "%lld" : "max", r->mem_limit);
 			if (set(dfd, d, "memory.limit", "memory.max", buf, err) < 0)
 				return -1;
 		}
-		if (r->mem_reservation != -1 && setll(dfd, d, "memory.reservation", "memory.low",
-		                                      r->mem_reservation, err) < 0)
+		if (r->mem_reservation != -1 &&
+		    setll(dfd, d, "memory.reservation", "memory.low", r->mem_reservation, err) < 0)
 			return -1;
 		if (r->mem_swap != -1) {
 			/* v1's swap counts memory and swap; v2's swap alone. */
 			if (r->mem_swap > 0 && r->mem_limit <= 0)
-				return sbx_error_setc(err, EINVAL,
-				                      "linux.resources.memory.swap: on cgroup v2 a swap "
-				                      "limit needs a memory limit");
+				return sbx_error_setc(
+				    err, EINVAL,
+				    "linux.resources.memory.swap: on cgroup v2 a swap "
+				    "limit needs a memory limit");
 			if (r->mem_swap > 0)
 				snprintf(buf, sizeof(buf), "%lld", r->mem_swap - r->mem_limit);
 			else
@@ -735,7 +753,9 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 		done[2] = true;
 		/* runc's mapping of shares (2..262144) onto weight (1..10000). */
 		if (r->cpu_shares != -1) {
-			long long s = r->cpu_shares < 2 ? 2 : r->cpu_shares > 262144 ? 262144 : r->cpu_shares;
+			long long s = r->cpu_shares < 2        ? 2
+			              : r->cpu_shares > 262144 ? 262144
+			                                       : r->cpu_shares;
 			if (setll(dfd, d, "cpu.shares", "cpu.weight", 1 + ((s - 2) * 9999) / 262142,
 			          err) < 0)
 				return -1;
@@ -759,7 +779,8 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 	if (r->blkio_weight != -1) {
 		done[4] = true;
 		if (file_at(dfd, "io.bfq.weight")) {
-			if (setll(dfd, d, "blockIO.weight", "io.bfq.weight", r->blkio_weight, err) < 0)
+			if (setll(dfd, d, "blockIO.weight", "io.bfq.weight", r->blkio_weight, err) <
+			    0)
 				return -1;
 		} else if (setll(dfd, d, "blockIO.weight", "io.weight",
 		                 1 + (r->blkio_weight - 10) * 9999 / 990, err) < 0) {
@@ -826,7 +847,8 @@ static void enable_controllers(int dfd)
 		return;
 	char *save = NULL;
 	for (char *t = strtok_r(ctls, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-		_cleanup_close_ int sc = openat(dfd, "cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+		_cleanup_close_ int sc =
+		    openat(dfd, "cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
 		_cleanup_free_ char *v = xasprintf("+%s", t);
 		if (sc >= 0 && write(sc, v, strlen(v)) < 0)
 			sbx_trace("cgroup: cannot enable %s: %s", t, strerror(errno));
@@ -913,7 +935,8 @@ void cgroup_abort(struct sbx_cgroup *cg)
 			n++;
 		/* A process killed a moment ago may still hold it (EBUSY). */
 		while (n-- > 0)
-			for (int round = 0; rmdir(c[n]) < 0 && errno == EBUSY && round < 200; round++)
+			for (int round = 0; rmdir(c[n]) < 0 && errno == EBUSY && round < 200;
+			     round++)
 				sleep_ms(10);
 	}
 }
@@ -990,10 +1013,10 @@ int cgroup_create(const char *path, const struct sbx_resources *r, struct sbx_cg
 		if (h->v2 && r->unified && apply_unified(h, dfd, r, err) < 0)
 			goto fail;
 	}
-	static const char *const names[] = {"memory", "pids",    "cpu",    "cpu",
+	static const char *const names[] = {"memory",  "pids",           "cpu",    "cpu",
 	                                    "blockIO", "hugepageLimits", "devices"};
-	static const char *const ctls[] = {"memory", "pids", "cpu", "cpuset", "blkio", "hugetlb",
-	                                   "devices"};
+	static const char *const ctls[] = {"memory", "pids",    "cpu",    "cpuset",
+	                                   "blkio",  "hugetlb", "devices"};
 	bool want[7] = {
 	    r->mem_limit != -1 || r->mem_reservation != -1 || r->mem_swap != -1 ||
 	        r->mem_swappiness != -1 || r->mem_disable_oom,
@@ -1059,8 +1082,10 @@ int cgroup_procs_open(json_t *paths, int **fds, size_t *n, struct sbx_error **er
 		const char *dir = json_string_value(v);
 		if (dir == NULL)
 			continue;
-		_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int fd = dfd < 0 ? -1 : openat(dfd, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int dfd =
+		    open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int fd =
+		    dfd < 0 ? -1 : openat(dfd, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			sbx_error_set(err, errno, "cannot open the cgroup \"%s\"", dir);
 			while (*n > 0)
@@ -1078,8 +1103,8 @@ int cgroup_procs_write(const int *fds, size_t n, pid_t pid, struct sbx_error **e
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	for (size_t i = 0; i < n; i++)
 		if (write_all(fds[i], buf, strlen(buf)) < 0)
-			return sbx_error_set(err, errno, "cannot put pid %d in the container's cgroup",
-			                     (int)pid);
+			return sbx_error_set(
+			    err, errno, "cannot put pid %d in the container's cgroup", (int)pid);
 	return 0;
 }
 
@@ -1120,8 +1145,9 @@ static int remove_tree(int dfd, const char *name, const char *path, struct sbx_e
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0
-		                       : sbx_error_set(err, errno, "cannot open the cgroup \"%s\"", path);
+		return errno == ENOENT
+		           ? 0
+		           : sbx_error_set(err, errno, "cannot open the cgroup \"%s\"", path);
 	kill_all_in(fd);
 	_cleanup_strv_ char **subs = NULL;
 	{

@@ -25,9 +25,9 @@
 /* One rule of linux.resources.devices. */
 struct sbx_dev_rule {
 	bool allow;
-	char type;                /* 'a', 'c' or 'b' */
-	long long major, minor;   /* -1 = any */
-	char access[4];           /* of "rwm" */
+	char type;              /* 'a', 'c' or 'b' */
+	long long major, minor; /* -1 = any */
+	char access[4];         /* of "rwm" */
 };
 
 /* linux.resources, checked. Unset values are -1 (or NULL, 0 entries). */
@@ -42,7 +42,7 @@ struct sbx_resources {
 	struct {
 		char *page_size;
 		long long limit;
-	} *huge;
+	} * huge;
 	size_t n_huge;
 	struct sbx_dev_rule *devices;
 	size_t n_devices;
@@ -90,7 +90,8 @@ int cgroup_procs_write(const int *fds, size_t n, pid_t pid, struct sbx_error **e
  * directories (delete). */
 int cgroup_destroy_paths(json_t *paths, struct sbx_error **err);
 
-/* Whether the caller can make cgroups: root, or a delegated v2 subtree. */
-bool cgroup_available(void);
+/* Which cgroup versions the caller can make cgroups in: as root, those
+ * mounted; rootless, v2 only where it was delegated a subtree. */
+void cgroup_support(bool *v1, bool *v2);
 
 #endif

@@ -448,7 +448,8 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	}
 	if (cgroup_resources_parse(resources, &c->resources, err) < 0)
 		return -1;
-	c->memory_limit = c->resources.mem_limit > 0 ? (unsigned long long)c->resources.mem_limit : 0;
+	c->memory_limit =
+	    c->resources.mem_limit > 0 ? (unsigned long long)c->resources.mem_limit : 0;
 	c->pids_limit = c->resources.pids_limit > 0 ? c->resources.pids_limit : 0;
 
 	c->n_mounts = json_array_size(mounts);

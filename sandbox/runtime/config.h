@@ -94,7 +94,7 @@ struct sbx_config {
 	json_t *seccomp; /* NULL = unconfined */
 	unsigned long long memory_limit;
 	long long pids_limit;
-	char *cgroups_path;               /* linux.cgroupsPath, or NULL */
+	char *cgroups_path;             /* linux.cgroupsPath, or NULL */
 	struct sbx_resources resources; /* linux.resources, checked */
 
 	/* sbx annotations */

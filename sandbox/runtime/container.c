@@ -632,6 +632,15 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
+	/* OCI create with a terminal: the caller's stdio is let go before
+	 * the wait for start, the pty in its place, as runc's init does
+	 * (containerd's shim reads create's output until every writer has
+	 * closed it). */
+	for (int fd = 0; c->start_fifo_dir && slave >= 0 && fd < 3; fd++)
+		if (dup2(slave, fd) < 0) {
+			sbx_error_set(&err, errno, "dup2");
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+		}
 	fail_to_stderr = c->start_fifo_dir != NULL;
 	if (c->start_fifo_dir)
 		wait_start_fifo(c, sync_fd);
