@@ -880,7 +880,7 @@ static int split_path(const char *path, char ***out, struct sbx_error **err)
 
 /* Walks from the mount down to the container's cgroup, making what is
  * missing; returns its fd. */
-static int make_dirs(struct hier *h, char *const *base, char *const *comps, int *out,
+static int make_dirs(struct hier *h, char *const *base, char *const *comps, bool enable, int *out,
                      struct sbx_error **err)
 {
 	_cleanup_close_ int fd = open(h->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -898,7 +898,7 @@ static int make_dirs(struct hier *h, char *const *base, char *const *comps, int 
 		fd = next;
 	}
 	for (size_t i = 0; comps[i]; i++) {
-		if (h->v2)
+		if (enable)
 			enable_controllers(fd);
 		char *p = path_join(at, comps[i]);
 		free(at);
@@ -1002,7 +1002,8 @@ int cgroup_create(const char *path, const struct sbx_resources *r, struct sbx_cg
 			base = xcalloc(1, sizeof(char *));
 		}
 		_cleanup_close_ int dfd = -1;
-		if (make_dirs(h, base, comps, &dfd, err) < 0)
+		/* On a hybrid host the v2 hierarchy has no controllers to give. */
+		if (make_dirs(h, base, comps, h->v2 && cg->n == 1, &dfd, err) < 0)
 			goto fail;
 		if (!h->v2 && apply_v1(h, dfd, r, done, err) < 0)
 			goto fail;
