@@ -87,6 +87,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
@@ -245,7 +246,7 @@ void profile_free(struct sbx_profile *p)
 	free(p->workdir);
 	free(p->hostname);
 	free(p->user);
-	free(p->entrypoint);
+	strv_free(p->entrypoint);
 	strv_free(p->cap_add);
 	strv_free(p->cap_drop);
 	free(p->seccomp_file);
@@ -1433,19 +1434,48 @@ static void dump_octal(const struct sbx_profile *p, const struct sbx_setting *s,
 		fprintf(f, "%s = %04o\n", s->key, (unsigned)v);
 }
 
+/* One program, or, as podman takes it, a JSON array of the program and
+ * its first arguments: ["/bin/sh","-c"]. */
 static int set_entrypoint(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
                           struct set_ctx *c, char **why)
 {
-	if (v[0] == '\0') {
+	_cleanup_strv_ char **words = NULL;
+	if (v[0] == '[') {
+		json_error_t je;
+		json_t *a = json_loads(v, JSON_DECODE_ANY, &je);
+		size_t i;
+		json_t *w;
+		bool strings = json_is_array(a);
+		json_array_foreach(a, i, w)
+		{
+			strings = strings && json_is_string(w);
+			if (strings)
+				strv_push(&words, json_string_value(w));
+		}
+		json_decref(a);
+		if (a == NULL) {
+			why_set(why, "not a JSON array of strings: %s", je.text);
+			return -1;
+		}
+		if (!strings) {
+			why_set(why, "not a JSON array of strings");
+			return -1;
+		}
+	} else {
+		strv_push(&words, v);
+	}
+	if (words == NULL || words[0][0] == '\0') {
 		why_set(why, "expected a command");
 		return -1;
 	}
-	if (has_control(v)) {
-		why_set(why, "the command contains a control character");
-		return -1;
+	for (size_t i = 0; words[i]; i++) {
+		if (has_control(words[i])) {
+			why_set(why, "the command contains a control character");
+			return -1;
+		}
 	}
-	free(p->entrypoint);
-	p->entrypoint = xstrdup(v);
+	strv_free(p->entrypoint);
+	p->entrypoint = steal_ptr(words);
 	return 0;
 }
 
@@ -1720,7 +1750,9 @@ static const struct sbx_setting settings[] = {
      "the command's umask, in octal (default: sbx's own)", 0, set_octal, dump_octal, OFF(umask),
      0},
     {"process", NULL, "entrypoint", 0, "CMD", NULL, NULL, NULL,
-     "run CMD with the command's words as its arguments, instead of the image's command", 0,
+     "run CMD (a program, or a JSON array: [\"/bin/sh\",\"-c\"]) with the command's words "
+     "as its arguments, instead of the image's command",
+     0,
      set_entrypoint, NULL, 0, 0},
 
     {"security", "capabilities", NULL, 0, "BASE", "default none", NULL, NULL,
