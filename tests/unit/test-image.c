@@ -53,7 +53,7 @@ static void msgs_reset(struct msgs *m)
 }
 
 static struct msgs msgs;
-static const struct sbx_image_progress progress = {on_info, on_warn, on_progress, &msgs, 0};
+static const struct sbx_image_progress progress = {on_info, on_warn, on_progress, &msgs, 0, false};
 
 /* Names in the store, space separated, dot names included. */
 static char *store_names(void)
