@@ -166,7 +166,35 @@ Try 'sbx logs --help' for more information."
 	assert_contains '--since "10x": not a time'
 }
 
-@test "logs: the instance is running until every byte is in the log" {
+@test "logs: the instance counts as running until the capture process has every byte" {
+	sbx run -d --name slow -v "$BATS_TEST_TMPDIR/v:/v" busybox sh -c \
+		'echo first; while [ ! -e /v/go ]; do sleep 0.02; done; echo last' >/dev/null
+	wait_log slow first
+	local cap="" monitor p
+	for p in $(pgrep -u "$(id -u)" -x sbx); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q "/slow/log.idx" && cap=$p
+	done
+	[ -n "$cap" ]
+	monitor=$(jq -r .monitor "$XDG_RUNTIME_DIR/sbx/slow/state.json")
+	[ "$monitor" -gt 1 ] && [ "$monitor" != "$cap" ]
+	kill -STOP "$cap"
+	touch v/go
+	# The monitor ends with the payload; "last" waits in the pipe.
+	for _ in $(seq 400); do
+		kill -0 "$monitor" 2>/dev/null || break
+		sleep 0.05
+	done
+	run ! kill -0 "$monitor"
+	run -0 sbx ps -a --format '{{.Name}} {{.State}}'
+	assert_output "slow running"
+	kill -CONT "$cap"
+	wait_exited slow
+	run -0 sbx logs slow
+	assert_output "first
+last"
+}
+
+@test "logs: a burst of 200000 lines as the payload's last act is all in the log once it exited" {
 	# A payload whose last act is a burst of output: once ps says exited,
 	# all of it is there.
 	sbx run -d --name burst busybox sh -c 'seq 1 200000' >/dev/null
