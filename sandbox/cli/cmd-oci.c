@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -63,6 +64,16 @@ static int fail(int code, const char *fmt, ...)
 		fprintf(stderr, "%s: %s\n", g.prog, msg);
 	log_line("error", msg);
 	return code;
+}
+
+/* A warning (a failed poststop hook): the step goes on. */
+static void warn(const char *msg)
+{
+	if (g.command)
+		fprintf(stderr, "%s: %s: warning: %s\n", g.prog, g.command, msg);
+	else
+		fprintf(stderr, "%s: warning: %s\n", g.prog, msg);
+	log_line("warning", msg);
 }
 
 static int fail_err(struct sbx_error *e)
@@ -174,10 +185,9 @@ static int create_opt(int c, const char *arg, void *ctx)
 		break;
 	case OPT_PRESERVE: {
 		uint64_t n;
-		if (parse_u64(arg, &n) < 0)
-			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number", arg);
-		if (n > 0)
-			return -fail(SBX_EXIT_FAILURE, "--preserve-fds: not supported yet");
+		if (parse_u64(arg, &n) < 0 || n > 4096)
+			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number of fds", arg);
+		a->o.preserve_fds = (unsigned)n;
 		break;
 	}
 	/* sbx always pivots the root, makes no session keyring and keeps no
@@ -205,10 +215,12 @@ static int create_main(int argc, char **argv, bool run)
 	    {0},
 	};
 	struct create_args a = {.o = {.root = g.root}};
-	int first = parse(argc, argv,
-	                  run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [-d] ID"
-	                      : "[--bundle B] [--pid-file F] [--console-socket PATH] ID",
-	                  run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
+	int first = parse(
+	    argc, argv,
+	    run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] [-d] ID"
+	        : "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] "
+	          "ID",
+	    run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
 	if (first <= 0)
 		return -first;
 	if (!run && a.detach)
@@ -216,6 +228,15 @@ static int create_main(int argc, char **argv, bool run)
 	if (operands(argc, first, 1, "a container ID") < 0)
 		return OCI_USAGE;
 	a.o.id = argv[first];
+	/* The log's fd, opened first, must not take the number of one the
+	 * caller passes on (then missing, which create refuses). */
+	const char *lfds = getenv("LISTEN_FDS");
+	long top = 3 + (long)a.o.preserve_fds + (lfds ? strtol(lfds, NULL, 10) : 0);
+	if (g.log_fd >= 3 && g.log_fd < top) {
+		int fd = fcntl(g.log_fd, F_DUPFD_CLOEXEC, (int)top);
+		close(g.log_fd);
+		g.log_fd = fd;
+	}
 	struct sbx_error *e = NULL;
 	if (!run) {
 		if (oci_create(&a.o, &e) < 0)
@@ -740,6 +761,7 @@ int oci_main(const char *prog, int argc, char **argv)
 	}
 	if (g.log)
 		g.log_fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	oci_set_warn(warn);
 	if (optind >= argc) {
 		usage(stderr);
 		return OCI_USAGE;
