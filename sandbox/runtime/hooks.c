@@ -37,8 +37,8 @@ static int strings(json_t *a, const char *kind, size_t i, const char *key, char 
                    struct sbx_error **err)
 {
 	if (!json_is_array(a))
-		return sbx_error_set(err, EINVAL, "hooks.%s[%zu].%s: expected an array of strings",
-		                     kind, i, key);
+		return sbx_error_setc(err, EINVAL, "hooks.%s[%zu].%s: expected an array of strings",
+		                      kind, i, key);
 	char **v = xcalloc(json_array_size(a) + 1, sizeof(char *));
 	size_t k;
 	json_t *e;
@@ -46,9 +46,9 @@ static int strings(json_t *a, const char *kind, size_t i, const char *key, char 
 	{
 		if (!json_is_string(e)) {
 			strv_free(v);
-			return sbx_error_set(err, EINVAL,
-			                     "hooks.%s[%zu].%s[%zu]: expected a string", kind, i,
-			                     key, k);
+			return sbx_error_setc(err, EINVAL,
+			                      "hooks.%s[%zu].%s[%zu]: expected a string", kind, i,
+			                      key, k);
 		}
 		v[k] = xstrdup(json_string_value(e));
 	}
@@ -65,16 +65,16 @@ static int parse_one(json_t *e, const char *kind, size_t i, struct sbx_hook *h,
 	json_error_t je;
 	if (json_unpack_ex(e, &je, JSON_STRICT, "{s:s, s?o, s?o, s?I}", "path", &path, "args",
 	                   &args, "env", &env, "timeout", &timeout) < 0)
-		return sbx_error_set(err, EINVAL, "hooks.%s[%zu]: %s", kind, i, je.text);
+		return sbx_error_setc(err, EINVAL, "hooks.%s[%zu]: %s", kind, i, je.text);
 	if (path[0] != '/')
-		return sbx_error_set(err, EINVAL,
-		                     "hooks.%s[%zu].path: \"%s\" is not an absolute path", kind, i,
-		                     path);
+		return sbx_error_setc(err, EINVAL,
+		                      "hooks.%s[%zu].path: \"%s\" is not an absolute path", kind, i,
+		                      path);
 	if (json_object_get(e, "timeout") && (timeout <= 0 || timeout > INT_MAX / 1000))
-		return sbx_error_set(err, EINVAL,
-		                     "hooks.%s[%zu].timeout: %lld is not a number of seconds "
-		                     "greater than zero",
-		                     kind, i, (long long)timeout);
+		return sbx_error_setc(err, EINVAL,
+		                      "hooks.%s[%zu].timeout: %lld is not a number of seconds "
+		                      "greater than zero",
+		                      kind, i, (long long)timeout);
 	h->path = xstrdup(path);
 	h->timeout = (unsigned)timeout;
 	if (args && strings(args, kind, i, "args", &h->args, err) < 0)
@@ -92,7 +92,7 @@ int hooks_parse(json_t *j, struct sbx_hooks *out, struct sbx_error **err)
 	if (j == NULL)
 		return 0;
 	if (!json_is_object(j))
-		return sbx_error_set(err, EINVAL, "hooks: expected an object");
+		return sbx_error_setc(err, EINVAL, "hooks: expected an object");
 	const char *key;
 	json_t *a;
 	json_object_foreach(j, key, a)
@@ -103,9 +103,9 @@ int hooks_parse(json_t *j, struct sbx_hooks *out, struct sbx_error **err)
 				k = n;
 		/* An unknown kind could be a step the author relies on. */
 		if (k < 0)
-			return sbx_error_set(err, ENOTSUP, "hooks: unknown hook kind \"%s\"", key);
+			return sbx_error_setc(err, ENOTSUP, "hooks: unknown hook kind \"%s\"", key);
 		if (!json_is_array(a))
-			return sbx_error_set(err, EINVAL, "hooks.%s: expected an array", key);
+			return sbx_error_setc(err, EINVAL, "hooks.%s: expected an array", key);
 		out->n[k] = json_array_size(a);
 		out->list[k] = xcalloc(out->n[k] + 1, sizeof(struct sbx_hook));
 		size_t i;
