@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -579,6 +580,54 @@ static void run_poststop(const struct sbx_hooks *h, json_t *base)
 	}
 }
 
+/* Is path (resolved) dir or below it? */
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0' || n == 1);
+}
+
+/* A hook that runs outside the sandbox must be the config author's program:
+ * none may lie where a payload writes (this container's, or an earlier one
+ * on the same root filesystem): the root filesystem, or the source of a
+ * writable bind mount. Checked on the paths as they resolve now, before any
+ * payload ran. startContainer runs inside, as the payload's peer. */
+static int check_hook_paths(const struct sbx_config *c, struct sbx_error **err)
+{
+	if (hooks_count(&c->hooks) == c->hooks.n[SBX_HOOK_START_CONTAINER])
+		return 0;
+	char **writable = NULL;
+	char real[PATH_MAX];
+	if (realpath(c->rootfs, real))
+		strv_push(&writable, real);
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct sbx_mount *m = &c->mounts[i];
+		if (m->kind == SBX_MOUNT_BIND && !(m->attr & MOUNT_ATTR_RDONLY) &&
+		    realpath(m->source, real))
+			strv_push(&writable, real);
+	}
+	_cleanup_strv_ char **dirs = writable;
+	for (int k = 0; k < SBX_HOOK_KINDS; k++) {
+		if (k == SBX_HOOK_START_CONTAINER)
+			continue;
+		for (size_t i = 0; i < c->hooks.n[k]; i++) {
+			const char *path = c->hooks.list[k][i].path;
+			if (realpath(path, real) == NULL)
+				continue;
+			for (size_t d = 0; dirs && dirs[d]; d++)
+				if (below(real, dirs[d]))
+					return sbx_error_setc(
+					    err, EPERM,
+					    "config.json: hooks.%s[%zu].path: \"%s\" is in \"%s\", "
+					    "which the container can write; a hook that runs "
+					    "outside it must be out of its reach",
+					    hooks_kind_name((enum sbx_hook_kind)k), i, path,
+					    dirs[d]);
+		}
+	}
+	return 0;
+}
+
 /* ---- preserved fds ---- */
 
 /* --preserve-fds and LISTEN_FDS (systemd's socket activation, as crun
@@ -631,7 +680,7 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 		                      "process.terminal is true but no --console-socket was given: "
 		                      "the terminal would have no reader");
 	}
-	if (preserved_fds(o, c, err) < 0) {
+	if (preserved_fds(o, c, err) < 0 || check_hook_paths(c, err) < 0) {
 		config_free(c);
 		return -1;
 	}
@@ -1139,6 +1188,58 @@ int oci_delete(const char *root, const char *id, bool force, struct sbx_error **
 	if (rm_rf_at(AT_FDCWD, r.dir, err) < 0)
 		return -1;
 	run_poststop(&hooks, base);
+	return 0;
+}
+
+/* ---- pause, resume, update ---- */
+
+/* The container's cgroup as state.json records it ("cgroupPaths", see
+ * runtime/cgroup-live.h), or why it has none. */
+static json_t *record_cgroup(const struct record *r, const char *without, struct sbx_error **err)
+{
+	json_t *paths = json_object_get(r->j, "cgroupPaths");
+	if (json_is_object(paths) && json_object_size(paths) > 0)
+		return paths;
+	if (geteuid() == 0 && host_root())
+		sbx_error_setc(err, ENOTSUP,
+		               "the container has no cgroup of its own; %s; create it again "
+		               "with linux.cgroupsPath set",
+		               without);
+	else
+		sbx_error_setc(err, ENOTSUP,
+		               "the container has no cgroup of its own; %s; rootless, sbx-oci "
+		               "makes one only under a cgroup v2 subtree delegated to the "
+		               "caller (create it from a systemd scope with Delegate=yes: "
+		               "systemd-run --user --scope -p Delegate=yes sbx-oci create ...)",
+		               without);
+	return NULL;
+}
+
+int oci_pause(const char *root, const char *id, bool freeze, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	if (!init_alive(r.pid, r.start))
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	json_t *paths = record_cgroup(
+	    &r, freeze ? "nothing can freeze its processes" : "nothing froze its processes", err);
+	if (paths == NULL || cgroup_live_freeze(paths, freeze, err) < 0)
+		return -1;
+	return 0;
+}
+
+int oci_update(const char *root, const char *id, const struct sbx_live_resources *res,
+               struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	if (!init_alive(r.pid, r.start))
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	json_t *paths = record_cgroup(&r, "its limits cannot change", err);
+	if (paths == NULL || cgroup_live_update(paths, res, err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #define SBX_OCI_RUNTIME_H
 
 #include "lib/util.h"
+#include "runtime/cgroup-live.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -99,6 +100,14 @@ int oci_kill(const char *root, const char *id, int sig, bool all, struct sbx_err
 /* Removes a stopped container; force kills a live one first. Then the
  * poststop hooks run: a failing one is a warning. */
 int oci_delete(const char *root, const char *id, bool force, struct sbx_error **err);
+
+/* pause (freeze) and resume (thaw): every process of the container, through
+ * its cgroup's freezer. A container without a cgroup of its own (rootless
+ * without a delegated cgroup v2 subtree) is refused, saying so. */
+int oci_pause(const char *root, const char *id, bool freeze, struct sbx_error **err);
+/* update: new limits for the container's cgroup (the same refusal). */
+int oci_update(const char *root, const char *id, const struct sbx_live_resources *r,
+               struct sbx_error **err);
 
 /* `spec`: runc's default config.json for a rootfs/ beside it. */
 json_t *oci_spec_default(bool rootless);

@@ -374,3 +374,72 @@ $(printf '%s\n' 0 1 2 3 4)"
 	assert_output 'sbx-oci: run: LISTEN_FDS: fd 4 is not open; pass exactly the fds from 3 on that the container gets'
 	assert_root_empty
 }
+
+@test "pause, resume and update rootless: no cgroup of its own, and the error says what to do; checkpoint, restore and events are refused" {
+	args '["sleep", "1000"]'
+	oci_bg run -d --bundle bundle c1
+	for c in pause resume; do
+		run oci "$c" c1
+		assert_status 125
+	done
+	run oci pause c1
+	assert_output 'sbx-oci: pause: the container has no cgroup of its own; nothing can freeze its processes; rootless, sbx-oci makes one only under a cgroup v2 subtree delegated to the caller (create it from a systemd scope with Delegate=yes: systemd-run --user --scope -p Delegate=yes sbx-oci create ...)'
+	run oci resume c1
+	assert_output 'sbx-oci: resume: the container has no cgroup of its own; nothing froze its processes; rootless, sbx-oci makes one only under a cgroup v2 subtree delegated to the caller (create it from a systemd scope with Delegate=yes: systemd-run --user --scope -p Delegate=yes sbx-oci create ...)'
+	run oci update --memory 64m c1
+	assert_status 125
+	assert_output 'sbx-oci: update: the container has no cgroup of its own; its limits cannot change; rootless, sbx-oci makes one only under a cgroup v2 subtree delegated to the caller (create it from a systemd scope with Delegate=yes: systemd-run --user --scope -p Delegate=yes sbx-oci create ...)'
+	run oci update --memory lots c1
+	assert_status 125
+	assert_output "sbx-oci: update: --memory 'lots' is not a size (-1: no limit)"
+	echo '{"memory": {"kernel": 1}}' >res.json
+	run oci update --resources res.json c1
+	assert_status 125
+	assert_output 'sbx-oci: update: resources.memory.kernel cannot be updated'
+	# Still running: nothing was frozen.
+	[ "$(oci state c1 | jq -r .status)" = running ]
+	for c in checkpoint restore events; do
+		run oci "$c" c1
+		assert_status 125
+		assert_output "sbx-oci: $c: not supported by sbx-oci (features lists it as run.sbx.$c: unsupported)"
+	done
+	oci delete --force c1
+	run oci pause c1
+	assert_status 125
+	assert_output 'sbx-oci: pause: container "c1" does not exist'
+	assert_root_empty
+}
+
+@test "a hook outside the sandbox may not lie where the container writes: its root filesystem or a writable volume" {
+	mkdir -p share
+	printf '#!/bin/sh\necho hook ran >>"%s"\n' "$LOG" >bundle/rootfs/hook
+	chmod 755 bundle/rootfs/hook
+	edit ".hooks.poststop = [{\"path\": \"$PWD/bundle/rootfs/hook\"}]"
+	args '["true"]'
+	run oci run --bundle bundle c1
+	assert_status 125
+	assert_output "sbx-oci: run: config.json: hooks.poststop[0].path: \"$PWD/bundle/rootfs/hook\" is in \"$PWD/bundle/rootfs\", which the container can write; a hook that runs outside it must be out of its reach"
+	cp bundle/rootfs/hook share/hook
+	edit ".mounts += [{\"destination\": \"/share\", \"type\": \"bind\", \"source\": \"$PWD/share\", \"options\": [\"rbind\"]}]
+		| .hooks = {\"createRuntime\": [{\"path\": \"$PWD/share/hook\"}]}"
+	run oci create --bundle bundle c1 </dev/null
+	assert_status 125
+	assert_output "sbx-oci: create: config.json: hooks.createRuntime[0].path: \"$PWD/share/hook\" is in \"$PWD/share\", which the container can write; a hook that runs outside it must be out of its reach"
+	[ ! -e "$LOG" ]
+	# Read-only, the volume is out of the payload's reach.
+	edit '.mounts[-1].options += ["ro"]'
+	run oci run --bundle bundle c1
+	assert_status 0
+	assert_output ""
+	run cat "$LOG"
+	assert_output "hook ran"
+	# startContainer runs inside, as the payload's peer: its path is the
+	# container's.
+	printf '#!/bin/sh\necho inside >/share/inside\n' >share/inside-hook
+	chmod 755 share/inside-hook
+	edit '.mounts[-1].options -= ["ro"] | .hooks = {"startContainer": [{"path": "/share/inside-hook"}]}'
+	run oci run --bundle bundle c1
+	assert_status 0
+	[ "$(cat share/inside)" = inside ]
+	assert_root_empty
+}
