@@ -172,8 +172,13 @@ _Noreturn static void child_fail(int report)
 _Noreturn static void child(const char *path, char *const *argv, char *const *envp, int state_fd,
                             int exe, const struct sbx_hooks_where *w, int report)
 {
-	/* Nothing of the runtime's but the state and the report pipe. */
+	/* Nothing of the runtime's but the state and the report pipe, and
+	 * none of its blocked signals (sbx blocks those it forwards). */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	if (dup2(state_fd, STDIN_FILENO) < 0)
 		child_fail(report);
 	if (w->ns_pidfd >= 0) {

@@ -131,10 +131,13 @@ createContainer creating $pid"
 		add_logging_hook "$k"
 	done
 	edit '.hooks.startContainer = [{"path": "/bin/true"}]'
+	# No signal the runtime blocks stays blocked in a hook.
+	add_hook poststart 'grep "^SigBlk:" /proc/$$/status >"$STATES/sigblk"'
 	args '["echo", "payload"]'
 	run oci run --bundle bundle c1
 	assert_status 0
 	assert_output payload
+	[ "$(cat states/sigblk)" = "SigBlk:	0000000000000000" ]
 	run cut -d' ' -f1,2 "$LOG"
 	assert_output "prestart creating
 createRuntime creating
