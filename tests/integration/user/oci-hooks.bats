@@ -446,3 +446,16 @@ $(printf '%s\n' 0 1 2 3 4)"
 	[ "$(cat share/inside)" = inside ]
 	assert_root_empty
 }
+
+@test "sbx start refuses an instance whose config.json was given hooks by hand: only sbx-oci runs them" {
+	sbx image bootstrap busybox >/dev/null 2>&1
+	sbx run --name kept busybox true
+	cfg=$XDG_DATA_HOME/sbx/instances/kept/config.json
+	jq --arg log "$LOG" '.hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo ran >>\($log)"]}]}' \
+		"$cfg" >cfg.new && mv cfg.new "$cfg"
+	run sbx start kept
+	assert_status 125
+	assert_output "sbx: start: config.json: hooks: sbx run does not run OCI hooks; run the bundle with sbx-oci"
+	[ ! -e "$LOG" ]
+	sbx rm kept
+}
