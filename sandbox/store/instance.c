@@ -1,6 +1,7 @@
 /* instance.c - instance directories and their names. */
 #define _GNU_SOURCE
 #include "store/instance.h"
+#include "lib/json-text.h"
 #include "runtime/config.h"
 
 #include <ctype.h>
@@ -341,11 +342,10 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
                       struct sbx_error **err)
 {
-	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+	size_t len = 0;
+	_cleanup_free_ char *text = json_text(j, &len);
 	if (text == NULL)
 		return sbx_error_set(err, ENOMEM, "cannot serialise \"%s\"", file);
-	size_t len = strlen(text);
-	text[len] = '\0';
 	_cleanup_close_ int dfd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);

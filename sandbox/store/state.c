@@ -1,6 +1,7 @@
 /* state.c - instance locks and live state under $XDG_RUNTIME_DIR/sbx. */
 #define _GNU_SOURCE
 #include "store/state.h"
+#include "lib/json-text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,12 +143,15 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 		json_object_set_new(j, "overlay", json_string(s->overlay));
 	if (s->scratch_fd >= 0)
 		json_object_set_new(j, "scratch_fd", json_integer(s->scratch_fd));
-	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+	size_t len = 0;
+	_cleanup_free_ char *text = json_text(j, &len);
 	json_decref(j);
+	if (text == NULL)
+		return sbx_error_set(err, ENOMEM, "cannot serialise the state of \"%s\"", name);
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", dir);
-	return write_file_atomic(dfd, "state.json", text, strlen(text), 0600, err);
+	return write_file_atomic(dfd, "state.json", text, len, 0600, err);
 }
 
 static char *dup_string(json_t *j, const char *key)
