@@ -339,6 +339,15 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 	return 0;
 }
 
+int instance_dirfd(struct sbx_instance *inst, struct sbx_error **err)
+{
+	if (inst->dirfd < 0)
+		inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (inst->dirfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+	return inst->dirfd;
+}
+
 static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
                       struct sbx_error **err)
 {
@@ -346,9 +355,9 @@ static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
 	_cleanup_free_ char *text = json_text(j, &len);
 	if (text == NULL)
 		return sbx_error_set(err, ENOMEM, "cannot serialise \"%s\"", file);
-	_cleanup_close_ int dfd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = instance_dirfd(inst, err);
 	if (dfd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+		return -1;
 	if (write_file_atomic(dfd, file, text, len, 0600, err) < 0)
 		return sbx_error_prefix(err, "\"%s\"", inst->dir);
 	return 0;

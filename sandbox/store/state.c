@@ -130,6 +130,16 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 	_cleanup_free_ char *dir = NULL;
 	if (state_dir(name, true, &dir, err) < 0)
 		return -1;
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", dir);
+	if (state_write_at(dfd, s, err) < 0)
+		return sbx_error_prefix(err, "\"%s\"", dir);
+	return 0;
+}
+
+int state_write_at(int dfd, const struct sbx_state *s, struct sbx_error **err)
+{
 	json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "status", s->status ? s->status : "stopped",
 	                      "pid", (json_int_t)s->pid, "starttime", (json_int_t)s->starttime,
 	                      "monitor", (json_int_t)s->monitor);
@@ -147,10 +157,7 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 	_cleanup_free_ char *text = json_text(j, &len);
 	json_decref(j);
 	if (text == NULL)
-		return sbx_error_set(err, ENOMEM, "cannot serialise the state of \"%s\"", name);
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", dir);
+		return sbx_error_set(err, ENOMEM, "cannot serialise the state");
 	return write_file_atomic(dfd, "state.json", text, len, 0600, err);
 }
 
