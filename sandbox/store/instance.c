@@ -400,8 +400,12 @@ int instance_remove(struct sbx_instance *inst, struct sbx_error **err)
 	if (inst->ephemeral) {
 		static const char *const files[] = {"state.json", "config.json", "instance.json",
 		                                    "hosts", "resolv.conf"};
-		_cleanup_close_ int dfd =
-		    openat(pfd, inst->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* The directory its files were written in, if still open. */
+		_cleanup_close_ int opened =
+		    inst->dirfd >= 0
+		        ? -1
+		        : openat(pfd, inst->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int dfd = inst->dirfd >= 0 ? inst->dirfd : opened;
 		if (dfd >= 0) {
 			for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 				(void)unlinkat(dfd, files[i], 0);
