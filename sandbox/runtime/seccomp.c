@@ -1278,7 +1278,9 @@ static const char *own_build_id(void)
 	return id.hex[0] ? id.hex : NULL;
 }
 
-int seccomp_policy_hash(json_t *obj, char out[65])
+/* The key of obj; by its content, even when it is the built-in policy,
+ * unless by_id. */
+static int policy_hash(json_t *obj, bool by_id, char out[65])
 {
 	if (obj == NULL)
 		return -1;
@@ -1291,7 +1293,7 @@ int seccomp_policy_hash(json_t *obj, char out[65])
 	 * a newline, so no policy's input can be this one's. */
 	size_t n_keys, n_rules;
 	const char *id = own_build_id();
-	if (obj == builtin.obj && id) {
+	if (by_id && obj == builtin.obj && id) {
 		builtin_sizes(obj, &n_keys, &n_rules);
 		if (n_keys == builtin.n_keys && n_rules == builtin.n_rules) {
 			_cleanup_free_ char *in =
@@ -1307,6 +1309,11 @@ int seccomp_policy_hash(json_t *obj, char out[65])
 	sha256_hex(c.buf, c.len, out);
 	free(c.buf);
 	return 0;
+}
+
+int seccomp_policy_hash(json_t *obj, char out[65])
+{
+	return policy_hash(obj, true, out);
 }
 
 /* Cache file: magic, flags, instruction count, then the instructions. */
@@ -1342,6 +1349,25 @@ static int read_cached(const char *path, struct sbx_bpf *out)
 	return 0;
 }
 
+/* Stores the program under key; a cache that cannot be written is only
+ * slower, never an error. */
+static void write_cached(const char *cache_dir, const char *key, const struct sbx_bpf *b)
+{
+	if (mkdir_p(cache_dir, 0700, NULL) < 0)
+		return;
+	_cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	size_t bytes = b->len * sizeof(struct sock_filter);
+	struct bpf_cache_header h = {.flags = b->flags, .len = (uint32_t)b->len};
+	memcpy(h.magic, bpf_cache_magic, sizeof(h.magic));
+	_cleanup_free_ char *buf = xmalloc(sizeof(h) + bytes);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), b->insns, bytes);
+	_cleanup_free_ char *name = xasprintf("%s.bpf", key);
+	write_file_atomic(dfd, name, buf, sizeof(h) + bytes, 0600, NULL);
+}
+
 int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
                            struct sbx_error **err)
 {
@@ -1351,21 +1377,23 @@ int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *o
 	_cleanup_free_ char *path = xasprintf("%s/%s.bpf", cache_dir, hash);
 	if (read_cached(path, out) == 0)
 		return 0;
+	/* The built-in policy of a new build (its key names the build): the
+	 * same content compiled before (by an older build, or for sbx exec,
+	 * which reads it back from config.json) is under its content's key,
+	 * and stays there for those. */
+	char content[65];
+	bool by_id = policy_hash(obj, false, content) == 0 && strcmp(content, hash) != 0;
+	if (by_id) {
+		_cleanup_free_ char *cpath = xasprintf("%s/%s.bpf", cache_dir, content);
+		if (read_cached(cpath, out) == 0) {
+			write_cached(cache_dir, hash, out);
+			return 0;
+		}
+	}
 	if (seccomp_compile(obj, out, err) < 0)
 		return -1;
-	/* A cache that cannot be written is only slower, never an error. */
-	if (mkdir_p(cache_dir, 0700, NULL) < 0)
-		return 0;
-	_cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return 0;
-	size_t bytes = out->len * sizeof(struct sock_filter);
-	struct bpf_cache_header h = {.flags = out->flags, .len = (uint32_t)out->len};
-	memcpy(h.magic, bpf_cache_magic, sizeof(h.magic));
-	_cleanup_free_ char *buf = xmalloc(sizeof(h) + bytes);
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), out->insns, bytes);
-	_cleanup_free_ char *name = xasprintf("%s.bpf", hash);
-	write_file_atomic(dfd, name, buf, sizeof(h) + bytes, 0600, NULL);
+	write_cached(cache_dir, hash, out);
+	if (by_id)
+		write_cached(cache_dir, content, out);
 	return 0;
 }

@@ -43,7 +43,9 @@ struct sbx_bpf {
 void seccomp_bpf_free(struct sbx_bpf *b);
 /* seccomp_compile through a cache of compiled programs in cache_dir, keyed
  * by seccomp_policy_hash (which covers libseccomp's version and the arch).
- * Compiling costs more than a millisecond; reading the cache, microseconds. */
+ * Compiling costs more than a millisecond; reading the cache, microseconds.
+ * The built-in policy's program is stored under its content's key as well,
+ * and found there by a new build before compiling. */
 int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
                            struct sbx_error **err);
 static inline void seccomp_bpf_freep(struct sbx_bpf *b)

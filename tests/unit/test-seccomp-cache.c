@@ -82,7 +82,8 @@ static void test_cache(void)
 	               0, NULL);
 	char key2[65];
 	ok(seccomp_policy_hash(other, key2) == 0 && strcmp(key, key2) != 0, "another key");
-	ok(seccomp_compile_cached(other, dir, &c, &err) == 0 && count_entries() == 2,
+	/* The built-in policy's program is under its content's key too. */
+	ok(seccomp_compile_cached(other, dir, &c, &err) == 0 && count_entries() == 3,
 	   "another entry");
 	seccomp_bpf_free(&c);
 	_cleanup_json_ json_t *again = seccomp_default_json();
@@ -90,6 +91,28 @@ static void test_cache(void)
 	ok(seccomp_policy_hash(again, key3) == 0 && strcmp(key, key3) == 0,
 	   "the same policy, the same key");
 	seccomp_bpf_free(&b);
+
+	/* A new build: no entry under the built-in key, the program found
+	 * under the content's key (as sbx exec keys it) and stored under the
+	 * built-in key, not compiled again. */
+	_cleanup_json_ json_t *fresh = seccomp_default_json();
+	_cleanup_json_ json_t *copy = json_deep_copy(fresh);
+	char k_id[65], k_content[65];
+	ok(seccomp_policy_hash(fresh, k_id) == 0 && seccomp_policy_hash(copy, k_content) == 0 &&
+	       strcmp(k_id, k_content) != 0,
+	   "the built-in key and the content's key");
+	_cleanup_free_ char *f_id = xasprintf("%s/%s.bpf", dir, k_id);
+	_cleanup_free_ char *f_content = xasprintf("%s/%s.bpf", dir, k_content);
+	unlink(f_id);
+	fd = open(f_content, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok(fd >= 0 && write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one),
+	   "a one-instruction program under the content's key");
+	if (fd >= 0)
+		close(fd);
+	ok(seccomp_compile_cached(fresh, dir, &c, &err) == 0 && c.len == 1,
+	   "a new build finds it under the content's key");
+	is_int(size_of(f_id), (off_t)sizeof(one), "and stores it under its own");
+	seccomp_bpf_free(&c);
 	sbx_error_free(err);
 }
 
