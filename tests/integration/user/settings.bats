@@ -276,6 +276,25 @@ sbx: run: profile "./typo.ini" has 3 errors'
 	no_instances
 }
 
+@test "the issue's near misses: a swapped pair of letters (--network hots), a profile name (defualt)" {
+	run sbx run --rm --network hots busybox true
+	assert_status 125
+	assert_output 'sbx: run: --network "hots": expected none, host, pasta, slirp4netns or auto; did you mean "host"?'
+	printf '[profile]\ninherit = defualt\n' >typo.ini
+	run sbx run --rm --profile ./typo.ini busybox true
+	assert_status 125
+	assert_output "./typo.ini:2: error: profile \"defualt\" not found; looked in $XDG_CONFIG_HOME/sbx/profiles, $SBX_SYSCONFDIR/profiles, $SBX_TOP/profiles (see 'sbx profile ls'); did you mean \"default\"?
+sbx: run: profile \"./typo.ini\" has 1 error"
+	run sbx run --rm --profile defualt busybox true
+	assert_status 125
+	assert_output "sbx: run: profile \"defualt\" not found; looked in $XDG_CONFIG_HOME/sbx/profiles, $SBX_SYSCONFDIR/profiles, $SBX_TOP/profiles (see 'sbx profile ls'); did you mean \"default\"?"
+	# Nothing near: no suggestion.
+	run sbx run --rm --profile zzzzzz busybox true
+	assert_status 125
+	assert_output "sbx: run: profile \"zzzzzz\" not found; looked in $XDG_CONFIG_HOME/sbx/profiles, $SBX_SYSCONFDIR/profiles, $SBX_TOP/profiles (see 'sbx profile ls')"
+	no_instances
+}
+
 # ---- completion from the table ----
 
 @test "every option of the table completes: its choices, and its help line with --describe" {
