@@ -200,3 +200,28 @@ fuse denied"
 	assert_root_empty
 	assert_no_cgroup "$CG/c1"
 }
+
+@test "sbx-oci as root: pause, resume and update work on the cgroup sbx-oci made; delete --force removes a paused container" {
+	edit '.process.args = ["sleep", "1000"]'
+	run oci_bg run -d --bundle bundle c1
+	assert_status 0
+	m=/sys/fs/cgroup
+	run oci pause c1
+	assert_status 0
+	run in_ns "cat $m/freezer/$CG/c1/freezer.state"
+	assert_output FROZEN
+	run oci resume c1
+	assert_status 0
+	run in_ns "cat $m/freezer/$CG/c1/freezer.state"
+	assert_output THAWED
+	run oci update --pids-limit 7 c1
+	assert_status 0
+	run in_ns "cat $m/pids/$CG/c1/pids.max"
+	assert_output 7
+	run oci pause c1
+	assert_status 0
+	run oci delete --force c1
+	assert_status 0
+	assert_root_empty
+	assert_no_cgroup "$CG/c1"
+}
