@@ -120,3 +120,23 @@ out:
 		close(fds[i]);
 	return ret;
 }
+
+char *nsjoin_owner_path(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int owner = fd >= 0 ? ioctl(fd, NS_GET_USERNS) : -1;
+	struct stat own, self, cand;
+	if (owner < 0 || fstat(owner, &own) < 0 || stat("/proc/self/ns/user", &self) < 0 ||
+	    (own.st_ino == self.st_ino && own.st_dev == self.st_dev))
+		return NULL;
+	int pid = 0, n = 0;
+	if (sscanf(path, "/proc/%d/ns/%*[a-z_]%n", &pid, &n) != 1 || n == 0 || path[n] != '\0' ||
+	    pid <= 0)
+		return NULL;
+	char *user = xasprintf("/proc/%d/ns/user", pid);
+	if (stat(user, &cand) < 0 || cand.st_ino != own.st_ino || cand.st_dev != own.st_dev) {
+		free(user);
+		return NULL;
+	}
+	return user;
+}

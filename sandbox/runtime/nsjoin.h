@@ -16,4 +16,11 @@
  * are never joined (config.c refuses them). */
 int nsjoin_enter(const struct sbx_config *c, struct sbx_error **err);
 
+/* The user namespace that owns the namespace file path (/proc/PID/ns/X),
+ * as /proc/PID/ns/user, when it is not the caller's own; NULL otherwise
+ * (or when path names no process). A pod's members join the user namespace
+ * of the pod's infra container this way: its ipc and uts namespaces belong
+ * to it, and a user namespace of their own could not mount their mqueue. */
+char *nsjoin_owner_path(const char *path);
+
 #endif
