@@ -42,11 +42,10 @@ static int join(const struct sbx_config *c, size_t i, int fd, struct sbx_error *
 	if (setns(fd, p->type) == 0)
 		return 0;
 	int e = errno;
-	if (e == EPERM && p->type != CLONE_NEWUSER && !(c->join_flags & CLONE_NEWUSER))
+	if (e == EPERM)
 		return sbx_error_setc(err, e,
-		                      "cannot join the %s namespace \"%s\": %s; join the user "
-		                      "namespace that owns it too (a {\"type\": \"user\", "
-		                      "\"path\": ...} entry)",
+		                      "cannot join the %s namespace \"%s\": %s (sbx has no "
+		                      "privileges in the user namespace that owns it)",
 		                      config_ns_name(p->type), p->path, strerror(e));
 	return sbx_error_set(err, e, "cannot join the %s namespace \"%s\"", config_ns_name(p->type),
 	                     p->path);
@@ -115,6 +114,13 @@ int nsjoin_enter(const struct sbx_config *c, struct sbx_error **err)
 		}
 	if (ret == 0)
 		ret = write_sysctls(c, err);
+	/* The same for the hostname, as runc sets it in a joined uts
+	 * namespace. */
+	if (ret == 0 && c->hostname && (c->join_flags & CLONE_NEWUTS) &&
+	    sethostname(c->hostname, strlen(c->hostname)) < 0)
+		ret = sbx_error_set(err, errno,
+		                    "cannot set the hostname \"%s\" in the joined uts namespace",
+		                    c->hostname);
 out:
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
