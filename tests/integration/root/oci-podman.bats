@@ -27,7 +27,7 @@ teardown() {
 		kill -9 "$(cat "$WORK/run/libpod/tmp/pause.pid")" 2>/dev/null || true
 	fi
 	for p in /proc/[0-9]*; do
-		case "$(readlink "$p/cwd" 2>/dev/null) $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+		case "$(readlink "$p/cwd" 2>/dev/null) $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ')" in
 		*"$WORK"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
 		esac
 	done
@@ -43,9 +43,9 @@ IMG=localhost/sbx-podman
 if ! podman image exists "$IMG"; then
 	mkdir -p rootfs/bin rootfs/etc rootfs/tmp rootfs/proc rootfs/sys rootfs/dev
 	cp /bin/busybox rootfs/bin/busybox
-	for a in $(rootfs/bin/busybox --list); do ln -sf busybox "rootfs/bin/$a"; done
+	for a in $(rootfs/bin/busybox --list); do [ -e "rootfs/bin/$a" ] || ln -s busybox "rootfs/bin/$a"; done
 	echo 'root:x:0:0:root:/root:/bin/sh' >rootfs/etc/passwd
-	tar -C rootfs -c . | podman import - "$IMG" >/dev/null
+	tar -C rootfs -c . | podman import - "$IMG" >/dev/null 2>&1
 fi
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

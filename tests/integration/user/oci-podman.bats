@@ -69,7 +69,7 @@ wait_podman_status() {
 	echo from-host >vol/in
 	echo kept >ro/f
 	run pod run --rm --network none -v "$PWD/vol:/vol" -v "$PWD/ro:/ro:ro" "$IMG" \
-		sh -c 'cat /vol/in; echo from-container >/vol/out; echo x >/ro/f 2>/dev/null || echo ro-refused'
+		sh -c 'cat /vol/in; echo from-container >/vol/out; { echo x >/ro/f; } 2>/dev/null || echo ro-refused'
 	assert_status 0
 	assert_output "$(printf 'from-host\nro-refused')"
 	[ "$(cat vol/out)" = from-container ]
@@ -139,14 +139,14 @@ wait_podman_status() {
 @test "podman pods: a member joins the infra container's ipc, uts and user namespaces by path" {
 	podman --runtime "$OCI" pod create --network none --name p1 >/dev/null
 	infra=$(podman pod inspect -f '{{.InfraContainerID}}' p1)
-	run pod run --rm --pod p1 "$IMG" sh -c 'hostname; for n in ipc uts user; do readlink /proc/self/ns/$n; done; echo x >/dev/mqueue/q && echo mqueue-written'
+	run pod run --rm --pod p1 "$IMG" sh -c 'hostname; for n in ipc uts user; do readlink /proc/self/ns/$n; done; touch /dev/mqueue/q && echo mqueue-created'
 	assert_status 0
 	pid=$(podman inspect -f '{{.State.Pid}}' "$infra")
 	assert_output "p1
 $(readlink /proc/$pid/ns/ipc)
 $(readlink /proc/$pid/ns/uts)
 $(readlink /proc/$pid/ns/user)
-mqueue-written"
+mqueue-created"
 	run podman pod rm -f p1
 	assert_status 0
 }
