@@ -40,7 +40,8 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 pod() { podman --runtime "$OCI" "$@"; }
 IMG=localhost/sbx-podman
-if ! podman image exists "$IMG"; then
+# The first podman command warns that stock-host's / is not a shared mount.
+if ! podman image exists "$IMG" 2>/dev/null; then
 	mkdir -p rootfs/bin rootfs/etc rootfs/tmp rootfs/proc rootfs/sys rootfs/dev
 	cp /bin/busybox rootfs/bin/busybox
 	for a in $(rootfs/bin/busybox --list); do [ -e "rootfs/bin/$a" ] || ln -s busybox "rootfs/bin/$a"; done

@@ -147,6 +147,13 @@ $(readlink /proc/$pid/ns/ipc)
 $(readlink /proc/$pid/ns/uts)
 $(readlink /proc/$pid/ns/user)
 mqueue-created"
+	# podman exec in a member joins the same namespaces.
+	id=$(pod run -d --pod p1 "$IMG" sleep 1000)
+	wait_podman_status "$id" running
+	run pod exec "$id" sh -c 'readlink /proc/self/ns/ipc; hostname'
+	assert_status 0
+	assert_output "$(readlink /proc/$pid/ns/ipc)
+p1"
 	run podman pod rm -f p1
 	assert_status 0
 }
