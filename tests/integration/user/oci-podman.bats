@@ -24,8 +24,8 @@ setup() {
 # podman's storage belongs to subordinate ids: removed from its user
 # namespace, with its pause process, before the helpers' teardown.
 teardown() {
-	podman rm -a -f -t 0 >/dev/null 2>&1 || true
 	podman pod rm -a -f >/dev/null 2>&1 || true
+	podman rm -a -f -t 0 >/dev/null 2>&1 || true
 	if [ -d "$XDG_DATA_HOME/containers" ]; then
 		podman unshare rm -rf "$XDG_DATA_HOME/containers" || true
 	fi
