@@ -166,7 +166,14 @@ int lifecycle_create(struct lifecycle *lc, json_t *config, json_t *meta, struct 
 	struct sbx_create_hook hook = {record_instance, lc};
 	int r = meta ? config_parse_built(lc->config, &lc->cfg, err)
 	             : config_parse(lc->config, &lc->cfg, err);
-	if (r < 0 || process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err) < 0)
+	if (r < 0)
+		return -1;
+	/* Profiles have none: a config with hooks was edited by hand. */
+	if (hooks_count(&lc->cfg->hooks) > 0)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "config.json: hooks: sbx run does not run OCI hooks; "
+		                      "run the bundle with sbx-oci");
+	if (process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err) < 0)
 		return -1;
 	lc->st.status = (char *)"running";
 	lc->st.monitor = getpid();

@@ -3,6 +3,7 @@
 #define SBX_CONFIG_H
 
 #include "runtime/caps.h"
+#include "runtime/hooks.h"
 #include "runtime/landlock.h"
 #include "runtime/net.h"
 #include "runtime/seccomp.h"
@@ -112,12 +113,18 @@ struct sbx_config {
 	struct sbx_net_config net; /* mode, published ports, where its files go */
 	struct sbx_landlock landlock;
 
+	/* config.json "hooks": only sbx-oci runs them (with hook_state) */
+	struct sbx_hooks hooks;
+
 	/* OCI runtime mode (lifecycle/oci-runtime.c), set by the caller after
 	 * parsing, never read from config.json; owned by the caller. */
 	const char *start_fifo_dir; /* wait for `start` on DIR/exec.fifo, not on START */
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
 	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
+	json_t *hook_state;         /* the state hooks read; process_create sets its pid */
+	int preserve_fds;           /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
+	int listen_fds;             /* of which the first N are LISTEN_FDS (socket activation) */
 };
 
 /* Parses and checks a config; errors name the JSON path. */
