@@ -3,8 +3,10 @@
 #define SBX_CONFIG_H
 
 #include "runtime/caps.h"
+#include "runtime/devices.h"
 #include "runtime/landlock.h"
 #include "runtime/net.h"
+#include "runtime/procattr.h"
 #include "runtime/seccomp.h"
 #include "lib/util.h"
 
@@ -50,9 +52,10 @@ struct sbx_mount {
 	char *type;
 	char *source;
 	enum sbx_mount_kind kind;
-	bool recursive;     /* rbind */
-	unsigned long attr; /* MOUNT_ATTR_* to set */
-	char **fs_options;  /* key[=value] handed to fsconfig */
+	bool recursive;            /* rbind */
+	unsigned long attr;        /* MOUNT_ATTR_* to set */
+	char **fs_options;         /* key[=value] handed to fsconfig */
+	unsigned long propagation; /* MS_SHARED, MS_SLAVE, ... (| MS_REC); 0 = as made */
 };
 
 struct sbx_config_rlimit {
@@ -64,6 +67,7 @@ struct sbx_config {
 	char *rootfs;
 	bool root_readonly;
 	char *hostname;
+	char *domainname;
 
 	/* process */
 	bool terminal;
@@ -80,6 +84,7 @@ struct sbx_config {
 	bool no_new_privileges;
 	struct sbx_config_rlimit *rlimits;
 	size_t n_rlimits;
+	struct sbx_procattr attr; /* oomScoreAdj, ioPriority, scheduler, personality, ... */
 
 	/* linux */
 	int clone_flags; /* CLONE_NEW* */
@@ -89,8 +94,11 @@ struct sbx_config {
 	size_t n_mounts;
 	char **masked;
 	char **readonly;
-	char **sysctl;   /* "key=value" (linux.sysctl), namespaced keys only */
-	json_t *seccomp; /* NULL = unconfined */
+	char **sysctl; /* "key=value" (linux.sysctl), namespaced keys only */
+	struct sbx_device *devices;
+	size_t n_devices;
+	unsigned long root_propagation; /* linux.rootfsPropagation beyond rslave; 0 = none */
+	json_t *seccomp;                /* NULL = unconfined */
 	unsigned long long memory_limit;
 	long long pids_limit;
 
