@@ -540,6 +540,8 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 	}
 	c->outlive_parent = mode != MODE_RUN;
 	c->seccomp_early = true;
+	c->state_id = o->id; /* read by the set-up, within process_create */
+	c->state_bundle = bundle;
 	struct sbx_sandbox *ct = NULL;
 	if (process_create(c, NULL, &ct, err) < 0)
 		goto fail;

@@ -575,6 +575,7 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 
 	if (check_annotations(annotations, err) < 0)
 		return -1;
+	c->annotations = json_incref(annotations);
 	c->overlay_lower = xstrdup_or_null(ann(annotations, SBX_ANN_LOWER));
 	c->overlay_upper = xstrdup_or_null(ann(annotations, SBX_ANN_UPPER));
 	c->overlay_work = xstrdup_or_null(ann(annotations, SBX_ANN_WORK));
@@ -596,6 +597,10 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	c->overlay_scratch_size = n;
 	const char *init = ann(annotations, SBX_ANN_INIT);
 	c->init = init && strcmp(init, "true") == 0;
+	if (c->init && json_object_get(c->seccomp, "listenerPath"))
+		return sbx_error_setc(err, ENOTSUP,
+		                      "linux.seccomp.listenerPath: not supported with " SBX_ANN_INIT
+		                      " (sbx's init would start the payload)");
 	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),
 	                     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
 	                     &c->net, err) < 0)
@@ -653,6 +658,7 @@ void config_free(struct sbx_config *c)
 	strv_free(c->readonly);
 	strv_free(c->sysctl);
 	json_decref(c->seccomp);
+	json_decref(c->annotations);
 	free(c->overlay_lower);
 	free(c->overlay_upper);
 	free(c->overlay_work);

@@ -99,6 +99,7 @@ struct sbx_config {
 	size_t n_devices;
 	unsigned long root_propagation; /* linux.rootfsPropagation beyond rslave; 0 = none */
 	json_t *seccomp;                /* NULL = unconfined */
+	json_t *annotations;            /* the config's, for a seccomp agent; NULL = none */
 	unsigned long long memory_limit;
 	long long pids_limit;
 
@@ -117,6 +118,9 @@ struct sbx_config {
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
 	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
+	const char *state_id;       /* the container's id and bundle, for a seccomp agent (read
+	                             * before CREATED only) */
+	const char *state_bundle;
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -12,6 +12,7 @@
 #include "runtime/net.h"
 #include "runtime/overlay.h"
 #include "runtime/procattr.h"
+#include "runtime/seccomp-notify.h"
 #include "runtime/container.h"
 #include "runtime/sync.h"
 
@@ -413,7 +414,10 @@ _Noreturn static void finish_payload(const struct sbx_config *c, const struct sb
 	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
-	if (!filtered && bpf && bpf->len && seccomp_install(bpf, &err) < 0)
+	int listener = -1;
+	if (!filtered && bpf && bpf->len && (listener = seccomp_install(bpf, &err)) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	if (listener > 0 && seccomp_notify_send(listener, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: seccomp installed");
 	if (enter_session(slave, &err) < 0)
@@ -598,7 +602,8 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	bool filtered = false;
 	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
-		if (seccomp_install(bpf, &err) < 0)
+		int listener = seccomp_install(bpf, &err);
+		if (listener < 0 || (listener > 0 && seccomp_notify_send(listener, &err) < 0))
 			fail(sync_fd, err, SBX_EXIT_FAILURE);
 		filtered = true;
 	}
@@ -676,7 +681,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
-	if (procattr_apply_early(&c->attr, &err) < 0)
+	if (procattr_apply_early(&c->attr, &err) < 0 || seccomp_notify_prepare(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	read_dispositions();
 	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
@@ -714,7 +719,7 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(sync_fd);
 	struct sbx_error *err = NULL;
-	if (procattr_apply_early(&c->attr, &err) < 0)
+	if (procattr_apply_early(&c->attr, &err) < 0 || seccomp_notify_prepare(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	launch_payload(c, bpf, sync_fd, false, true);
 }

@@ -390,13 +390,24 @@ static void test_refusals(void)
 
 	/* A seccomp policy sbx cannot enforce as written. */
 	REFUSE("linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", -1,
-	       "linux.seccomp: defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp "
-	       "notification listener)");
+	       "linux.seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be the default action (only a "
+	       "rule's)");
 	REFUSE("linux.seccomp",
-	       "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"listenerPath\": \"/run/seccomp.sock\"}",
+	       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerMetadata\": \"m\"}", -1,
+	       "linux.seccomp: listenerMetadata: only valid with listenerPath");
+	REFUSE(
+	    "linux.seccomp",
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": "
+	    "[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]}",
+	    -1,
+	    "linux.seccomp: flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is only meaningful with "
+	    "SCMP_ACT_NOTIFY");
+	REFUSE("linux.seccomp",
+	       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], "
+	       "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
 	       -1,
-	       "linux.seccomp: listenerPath: not supported (sbx has no seccomp notification "
-	       "listener)");
+	       "linux.seccomp: listenerPath: SCMP_ACT_NOTIFY needs it: the unix socket its "
+	       "notifications' fd is sent to");
 	REFUSE("linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"bogus\": 1}", -1,
 	       "linux.seccomp: unknown key \"bogus\"");
 

@@ -251,3 +251,113 @@ write failed"
 	edit '.mounts[6].options = ["rbind"] | .mounts[6].uidMappings = [{"containerID": 0, "hostID": 0, "size": 1}]'
 	assert_refused "sbx-oci: run: config.json: mounts[6]: uidMappings/gidMappings (an idmapped mount) cannot be honoured: idmapping a host filesystem needs CAP_SYS_ADMIN over it, which a sandbox in a user namespace does not have"
 }
+
+# A seccomp agent: takes one connection on $1, writes the container process
+# state it got to $2, answers the first notified call with EXDEV (as $3) and
+# exits.
+write_agent() {
+	cat >agent.py <<'PY'
+import array, fcntl, json, os, socket, struct, sys
+sock, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sock)
+s.listen(1)
+c, _ = s.accept()
+fds = array.array("i")
+data = b""
+while True:
+    msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(4 * 4))
+    for level, kind, d in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(d[: len(d) - len(d) % 4])
+    if not msg:
+        break
+    data += msg
+state = json.loads(data)
+state["nfds"] = len(fds)
+with open(out + ".tmp", "w") as f:
+    json.dump(state, f)
+os.rename(out + ".tmp", out)
+fd = fds[0]
+# struct seccomp_notif (80 bytes) and seccomp_notif_resp (24 bytes).
+req = bytearray(80)
+fcntl.ioctl(fd, 0xC0502100, req, True)
+nid, pid, flags, nr = struct.unpack_from("QIIi", req)
+fcntl.ioctl(fd, 0xC0182101, bytearray(struct.pack("QqiI", nid, 0, -18, 0)), True)
+PY
+}
+
+@test "linux.seccomp: SCMP_ACT_NOTIFY's fd reaches the agent at listenerPath with the state and listenerMetadata; the agent answers" {
+	command -v python3 >/dev/null || skip "python3 is needed for the seccomp agent"
+	write_agent
+	python3 agent.py "$PWD/agent.sock" "$PWD/state.json" &
+	agent=$!
+	for _ in $(seq 1 200); do [ -S agent.sock ] && break; sleep 0.05; done
+	[ -S agent.sock ]
+	edit ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$PWD/agent.sock\", \"listenerMetadata\": \"hello agent\", \"flags\": [\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"], \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+	edit '.annotations = {"org.example": "x"}'
+	script 'mkdir /tmp/d 2>&1; echo "rc=$?"'
+	run oci run --bundle bundle c1
+	wait "$agent"
+	assert_status 0
+	assert_output "mkdir: can't create directory '/tmp/d': Invalid cross-device link
+rc=1"
+	run jq -c '[.ociVersion, .fds, .nfds, .metadata, .state.id, .state.status, .state.bundle, .state.annotations, (.pid > 1), (.pid == .state.pid)]' state.json
+	assert_output "[\"1.0.2\",[\"seccompFd\"],1,\"hello agent\",\"c1\",\"creating\",\"$PWD/bundle\",{\"org.example\":\"x\"},true,true]"
+	assert_root_empty
+}
+
+@test "linux.seccomp: each action's visible effect: ERRNO with errnoRet, defaultErrnoRet, KILL_PROCESS, KILL_THREAD, TRAP, TRACE, LOG, ALLOW" {
+	pol() {
+		edit ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"], \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], $1}]}"
+	}
+	[ "$(uname -m)" = x86_64 ] || skip "the policy names x86 architectures"
+	edit '.process.args = ["mkdir", "/tmp/d"]'
+	pol '"action": "SCMP_ACT_ERRNO", "errnoRet": 18'
+	run oci run --bundle bundle c1
+	assert_status 1
+	assert_output "mkdir: can't create directory '/tmp/d': Invalid cross-device link"
+	# SCMP_ACT_KILL_PROCESS: SIGSYS, exit 128+31.
+	pol '"action": "SCMP_ACT_KILL_PROCESS"'
+	run oci run --bundle bundle c1
+	assert_status 159
+	pol '"action": "SCMP_ACT_KILL_THREAD"'
+	run oci run --bundle bundle c1
+	assert_status 159
+	pol '"action": "SCMP_ACT_KILL"'
+	run oci run --bundle bundle c1
+	assert_status 159
+	# SCMP_ACT_TRAP: a SIGSYS the process could catch; busybox does not.
+	pol '"action": "SCMP_ACT_TRAP"'
+	run oci run --bundle bundle c1
+	assert_status 159
+	# SCMP_ACT_TRACE without a tracer: the call fails with ENOSYS.
+	pol '"action": "SCMP_ACT_TRACE", "errnoRet": 1'
+	run oci run --bundle bundle c1
+	assert_status 1
+	assert_output "mkdir: can't create directory '/tmp/d': Function not implemented"
+	# SCMP_ACT_LOG and SCMP_ACT_ALLOW let it through (the root is read-only).
+	for a in SCMP_ACT_LOG SCMP_ACT_ALLOW; do
+		pol "\"action\": \"$a\""
+		run oci run --bundle bundle c1
+		assert_status 1
+		assert_output "mkdir: can't create directory '/tmp/d': Read-only file system"
+	done
+	# defaultErrnoRet for what no rule names.
+	edit '.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 18, "syscalls": [{"names": ["execve", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "mprotect", "getuid", "geteuid", "write", "exit_group", "mmap", "munmap", "readlink", "uname", "getpid", "rt_sigaction", "rt_sigprocmask", "ioctl", "stat", "newfstatat", "fstat", "getrandom", "futex", "close", "read", "openat", "access", "setsid", "sendmsg", "sendto", "exit", "getppid", "wait4", "fcntl", "dup2", "dup3", "lseek", "getcwd", "chdir", "sigaltstack", "statx", "poll", "pread64", "madvise", "getgid", "getegid", "gettid", "close_range", "prctl", "capget", "capset", "rt_sigreturn"], "action": "SCMP_ACT_ALLOW"}]}'
+	run oci run --bundle bundle c1
+	assert_status 1
+	assert_output "mkdir: can't create directory '/tmp/d': Invalid cross-device link"
+	assert_root_empty
+}
+
+@test "linux.seccomp: what cannot work is refused by name: NOTIFY without listenerPath or as the default, an agent that is not there" {
+	edit '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+	assert_refused "sbx-oci: run: config.json: linux.seccomp: listenerPath: SCMP_ACT_NOTIFY needs it: the unix socket its notifications' fd is sent to"
+	edit '.linux.seccomp = {"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/nonexistent.sock"}'
+	assert_refused "sbx-oci: run: config.json: linux.seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be the default action (only a rule's)"
+	edit ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$PWD/no-agent.sock\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+	assert_refused "sbx-oci: run: linux.seccomp.listenerPath: cannot connect to the seccomp agent at \"$PWD/no-agent.sock\": No such file or directory"
+	edit '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}'
+	assert_refused "sbx-oci: run: config.json: linux.seccomp: flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is only meaningful with SCMP_ACT_NOTIFY"
+}
