@@ -1049,14 +1049,16 @@ json_t *oci_features(void)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(caps, json_string(names[i]));
 	return json_pack(
-	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s,s,s,s], "
+	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], "
 	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
 	    "s:{s:b}}, s:{s:s, s:s, s:s}}",
 	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks",
 	    "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec",
-	    "exec", "strictatime", "noatime", "relatime", "linux", "namespaces", "user", "mount",
-	    "pid", "ipc", "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", 0, "v2",
-	    0, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0,
-	    "selinux", "enabled", 0, "intelRdt", "enabled", 0, "annotations", "run.sbx.checkpoint",
-	    "unsupported", "run.sbx.restore", "unsupported", "run.sbx.hooks", "unsupported");
+	    "exec", "strictatime", "noatime", "relatime", "nosymfollow", "symfollow", "shared",
+	    "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable",
+	    "linux", "namespaces", "user", "mount", "pid", "ipc", "uts", "cgroup", "network",
+	    "capabilities", caps, "cgroup", "v1", 0, "v2", 0, "systemd", 0, "systemdUser", 0,
+	    "seccomp", "enabled", 1, "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt",
+	    "enabled", 0, "annotations", "run.sbx.checkpoint", "unsupported", "run.sbx.restore",
+	    "unsupported", "run.sbx.hooks", "unsupported");
 }
