@@ -767,6 +767,14 @@ int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 	struct sbx_config *c = NULL;
 	if (exec_config(o, r.dirfd, r.dir, &c, err) < 0)
 		return -1;
+	/* The agent would need the host's view of this process, which
+	 * joining the container's namespaces loses. */
+	if (json_object_get(c->seccomp, "listenerPath")) {
+		config_free(c);
+		return sbx_error_setc(err, ENOTSUP,
+		                      "linux.seccomp.listenerPath: not supported for exec yet (the "
+		                      "seccomp agent gets the container's own process only)");
+	}
 	if (c->terminal && o->console_socket == NULL) {
 		config_free(c);
 		return sbx_error_setc(err, EINVAL,

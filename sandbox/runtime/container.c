@@ -719,7 +719,7 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(sync_fd);
 	struct sbx_error *err = NULL;
-	if (procattr_apply_early(&c->attr, &err) < 0 || seccomp_notify_prepare(c, &err) < 0)
+	if (procattr_apply_early(&c->attr, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	launch_payload(c, bpf, sync_fd, false, true);
 }

@@ -62,8 +62,10 @@ int seccomp_notify_prepare(const struct sbx_config *c, struct sbx_error **err)
 
 int seccomp_notify_send(int listener, struct sbx_error **err)
 {
-	if (agent < 0)
+	if (agent < 0) {
+		close(listener);
 		return 0;
+	}
 	int r = fdpass_send(agent, state, strlen(state), &listener, 1);
 	int e = errno;
 	close(agent);

@@ -14,7 +14,7 @@ struct sbx_config;
  * from listenerMetadata, and the state). Does nothing otherwise. */
 int seccomp_notify_prepare(const struct sbx_config *c, struct sbx_error **err);
 /* Once the filter is installed: sends the state with LISTENER (SCM_RIGHTS)
- * over the connection and closes both. Does nothing without one prepared. */
+ * over the connection and closes both (only LISTENER without one prepared). */
 int seccomp_notify_send(int listener, struct sbx_error **err);
 
 #endif

@@ -361,3 +361,53 @@ rc=1"
 	edit '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}'
 	assert_refused "sbx-oci: run: config.json: linux.seccomp: flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is only meaningful with SCMP_ACT_NOTIFY"
 }
+
+# create and run -d leave a container that holds its stdio: never a pipe
+# that `run` waits on.
+oci_bg() { "$OCI" --root "$ROOT" "$@" </dev/null >>"$BATS_TEST_TMPDIR/bg.out" 2>&1; }
+
+@test "linux.seccomp: create sends the agent the state (status creating); exec into a container with a listener is refused by name" {
+	command -v python3 >/dev/null || skip "python3 is needed for the seccomp agent"
+	write_agent
+	python3 agent.py "$PWD/agent.sock" "$PWD/state.json" &
+	agent=$!
+	for _ in $(seq 1 200); do [ -S agent.sock ] && break; sleep 0.05; done
+	[ -S agent.sock ]
+	edit ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$PWD/agent.sock\", \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+	edit '.process.args = ["sh", "-c", "mkdir /tmp/d; exec sleep 1000"]'
+	oci_bg run -d --bundle bundle c1
+	wait "$agent"
+	run jq -c '[.metadata, .state.id, .state.status]' state.json
+	assert_output '["","c1","creating"]'
+	run oci exec c1 true
+	assert_status 125
+	assert_output "sbx-oci: exec: linux.seccomp.listenerPath: not supported for exec yet (the seccomp agent gets the container's own process only)"
+	run oci delete --force c1
+	assert_status 0
+	# The agent answered mkdir with EXDEV.
+	grep -q "Invalid cross-device link" bg.out
+	assert_root_empty
+}
+
+@test "linux.devices: a node's path that is a symlink in the (hostile) root is refused, never followed" {
+	mkdir -p bundle/rootfs/etc
+	echo secret >bundle/rootfs/etc/target
+	ln -s /etc/target bundle/rootfs/dev/full
+	edit '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))'
+	edit '.linux.devices = [{"path": "/dev/full", "type": "c", "major": 1, "minor": 7}]'
+	assert_refused "sbx-oci: run: linux.devices: \"/dev/full\" is a symlink in the root; refusing to cover it"
+	# A directory on the way resolves inside the root: with the root's
+	# /dev a symlink that climbs out, the node lands in the root's /etc,
+	# not the host's.
+	rm -rf bundle/rootfs/dev
+	ln -s ../../../../../../../../etc bundle/rootfs/dev
+	edit '.root.readonly = false'
+	script 'ls -l /etc/full | cut -c1'
+	run oci run --bundle bundle c1
+	assert_status 0
+	assert_output c
+	[ -f bundle/rootfs/etc/full ]
+	[ ! -e /etc/full ]
+	[ "$(cat bundle/rootfs/etc/target)" = secret ]
+	assert_root_empty
+}
