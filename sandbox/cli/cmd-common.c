@@ -311,7 +311,7 @@ void progress_ui_init(struct sbx_progress_ui *ui, struct sbx_image_progress *p, 
 	*ui = (struct sbx_progress_ui){
 	    .cmd = cmd, .verb = verb, .label = label, .quiet = quiet || sbx_verbose < 0};
 	ui->tty = isatty(STDERR_FILENO);
-	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui, 0};
+	*p = (struct sbx_image_progress){ui_info, ui_warn, ui_progress, ui, 0, false};
 }
 
 void progress_ui_done(struct sbx_progress_ui *ui)

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/logs.h"
 #include "profile/oci.h"
 #include "store/state.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Parses options, then requires at least min operands. Returns the index of
@@ -102,6 +104,7 @@ enum {
 	OPT_NO_TRUNC,
 	OPT_SINCE,
 	OPT_TAIL,
+	OPT_UNTIL,
 };
 
 static const struct sbx_option ps_options[] = {
@@ -837,16 +840,36 @@ static const struct sbx_option logs_options[] = {
     {"tail", OPT_TAIL, required_argument, "N", "only the last N lines (-1, the default: all)",
      NULL},
     {"since", OPT_SINCE, required_argument, "TIME",
-     "refused: the log has no timestamps to compare TIME with", NULL},
+     "only lines written at or after TIME (RFC 3339, Unix time or a duration before now)", NULL},
+    {"until", OPT_UNTIL, required_argument, "TIME",
+     "only lines written at or before TIME (RFC 3339, Unix time or a duration from now)", NULL},
+    {"timestamps", 't', no_argument, NULL, "start each line with the time it was written", NULL},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 struct logs_opts {
 	bool follow;
+	bool timestamps;
 	bool tail_set;
 	uint64_t tail;
-	const char *since;
+	bool has_since, has_until;
+	int64_t since, until;
 };
+
+static int logs_time(const char *opt, const char *arg, bool since, int64_t *out,
+                     struct sbx_error **err)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (logs_parse_time(arg, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, since, out) == 0)
+		return 0;
+	_cleanup_free_ char *shown = str_escape(arg);
+	return cmdline_usage(err,
+	                     "--%s \"%s\": not a time: give an RFC 3339 time "
+	                     "(2024-05-01T12:00:00Z), a Unix time (1714564800) or a "
+	                     "duration (10m, 1h30m)",
+	                     opt, shown);
+}
 
 static int logs_option(void *ctx, int val, const char *arg, struct sbx_error **err)
 {
@@ -854,6 +877,9 @@ static int logs_option(void *ctx, int val, const char *arg, struct sbx_error **e
 	switch (val) {
 	case 'f':
 		o->follow = true;
+		return 0;
+	case 't':
+		o->timestamps = true;
 		return 0;
 	case OPT_TAIL:
 		if (strcmp(arg, "-1") == 0) {
@@ -868,15 +894,18 @@ static int logs_option(void *ctx, int val, const char *arg, struct sbx_error **e
 		o->tail_set = true;
 		return 0;
 	case OPT_SINCE:
-		o->since = arg;
-		return 0;
+		o->has_since = true;
+		return logs_time("since", arg, true, &o->since, err);
+	case OPT_UNTIL:
+		o->has_until = true;
+		return logs_time("until", arg, false, &o->until, err);
 	}
 	return -1;
 }
 
-/* Puts fd where its last n lines start: after the nth newline from the
- * end, not counting one that ends the file. */
-static int seek_tail(int fd, uint64_t n, struct sbx_error **err)
+/* Where the last n lines of fd start: after the nth newline from the end,
+ * not counting one that ends the file. */
+static int tail_start(int fd, uint64_t n, uint64_t *out, struct sbx_error **err)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
@@ -901,58 +930,148 @@ static int seek_tail(int fd, uint64_t n, struct sbx_error **err)
 			}
 		}
 	}
-	if (lseek(fd, from, SEEK_SET) < 0)
-		return sbx_error_set(err, errno, "cannot read the log");
+	*out = (uint64_t)from;
 	return 0;
 }
 
-/* Where the log goes: byte for byte, or, on a terminal, escaped so that the
- * payload's escape sequences cannot drive it (newlines and tabs stay). A
- * character cut in two by a read waits in carry for its end. */
+/* Where the log goes, through a buffer: byte for byte, or, on a terminal,
+ * escaped so that the payload's escape sequences cannot drive it (newlines
+ * and tabs stay). A character cut in two at the buffer's end waits there
+ * for its end. */
 struct log_out {
 	bool escape;
-	char carry[4];
-	size_t ncarry;
+	size_t len;
+	char buf[65536];
 };
 
-static int log_write(struct log_out *lo, const char *buf, size_t len, bool last)
+static int out_flush(struct log_out *lo, bool last)
 {
-	if (!lo->escape)
-		return write_all(STDOUT_FILENO, buf, len);
-	size_t used = len;
-	_cleanup_free_ char *q = str_escape_mem(buf, len, ESCAPE_TEXT, last ? NULL : &used);
-	lo->ncarry = len - used;
-	if (lo->ncarry > sizeof(lo->carry))
+	if (lo->len == 0)
+		return 0;
+	if (!lo->escape) {
+		size_t len = lo->len;
+		lo->len = 0;
+		return write_all(STDOUT_FILENO, lo->buf, len);
+	}
+	size_t used = lo->len;
+	_cleanup_free_ char *q = str_escape_mem(lo->buf, lo->len, ESCAPE_TEXT, last ? NULL : &used);
+	memmove(lo->buf, lo->buf + used, lo->len - used);
+	lo->len -= used;
+	if (lo->len >= 4)
 		abort();
-	memcpy(lo->carry, buf + used, lo->ncarry);
 	return write_all(STDOUT_FILENO, q, strlen(q));
 }
 
-/* What is left of a character cut short, at the end. */
-static void log_flush(struct log_out *lo)
+static int out_put(struct log_out *lo, const char *p, size_t n)
 {
-	char tail[sizeof(lo->carry)];
-	size_t n = lo->ncarry;
-	memcpy(tail, lo->carry, n);
-	lo->ncarry = 0;
-	if (n > 0)
-		(void)log_write(lo, tail, n, true);
+	while (n > 0) {
+		if (lo->len == sizeof(lo->buf) && out_flush(lo, false) < 0)
+			return -1;
+		size_t room = sizeof(lo->buf) - lo->len, take = n < room ? n : room;
+		memcpy(lo->buf + lo->len, p, take);
+		lo->len += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
 }
 
-static int copy_out(int fd, struct log_out *lo)
+/* The log read from `at` on, line by line when a line's time matters
+ * (--since, --until, -t): its time is that of log.idx's record for its
+ * first byte. */
+struct log_view {
+	struct log_out out;
+	struct logs_index idx;
+	const struct logs_opts *o;
+	uint64_t at;     /* the next byte to read */
+	bool line_start; /* at starts a line */
+	bool show;       /* the line at is in is shown */
+	bool done;       /* a line after --until came: nothing more */
+};
+
+/* Prints what the log has from v->at on; -1 when stdout is gone. */
+static int log_stream(int fd, struct log_view *v)
 {
-	char buf[65536 + sizeof(lo->carry)];
-	for (;;) {
-		size_t have = lo->ncarry;
-		memcpy(buf, lo->carry, have);
-		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+	const struct logs_opts *o = v->o;
+	bool by_line = o->timestamps || o->has_since || o->has_until;
+	char buf[65536];
+	while (!v->done) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)v->at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return (int)n;
-		if (log_write(lo, buf, have + (size_t)n, false) < 0)
+			return 0;
+		for (size_t i = 0; i < (size_t)n;) {
+			if (!by_line) {
+				if (out_put(&v->out, buf, (size_t)n) < 0)
+					return -1;
+				break;
+			}
+			if (v->line_start) {
+				int64_t t = logs_index_time(&v->idx, v->at + i);
+				if (o->has_until && t > o->until) {
+					v->done = true;
+					break;
+				}
+				v->show = !o->has_since || t >= o->since;
+				v->line_start = false;
+				if (v->show && o->timestamps) {
+					char ts[48];
+					logs_format_time(t, ts);
+					strcat(ts, " ");
+					if (out_put(&v->out, ts, strlen(ts)) < 0)
+						return -1;
+				}
+			}
+			char *nl = memchr(buf + i, '\n', (size_t)n - i);
+			size_t end = nl ? (size_t)(nl - buf) + 1 : (size_t)n;
+			if (v->show && out_put(&v->out, buf + i, end - i) < 0)
+				return -1;
+			v->line_start = nl != NULL;
+			i = end;
+		}
+		v->at += (uint64_t)n;
+		if (out_flush(&v->out, false) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Where to start: at the last N lines for --tail, at the first record
+ * written at or after --since, whichever comes later. */
+static int log_start(int fd, struct log_view *v, struct sbx_error **err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sbx_error_set(err, errno, "cannot read the log");
+	uint64_t at = 0;
+	if (v->o->tail_set && tail_start(fd, v->o->tail, &at, err) < 0)
+		return -1;
+	if (v->o->has_since) {
+		/* Bytes past the size taken before the search are filtered
+		 * line by line as they are read. */
+		uint64_t found = logs_index_find(&v->idx, v->o->since);
+		if (found > (uint64_t)st.st_size)
+			found = (uint64_t)st.st_size;
+		if (found > at)
+			at = found;
+	}
+	char before = '\n';
+	if (at > 0 && pread(fd, &before, 1, (off_t)at - 1) != 1)
+		return sbx_error_set(err, errno ? errno : EIO, "cannot read the log");
+	v->at = at;
+	/* In the middle of a line: it started before --since. */
+	v->line_start = before == '\n';
+	v->show = v->line_start;
+	logs_index_seek(&v->idx, at);
+	return 0;
+}
+
+static bool past_until(const struct logs_opts *o)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return o->has_until && (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec > o->until;
 }
 
 static int logs_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
@@ -963,12 +1082,6 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv, struc
 		return first;
 	if (argc - first > 1)
 		return cmdline_usage(err, "one instance at a time");
-	/* The sandbox writes to the log itself: sbx never sees a line, so
-	 * none has a time to compare with. */
-	if (o.since)
-		return sbx_error_setc(err, ENOTSUP,
-		                      "--since: the log has no timestamps: the sandbox writes it "
-		                      "directly, without sbx in between; use --tail N");
 	_cleanup_instance_ struct sbx_instance *inst = NULL;
 	if (instance_open(argv[first], &inst, err) < 0)
 		return -1;
@@ -984,43 +1097,40 @@ static int logs_main(const struct sbx_command *cmd, int argc, char **argv, struc
 		    inst->name);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", path);
-	if (o.tail_set && seek_tail(fd, o.tail, err) < 0)
+	_cleanup_free_ struct log_view *v = xcalloc(1, sizeof(*v));
+	v->o = &o;
+	v->out.escape = isatty(STDOUT_FILENO);
+	if (logs_index_open(inst->dir, &v->idx, err) < 0)
 		return -1;
-	bool follow = o.follow;
-	struct log_out lo = {.escape = isatty(STDOUT_FILENO)};
-	if (copy_out(fd, &lo) < 0)
-		return 0;
-	if (!follow) {
-		log_flush(&lo);
-		return 0;
-	}
-	/* Follow: wake on writes, stop once nobody holds the instance lock. */
-	_cleanup_close_ int ino = inotify_init1(IN_CLOEXEC);
-	if (ino >= 0)
-		inotify_add_watch(ino, inst->dir, IN_MODIFY | IN_CREATE);
-	for (;;) {
-		if (fd < 0)
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0 && copy_out(fd, &lo) < 0)
-			return 0;
-		bool running = false;
-		struct sbx_error *serr = NULL;
-		if (state_is_running(inst->dir, &running, &serr) < 0 || !running) {
+	int r = 0;
+	if (log_start(fd, v, err) < 0)
+		r = -1;
+	else if (log_stream(fd, v) == 0 && o.follow) {
+		/* Follow: wake on writes; stop once nobody holds the instance
+		 * lock (the capture process holds it until the log has every
+		 * byte), or once --until is past. */
+		_cleanup_close_ int ino = inotify_init1(IN_CLOEXEC);
+		if (ino >= 0)
+			inotify_add_watch(ino, inst->dir, IN_MODIFY | IN_CREATE);
+		while (!v->done) {
+			bool running = false;
+			struct sbx_error *serr = NULL;
+			bool end = state_is_running(inst->dir, &running, &serr) < 0 || !running ||
+			           past_until(&o);
 			sbx_error_free(serr);
-			if (fd >= 0)
-				copy_out(fd, &lo);
-			log_flush(&lo);
-			return 0;
-		}
-		struct pollfd p = {.fd = ino, .events = POLLIN};
-		if (poll(&p, 1, 500) > 0) {
-			char buf[4096];
-			if (read(ino, buf, sizeof(buf)) < 0 && errno != EAGAIN)
+			if (log_stream(fd, v) < 0 || end)
 				break;
+			struct pollfd p = {.fd = ino, .events = POLLIN};
+			if (poll(&p, 1, 500) > 0) {
+				char buf[4096];
+				if (read(ino, buf, sizeof(buf)) < 0 && errno != EAGAIN)
+					break;
+			}
 		}
 	}
-	log_flush(&lo);
-	return 0;
+	(void)out_flush(&v->out, true);
+	logs_index_close(&v->idx);
+	return r;
 }
 
 const struct sbx_command cmd_logs = {

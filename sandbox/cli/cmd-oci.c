@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -65,6 +67,16 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/* A warning (a failed poststop hook): the step goes on. */
+static void warn(const char *msg)
+{
+	if (g.command)
+		fprintf(stderr, "%s: %s: warning: %s\n", g.prog, g.command, msg);
+	else
+		fprintf(stderr, "%s: warning: %s\n", g.prog, msg);
+	log_line("warning", msg);
+}
+
 static int fail_err(struct sbx_error *e)
 {
 	int r = fail(SBX_EXIT_FAILURE, "%s", e ? e->msg : "unknown error");
@@ -87,6 +99,9 @@ static void usage(FILE *f)
 	        "  kill      send a signal to a container's init\n"
 	        "  ps        list a container's processes\n"
 	        "  delete    delete a stopped container\n"
+	        "  pause     freeze a container's processes (through its cgroup)\n"
+	        "  resume    thaw them\n"
+	        "  update    change a container's cgroup limits\n"
 	        "  spec      write a default config.json\n"
 	        "  features  print what this runtime supports (JSON)\n\n"
 	        "Global options:\n"
@@ -174,10 +189,9 @@ static int create_opt(int c, const char *arg, void *ctx)
 		break;
 	case OPT_PRESERVE: {
 		uint64_t n;
-		if (parse_u64(arg, &n) < 0)
-			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number", arg);
-		if (n > 0)
-			return -fail(SBX_EXIT_FAILURE, "--preserve-fds: not supported yet");
+		if (parse_u64(arg, &n) < 0 || n > 4096)
+			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number of fds", arg);
+		a->o.preserve_fds = (unsigned)n;
 		break;
 	}
 	/* sbx always pivots the root, makes no session keyring and keeps no
@@ -205,10 +219,12 @@ static int create_main(int argc, char **argv, bool run)
 	    {0},
 	};
 	struct create_args a = {.o = {.root = g.root}};
-	int first = parse(argc, argv,
-	                  run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [-d] ID"
-	                      : "[--bundle B] [--pid-file F] [--console-socket PATH] ID",
-	                  run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
+	int first = parse(
+	    argc, argv,
+	    run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] [-d] ID"
+	        : "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] "
+	          "ID",
+	    run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
 	if (first <= 0)
 		return -first;
 	if (!run && a.detach)
@@ -216,6 +232,15 @@ static int create_main(int argc, char **argv, bool run)
 	if (operands(argc, first, 1, "a container ID") < 0)
 		return OCI_USAGE;
 	a.o.id = argv[first];
+	/* The log's fd, opened first, must not take the number of one the
+	 * caller passes on (then missing, which create refuses). */
+	const char *lfds = getenv("LISTEN_FDS");
+	long top = 3 + (long)a.o.preserve_fds + (lfds ? strtol(lfds, NULL, 10) : 0);
+	if (g.log_fd >= 3 && g.log_fd < top) {
+		int fd = fcntl(g.log_fd, F_DUPFD_CLOEXEC, (int)top);
+		close(g.log_fd);
+		g.log_fd = fd;
+	}
 	struct sbx_error *e = NULL;
 	if (!run) {
 		if (oci_create(&a.o, &e) < 0)
@@ -514,6 +539,8 @@ static int id_main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "start") == 0)
 		return oci_start(g.root, id, &e) < 0 ? fail_err(e) : 0;
+	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0)
+		return oci_pause(g.root, id, cmd[0] == 'p', &e) < 0 ? fail_err(e) : 0;
 	if (is_delete)
 		return oci_delete(g.root, id, f.force, &e) < 0 ? fail_err(e) : 0;
 	int sig = SIGTERM;
@@ -637,6 +664,147 @@ static int spec_main(int argc, char **argv)
 	return 0;
 }
 
+/* ---- update ---- */
+
+enum {
+	U_RESOURCES = 'r',
+	U_MEMORY = 256,
+	U_MEMORY_SWAP,
+	U_MEMORY_RESERVATION,
+	U_PIDS,
+	U_CPU_SHARES,
+	U_CPU_QUOTA,
+	U_CPU_PERIOD,
+	U_CPUS,
+	U_MEMS,
+	U_BLKIO,
+	U_REFUSED,
+};
+
+struct update_args {
+	const char *resources;
+	struct sbx_live_resources r;
+};
+
+/* A number, a size with a k/m/g suffix for memory, or -1 for no limit. */
+static int update_value(const char *name, const char *arg, bool size, long long *out)
+{
+	uint64_t v;
+	if (strcmp(arg, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if ((size ? parse_size(arg, &v) : parse_u64(arg, &v)) < 0 || v > (uint64_t)LLONG_MAX)
+		return -fail(OCI_USAGE, "--%s '%s' is not %s (-1: no limit)", name, arg,
+		             size ? "a size" : "a number");
+	*out = (long long)v;
+	return 0;
+}
+
+static int update_opt(int c, const char *arg, void *ctx)
+{
+	struct update_args *a = ctx;
+	struct sbx_live_resources *r = &a->r;
+	switch (c) {
+	case U_RESOURCES:
+		a->resources = arg;
+		return 0;
+	case U_MEMORY:
+		return update_value("memory", arg, true, &r->memory);
+	case U_MEMORY_SWAP:
+		return update_value("memory-swap", arg, true, &r->memory_swap);
+	case U_MEMORY_RESERVATION:
+		return update_value("memory-reservation", arg, true, &r->memory_reservation);
+	case U_PIDS:
+		return update_value("pids-limit", arg, false, &r->pids);
+	case U_CPU_SHARES:
+		return update_value("cpu-share", arg, false, &r->cpu_shares);
+	case U_CPU_QUOTA:
+		return update_value("cpu-quota", arg, false, &r->cpu_quota);
+	case U_CPU_PERIOD:
+		return update_value("cpu-period", arg, false, &r->cpu_period);
+	case U_BLKIO:
+		return update_value("blkio-weight", arg, false, &r->blkio_weight);
+	case U_CPUS:
+		free(r->cpus);
+		r->cpus = xstrdup(arg);
+		return 0;
+	case U_MEMS:
+		free(r->mems);
+		r->mems = xstrdup(arg);
+		return 0;
+	}
+	return 0;
+}
+
+static int update_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"resources", required_argument, NULL, U_RESOURCES},
+	    {"memory", required_argument, NULL, U_MEMORY},
+	    {"memory-swap", required_argument, NULL, U_MEMORY_SWAP},
+	    {"memory-reservation", required_argument, NULL, U_MEMORY_RESERVATION},
+	    {"pids-limit", required_argument, NULL, U_PIDS},
+	    {"cpu-share", required_argument, NULL, U_CPU_SHARES},
+	    {"cpu-quota", required_argument, NULL, U_CPU_QUOTA},
+	    {"cpu-period", required_argument, NULL, U_CPU_PERIOD},
+	    {"cpuset-cpus", required_argument, NULL, U_CPUS},
+	    {"cpuset-mems", required_argument, NULL, U_MEMS},
+	    {"blkio-weight", required_argument, NULL, U_BLKIO},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct update_args a = {0};
+	cgroup_live_resources_init(&a.r);
+	int status = SBX_EXIT_FAILURE;
+	int first = parse(argc, argv,
+	                  "[--resources FILE|-] [--memory N] [--memory-swap N] "
+	                  "[--memory-reservation N] [--pids-limit N] [--cpu-share N] "
+	                  "[--cpu-quota N] [--cpu-period N] [--cpuset-cpus S] [--cpuset-mems S] "
+	                  "[--blkio-weight N] ID",
+	                  "+:r:h", opts, update_opt, &a);
+	if (first <= 0) {
+		status = -first;
+		goto out;
+	}
+	if (operands(argc, first, 1, "a container ID") < 0) {
+		status = OCI_USAGE;
+		goto out;
+	}
+	struct sbx_error *e = NULL;
+	if (a.resources) {
+		json_error_t je;
+		_cleanup_json_ json_t *j =
+		    strcmp(a.resources, "-") == 0
+		        ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
+		        : json_load_file(a.resources, JSON_REJECT_DUPLICATES, &je);
+		if (j == NULL) {
+			status = fail(SBX_EXIT_FAILURE, "cannot read --resources \"%s\": %s",
+			              a.resources, je.text);
+			goto out;
+		}
+		/* The options given win over the file, as runc's do. */
+		struct sbx_live_resources opt = a.r;
+		if (cgroup_live_parse(j, &a.r, &e) < 0) {
+			status = fail_err(e);
+			goto out;
+		}
+		long long *dst[] = {&a.r.memory,     &a.r.memory_swap, &a.r.memory_reservation,
+		                    &a.r.pids,       &a.r.cpu_shares,  &a.r.cpu_quota,
+		                    &a.r.cpu_period, &a.r.blkio_weight};
+		const long long src[] = {opt.memory,     opt.memory_swap, opt.memory_reservation,
+		                         opt.pids,       opt.cpu_shares,  opt.cpu_quota,
+		                         opt.cpu_period, opt.blkio_weight};
+		for (size_t i = 0; i < ARRAY_SIZE(dst); i++)
+			if (src[i] != SBX_UNSET)
+				*dst[i] = src[i];
+	}
+	status = oci_update(g.root, argv[first], &a.r, &e) < 0 ? fail_err(e) : 0;
+out:
+	cgroup_live_resources_free(&a.r);
+	return status;
+}
+
 static int features_main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
@@ -650,9 +818,8 @@ static int features_main(int argc, char **argv)
 	return print_json(j);
 }
 
-/* What runc has and sbx-oci does not do yet: refused by name. */
-static const char *const missing[] = {"pause",      "resume",  "update",
-                                      "checkpoint", "restore", "events"};
+/* What runc has and sbx-oci does not do: refused by name. */
+static const char *const missing[] = {"checkpoint", "restore", "events"};
 
 enum {
 	G_ROOT = 256,
@@ -740,6 +907,7 @@ int oci_main(const char *prog, int argc, char **argv)
 	}
 	if (g.log)
 		g.log_fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	oci_set_warn(warn);
 	if (optind >= argc) {
 		usage(stderr);
 		return OCI_USAGE;
@@ -756,8 +924,10 @@ int oci_main(const char *prog, int argc, char **argv)
 	if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)
 		return create_main(sub_argc, sub_argv, strcmp(cmd, "run") == 0);
 	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "state") == 0 || strcmp(cmd, "kill") == 0 ||
-	    strcmp(cmd, "delete") == 0)
+	    strcmp(cmd, "delete") == 0 || strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0)
 		return id_main(sub_argc, sub_argv);
+	if (strcmp(cmd, "update") == 0)
+		return update_main(sub_argc, sub_argv);
 	if (strcmp(cmd, "exec") == 0)
 		return exec_main(sub_argc, sub_argv);
 	if (strcmp(cmd, "list") == 0)
@@ -770,7 +940,10 @@ int oci_main(const char *prog, int argc, char **argv)
 		return features_main(sub_argc, sub_argv);
 	for (size_t i = 0; i < ARRAY_SIZE(missing); i++)
 		if (strcmp(cmd, missing[i]) == 0)
-			return fail(SBX_EXIT_FAILURE, "not supported by sbx-oci yet");
+			return fail(SBX_EXIT_FAILURE,
+			            "not supported by sbx-oci (features lists it as "
+			            "run.sbx.%s: unsupported)",
+			            cmd);
 	g.command = NULL;
 	return fail(OCI_USAGE, "unknown command '%s'; see '%s --help'", cmd, prog);
 }
@@ -802,7 +975,8 @@ const struct sbx_command cmd_oci = {
     .args = "[OPTIONS] COMMAND [ARGS...]",
     .summary = "Speak runc's command line on OCI bundles (as sbx-oci).",
     .options = oci_options,
-    .positional = "create start run exec state list kill ps delete spec features",
+    .positional = "create start run exec state list kill ps delete pause resume update spec "
+                  "features",
     .main = oci_command_main,
     .usage_exit = SBX_EXIT_FAILURE,
 };

@@ -73,6 +73,9 @@ int pull_image(const struct sbx_command *cmd, struct registry_opts *o, uint64_t 
 	_cleanup_free_ char *label = str_escape_bare(o->reference);
 	progress_ui_init(&ui, &p, name, "importing", label, o->quiet);
 	p.max_size = max_size;
+	/* The image pulled from this reference before is updated, as podman
+	 * updates its tag: instances made from it keep theirs (staging.h). */
+	o->replace = true;
 	int r = registry_pull(o, &p, progress_ui_layer, stored, err);
 	progress_ui_done(&ui);
 	return r;
@@ -97,8 +100,8 @@ static int pull_then_open(const struct sbx_command *cmd, int policy, bool tls_ve
 	_cleanup_free_ char *stored = NULL;
 	if (pull_image(cmd, &ro, 0, &stored, err) < 0) {
 		if (policy == SBX_PULL_ALWAYS && *err && (*err)->code == EEXIST)
-			return sbx_error_prefix(err,
-			                        "--pull always does not replace a stored image");
+			return sbx_error_prefix(err, "--pull always replaces only an image pulled "
+			                             "from the same reference");
 		return -1;
 	}
 	return image_open(stored, img, err);

@@ -14,6 +14,7 @@ enum sbx_sync_type {
 	SBX_SYNC_STARTED,       /* init: the payload's exec succeeded */
 	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
 	SBX_SYNC_FUSE,          /* child: mount the overlay; parent: the tree, or errnum */
+	SBX_SYNC_HOOKS,         /* child: mounts done, run create's OCI hooks; parent: done */
 };
 
 struct sbx_sync_msg {

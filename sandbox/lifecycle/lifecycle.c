@@ -2,6 +2,7 @@
  * that holds the instance lock; state, kill, stop, delete and exec by name. */
 #define _GNU_SOURCE
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/logs.h"
 #include "runtime/config.h"
 #include "runtime/process.h"
 #include "runtime/userns.h"
@@ -165,7 +166,14 @@ int lifecycle_create(struct lifecycle *lc, json_t *config, json_t *meta, struct 
 	struct sbx_create_hook hook = {record_instance, lc};
 	int r = meta ? config_parse_built(lc->config, &lc->cfg, err)
 	             : config_parse(lc->config, &lc->cfg, err);
-	if (r < 0 || process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err) < 0)
+	if (r < 0)
+		return -1;
+	/* Profiles have none: a config with hooks was edited by hand. */
+	if (hooks_count(&lc->cfg->hooks) > 0)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "config.json: hooks: sbx run does not run OCI hooks; "
+		                      "run the bundle with sbx-oci");
+	if (process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err) < 0)
 		return -1;
 	lc->st.status = (char *)"running";
 	lc->st.monitor = getpid();
@@ -278,15 +286,18 @@ int lifecycle_detach(struct lifecycle *lc, json_t *config, json_t *meta, int *ex
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return sbx_error_set(err, errno, "cannot create a pipe");
 	_cleanup_close_ int rfd = pipefd[0], wfd = pipefd[1];
-	_cleanup_free_ char *log = xasprintf("%s/log", lc->inst->dir);
-	_cleanup_close_ int logfd =
-	    open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (logfd < 0)
-		return sbx_error_set(err, errno, "cannot open the log \"%s\"", log);
 	_cleanup_close_ int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd < 0)
 		return sbx_error_set(err, errno, "cannot open \"/dev/null\"");
+	/* The monitor's and the payload's output go through a capture process
+	 * that times it (lifecycle/logs.h). It is the monitor's sibling, not
+	 * its child, so nothing the monitor reaps is it; it holds the lock
+	 * until the monitor is gone and the pipe is empty. */
 	fflush(NULL);
+	_cleanup_close_ int logfd = -1, stopfd = -1;
+	pid_t capture;
+	if (logs_capture_spawn(lc->inst->dir, lc->lockfd, &logfd, &stopfd, &capture, err) < 0)
+		return -1;
 	pid_t pid = fork();
 	if (pid < 0)
 		return sbx_error_set(err, errno, "cannot fork");
@@ -299,6 +310,7 @@ int lifecycle_detach(struct lifecycle *lc, json_t *config, json_t *meta, int *ex
 		close(nullfd);
 		close(logfd);
 		lc->report_fd = wfd;
+		/* stopfd stays open here, until the monitor is gone. */
 		_exit(monitor(lc, config, meta));
 	}
 	/* The monitor holds the lock and owns the instance now. */

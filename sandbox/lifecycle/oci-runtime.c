@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -76,6 +77,20 @@ static int check_id(const char *id, struct sbx_error **err)
 		    "only",
 		    id);
 	return 0;
+}
+
+static void (*warn_fn)(const char *msg);
+
+void oci_set_warn(void (*fn)(const char *msg))
+{
+	warn_fn = fn;
+}
+
+static void warn_error(struct sbx_error *e)
+{
+	if (warn_fn && e)
+		warn_fn(e->msg);
+	sbx_error_free(e);
 }
 
 /* ---- the kernel's view of a pid ---- */
@@ -502,6 +517,145 @@ static void remove_state_dir(const char *root, const char *id)
 	sbx_error_free(e);
 }
 
+/* ---- hooks (runtime/hooks.h) ---- */
+
+/* The state hooks read, as `state` prints it; pid is set once there is one. */
+static json_t *hook_base(const char *id, const char *bundle, json_t *conf)
+{
+	json_t *s = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", OCI_RUNTIME_SPEC_VERSION,
+	                      "id", id, "status", "creating", "pid", 0, "bundle", bundle);
+	json_t *ann = json_object_get(conf, "annotations");
+	if (json_object_size(ann) > 0)
+		json_object_set(s, "annotations", ann);
+	return s;
+}
+
+/* The hooks of the config a container was created with: its state
+ * directory's copy, which only its owner writes. */
+static int record_hooks(const struct record *r, struct sbx_hooks *out, struct sbx_error **err)
+{
+	*out = (struct sbx_hooks){0};
+	_cleanup_close_ int fd = openat(r->dirfd, CONFIG_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	json_error_t je;
+	_cleanup_json_ json_t *conf = fd >= 0 ? json_loadfd(fd, JSON_REJECT_DUPLICATES, &je) : NULL;
+	if (conf == NULL)
+		return sbx_error_set(err, fd < 0 ? errno : EINVAL, "cannot read \"%s/%s\"", r->dir,
+		                     CONFIG_FILE);
+	if (hooks_parse(json_object_get(conf, "hooks"), out, err) < 0) {
+		hooks_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* poststart, once the payload runs (runtime-spec lifecycle step 9): a
+ * failure stops the container and fails the step. */
+static int run_poststart(const struct sbx_hooks *h, json_t *base, struct sbx_error **err)
+{
+	if (h->n[SBX_HOOK_POSTSTART] == 0)
+		return 0;
+	_cleanup_free_ char *state = hooks_state(base, "running");
+	struct sbx_hooks_where here = SBX_HOOKS_HERE;
+	return hooks_run(h, SBX_HOOK_POSTSTART, state, &here, err);
+}
+
+/* poststop, once the container is gone (step 13): each runs, and a failure
+ * is only a warning. */
+static void run_poststop(const struct sbx_hooks *h, json_t *base)
+{
+	if (h->n[SBX_HOOK_POSTSTOP] == 0)
+		return;
+	_cleanup_json_ json_t *stopped = json_deep_copy(base);
+	json_object_set_new(stopped, "pid", json_integer(0));
+	_cleanup_free_ char *state = hooks_state(stopped, "stopped");
+	struct sbx_hooks_where here = SBX_HOOKS_HERE;
+	struct sbx_hooks one = {0};
+	for (size_t i = 0; i < h->n[SBX_HOOK_POSTSTOP]; i++) {
+		struct sbx_error *e = NULL;
+		/* Each alone, so that one failing does not skip the next. */
+		one.list[SBX_HOOK_POSTSTOP] = &h->list[SBX_HOOK_POSTSTOP][i];
+		one.n[SBX_HOOK_POSTSTOP] = 1;
+		if (hooks_run(&one, SBX_HOOK_POSTSTOP, state, &here, &e) < 0)
+			warn_error(e);
+	}
+}
+
+/* Is path (resolved) dir or below it? */
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0' || n == 1);
+}
+
+/* A hook that runs outside the sandbox must be the config author's program:
+ * none may lie where a payload writes (this container's, or an earlier one
+ * on the same root filesystem): the root filesystem, or the source of a
+ * writable bind mount. Checked on the paths as they resolve now, before any
+ * payload ran. startContainer runs inside, as the payload's peer. */
+static int check_hook_paths(const struct sbx_config *c, struct sbx_error **err)
+{
+	if (hooks_count(&c->hooks) == c->hooks.n[SBX_HOOK_START_CONTAINER])
+		return 0;
+	char **writable = NULL;
+	char real[PATH_MAX];
+	if (realpath(c->rootfs, real))
+		strv_push(&writable, real);
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct sbx_mount *m = &c->mounts[i];
+		if (m->kind == SBX_MOUNT_BIND && !(m->attr & MOUNT_ATTR_RDONLY) &&
+		    realpath(m->source, real))
+			strv_push(&writable, real);
+	}
+	_cleanup_strv_ char **dirs = writable;
+	for (int k = 0; k < SBX_HOOK_KINDS; k++) {
+		if (k == SBX_HOOK_START_CONTAINER)
+			continue;
+		for (size_t i = 0; i < c->hooks.n[k]; i++) {
+			const char *path = c->hooks.list[k][i].path;
+			if (realpath(path, real) == NULL)
+				continue;
+			for (size_t d = 0; dirs && dirs[d]; d++)
+				if (below(real, dirs[d]))
+					return sbx_error_setc(
+					    err, EPERM,
+					    "config.json: hooks.%s[%zu].path: \"%s\" is in \"%s\", "
+					    "which the container can write; a hook that runs "
+					    "outside it must be out of its reach",
+					    hooks_kind_name((enum sbx_hook_kind)k), i, path,
+					    dirs[d]);
+		}
+	}
+	return 0;
+}
+
+/* ---- preserved fds ---- */
+
+/* --preserve-fds and LISTEN_FDS (systemd's socket activation, as crun
+ * reads it): fds 3 to 3+N-1 pass to the payload, the LISTEN_FDS first.
+ * Each must be open now, or sbx's own fds could take its number. */
+static int preserved_fds(const struct oci_create_opts *o, struct sbx_config *c,
+                         struct sbx_error **err)
+{
+	uint64_t listen = 0;
+	const char *v = getenv("LISTEN_FDS");
+	if (v && *v && (parse_u64(v, &listen) < 0 || listen > 4096))
+		return sbx_error_setc(err, EINVAL, "LISTEN_FDS \"%s\" is not a number of fds", v);
+	if (o->preserve_fds > 4096)
+		return sbx_error_setc(err, EINVAL, "--preserve-fds %u: too many fds",
+		                      o->preserve_fds);
+	int n = (int)listen + (int)o->preserve_fds;
+	for (int fd = 3; fd < 3 + n; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return sbx_error_setc(
+			    err, EBADF,
+			    "%s: fd %d is not open; pass exactly the fds from 3 on "
+			    "that the container gets",
+			    fd < 3 + (int)listen ? "LISTEN_FDS" : "--preserve-fds", fd);
+	c->preserve_fds = n;
+	c->listen_fds = (int)listen;
+	return 0;
+}
+
 enum mode { MODE_CREATE, MODE_RUN, MODE_RUN_DETACHED };
 
 /* create, run and run -d: everything up to a created (or, run, started)
@@ -514,6 +668,8 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 	_cleanup_free_ char *bundle = NULL, *dir = NULL;
 	_cleanup_json_ json_t *conf = NULL;
 	struct sbx_config *c = NULL;
+	struct sbx_sandbox *ct = NULL;
+	bool made = false;
 	if (check_id(o->id, err) < 0 ||
 	    load_bundle(o->bundle ? o->bundle : ".", &bundle, &conf, err) < 0 ||
 	    parse_bundle(conf, &c, err) < 0)
@@ -524,11 +680,17 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 		                      "process.terminal is true but no --console-socket was given: "
 		                      "the terminal would have no reader");
 	}
+	if (preserved_fds(o, c, err) < 0 || check_hook_paths(c, err) < 0) {
+		config_free(c);
+		return -1;
+	}
 	int dirfd = -1;
 	if (make_state_dir(o->root, o->id, &dir, &dirfd, err) < 0) {
 		config_free(c);
 		return -1;
 	}
+	if (hooks_count(&c->hooks) > 0)
+		c->hook_state = hook_base(o->id, bundle, conf);
 	if (mode == MODE_CREATE) {
 		if (mkfifoat(dirfd, FIFO_FILE, 0600) < 0 ||
 		    fchmodat(dirfd, FIFO_FILE, 0622, 0) < 0) {
@@ -542,7 +704,8 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 	c->seccomp_early = true;
 	c->state_id = o->id; /* read by the set-up, within process_create */
 	c->state_bundle = bundle;
-	struct sbx_sandbox *ct = NULL;
+	/* From here on a failure tears down a container: poststop follows. */
+	made = true;
 	if (process_create(c, NULL, &ct, err) < 0)
 		goto fail;
 	if (ct->pty >= 0 && o->console_socket) {
@@ -560,6 +723,8 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 			*code = exit_code;
 			goto fail_ct;
 		}
+		if (run_poststart(&c->hooks, c->hook_state, err) < 0)
+			goto fail_ct;
 	}
 	close(dirfd);
 	*out_ct = ct;
@@ -569,9 +734,13 @@ fail_ct:
 fail:
 	close(dirfd);
 	remove_state_dir(o->root, o->id);
+	if (made && c->hook_state)
+		run_poststop(&c->hooks, c->hook_state);
 	/* A config that no sandbox ran on may go. */
-	if (ct == NULL)
+	if (ct == NULL) {
+		json_decref(c->hook_state);
 		config_free(c);
+	}
 	return -1;
 }
 
@@ -596,9 +765,12 @@ int oci_run(const struct oci_create_opts *o, bool detach, int *status, struct sb
 		*status = 0;
 		return 0;
 	}
+	const struct sbx_config *c = ct->config;
 	int r = process_wait(ct, true, status, err);
 	process_destroy(ct);
 	remove_state_dir(o->root, o->id);
+	if (c->hook_state)
+		run_poststop(&c->hooks, c->hook_state);
 	return r;
 }
 
@@ -618,12 +790,18 @@ int oci_start(const char *root, const char *id, struct sbx_error **err)
 	if (pidfd < 0)
 		return sbx_error_setc(err, ESRCH, "cannot start container \"%s\": it is stopped",
 		                      id);
+	_cleanup_(hooks_free) struct sbx_hooks hooks = {0};
+	if (record_hooks(&r, &hooks, err) < 0)
+		return -1;
 	_cleanup_close_ int fifo =
 	    openat(r.dirfd, FIFO_FILE, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fifo < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s/%s\"", r.dir, FIFO_FILE);
-	/* The init writes one byte once it is released; if it dies instead,
-	 * its pidfd says so. */
+	/* The init writes "0" once released and its startContainer hooks
+	 * succeeded, or "E" and why one failed; its end closes when it execs
+	 * (or exits). If it dies before it opened the fifo, its pidfd says so. */
+	char buf[1024];
+	size_t got = 0;
 	for (;;) {
 		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
 		                      {.fd = pidfd, .events = POLLIN}};
@@ -632,15 +810,39 @@ int oci_start(const char *root, const char *id, struct sbx_error **err)
 				continue;
 			return sbx_error_set(err, errno, "poll");
 		}
-		char b;
-		if ((p[0].revents & POLLIN) && read(fifo, &b, 1) == 1)
-			break;
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(fifo, buf + got, sizeof(buf) - 1 - got);
+			if (n > 0)
+				got += (size_t)n;
+			if (n == 0 || got == sizeof(buf) - 1)
+				break;
+			continue;
+		}
 		if (p[1].revents & POLLIN)
-			return sbx_error_setc(err, ESRCH,
-			                      "container \"%s\" stopped before it was started", id);
+			break;
 	}
+	buf[got] = '\0';
+	if (got == 0)
+		return sbx_error_setc(err, ESRCH, "container \"%s\" stopped before it was started",
+		                      id);
 	if (unlinkat(r.dirfd, FIFO_FILE, 0) < 0)
 		return sbx_error_set(err, errno, "cannot remove \"%s/%s\"", r.dir, FIFO_FILE);
+	if (buf[0] == 'E') {
+		/* It exits: stopped once start returns. */
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		return sbx_error_setc(err, ECANCELED, "cannot start container \"%s\": %s", id,
+		                      buf + 1);
+	}
+	_cleanup_json_ json_t *base = record_state(&r);
+	if (run_poststart(&hooks, base, err) < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		return sbx_error_prefix(err, "container \"%s\" was stopped", id);
+	}
 	return 0;
 }
 
@@ -987,7 +1189,66 @@ int oci_delete(const char *root, const char *id, bool force, struct sbx_error **
 				;
 		}
 	}
+	/* The hooks are read before the state directory goes. */
+	_cleanup_(hooks_free) struct sbx_hooks hooks = {0};
+	struct sbx_error *herr = NULL;
+	if (record_hooks(&r, &hooks, &herr) < 0)
+		warn_error(herr);
+	_cleanup_json_ json_t *base = record_state(&r);
 	if (rm_rf_at(AT_FDCWD, r.dir, err) < 0)
+		return -1;
+	run_poststop(&hooks, base);
+	return 0;
+}
+
+/* ---- pause, resume, update ---- */
+
+/* The container's cgroup as state.json records it ("cgroupPaths", see
+ * runtime/cgroup-live.h), or why it has none. */
+static json_t *record_cgroup(const struct record *r, const char *without, struct sbx_error **err)
+{
+	json_t *paths = json_object_get(r->j, "cgroupPaths");
+	if (json_is_object(paths) && json_object_size(paths) > 0)
+		return paths;
+	if (geteuid() == 0 && host_root())
+		sbx_error_setc(err, ENOTSUP,
+		               "the container has no cgroup of its own; %s; create it again "
+		               "with linux.cgroupsPath set",
+		               without);
+	else
+		sbx_error_setc(err, ENOTSUP,
+		               "the container has no cgroup of its own; %s; rootless, sbx-oci "
+		               "makes one only under a cgroup v2 subtree delegated to the "
+		               "caller (create it from a systemd scope with Delegate=yes: "
+		               "systemd-run --user --scope -p Delegate=yes sbx-oci create ...)",
+		               without);
+	return NULL;
+}
+
+int oci_pause(const char *root, const char *id, bool freeze, struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	if (!init_alive(r.pid, r.start))
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	json_t *paths = record_cgroup(
+	    &r, freeze ? "nothing can freeze its processes" : "nothing froze its processes", err);
+	if (paths == NULL || cgroup_live_freeze(paths, freeze, err) < 0)
+		return -1;
+	return 0;
+}
+
+int oci_update(const char *root, const char *id, const struct sbx_live_resources *res,
+               struct sbx_error **err)
+{
+	_cleanup_(record_clear) struct record r;
+	if (record_open(root, id, &r, err) < 0)
+		return -1;
+	if (!init_alive(r.pid, r.start))
+		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
+	json_t *paths = record_cgroup(&r, "its limits cannot change", err);
+	if (paths == NULL || cgroup_live_update(paths, res, err) < 0)
 		return -1;
 	return 0;
 }
@@ -1057,16 +1318,17 @@ json_t *oci_features(void)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(caps, json_string(names[i]));
 	return json_pack(
-	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], "
+	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], "
 	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
 	    "s:{s:b}}, s:{s:s, s:s, s:s}}",
 	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks",
-	    "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec",
-	    "exec", "strictatime", "noatime", "relatime", "nosymfollow", "symfollow", "shared",
-	    "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable",
-	    "linux", "namespaces", "user", "mount", "pid", "ipc", "uts", "cgroup", "network",
-	    "capabilities", caps, "cgroup", "v1", 0, "v2", 0, "systemd", 0, "systemdUser", 0,
-	    "seccomp", "enabled", 1, "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt",
-	    "enabled", 0, "annotations", "run.sbx.checkpoint", "unsupported", "run.sbx.restore",
-	    "unsupported", "run.sbx.hooks", "unsupported");
+	    "prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+	    "poststop", "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev",
+	    "dev", "noexec", "exec", "strictatime", "noatime", "relatime", "nosymfollow",
+	    "symfollow", "shared", "rshared", "slave", "rslave", "private", "rprivate",
+	    "unbindable", "runbindable", "linux", "namespaces", "user", "mount", "pid", "ipc",
+	    "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", 0, "v2", 0, "systemd",
+	    0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0, "selinux",
+	    "enabled", 0, "intelRdt", "enabled", 0, "annotations", "run.sbx.checkpoint",
+	    "unsupported", "run.sbx.restore", "unsupported", "run.sbx.events", "unsupported");
 }

@@ -20,6 +20,7 @@
 #define SBX_OCI_RUNTIME_H
 
 #include "lib/util.h"
+#include "runtime/cgroup-live.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -34,15 +35,27 @@ struct oci_create_opts {
 	const char *bundle;         /* the bundle's directory (absolute or relative) */
 	const char *pid_file;       /* or NULL */
 	const char *console_socket; /* or NULL */
+	unsigned preserve_fds;      /* --preserve-fds: fds 3 to 3+N-1 pass to the payload */
 };
+
+/* Where warnings go (a failed poststop hook): set by the caller; none
+ * by default. */
+void oci_set_warn(void (*fn)(const char *msg));
 
 /* The default --root of the calling user. */
 int oci_default_root(char **out, struct sbx_error **err);
 
 /* create: sets the container up and leaves its init blocked until start.
- * Returns 0 in the process that called it; the container outlives it. */
+ * Returns 0 in the process that called it; the container outlives it.
+ * The prestart, createRuntime and createContainer hooks run before the
+ * root is pivoted; when one fails, the container is torn down (poststop
+ * hooks run) and nothing is left in root. With LISTEN_FDS in the
+ * environment, that many fds from 3 on pass to the payload too, before
+ * the preserved ones, and its env says so (socket activation). */
 int oci_create(const struct oci_create_opts *o, struct sbx_error **err);
-/* start: releases a created container's init. */
+/* start: releases a created container's init, which runs the
+ * startContainer hooks before its exec; returns once it exec'd, after the
+ * poststart hooks. A failing hook stops the container and fails start. */
 int oci_start(const char *root, const char *id, struct sbx_error **err);
 /* run: create + start. Detached, returns once the payload runs (*status 0);
  * else waits, forwarding signals, deletes the container and sets *status
@@ -84,8 +97,17 @@ int oci_ps(const char *root, const char *id, json_t **out, struct sbx_error **er
 /* Sends sig to the container's init; with all, to every process of its pid
  * namespace. A stopped container is refused (ESRCH). */
 int oci_kill(const char *root, const char *id, int sig, bool all, struct sbx_error **err);
-/* Removes a stopped container; force kills a live one first. */
+/* Removes a stopped container; force kills a live one first. Then the
+ * poststop hooks run: a failing one is a warning. */
 int oci_delete(const char *root, const char *id, bool force, struct sbx_error **err);
+
+/* pause (freeze) and resume (thaw): every process of the container, through
+ * its cgroup's freezer. A container without a cgroup of its own (rootless
+ * without a delegated cgroup v2 subtree) is refused, saying so. */
+int oci_pause(const char *root, const char *id, bool freeze, struct sbx_error **err);
+/* update: new limits for the container's cgroup (the same refusal). */
+int oci_update(const char *root, const char *id, const struct sbx_live_resources *r,
+               struct sbx_error **err);
 
 /* `spec`: runc's default config.json for a rootfs/ beside it. */
 json_t *oci_spec_default(bool rootless);

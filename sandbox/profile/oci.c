@@ -461,7 +461,7 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 	if (p->entrypoint) {
 		/* As podman: the entrypoint replaces the image's command, and the
 		 * words after the image are its arguments. */
-		args = json_pack("[s]", p->entrypoint);
+		args = strv_to_json(p->entrypoint);
 		for (size_t i = 0; in->args && in->args[i]; i++)
 			json_array_append_new(args, json_string(in->args[i]));
 	} else if (in->args && in->args[0])

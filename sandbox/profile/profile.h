@@ -97,10 +97,11 @@ struct sbx_profile {
 	char **env; /* KEY=VALUE */
 	char *workdir;
 	char *hostname;
-	char *user;       /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
-	bool init;        /* run sbx's minimal init as pid 1 */
-	int umask;        /* process.user.umask, -1 = not set: sbx's own is kept */
-	char *entrypoint; /* --entrypoint: the command's head, replacing the image's */
+	char *user;        /* "UID[:GID]" or "NAME[:GROUP]", resolved against the image */
+	bool init;         /* run sbx's minimal init as pid 1 */
+	int umask;         /* process.user.umask, -1 = not set: sbx's own is kept */
+	char **entrypoint; /* --entrypoint: the command's head (a program, maybe with
+	                    * arguments), replacing the image's */
 
 	/* [security] */
 	enum sbx_caps_base caps_base;

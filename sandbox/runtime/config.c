@@ -498,8 +498,8 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	if (!str_startswith(version, "1."))
 		return sbx_error_set(err, ENOTSUP, "ociVersion: \"%s\" is not supported (1.x is)",
 		                     version);
-	if (hooks && json_object_size(hooks) > 0)
-		return sbx_error_set(err, ENOTSUP, "hooks: OCI hooks are not supported");
+	if (hooks_parse(hooks, &c->hooks, err) < 0)
+		return -1;
 	c->rootfs = xstrdup(rootpath);
 	c->root_readonly = readonly;
 	c->hostname = xstrdup_or_null(hostname);
@@ -665,6 +665,7 @@ void config_free(struct sbx_config *c)
 	free(c->overlay_backend);
 	net_config_free(&c->net);
 	landlock_free(&c->landlock);
+	hooks_free(&c->hooks);
 	free(c);
 }
 

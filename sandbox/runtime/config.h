@@ -4,6 +4,7 @@
 
 #include "runtime/caps.h"
 #include "runtime/devices.h"
+#include "runtime/hooks.h"
 #include "runtime/landlock.h"
 #include "runtime/net.h"
 #include "runtime/procattr.h"
@@ -112,6 +113,9 @@ struct sbx_config {
 	struct sbx_net_config net; /* mode, published ports, where its files go */
 	struct sbx_landlock landlock;
 
+	/* config.json "hooks": only sbx-oci runs them (with hook_state) */
+	struct sbx_hooks hooks;
+
 	/* OCI runtime mode (lifecycle/oci-runtime.c), set by the caller after
 	 * parsing, never read from config.json; owned by the caller. */
 	const char *start_fifo_dir; /* wait for `start` on DIR/exec.fifo, not on START */
@@ -121,6 +125,9 @@ struct sbx_config {
 	const char *state_id;       /* the container's id and bundle, for a seccomp agent (read
 	                             * before CREATED only) */
 	const char *state_bundle;
+	json_t *hook_state; /* the state hooks read; process_create sets its pid */
+	int preserve_fds;   /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
+	int listen_fds;     /* of which the first N are LISTEN_FDS (socket activation) */
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -114,6 +114,36 @@ static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, stru
 	return 0;
 }
 
+/* OCI hooks of create (hooks.h): sbx runs them once the mounts are done,
+ * before the root is pivoted, and answers when they all succeeded; when
+ * one fails, it kills the sandbox instead. */
+static int wait_create_hooks(const struct sbx_config *c, int sync_fd, struct sbx_error **err)
+{
+	if (c->hook_state == NULL || c->hooks.n[SBX_HOOK_PRESTART] +
+	                                     c->hooks.n[SBX_HOOK_CREATE_RUNTIME] +
+	                                     c->hooks.n[SBX_HOOK_CREATE_CONTAINER] ==
+	                                 0)
+		return 0;
+	struct sbx_sync_msg m;
+	if (sync_send(sync_fd, SBX_SYNC_HOOKS, 0, 0, "", -1) < 0)
+		return sbx_error_set(err, errno, "cannot ask sbx to run the hooks");
+	if (sync_recv(sync_fd, &m, NULL) <= 0 || m.type != SBX_SYNC_HOOKS)
+		_exit(SBX_EXIT_FAILURE);
+	return 0;
+}
+
+/* startContainer hooks (hooks.h), in the sandbox: run by the payload's
+ * own process once started, before its exec, their paths resolved in the
+ * sandbox and no host environment passed. */
+static int run_start_hooks(const struct sbx_config *c, struct sbx_error **err)
+{
+	if (c->hook_state == NULL || c->hooks.n[SBX_HOOK_START_CONTAINER] == 0)
+		return 0;
+	_cleanup_free_ char *state = hooks_state(c->hook_state, "created");
+	struct sbx_hooks_where w = {.ns_pidfd = -1, .clean_env = true};
+	return hooks_run(&c->hooks, SBX_HOOK_START_CONTAINER, state, &w, err);
+}
+
 /* linux.sysctl, through the sandbox's own /proc (mounted by now), as its
  * namespaces see it. */
 static int write_sysctls(const struct sbx_config *c, int rootfd, struct sbx_error **err)
@@ -281,18 +311,37 @@ static void oci_report(const struct sbx_config *c, const char *msg)
 	}
 }
 
+/* With socket activation (LISTEN_FDS), the payload's env says how many
+ * fds it got and that they are its own: LISTEN_PID is its pid as it sees
+ * it (1 in a pid namespace of its own). */
+static char **payload_env(const struct sbx_config *c)
+{
+	if (c->listen_fds <= 0)
+		return c->env;
+	char **env = xcalloc(strv_length(c->env) + 3, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; c->env[i]; i++)
+		if (!str_startswith(c->env[i], "LISTEN_FDS=") &&
+		    !str_startswith(c->env[i], "LISTEN_PID="))
+			env[n++] = c->env[i];
+	env[n++] = xasprintf("LISTEN_FDS=%d", c->listen_fds);
+	env[n++] = xasprintf("LISTEN_PID=%d", (int)getpid());
+	return env;
+}
+
 /* execvpe() would search the caller's PATH; the payload's is in its env. */
 _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 {
 	const char *cmd = c->args[0];
+	char **envp = payload_env(c);
 	int err = ENOENT;
 	if (c->has_umask)
 		umask(c->umask);
 	if (strchr(cmd, '/')) {
-		execve(cmd, c->args, c->env);
+		execve(cmd, c->args, envp);
 		err = errno;
 	} else {
-		const char *path = env_get(c->env, "PATH");
+		const char *path = env_get(envp, "PATH");
 		if (path == NULL)
 			path = "/usr/local/bin:/usr/bin:/bin";
 		bool eacces = false;
@@ -301,7 +350,7 @@ _Noreturn static void exec_payload(const struct sbx_config *c, int sync_fd)
 			const char *end = strchrnul(p, ':');
 			int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - p), p, cmd);
 			if (end > p && n > 0 && (size_t)n < sizeof(buf)) {
-				execve(buf, c->args, c->env);
+				execve(buf, c->args, envp);
 				if (errno == EACCES)
 					eacces = true;
 				else if (errno != ENOENT && errno != ENOTDIR)
@@ -536,23 +585,21 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 }
 
 /* The sandbox inherits every fd of sbx: none may reach it (the instance
- * lock, a detached run's report pipe, the caller's other files). */
-static void close_inherited(int keep)
+ * lock, a detached run's report pipe, the caller's other files) but those
+ * from 3 to first-1, which the caller passes on (--preserve-fds), and a and
+ * b (-1: none), sbx's own. */
+static void close_inherited(unsigned first, int a, int b)
 {
-	if (keep > 3)
-		close_range(3, (unsigned)keep - 1, 0);
-	close_range((unsigned)keep + 1, ~0U, 0);
-}
-
-/* The same, keeping two fds (OCI mode: the exec fifo's directory). */
-static void close_inherited_but(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+	int keep[2] = {a < b ? a : b, a < b ? b : a};
+	unsigned lo = first;
+	for (size_t i = 0; i < 2; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
 }
 
 /* Parent death must kill the sandbox; the flag is cleared by credential
@@ -566,10 +613,12 @@ static void die_with_parent(int sync_fd)
 }
 
 /* OCI runtime mode: blocks until `sbx-oci start` opens DIR/exec.fifo to
- * read, and tells it it got there (runc's exec fifo). The directory was
- * opened before the root was pivoted; the fifo is made writable to the
- * payload's user, which may be a subordinate id, in a directory only its
- * owner reaches on the host. */
+ * read (runc's exec fifo), runs the startContainer hooks and tells start
+ * how they went: "0", or "E" and why they failed. The fifo stays open until
+ * the exec closes it, which tells start that the payload runs. The
+ * directory was opened before the root was pivoted; the fifo is made
+ * writable to the payload's user, which may be a subordinate id, in a
+ * directory only its owner reaches on the host. */
 static void wait_start_fifo(const struct sbx_config *c, int sync_fd)
 {
 	struct sbx_error *err = NULL;
@@ -577,13 +626,23 @@ static void wait_start_fifo(const struct sbx_config *c, int sync_fd)
 	do
 		fd = openat(c->start_fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
-	if (fd < 0 || write(fd, "0", 1) != 1) {
+	if (fd < 0) {
 		sbx_error_set(&err, errno, "cannot wait for start on \"%s/exec.fifo\"",
 		              c->start_fifo_dir);
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
-	close(fd);
 	close(c->start_fifo_dirfd);
+	if (run_start_hooks(c, &err) < 0) {
+		char line[600];
+		int n = snprintf(line, sizeof(line), "E%s", err->msg);
+		(void)!write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	if (write(fd, "0", 1) != 1) {
+		sbx_error_set(&err, errno, "cannot wait for start on \"%s/exec.fifo\"",
+		              c->start_fifo_dir);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 }
 
 /* Everything from the pty to exec, shared by a new sandbox and `sbx exec`:
@@ -622,11 +681,17 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		sbx_error_set(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
-	/* Only 0-2 (and the pty) reach the payload. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+	/* Only 0-2 (and the pty) reach the payload, and the fds the caller
+	 * passes on. */
+	if (close_range(3 + (unsigned)c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		sbx_error_set(&err, errno, "close_range");
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
+	for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
+		if (fcntl(fd, F_SETFD, 0) < 0) {
+			sbx_error_set(&err, errno, "--preserve-fds: fd %d", fd);
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+		}
 
 	/* sbx-init shares the payload's scopes (so the payload may signal it)
 	 * but not its file rules, which would forbid its exec. */
@@ -658,10 +723,14 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
 	fail_to_stderr = c->start_fifo_dir != NULL;
-	if (c->start_fifo_dir)
+	if (c->start_fifo_dir) {
 		wait_start_fifo(c, sync_fd);
-	else if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
-		_exit(SBX_EXIT_FAILURE);
+	} else {
+		if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_START)
+			_exit(SBX_EXIT_FAILURE);
+		if (run_start_hooks(c, &err) < 0)
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 	if (!c->outlive_parent)
 		die_with_parent(sync_fd);
 	finish_payload(c, bpf, sync_fd, slave, false, filtered);
@@ -673,10 +742,8 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	struct sbx_error *err = NULL;
 	if (!c->outlive_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (c->start_fifo_dir)
-		close_inherited_but(sync_fd, c->start_fifo_dirfd);
-	else
-		close_inherited(sync_fd);
+	close_inherited(3 + (unsigned)c->preserve_fds, sync_fd,
+	                c->start_fifo_dir ? c->start_fifo_dirfd : -1);
 	struct sbx_sync_msg msg;
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
@@ -691,7 +758,8 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 
 	int rootfd = -1;
 	if (mount_make_rslave(&err) < 0 || setup_root(c, sync_fd, &rootfd, &err) < 0 ||
-	    setup_mounts(c, rootfd, &err) < 0 || mount_pivot(rootfd, &err) < 0)
+	    setup_mounts(c, rootfd, &err) < 0 || wait_create_hooks(c, sync_fd, &err) < 0 ||
+	    mount_pivot(rootfd, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	close(rootfd);
 	sbx_trace("child: root pivoted");
@@ -717,7 +785,7 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 {
 	if (!c->outlive_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	close_inherited(sync_fd);
+	close_inherited(3, sync_fd, -1);
 	struct sbx_error *err = NULL;
 	if (procattr_apply_early(&c->attr, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);

@@ -192,6 +192,9 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	ct->pid = (pid_t)pid;
 	ct->pidfd = pidfd;
 	sbx_trace("cloned pid %d", pid);
+	/* Read by the sandbox's side only from its hooks on (MAPS_DONE). */
+	if (c->hook_state)
+		json_object_set_new(c->hook_state, "pid", json_integer(pid));
 
 	if (userns_write_maps(ct->pid, c, err) < 0) {
 		process_destroy(ct);
@@ -243,7 +246,31 @@ static void serve_fuse(struct sbx_sandbox *ct)
 	sbx_error_free(e);
 }
 
-/* Waits for the child's CREATED, serving fuse-overlayfs on the way. */
+/* The sandbox's mounts are done and its root not pivoted yet: the OCI
+ * hooks of create run now (prestart and createRuntime here, createContainer
+ * in the sandbox's namespaces), and it goes on once they all succeeded. */
+static int run_create_hooks(struct sbx_sandbox *ct, struct sbx_error **err)
+{
+	const struct sbx_config *c = ct->config;
+	_cleanup_free_ char *state = hooks_state(c->hook_state, "creating");
+	struct sbx_hooks_where here = SBX_HOOKS_HERE;
+	struct sbx_hooks_where inside = {
+	    .ns_pidfd = ct->pidfd,
+	    .ns_flags =
+	        c->clone_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+	                          CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP),
+	};
+	if (hooks_run(&c->hooks, SBX_HOOK_PRESTART, state, &here, err) < 0 ||
+	    hooks_run(&c->hooks, SBX_HOOK_CREATE_RUNTIME, state, &here, err) < 0 ||
+	    hooks_run(&c->hooks, SBX_HOOK_CREATE_CONTAINER, state, &inside, err) < 0)
+		return -1;
+	if (sync_send(ct->sync_fd, SBX_SYNC_HOOKS, 0, 0, "", -1) < 0)
+		return sbx_error_set(err, errno, "cannot reach the sandbox");
+	return 0;
+}
+
+/* Waits for the child's CREATED, serving fuse-overlayfs and running the
+ * OCI hooks of create on the way. */
 static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
 {
 	for (;;) {
@@ -267,6 +294,13 @@ static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err)
 			if (fd >= 0)
 				close(fd);
 			serve_fuse(ct);
+			continue;
+		}
+		if (r > 0 && m.type == SBX_SYNC_HOOKS && ct->config->hook_state) {
+			if (fd >= 0)
+				close(fd);
+			if (run_create_hooks(ct, err) < 0)
+				return -1;
 			continue;
 		}
 		if (r <= 0) {

@@ -48,6 +48,9 @@ struct sbx_image_progress {
 	/* The size limit of an import: file sizes (holes included) plus 4 KiB
 	 * an entry. 0 is IMAGE_MAX_SIZE_DEFAULT. */
 	uint64_t max_size;
+	/* image_import_layers: replace an image of the same name (staging.h
+	 * says how instances that use it keep it). */
+	bool replace;
 };
 
 /* Errors from these functions carry a code callers may test: ENOENT for an

@@ -304,7 +304,7 @@ int image_import_layers(const char *ref, const struct sbx_image_layers *layers,
 	if (image_check_name(name, err) < 0)
 		return -1;
 	struct staging s;
-	int r = staging_begin(&s, name, err);
+	int r = staging_begin_for(&s, name, progress && progress->replace, err);
 	if (r == 0)
 		r = layers_staged(&s, name, layers, meta, progress, err);
 	staging_end(&s);

@@ -507,3 +507,57 @@ int instance_read_config(struct sbx_instance *inst, struct sbx_config **out, str
 	json_decref(j);
 	return r;
 }
+
+/* Sets the string at j[key] to to when it is from; whether it was. */
+static bool swap_string(json_t *j, const char *key, const char *from, const char *to)
+{
+	const char *v = json_string_value(json_object_get(j, key));
+	if (v == NULL || strcmp(v, from) != 0)
+		return false;
+	json_object_set_new(j, key, json_string(to));
+	return true;
+}
+
+int instance_rebase(const char *from_rootfs, const char *from_name, const char *to_name,
+                    const char *to_rootfs, size_t *n, struct sbx_error **err)
+{
+	*n = 0;
+	_cleanup_strv_ char **names = NULL;
+	if (instance_list(&names, err) < 0)
+		return -1;
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_instance_ struct sbx_instance *inst = NULL;
+		struct sbx_error *skip = NULL;
+		if (instance_open(names[i], &inst, &skip) < 0) {
+			sbx_error_free(skip);
+			continue;
+		}
+		_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
+		json_t *config = NULL, *meta = NULL;
+		if (config_load_file(path, &config, &skip) < 0) {
+			/* One being made: its lower is not mounted from here. */
+			sbx_error_free(skip);
+			continue;
+		}
+		bool used = swap_string(json_object_get(config, "annotations"), SBX_ANN_LOWER,
+		                        from_rootfs, to_rootfs);
+		used |=
+		    swap_string(json_object_get(config, "root"), "path", from_rootfs, to_rootfs);
+		int r = 0;
+		if (used) {
+			r = instance_write_config(inst, config, err);
+			if (r == 0 && instance_read_meta(inst, &meta, &skip) == 0) {
+				swap_string(meta, "rootfs", from_rootfs, to_rootfs);
+				swap_string(meta, "image", from_name, to_name);
+				r = instance_write_meta(inst, meta, err);
+			}
+			sbx_error_free(steal_ptr(skip));
+			(*n)++;
+		}
+		json_decref(config);
+		json_decref(meta);
+		if (r < 0)
+			return sbx_error_prefix(err, "instance \"%s\"", inst->name);
+	}
+	return 0;
+}

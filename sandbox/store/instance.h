@@ -49,6 +49,12 @@ int instance_read_config(struct sbx_instance *inst, struct sbx_config **out,
 /* Fails (ENOTSUP, with the way out) for an ephemeral instance, whose upper
  * layer is in memory and goes with it. */
 int instance_need_upper(const struct sbx_instance *inst, struct sbx_error **err);
+/* Points every instance whose image root is from_rootfs (its lower
+ * layer, or its root without an overlay) at to_rootfs, image to_name,
+ * in its config.json and instance.json; *n counts them. For an image that
+ * is renamed (staging.h): an instance's lower layer never changes. */
+int instance_rebase(const char *from_rootfs, const char *from_name, const char *to_name,
+                    const char *to_rootfs, size_t *n, struct sbx_error **err);
 /* Removes the instance directory and everything in it. */
 int instance_remove(struct sbx_instance *inst, struct sbx_error **err);
 void instance_free(struct sbx_instance *inst);

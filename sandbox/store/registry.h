@@ -24,6 +24,8 @@ struct registry_opts {
 	bool tls_verify;       /* false: plain HTTP, no certificate checks */
 	bool quiet;            /* skopeo's own progress off */
 	int progress_fd;       /* where skopeo's progress goes; -1: nowhere */
+	bool replace;          /* pull: replace the image pulled from the same
+	                        * reference before (staging.h), as podman does */
 };
 
 /* The skopeo source a reference means (*source, "docker://" and the

@@ -1,6 +1,7 @@
 /* staging.c - the image store's directory on disk (see staging.h). */
 #define _GNU_SOURCE
 #include "store/staging.h"
+#include "store/instance.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -115,13 +116,18 @@ int staging_check_free(int storefd, const char *name, struct sbx_error **err)
 
 int staging_begin(struct staging *s, const char *name, struct sbx_error **err)
 {
-	*s = (struct staging){.storefd = -1, .tmpfd = -1, .rootfd = -1};
+	return staging_begin_for(s, name, false, err);
+}
+
+int staging_begin_for(struct staging *s, const char *name, bool replace, struct sbx_error **err)
+{
+	*s = (struct staging){.storefd = -1, .tmpfd = -1, .rootfd = -1, .replace = replace};
 	s->storefd = staging_store_open(true, &s->store, err);
 	if (s->storefd < 0)
 		return -1;
 	staging_gc(s->storefd);
 	/* Fail early rather than after a long import; the rename decides. */
-	if (staging_check_free(s->storefd, name, err) < 0)
+	if (!replace && staging_check_free(s->storefd, name, err) < 0)
 		return -1;
 	s->tmp = staging_mkdtemp(s->store, "tmp", name, err);
 	if (s->tmp == NULL)
@@ -140,6 +146,75 @@ int staging_begin(struct staging *s, const char *name, struct sbx_error **err)
 	return 0;
 }
 
+/* NAME@YYYYMMDDTHHMMSSZ, or with -2, -3... when that is taken. */
+static char *kept_name(int storefd, const char *name)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char stamp[32];
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 1;; i++) {
+		char suffix[16] = "";
+		if (i > 1)
+			snprintf(suffix, sizeof(suffix), "-%d", i);
+		/* Names are at most 128 characters: the base is cut to fit. */
+		int room = 128 - (int)(strlen(stamp) + strlen(suffix) + 1);
+		char *kept = xasprintf("%.*s@%s%s", room, name, stamp, suffix);
+		struct stat st;
+		if (fstatat(storefd, kept, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			return kept;
+		free(kept);
+	}
+}
+
+/* The staging directory takes name's place. The instances that use the old
+ * image are pointed at its new name first: one that starts meanwhile finds
+ * no lower layer and fails, rather than running on the new image. Then the
+ * two directories are exchanged in one step (name is never missing), and
+ * the old one is renamed to its new name, or, unused, left to staging_end
+ * to remove. */
+static int replace(struct staging *s, const char *name, struct sbx_error **err)
+{
+	_cleanup_free_ char *kept = kept_name(s->storefd, name);
+	_cleanup_free_ char *old_rootfs = xasprintf("%s/%s/rootfs", s->store, name);
+	_cleanup_free_ char *kept_rootfs = xasprintf("%s/%s/rootfs", s->store, kept);
+	size_t users = 0;
+	if (instance_rebase(old_rootfs, name, kept, kept_rootfs, &users, err) < 0)
+		return sbx_error_prefix(err, "cannot replace image \"%s\"", name);
+	int fd = s->storefd, e = 0;
+	if (renameat2(fd, s->tmp, fd, name, RENAME_EXCHANGE) == 0) {
+		/* Unused, the old image (now at s->tmp) goes with staging_end. */
+		if (users == 0)
+			return 0;
+		if (renameat2(fd, s->tmp, fd, kept, RENAME_NOREPLACE) < 0) {
+			e = errno;
+			(void)renameat2(fd, s->tmp, fd, name, RENAME_EXCHANGE);
+		}
+	} else if (errno != EINVAL && errno != ENOSYS) {
+		e = errno;
+	} else if (renameat2(fd, name, fd, kept, RENAME_NOREPLACE) < 0) {
+		/* No exchange here: name is missing for a moment. */
+		e = errno;
+	} else if (renameat2(fd, s->tmp, fd, name, RENAME_NOREPLACE) < 0) {
+		e = errno;
+		(void)renameat2(fd, kept, fd, name, RENAME_NOREPLACE);
+	} else if (users == 0) {
+		(void)rm_rf_at(fd, kept, NULL);
+	}
+	if (e != 0) {
+		size_t back = 0;
+		struct sbx_error *ignored = NULL;
+		(void)instance_rebase(kept_rootfs, kept, name, old_rootfs, &back, &ignored);
+		sbx_error_free(ignored);
+		return sbx_error_set(err, e, "cannot replace image \"%s\" in \"%s\"", name,
+		                     s->store);
+	}
+	free(s->tmp);
+	s->tmp = NULL;
+	return 0;
+}
+
 int staging_commit(struct staging *s, const char *name, const struct sbx_image *meta,
                    struct sbx_error **err)
 {
@@ -153,6 +228,8 @@ int staging_commit(struct staging *s, const char *name, const struct sbx_image *
 	if (r < 0 && (errno == EINVAL || errno == ENOSYS))
 		/* No RENAME_NOREPLACE here: a non-empty target still fails. */
 		r = renameat(s->storefd, s->tmp, s->storefd, name);
+	if (r < 0 && (errno == EEXIST || errno == ENOTEMPTY) && s->replace)
+		return replace(s, name, err);
 	if (r < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
 			return exists_error(err, name);

@@ -29,12 +29,19 @@ struct staging {
 	char *tmp; /* set until committed */
 	int tmpfd;
 	int rootfd;
+	bool replace; /* commit replaces an image of the same name */
 };
 
 /* Fails early, with EEXIST, when name is taken. */
 int staging_begin(struct staging *s, const char *name, struct sbx_error **err);
+/* The same, or, with replace, for an image that replaces name if taken. */
+int staging_begin_for(struct staging *s, const char *name, bool replace, struct sbx_error **err);
 /* Writes meta (its name and creation time set here) and renames the staging
- * directory to name; EEXIST when name was taken meanwhile. */
+ * directory to name; EEXIST when name was taken meanwhile, unless replace
+ * was set. An image that replaces another never changes an instance's
+ * lower layer: when instances use the old image, it is kept as
+ * NAME@YYYYMMDDTHHMMSSZ and they are made to use it under that name
+ * (instance_rebase); otherwise it is removed. */
 int staging_commit(struct staging *s, const char *name, const struct sbx_image *meta,
                    struct sbx_error **err);
 /* Removes what was not committed, and closes everything. */

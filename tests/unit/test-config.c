@@ -178,6 +178,14 @@ static void test_minimal(void)
 	config_free(c);
 	json_decref(j);
 
+	/* Hooks are kept for sbx-oci to run (runtime/hooks.h). */
+	j = with("hooks", "{\"poststop\": [{\"path\": \"/bin/true\", \"timeout\": 2}]}");
+	ok(config_parse(j, &c, &err) == 0 && c->hooks.n[SBX_HOOK_POSTSTOP] == 1 &&
+	       c->hooks.list[SBX_HOOK_POSTSTOP][0].timeout == 2,
+	   "hooks are parsed");
+	config_free(c);
+	json_decref(j);
+
 	/* Empty hooks, sysctl and devices ask for nothing. */
 	j = with2("hooks", "{}", "linux.sysctl", "{}");
 	ok(config_parse(j, &c, &err) == 0, "empty hooks and sysctl are fine");
@@ -227,10 +235,9 @@ static void test_refusals(void)
 	       "ociVersion: \"2.0.0\" is not supported (1.x is): Operation not supported");
 	REFUSE("ociVersion", "\"0.9\"", ENOTSUP,
 	       "ociVersion: \"0.9\" is not supported (1.x is): Operation not supported");
-	REFUSE("hooks", "{\"prestart\": [{\"path\": \"/bin/true\"}]}", ENOTSUP,
-	       "hooks: OCI hooks are not supported: Operation not supported");
-	REFUSE("hooks", "{\"poststop\": []}", ENOTSUP,
-	       "hooks: OCI hooks are not supported: Operation not supported");
+	REFUSE("hooks", "{\"prestart\": [{\"path\": \"true\"}]}", EINVAL,
+	       "hooks.prestart[0].path: \"true\" is not an absolute path");
+	REFUSE("hooks", "{\"preStart\": []}", ENOTSUP, "hooks: unknown hook kind \"preStart\"");
 	REFUSE(
 	    "linux.namespaces",
 	    "[{\"type\": \"user\"}, {\"type\": \"mount\"}, {\"type\": \"network\", \"path\": "

@@ -1,8 +1,11 @@
 /* test-image.c - the image store: names, ELF check, metadata, import from a
  * directory and from archives (made here with libarchive's writer),
- * hostile archives, busybox bootstrap, list, remove and resolve. */
+ * hostile archives, busybox bootstrap, list, remove and resolve, and an
+ * image replaced under instances that use it. */
 #define _GNU_SOURCE
 #include "store/image.h"
+#include "store/instance.h"
+#include "store/staging.h"
 #include "lib/elf.h"
 #include "tap.h"
 #include "lib/util.h"
@@ -53,7 +56,7 @@ static void msgs_reset(struct msgs *m)
 }
 
 static struct msgs msgs;
-static const struct sbx_image_progress progress = {on_info, on_warn, on_progress, &msgs, 0};
+static const struct sbx_image_progress progress = {on_info, on_warn, on_progress, &msgs, 0, false};
 
 /* Names in the store, space separated, dot names included. */
 static char *store_names(void)
@@ -936,6 +939,119 @@ static void test_escape(void)
 	free(got);
 }
 
+/* An image name whose root holds the file "v" with text. */
+static int stage(const char *name, const char *text, bool replace, struct sbx_error **err)
+{
+	struct staging s;
+	int r = staging_begin_for(&s, name, replace, err);
+	if (r == 0) {
+		int fd = openat(s.rootfd, "v", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		r = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+		if (fd >= 0)
+			close(fd);
+		struct sbx_image meta = {0};
+		if (r == 0)
+			r = staging_commit(&s, name, &meta, err);
+	}
+	staging_end(&s);
+	return r;
+}
+
+/* An instance whose lower layer is image's root (its config.json and
+ * instance.json as sbx run writes the fields that name it). */
+static struct sbx_instance *instance_on(const char *name, const char *image)
+{
+	struct sbx_error *err = NULL;
+	struct sbx_instance *inst = NULL;
+	if (instance_create(name, false, &inst, &err) < 0)
+		abort();
+	char *rootfs = xasprintf("%s/%s/rootfs", store, image);
+	json_t *config = json_pack("{s:{s:s}, s:{s:s}}", "root", "path", inst->rootfs,
+	                           "annotations", SBX_ANN_LOWER, rootfs);
+	json_t *meta = json_pack("{s:s, s:s}", "image", image, "rootfs", rootfs);
+	if (instance_write_config(inst, config, &err) < 0 ||
+	    instance_write_meta(inst, meta, &err) < 0)
+		abort();
+	json_decref(config);
+	json_decref(meta);
+	free(rootfs);
+	return inst;
+}
+
+static void test_replace(void)
+{
+	struct sbx_error *err = NULL;
+	ok(stage("rep", "v1", false, &err) == 0, "replace: v1 made");
+	ok(stage("rep", "v2", false, &err) < 0 && err && err->code == EEXIST,
+	   "without replace, the name is taken (EEXIST)");
+	sbx_error_free(steal_ptr(err));
+	ok(stage("rep", "v2", true, &err) == 0, "replace: v2 takes the name");
+	char *p = path_in("rep", "v"), *got = slurp(p);
+	is_str(got, "v2", "the name has v2");
+	free(got);
+	got = store_names();
+	ok(strstr(got, "rep@") == NULL && strstr(got, ".tmp-") == NULL,
+	   "unused, v1 is gone, and no staging directory is left: %s", got);
+	free(got);
+
+	struct sbx_instance *user = instance_on("user", "rep");
+	struct sbx_instance *other = instance_on("other", "rep2");
+	ok(stage("rep", "v3", true, &err) == 0, "replace: v3 takes the name under an instance");
+	got = slurp(p);
+	is_str(got, "v3", "the name has v3");
+	free(got);
+	got = store_names();
+	char *at = strstr(got, " rep@");
+	ok(at && strcspn(at + 1, " ") == strlen("rep@20261206T075600Z") &&
+	       strstr(at + 1, " rep@") == NULL && strstr(got, ".tmp-") == NULL,
+	   "v2 is kept as rep@TIME, once: %s", got);
+	char *kept = at ? xstrndup(at + 1, strcspn(at + 1, " ")) : xstrdup("none");
+	free(got);
+	char *kp = path_in(kept, "v");
+	got = slurp(kp);
+	is_str(got, "v2", "the kept image is v2");
+	free(got);
+	free(kp);
+	struct sbx_image *img = NULL;
+	ok(image_open(kept, &img, &err) == 0, "the kept image opens by its name");
+	image_free(img);
+
+	json_t *meta = NULL, *config = NULL;
+	char *cpath = xasprintf("%s/config.json", user->dir);
+	ok(instance_read_meta(user, &meta, &err) == 0 &&
+	       config_load_file(cpath, &config, &err) == 0,
+	   "the instance's files read back");
+	char *want = xasprintf("%s/%s/rootfs", store, kept);
+	is_str(json_string_value(
+	           json_object_get(json_object_get(config, "annotations"), SBX_ANN_LOWER)),
+	       want, "its lower layer is the kept image");
+	is_str(json_string_value(json_object_get(json_object_get(config, "root"), "path")),
+	       user->rootfs, "its root is its own");
+	is_str(json_string_value(json_object_get(meta, "image")), kept, "instance.json names it");
+	is_str(json_string_value(json_object_get(meta, "rootfs")), want, "and its root");
+	json_decref(meta);
+	json_decref(config);
+	free(cpath);
+	cpath = xasprintf("%s/config.json", other->dir);
+	ok(config_load_file(cpath, &config, &err) == 0, "the other instance's config reads back");
+	char *other_root = xasprintf("%s/rep2/rootfs", store);
+	is_str(json_string_value(
+	           json_object_get(json_object_get(config, "annotations"), SBX_ANN_LOWER)),
+	       other_root, "an instance of another image is left alone");
+	json_decref(config);
+	free(other_root);
+	free(cpath);
+	free(want);
+
+	ok(instance_remove(user, &err) == 0 && instance_remove(other, &err) == 0 &&
+	       image_remove(kept, &err) == 0 && image_remove("rep", &err) == 0,
+	   "clean-up");
+	instance_free(user);
+	instance_free(other);
+	free(kept);
+	free(p);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/sbx-test-image-XXXXXX";
@@ -944,6 +1060,10 @@ int main(void)
 	base = xstrdup(tmpl);
 	char *data = xasprintf("%s/data", base);
 	setenv("XDG_DATA_HOME", data, 1);
+	char *run = xasprintf("%s/run", base);
+	mkdir(run, 0700);
+	setenv("XDG_RUNTIME_DIR", run, 1);
+	free(run);
 	store = xasprintf("%s/sbx/images", data);
 	free(data);
 
@@ -959,6 +1079,7 @@ int main(void)
 	test_bad_sources();
 	test_bootstrap();
 	test_list_remove_resolve();
+	test_replace();
 
 	int at = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct sbx_error *e = NULL;

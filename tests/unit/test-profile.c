@@ -1281,8 +1281,12 @@ static void test_table(void)
 	ok(profile_option(p, profile_setting_option("pids-limit"), "64", NULL, &err) == 0 &&
 	       p->pids == 64,
 	   "--pids-limit 64");
+	ok(profile_option(p, profile_setting_option("entrypoint"), "[\"/bin/sh\",\"-c\"]", NULL,
+	                  &err) == 0 &&
+	       strv_length(p->entrypoint) == 2 && strcmp(p->entrypoint[1], "-c") == 0,
+	   "--entrypoint [\"/bin/sh\",\"-c\"]");
 	ok(profile_option(p, profile_setting_option("entrypoint"), "/bin/echo", NULL, &err) == 0 &&
-	       strcmp(p->entrypoint, "/bin/echo") == 0,
+	       strv_length(p->entrypoint) == 1 && strcmp(p->entrypoint[0], "/bin/echo") == 0,
 	   "--entrypoint /bin/echo");
 	char *text = NULL;
 	size_t len = 0;

@@ -2,7 +2,7 @@
 # The manual pages and --help: every command, long option and profile key is
 # documented, the pages render without a warning, and the help texts list
 # every option. Options and commands come from sbx itself (the same tables
-# that drive parsing), profile keys from the key table in profile.c, so a new
+# that drive parsing), profile keys from the key table in settings.c, so a new
 # option or key without documentation fails here.
 
 load ../helpers
@@ -120,7 +120,7 @@ page_of() {
 	grep -q '^\$ sbx run --volume ~/share:/host busybox$' <<<"$example"
 }
 
-# The settings table (profile.c), as sbx prints it: one line per setting,
+# The settings table (settings.c), as sbx prints it: one line per setting,
 # tab-separated: section, key, option, short option, metavariable, choices,
 # completion, help ("-" for none).
 settings() {

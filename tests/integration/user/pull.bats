@@ -214,11 +214,17 @@ root:x:0:0:root:/root:/bin/sh"
 	[ -z "$stderr" ] || { echo "stderr: $stderr" >&2; return 1; }
 }
 
-@test "pull: an image that exists is refused before anything is fetched, and is left alone" {
+@test "pull: the same reference again updates the image; another one of that name is refused before anything is fetched" {
 	sbx pull -q --tls-verify=false "$REGISTRY/test/busybox" >/dev/null
+	run -0 sbx pull -q --tls-verify=false "$REGISTRY/test/busybox:latest"
+	assert_output busybox
+	[ "$(store)" = busybox ]
+	sbx image rm busybox >/dev/null
+	sbx image import busybox "$BATS_FILE_TMPDIR/rootfs" >/dev/null
 	before=$(cat "$IMAGES/busybox/image.json")
-	run -125 sbx pull --tls-verify=false "$REGISTRY/test/busybox:latest"
-	assert_output "sbx: pull: image \"busybox\" already exists; remove it first with 'sbx image rm busybox'"
+	# The registry is not even asked: it is down.
+	run -125 sbx pull --tls-verify=false "127.0.0.1:1/test/busybox"
+	assert_output "sbx: pull: image \"busybox\" already exists and was not pulled from 127.0.0.1:1/test/busybox:latest; remove it first with 'sbx image rm busybox', or pull under another name with --name"
 	[ "$(store)" = busybox ]
 	[ "$(cat "$IMAGES/busybox/image.json")" = "$before" ]
 	# As image import says it.
@@ -459,13 +465,69 @@ Try 'sbx push --help' for more information."
 	[ "$(store)" = "alpine busybox" ]
 }
 
-@test "run --pull always pulls first, and does not replace a stored image" {
-	run --separate-stderr -0 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/busybox"
+# The state of an instance, once it stopped.
+wait_exited() {
+	for _ in $(seq 400); do
+		[ "$(sbx ps -a --filter status=exited --filter "name=^$1\$" -q)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "run --pull always and pull update a pulled image; an instance made from the old one keeps it" {
+	local layout=$BATS_FILE_TMPDIR/layout to=--dest-tls-verify=false kept
+	[ -d "$layout" ]
+	umoci ls --layout "$layout" | grep -qx v2 || add_image "$layout" v2 "version 2"
+	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/test/moving:latest"
+	run --separate-stderr -0 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/moving"
 	assert_output "from the registry"
 	grep -q "Writing manifest" <<<"$stderr"
-	run -125 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/busybox"
-	assert_contains "sbx: run: --pull always does not replace a stored image: image \"busybox\" already exists; remove it first with 'sbx image rm busybox'"
-	[ "$(store)" = busybox ] && [ "$(instances)" = "" ]
+	sbx run -d --name v1 "$REGISTRY/test/moving" >/dev/null
+	wait_exited v1
+	# v2 under the same tag: --pull always runs it.
+	skopeo copy -q "$to" "oci:$layout:v2" "docker://$REGISTRY/test/moving:latest"
+	run --separate-stderr -0 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/moving"
+	assert_output "version 2"
+	run -0 sbx run --rm "$REGISTRY/test/moving"
+	assert_output "version 2"
+	# v1's instance keeps its lower layer: the old image, under a name of its own.
+	run -0 sbx ps -a --format '{{.Name}} {{.Image}}'
+	[[ "$output" =~ ^"v1 moving@"[0-9]{8}T[0-9]{6}Z$ ]]
+	kept=${output#v1 }
+	[ "$(store)" = "moving $kept" ]
+	sbx start v1 >/dev/null
+	wait_exited v1
+	run -0 sbx logs v1
+	assert_output "from the registry
+from the registry"
+	run -0 sbx image ls --format '{{.Name}} {{.Source}}'
+	assert_contains "$kept docker://$REGISTRY/test/moving:latest"
+	run -125 sbx image rm "$kept"
+	assert_output "sbx: image rm: image \"$kept\" is the lower layer of instance \"v1\"; remove the instance first ('sbx rm v1') or keep the image"
+	sbx rm v1 >/dev/null
+	run -0 sbx image rm "$kept"
+	assert_output "$kept"
+	# Unused, the old image goes: sbx pull of the same reference again.
+	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/test/moving:latest"
+	run --separate-stderr -0 sbx pull --tls-verify=false "$REGISTRY/test/moving"
+	assert_output moving
+	[ "$(store)" = moving ]
+	run -0 sbx run --rm moving
+	assert_output "from the registry"
+	[ "$(instances)" = "" ]
+}
+
+@test "run --pull always and pull refuse to replace an image not pulled from that reference" {
+	sbx image import moving "$BATS_FILE_TMPDIR/rootfs" >/dev/null
+	skopeo copy -q --dest-tls-verify=false "oci:$BATS_FILE_TMPDIR/layout:latest" \
+		"docker://$REGISTRY/test/moving:latest"
+	run -125 sbx run --rm --pull always --tls-verify=false "$REGISTRY/test/moving"
+	assert_contains "sbx: run: --pull always replaces only an image pulled from the same reference: image \"moving\" already exists and was not pulled from $REGISTRY/test/moving:latest; remove it first with 'sbx image rm moving', or pull under another name with --name"
+	run -125 sbx pull -q --tls-verify=false "$REGISTRY/test/busybox" --name moving
+	assert_output "sbx: pull: image \"moving\" already exists and was not pulled from $REGISTRY/test/busybox:latest; remove it first with 'sbx image rm moving', or pull under another name with --name"
+	[ "$(store)" = moving ] && [ "$(instances)" = "" ]
+	run -0 sbx image ls --format '{{.Name}} {{.Source}}'
+	assert_output "moving $BATS_FILE_TMPDIR/rootfs"
 }
 
 @test "run --pull: errors, exit 125, nothing pulled or made" {

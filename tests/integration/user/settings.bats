@@ -86,6 +86,37 @@ sbx: run: profile \"./bad.ini\" has 1 error"
 	[ "$(jq -c .process.args <<<"$output")" = '["/bin/echo a"]' ]
 }
 
+@test "--entrypoint takes podman's JSON array too: the program and its first arguments" {
+	run -0 sbx run --rm --entrypoint '["/bin/sh","-c","echo \"$0\" $1"]' busybox "a  b" c
+	assert_output "a  b c"
+	run -0 sbx spec --entrypoint '["/bin/echo", "x y", ""]' busybox z
+	[ "$(jq -c .process.args <<<"$output")" = '["/bin/echo","x y","","z"]' ]
+	run -0 sbx spec --entrypoint '["/bin/true"]' busybox
+	[ "$(jq -c .process.args <<<"$output")" = '["/bin/true"]' ]
+	# Only what starts with '[' is JSON.
+	run -0 sbx spec --entrypoint '"/bin/echo"' busybox
+	[ "$(jq -c .process.args <<<"$output")" = '["\"/bin/echo\""]' ]
+}
+
+@test "a bad JSON --entrypoint is refused, exit 125, nothing left" {
+	run sbx run --rm --entrypoint '[/bin/sh]' busybox true
+	assert_status 125
+	assert_output "sbx: run: --entrypoint \"[/bin/sh]\": not a JSON array of strings: invalid token near '/'"
+	run sbx run --rm --entrypoint '["/bin/sh", 1]' busybox true
+	assert_status 125
+	assert_output 'sbx: run: --entrypoint "[\"/bin/sh\", 1]": not a JSON array of strings'
+	run sbx run --rm --entrypoint '[]' busybox true
+	assert_status 125
+	assert_output 'sbx: run: --entrypoint "[]": expected a command'
+	run sbx run --rm --entrypoint '["", "-c"]' busybox true
+	assert_status 125
+	assert_output 'sbx: run: --entrypoint "[\"\", \"-c\"]": expected a command'
+	run sbx run --rm --entrypoint '["/bin/sh", "\u001b"]' busybox true
+	assert_status 125
+	assert_output 'sbx: run: --entrypoint "[\"/bin/sh\", \"\\u001b\"]": the command contains a control character'
+	no_instances
+}
+
 @test "an empty --entrypoint is refused, exit 125, nothing left" {
 	run sbx run --rm --entrypoint "" busybox true
 	assert_status 125
