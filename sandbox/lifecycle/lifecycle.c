@@ -192,6 +192,11 @@ static int record_state(void *ctx, struct sbx_error **err)
 {
 	struct lifecycle *lc = ctx;
 	state_starttime(lc->st.pid, &lc->st.starttime);
+	/* An ephemeral instance's directory is its state directory. */
+	if (lc->inst->ephemeral) {
+		int dfd = instance_dirfd(lc->inst, err);
+		return dfd < 0 ? -1 : state_write_at(dfd, &lc->st, err);
+	}
 	return state_write(lc->inst->name, &lc->st, err);
 }
 

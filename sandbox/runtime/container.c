@@ -172,13 +172,24 @@ static int write_sysctls(const struct sbx_config *c, int rootfd, struct sbx_erro
 
 static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error **err)
 {
+	/* The fresh /dev sbx filled, while the mounts that follow go in it. */
+	_cleanup_close_ int devfd = -1;
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		const struct sbx_mount *m = &c->mounts[i];
-		if (mount_apply(rootfd, m, err) < 0)
+		if (devfd >= 0 && !mount_dest_in(m->dest, "/dev")) {
+			close(devfd);
+			devfd = -1;
+		}
+		if (mount_apply_in(rootfd, devfd, "/dev", m, err) < 0)
 			return -1;
 		if (strcmp(m->dest, "/dev") == 0 && m->kind == SBX_MOUNT_FS &&
-		    strcmp(m->type, "tmpfs") == 0 && mount_setup_dev(rootfd, err) < 0)
-			return -1;
+		    strcmp(m->type, "tmpfs") == 0) {
+			if (devfd >= 0)
+				close(devfd);
+			devfd = -1;
+			if (mount_setup_dev(rootfd, &devfd, err) < 0)
+				return -1;
+		}
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
 	if (devices_create(rootfd, c->devices, c->n_devices, err) < 0)

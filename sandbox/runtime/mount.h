@@ -24,8 +24,18 @@ int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err);
 /* A new filesystem instance of m (type, source, fs_options, attr), as a
  * detached mount in *out; m->dest only names it in errors. */
 int mount_make_fs(const struct sbx_mount *m, int *out, struct sbx_error **err);
-/* Populates a fresh /dev: host devices bound in, and the usual symlinks. */
-int mount_setup_dev(int rootfd, struct sbx_error **err);
+/* Like mount_apply, but a mount on DIR/NAME, where dirfd is DIR's (an
+ * O_PATH fd of a directory sbx made and filled itself, such as
+ * mount_setup_dev's /dev), creates NAME in dirfd and mounts there: no
+ * lookup from the root, which on a fresh /dev would fail first. Anything
+ * else, or NAME there already, goes mount_apply's way; dirfd -1 too. */
+/* dest is DIR/NAME: one more component, not "." or "..", no "//". */
+bool mount_dest_in(const char *dest, const char *dir);
+int mount_apply_in(int rootfd, int dirfd, const char *dir, const struct sbx_mount *m,
+                   struct sbx_error **err);
+/* Populates a fresh /dev: host devices bound in, and the usual symlinks.
+ * *out: an O_PATH fd of it, for mount_apply_in. */
+int mount_setup_dev(int rootfd, int *out, struct sbx_error **err);
 /* Hides path: /dev/null over a file, an empty read-only tmpfs over a
  * directory. *empty keeps that tmpfs for the next directory, *null the
  * host's /dev/null, verified, for the next file (both start at -1; close

@@ -4,8 +4,10 @@
 #include "runtime/seccomp.h"
 #include "lib/sha256.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -222,6 +224,32 @@ static const char *native_arch_oci(void)
 	return NULL;
 }
 
+/* The policy the last seccomp_default_json made, while it is as made (or as
+ * seccomp_restrict_setid rewrote it once): sbx's own code built it, so sbx's
+ * build ID names it, and its cache key needs no hash of its ~20 KB
+ * (seccomp_policy_hash). A reference is held, so that its address cannot
+ * come back as another policy's; the sizes catch a change made otherwise. */
+static struct {
+	json_t *obj;
+	bool restricted;
+	size_t n_keys, n_rules;
+} builtin;
+
+static void builtin_sizes(json_t *o, size_t *n_keys, size_t *n_rules)
+{
+	*n_keys = json_object_size(o);
+	*n_rules = json_array_size(json_object_get(o, "syscalls"));
+}
+
+static void builtin_set(json_t *o)
+{
+	json_decref(builtin.obj);
+	builtin.obj = o ? json_incref(o) : NULL;
+	builtin.restricted = false;
+	if (o)
+		builtin_sizes(o, &builtin.n_keys, &builtin.n_rules);
+}
+
 json_t *seccomp_default_json(void)
 {
 	json_t *o = json_object();
@@ -263,6 +291,7 @@ json_t *seccomp_default_json(void)
 	add_rule(syscalls, "clone3", "SCMP_ACT_ERRNO", ENOSYS, NULL);
 	add_ioctl_rules(syscalls);
 	json_object_set_new_nocheck(o, "syscalls", syscalls);
+	builtin_set(o);
 	return o;
 }
 
@@ -762,7 +791,7 @@ static json_t *rule_with(json_t *rule, const char *name, json_t *arg)
 	return r;
 }
 
-int seccomp_restrict_setid(json_t *policy, struct sbx_error **err)
+static int restrict_setid(json_t *policy, struct sbx_error **err)
 {
 	json_t *syscalls = json_object_get(policy, "syscalls");
 	if (!json_is_array(syscalls)) {
@@ -849,6 +878,21 @@ int seccomp_restrict_setid(json_t *policy, struct sbx_error **err)
 	add_rule(added, "openat2", "SCMP_ACT_ERRNO", ENOSYS, NULL);
 	json_array_extend(syscalls, added);
 	return 0;
+}
+
+int seccomp_restrict_setid(json_t *policy, struct sbx_error **err)
+{
+	bool was_builtin = policy != NULL && policy == builtin.obj && !builtin.restricted;
+	int r = restrict_setid(policy, err);
+	if (policy != NULL && policy == builtin.obj) {
+		if (r < 0 || !was_builtin) {
+			builtin_set(NULL);
+		} else {
+			builtin.restricted = true;
+			builtin_sizes(policy, &builtin.n_keys, &builtin.n_rules);
+		}
+	}
+	return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1210,21 +1254,87 @@ static void canon_value(struct canon *c, json_t *j)
 	}
 }
 
-int seccomp_policy_hash(json_t *obj, char out[65])
+/* The GNU build ID of sbx's own executable (the first object
+ * dl_iterate_phdr reports), as hex; NULL when it was linked without one. */
+struct build_id {
+	char hex[2 * 64 + 1];
+};
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct build_id *id = data;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr),
+		           *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof(*n);
+			const unsigned char *desc =
+			    (const unsigned char *)name + ((n->n_namesz + 3) & ~3u);
+			p = (const char *)desc + ((n->n_descsz + 3) & ~3u);
+			if (p > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 && n->n_descsz >= 8 && n->n_descsz <= 64) {
+				for (size_t k = 0; k < n->n_descsz; k++)
+					snprintf(id->hex + 2 * k, 3, "%02x", desc[k]);
+				return 1;
+			}
+		}
+	}
+	return 1; /* only the executable itself */
+}
+
+static const char *own_build_id(void)
+{
+	static struct build_id id;
+	static bool looked;
+	if (!looked) {
+		looked = true;
+		dl_iterate_phdr(find_build_id, &id);
+	}
+	return id.hex[0] ? id.hex : NULL;
+}
+
+/* The key of obj; by its content, even when it is the built-in policy,
+ * unless by_id. */
+static int policy_hash(json_t *obj, bool by_id, char out[65])
 {
 	if (obj == NULL)
 		return -1;
 	const struct scmp_version *ver = seccomp_version();
-	_cleanup_free_ char *head =
-	    xasprintf("sbx-seccomp/%d libseccomp/%u.%u.%u arch/%#x\n", COMPILER_REVISION,
-	              ver ? ver->major : 0, ver ? ver->minor : 0, ver ? ver->micro : 0,
-	              seccomp_arch_native());
+	_cleanup_free_ char *head = xasprintf(
+	    "sbx-seccomp/%d libseccomp/%u.%u.%u arch/%#x", COMPILER_REVISION, ver ? ver->major : 0,
+	    ver ? ver->minor : 0, ver ? ver->micro : 0, seccomp_arch_native());
+	/* The built-in policy, unchanged: named by what made it. The head
+	 * then goes on with a space where a policy's canonical form follows
+	 * a newline, so no policy's input can be this one's. */
+	size_t n_keys, n_rules;
+	const char *id = own_build_id();
+	if (by_id && obj == builtin.obj && id) {
+		builtin_sizes(obj, &n_keys, &n_rules);
+		if (n_keys == builtin.n_keys && n_rules == builtin.n_rules) {
+			_cleanup_free_ char *in =
+			    xasprintf("%s builtin/%s restrict/%d\n", head, id, builtin.restricted);
+			sha256_hex(in, strlen(in), out);
+			return 0;
+		}
+	}
 	struct canon c = {0};
 	canon_put(&c, head, strlen(head));
+	canon_put(&c, "\n", 1);
 	canon_value(&c, obj);
 	sha256_hex(c.buf, c.len, out);
 	free(c.buf);
 	return 0;
+}
+
+int seccomp_policy_hash(json_t *obj, char out[65])
+{
+	return policy_hash(obj, true, out);
 }
 
 /* Cache file: magic, flags, instruction count, then the instructions. */
@@ -1260,6 +1370,25 @@ static int read_cached(const char *path, struct sbx_bpf *out)
 	return 0;
 }
 
+/* Stores the program under key; a cache that cannot be written is only
+ * slower, never an error. */
+static void write_cached(const char *cache_dir, const char *key, const struct sbx_bpf *b)
+{
+	if (mkdir_p(cache_dir, 0700, NULL) < 0)
+		return;
+	_cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	size_t bytes = b->len * sizeof(struct sock_filter);
+	struct bpf_cache_header h = {.flags = b->flags, .len = (uint32_t)b->len};
+	memcpy(h.magic, bpf_cache_magic, sizeof(h.magic));
+	_cleanup_free_ char *buf = xmalloc(sizeof(h) + bytes);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), b->insns, bytes);
+	_cleanup_free_ char *name = xasprintf("%s.bpf", key);
+	write_file_atomic(dfd, name, buf, sizeof(h) + bytes, 0600, NULL);
+}
+
 int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
                            struct sbx_error **err)
 {
@@ -1269,21 +1398,23 @@ int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *o
 	_cleanup_free_ char *path = xasprintf("%s/%s.bpf", cache_dir, hash);
 	if (read_cached(path, out) == 0)
 		return 0;
+	/* The built-in policy of a new build (its key names the build): the
+	 * same content compiled before (by an older build, or for sbx exec,
+	 * which reads it back from config.json) is under its content's key,
+	 * and stays there for those. */
+	char content[65];
+	bool by_id = policy_hash(obj, false, content) == 0 && strcmp(content, hash) != 0;
+	if (by_id) {
+		_cleanup_free_ char *cpath = xasprintf("%s/%s.bpf", cache_dir, content);
+		if (read_cached(cpath, out) == 0) {
+			write_cached(cache_dir, hash, out);
+			return 0;
+		}
+	}
 	if (seccomp_compile(obj, out, err) < 0)
 		return -1;
-	/* A cache that cannot be written is only slower, never an error. */
-	if (mkdir_p(cache_dir, 0700, NULL) < 0)
-		return 0;
-	_cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return 0;
-	size_t bytes = out->len * sizeof(struct sock_filter);
-	struct bpf_cache_header h = {.flags = out->flags, .len = (uint32_t)out->len};
-	memcpy(h.magic, bpf_cache_magic, sizeof(h.magic));
-	_cleanup_free_ char *buf = xmalloc(sizeof(h) + bytes);
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), out->insns, bytes);
-	_cleanup_free_ char *name = xasprintf("%s.bpf", hash);
-	write_file_atomic(dfd, name, buf, sizeof(h) + bytes, 0600, NULL);
+	write_cached(cache_dir, hash, out);
+	if (by_id)
+		write_cached(cache_dir, content, out);
 	return 0;
 }

@@ -44,7 +44,9 @@ struct sbx_bpf {
 void seccomp_bpf_free(struct sbx_bpf *b);
 /* seccomp_compile through a cache of compiled programs in cache_dir, keyed
  * by seccomp_policy_hash (which covers libseccomp's version and the arch).
- * Compiling costs more than a millisecond; reading the cache, microseconds. */
+ * Compiling costs more than a millisecond; reading the cache, microseconds.
+ * The built-in policy's program is stored under its content's key as well,
+ * and found there by a new build before compiling. */
 int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *out,
                            struct sbx_error **err);
 static inline void seccomp_bpf_freep(struct sbx_bpf *b)
@@ -67,7 +69,11 @@ int seccomp_install(const struct sbx_bpf *b, struct sbx_error **err);
 /* The SHA-256 (64 hex digits) of the policy in canonical form plus what the
  * compiled program depends on (libseccomp version, native architecture,
  * compiler revision): the key, and file name, of its compiled program in
- * the cache. No policy, however chosen, can take another's cache entry. */
+ * the cache. No policy, however chosen, can take another's cache entry.
+ * The policy the last seccomp_default_json returned, unchanged or rewritten
+ * by seccomp_restrict_setid, is named instead by sbx's build ID (which every
+ * change to sbx changes) and that rewrite: its key costs no hash of its
+ * content. Change that object only through seccomp_restrict_setid. */
 int seccomp_policy_hash(json_t *obj, char out[65]);
 
 #endif

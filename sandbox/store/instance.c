@@ -1,6 +1,7 @@
 /* instance.c - instance directories and their names. */
 #define _GNU_SOURCE
 #include "store/instance.h"
+#include "lib/json-text.h"
 #include "runtime/config.h"
 
 #include <ctype.h>
@@ -338,17 +339,25 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
 	return 0;
 }
 
+int instance_dirfd(struct sbx_instance *inst, struct sbx_error **err)
+{
+	if (inst->dirfd < 0)
+		inst->dirfd = open(inst->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (inst->dirfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+	return inst->dirfd;
+}
+
 static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
                       struct sbx_error **err)
 {
-	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+	size_t len = 0;
+	_cleanup_free_ char *text = json_text(j, &len);
 	if (text == NULL)
 		return sbx_error_set(err, ENOMEM, "cannot serialise \"%s\"", file);
-	size_t len = strlen(text);
-	text[len] = '\0';
-	_cleanup_close_ int dfd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = instance_dirfd(inst, err);
 	if (dfd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", inst->dir);
+		return -1;
 	if (write_file_atomic(dfd, file, text, len, 0600, err) < 0)
 		return sbx_error_prefix(err, "\"%s\"", inst->dir);
 	return 0;
@@ -391,8 +400,12 @@ int instance_remove(struct sbx_instance *inst, struct sbx_error **err)
 	if (inst->ephemeral) {
 		static const char *const files[] = {"state.json", "config.json", "instance.json",
 		                                    "hosts", "resolv.conf"};
-		_cleanup_close_ int dfd =
-		    openat(pfd, inst->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* The directory its files were written in, if still open. */
+		_cleanup_close_ int opened =
+		    inst->dirfd >= 0
+		        ? -1
+		        : openat(pfd, inst->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int dfd = inst->dirfd >= 0 ? inst->dirfd : opened;
 		if (dfd >= 0) {
 			for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 				(void)unlinkat(dfd, files[i], 0);

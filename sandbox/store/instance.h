@@ -35,6 +35,9 @@ char *instance_generate_name(void);
  * An ephemeral instance lives in the runtime directory only. */
 int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
                     struct sbx_error **err);
+/* An O_PATH fd of the instance directory, opened once and kept in dirfd
+ * (closed with the instance); -1 with *err. */
+int instance_dirfd(struct sbx_instance *inst, struct sbx_error **err);
 int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err);
 int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_error **err);
 /* Opens an existing instance; ENOENT with a hint when there is none. */

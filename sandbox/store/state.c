@@ -1,6 +1,7 @@
 /* state.c - instance locks and live state under $XDG_RUNTIME_DIR/sbx. */
 #define _GNU_SOURCE
 #include "store/state.h"
+#include "lib/json-text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,6 +130,16 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 	_cleanup_free_ char *dir = NULL;
 	if (state_dir(name, true, &dir, err) < 0)
 		return -1;
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sbx_error_set(err, errno, "cannot open \"%s\"", dir);
+	if (state_write_at(dfd, s, err) < 0)
+		return sbx_error_prefix(err, "\"%s\"", dir);
+	return 0;
+}
+
+int state_write_at(int dfd, const struct sbx_state *s, struct sbx_error **err)
+{
 	json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "status", s->status ? s->status : "stopped",
 	                      "pid", (json_int_t)s->pid, "starttime", (json_int_t)s->starttime,
 	                      "monitor", (json_int_t)s->monitor);
@@ -142,12 +153,12 @@ int state_write(const char *name, const struct sbx_state *s, struct sbx_error **
 		json_object_set_new(j, "overlay", json_string(s->overlay));
 	if (s->scratch_fd >= 0)
 		json_object_set_new(j, "scratch_fd", json_integer(s->scratch_fd));
-	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+	size_t len = 0;
+	_cleanup_free_ char *text = json_text(j, &len);
 	json_decref(j);
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s\"", dir);
-	return write_file_atomic(dfd, "state.json", text, strlen(text), 0600, err);
+	if (text == NULL)
+		return sbx_error_set(err, ENOMEM, "cannot serialise the state");
+	return write_file_atomic(dfd, "state.json", text, len, 0600, err);
 }
 
 static char *dup_string(json_t *j, const char *key)

@@ -39,6 +39,9 @@ int state_lock(const char *instance_dir, bool wait, int *fd, struct sbx_error **
 /* Whether some process holds the instance lock right now. */
 int state_is_running(const char *instance_dir, bool *running, struct sbx_error **err);
 int state_write(const char *name, const struct sbx_state *s, struct sbx_error **err);
+/* state_write into the state directory's fd (an ephemeral instance's own,
+ * instance_dirfd), with no lookup of it. */
+int state_write_at(int dfd, const struct sbx_state *s, struct sbx_error **err);
 /* Missing state is not an error: *out is a "stopped" state then. */
 int state_read(const char *name, struct sbx_state **out, struct sbx_error **err);
 /* A pidfd for the recorded pid, only if it is still the same process. */

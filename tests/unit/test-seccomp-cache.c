@@ -82,7 +82,8 @@ static void test_cache(void)
 	               0, NULL);
 	char key2[65];
 	ok(seccomp_policy_hash(other, key2) == 0 && strcmp(key, key2) != 0, "another key");
-	ok(seccomp_compile_cached(other, dir, &c, &err) == 0 && count_entries() == 2,
+	/* The built-in policy's program is under its content's key too. */
+	ok(seccomp_compile_cached(other, dir, &c, &err) == 0 && count_entries() == 3,
 	   "another entry");
 	seccomp_bpf_free(&c);
 	_cleanup_json_ json_t *again = seccomp_default_json();
@@ -90,6 +91,82 @@ static void test_cache(void)
 	ok(seccomp_policy_hash(again, key3) == 0 && strcmp(key, key3) == 0,
 	   "the same policy, the same key");
 	seccomp_bpf_free(&b);
+
+	/* A new build: no entry under the built-in key, the program found
+	 * under the content's key (as sbx exec keys it) and stored under the
+	 * built-in key, not compiled again. */
+	_cleanup_json_ json_t *fresh = seccomp_default_json();
+	_cleanup_json_ json_t *copy = json_deep_copy(fresh);
+	char k_id[65], k_content[65];
+	ok(seccomp_policy_hash(fresh, k_id) == 0 && seccomp_policy_hash(copy, k_content) == 0 &&
+	       strcmp(k_id, k_content) != 0,
+	   "the built-in key and the content's key");
+	_cleanup_free_ char *f_id = xasprintf("%s/%s.bpf", dir, k_id);
+	_cleanup_free_ char *f_content = xasprintf("%s/%s.bpf", dir, k_content);
+	unlink(f_id);
+	fd = open(f_content, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok(fd >= 0 && write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one),
+	   "a one-instruction program under the content's key");
+	if (fd >= 0)
+		close(fd);
+	ok(seccomp_compile_cached(fresh, dir, &c, &err) == 0 && c.len == 1,
+	   "a new build finds it under the content's key");
+	is_int(size_of(f_id), (off_t)sizeof(one), "and stores it under its own");
+	seccomp_bpf_free(&c);
+	sbx_error_free(err);
+}
+
+/* The built-in policy is keyed by sbx's build ID, not by its content: the
+ * same policy in another object, or the built-in one changed, restricted or
+ * not, each has a key of its own. */
+static void test_builtin_key(void)
+{
+	_cleanup_json_ json_t *pol = seccomp_default_json();
+	_cleanup_json_ json_t *copy = json_deep_copy(pol);
+	char key[65], again[65], copied[65];
+	ok(seccomp_policy_hash(pol, key) == 0 && seccomp_policy_hash(pol, again) == 0 &&
+	       strcmp(key, again) == 0,
+	   "the built-in policy's key is stable");
+	ok(seccomp_policy_hash(copy, copied) == 0 && strcmp(key, copied) != 0,
+	   "a copy of it is keyed by its content");
+
+	/* Changed behind seccomp.c's back: keyed by content, so it cannot
+	 * take the built-in policy's entry. */
+	_cleanup_json_ json_t *changed = seccomp_default_json();
+	json_t *rule = json_pack("{s:[s], s:s}", "names", "mount", "action", "SCMP_ACT_ALLOW");
+	json_array_append_new(json_object_get(changed, "syscalls"), rule);
+	json_t *ccopy = json_deep_copy(changed);
+	char k_changed[65], k_ccopy[65];
+	ok(seccomp_policy_hash(changed, k_changed) == 0 &&
+	       seccomp_policy_hash(ccopy, k_ccopy) == 0 && strcmp(k_changed, k_ccopy) == 0 &&
+	       strcmp(k_changed, key) != 0,
+	   "a changed built-in policy is keyed by its content");
+	json_decref(ccopy);
+
+	/* Restricted: another key, and a program that denies set-id files. */
+	_cleanup_json_ json_t *r = seccomp_default_json();
+	char k_plain[65], k_restricted[65], k_rcopy[65];
+	struct sbx_error *err = NULL;
+	ok(seccomp_policy_hash(r, k_plain) == 0 && seccomp_restrict_setid(r, &err) == 0 &&
+	       seccomp_policy_hash(r, k_restricted) == 0 && strcmp(k_plain, k_restricted) != 0,
+	   "restricting the built-in policy changes its key");
+	_cleanup_json_ json_t *rcopy = json_deep_copy(r);
+	ok(seccomp_policy_hash(rcopy, k_rcopy) == 0 && strcmp(k_rcopy, k_restricted) != 0,
+	   "a copy of the restricted one is keyed by its content");
+	struct sbx_bpf a = {0}, b = {0};
+	ok(seccomp_compile_cached(r, dir, &a, &err) == 0 && seccomp_compile(rcopy, &b, &err) == 0 &&
+	       a.len == b.len && memcmp(a.insns, b.insns, a.len * sizeof(struct sock_filter)) == 0,
+	   "its cached program is the one its content compiles to");
+	seccomp_bpf_free(&a);
+	seccomp_bpf_free(&b);
+	/* Restricted again (refused half-way: it compares the arguments by
+	 * now), it is no built-in policy any more. */
+	char k_twice[65];
+	sbx_error_free(err);
+	err = NULL;
+	(void)seccomp_restrict_setid(r, &err);
+	ok(seccomp_policy_hash(r, k_twice) == 0 && strcmp(k_twice, k_restricted) != 0,
+	   "restricted again: keyed by its content");
 	sbx_error_free(err);
 }
 
@@ -101,6 +178,7 @@ int main(void)
 		abort();
 	dir = xasprintf("%s/seccomp", top);
 	test_cache();
+	test_builtin_key();
 	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rm_rf_at(fd, strrchr(top, '/') + 1, NULL);
 	free(dir);
