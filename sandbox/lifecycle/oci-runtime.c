@@ -4,6 +4,7 @@
 #include "lib/fdpass.h"
 #include "runtime/caps.h"
 #include "runtime/config.h"
+#include "runtime/nsjoin.h"
 #include "runtime/process.h"
 #include "store/state.h"
 
@@ -336,8 +337,24 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 			const char *t = json_string_value(json_object_get(ns, "type"));
 			has_user |= t && strcmp(t, "user") == 0;
 		}
-		if (!has_user && json_is_array(nss) && !json_object_get(lin, "uidMappings") &&
+		/* Namespaces joined by path that a user namespace other than
+		 * the caller's owns (a pod's, made by sbx-oci for its infra
+		 * container): that one is joined, as the caller would be in it
+		 * with a runtime that adds none. */
+		_cleanup_free_ char *owner = NULL;
+		json_array_foreach(nss, i, ns)
+		{
+			const char *p = json_string_value(json_object_get(ns, "path"));
+			if (!has_user && owner == NULL && p)
+				owner = nsjoin_owner_path(p);
+		}
+		if (owner && !json_object_get(lin, "uidMappings") &&
 		    !json_object_get(lin, "gidMappings")) {
+			json_array_append_new(
+			    nss, json_pack("{s:s, s:s}", "type", "user", "path", owner));
+		} else if (!has_user && json_is_array(nss) &&
+		           !json_object_get(lin, "uidMappings") &&
+		           !json_object_get(lin, "gidMappings")) {
 			json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
 			if (geteuid() != 0) {
 				json_object_set_new(lin, "uidMappings",
@@ -704,6 +721,8 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 	}
 	c->outlive_parent = mode != MODE_RUN;
 	c->seccomp_early = true;
+	c->state_id = o->id; /* read by the set-up, within process_create */
+	c->state_bundle = bundle;
 	/* From here on a failure tears down a container: poststop follows. */
 	made = true;
 	if (process_create(c, NULL, &ct, err) < 0)
@@ -979,6 +998,14 @@ int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 	struct sbx_config *c = NULL;
 	if (exec_config(o, r.dirfd, r.dir, &c, err) < 0)
 		return -1;
+	/* The agent would need the host's view of this process, which
+	 * joining the container's namespaces loses. */
+	if (json_object_get(c->seccomp, "listenerPath")) {
+		config_free(c);
+		return sbx_error_setc(err, ENOTSUP,
+		                      "linux.seccomp.listenerPath: not supported for exec yet (the "
+		                      "seccomp agent gets the container's own process only)");
+	}
 	if (c->terminal && o->console_socket == NULL) {
 		config_free(c);
 		return sbx_error_setc(err, EINVAL,
@@ -1349,16 +1376,18 @@ json_t *oci_features(void)
 	bool v1, v2;
 	cgroup_support(&v1, &v2);
 	return json_pack(
-	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s], "
+	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], "
 	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
 	    "s:{s:b}}, s:{s:s, s:s, s:s}}",
 	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks",
 	    "prestart", "createRuntime", "createContainer", "startContainer", "poststart",
 	    "poststop", "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev",
-	    "dev", "noexec", "exec", "strictatime", "noatime", "relatime", "linux", "namespaces",
-	    "user", "mount", "pid", "ipc", "uts", "cgroup", "network", "capabilities", caps,
-	    "cgroup", "v1", v1, "v2", v2, "systemd", v1 || v2, "systemdUser", 0, "seccomp",
-	    "enabled", 1, "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled",
-	    0, "annotations", "run.sbx.checkpoint", "unsupported", "run.sbx.restore", "unsupported",
-	    "run.sbx.events", "unsupported");
+	    "dev", "noexec", "exec", "strictatime", "noatime", "relatime", "nosymfollow",
+	    "symfollow", "shared", "rshared", "slave", "rslave", "private", "rprivate",
+	    "unbindable", "runbindable", "linux", "namespaces", "user", "mount", "pid", "ipc",
+	    "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", v1, "v2", v2,
+	    "systemd", v1 || v2, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled",
+	    0, "selinux", "enabled", 0, "intelRdt", "enabled", 0, "annotations",
+	    "run.sbx.checkpoint", "unsupported", "run.sbx.restore", "unsupported", "run.sbx.events",
+	    "unsupported");
 }

@@ -4,9 +4,11 @@
 
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/devices.h"
 #include "runtime/hooks.h"
 #include "runtime/landlock.h"
 #include "runtime/net.h"
+#include "runtime/procattr.h"
 #include "runtime/seccomp.h"
 #include "lib/util.h"
 
@@ -52,9 +54,16 @@ struct sbx_mount {
 	char *type;
 	char *source;
 	enum sbx_mount_kind kind;
-	bool recursive;     /* rbind */
-	unsigned long attr; /* MOUNT_ATTR_* to set */
-	char **fs_options;  /* key[=value] handed to fsconfig */
+	bool recursive;            /* rbind */
+	unsigned long attr;        /* MOUNT_ATTR_* to set */
+	char **fs_options;         /* key[=value] handed to fsconfig */
+	unsigned long propagation; /* MS_SHARED, MS_SLAVE, ... (| MS_REC); 0 = as made */
+};
+
+/* A namespace joined by path (linux.namespaces[].path). */
+struct sbx_ns_path {
+	int type; /* CLONE_NEW* */
+	char *path;
 };
 
 struct sbx_config_rlimit {
@@ -66,6 +75,7 @@ struct sbx_config {
 	char *rootfs;
 	bool root_readonly;
 	char *hostname;
+	char *domainname;
 
 	/* process */
 	bool terminal;
@@ -82,17 +92,25 @@ struct sbx_config {
 	bool no_new_privileges;
 	struct sbx_config_rlimit *rlimits;
 	size_t n_rlimits;
+	struct sbx_procattr attr; /* oomScoreAdj, ioPriority, scheduler, personality, ... */
 
 	/* linux */
-	int clone_flags; /* CLONE_NEW* */
+	int clone_flags; /* CLONE_NEW*: the namespaces the sandbox creates */
+	int join_flags;  /* CLONE_NEW*: those it joins by path (ns_paths) instead */
+	struct sbx_ns_path *ns_paths;
+	size_t n_ns_paths;
 	struct sbx_idmap *uid_maps, *gid_maps;
 	size_t n_uid_maps, n_gid_maps;
 	struct sbx_mount *mounts;
 	size_t n_mounts;
 	char **masked;
 	char **readonly;
-	char **sysctl;   /* "key=value" (linux.sysctl), namespaced keys only */
-	json_t *seccomp; /* NULL = unconfined */
+	char **sysctl; /* "key=value" (linux.sysctl), namespaced keys only */
+	struct sbx_device *devices;
+	size_t n_devices;
+	unsigned long root_propagation; /* linux.rootfsPropagation beyond rslave; 0 = none */
+	json_t *seccomp;                /* NULL = unconfined */
+	json_t *annotations;            /* the config's, for a seccomp agent; NULL = none */
 	unsigned long long memory_limit;
 	long long pids_limit;
 	char *cgroups_path;             /* linux.cgroupsPath, or NULL */
@@ -116,9 +134,12 @@ struct sbx_config {
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
 	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
-	json_t *hook_state;         /* the state hooks read; process_create sets its pid */
-	int preserve_fds;           /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
-	int listen_fds;             /* of which the first N are LISTEN_FDS (socket activation) */
+	const char *state_id;       /* the container's id and bundle, for a seccomp agent (read
+	                             * before CREATED only) */
+	const char *state_bundle;
+	json_t *hook_state; /* the state hooks read; process_create sets its pid */
+	int preserve_fds;   /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
+	int listen_fds;     /* of which the first N are LISTEN_FDS (socket activation) */
 	/* The cgroup its init joins before its set-up runs (process.c); with
 	 * a cgroup namespace, that is made after, so that it is rooted there. */
 	const struct sbx_cgroup *cgroup;
@@ -131,6 +152,11 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err);
  * when it compiles the policy). */
 int config_parse_built(json_t *j, struct sbx_config **out, struct sbx_error **err);
 void config_free(struct sbx_config *c);
+/* "network" for CLONE_NEWNET, as linux.namespaces names the types. */
+const char *config_ns_name(int flag);
+/* The namespace a linux.sysctl entry ("key=value") belongs to: CLONE_NEWNET
+ * or CLONE_NEWIPC. */
+int config_sysctl_ns(const char *kv);
 static inline void config_freep(struct sbx_config **c)
 {
 	config_free(*c);
