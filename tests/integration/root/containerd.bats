@@ -42,7 +42,9 @@ setup_file() {
 		umoci config --image layout:latest --config.cmd /bin/sh --config.env PATH=/bin
 		cd layout && tar cf ../image.tar .
 	) >"$d/image.log" 2>&1
-	in_ns "exec containerd --config '$d/config.toml'" >"$d/containerd.log" 2>&1 3>&- &
+	# exec all the way down: $! is containerd itself.
+	(exec "$STOCK_HOST" /bin/sh -c "$confine_script" confine containerd --config "$d/config.toml") \
+		>"$d/containerd.log" 2>&1 3>&- &
 	echo $! >"$d/containerd.pid"
 	local i
 	for i in $(seq 1 200); do
@@ -59,7 +61,13 @@ teardown_file() {
 	ctr --address "$d/c.sock" -n "$NS" task ls -q 2>/dev/null | while read -r t; do
 		ctr --address "$d/c.sock" -n "$NS" task delete -f "$t" >/dev/null 2>&1 || true
 	done
-	[ -f "$d/containerd.pid" ] && kill "$(cat "$d/containerd.pid")" 2>/dev/null || true
+	if [ -f "$d/containerd.pid" ]; then
+		pid=$(cat "$d/containerd.pid")
+		kill "$pid" 2>/dev/null || true
+		# Its shutdown is bounded; bats waits for whatever holds its output.
+		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
 	# The shims outlive containerd: each names the socket on its command line.
 	for pid in $(pgrep -u 0 -f "containerd-shim-runc-v2 .*$d/c.sock" || true); do
 		kill "$pid" 2>/dev/null || true
