@@ -28,6 +28,7 @@ static struct {
 	int log_fd; /* opened once: exec leaves the host's mount namespace */
 	bool log_json;
 	const char *command;
+	enum cgroup_driver cgroup_driver; /* --systemd-cgroup, --cgroup-manager */
 } g;
 
 #define OCI_USAGE 125
@@ -110,8 +111,8 @@ static void usage(FILE *f)
 	        "  --log FILE           also write errors to FILE\n"
 	        "  --log-format FORMAT  text or json\n"
 	        "  --debug              trace what is being done\n"
-	        "  --systemd-cgroup     accepted (sbx manages no cgroups)\n"
-	        "  --cgroup-manager M   accepted: cgroupfs, systemd or disabled\n"
+	        "  --systemd-cgroup     cgroupsPath is slice:prefix:name (systemd's layout)\n"
+	        "  --cgroup-manager M   cgroupfs, systemd (as --systemd-cgroup) or disabled\n"
 	        "  --rootless[=V]       accepted: true, false or auto\n"
 	        "  --version            show the version\n"
 	        "  -h, --help           show this help\n",
@@ -218,7 +219,7 @@ static int create_main(int argc, char **argv, bool run)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct create_args a = {.o = {.root = g.root}};
+	struct create_args a = {.o = {.root = g.root, .cgroup_driver = g.cgroup_driver}};
 	int first = parse(
 	    argc, argv,
 	    run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] [-d] ID"
@@ -876,8 +877,13 @@ int oci_main(const char *prog, int argc, char **argv)
 			sbx_trace_enabled = 1;
 			break;
 		case G_CGROUP_MANAGER:
-			if (strcmp(optarg, "cgroupfs") != 0 && strcmp(optarg, "systemd") != 0 &&
-			    strcmp(optarg, "disabled") != 0)
+			if (strcmp(optarg, "cgroupfs") == 0)
+				g.cgroup_driver = CGROUP_DRIVER_FS;
+			else if (strcmp(optarg, "systemd") == 0)
+				g.cgroup_driver = CGROUP_DRIVER_SYSTEMD;
+			else if (strcmp(optarg, "disabled") == 0)
+				g.cgroup_driver = CGROUP_DRIVER_NONE;
+			else
 				return fail(OCI_USAGE,
 				            "unknown cgroup manager '%s'; use cgroupfs, systemd or "
 				            "disabled",
@@ -890,6 +896,8 @@ int oci_main(const char *prog, int argc, char **argv)
 				            optarg);
 			break;
 		case G_SYSTEMD:
+			g.cgroup_driver = CGROUP_DRIVER_SYSTEMD;
+			break;
 		case G_CRIU:
 			break;
 		case G_VERSION:
@@ -956,8 +964,8 @@ static const struct sbx_option oci_options[] = {
     {"log", G_LOG, required_argument, "FILE", "also write errors to FILE", SBX_COMPLETE_FILE},
     {"log-format", G_LOG_FORMAT, required_argument, "FORMAT", "text or json", "text json"},
     {"debug", G_DEBUG, no_argument, NULL, "trace what is being done", NULL},
-    {"systemd-cgroup", G_SYSTEMD, no_argument, NULL, "accepted", NULL},
-    {"cgroup-manager", G_CGROUP_MANAGER, required_argument, "M", "accepted",
+    {"systemd-cgroup", G_SYSTEMD, no_argument, NULL, "cgroupsPath is slice:prefix:name", NULL},
+    {"cgroup-manager", G_CGROUP_MANAGER, required_argument, "M", "cgroupfs, systemd or disabled",
      "cgroupfs systemd disabled"},
     {"rootless", G_ROOTLESS, no_argument, NULL, "accepted", NULL},
     {"version", G_VERSION, no_argument, NULL, "show the version", NULL},

@@ -303,8 +303,7 @@ static void drop_unraisable_ambient(json_t *process)
 
 /* The bundle's config, made runnable by sbx: the root's path made absolute,
  * a user namespace that maps the caller added when there is none and the
- * caller is not root (as crun does), and runc's default device rule (deny
- * all), which a user namespace enforces, dropped. */
+ * caller is not root (as crun does). */
 static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, struct sbx_error **err)
 {
 	char real[PATH_MAX];
@@ -372,21 +371,9 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 				json_object_set_new(lin, "gidMappings", identity_maps("gid_map"));
 			}
 		}
-		/* Rootless, sbx has no cgroup of its own to make one under: it
-		 * carries on without, as runc does rootless (features says
-		 * so). As root, config.c still refuses the path by name. */
-		if (!(geteuid() == 0 && host_root()) && json_object_get(lin, "cgroupsPath")) {
-			sbx_trace("linux.cgroupsPath ignored: no cgroup to manage rootless");
-			json_object_del(lin, "cgroupsPath");
-		}
-		json_t *res = json_object_get(lin, "resources");
-		json_t *dev = json_object_get(res, "devices");
-		json_t *deny = json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm");
-		if (dev && json_equal(dev, deny))
-			json_object_del(res, "devices");
-		json_decref(deny);
-		if (res && json_object_size(res) == 0)
-			json_object_del(lin, "resources");
+		/* linux.cgroupsPath and linux.resources go to runtime/cgroup.c:
+		 * rootless without a delegated cgroup v2 subtree, it makes
+		 * none and sbx carries on, as runc does rootless. */
 	}
 	*abs_bundle = xstrdup(real);
 	*out = json_incref(conf);
@@ -476,7 +463,7 @@ static int write_pid_file(const char *path, pid_t pid, struct sbx_error **err)
 }
 
 static int write_state(int dirfd, const char *id, const char *bundle, json_t *conf, pid_t pid,
-                       struct sbx_error **err)
+                       json_t *cgroups, struct sbx_error **err)
 {
 	char st;
 	unsigned long long start = 0;
@@ -493,6 +480,9 @@ static int write_state(int dirfd, const char *id, const char *bundle, json_t *co
 	    "id", id, "pid", (int)pid, "starttime", (json_int_t)start, "bundle", bundle, "rootfs",
 	    json_object_get(json_object_get(conf, "root"), "path"), "created", created, "owner",
 	    owner ? owner : "", "annotations", ann ? json_deep_copy(ann) : json_object());
+	/* Hierarchy -> directory (runtime/cgroup.h), for pause, resume,
+	 * update and delete; {} when sbx made none. */
+	json_object_set(s, "cgroupPaths", cgroups);
 	_cleanup_free_ char *text = json_dumps(s, JSON_COMPACT);
 	/* The config as it was run, for exec: the bundle's copy may change
 	 * once the container runs, this one only its owner writes. */
@@ -706,6 +696,18 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 		config_free(c);
 		return -1;
 	}
+	/* The cgroup, made and filled before the init is cloned into it;
+	 * like the config, never freed once a sandbox runs on it. */
+	_cleanup_free_ char *cg_path = NULL;
+	_cleanup_json_ json_t *cg_paths = NULL;
+	struct sbx_cgroup *cg = NULL;
+	if (cgroup_path_resolve(c->cgroups_path, o->cgroup_driver, o->id, &cg_path, err) < 0 ||
+	    (cg_path && cgroup_create(cg_path, &c->resources, &cg, err) < 0))
+		goto fail;
+	if (cg == NULL && c->resources.any)
+		sbx_trace("linux.resources not enforced: no cgroup");
+	c->cgroup = cg;
+	cg_paths = cgroup_paths(cg);
 	if (hooks_count(&c->hooks) > 0)
 		c->hook_state = hook_base(o->id, bundle, conf);
 	if (mode == MODE_CREATE) {
@@ -731,7 +733,7 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 		close(ct->pty);
 		ct->pty = -1;
 	}
-	if (write_state(dirfd, o->id, bundle, conf, ct->pid, err) < 0 ||
+	if (write_state(dirfd, o->id, bundle, conf, ct->pid, cg_paths, err) < 0 ||
 	    (o->pid_file && write_pid_file(o->pid_file, ct->pid, err) < 0))
 		goto fail_ct;
 	if (mode != MODE_CREATE) {
@@ -751,10 +753,14 @@ fail_ct:
 fail:
 	close(dirfd);
 	remove_state_dir(o->root, o->id);
+	/* The sandbox is gone: what sbx made of the cgroup goes too. */
+	cgroup_abort(cg);
 	if (made && c->hook_state)
 		run_poststop(&c->hooks, c->hook_state);
 	/* A config that no sandbox ran on may go. */
 	if (ct == NULL) {
+		c->cgroup = NULL;
+		cgroup_free(cg);
 		json_decref(c->hook_state);
 		config_free(c);
 	}
@@ -782,9 +788,15 @@ int oci_run(const struct oci_create_opts *o, bool detach, int *status, struct sb
 		*status = 0;
 		return 0;
 	}
+	const struct sbx_cgroup *cg = ct->config->cgroup;
 	const struct sbx_config *c = ct->config;
 	int r = process_wait(ct, true, status, err);
 	process_destroy(ct);
+	if (cg) {
+		_cleanup_json_ json_t *paths = cgroup_paths(cg);
+		if (cgroup_destroy_paths(paths, r < 0 ? NULL : err) < 0)
+			r = -1;
+	}
 	remove_state_dir(o->root, o->id);
 	if (c->hook_state)
 		run_poststop(&c->hooks, c->hook_state);
@@ -1011,8 +1023,23 @@ int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 		config_free(c);
 		return -1;
 	}
+	/* The container's cgroups, opened before this process enters its
+	 * mount namespace; the process joins them before it runs. */
+	_cleanup_free_ int *cg_fds = NULL;
+	size_t n_cg = 0;
+	if (cgroup_procs_open(json_object_get(r.j, "cgroupPaths"), &cg_fds, &n_cg, err) < 0) {
+		config_free(c);
+		return -1;
+	}
 	struct sbx_sandbox *ct = NULL;
-	if (process_exec(c, pidfd, &ct, err) < 0) {
+	int pe = process_exec(c, pidfd, &ct, err);
+	if (pe == 0 && cgroup_procs_write(cg_fds, n_cg, ct->pid, err) < 0)
+		pe = -2;
+	for (size_t i = 0; i < n_cg; i++)
+		close(cg_fds[i]);
+	if (pe == -2)
+		goto fail;
+	if (pe < 0) {
 		config_free(c);
 		return -1;
 	}
@@ -1198,6 +1225,11 @@ int oci_delete(const char *root, const char *id, bool force, struct sbx_error **
 			                      "%s; stop it first or use --force",
 			                      id, status);
 		_cleanup_close_ int pidfd = open_init(r.pid, r.start);
+		/* A paused container is thawed first: SIGKILL waits for that. */
+		json_t *paths = json_object_get(r.j, "cgroupPaths");
+		struct sbx_error *terr = NULL;
+		if (json_object_size(paths) > 0 && cgroup_live_freeze(paths, false, &terr) < 0)
+			sbx_error_free(terr);
 		if (pidfd >= 0) {
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 			/* A pidfd turns readable when its process exits, child or not. */
@@ -1206,6 +1238,10 @@ int oci_delete(const char *root, const char *id, bool force, struct sbx_error **
 				;
 		}
 	}
+	/* What is left in its cgroup (a container without a pid namespace
+	 * of its own, an exec'd process) is killed, as runc does. */
+	if (cgroup_destroy_paths(json_object_get(r.j, "cgroupPaths"), err) < 0)
+		return -1;
 	/* The hooks are read before the state directory goes. */
 	_cleanup_(hooks_free) struct sbx_hooks hooks = {0};
 	struct sbx_error *herr = NULL;
@@ -1334,6 +1370,11 @@ json_t *oci_features(void)
 	const char *const *names = caps_all_names(&n);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(caps, json_string(names[i]));
+	/* Rootless without a delegated v2 subtree: no cgroup, as runc. The
+	 * systemd driver maps slice:prefix:name onto the same tree, with or
+	 * without systemd. */
+	bool v1, v2;
+	cgroup_support(&v1, &v2);
 	return json_pack(
 	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], "
 	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
@@ -1344,8 +1385,9 @@ json_t *oci_features(void)
 	    "dev", "noexec", "exec", "strictatime", "noatime", "relatime", "nosymfollow",
 	    "symfollow", "shared", "rshared", "slave", "rslave", "private", "rprivate",
 	    "unbindable", "runbindable", "linux", "namespaces", "user", "mount", "pid", "ipc",
-	    "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", 0, "v2", 0, "systemd",
-	    0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0, "selinux",
-	    "enabled", 0, "intelRdt", "enabled", 0, "annotations", "run.sbx.checkpoint",
-	    "unsupported", "run.sbx.restore", "unsupported", "run.sbx.events", "unsupported");
+	    "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", v1, "v2", v2,
+	    "systemd", v1 || v2, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled",
+	    0, "selinux", "enabled", 0, "intelRdt", "enabled", 0, "annotations",
+	    "run.sbx.checkpoint", "unsupported", "run.sbx.restore", "unsupported", "run.sbx.events",
+	    "unsupported");
 }

@@ -20,6 +20,7 @@
 #define SBX_OCI_RUNTIME_H
 
 #include "lib/util.h"
+#include "runtime/cgroup.h"
 #include "runtime/cgroup-live.h"
 
 #include <jansson.h>
@@ -32,10 +33,11 @@
 struct oci_create_opts {
 	const char *root; /* --root */
 	const char *id;
-	const char *bundle;         /* the bundle's directory (absolute or relative) */
-	const char *pid_file;       /* or NULL */
-	const char *console_socket; /* or NULL */
-	unsigned preserve_fds;      /* --preserve-fds: fds 3 to 3+N-1 pass to the payload */
+	const char *bundle;               /* the bundle's directory (absolute or relative) */
+	const char *pid_file;             /* or NULL */
+	const char *console_socket;       /* or NULL */
+	unsigned preserve_fds;            /* --preserve-fds: fds 3 to 3+N-1 pass to the payload */
+	enum cgroup_driver cgroup_driver; /* --systemd-cgroup, --cgroup-manager */
 };
 
 /* Where warnings go (a failed poststop hook): set by the caller; none

@@ -570,9 +570,8 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	if ((c->clone_flags & CLONE_NEWUSER) && (c->n_uid_maps == 0 || c->n_gid_maps == 0))
 		return sbx_error_set(err, EINVAL,
 		                     "linux.uidMappings/gidMappings: a user namespace needs both");
-	if (cgpath && *cgpath)
-		return sbx_error_set(err, ENOTSUP,
-		                     "linux.cgroupsPath: sbx does not manage cgroups yet");
+	/* Made and filled by sbx-oci (runtime/cgroup.c), not by the sandbox. */
+	c->cgroups_path = xstrdup_or_null(cgpath);
 	if (mountlabel && *mountlabel)
 		return sbx_error_set(err, ENOTSUP,
 		                     "linux.mountLabel: sbx does not apply SELinux labels");
@@ -596,20 +595,11 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 			return sbx_error_prefix(err, "linux.seccomp");
 		c->seccomp = json_incref(seccomp);
 	}
-	if (resources) {
-		/* Only the limits sbx's profiles write (none enforced yet: sbx has
-		 * no cgroup manager); every other resource is refused by name
-		 * (jansson's strict unpack names the key). */
-		json_int_t mem = 0, pids = 0, quota = 0, period = 0;
-		if (json_unpack_ex(resources, &je, JSON_STRICT, "{s?{s:I}, s?{s:I}, s?{s?I, s?I}}",
-		                   "memory", "limit", &mem, "pids", "limit", &pids, "cpu", "quota",
-		                   &quota, "period", &period) < 0)
-			return sbx_error_set(err, ENOTSUP, "linux.resources: %s", je.text);
-		if (mem < 0 || pids < 0 || quota < 0 || period < 0)
-			return sbx_error_set(err, EINVAL, "linux.resources: a limit is negative");
-		c->memory_limit = (unsigned long long)mem;
-		c->pids_limit = pids;
-	}
+	if (cgroup_resources_parse(resources, &c->resources, err) < 0)
+		return -1;
+	c->memory_limit =
+	    c->resources.mem_limit > 0 ? (unsigned long long)c->resources.mem_limit : 0;
+	c->pids_limit = c->resources.pids_limit > 0 ? c->resources.pids_limit : 0;
 
 	c->n_mounts = json_array_size(mounts);
 	c->mounts = xcalloc(c->n_mounts + 1, sizeof(*c->mounts));
@@ -705,6 +695,8 @@ void config_free(struct sbx_config *c)
 	strv_free(c->readonly);
 	strv_free(c->sysctl);
 	json_decref(c->seccomp);
+	free(c->cgroups_path);
+	cgroup_resources_free(&c->resources);
 	json_decref(c->annotations);
 	free(c->overlay_lower);
 	free(c->overlay_upper);

@@ -3,6 +3,7 @@
 #define SBX_CONFIG_H
 
 #include "runtime/caps.h"
+#include "runtime/cgroup.h"
 #include "runtime/devices.h"
 #include "runtime/hooks.h"
 #include "runtime/landlock.h"
@@ -112,6 +113,8 @@ struct sbx_config {
 	json_t *annotations;            /* the config's, for a seccomp agent; NULL = none */
 	unsigned long long memory_limit;
 	long long pids_limit;
+	char *cgroups_path;             /* linux.cgroupsPath, or NULL */
+	struct sbx_resources resources; /* linux.resources, checked */
 
 	/* sbx annotations */
 	char *overlay_lower, *overlay_upper, *overlay_work, *overlay_backend;
@@ -137,6 +140,9 @@ struct sbx_config {
 	json_t *hook_state; /* the state hooks read; process_create sets its pid */
 	int preserve_fds;   /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
 	int listen_fds;     /* of which the first N are LISTEN_FDS (socket activation) */
+	/* The cgroup its init joins before its set-up runs (process.c); with
+	 * a cgroup namespace, that is made after, so that it is rooted there. */
+	const struct sbx_cgroup *cgroup;
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -736,6 +736,15 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
+	/* OCI create with a terminal: the caller's stdio is let go before
+	 * the wait for start, the pty in its place, as runc's init does
+	 * (containerd's shim reads create's output until every writer has
+	 * closed it). */
+	for (int fd = 0; c->start_fifo_dir && slave >= 0 && fd < 3; fd++)
+		if (dup2(slave, fd) < 0) {
+			sbx_error_set(&err, errno, "dup2");
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+		}
 	fail_to_stderr = c->start_fifo_dir != NULL;
 	if (c->start_fifo_dir) {
 		wait_start_fifo(c, sync_fd);
@@ -762,6 +771,10 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
+	if (c->cgroup && (c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+		sbx_error_set(&err, errno, "cannot create the cgroup namespace");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 	/* In a user namespace joined by path, as its root (runc does so): the
 	 * caller's ids may be another user there, or none. */
 	if ((c->join_flags & CLONE_NEWUSER) &&

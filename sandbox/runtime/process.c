@@ -186,8 +186,11 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	}
 	struct setup_args args = {c, init_path, c->seccomp ? &ct->bpf : NULL, sv[1]};
 	int pidfd = -1;
+	/* With a cgroup to join, the set-up makes its cgroup namespace once
+	 * it is in it (container.c), so that the namespace is rooted there. */
+	int ns_flags = c->clone_flags & ~(c->cgroup ? CLONE_NEWCGROUP : 0);
 	int pid = clone(setup_main, stack + SETUP_STACK_SIZE,
-	                c->clone_flags | CLONE_VM | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+	                ns_flags | CLONE_VM | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
 	int clone_errno = errno;
 	close(sv[1]);
 	if (pid < 0) {
@@ -204,7 +207,8 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	if (c->hook_state)
 		json_object_set_new(c->hook_state, "pid", json_integer(pid));
 
-	if ((c->clone_flags & CLONE_NEWUSER) && userns_write_maps(ct->pid, c, err) < 0) {
+	if (cgroup_enter(c->cgroup, ct->pid, err) < 0 ||
+	    ((c->clone_flags & CLONE_NEWUSER) && userns_write_maps(ct->pid, c, err) < 0)) {
 		process_destroy(ct);
 		return -1;
 	}

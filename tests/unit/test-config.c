@@ -91,11 +91,14 @@ static void test_honoured(void)
 	json_t *j = with2("process.user", "{\"uid\": 0, \"gid\": 0, \"umask\": 18}",
 	                  "linux.rootfsPropagation", "\"rslave\"");
 	set_path(j, "linux.resources", "{\"memory\": {\"limit\": 1024}, \"pids\": {\"limit\": 9}}");
+	set_path(j, "linux.cgroupsPath", "\"/sbx/x\"");
 	set_path(j, "process.consoleSize", "{\"height\": 24, \"width\": 80}");
 	ok(config_parse(j, &c, &err) == 0, "umask, rslave, limits and consoleSize parse%s%s",
 	   err ? ": " : "", err ? err->msg : "");
 	ok(c && c->has_umask && c->umask == 022, "umask 022 is kept for the payload");
 	ok(c && c->memory_limit == 1024 && c->pids_limit == 9, "memory and pids limits");
+	ok(c && c->cgroups_path && strcmp(c->cgroups_path, "/sbx/x") == 0 && c->resources.any,
+	   "linux.cgroupsPath and linux.resources are kept for sbx-oci's cgroup");
 	config_free(c);
 	c = NULL;
 	json_decref(j);
@@ -394,20 +397,27 @@ static void test_refusals(void)
 	REFUSE("domainname", "\"example.org\"", ENOTSUP,
 	       "domainname: \"example.org\" would be the host's: it needs a UTS namespace of the "
 	       "sandbox's own (add {\"type\": \"uts\"} to linux.namespaces)");
-	REFUSE("linux.cgroupsPath", "\"/sbx/x\"", ENOTSUP,
-	       "linux.cgroupsPath: sbx does not manage cgroups yet: Operation not supported");
 	REFUSE("linux.mountLabel", "\"system_u:object_r:container_file_t:s0\"", ENOTSUP,
 	       "linux.mountLabel: sbx does not apply SELinux labels: Operation not supported");
 	REFUSE("linux.rootfsPropagation", "\"shared\"", ENOTSUP,
 	       "linux.rootfsPropagation: \"shared\" cannot be honoured: the container's mounts "
 	       "cannot propagate to the host from a user namespace (the kernel makes the host's "
 	       "mounts its slaves)");
-	REFUSE("linux.resources", "{\"blockIO\": {\"weight\": 10}}", ENOTSUP,
-	       "linux.resources: 1 object item(s) left unpacked: blockIO: Operation not supported");
-	REFUSE("linux.resources", "{\"memory\": {\"limit\": \"1G\"}}", ENOTSUP,
-	       "linux.resources: Expected integer, got string: Operation not supported");
-	REFUSE("linux.resources", "{\"memory\": {\"limit\": 1024, \"swap\": 2048}}", ENOTSUP,
-	       "linux.resources: 1 object item(s) left unpacked: swap: Operation not supported");
+	/* linux.resources: what sbx cannot honour is named (runtime/cgroup.c). */
+	REFUSE("linux.resources", "{\"network\": {\"classID\": 1}}", ENOTSUP,
+	       "linux.resources.network: not supported by sbx");
+	REFUSE("linux.resources", "{\"memory\": {\"limit\": \"1G\"}}", EINVAL,
+	       "linux.resources.memory.limit: expected an integer");
+	REFUSE("linux.resources", "{\"memory\": {\"limit\": 1024, \"swap\": 512}}", EINVAL,
+	       "linux.resources.memory.swap: 512 is below the limit (1024): swap counts memory and "
+	       "swap together");
+	REFUSE("linux.resources", "{\"blockIO\": {\"weight\": 5}}", EINVAL,
+	       "linux.resources.blockIO.weight: 5 is not from 10 to 1000");
+	REFUSE("linux.resources", "{\"devices\": [{\"allow\": true, \"access\": \"rwx\"}]}", EINVAL,
+	       "linux.resources.devices[0].access: \"rwx\" is not of r, w and m");
+	REFUSE("linux.resources", "{\"unified\": {\"cgroup.procs\": \"1\"}}", EINVAL,
+	       "linux.resources.unified: \"cgroup.procs\" is not a cgroup interface file a config "
+	       "may set");
 	REFUSE("annotations", "{\"run.sbx.landlock.fs_ro\": [\"/etc\"]}", EINVAL,
 	       "annotations: \"run.sbx.landlock.fs_ro\" is not a string: Invalid argument");
 

@@ -277,10 +277,14 @@ validate_state() {
 	run oci create --bundle bundle c1
 	assert_status 125
 	assert_output "sbx-oci: create: config.json: linux.sysctl: \"vm.swappiness\" is not supported (only net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname and kernel.domainname, which a sandbox's namespaces own)"
-	edit 'del(.linux.sysctl) | .linux.resources = {"devices": [{"allow": true, "access": "rwm"}]}'
+	edit 'del(.linux.sysctl) | .linux.resources = {"devices": [{"allow": false, "access": "rwm"}, {"allow": false, "type": "c", "major": 1, "minor": 3, "access": "rw"}]}'
 	run oci create --bundle bundle c1
 	assert_status 125
-	assert_output "sbx-oci: create: config.json: linux.resources: 1 object item(s) left unpacked: devices: Operation not supported"
+	assert_output "sbx-oci: create: linux.resources.devices[1]: this deny rule needs a device cgroup, which sbx has only on cgroup v1 as root (on cgroup v2 it is a BPF program sbx does not load)"
+	edit '.linux.resources = {"network": {"classID": 1}}'
+	run oci create --bundle bundle c1
+	assert_status 125
+	assert_output "sbx-oci: create: config.json: linux.resources.network: not supported by sbx"
 	edit 'del(.linux.resources) | .annotations = {"run.sbx.init": "true"}'
 	run oci create --bundle bundle c1
 	assert_status 125
