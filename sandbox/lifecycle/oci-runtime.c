@@ -1266,7 +1266,7 @@ static json_t *record_cgroup(const struct record *r, const char *without, struct
 	if (geteuid() == 0 && host_root())
 		sbx_error_setc(err, ENOTSUP,
 		               "the container has no cgroup of its own; %s; create it again "
-		               "with linux.cgroupsPath set",
+		               "without --cgroup-manager disabled",
 		               without);
 	else
 		sbx_error_setc(err, ENOTSUP,

@@ -74,7 +74,7 @@ record() {
 	# Without a record, pause says why.
 	run oci pause c1
 	assert_status 125
-	assert_output 'sbx-oci: pause: the container has no cgroup of its own; nothing can freeze its processes; create it again with linux.cgroupsPath set'
+	assert_output 'sbx-oci: pause: the container has no cgroup of its own; nothing can freeze its processes; create it again without --cgroup-manager disabled'
 	dir=$(make_cgroup "$hier" "$pid")
 	DIRS+=("$dir")
 	record "$hier" "$dir"
@@ -104,7 +104,7 @@ record() {
 	pid=$(cat pid)
 	run oci update --pids-limit 10 c1
 	assert_status 125
-	assert_output 'sbx-oci: update: the container has no cgroup of its own; its limits cannot change; create it again with linux.cgroupsPath set'
+	assert_output 'sbx-oci: update: the container has no cgroup of its own; its limits cannot change; create it again without --cgroup-manager disabled'
 	dir=$(make_cgroup pids "$pid")
 	DIRS+=("$dir")
 	record pids "$dir"
