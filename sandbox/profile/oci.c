@@ -501,8 +501,9 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 	return 0;
 }
 
-static int build_seccomp(const struct sbx_profile *p, json_t **out, struct sbx_error **err)
+static int build_seccomp(const struct sbx_oci_input *in, json_t **out, struct sbx_error **err)
 {
+	const struct sbx_profile *p = in->profile;
 	*out = NULL;
 	switch (p->seccomp) {
 	case SBX_SECCOMP_UNCONFINED:
@@ -513,6 +514,10 @@ static int build_seccomp(const struct sbx_profile *p, json_t **out, struct sbx_e
 		break;
 	case SBX_SECCOMP_DEFAULT:
 	default:
+		if (in->defer_seccomp) {
+			*out = seccomp_default_deferred(p->restrict_suid_sgid);
+			return 0;
+		}
 		*out = seccomp_default_json();
 		break;
 	}
@@ -581,7 +586,7 @@ int oci_build(const struct sbx_oci_input *in, json_t **out, struct sbx_error **e
 	if (build_process(in, uidmaps, gidmaps, &process, err) < 0)
 		return -1;
 	_cleanup_json_ json_t *seccomp = NULL;
-	if (build_seccomp(p, &seccomp, err) < 0)
+	if (build_seccomp(in, &seccomp, err) < 0)
 		return -1;
 
 	json_t *linux_ = json_pack(
