@@ -95,7 +95,8 @@ bool strv_contains(char *const *v, const char *s);
 
 bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
-/* Levenshtein distance, for "did you mean". */
+/* Edit distance counting a swap of neighbours as one, ignoring case, for
+ * "did you mean". */
 size_t str_distance(const char *a, const char *b);
 /* The closest candidate within a small distance, or NULL. */
 const char *str_closest(const char *word, const char *const *candidates, size_t n);

@@ -324,10 +324,31 @@ void logs_format_time(int64_t ns, char out[48])
 		sec--;
 		rest += NS_PER_S;
 	}
-	char s[32];
-	state_format_utc((time_t)sec, s);
-	s[strlen(s) - 1] = '\0'; /* the Z goes after the nanoseconds */
-	snprintf(out, 48, "%s.%09lldZ", s, (long long)rest);
+	/* As podman's logs -t (Go's RFC3339Nano): local time, the fraction
+	 * without its trailing zeros (none at all on a whole second), and the
+	 * offset as Z or +hh:mm. */
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if (localtime_r(&t, &tm) == NULL) {
+		snprintf(out, 48, "%lld", (long long)sec);
+		return;
+	}
+	size_t n = strftime(out, 48, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (rest) {
+		char frac[16];
+		snprintf(frac, sizeof(frac), ".%09lld", (long long)rest);
+		for (size_t e = strlen(frac); frac[e - 1] == '0'; e--)
+			frac[e - 1] = '\0';
+		n += (size_t)snprintf(out + n, 48 - n, "%s", frac);
+	}
+	long off = tm.tm_gmtoff;
+	if (off == 0) {
+		snprintf(out + n, 48 - n, "Z");
+	} else {
+		char sign = off < 0 ? '-' : '+';
+		off = off < 0 ? -off : off;
+		snprintf(out + n, 48 - n, "%c%02ld:%02ld", sign, off / 3600, off / 60 % 60);
+	}
 }
 
 /* ---- the index ---- */

@@ -42,7 +42,9 @@ int logs_capture_spawn(const char *instance_dir, int keep_fd, int *out, int *sto
  * us ns) counted back from now_ns for since and forward for until. */
 int logs_parse_time(const char *s, int64_t now_ns, bool since, int64_t *out);
 
-/* The time as RFC 3339 with nanoseconds: 2026-12-06T06:15:09.123456789Z. */
+/* The time as podman's logs -t prints it: RFC 3339 in the local time zone,
+ * nanoseconds without their trailing zeros: 2026-12-06T07:15:09.12345+01:00,
+ * 2026-12-06T06:15:09Z in UTC. */
 void logs_format_time(int64_t ns, char out[48]);
 
 /* A reader of log.idx, moving forward through it. The file may grow while

@@ -4,6 +4,7 @@
 #include "lib/fdpass.h"
 #include "runtime/caps.h"
 #include "runtime/config.h"
+#include "runtime/nsjoin.h"
 #include "runtime/process.h"
 #include "store/state.h"
 
@@ -337,8 +338,24 @@ static int load_bundle(const char *bundle, char **abs_bundle, json_t **out, stru
 			const char *t = json_string_value(json_object_get(ns, "type"));
 			has_user |= t && strcmp(t, "user") == 0;
 		}
-		if (!has_user && json_is_array(nss) && !json_object_get(lin, "uidMappings") &&
+		/* Namespaces joined by path that a user namespace other than
+		 * the caller's owns (a pod's, made by sbx-oci for its infra
+		 * container): that one is joined, as the caller would be in it
+		 * with a runtime that adds none. */
+		_cleanup_free_ char *owner = NULL;
+		json_array_foreach(nss, i, ns)
+		{
+			const char *p = json_string_value(json_object_get(ns, "path"));
+			if (!has_user && owner == NULL && p)
+				owner = nsjoin_owner_path(p);
+		}
+		if (owner && !json_object_get(lin, "uidMappings") &&
 		    !json_object_get(lin, "gidMappings")) {
+			json_array_append_new(
+			    nss, json_pack("{s:s, s:s}", "type", "user", "path", owner));
+		} else if (!has_user && json_is_array(nss) &&
+		           !json_object_get(lin, "uidMappings") &&
+		           !json_object_get(lin, "gidMappings")) {
 			json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
 			if (geteuid() != 0) {
 				json_object_set_new(lin, "uidMappings",

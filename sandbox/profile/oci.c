@@ -469,6 +469,10 @@ static int build_process(const struct sbx_oci_input *in, json_t *maps_u, json_t 
 		args = strv_to_json(p->entrypoint);
 		for (size_t i = 0; in->args && in->args[i]; i++)
 			json_array_append_new(args, json_string(in->args[i]));
+		/* --entrypoint "" without words: sbx's shell, as for an image
+		 * without a command. */
+		if (json_array_size(args) == 0)
+			json_array_append_new(args, json_string("/bin/sh"));
 	} else if (in->args && in->args[0])
 		args = strv_to_json(in->args);
 	else if (in->image_cmd && in->image_cmd[0])

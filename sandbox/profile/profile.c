@@ -368,6 +368,30 @@ static char *file_id(const char *path)
 	return r ? r : xstrdup(path);
 }
 
+/* The profile names in dirs closest to name ("defualt": "default"), or NULL. */
+static char *closest_name(const char *name, struct search_dir *dirs, size_t n)
+{
+	_cleanup_strv_ char **names = NULL;
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		DIR *d = opendir(dirs[i].path);
+		if (d == NULL)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			size_t len = strlen(de->d_name);
+			if (len > 4 && str_endswith(de->d_name, ".ini")) {
+				_cleanup_free_ char *b = xstrndup(de->d_name, len - 4);
+				strv_push(&names, b);
+				count++;
+			}
+		}
+		closedir(d);
+	}
+	const char *best = str_closest(name, (const char *const *)names, count);
+	return best ? xstrdup(best) : NULL;
+}
+
 static int not_found(const char *name, struct search_dir *dirs, size_t n, struct sbx_error **err)
 {
 	_cleanup_free_ char *list = NULL;
@@ -378,9 +402,11 @@ static int not_found(const char *name, struct search_dir *dirs, size_t n, struct
 		list = l;
 		refused = dirs[i].refused ? dirs[i].refused : refused;
 	}
-	return sbx_error_setc(err, ENOENT,
-	                      "profile \"%s\" not found; looked in %s (see 'sbx profile ls')%s%s",
-	                      name, list ? list : "", refused ? "; " : "", refused ? refused : "");
+	_cleanup_free_ char *close = closest_name(name, dirs, n);
+	_cleanup_free_ char *mean = close ? xasprintf("; did you mean \"%s\"?", close) : NULL;
+	return sbx_error_setc(
+	    err, ENOENT, "profile \"%s\" not found; looked in %s (see 'sbx profile ls')%s%s%s",
+	    name, list ? list : "", refused ? "; " : "", refused ? refused : "", mean ? mean : "");
 }
 
 /* skip_id: the file asking, when a profile inherits its own name ("default"

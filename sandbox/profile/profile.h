@@ -101,7 +101,7 @@ struct sbx_profile {
 	bool init;         /* run sbx's minimal init as pid 1 */
 	int umask;         /* process.user.umask, -1 = not set: sbx's own is kept */
 	char **entrypoint; /* --entrypoint: the command's head (a program, maybe with
-	                    * arguments), replacing the image's */
+	                    * arguments), replacing the image's; empty for "" */
 
 	/* [security] */
 	enum sbx_caps_base caps_base;

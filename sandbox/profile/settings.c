@@ -1186,7 +1186,8 @@ static void dump_octal(const struct sbx_profile *p, const struct sbx_setting *s,
 }
 
 /* One program, or, as podman takes it, a JSON array of the program and
- * its first arguments: ["/bin/sh","-c"]. */
+ * its first arguments: ["/bin/sh","-c"]; "" (or [""]) clears the image's
+ * command, leaving an empty list. */
 static int set_entrypoint(struct sbx_profile *p, const struct sbx_setting *s, const char *v,
                           struct set_ctx *c, char **why)
 {
@@ -1214,6 +1215,13 @@ static int set_entrypoint(struct sbx_profile *p, const struct sbx_setting *s, co
 		}
 	} else {
 		strv_push(&words, v);
+	}
+	if (words && words[0][0] == '\0' && words[1] == NULL) {
+		/* "" or [""]: as podman, no entrypoint and not the image's
+		 * command either; the words after the image are the command. */
+		strv_free(p->entrypoint);
+		p->entrypoint = xcalloc(1, sizeof(char *));
+		return 0;
 	}
 	if (words == NULL || words[0][0] == '\0') {
 		why_set(why, "expected a command");

@@ -67,9 +67,20 @@ static const struct {
     {"network", CLONE_NEWNET},
 };
 
-static int parse_namespaces(json_t *a, int *flags, struct sbx_error **err)
+const char *config_ns_name(int flag)
 {
-	*flags = 0;
+	for (size_t k = 0; k < ARRAY_SIZE(ns_types); k++)
+		if (ns_types[k].flag == flag)
+			return ns_types[k].name;
+	return "unknown";
+}
+
+/* Each entry either creates a namespace (clone_flags) or joins one by path
+ * (join_flags, ns_paths); a user namespace, made or joined, is needed. */
+static int parse_namespaces(json_t *a, struct sbx_config *c, struct sbx_error **err)
+{
+	c->clone_flags = 0;
+	c->ns_paths = xcalloc(json_array_size(a) + 1, sizeof(*c->ns_paths));
 	size_t i;
 	json_t *e;
 	json_array_foreach(a, i, e)
@@ -79,12 +90,6 @@ static int parse_namespaces(json_t *a, int *flags, struct sbx_error **err)
 		if (json_unpack_ex(e, &je, JSON_STRICT, "{s:s, s?s}", "type", &type, "path",
 		                   &path) < 0)
 			return sbx_error_set(err, EINVAL, "linux.namespaces[%zu]: %s", i, je.text);
-		if (path)
-			return sbx_error_set(
-			    err, ENOTSUP,
-			    "linux.namespaces[%zu]: joining a namespace by path is "
-			    "not supported yet",
-			    i);
 		int flag = 0;
 		for (size_t k = 0; k < ARRAY_SIZE(ns_types); k++)
 			if (strcmp(type, ns_types[k].name) == 0)
@@ -93,13 +98,33 @@ static int parse_namespaces(json_t *a, int *flags, struct sbx_error **err)
 			return sbx_error_set(err, EINVAL,
 			                     "linux.namespaces[%zu]: unsupported namespace \"%s\"",
 			                     i, type);
-		*flags |= flag;
+		if ((c->clone_flags | c->join_flags) & flag)
+			return sbx_error_set(err, EINVAL,
+			                     "linux.namespaces[%zu]: a second \"%s\" namespace", i,
+			                     type);
+		if (path == NULL) {
+			c->clone_flags |= flag;
+			continue;
+		}
+		if (flag == CLONE_NEWNS)
+			return sbx_error_set(err, ENOTSUP,
+			                     "linux.namespaces[%zu]: joining a mount namespace by "
+			                     "path is not supported (sbx builds the root in a "
+			                     "mount namespace of its own)",
+			                     i);
+		if (path[0] != '/')
+			return sbx_error_set(err, EINVAL,
+			                     "linux.namespaces[%zu].path: \"%s\" is not an "
+			                     "absolute path",
+			                     i, path);
+		c->join_flags |= flag;
+		c->ns_paths[c->n_ns_paths++] = (struct sbx_ns_path){flag, xstrdup(path)};
 	}
-	if (!(*flags & CLONE_NEWUSER))
+	if (!((c->clone_flags | c->join_flags) & CLONE_NEWUSER))
 		return sbx_error_set(err, ENOTSUP,
 		                     "linux.namespaces: sbx needs a user namespace; add "
 		                     "{\"type\": \"user\"}");
-	if (!(*flags & CLONE_NEWNS))
+	if (!(c->clone_flags & CLONE_NEWNS))
 		return sbx_error_set(err, ENOTSUP,
 		                     "linux.namespaces: sbx needs a mount namespace; add "
 		                     "{\"type\": \"mount\"}");
@@ -371,6 +396,11 @@ static int parse_sysctl(json_t *o, struct sbx_config *c, struct sbx_error **err)
 	return 0;
 }
 
+int config_sysctl_ns(const char *kv)
+{
+	return str_startswith(kv, "net.") ? CLONE_NEWNET : CLONE_NEWIPC;
+}
+
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -416,9 +446,10 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		return sbx_error_set(err, EINVAL, "linux: %s", je.text);
 	if (parse_maps(uidm, "linux.uidMappings", &c->uid_maps, &c->n_uid_maps, err) < 0 ||
 	    parse_maps(gidm, "linux.gidMappings", &c->gid_maps, &c->n_gid_maps, err) < 0 ||
-	    parse_namespaces(nss, &c->clone_flags, err) < 0)
+	    parse_namespaces(nss, c, err) < 0)
 		return -1;
-	if (c->n_uid_maps == 0 || c->n_gid_maps == 0)
+	/* A joined user namespace has its maps already. */
+	if ((c->clone_flags & CLONE_NEWUSER) && (c->n_uid_maps == 0 || c->n_gid_maps == 0))
 		return sbx_error_set(err, EINVAL,
 		                     "linux.uidMappings/gidMappings: a user namespace needs both");
 	if (cgpath && *cgpath)
@@ -534,6 +565,9 @@ void config_free(struct sbx_config *c)
 	free(c->rlimits);
 	free(c->uid_maps);
 	free(c->gid_maps);
+	for (size_t i = 0; i < c->n_ns_paths; i++)
+		free(c->ns_paths[i].path);
+	free(c->ns_paths);
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		free(c->mounts[i].dest);
 		free(c->mounts[i].type);

@@ -56,6 +56,12 @@ struct sbx_mount {
 	char **fs_options;  /* key[=value] handed to fsconfig */
 };
 
+/* A namespace joined by path (linux.namespaces[].path). */
+struct sbx_ns_path {
+	int type; /* CLONE_NEW* */
+	char *path;
+};
+
 struct sbx_config_rlimit {
 	int resource;
 	unsigned long long soft, hard;
@@ -83,7 +89,10 @@ struct sbx_config {
 	size_t n_rlimits;
 
 	/* linux */
-	int clone_flags; /* CLONE_NEW* */
+	int clone_flags; /* CLONE_NEW*: the namespaces the sandbox creates */
+	int join_flags;  /* CLONE_NEW*: those it joins by path (ns_paths) instead */
+	struct sbx_ns_path *ns_paths;
+	size_t n_ns_paths;
 	struct sbx_idmap *uid_maps, *gid_maps;
 	size_t n_uid_maps, n_gid_maps;
 	struct sbx_mount *mounts;
@@ -125,6 +134,11 @@ int config_parse(json_t *j, struct sbx_config **out, struct sbx_error **err);
  * when it compiles the policy). */
 int config_parse_built(json_t *j, struct sbx_config **out, struct sbx_error **err);
 void config_free(struct sbx_config *c);
+/* "network" for CLONE_NEWNET, as linux.namespaces names the types. */
+const char *config_ns_name(int flag);
+/* The namespace a linux.sysctl entry ("key=value") belongs to: CLONE_NEWNET
+ * or CLONE_NEWIPC. */
+int config_sysctl_ns(const char *kv);
 static inline void config_freep(struct sbx_config **c)
 {
 	config_free(*c);

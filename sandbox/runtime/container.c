@@ -142,11 +142,14 @@ static int run_start_hooks(const struct sbx_config *c, struct sbx_error **err)
 }
 
 /* linux.sysctl, through the sandbox's own /proc (mounted by now), as its
- * namespaces see it. */
+ * namespaces see it; those of a namespace joined by path sbx wrote when it
+ * joined it (nsjoin.c). */
 static int write_sysctls(const struct sbx_config *c, int rootfd, struct sbx_error **err)
 {
 	for (size_t i = 0; c->sysctl && c->sysctl[i]; i++) {
 		const char *kv = c->sysctl[i], *eq = strchr(kv, '=');
+		if (c->join_flags & config_sysctl_ns(kv))
+			continue;
 		char path[512];
 		int n = snprintf(path, sizeof(path), "proc/sys/%.*s", (int)(eq - kv), kv);
 		if (n < 0 || (size_t)n >= sizeof(path))
@@ -734,6 +737,15 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
 	sbx_trace("child: maps written");
+	/* In a user namespace joined by path, as its root (runc does so): the
+	 * caller's ids may be another user there, or none. */
+	if ((c->join_flags & CLONE_NEWUSER) &&
+	    (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
+		sbx_error_set(&err, errno,
+		              "cannot become root in the joined user namespace (it must map "
+		              "uid and gid 0)");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 	read_dispositions();
 	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
 		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);

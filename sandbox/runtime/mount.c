@@ -251,11 +251,22 @@ static int mount_fs_onto_fd(int target, const struct sbx_mount *m)
 	return mount(m->source, path, m->type, flags, len ? data : NULL);
 }
 
+static int bind_tree(const char *source, bool recursive, unsigned long attr, int *out,
+                     struct sbx_error **err);
+
 static int mount_fs(int target, const struct sbx_mount *m, struct sbx_error **err)
 {
 	if (mount_fs_onto_fd(target, m) == 0)
 		return 0;
 	_cleanup_close_ int mfd = -1;
+	/* sysfs takes the privileges of the network namespace's owner: in one
+	 * joined by path (podman's, CNI's), the host's /sys is bound instead,
+	 * read-only, as runc and crun do. */
+	if (errno == EPERM && strcmp(m->type, "sysfs") == 0) {
+		if (bind_tree("/sys", true, m->attr | MOUNT_ATTR_RDONLY, &mfd, err) < 0)
+			return -1;
+		return move_onto(mfd, target, "a bind of /sys", m->dest, err);
+	}
 	if (mount_make_fs(m, &mfd, err) < 0)
 		return -1;
 	return move_onto(mfd, target, m->type, m->dest, err);

@@ -17,6 +17,7 @@
 #include "lib/fdpass.h"
 #include "lib/libexec.h"
 #include "runtime/net.h"
+#include "runtime/nsjoin.h"
 #include "runtime/overlay.h"
 #include "runtime/terminal.h"
 #include "runtime/userns.h"
@@ -176,6 +177,13 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		return -1;
 	}
 	ct->setup_stack = stack;
+	/* The namespaces given by path, joined by sbx itself: the clone
+	 * creates the others inside them. */
+	if (nsjoin_enter(c, err) < 0) {
+		close(sv[1]);
+		process_destroy(ct);
+		return -1;
+	}
 	struct setup_args args = {c, init_path, c->seccomp ? &ct->bpf : NULL, sv[1]};
 	int pidfd = -1;
 	int pid = clone(setup_main, stack + SETUP_STACK_SIZE,
@@ -196,7 +204,7 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	if (c->hook_state)
 		json_object_set_new(c->hook_state, "pid", json_integer(pid));
 
-	if (userns_write_maps(ct->pid, c, err) < 0) {
+	if ((c->clone_flags & CLONE_NEWUSER) && userns_write_maps(ct->pid, c, err) < 0) {
 		process_destroy(ct);
 		return -1;
 	}
@@ -334,8 +342,9 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_sandbo
 		seccomp_bpf_free(&bpf);
 		return sbx_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
 	}
-	int flags = c->clone_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-	                              CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP);
+	int flags = (c->clone_flags | c->join_flags) &
+	            (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+	             CLONE_NEWNET | CLONE_NEWCGROUP);
 	if (setns(target_pidfd, flags) < 0) {
 		seccomp_bpf_free(&bpf);
 		return sbx_error_set(err, errno, "cannot join the sandbox's namespaces");

@@ -392,14 +392,20 @@ int image_find_source(const char *ref, struct sbx_image **out, struct sbx_error 
 			                      "no image pulled from \"%s\" (%s); pull it with 'sbx "
 			                      "pull %s' or run with --pull missing",
 			                      q, want, q);
-		_cleanup_free_ char *name =
-		    at ? xstrdup("NAME") : xasprintf("%.*s-%s", (int)(tag - base), base, tag + 1);
+		if (at)
+			return sbx_error_setc(
+			    err, ENOENT,
+			    "no image pulled from \"%s\" (%s); sbx keeps one image "
+			    "per name: pull it with 'sbx pull --name NAME %s', then "
+			    "run it by either name",
+			    q, want, q);
+		_cleanup_free_ char *name = xasprintf("%.*s-%s", (int)(tag - base), base, tag + 1);
 		_cleanup_free_ char *qn = str_escape(name);
-		return sbx_error_setc(
-		    err, ENOENT,
-		    "no image pulled from \"%s\" (%s); sbx keeps one tag per name: "
-		    "pull it with 'sbx pull --name %s %s', then run it by either name",
-		    q, want, qn, q);
+		return sbx_error_setc(err, ENOENT,
+		                      "no image pulled from \"%s\" (%s); pull it with 'sbx pull "
+		                      "%s' (stored as %s, sbx keeps one tag per name) or run with "
+		                      "--pull missing",
+		                      q, want, q, qn);
 	}
 	return r;
 }

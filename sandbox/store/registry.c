@@ -135,23 +135,20 @@ int registry_reference(const char *reference, const char *name, char **source, c
 		                      "\"%s\" names a digest, and sbx keeps one image per name: "
 		                      "choose its name with --name NAME",
 		                      q);
-	} else if (tag && strcmp(tag, IMAGE_DEFAULT_TAG) != 0) {
-		_cleanup_free_ char *qt = str_escape(tag);
-		_cleanup_free_ char *qb = str_escape(base);
-		return sbx_error_setc(err, EINVAL,
-		                      "\"%s\" has the tag \"%s\", and sbx keeps one tag per name, "
-		                      "\"" IMAGE_DEFAULT_TAG "\": choose the image's name with "
-		                      "--name NAME (e.g. --name %s-%s)",
-		                      q, qt, qb, qt);
 	} else {
 		const char *why = NULL;
-		if (name_validate(base, &why) < 0)
+		/* sbx keeps one tag per name: another tag goes in the name,
+		 * alpine:3.19 is stored as alpine-3.19 (and runs as either). */
+		if (tag && strcmp(tag, IMAGE_DEFAULT_TAG) != 0)
+			n = xasprintf("%s-%s", base, tag);
+		else
+			n = xstrdup(base);
+		if (name_validate(base, &why) < 0 || name_validate(n, &why) < 0)
 			return sbx_error_setc(
 			    err, EINVAL,
 			    "cannot name an image after \"%s\": %s; choose its name "
 			    "with --name NAME",
 			    q, why);
-		n = xstrdup(base);
 	}
 	*source = docker_source(reference, err);
 	if (*source == NULL)

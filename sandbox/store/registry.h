@@ -31,13 +31,14 @@ struct registry_opts {
 /* The skopeo source a reference means (*source, "docker://" and the
  * reference's normal form, reference.h) and the stored name it gets
  * (*name): its last path component without the tag,
- * "localhost:5000/library/busybox:latest" is busybox. A reference is
+ * "localhost:5000/library/busybox:latest" is busybox; with a tag other
+ * than "latest", the tag after a '-' (sbx keeps one tag per name):
+ * "docker.io/library/alpine:3.19" is alpine-3.19. A reference is
  * "docker://REF" or [HOST[:PORT]/]PATH[:TAG|@DIGEST], where a first
  * component with a '.' or a ':' or "localhost" is the registry, else it is
  * docker.io, as docker's and podman's ("alpine" is
- * docker.io/library/alpine:latest). A tag other than "latest" or a digest
- * needs an explicit name (sbx keeps one tag per name), as does a path
- * component that is no valid image name. Errors (EINVAL) say what to write
+ * docker.io/library/alpine:latest). A digest needs an explicit name, as
+ * does a path component that is no valid image name. Errors (EINVAL) say what to write
  * instead. */
 int registry_reference(const char *reference, const char *name, char **source, char **stored,
                        struct sbx_error **err);

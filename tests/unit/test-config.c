@@ -99,6 +99,20 @@ static void test_honoured(void)
 	config_free(c);
 	c = NULL;
 	json_decref(j);
+	/* A user namespace joined by path needs no maps: it has its own. */
+	j = with("linux.namespaces", "[{\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}, "
+	                             "{\"type\": \"network\", \"path\": \"/run/netns/x\"}, "
+	                             "{\"type\": \"mount\"}]");
+	json_object_del(json_object_get(j, "linux"), "uidMappings");
+	json_object_del(json_object_get(j, "linux"), "gidMappings");
+	ok(config_parse(j, &c, &err) == 0 && c && c->clone_flags == CLONE_NEWNS &&
+	       c->join_flags == (CLONE_NEWUSER | CLONE_NEWNET) && c->n_ns_paths == 2 &&
+	       strcmp(c->ns_paths[1].path, "/run/netns/x") == 0,
+	   "namespaces by path are joined, the others created%s%s", err ? ": " : "",
+	   err ? err->msg : "");
+	config_free(c);
+	c = NULL;
+	json_decref(j);
 	j = with(NULL, NULL);
 	ok(config_parse(j, &c, &err) == 0 && c && !c->has_umask, "no umask: the caller's stays");
 	config_free(c);
@@ -207,13 +221,15 @@ static void test_refusals(void)
 	REFUSE("hooks", "{\"prestart\": [{\"path\": \"true\"}]}", EINVAL,
 	       "hooks.prestart[0].path: \"true\" is not an absolute path");
 	REFUSE("hooks", "{\"preStart\": []}", ENOTSUP, "hooks: unknown hook kind \"preStart\"");
-	REFUSE(
-	    "linux.namespaces",
-	    "[{\"type\": \"user\"}, {\"type\": \"mount\"}, {\"type\": \"network\", \"path\": "
-	    "\"/proc/1/ns/net\"}]",
-	    ENOTSUP,
-	    "linux.namespaces[2]: joining a namespace by path is not supported yet: Operation not "
-	    "supported");
+	REFUSE("linux.namespaces",
+	       "[{\"type\": \"user\"}, {\"type\": \"mount\", \"path\": \"/proc/1/ns/mnt\"}]",
+	       ENOTSUP,
+	       "linux.namespaces[1]: joining a mount namespace by path is not supported (sbx "
+	       "builds the root in a mount namespace of its own): Operation not supported");
+	REFUSE("linux.namespaces",
+	       "[{\"type\": \"user\"}, {\"type\": \"mount\"}, {\"type\": \"user\", \"path\": "
+	       "\"/proc/1/ns/user\"}]",
+	       EINVAL, "linux.namespaces[2]: a second \"user\" namespace: Invalid argument");
 	REFUSE("linux.namespaces",
 	       "[{\"type\": \"user\"}, {\"type\": \"mount\"}, {\"type\": \"time\"}]", EINVAL,
 	       "linux.namespaces[2]: unsupported namespace \"time\": Invalid argument");

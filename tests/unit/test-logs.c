@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S 1000000000LL
@@ -77,10 +78,25 @@ static void test_parse(void)
 static void test_format(void)
 {
 	char out[48];
+	/* As podman's logs -t: local time, Go's RFC3339Nano. */
+	setenv("TZ", "UTC0", 1);
+	tzset();
 	logs_format_time(1714564800 * S + 5, out);
-	is_str(out, "2024-05-01T12:00:00.000000005Z", "RFC 3339 with nanoseconds");
+	is_str(out, "2024-05-01T12:00:00.000000005Z", "UTC: Z, nanoseconds");
+	logs_format_time(1714564800 * S + 120000000, out);
+	is_str(out, "2024-05-01T12:00:00.12Z", "the fraction without trailing zeros");
 	logs_format_time(0, out);
-	is_str(out, "1970-01-01T00:00:00.000000000Z", "the epoch");
+	is_str(out, "1970-01-01T00:00:00Z", "the epoch: a whole second has no fraction");
+	setenv("TZ", "IST-5:30", 1);
+	tzset();
+	logs_format_time(1714564800 * S + 123456789, out);
+	is_str(out, "2024-05-01T17:30:00.123456789+05:30", "east of UTC: local time, +hh:mm");
+	setenv("TZ", "BRT3", 1);
+	tzset();
+	logs_format_time(1714564800 * S + 500000000, out);
+	is_str(out, "2024-05-01T09:00:00.5-03:00", "west of UTC: -hh:mm");
+	unsetenv("TZ");
+	tzset();
 }
 
 static void test_index(void)

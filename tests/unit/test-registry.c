@@ -70,6 +70,12 @@ int main(void)
 	         "alpine");
 	/* A tag or a digest with a name; NAME:latest is NAME. */
 	accepted("quay.io/a/b:1.0", "b-1.0", "docker://quay.io/a/b:1.0", "b-1.0");
+	/* Another tag without --name goes in the name, as podman's forms. */
+	accepted("quay.io/a/b:1.0", NULL, "docker://quay.io/a/b:1.0", "b-1.0");
+	accepted("docker.io/library/alpine:3.19", NULL, "docker://docker.io/library/alpine:3.19",
+	         "alpine-3.19");
+	accepted("localhost:5000/x:v2_rc.1", NULL, "docker://localhost:5000/x:v2_rc.1",
+	         "x-v2_rc.1");
 	accepted("quay.io/a/b@" DIGEST, "pinned:latest", "docker://quay.io/a/b@" DIGEST, "pinned");
 	accepted("quay.io/a/b:1.0@" DIGEST, "pinned", "docker://quay.io/a/b:1.0@" DIGEST, "pinned");
 
@@ -107,9 +113,9 @@ int main(void)
 	        "\"https://a.b/c\": unknown transport; sbx pulls from registries, as "
 	        "docker://REFERENCE or HOST/PATH[:TAG]");
 	refused("docker://", NULL, "\"docker://\" names no image");
-	refused("quay.io/a/b:1.0", NULL,
-	        "\"quay.io/a/b:1.0\" has the tag \"1.0\", and sbx keeps one tag per name, "
-	        "\"latest\": choose the image's name with --name NAME (e.g. --name b-1.0)");
+	refused("quay.io/a/:1.0", NULL,
+	        "cannot name an image after \"quay.io/a/:1.0\": the name is empty; choose its "
+	        "name with --name NAME");
 	refused("quay.io/a/b:latest@" DIGEST, NULL,
 	        "\"quay.io/a/b:latest@" DIGEST "\" names a digest, and sbx keeps one image per "
 	        "name: choose its name with --name NAME");

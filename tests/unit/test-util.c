@@ -191,8 +191,23 @@ static void test_display(void)
 	free(d);
 }
 
+static void test_distance(void)
+{
+	ok(str_distance("host", "host") == 0, "distance: equal");
+	ok(str_distance("hots", "host") == 1, "distance: a swap of neighbours is one edit");
+	ok(str_distance("defualt", "default") == 1, "distance: a swap inside a word");
+	ok(str_distance("pastaa", "pasta") == 1, "distance: an insertion");
+	ok(str_distance("KERNAL", "kernel") == 1, "distance: case is ignored");
+	ok(str_distance("ab", "ba") == 1, "distance: a swap of the whole word");
+	ok(str_distance("abc", "") == 3, "distance: to the empty word");
+	static const char *const nets[] = {"none", "host", "pasta", "slirp4netns", "auto"};
+	is_str(str_closest("hots", nets, 5), "host", "closest: --network hots is host");
+	ok(str_closest("bogus", nets, 5) == NULL, "closest: nothing near bogus");
+}
+
 int main(void)
 {
+	test_distance();
 	test_parse_size();
 	test_escape();
 	test_display();

@@ -57,12 +57,18 @@ two_halves() {
 	local size
 	size=$(stat -c %s "$XDG_DATA_HOME/sbx/instances/raw/log.idx")
 	[ "$size" -gt 0 ] && [ $((size % 16)) = 0 ] && [ "$size" -lt 16000 ]
-	# -t puts a time before each line and changes nothing else.
-	sbx logs -t raw >stamped
-	run -0 grep -c -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z ' stamped
+	# -t puts a time before each line and changes nothing else: podman's
+	# form, local time in RFC 3339, the fraction without trailing zeros.
+	TZ=UTC0 sbx logs -t raw >stamped
+	run -0 grep -c -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{0,8}[1-9])?Z ' stamped
 	[ "$output" = 4 ]
-	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z //' stamped >unstamped
+	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z //' stamped >unstamped
 	cmp want unstamped
+	# In another zone: the same instants, at that zone's offset.
+	TZ=IST-5:30 sbx logs -t raw >stamped-ist
+	run -0 grep -c -E '^[0-9-]{10}T[0-9:]{8}(\.[0-9]{0,8}[1-9])?\+05:30 ' stamped-ist
+	[ "$output" = 4 ]
+	[ "$(cut -d' ' -f1 stamped | xargs -n1 date +%s%N -d)" = "$(cut -d' ' -f1 stamped-ist | xargs -n1 date +%s%N -d)" ]
 	run -0 sbx logs --tail 1 raw
 	assert_output end
 }

@@ -71,7 +71,7 @@ Try 'sbx run --help' for more information."
 	# Another tag is a registry's image, pulled under a name of its own.
 	run sbx run --rm busybox:1.36 true
 	assert_status 125
-	assert_output "sbx: run: no image pulled from \"busybox:1.36\" (docker.io/library/busybox:1.36); sbx keeps one tag per name: pull it with 'sbx pull --name busybox-1.36 busybox:1.36', then run it by either name"
+	assert_output "sbx: run: no image pulled from \"busybox:1.36\" (docker.io/library/busybox:1.36); pull it with 'sbx pull busybox:1.36' (stored as busybox-1.36, sbx keeps one tag per name) or run with --pull missing"
 	run sbx image import mine:v2 tree
 	assert_status 125
 	assert_output 'sbx: image import: invalid image name "mine:v2": sbx knows one tag per name, "latest" ("mine:latest" is "mine"); for another, put the tag in the name without '"':'"

@@ -113,6 +113,7 @@ setup_file() {
 	skopeo copy -q --all "$to" "oci:$layout:multi" "docker://$REGISTRY/test/multi:latest"
 	# What docker.io's short names reach through mirror_docker_io.
 	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/library/alpine:latest"
+	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/library/alpine:3.19"
 	skopeo copy -q "$to" "oci:$layout:latest" "docker://$REGISTRY/library/busybox:latest"
 }
 
@@ -185,17 +186,36 @@ root:x:0:0:root:/root:/bin/sh"
 	[ "$(jq -r '.[1].source' <<<"$output")" = "docker://$REGISTRY/test/busybox:latest" ]
 }
 
-@test "pull: a tag other than latest needs --name, and is pulled with one" {
-	run -125 sbx pull --tls-verify=false "$REGISTRY/test/busybox:1.0"
-	assert_output "sbx: pull: \"$REGISTRY/test/busybox:1.0\" has the tag \"1.0\", and sbx keeps one tag per name, \"latest\": choose the image's name with --name NAME (e.g. --name busybox-1.0)"
-	[ "$(store)" = "" ]
-	run -0 sbx pull -q --tls-verify=false --name busybox-1.0 "$REGISTRY/test/busybox:1.0"
+@test "pull: a tag other than latest goes in the name (busybox:1.0 is busybox-1.0), or --name chooses it" {
+	run -0 sbx pull -q --tls-verify=false "$REGISTRY/test/busybox:1.0"
 	assert_output busybox-1.0
-	run -0 sbx run busybox-1.0
+	[ "$(store)" = busybox-1.0 ]
+	run -0 sbx run --rm busybox-1.0
 	assert_output "from the registry"
 	# What the error of a run before the pull told to do: either name runs it.
 	run -0 sbx run --rm "$REGISTRY/test/busybox:1.0"
 	assert_output "from the registry"
+	run -0 sbx image rm busybox-1.0
+	run -0 sbx pull -q --tls-verify=false --name mine "$REGISTRY/test/busybox:1.0"
+	assert_output mine
+	[ "$(store)" = mine ]
+	run -0 sbx run --rm "docker://$REGISTRY/test/busybox:1.0"
+	assert_output "from the registry"
+}
+
+@test "pull: docker.io/library/alpine:3.19 as podman takes it: pulled, then run by that reference or alpine:3.19" {
+	mirror_docker_io
+	[ "$(sbx pull docker.io/library/alpine:3.19 2>/dev/null)" = alpine-3.19 ]
+	[ "$(store)" = alpine-3.19 ]
+	run -0 sbx run --rm docker.io/library/alpine:3.19
+	assert_output "from the registry"
+	run -0 sbx run --rm alpine:3.19
+	assert_output "from the registry"
+	# --pull missing takes the same form.
+	run -0 sbx image rm alpine-3.19
+	run -0 sbx run --rm --pull missing alpine:3.19
+	[ "${lines[${#lines[@]}-1]}" = "from the registry" ]
+	[ "$(store)" = alpine-3.19 ] && [ "$(instances)" = "" ]
 }
 
 @test "pull: a multi-arch index gives this machine's image" {
@@ -443,7 +463,7 @@ Try 'sbx push --help' for more information."
 	run -125 sbx run alpine true
 	assert_output "sbx: run: image \"alpine\" not found; pull it with 'sbx pull alpine' (docker.io/library/alpine:latest) or run with --pull missing, or import one with 'sbx image import alpine SOURCE'"
 	run -125 sbx run alpine:3.19 true
-	assert_output "sbx: run: no image pulled from \"alpine:3.19\" (docker.io/library/alpine:3.19); sbx keeps one tag per name: pull it with 'sbx pull --name alpine-3.19 alpine:3.19', then run it by either name"
+	assert_output "sbx: run: no image pulled from \"alpine:3.19\" (docker.io/library/alpine:3.19); pull it with 'sbx pull alpine:3.19' (stored as alpine-3.19, sbx keeps one tag per name) or run with --pull missing"
 	run -125 sbx run "./$REGISTRY/test/busybox"
 	assert_output "sbx: run: cannot use \"./$REGISTRY/test/busybox\" as a root filesystem: No such file or directory"
 	[ "$(store)" = "" ] && [ "$(instances)" = "" ]

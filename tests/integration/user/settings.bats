@@ -117,10 +117,34 @@ sbx: run: profile \"./bad.ini\" has 1 error"
 	no_instances
 }
 
-@test "an empty --entrypoint is refused, exit 125, nothing left" {
-	run sbx run --rm --entrypoint "" busybox true
-	assert_status 125
-	assert_output 'sbx: run: --entrypoint "": expected a command'
+@test "--entrypoint \"\" clears the image's command, as podman's: the words are the command" {
+	# An image whose command is an entrypoint and its arguments.
+	make_busybox_rootfs ep/rootfs
+	umoci init --layout ep/layout
+	umoci new --image ep/layout:latest
+	umoci unpack --rootless --image ep/layout:latest ep/bundle
+	cp -a ep/rootfs/. ep/bundle/rootfs/
+	umoci repack --image ep/layout:latest ep/bundle
+	umoci config --image ep/layout:latest --config.entrypoint /bin/echo --config.cmd from-image
+	run -0 sbx image import -q ep ep/layout
+	run -0 sbx run --rm ep
+	assert_output from-image
+	run -0 sbx run --rm --entrypoint "" ep /bin/echo mine
+	assert_output mine
+	run -0 sbx spec --entrypoint "" ep /bin/echo mine
+	[ "$(jq -c .process.args <<<"$output")" = '["/bin/echo","mine"]' ]
+	run -0 sbx spec --entrypoint '[""]' ep /bin/true
+	[ "$(jq -c .process.args <<<"$output")" = '["/bin/true"]' ]
+	# Without words: sbx's shell, as for an image without a command.
+	run -0 sbx spec --entrypoint "" ep
+	[ "$(jq -c .process.args <<<"$output")" = '["/bin/sh"]' ]
+	run -0 sbx run --rm --entrypoint "" ep sh -c 'echo "$0"' shell
+	assert_output shell
+	run -0 sbx image rm ep
+	no_instances
+}
+
+@test "a control character in --entrypoint is refused, exit 125, nothing left" {
 	run sbx run --rm --entrypoint $'/bin/echo\033' busybox true
 	assert_status 125
 	assert_output 'sbx: run: --entrypoint "/bin/echo\x1b": the command contains a control character'
@@ -249,6 +273,25 @@ sbx: run: profile "./typo.ini" has 3 errors'
 	run sbx run --rm --userns subidd busybox true
 	assert_status 125
 	assert_output 'sbx: run: --userns "subidd": expected single or subid; did you mean "subid"?'
+	no_instances
+}
+
+@test "the issue's near misses: a swapped pair of letters (--network hots), a profile name (defualt)" {
+	run sbx run --rm --network hots busybox true
+	assert_status 125
+	assert_output 'sbx: run: --network "hots": expected none, host, pasta, slirp4netns or auto; did you mean "host"?'
+	printf '[profile]\ninherit = defualt\n' >typo.ini
+	run sbx run --rm --profile ./typo.ini busybox true
+	assert_status 125
+	assert_output "./typo.ini:2: error: profile \"defualt\" not found; looked in $XDG_CONFIG_HOME/sbx/profiles, $SBX_SYSCONFDIR/profiles, $SBX_TOP/profiles (see 'sbx profile ls'); did you mean \"default\"?
+sbx: run: profile \"./typo.ini\" has 1 error"
+	run sbx run --rm --profile defualt busybox true
+	assert_status 125
+	assert_output "sbx: run: profile \"defualt\" not found; looked in $XDG_CONFIG_HOME/sbx/profiles, $SBX_SYSCONFDIR/profiles, $SBX_TOP/profiles (see 'sbx profile ls'); did you mean \"default\"?"
+	# Nothing near: no suggestion.
+	run sbx run --rm --profile zzzzzz busybox true
+	assert_status 125
+	assert_output "sbx: run: profile \"zzzzzz\" not found; looked in $XDG_CONFIG_HOME/sbx/profiles, $SBX_SYSCONFDIR/profiles, $SBX_TOP/profiles (see 'sbx profile ls')"
 	no_instances
 }
 
