@@ -32,7 +32,7 @@ setup() {
 		"$(jq -S .linux.seccomp "$XDG_DATA_HOME/sbx/instances/rec-setid-1/config.json")" ]
 }
 
-@test "sbx exec applies the recorded policy: set-id bits refused, reboot denied" {
+@test "sbx exec applies the recorded policy: set-id bits refused, a filter on" {
 	sbx run -d --name rec-exec busybox sleep 60
 	run sbx exec rec-exec sh -c 'touch /tmp/f; chmod 4755 /tmp/f; echo $?'
 	assert_status 0
