@@ -719,6 +719,8 @@ static int setup(const struct oci_create_opts *o, enum mode mode, struct sbx_san
 	}
 	c->outlive_parent = mode != MODE_RUN;
 	c->seccomp_early = true;
+	c->state_id = o->id; /* read by the set-up, within process_create */
+	c->state_bundle = bundle;
 	/* From here on a failure tears down a container: poststop follows. */
 	made = true;
 	if (process_create(c, NULL, &ct, err) < 0)
@@ -984,6 +986,14 @@ int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 	struct sbx_config *c = NULL;
 	if (exec_config(o, r.dirfd, r.dir, &c, err) < 0)
 		return -1;
+	/* The agent would need the host's view of this process, which
+	 * joining the container's namespaces loses. */
+	if (json_object_get(c->seccomp, "listenerPath")) {
+		config_free(c);
+		return sbx_error_setc(err, ENOTSUP,
+		                      "linux.seccomp.listenerPath: not supported for exec yet (the "
+		                      "seccomp agent gets the container's own process only)");
+	}
 	if (c->terminal && o->console_socket == NULL) {
 		config_free(c);
 		return sbx_error_setc(err, EINVAL,
@@ -1325,16 +1335,17 @@ json_t *oci_features(void)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(caps, json_string(names[i]));
 	return json_pack(
-	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s], "
+	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], "
 	    "s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
 	    "s:{s:b}}, s:{s:s, s:s, s:s}}",
 	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks",
 	    "prestart", "createRuntime", "createContainer", "startContainer", "poststart",
 	    "poststop", "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev",
-	    "dev", "noexec", "exec", "strictatime", "noatime", "relatime", "linux", "namespaces",
-	    "user", "mount", "pid", "ipc", "uts", "cgroup", "network", "capabilities", caps,
-	    "cgroup", "v1", 0, "v2", 0, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1,
-	    "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 0,
-	    "annotations", "run.sbx.checkpoint", "unsupported", "run.sbx.restore", "unsupported",
-	    "run.sbx.events", "unsupported");
+	    "dev", "noexec", "exec", "strictatime", "noatime", "relatime", "nosymfollow",
+	    "symfollow", "shared", "rshared", "slave", "rslave", "private", "rprivate",
+	    "unbindable", "runbindable", "linux", "namespaces", "user", "mount", "pid", "ipc",
+	    "uts", "cgroup", "network", "capabilities", caps, "cgroup", "v1", 0, "v2", 0, "systemd",
+	    0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0, "selinux",
+	    "enabled", 0, "intelRdt", "enabled", 0, "annotations", "run.sbx.checkpoint",
+	    "unsupported", "run.sbx.restore", "unsupported", "run.sbx.events", "unsupported");
 }

@@ -147,13 +147,26 @@ static const struct {
     {"strictatime", MOUNT_ATTR_STRICTATIME, false},
     {"noatime", MOUNT_ATTR_NOATIME, false},
     {"relatime", 0, false},
+    {"nosymfollow", MOUNT_ATTR_NOSYMFOLLOW, false},
+    {"symfollow", MOUNT_ATTR_NOSYMFOLLOW, true},
 };
 
-/* Options that only steer propagation or binding; sbx always makes the
- * sandbox a slave of the host, so they carry no further meaning here. */
-static const char *const ignored_opts[] = {"private", "rprivate", "slave",      "rslave",
-                                           "shared",  "rshared",  "unbindable", "runbindable",
-                                           "async",   "atime",    "diratime",   "nodiratime"};
+/* Propagation, set on the mount once it is in place. The sandbox's mount
+ * namespace, owned by its user namespace, has the host's mounts as slaves
+ * (the kernel makes them so, and sbx makes "/" rslave), so a shared mount
+ * here makes a peer group of the sandbox's own: nothing reaches the host. */
+static const struct {
+	const char *name;
+	unsigned long flags;
+} propagation_opts[] = {
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+/* Options that are the kernel's defaults anyway. */
+static const char *const ignored_opts[] = {"async", "atime", "diratime", "nodiratime"};
 
 static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_error **err)
 {
@@ -164,9 +177,15 @@ static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_erro
 	                   &dest, "type", &type, "source", &source, "options", &options,
 	                   "uidMappings", &uidm, "gidMappings", &gidm) < 0)
 		return sbx_error_set(err, EINVAL, "mounts[%zu]: %s", i, je.text);
+	/* MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN in the user namespace that owns
+	 * the filesystem's superblock: the host's, for what a bundle binds. */
 	if (uidm || gidm)
-		return sbx_error_set(err, ENOTSUP, "mounts[%zu]: idmapped mounts are not supported",
-		                     i);
+		return sbx_error_setc(err, ENOTSUP,
+		                      "mounts[%zu]: uidMappings/gidMappings (an idmapped mount) "
+		                      "cannot be honoured: idmapping a host filesystem needs "
+		                      "CAP_SYS_ADMIN over it, which a sandbox in a user namespace "
+		                      "does not have",
+		                      i);
 	if (dest[0] != '/')
 		return sbx_error_set(err, EINVAL,
 		                     "mounts[%zu].destination: \"%s\" is not an absolute path", i,
@@ -189,7 +208,20 @@ static int parse_mount(json_t *e, size_t i, struct sbx_mount *m, struct sbx_erro
 			m->recursive = m->recursive || opt[0] == 'r';
 			continue;
 		}
+		if (strcmp(opt, "idmap") == 0 || strcmp(opt, "ridmap") == 0)
+			return sbx_error_setc(
+			    err, ENOTSUP,
+			    "mounts[%zu].options: \"%s\" cannot be honoured: "
+			    "idmapping a host filesystem needs CAP_SYS_ADMIN over "
+			    "it, which a sandbox in a user namespace does not have",
+			    i, opt);
 		bool known = false;
+		for (size_t n = 0; n < ARRAY_SIZE(propagation_opts); n++) {
+			if (strcmp(opt, propagation_opts[n].name) != 0)
+				continue;
+			known = true;
+			m->propagation = propagation_opts[n].flags;
+		}
 		for (size_t n = 0; n < ARRAY_SIZE(mount_opts); n++) {
 			if (strcmp(opt, mount_opts[n].name) != 0)
 				continue;
@@ -246,31 +278,27 @@ static int rlimit_from_name(const char *name)
 	return -1;
 }
 
-static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err)
+static int parse_process(json_t *p, json_t *personality, struct sbx_config *c,
+                         struct sbx_error **err)
 {
 	json_t *user = NULL, *args = NULL, *env = NULL, *caps = NULL, *rlimits = NULL;
-	json_t *console = NULL;
+	json_t *console = NULL, *oom = NULL, *ioprio = NULL, *sched = NULL;
 	const char *cwd = NULL, *apparmor = NULL, *selinux = NULL;
-	int terminal = 0, nnp = 0, oom = 0;
+	int terminal = 0, nnp = 0;
 	json_error_t je;
 	if (json_unpack_ex(p, &je, JSON_STRICT,
-	                   "{s?b, s?o, s:o, s?o, s:s, s?o, s?o, s?b, s?s, s?s, s?i, s?o}",
+	                   "{s?b, s?o, s:o, s?o, s:s, s?o, s?o, s?b, s?s, s?s, s?o, s?o, s?o, s?o}",
 	                   "terminal", &terminal, "user", &user, "args", &args, "env", &env, "cwd",
 	                   &cwd, "capabilities", &caps, "rlimits", &rlimits, "noNewPrivileges",
 	                   &nnp, "apparmorProfile", &apparmor, "selinuxLabel", &selinux,
-	                   "oomScoreAdj", &oom, "consoleSize", &console) < 0)
+	                   "oomScoreAdj", &oom, "consoleSize", &console, "ioPriority", &ioprio,
+	                   "scheduler", &sched) < 0)
 		return sbx_error_set(err, EINVAL, "process: %s", je.text);
-	/* What sbx cannot honour is refused by name, never dropped: a profile
-	 * or a label could be a protection. consoleSize is only the first size
-	 * of a terminal, which sbx takes from the caller's. */
-	if (apparmor && *apparmor)
-		return sbx_error_set(
-		    err, ENOTSUP, "process.apparmorProfile: sbx does not apply AppArmor profiles");
-	if (selinux && *selinux)
-		return sbx_error_set(err, ENOTSUP,
-		                     "process.selinuxLabel: sbx does not apply SELinux labels");
-	if (json_object_get(p, "oomScoreAdj"))
-		return sbx_error_set(err, ENOTSUP, "process.oomScoreAdj: not supported yet");
+	/* What sbx cannot honour is refused by name, never dropped (procattr.c):
+	 * a profile or a label could be a protection. consoleSize is only the
+	 * first size of a terminal, which sbx takes from the caller's. */
+	if (procattr_parse(p, personality, &c->attr, err) < 0)
+		return -1;
 	c->terminal = terminal;
 	c->no_new_privileges = nnp;
 	if (cwd[0] != '/')
@@ -334,6 +362,11 @@ static int parse_process(json_t *p, struct sbx_config *c, struct sbx_error **err
 			return sbx_error_set(err, EINVAL,
 			                     "process.rlimits[%zu].type: unknown limit \"%s\"", i,
 			                     type);
+		for (size_t k = 0; k < i; k++)
+			if (c->rlimits[k].resource == res)
+				return sbx_error_setc(
+				    err, EINVAL, "process.rlimits[%zu].type: \"%s\" is given twice",
+				    i, type);
 		/* JSON integers are signed; -1 is how all ones (RLIM_INFINITY) round-trips. */
 		c->rlimits[i] = (struct sbx_config_rlimit){res, (unsigned long long)soft,
 		                                           (unsigned long long)hard};
@@ -363,8 +396,39 @@ static int check_annotations(json_t *a, struct sbx_error **err)
 	return 0;
 }
 
+/* The sysctls of the namespaces a sandbox can have of its own. */
+struct sysctl_key {
+	const char *prefix;
+	bool exact; /* the whole key, not a prefix */
+	int ns;
+	const char *ns_name, *ns_type;
+};
+
+static const struct sysctl_key sysctl_keys[] = {
+    {"net.", false, CLONE_NEWNET, "network", "network"},
+    {"kernel.shm", false, CLONE_NEWIPC, "IPC", "ipc"},
+    {"kernel.msg", false, CLONE_NEWIPC, "IPC", "ipc"},
+    {"kernel.sem", true, CLONE_NEWIPC, "IPC", "ipc"},
+    {"fs.mqueue.", false, CLONE_NEWIPC, "IPC", "ipc"},
+    {"kernel.hostname", true, CLONE_NEWUTS, "UTS", "uts"},
+    {"kernel.domainname", true, CLONE_NEWUTS, "UTS", "uts"},
+};
+
+static const struct sysctl_key *sysctl_key_find(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sysctl_keys); i++) {
+		const struct sysctl_key *k = &sysctl_keys[i];
+		if (k->exact ? str_startswith(key, k->prefix) &&
+		                   (key[strlen(k->prefix)] == 0 || key[strlen(k->prefix)] == '=')
+		             : str_startswith(key, k->prefix))
+			return k;
+	}
+	return NULL;
+}
+
 /* linux.sysctl: only the keys of the namespaces a sandbox has of its own,
- * as runc allows; written under the sandbox's /proc/sys. */
+ * as runc allows (a key of another namespace would be the host's); written
+ * under the sandbox's /proc/sys. */
 static int parse_sysctl(json_t *o, struct sbx_config *c, struct sbx_error **err)
 {
 	const char *key;
@@ -376,21 +440,36 @@ static int parse_sysctl(json_t *o, struct sbx_config *c, struct sbx_error **err)
 		return sbx_error_set(err, EINVAL, "linux.sysctl: expected an object");
 	json_object_foreach(o, key, v)
 	{
-		static const char *const prefixes[] = {"net.", "kernel.shm", "kernel.msg",
-		                                       "kernel.sem", "fs.mqueue."};
-		bool ok = false;
-		for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-			ok |= str_startswith(key, prefixes[i]);
-		if (!ok || strchr(key, '/') || strstr(key, "..") || str_endswith(key, "."))
+		const struct sysctl_key *k = sysctl_key_find(key);
+		if (k == NULL || strchr(key, '/') || strstr(key, "..") || str_endswith(key, "."))
+			return sbx_error_setc(err, ENOTSUP,
+			                      "linux.sysctl: \"%s\" is not supported (only net.*, "
+			                      "kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, "
+			                      "kernel.hostname and kernel.domainname, which a "
+			                      "sandbox's namespaces own)",
+			                      key);
+		/* A namespace joined by path is the sandbox's too (podman's). */
+		if (!((c->clone_flags | c->join_flags) & k->ns))
 			return sbx_error_setc(
 			    err, ENOTSUP,
-			    "linux.sysctl: \"%s\" is not supported (only net.*, "
-			    "kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*, "
-			    "which a sandbox's namespaces own)",
-			    key);
+			    "linux.sysctl: \"%s\" would be the host's: it needs a "
+			    "%s namespace of the sandbox's own (add {\"type\": "
+			    "\"%s\"} to linux.namespaces)",
+			    key, k->ns_name, k->ns_type);
 		if (!json_is_string(v))
 			return sbx_error_set(err, EINVAL, "linux.sysctl: \"%s\": expected a string",
 			                     key);
+		/* The UTS namespace's files in /proc/sys belong to the host's root:
+		 * the names are set with sethostname and setdomainname instead,
+		 * after the config's own (runc writes sysctls last). */
+		char **uts = strcmp(key, "kernel.hostname") == 0     ? &c->hostname
+		             : strcmp(key, "kernel.domainname") == 0 ? &c->domainname
+		                                                     : NULL;
+		if (uts) {
+			free(*uts);
+			*uts = xstrdup(json_string_value(v));
+			continue;
+		}
 		strv_push_take(&c->sysctl, xasprintf("%s=%s", key, json_string_value(v)));
 	}
 	return 0;
@@ -398,7 +477,46 @@ static int parse_sysctl(json_t *o, struct sbx_config *c, struct sbx_error **err)
 
 int config_sysctl_ns(const char *kv)
 {
-	return str_startswith(kv, "net.") ? CLONE_NEWNET : CLONE_NEWIPC;
+	const struct sysctl_key *k = sysctl_key_find(kv);
+	return k ? k->ns : 0;
+}
+
+/* linux.rootfsPropagation, applied to the new root once pivoted, after sbx
+ * made "/" rslave. "shared" means, for runc, that the container's mounts
+ * reach the host's namespace: a mount namespace owned by a user namespace
+ * never propagates to its parent's (the kernel made the host's mounts
+ * slaves in it), so it is refused rather than made shared in name only. */
+static int parse_root_propagation(const char *p, struct sbx_config *c, struct sbx_error **err)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} t[] = {
+	    {"slave", 0},
+	    {"rslave", 0},
+	    {"private", MS_PRIVATE},
+	    {"rprivate", MS_PRIVATE | MS_REC},
+	    {"unbindable", MS_UNBINDABLE},
+	    {"runbindable", MS_UNBINDABLE | MS_REC},
+	};
+	if (p == NULL)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (strcmp(p, t[i].name) == 0) {
+			c->root_propagation = t[i].flags;
+			return 0;
+		}
+	if (strcmp(p, "shared") == 0 || strcmp(p, "rshared") == 0)
+		return sbx_error_setc(err, ENOTSUP,
+		                      "linux.rootfsPropagation: \"%s\" cannot be honoured: the "
+		                      "container's mounts cannot propagate to the host from a "
+		                      "user namespace (the kernel makes the host's mounts its "
+		                      "slaves)",
+		                      p);
+	return sbx_error_setc(err, EINVAL,
+	                      "linux.rootfsPropagation: unknown value \"%s\" (private, slave, "
+	                      "unbindable or shared)",
+	                      p);
 }
 
 static char *xstrdup_or_null(const char *s)
@@ -425,25 +543,25 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 		                     version);
 	if (hooks_parse(hooks, &c->hooks, err) < 0)
 		return -1;
-	if (domainname && *domainname)
-		return sbx_error_set(err, ENOTSUP, "domainname: not supported yet");
 	c->rootfs = xstrdup(rootpath);
 	c->root_readonly = readonly;
 	c->hostname = xstrdup_or_null(hostname);
-	if (parse_process(process, c, err) < 0)
-		return -1;
+	c->domainname = domainname && *domainname ? xstrdup(domainname) : NULL;
 
 	json_t *uidm = NULL, *gidm = NULL, *nss = NULL, *masked = NULL, *ro = NULL;
 	json_t *seccomp = NULL, *resources = NULL, *sysctl = NULL, *devices = NULL;
+	json_t *personality = NULL;
 	const char *cgpath = NULL, *mountlabel = NULL, *propagation = NULL;
 	if (json_unpack_ex(linux_, &je, JSON_STRICT,
-	                   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?s, s?s, s?s}",
+	                   "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?s, s?s, s?s, s?o}",
 	                   "uidMappings", &uidm, "gidMappings", &gidm, "namespaces", &nss,
 	                   "maskedPaths", &masked, "readonlyPaths", &ro, "seccomp", &seccomp,
 	                   "resources", &resources, "sysctl", &sysctl, "devices", &devices,
 	                   "cgroupsPath", &cgpath, "mountLabel", &mountlabel, "rootfsPropagation",
-	                   &propagation) < 0)
+	                   &propagation, "personality", &personality) < 0)
 		return sbx_error_set(err, EINVAL, "linux: %s", je.text);
+	if (parse_process(process, personality, c, err) < 0)
+		return -1;
 	if (parse_maps(uidm, "linux.uidMappings", &c->uid_maps, &c->n_uid_maps, err) < 0 ||
 	    parse_maps(gidm, "linux.gidMappings", &c->gid_maps, &c->n_gid_maps, err) < 0 ||
 	    parse_namespaces(nss, c, err) < 0)
@@ -458,18 +576,18 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	if (mountlabel && *mountlabel)
 		return sbx_error_set(err, ENOTSUP,
 		                     "linux.mountLabel: sbx does not apply SELinux labels");
-	/* sbx makes the root rslave: nothing of the sandbox's reaches the host. */
-	if (propagation && strcmp(propagation, "slave") != 0 && strcmp(propagation, "rslave") != 0)
-		return sbx_error_set(
-		    err, ENOTSUP,
-		    "linux.rootfsPropagation: \"%s\" is not supported (sbx makes the "
-		    "root rslave)",
-		    propagation);
+	if (parse_root_propagation(propagation, c, err) < 0)
+		return -1;
+	if (c->domainname && !(c->clone_flags & CLONE_NEWUTS))
+		return sbx_error_setc(err, ENOTSUP,
+		                      "domainname: \"%s\" would be the host's: it needs a UTS "
+		                      "namespace of the sandbox's own (add {\"type\": \"uts\"} "
+		                      "to linux.namespaces)",
+		                      c->domainname);
 	if (parse_sysctl(sysctl, c, err) < 0)
 		return -1;
-	if (json_array_size(devices) > 0)
-		return sbx_error_set(err, ENOTSUP,
-		                     "linux.devices: extra devices cannot be created rootless");
+	if (devices_parse(devices, &c->devices, &c->n_devices, err) < 0)
+		return -1;
 	if (strv_from(masked, "linux.maskedPaths", &c->masked, err) < 0 ||
 	    strv_from(ro, "linux.readonlyPaths", &c->readonly, err) < 0)
 		return -1;
@@ -501,6 +619,7 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 
 	if (check_annotations(annotations, err) < 0)
 		return -1;
+	c->annotations = json_incref(annotations);
 	c->overlay_lower = xstrdup_or_null(ann(annotations, SBX_ANN_LOWER));
 	c->overlay_upper = xstrdup_or_null(ann(annotations, SBX_ANN_UPPER));
 	c->overlay_work = xstrdup_or_null(ann(annotations, SBX_ANN_WORK));
@@ -522,6 +641,10 @@ static int parse(json_t *j, bool built, struct sbx_config **out, struct sbx_erro
 	c->overlay_scratch_size = n;
 	const char *init = ann(annotations, SBX_ANN_INIT);
 	c->init = init && strcmp(init, "true") == 0;
+	if (c->init && json_object_get(c->seccomp, "listenerPath"))
+		return sbx_error_setc(err, ENOTSUP,
+		                      "linux.seccomp.listenerPath: not supported with " SBX_ANN_INIT
+		                      " (sbx's init would start the payload)");
 	if (net_config_parse(ann(annotations, SBX_ANN_NETWORK), ann(annotations, SBX_ANN_PUBLISH),
 	                     ann(annotations, SBX_ANN_NETWORK_DIR), c->clone_flags & CLONE_NEWNET,
 	                     &c->net, err) < 0)
@@ -558,6 +681,9 @@ void config_free(struct sbx_config *c)
 		return;
 	free(c->rootfs);
 	free(c->hostname);
+	free(c->domainname);
+	procattr_free(&c->attr);
+	devices_free(c->devices, c->n_devices);
 	free(c->groups);
 	strv_free(c->args);
 	strv_free(c->env);
@@ -579,6 +705,7 @@ void config_free(struct sbx_config *c)
 	strv_free(c->readonly);
 	strv_free(c->sysctl);
 	json_decref(c->seccomp);
+	json_decref(c->annotations);
 	free(c->overlay_lower);
 	free(c->overlay_upper);
 	free(c->overlay_work);

@@ -3,9 +3,11 @@
 #define SBX_CONFIG_H
 
 #include "runtime/caps.h"
+#include "runtime/devices.h"
 #include "runtime/hooks.h"
 #include "runtime/landlock.h"
 #include "runtime/net.h"
+#include "runtime/procattr.h"
 #include "runtime/seccomp.h"
 #include "lib/util.h"
 
@@ -51,9 +53,10 @@ struct sbx_mount {
 	char *type;
 	char *source;
 	enum sbx_mount_kind kind;
-	bool recursive;     /* rbind */
-	unsigned long attr; /* MOUNT_ATTR_* to set */
-	char **fs_options;  /* key[=value] handed to fsconfig */
+	bool recursive;            /* rbind */
+	unsigned long attr;        /* MOUNT_ATTR_* to set */
+	char **fs_options;         /* key[=value] handed to fsconfig */
+	unsigned long propagation; /* MS_SHARED, MS_SLAVE, ... (| MS_REC); 0 = as made */
 };
 
 /* A namespace joined by path (linux.namespaces[].path). */
@@ -71,6 +74,7 @@ struct sbx_config {
 	char *rootfs;
 	bool root_readonly;
 	char *hostname;
+	char *domainname;
 
 	/* process */
 	bool terminal;
@@ -87,6 +91,7 @@ struct sbx_config {
 	bool no_new_privileges;
 	struct sbx_config_rlimit *rlimits;
 	size_t n_rlimits;
+	struct sbx_procattr attr; /* oomScoreAdj, ioPriority, scheduler, personality, ... */
 
 	/* linux */
 	int clone_flags; /* CLONE_NEW*: the namespaces the sandbox creates */
@@ -99,8 +104,12 @@ struct sbx_config {
 	size_t n_mounts;
 	char **masked;
 	char **readonly;
-	char **sysctl;   /* "key=value" (linux.sysctl), namespaced keys only */
-	json_t *seccomp; /* NULL = unconfined */
+	char **sysctl; /* "key=value" (linux.sysctl), namespaced keys only */
+	struct sbx_device *devices;
+	size_t n_devices;
+	unsigned long root_propagation; /* linux.rootfsPropagation beyond rslave; 0 = none */
+	json_t *seccomp;                /* NULL = unconfined */
+	json_t *annotations;            /* the config's, for a seccomp agent; NULL = none */
 	unsigned long long memory_limit;
 	long long pids_limit;
 
@@ -122,9 +131,12 @@ struct sbx_config {
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
 	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
-	json_t *hook_state;         /* the state hooks read; process_create sets its pid */
-	int preserve_fds;           /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
-	int listen_fds;             /* of which the first N are LISTEN_FDS (socket activation) */
+	const char *state_id;       /* the container's id and bundle, for a seccomp agent (read
+	                             * before CREATED only) */
+	const char *state_bundle;
+	json_t *hook_state; /* the state hooks read; process_create sets its pid */
+	int preserve_fds;   /* fds 3 to 3+N-1 pass to the payload (--preserve-fds) */
+	int listen_fds;     /* of which the first N are LISTEN_FDS (socket activation) */
 };
 
 /* Parses and checks a config; errors name the JSON path. */

@@ -5,11 +5,14 @@
  * over the sync socket as one message, and the process exits 125. */
 #define _GNU_SOURCE
 #include "runtime/caps.h"
+#include "runtime/devices.h"
 #include "runtime/landlock.h"
 #include "runtime/mount-lock.h"
 #include "runtime/mount.h"
 #include "runtime/net.h"
 #include "runtime/overlay.h"
+#include "runtime/procattr.h"
+#include "runtime/seccomp-notify.h"
 #include "runtime/container.h"
 #include "runtime/sync.h"
 
@@ -192,6 +195,8 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 		}
 	}
 	sbx_trace("%zu mounts done", c->n_mounts);
+	if (devices_create(rootfd, c->devices, c->n_devices, err) < 0)
+		return -1;
 	/* Before readonlyPaths, which usually holds /proc/sys. */
 	if (write_sysctls(c, rootfd, err) < 0)
 		return -1;
@@ -209,6 +214,20 @@ static int setup_mounts(const struct sbx_config *c, int rootfd, struct sbx_error
 		if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
 			return sbx_error_set(err, errno, "cannot make the root read-only");
 	}
+	return 0;
+}
+
+/* The mounts' propagation flags and linux.rootfsPropagation, in the
+ * namespace mount_lock made (a copy would have turned shared mounts into
+ * slaves). */
+static int set_propagation(const struct sbx_config *c, struct sbx_error **err)
+{
+	for (size_t i = 0; i < c->n_mounts; i++)
+		if (c->mounts[i].propagation &&
+		    mount_set_propagation(c->mounts[i].dest, c->mounts[i].propagation, err) < 0)
+			return -1;
+	if (c->root_propagation && mount_set_propagation("/", c->root_propagation, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -458,7 +477,10 @@ _Noreturn static void finish_payload(const struct sbx_config *c, const struct sb
 	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
-	if (!filtered && bpf && bpf->len && seccomp_install(bpf, &err) < 0)
+	int listener = -1;
+	if (!filtered && bpf && bpf->len && (listener = seccomp_install(bpf, &err)) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	if (listener > 0 && seccomp_notify_send(listener, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: seccomp installed");
 	if (enter_session(slave, &err) < 0)
@@ -649,9 +671,12 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
 	 * the payload's user may not keep: runc's order, the filter first. */
+	if (procattr_apply_late(&c->attr, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	bool filtered = false;
 	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
-		if (seccomp_install(bpf, &err) < 0)
+		int listener = seccomp_install(bpf, &err);
+		if (listener < 0 || (listener > 0 && seccomp_notify_send(listener, &err) < 0))
 			fail(sync_fd, err, SBX_EXIT_FAILURE);
 		filtered = true;
 	}
@@ -746,6 +771,8 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 		              "uid and gid 0)");
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
+	if (procattr_apply_early(&c->attr, &err) < 0 || seccomp_notify_prepare(c, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	read_dispositions();
 	if (init_path && (init_fd = open(init_path, O_PATH | O_CLOEXEC)) < 0) {
 		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
@@ -764,10 +791,14 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
+	if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0) {
+		sbx_error_set(&err, errno, "cannot set the domain name \"%s\"", c->domainname);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
 	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: loopback up");
-	if (mount_lock(&err) < 0)
+	if (mount_lock(&err) < 0 || set_propagation(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	launch_payload(c, bpf, sync_fd, c->init, false);
 }
@@ -778,5 +809,8 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 	if (!c->outlive_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(3, sync_fd, -1);
+	struct sbx_error *err = NULL;
+	if (procattr_apply_early(&c->attr, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	launch_payload(c, bpf, sync_fd, false, true);
 }

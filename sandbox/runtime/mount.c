@@ -566,3 +566,19 @@ int mount_pivot(int rootfd, struct sbx_error **err)
 		return sbx_error_set(err, errno, "cannot enter \"/\"");
 	return 0;
 }
+
+int mount_set_propagation(const char *dest, unsigned long flags, struct sbx_error **err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return sbx_error_set(err, errno, "cannot open the sandbox's root");
+	int fd = mount_openat_in_root(root, dest, O_PATH, 0);
+	if (fd < 0)
+		return sbx_error_set(err, -fd, "cannot open \"%s\" to set its propagation", dest);
+	_cleanup_close_ int target = fd;
+	struct mount_attr a = {.propagation = flags & ~(unsigned long)MS_REC};
+	if (mount_setattr(target, "", AT_EMPTY_PATH | (flags & MS_REC ? AT_RECURSIVE : 0), &a,
+	                  sizeof(a)) < 0)
+		return sbx_error_set(err, errno, "cannot set the propagation of \"%s\"", dest);
+	return 0;
+}

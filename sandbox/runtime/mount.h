@@ -47,4 +47,9 @@ int mount_bind_root(const char *dir, bool readonly, struct sbx_error **err);
 /* pivot_root into the root fd and detaches the old root. */
 int mount_pivot(int rootfd, struct sbx_error **err);
 
+/* After pivot_root: sets the propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE or
+ * MS_UNBINDABLE, with MS_REC for the tree) of the mount at DEST, resolved in
+ * the root. */
+int mount_set_propagation(const char *dest, unsigned long flags, struct sbx_error **err);
+
 #endif

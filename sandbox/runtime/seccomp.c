@@ -357,6 +357,7 @@ struct policy {
 	uint32_t arches[MAX_ARCHES];
 	size_t n_arches;
 	bool has_arches;
+	bool has_notify; /* an SCMP_ACT_NOTIFY: the filter gets a listener */
 	unsigned int flags;
 	struct rule *rules;
 	size_t n_rules;
@@ -469,10 +470,6 @@ static int parse_action(json_t *obj, const char *akey, const char *ekey, const c
 	if (i == ARRAY_SIZE(action_names))
 		return unknown_value(err, where, "action", name, CLOSEST(name, action_names));
 	uint32_t act = action_names[i].action;
-	if (act == SCMP_ACT_NOTIFY)
-		return perr(err, where,
-		            "SCMP_ACT_NOTIFY is not supported (sbx has no seccomp notification "
-		            "listener)");
 
 	snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", ekey);
 	json_t *e = json_object_get(obj, ekey);
@@ -595,12 +592,21 @@ static int parse_policy(json_t *obj, struct policy *p, struct sbx_error **err)
 		return perr(err, NULL, "expected a JSON object (an OCI linux.seccomp object)");
 	if (check_keys(obj, NULL, top_keys, ARRAY_SIZE(top_keys), err) < 0)
 		return -1;
-	if (json_object_get(obj, "listenerPath") || json_object_get(obj, "listenerMetadata"))
-		return perr(
-		    err, json_object_get(obj, "listenerPath") ? "listenerPath" : "listenerMetadata",
-		    "not supported (sbx has no seccomp notification listener)");
+	json_t *lp = json_object_get(obj, "listenerPath");
+	json_t *lm = json_object_get(obj, "listenerMetadata");
+	if (lp && (!json_is_string(lp) || json_string_value(lp)[0] != '/'))
+		return perr(err, "listenerPath", "expected the absolute path of a unix socket");
+	if (lm && !json_is_string(lm))
+		return perr(err, "listenerMetadata", "expected a string");
+	if (lm && !lp)
+		return perr(err, "listenerMetadata", "only valid with listenerPath");
 	if (parse_action(obj, "defaultAction", "defaultErrnoRet", "", &p->def_action, err) < 0)
 		return -1;
+	/* As runc: libseccomp takes no notifying default, and the exec itself
+	 * would wait for the agent. */
+	if (p->def_action == SCMP_ACT_NOTIFY)
+		return perr(err, "defaultAction",
+		            "SCMP_ACT_NOTIFY cannot be the default action (only a rule's)");
 	p->permissive = p->def_action == SCMP_ACT_ALLOW || p->def_action == SCMP_ACT_LOG;
 
 	char where[64];
@@ -649,9 +655,6 @@ static int parse_policy(json_t *obj, struct policy *p, struct sbx_error **err)
 				break;
 		if (k == ARRAY_SIZE(flag_names))
 			return unknown_value(err, where, "flag", name, CLOSEST(name, flag_names));
-		if (flag_names[k].flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
-			return perr(err, where,
-			            "only meaningful with SCMP_ACT_NOTIFY, which is not supported");
 		p->flags |= flag_names[k].flag;
 	}
 
@@ -665,6 +668,23 @@ static int parse_policy(json_t *obj, struct policy *p, struct sbx_error **err)
 			policy_free(p);
 			return -1;
 		}
+		p->has_notify |= p->rules[p->n_rules - 1].action == SCMP_ACT_NOTIFY;
+	}
+	/* The listener's fd goes to listenerPath (runtime/seccomp-notify.c):
+	 * without one, a notified call would wait for nobody. */
+	const char *why = NULL, *key = NULL;
+	if (p->has_notify && !lp)
+		key = "listenerPath", why = "SCMP_ACT_NOTIFY needs it: the unix socket its "
+		                            "notifications' fd is sent to";
+	else if ((p->flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !p->has_notify)
+		key = "flags", why = "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is only meaningful "
+		                     "with SCMP_ACT_NOTIFY";
+	else if ((p->flags & SECCOMP_FILTER_FLAG_TSYNC) && p->has_notify)
+		key = "flags", why = "SECCOMP_FILTER_FLAG_TSYNC cannot be combined with "
+		                     "SCMP_ACT_NOTIFY's listener";
+	if (why) {
+		policy_free(p);
+		return perr(err, key, "%s", why);
 	}
 	return 0;
 }
@@ -1151,7 +1171,7 @@ int seccomp_compile(json_t *obj, struct sbx_bpf *out, struct sbx_error **err)
 	memcpy(all + pro_len, prog, prog_len * sizeof(*all));
 	out->insns = all;
 	out->len = prog_len + pro_len;
-	out->flags = p.flags;
+	out->flags = p.flags | (p.has_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
 	ret = 0;
 out:
 	free(adds);
@@ -1166,8 +1186,9 @@ int seccomp_install(const struct sbx_bpf *b, struct sbx_error **err)
 		return sbx_error_set(err, EINVAL, "no seccomp program to install");
 	struct sock_fprog prog = {.len = (unsigned short)b->len,
 	                          .filter = (struct sock_filter *)b->insns};
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags, &prog) == 0)
-		return 0;
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags, &prog);
+	if (r >= 0)
+		return (int)r; /* the listener's fd, with SECCOMP_FILTER_FLAG_NEW_LISTENER */
 	int e = errno;
 	/* Kernels before 3.17 only have the prctl, which takes no flags. */
 	if (e == ENOSYS && b->flags == 0 &&

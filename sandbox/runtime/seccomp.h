@@ -21,7 +21,8 @@ json_t *seccomp_default_json(void);
 int seccomp_load_file(const char *path, json_t **out, struct sbx_error **err);
 /* Checks an OCI linux.seccomp object strictly: unknown keys, actions,
  * architectures, flags and operators are errors, and so are SCMP_ACT_NOTIFY
- * and listenerPath (no notification support) and two comparisons of one
+ * without a listenerPath (runtime/seccomp-notify.c sends the listener there),
+ * WAIT_KILLABLE_RECV without SCMP_ACT_NOTIFY, and two comparisons of one
  * argument in one rule (runc would silently OR them). Syscall names unknown
  * to libseccomp are ignored, as OCI says. The error names the JSON path. */
 int seccomp_validate(json_t *obj, struct sbx_error **err);
@@ -75,7 +76,9 @@ static inline void seccomp_bpf_freep(struct sbx_bpf *b)
  * architecture only, and not when the default action is ALLOW or LOG). */
 int seccomp_compile(json_t *obj, struct sbx_bpf *out, struct sbx_error **err);
 /* Installs a compiled program in the calling thread (needs no_new_privs or
- * CAP_SYS_ADMIN). Async-signal-safe apart from error reporting. */
+ * CAP_SYS_ADMIN). Async-signal-safe apart from error reporting. Returns the
+ * notification listener's fd for a policy with SCMP_ACT_NOTIFY (flag
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER), otherwise 0; -1 on failure. */
 int seccomp_install(const struct sbx_bpf *b, struct sbx_error **err);
 
 /* The SHA-256 (64 hex digits) of the policy in canonical form plus what the

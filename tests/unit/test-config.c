@@ -184,7 +184,8 @@ static void test_minimal(void)
 	json_decref(j);
 
 	/* A namespaced sysctl is kept for the sandbox to write. */
-	j = with("linux.sysctl", "{\"net.ipv4.ping_group_range\": \"0 0\"}");
+	j = with2("linux.sysctl", "{\"net.ipv4.ping_group_range\": \"0 0\"}", "linux.namespaces",
+	          "[{\"type\": \"user\"}, {\"type\": \"mount\"}, {\"type\": \"network\"}]");
 	ok(config_parse(j, &c, &err) == 0 && c->sysctl[0] &&
 	       strcmp(c->sysctl[0], "net.ipv4.ping_group_range=0 0") == 0 && !c->sysctl[1],
 	   "a net.* sysctl is kept as key=value");
@@ -206,6 +207,36 @@ static void test_minimal(void)
 	json_decref(j);
 	j = with("linux.devices", "[]");
 	ok(config_parse(j, &c, &err) == 0, "empty devices are fine");
+	config_free(c);
+	json_decref(j);
+
+	/* Process attributes, personality, devices, propagation. */
+	j = with2("process.oomScoreAdj", "500", "process.ioPriority",
+	          "{\"class\": \"IOPRIO_CLASS_IDLE\", \"priority\": 3}");
+	set_path(j, "process.scheduler", "{\"policy\": \"SCHED_BATCH\", \"nice\": 5}");
+	set_path(j, "linux.personality", "{\"domain\": \"LINUX32\"}");
+	set_path(j, "linux.rootfsPropagation", "\"rprivate\"");
+	set_path(j, "linux.devices",
+	         "[{\"path\": \"/dev/full\", \"type\": \"u\", \"major\": 1, \"minor\": 7, "
+	         "\"fileMode\": 438}]");
+	set_path(j, "mounts",
+	         "[{\"destination\": \"/m\", \"type\": \"tmpfs\", \"options\": [\"rshared\", "
+	         "\"nosymfollow\"]}]");
+	ok(config_parse(j, &c, &err) == 0, "process attributes, devices, propagation parse%s%s",
+	   err ? ": " : "", err ? err->msg : "");
+	ok(c && c->attr.has_oom && c->attr.oom_score_adj == 500, "oomScoreAdj");
+	ok(c && c->attr.has_ioprio && c->attr.ioprio == ((3 << 13) | 3), "ioPriority: class 3");
+	ok(c && c->attr.has_sched && c->attr.sched.policy == 3 && c->attr.sched.nice == 5,
+	   "scheduler: SCHED_BATCH, nice 5");
+	ok(c && c->attr.has_personality && c->attr.personality == 0x0008, "personality LINUX32");
+	ok(c && c->root_propagation == (MS_PRIVATE | MS_REC), "rootfsPropagation rprivate");
+	ok(c && c->n_devices == 1 && c->devices[0].type == 'c' && c->devices[0].major == 1 &&
+	       c->devices[0].minor == 7 && c->devices[0].has_mode && c->devices[0].mode == 0666 &&
+	       !c->devices[0].has_uid,
+	   "a device: 'u' read as 'c', its numbers and mode");
+	ok(c && c->n_mounts == 1 && c->mounts[0].propagation == (MS_SHARED | MS_REC) &&
+	       c->mounts[0].attr == MOUNT_ATTR_NOSYMFOLLOW,
+	   "a mount: rshared, nosymfollow");
 	config_free(c);
 	json_decref(j);
 	ok(err == NULL, "no error on the way");
@@ -251,37 +282,59 @@ static void test_refusals(void)
 	       "linux.uidMappings/gidMappings: a user namespace needs both: Invalid argument");
 	REFUSE("linux.sysctl", "{\"vm.swappiness\": \"1\"}", ENOTSUP,
 	       "linux.sysctl: \"vm.swappiness\" is not supported (only net.*, kernel.shm*, "
-	       "kernel.msg*, kernel.sem and fs.mqueue.*, which a sandbox's namespaces own)");
+	       "kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname and kernel.domainname, which "
+	       "a sandbox's namespaces own)");
 	REFUSE("linux.sysctl", "{\"net.ipv4/../../x\": \"1\"}", ENOTSUP,
 	       "linux.sysctl: \"net.ipv4/../../x\" is not supported (only net.*, kernel.shm*, "
-	       "kernel.msg*, kernel.sem and fs.mqueue.*, which a sandbox's namespaces own)");
-	REFUSE("linux.devices",
-	       "[{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]",
-	       ENOTSUP,
-	       "linux.devices: extra devices cannot be created rootless: Operation not supported");
+	       "kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname and kernel.domainname, which "
+	       "a sandbox's namespaces own)");
+	REFUSE(
+	    "linux.sysctl", "{\"net.ipv4.ping_group_range\": \"0 0\"}", ENOTSUP,
+	    "linux.sysctl: \"net.ipv4.ping_group_range\" would be the host's: it needs a network "
+	    "namespace of the sandbox's own (add {\"type\": \"network\"} to linux.namespaces)");
+	REFUSE("linux.sysctl", "{\"kernel.hostname\": \"h\"}", ENOTSUP,
+	       "linux.sysctl: \"kernel.hostname\" would be the host's: it needs a UTS namespace of "
+	       "the sandbox's own (add {\"type\": \"uts\"} to linux.namespaces)");
+	REFUSE("linux.sysctl", "{\"kernel.hostnamex\": \"h\"}", ENOTSUP,
+	       "linux.sysctl: \"kernel.hostnamex\" is not supported (only net.*, kernel.shm*, "
+	       "kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname and kernel.domainname, which "
+	       "a sandbox's namespaces own)");
+	REFUSE("linux.devices", "[{\"path\": \"/dev/x\", \"type\": \"x\"}]", EINVAL,
+	       "linux.devices[0].type: \"x\" is not c, b, u or p");
+	REFUSE("linux.devices", "[{\"path\": \"/dev/x\", \"type\": \"c\"}]", EINVAL,
+	       "linux.devices[0]: a character device needs a major and a minor number");
+	REFUSE("linux.devices", "[{\"path\": \"dev/x\", \"type\": \"p\"}]", EINVAL,
+	       "linux.devices[0].path: \"dev/x\" is not an absolute path without \"..\"");
+	REFUSE("process.rlimits",
+	       "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1, \"hard\": 1}, {\"type\": "
+	       "\"RLIMIT_NOFILE\", \"soft\": 2, \"hard\": 2}]",
+	       EINVAL, "process.rlimits[1].type: \"RLIMIT_NOFILE\" is given twice");
 	REFUSE(
 	    "mounts",
 	    "[{\"destination\": \"/m\", \"type\": \"bind\", \"source\": \"/s\", \"uidMappings\": "
 	    "[{\"containerID\": 0, \"hostID\": 0, \"size\": 1}]}]",
-	    ENOTSUP, "mounts[0]: idmapped mounts are not supported: Operation not supported");
+	    ENOTSUP,
+	    "mounts[0]: uidMappings/gidMappings (an idmapped mount) cannot be honoured: idmapping "
+	    "a host filesystem needs CAP_SYS_ADMIN over it, which a sandbox in a user namespace "
+	    "does not have");
 	REFUSE(
 	    "mounts",
 	    "[{\"destination\": \"/m\", \"type\": \"bind\", \"source\": \"/s\", \"gidMappings\": "
 	    "[]}]",
-	    ENOTSUP, "mounts[0]: idmapped mounts are not supported: Operation not supported");
+	    ENOTSUP,
+	    "mounts[0]: uidMappings/gidMappings (an idmapped mount) cannot be honoured: idmapping "
+	    "a host filesystem needs CAP_SYS_ADMIN over it, which a sandbox in a user namespace "
+	    "does not have");
 	/* A bind mount option sbx does not know could be a protection
 	 * (rro, idmap, ...): refused, not dropped. */
 	REFUSE("mounts", "[{\"destination\": \"/m\", \"source\": \"/s\", \"options\": [\"rro\"]}]",
 	       EINVAL, "mounts[0].options: \"rro\" is not a bind mount option: Invalid argument");
 	REFUSE("mounts",
-	       "[{\"destination\": \"/m\", \"type\": \"bind\", \"source\": \"/s\", \"options\": "
-	       "[\"ro\", \"nosymfollow\"]}]",
-	       EINVAL,
-	       "mounts[0].options: \"nosymfollow\" is not a bind mount option: Invalid argument");
-	REFUSE("mounts",
 	       "[{\"destination\": \"/m\", \"type\": \"tmpfs\", \"options\": [\"size=1k\", "
 	       "\"bind\", \"idmap\"]}]",
-	       EINVAL, "mounts[0].options: \"idmap\" is not a bind mount option: Invalid argument");
+	       ENOTSUP,
+	       "mounts[0].options: \"idmap\" cannot be honoured: idmapping a host filesystem needs "
+	       "CAP_SYS_ADMIN over it, which a sandbox in a user namespace does not have");
 
 	/* What is malformed. */
 	REFUSE("mounts", "[{\"destination\": \"rel\", \"type\": \"tmpfs\"}]", EINVAL,
@@ -311,24 +364,44 @@ static void test_refusals(void)
 	       EINVAL, "linux.gidMappings[0]: ids out of range: Invalid argument");
 
 	/* What sbx cannot honour is refused by name, never dropped. */
-	REFUSE("process.apparmorProfile", "\"docker-default\"", ENOTSUP,
-	       "process.apparmorProfile: sbx does not apply AppArmor profiles: Operation not "
-	       "supported");
+	if (access("/sys/module/apparmor/parameters/enabled", F_OK) < 0)
+		REFUSE("process.apparmorProfile", "\"docker-default\"", ENOTSUP,
+		       "process.apparmorProfile: \"docker-default\" cannot be applied: AppArmor "
+		       "is not enabled on this host");
 	REFUSE("process.selinuxLabel", "\"system_u:system_r:container_t:s0\"", ENOTSUP,
-	       "process.selinuxLabel: sbx does not apply SELinux labels: Operation not supported");
-	REFUSE("process.oomScoreAdj", "100", ENOTSUP,
-	       "process.oomScoreAdj: not supported yet: Operation not supported");
+	       "process.selinuxLabel: \"system_u:system_r:container_t:s0\" cannot be applied: sbx "
+	       "does not apply SELinux labels");
+	REFUSE("process.oomScoreAdj", "1001", EINVAL,
+	       "process.oomScoreAdj: expected an integer from -1000 to 1000");
+	REFUSE("process.ioPriority", "{\"class\": \"IOPRIO_CLASS_X\"}", EINVAL,
+	       "process.ioPriority.class: unknown class \"IOPRIO_CLASS_X\" (IOPRIO_CLASS_RT, "
+	       "IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE)");
+	REFUSE("process.ioPriority", "{\"class\": \"IOPRIO_CLASS_BE\", \"priority\": 8}", EINVAL,
+	       "process.ioPriority.priority: 8 is not a level (0 to 7)");
+	REFUSE("process.scheduler", "{\"policy\": \"SCHED_ISO\"}", ENOTSUP,
+	       "process.scheduler.policy: \"SCHED_ISO\" is not supported (Linux has no such "
+	       "policy)");
+	REFUSE("process.scheduler", "{\"policy\": \"SCHED_BATCH\", \"flags\": [\"X\"]}", EINVAL,
+	       "process.scheduler.flags[0]: unknown flag \"X\"");
+	REFUSE("linux.personality", "{\"domain\": \"LINUX\", \"flags\": [\"ADDR_NO_RANDOMIZE\"]}",
+	       ENOTSUP,
+	       "linux.personality.flags: \"ADDR_NO_RANDOMIZE\" is not supported (the runtime spec "
+	       "defines no flag)");
+	REFUSE("linux.personality", "{\"domain\": \"BSD\"}", EINVAL,
+	       "linux.personality.domain: unknown domain \"BSD\" (LINUX or LINUX32)");
 	REFUSE("process.user", "{\"uid\": 0, \"gid\": 0, \"umask\": 512}", EINVAL,
 	       "process.user.umask: 512 is not a mode (0 to 0777): Invalid argument");
 	REFUSE("domainname", "\"example.org\"", ENOTSUP,
-	       "domainname: not supported yet: Operation not supported");
+	       "domainname: \"example.org\" would be the host's: it needs a UTS namespace of the "
+	       "sandbox's own (add {\"type\": \"uts\"} to linux.namespaces)");
 	REFUSE("linux.cgroupsPath", "\"/sbx/x\"", ENOTSUP,
 	       "linux.cgroupsPath: sbx does not manage cgroups yet: Operation not supported");
 	REFUSE("linux.mountLabel", "\"system_u:object_r:container_file_t:s0\"", ENOTSUP,
 	       "linux.mountLabel: sbx does not apply SELinux labels: Operation not supported");
 	REFUSE("linux.rootfsPropagation", "\"shared\"", ENOTSUP,
-	       "linux.rootfsPropagation: \"shared\" is not supported (sbx makes the root rslave): "
-	       "Operation not supported");
+	       "linux.rootfsPropagation: \"shared\" cannot be honoured: the container's mounts "
+	       "cannot propagate to the host from a user namespace (the kernel makes the host's "
+	       "mounts its slaves)");
 	REFUSE("linux.resources", "{\"blockIO\": {\"weight\": 10}}", ENOTSUP,
 	       "linux.resources: 1 object item(s) left unpacked: blockIO: Operation not supported");
 	REFUSE("linux.resources", "{\"memory\": {\"limit\": \"1G\"}}", ENOTSUP,
@@ -340,13 +413,24 @@ static void test_refusals(void)
 
 	/* A seccomp policy sbx cannot enforce as written. */
 	REFUSE("linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", -1,
-	       "linux.seccomp: defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp "
-	       "notification listener)");
+	       "linux.seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be the default action (only a "
+	       "rule's)");
 	REFUSE("linux.seccomp",
-	       "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"listenerPath\": \"/run/seccomp.sock\"}",
+	       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerMetadata\": \"m\"}", -1,
+	       "linux.seccomp: listenerMetadata: only valid with listenerPath");
+	REFUSE(
+	    "linux.seccomp",
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": "
+	    "[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]}",
+	    -1,
+	    "linux.seccomp: flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is only meaningful with "
+	    "SCMP_ACT_NOTIFY");
+	REFUSE("linux.seccomp",
+	       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], "
+	       "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
 	       -1,
-	       "linux.seccomp: listenerPath: not supported (sbx has no seccomp notification "
-	       "listener)");
+	       "linux.seccomp: listenerPath: SCMP_ACT_NOTIFY needs it: the unix socket its "
+	       "notifications' fd is sent to");
 	REFUSE("linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"bogus\": 1}", -1,
 	       "linux.seccomp: unknown key \"bogus\"");
 
@@ -386,18 +470,12 @@ static void test_refusals(void)
 	    {"windows", "{}", "config: 1 object item(s) left unpacked: windows"},
 	    {"solaris", "{}", "config: 1 object item(s) left unpacked: solaris"},
 	    {"root.mode", "\"0755\"", "config: 1 object item(s) left unpacked: mode"},
-	    {"process.ioPriority", "{\"class\": \"IOPRIO_CLASS_IDLE\"}",
-	     "process: 1 object item(s) left unpacked: ioPriority"},
-	    {"process.scheduler", "{\"policy\": \"SCHED_IDLE\"}",
-	     "process: 1 object item(s) left unpacked: scheduler"},
 	    {"process.execCPUAffinity", "{\"initial\": \"0\"}",
 	     "process: 1 object item(s) left unpacked: execCPUAffinity"},
 	    {"process.user", "{\"uid\": 0, \"gid\": 0, \"shell\": \"/bin/sh\"}",
 	     "process.user: 1 object item(s) left unpacked: shell"},
 	    {"linux.intelRdt", "{\"closID\": \"x\"}",
 	     "linux: 1 object item(s) left unpacked: intelRdt"},
-	    {"linux.personality", "{\"domain\": \"LINUX32\"}",
-	     "linux: 1 object item(s) left unpacked: personality"},
 	    {"linux.timeOffsets", "{\"monotonic\": {\"secs\": 1}}",
 	     "linux: 1 object item(s) left unpacked: timeOffsets"},
 	    {"linux.memoryPolicy", "{\"mode\": \"MPOL_BIND\"}",

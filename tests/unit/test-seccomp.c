@@ -681,10 +681,9 @@ static void test_fixtures(void)
 	     ": architectures[1]: unknown architecture \"SCMP_ARCH_X86-64\"; did you mean "
 	     "\"SCMP_ARCH_X86_64\"?"},
 	    {"bad-notify.json",
-	     ": syscalls[0].action: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp "
-	     "notification listener)"},
-	    {"bad-listener.json",
-	     ": listenerPath: not supported (sbx has no seccomp notification listener)"},
+	     ": listenerPath: SCMP_ACT_NOTIFY needs it: the unix socket its notifications' fd is "
+	     "sent to"},
+	    {"bad-listener.json", ": listenerPath: expected the absolute path of a unix socket"},
 	    {"bad-errnoret.json",
 	     ": syscalls[0].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE"},
 	    {"bad-errno-range.json", ": defaultErrnoRet: expected an integer from 0 to 4095"},
@@ -807,8 +806,7 @@ static void test_compile_details(void)
 	    parse("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}");
 	ok(seccomp_validate(defnotify, &err) < 0, "NOTIFY default rejected");
 	is_str(err ? err->msg : NULL,
-	       "defaultAction: SCMP_ACT_NOTIFY is not supported (sbx has no seccomp notification "
-	       "listener)",
+	       "defaultAction: SCMP_ACT_NOTIFY cannot be the default action (only a rule's)",
 	       "NOTIFY default message");
 	sbx_error_free(err);
 	err = NULL;

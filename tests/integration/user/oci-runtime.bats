@@ -276,7 +276,7 @@ validate_state() {
 	edit '.linux.sysctl = {"vm.swappiness": "1"}'
 	run oci create --bundle bundle c1
 	assert_status 125
-	assert_output "sbx-oci: create: config.json: linux.sysctl: \"vm.swappiness\" is not supported (only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*, which a sandbox's namespaces own)"
+	assert_output "sbx-oci: create: config.json: linux.sysctl: \"vm.swappiness\" is not supported (only net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname and kernel.domainname, which a sandbox's namespaces own)"
 	edit 'del(.linux.sysctl) | .linux.resources = {"devices": [{"allow": true, "access": "rwm"}]}'
 	run oci create --bundle bundle c1
 	assert_status 125
