@@ -224,6 +224,7 @@ static int run(const struct sbx_command *cmd, struct run_opts *o, const char *im
 	in.work = inst->work;
 	in.mountpoint = inst->rootfs;
 	in.etc_dir = inst->dir;
+	in.defer_seccomp = true;
 
 	json_t *config = NULL;
 	if (oci_build(&in, &config, err) < 0) {

@@ -5,6 +5,7 @@
 #include "lifecycle/logs.h"
 #include "runtime/config.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/userns.h"
 #include "store/state.h"
 
@@ -145,7 +146,9 @@ static void cleanup(struct lifecycle *lc)
 static int record_instance(void *ctx, struct sbx_error **err)
 {
 	struct lifecycle *lc = ctx;
-	if (instance_write_config(lc->inst, lc->config, err) < 0 ||
+	/* The policy the run compiled from its cache, written out in full. */
+	if (seccomp_config_resolve(lc->config, err) < 0 ||
+	    instance_write_config(lc->inst, lc->config, err) < 0 ||
 	    instance_write_meta(lc->inst, lc->meta, err) < 0)
 		return -1;
 	sbx_trace("instance recorded");

@@ -28,6 +28,10 @@ struct sbx_oci_input {
 	/* Upper and work in a tmpfs of the sandbox's own (--rm, memory scratch),
 	 * attached on mountpoint (root.path): no upper or work path. */
 	bool scratch;
+	/* The default seccomp policy as seccomp_default_deferred's stand-in,
+	 * for a config sbx runs itself: it is built only when its program is
+	 * not cached, or when the config is written (seccomp_config_resolve). */
+	bool defer_seccomp;
 	/* Where sbx writes hosts and resolv.conf (bound read-only over the
 	 * image's) and network.json: the instance directory; NULL = none. */
 	const char *etc_dir;

@@ -895,6 +895,58 @@ int seccomp_restrict_setid(json_t *policy, struct sbx_error **err)
 	return r;
 }
 
+/* The built-in policy, not built yet (seccomp_default_deferred). A
+ * reference is held, so that its address cannot come back as another
+ * object's; it stands for the policy while it is empty. built is the
+ * policy once something needed it. */
+static struct {
+	json_t *obj, *built;
+	bool restricted;
+} deferred;
+
+json_t *seccomp_default_deferred(bool restrict_setid)
+{
+	json_decref(deferred.obj);
+	json_decref(deferred.built);
+	deferred.obj = json_object();
+	deferred.built = NULL;
+	deferred.restricted = restrict_setid;
+	return json_incref(deferred.obj);
+}
+
+static bool is_deferred(json_t *obj)
+{
+	return obj != NULL && obj == deferred.obj && json_object_size(obj) == 0;
+}
+
+json_t *seccomp_resolve(json_t *obj, struct sbx_error **err)
+{
+	if (!is_deferred(obj))
+		return json_incref(obj);
+	if (deferred.built == NULL) {
+		json_t *p = seccomp_default_json();
+		if (deferred.restricted && seccomp_restrict_setid(p, err) < 0) {
+			json_decref(p);
+			return NULL;
+		}
+		deferred.built = p;
+	}
+	return json_incref(deferred.built);
+}
+
+int seccomp_config_resolve(json_t *config, struct sbx_error **err)
+{
+	json_t *linux_ = json_object_get(config, "linux");
+	json_t *obj = json_object_get(linux_, "seccomp");
+	if (!is_deferred(obj))
+		return 0;
+	json_t *p = seccomp_resolve(obj, err);
+	if (p == NULL)
+		return -1;
+	json_object_set_new(linux_, "seccomp", p);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Compiling */
 
@@ -995,6 +1047,10 @@ static int add_cmp(const void *a, const void *b)
 
 int seccomp_compile(json_t *obj, struct sbx_bpf *out, struct sbx_error **err)
 {
+	_cleanup_json_ json_t *built = seccomp_resolve(obj, err);
+	if (built == NULL)
+		return -1;
+	obj = built;
 	struct policy p;
 	if (parse_policy(obj, &p, err) < 0)
 		return -1;
@@ -1314,6 +1370,16 @@ static int policy_hash(json_t *obj, bool by_id, char out[65])
 	 * a newline, so no policy's input can be this one's. */
 	size_t n_keys, n_rules;
 	const char *id = own_build_id();
+	if (by_id && is_deferred(obj) && id) {
+		_cleanup_free_ char *in =
+		    xasprintf("%s builtin/%s restrict/%d\n", head, id, deferred.restricted);
+		sha256_hex(in, strlen(in), out);
+		return 0;
+	}
+	if (is_deferred(obj)) {
+		_cleanup_json_ json_t *p = seccomp_resolve(obj, NULL);
+		return p ? policy_hash(p, false, out) : -1;
+	}
 	if (by_id && obj == builtin.obj && id) {
 		builtin_sizes(obj, &n_keys, &n_rules);
 		if (n_keys == builtin.n_keys && n_rules == builtin.n_rules) {
@@ -1398,6 +1464,10 @@ int seccomp_compile_cached(json_t *obj, const char *cache_dir, struct sbx_bpf *o
 	_cleanup_free_ char *path = xasprintf("%s/%s.bpf", cache_dir, hash);
 	if (read_cached(path, out) == 0)
 		return 0;
+	_cleanup_json_ json_t *built = seccomp_resolve(obj, err);
+	if (built == NULL)
+		return -1;
+	obj = built;
 	/* The built-in policy of a new build (its key names the build): the
 	 * same content compiled before (by an older build, or for sbx exec,
 	 * which reads it back from config.json) is under its content's key,

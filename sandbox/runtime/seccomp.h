@@ -35,6 +35,21 @@ int seccomp_validate(json_t *obj, struct sbx_error **err);
  * the policy in place; fails when a rule already compares an argument it needs. */
 int seccomp_restrict_setid(json_t *policy, struct sbx_error **err);
 
+/* The built-in policy (seccomp_default_json, rewritten by
+ * seccomp_restrict_setid when restrict_setid), not built yet: an empty
+ * object that stands for it where sbx itself made the config and reads it
+ * back. seccomp_compile_cached takes it (its key needs no build: sbx's
+ * build ID names it), and seccomp_config_resolve puts the policy itself in
+ * its place before the config is written or shown. New reference; the
+ * last one made stands for the policy while it is left empty. */
+json_t *seccomp_default_deferred(bool restrict_setid);
+/* obj, or the built policy when obj is seccomp_default_deferred's: a new
+ * reference, NULL with err set when it cannot be built. */
+json_t *seccomp_resolve(json_t *obj, struct sbx_error **err);
+/* Replaces a deferred linux.seccomp of the OCI config with the policy it
+ * stands for; a config without one is left as it is. */
+int seccomp_config_resolve(json_t *config, struct sbx_error **err);
+
 /* A compiled BPF program, ready for seccomp(2). */
 struct sbx_bpf {
 	void *insns;        /* struct sock_filter[] */

@@ -170,6 +170,62 @@ static void test_builtin_key(void)
 	sbx_error_free(err);
 }
 
+/* The built-in policy deferred (what sbx run puts in its config): keyed as
+ * the policy it stands for, compiled to its program, and replaced by it,
+ * restricted or not, when the config is written; a stand-in given a key
+ * stands for nothing. */
+static void test_deferred(void)
+{
+	for (int restricted = 0; restricted <= 1; restricted++) {
+		struct sbx_error *err = NULL;
+		_cleanup_json_ json_t *want = seccomp_default_json();
+		if (restricted && seccomp_restrict_setid(want, &err) < 0)
+			abort();
+		char k_want[65], k_def[65];
+		ok(seccomp_policy_hash(want, k_want) == 0, "the built policy's key");
+		_cleanup_json_ json_t *def = seccomp_default_deferred(restricted);
+		ok(json_object_size(def) == 0 && seccomp_policy_hash(def, k_def) == 0 &&
+		       strcmp(k_want, k_def) == 0,
+		   "deferred (restricted %d): the key of the policy it stands for", restricted);
+		struct sbx_bpf a = {0}, b = {0};
+		_cleanup_json_ json_t *wcopy = json_deep_copy(want);
+		ok(seccomp_compile(def, &a, &err) == 0 && seccomp_compile(wcopy, &b, &err) == 0 &&
+		       a.len == b.len &&
+		       memcmp(a.insns, b.insns, a.len * sizeof(struct sock_filter)) == 0,
+		   "deferred: compiles to the policy's program");
+		seccomp_bpf_free(&a);
+		seccomp_bpf_free(&b);
+		_cleanup_free_ char *f = xasprintf("%s/%s.bpf", dir, k_def);
+		unlink(f);
+		ok(seccomp_compile_cached(def, dir, &a, &err) == 0 && size_of(f) > 0,
+		   "deferred: compiled through the cache under its key");
+		seccomp_bpf_free(&a);
+		json_t *config = json_pack("{s:{s:O}}", "linux", "seccomp", def);
+		ok(seccomp_config_resolve(config, &err) == 0 &&
+		       json_equal(json_object_get(json_object_get(config, "linux"), "seccomp"),
+		                  wcopy),
+		   "deferred: the config gets the policy itself");
+		json_decref(config);
+		sbx_error_free(err);
+	}
+	/* Given a key, the stand-in is no policy of sbx's: empty of rules. */
+	_cleanup_json_ json_t *def = seccomp_default_deferred(false);
+	json_object_set_new(def, "defaultAction", json_string("SCMP_ACT_ALLOW"));
+	json_t *config = json_pack("{s:{s:O}}", "linux", "seccomp", def);
+	struct sbx_error *err = NULL;
+	ok(seccomp_config_resolve(config, &err) == 0 &&
+	       json_object_get(json_object_get(config, "linux"), "seccomp") == def,
+	   "a stand-in changed is left as it is");
+	char k[65];
+	_cleanup_json_ json_t *copy = json_deep_copy(def);
+	char kc[65];
+	ok(seccomp_policy_hash(def, k) == 0 && seccomp_policy_hash(copy, kc) == 0 &&
+	       strcmp(k, kc) == 0,
+	   "and keyed by its content");
+	json_decref(config);
+	sbx_error_free(err);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -179,6 +235,7 @@ int main(void)
 	dir = xasprintf("%s/seccomp", top);
 	test_cache();
 	test_builtin_key();
+	test_deferred();
 	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rm_rf_at(fd, strrchr(top, '/') + 1, NULL);
 	free(dir);
