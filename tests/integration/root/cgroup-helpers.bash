@@ -8,6 +8,24 @@
 
 STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
 
+# Where no v1 hierarchy is mounted (a root whose /sys/fs/cgroup is the
+# cgroup2 mount, while the kernel's controllers are bound to v1
+# hierarchies, as in CI's fresh root on these machines), the namespace
+# mounts the host's hybrid layout: each v1 hierarchy of /proc/self/cgroup
+# on a tmpfs /sys/fs/cgroup, so the suites see the same hosts everywhere.
+hybrid_script='
+if ! grep -q " - cgroup " /proc/self/mountinfo; then
+	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+	while IFS=: read -r _ ctls _; do
+		[ -n "$ctls" ] || continue
+		dir=${ctls#name=}
+		case $ctls in name=*) opts=none,$ctls ;; *) opts=$ctls ;; esac
+		mkdir -p "/sys/fs/cgroup/$dir"
+		mount -t cgroup -o "$opts" cgroup "/sys/fs/cgroup/$dir"
+	done </proc/self/cgroup
+fi
+'
+
 # The command line for in_ns: stock-host, then the binds.
 confine_script='
 while IFS=: read -r _ ctls own; do
@@ -25,13 +43,13 @@ exec "$@"'
 
 # Runs a shell script in such a namespace.
 in_ns() {
-	"$STOCK_HOST" /bin/sh -c "$confine_script" confine /bin/sh -c "$1"
+	"$STOCK_HOST" /bin/sh -c "$hybrid_script$confine_script" confine /bin/sh -c "$1"
 }
 
 # Every v1 hierarchy's mount point in such a namespace.
 cgroup_mounts() {
-	awk '{ for (i = 1; i <= NF; i++) if ($i == "-") break
-		if ($(i + 1) == "cgroup") print $5 }' /proc/self/mountinfo | sort -u
+	in_ns 'awk '"'"'{ for (i = 1; i <= NF; i++) if ($i == "-") break
+		if ($(i + 1) == "cgroup") print $5 }'"'"' /proc/self/mountinfo' | sort -u
 }
 
 # Fails when any hierarchy still holds $1 (a path below the namespace's

@@ -43,7 +43,7 @@ setup_file() {
 		cd layout && tar cf ../image.tar .
 	) >"$d/image.log" 2>&1
 	# exec all the way down: $! is containerd itself.
-	(exec "$STOCK_HOST" /bin/sh -c "$confine_script" confine containerd --config "$d/config.toml") \
+	(exec "$STOCK_HOST" /bin/sh -c "$hybrid_script$confine_script" confine containerd --config "$d/config.toml") \
 		>"$d/containerd.log" 2>&1 3>&- &
 	echo $! >"$d/containerd.pid"
 	local i
