@@ -12,9 +12,13 @@ STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
 # cgroup2 mount, while the kernel's controllers are bound to v1
 # hierarchies, as in CI's fresh root on these machines), the namespace
 # mounts the host's hybrid layout: each v1 hierarchy of /proc/self/cgroup
-# on a tmpfs /sys/fs/cgroup, so the suites see the same hosts everywhere.
+# on a tmpfs /sys/fs/cgroup in place of the cgroup2 mount, so the suites
+# see the same hosts everywhere.
 hybrid_script='
 if ! grep -q " - cgroup " /proc/self/mountinfo; then
+	if grep -q " /sys/fs/cgroup [^ ]* .* - cgroup2 " /proc/self/mountinfo; then
+		umount -l /sys/fs/cgroup
+	fi
 	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
 	while IFS=: read -r _ ctls _; do
 		[ -n "$ctls" ] || continue
