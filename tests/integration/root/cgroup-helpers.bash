@@ -16,7 +16,7 @@ STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
 # see the same hosts everywhere.
 hybrid_script='
 if ! grep -q " - cgroup " /proc/self/mountinfo; then
-	if grep -q " /sys/fs/cgroup [^ ]* .* - cgroup2 " /proc/self/mountinfo; then
+	if grep -q " /sys/fs/cgroup .* - cgroup2 " /proc/self/mountinfo; then
 		umount -l /sys/fs/cgroup
 	fi
 	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
