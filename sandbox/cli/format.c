@@ -162,8 +162,7 @@ static const struct {
 } field_aliases[] = {{"Names", "Name"}};
 
 /* The field called name in fields, or by one of podman's spellings of it. */
-static const struct format_field *find_field(const struct format_field *fields,
-                                             const char *name)
+static const struct format_field *find_field(const struct format_field *fields, const char *name)
 {
 	for (size_t i = 0; fields[i].name; i++)
 		if (strcmp(fields[i].name, name) == 0)
