@@ -171,51 +171,26 @@ static int create_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 	return 0;
 }
 
-/* create's and run's; run adds -d. */
-#define CREATE_OPTIONS                                                                             \
-	{"bundle",                                                                                 \
-	 'b',                                                                                      \
-	 required_argument,                                                                        \
-	 "DIR",                                                                                    \
-	 "the bundle: config.json and the root (default: the current directory)",                  \
-	 SBX_COMPLETE_DIR},                                                                        \
-	    {"pid-file",                                                                           \
-	     OPT_PID_FILE,                                                                         \
-	     required_argument,                                                                    \
-	     "FILE",                                                                               \
-	     "write the container's pid to FILE",                                                  \
-	     SBX_COMPLETE_FILE},                                                                   \
-	    {"console-socket",                                                                     \
-	     OPT_CONSOLE,                                                                          \
-	     required_argument,                                                                    \
-	     "PATH",                                                                               \
-	     "send the terminal's fd to the unix socket PATH (process.terminal)",                  \
-	     SBX_COMPLETE_FILE},                                                                   \
-	    {"preserve-fds",                                                                       \
-	     OPT_PRESERVE,                                                                         \
-	     required_argument,                                                                    \
-	     "N",                                                                                  \
-	     "pass fds 3 to 3+N-1 on to the payload",                                              \
-	     NULL},                                                                                \
-	    {"no-pivot", OPT_NO_PIVOT, no_argument, NULL, "accepted; sbx always pivots the root",  \
-	     NULL},                                                                                \
-	    {"no-new-keyring",                                                                     \
-	     OPT_NO_KEYRING,                                                                       \
-	     no_argument,                                                                          \
-	     NULL,                                                                                 \
-	     "accepted; sbx makes no session keyring",                                             \
-	     NULL},                                                                                \
-	{                                                                                          \
-		"no-subreaper", OPT_NO_SUBREAPER, no_argument, NULL,                               \
-		    "accepted; sbx keeps no process over the container", NULL                      \
-	}
-
-static const struct sbx_option create_options[] = {CREATE_OPTIONS, {0}};
+/* run's options; create's are the same but the first, -d. */
 static const struct sbx_option run_options[] = {
-    CREATE_OPTIONS,
-    {"detach", 'd', no_argument, NULL, "do not wait for the container; print nothing", NULL},
+    {"detach", 'd', no_argument, NULL, "exit once the container runs, without waiting for it",
+     NULL},
+    {"bundle", 'b', required_argument, "DIR",
+     "the bundle: config.json and the root (default: the current directory)", SBX_COMPLETE_DIR},
+    {"pid-file", OPT_PID_FILE, required_argument, "FILE", "write the container's pid to FILE",
+     SBX_COMPLETE_FILE},
+    {"console-socket", OPT_CONSOLE, required_argument, "PATH",
+     "send the terminal's fd to the unix socket PATH (process.terminal)", SBX_COMPLETE_FILE},
+    {"preserve-fds", OPT_PRESERVE, required_argument, "N", "pass fds 3 to 3+N-1 on to the payload",
+     NULL},
+    {"no-pivot", OPT_NO_PIVOT, no_argument, NULL, "accepted; sbx always pivots the root", NULL},
+    {"no-new-keyring", OPT_NO_KEYRING, no_argument, NULL, "accepted; sbx makes no session keyring",
+     NULL},
+    {"no-subreaper", OPT_NO_SUBREAPER, no_argument, NULL,
+     "accepted; sbx keeps no process over the container", NULL},
     {0},
 };
+#define create_options (run_options + 1)
 
 static int create_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
