@@ -37,8 +37,7 @@ static int write_at(const char *dir, const char *file, const char *value, struct
 	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return sbx_error_set(err, errno, "cannot open the cgroup \"%s\"", dir);
-	_cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+	if (write_string_at(dfd, file, value, O_NOFOLLOW) < 0)
 		return sbx_error_set(err, errno, "cannot write \"%s\" to \"%s/%s\"", value, dir,
 		                     file);
 	return 0;

@@ -538,10 +538,7 @@ static void sleep_ms(long ms)
 static int write_at(int dfd, const char *dir, const char *file, const char *value,
                     struct sbx_error **err)
 {
-	_cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s/%s\"", dir, file);
-	if (write_all(fd, value, strlen(value)) < 0)
+	if (write_string_at(dfd, file, value, O_NOFOLLOW) < 0)
 		return sbx_error_set(err, errno, "cannot write \"%s\" to \"%s/%s\"", value, dir,
 		                     file);
 	return 0;
@@ -847,10 +844,8 @@ static void enable_controllers(int dfd)
 		return;
 	char *save = NULL;
 	for (char *t = strtok_r(ctls, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-		_cleanup_close_ int sc =
-		    openat(dfd, "cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
 		_cleanup_free_ char *v = xasprintf("+%s", t);
-		if (sc >= 0 && write(sc, v, strlen(v)) < 0)
+		if (write_string_at(dfd, "cgroup.subtree_control", v, 0) < 0)
 			sbx_trace("cgroup: cannot enable %s: %s", t, strerror(errno));
 	}
 }
