@@ -865,21 +865,16 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 		if (r->cpu_quota != -1 || r->cpu_period != -1) {
 			/* "QUOTA [PERIOD]": without a period the kernel keeps its
 			 * own (100000 in a new cgroup); a period alone keeps the
-			 * quota there is. */
+			 * quota there is (a missing cpu.max: set() says so). */
 			char quota[32] = "max";
 			if (r->cpu_quota > 0) {
 				snprintf(quota, sizeof(quota), "%lld", r->cpu_quota);
 			} else if (r->cpu_quota == -1) {
 				_cleanup_close_ int fd =
 				    openat(dfd, "cpu.max", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-				if (fd < 0)
-					return sbx_error_set(err, errno,
-					                     "linux.resources.cpu.period: cannot "
-					                     "read \"%s/cpu.max\"",
-					                     d);
-				read_string(fd, buf, sizeof(buf));
-				snprintf(quota, sizeof(quota), "%.*s", (int)strcspn(buf, " \n"),
-				         buf);
+				if (fd >= 0 && read_string(fd, buf, sizeof(buf)) > 0)
+					snprintf(quota, sizeof(quota), "%.*s",
+					         (int)strcspn(buf, " \n"), buf);
 			}
 			if (r->cpu_period > 0)
 				snprintf(buf, sizeof(buf), "%s %lld", quota, r->cpu_period);
