@@ -33,6 +33,7 @@ struct lifecycle {
 	bool started;  /* the payload was released */
 	bool cleaned;  /* cleanup ran: the instance is gone if it had to go */
 	int report_fd; /* in a monitor: where "0" or "CODE MESSAGE" goes, or -1 */
+	int hold_fd;   /* lifecycle_hold's, or -1 */
 };
 
 static void info(const struct lifecycle *lc, const char *fmt, ...)
@@ -70,6 +71,7 @@ static struct lifecycle *handle(struct sbx_instance *inst, const struct lifecycl
 	lc->opts = opts ? *opts : (struct lifecycle_opts){0};
 	lc->lockfd = lockfd;
 	lc->report_fd = -1;
+	lc->hold_fd = -1;
 	lc->st.scratch_fd = -1;
 	return lc;
 }
@@ -122,6 +124,20 @@ const struct sbx_instance *lifecycle_instance(const struct lifecycle *lc)
 	return lc->inst;
 }
 
+void lifecycle_hold(struct lifecycle *lc, int fd)
+{
+	if (lc->hold_fd >= 0)
+		close(lc->hold_fd);
+	lc->hold_fd = fd;
+}
+
+static void release_hold(struct lifecycle *lc)
+{
+	if (lc->hold_fd >= 0)
+		close(lc->hold_fd);
+	lc->hold_fd = -1;
+}
+
 /* Removes what has to go once the payload ended or never started: an
  * instance run with rm, or a new one that nothing ran in. */
 static void cleanup(struct lifecycle *lc)
@@ -139,6 +155,7 @@ static void cleanup(struct lifecycle *lc)
 	if (lc->lockfd >= 0)
 		close(lc->lockfd);
 	lc->lockfd = -1;
+	release_hold(lc);
 	sbx_trace("cleaned up");
 }
 
@@ -176,7 +193,10 @@ int lifecycle_create(struct lifecycle *lc, json_t *config, json_t *meta, struct 
 		return sbx_error_setc(err, ENOTSUP,
 		                      "config.json: hooks: sbx run does not run OCI hooks; "
 		                      "run the bundle with sbx-oci");
-	if (process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err) < 0)
+	r = process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err);
+	/* The instance is recorded (or nothing was made). */
+	release_hold(lc);
+	if (r < 0)
 		return -1;
 	lc->st.status = (char *)"running";
 	lc->st.monitor = getpid();
@@ -321,8 +341,10 @@ int lifecycle_detach(struct lifecycle *lc, json_t *config, json_t *meta, int *ex
 		/* stopfd stays open here, until the monitor is gone. */
 		_exit(monitor(lc, config, meta));
 	}
-	/* The monitor holds the lock and owns the instance now. */
+	/* The monitor holds the lock and owns the instance now, and closes
+	 * the held fd once it created the sandbox. */
 	close(steal_fd(wfd));
+	release_hold(lc);
 	close(lc->lockfd);
 	lc->lockfd = -1;
 	lc->cleaned = true;
@@ -349,6 +371,7 @@ void lifecycle_free(struct lifecycle *lc)
 	if (lc->ct)
 		record_end(lc, SBX_EXIT_FAILURE);
 	cleanup(lc);
+	release_hold(lc);
 	config_free(lc->cfg);
 	json_decref(lc->stored);
 	instance_free(lc->inst);
