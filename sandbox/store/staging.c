@@ -249,9 +249,9 @@ static int commit_locked(struct staging *s, const char *name, const struct sbx_i
 		/* No RENAME_NOREPLACE here: a non-empty target still fails. */
 		r = renameat(s->storefd, s->tmp, s->storefd, name);
 	if (r < 0 && (errno == EEXIST || errno == ENOTEMPTY) && s->replace) {
-		/* Checked again: the name may have changed hands since the
-		 * early check. */
-		if (staging_check_replaceable(name, meta->source, err) < 0)
+		/* A pull's, checked again: the name may have changed hands
+		 * since its early check. */
+		if (meta->source && staging_check_replaceable(name, meta->source, err) < 0)
 			return -1;
 		return replace(s, name, err);
 	}

@@ -43,9 +43,9 @@ int staging_begin(struct staging *s, const char *name, struct sbx_error **err);
 int staging_begin_for(struct staging *s, const char *name, bool replace, struct sbx_error **err);
 /* Writes meta (its name and creation time set here) and renames the staging
  * directory to name, with the store's lock held exclusively (image-lock.h);
- * EEXIST when name was taken meanwhile, unless replace was set and
- * staging_check_replaceable allows it. An image that replaces another never changes an instance's
- * lower layer: when instances use the old image, it is kept as
+ * EEXIST when name was taken meanwhile, unless replace was set (and
+ * staging_check_replaceable allows it, for a meta with a source). An image that replaces another
+ * never changes an instance's lower layer: when instances use the old image, it is kept as
  * NAME@YYYYMMDDTHHMMSSZ and they are made to use it under that name
  * (instance_rebase); otherwise it is removed. */
 int staging_commit(struct staging *s, const char *name, const struct sbx_image *meta,
