@@ -108,10 +108,13 @@ release() {
 	HOLDER=
 }
 
-# wait_for FILE TEXT: until FILE holds TEXT (bounded: fails after 30 s).
+# wait_for FILE TEXT [PID]: until FILE holds TEXT, or PID has exited
+# (bounded: fails after 30 s). A command that does not wait for the lock
+# ends instead, and the checks of the store that follow fail.
 wait_for() {
 	for _ in $(seq 600); do
 		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 0
 		sleep 0.05
 	done
 	echo "\"$1\" never held \"$2\"; it holds:" >&2
@@ -135,10 +138,11 @@ store() { ls -A "$IMAGES" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 	hold -x
 	sbx pull -q --tls-verify=false "$REGISTRY/test/t1" >pull.out 2>pull.err 3>&- &
 	pid=$!
-	wait_for pull.err "sbx: $WAIT_EXCLUSIVE"
+	wait_for pull.err "sbx: $WAIT_EXCLUSIVE" "$pid"
 	# Downloaded and extracted, but not in place: t1 is still v1.
 	[ "$(cat "$IMAGES/t1/rootfs/etc/version")" = v1 ]
 	[ -z "$(find "$IMAGES" -maxdepth 1 -name 't1@*')" ]
+	grep -qxF "sbx: $WAIT_EXCLUSIVE" pull.err
 	release
 	wait "$pid"
 	[ "$(cat pull.out)" = t1 ]
@@ -157,8 +161,12 @@ store() { ls -A "$IMAGES" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 	a=$!
 	sbx pull -q --tls-verify=false "$REGISTRY/test/t2" >b.out 2>b.err 3>&- &
 	b=$!
-	wait_for a.err "sbx: $WAIT_EXCLUSIVE"
-	wait_for b.err "sbx: $WAIT_EXCLUSIVE"
+	wait_for a.err "sbx: $WAIT_EXCLUSIVE" "$a"
+	wait_for b.err "sbx: $WAIT_EXCLUSIVE" "$b"
+	# Neither is in place yet.
+	[ "$(cat "$IMAGES/t2/rootfs/etc/version")" = v1 ]
+	[ -z "$(find "$IMAGES" -maxdepth 1 -name 't2@*')" ]
+	grep -qxF "sbx: $WAIT_EXCLUSIVE" a.err && grep -qxF "sbx: $WAIT_EXCLUSIVE" b.err
 	release
 	wait "$a"
 	wait "$b"
@@ -182,7 +190,8 @@ store() { ls -A "$IMAGES" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 	hold -x
 	sbx pull -q --tls-verify=false "$REGISTRY/test/t3" >pull.out 2>pull.err 3>&- &
 	pid=$!
-	wait_for pull.err "sbx: $WAIT_EXCLUSIVE"
+	wait_for pull.err "sbx: $WAIT_EXCLUSIVE" "$pid"
+	[ "$(cat "$IMAGES/t3/rootfs/etc/version")" = v1 ]
 	# Meanwhile, as an import would, the name changes hands.
 	mv "$IMAGES/t3" "$BATS_TEST_TMPDIR/t3-pulled"
 	mv "$IMAGES/mine" "$IMAGES/t3"
@@ -200,7 +209,7 @@ store() { ls -A "$IMAGES" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 	hold -s
 	sbx image rm busybox >rm.out 2>rm.err 3>&- &
 	pid=$!
-	wait_for rm.err "sbx: $WAIT_EXCLUSIVE"
+	wait_for rm.err "sbx: $WAIT_EXCLUSIVE" "$pid"
 	[ -d "$IMAGES/busybox/rootfs" ]
 	# The instance being made meanwhile (a shared lock is no obstacle).
 	run -0 sbx run --name made busybox echo made
@@ -221,8 +230,9 @@ sbx: image rm: image \"busybox\" is the lower layer of instance \"made\"; remove
 	hold -x
 	sbx run --rm busybox echo ran >run.out 2>run.err 3>&- &
 	pid=$!
-	wait_for run.err "sbx: $WAIT_SHARED"
+	wait_for run.err "sbx: $WAIT_SHARED" "$pid"
 	[ -z "$(cat run.out)" ]
+	grep -qxF "sbx: $WAIT_SHARED" run.err
 	release
 	wait "$pid"
 	[ "$(cat run.out)" = ran ]
