@@ -7,6 +7,7 @@
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
 #include "runtime/userns.h"
+#include "store/image-lock.h"
 #include "store/state.h"
 
 #include <errno.h>
@@ -107,12 +108,20 @@ int lifecycle_open(const char *name, const struct lifecycle_opts *opts, struct l
 		                      "instance \"%s\" ran with --rm and its changes were in "
 		                      "memory; remove it with 'sbx rm %s'",
 		                      inst->name, inst->name);
+	/* The image store's lock, shared until the sandbox is created: a pull
+	 * that replaces the instance's image points its config.json at the
+	 * old image's new name while no instance starts (image-lock.h). */
+	_cleanup_close_ int image_lock = image_lock_store(false, false, err);
+	if (image_lock == -1)
+		return -1;
 	/* The config is sbx's own file, out of the sandbox's reach. */
 	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
 	json_t *config = NULL;
 	if (config_load_file(path, &config, err) < 0)
 		return -1;
 	struct lifecycle *lc = handle(steal_ptr(inst), opts, steal_fd(lockfd));
+	if (image_lock >= 0)
+		lc->hold_fd = steal_fd(image_lock);
 	lc->keep_on_fail = true;
 	lc->stored = config;
 	*out = lc;

@@ -47,12 +47,14 @@ int image_lock_fd(int storefd, bool exclusive, struct sbx_error **err)
 	return sbx_error_set(err, errno, "cannot lock the image store");
 }
 
-int image_lock_store(bool exclusive, struct sbx_error **err)
+int image_lock_store(bool exclusive, bool create, struct sbx_error **err)
 {
 	_cleanup_free_ char *dir = NULL;
 	if (image_store_dir(&dir, err) < 0)
 		return -1;
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !create)
+		return -2;
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdir_p(dir, 0700, err) < 0)
 			return -1;

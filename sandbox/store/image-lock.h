@@ -31,8 +31,9 @@ void image_lock_set_notify(void (*fn)(void *ctx, const char *msg), void *ctx);
 /* Locks storefd, an fd of the store directory: 0, or -1 with *err set. */
 int image_lock_fd(int storefd, bool exclusive, struct sbx_error **err);
 
-/* Opens the store (creating it) and locks it: an O_CLOEXEC fd that holds
- * the lock until it is closed, or -1 with *err set. */
-int image_lock_store(bool exclusive, struct sbx_error **err);
+/* Opens the store (creating it when create is set) and locks it: an
+ * O_CLOEXEC fd that holds the lock until it is closed, -2 when there is no
+ * store and create is not set, or -1 with *err set. */
+int image_lock_store(bool exclusive, bool create, struct sbx_error **err);
 
 #endif

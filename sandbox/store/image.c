@@ -252,7 +252,7 @@ static void keep_lock(struct sbx_image *img, int lockfd)
 
 int image_open_shared(const char *ref, struct sbx_image **out, struct sbx_error **err)
 {
-	_cleanup_close_ int lock = image_lock_store(false, err);
+	_cleanup_close_ int lock = image_lock_store(false, true, err);
 	if (lock < 0 || image_open(ref, out, err) < 0)
 		return -1;
 	keep_lock(*out, steal_fd(lock));
@@ -527,7 +527,7 @@ int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_p
 {
 	if (image_is_directory(ref))
 		return resolve_directory(ref, out, err);
-	_cleanup_close_ int lock = image_lock_store(false, err);
+	_cleanup_close_ int lock = image_lock_store(false, true, err);
 	if (lock < 0)
 		return -1;
 	bool bootstrap = false;

@@ -252,3 +252,25 @@ sbx: image rm: image \"busybox\" is the lower layer of instance \"made\"; remove
 	sbx kill -s KILL bg fg >/dev/null
 	wait "$fg" || true
 }
+
+@test "image-lock: sbx start of a stored instance waits while an image is changed (its lower layer may be renamed)" {
+	sbx run --name kept busybox echo started >/dev/null
+	hold -x
+	sbx start -a kept >start.out 2>start.err 3>&- &
+	pid=$!
+	wait_for start.err "sbx: $WAIT_SHARED" "$pid"
+	[ -z "$(cat start.out)" ]
+	grep -qxF "sbx: $WAIT_SHARED" start.err
+	release
+	wait "$pid"
+	[ "$(cat start.out)" = started ]
+	# Without a store (an instance of a directory), a start makes none.
+	sbx rm kept >/dev/null
+	sbx image rm busybox >/dev/null
+	rmdir "$IMAGES"
+	make_busybox_rootfs root
+	sbx run --name fromdir ./root echo fromdir >/dev/null
+	run -0 sbx start -a fromdir
+	assert_output fromdir
+	[ ! -e "$IMAGES" ]
+}
