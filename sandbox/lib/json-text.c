@@ -13,6 +13,7 @@ struct text {
 	char *buf;
 	size_t len, cap;
 	bool too_deep;
+	const struct json_text_stand_in *in;
 };
 
 /* Deeper than any JSON sbx writes: a loop, which json_dumps refuses too. */
@@ -126,12 +127,30 @@ static void put_real(struct text *t, double v)
 	put(t, d, (size_t)n);
 }
 
+/* Text written at depth 0, moved to depth: each line break takes the
+ * indent of where the value is. */
+static void put_reindented(struct text *t, const char *s, size_t n, size_t depth)
+{
+	const char *end = s + n;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t run = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		put(t, s, run);
+		if (nl == NULL)
+			break;
+		put_indent(t, depth);
+		s = nl + 1;
+	}
+}
+
 static void put_value(struct text *t, json_t *j, size_t depth)
 {
 	if (depth > MAX_DEPTH) {
 		t->too_deep = true;
 		return;
 	}
+	if (t->in && j == t->in->value)
+		return put_reindented(t, t->in->text, t->in->len, depth);
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: {
 		if (json_object_size(j) == 0)
@@ -192,8 +211,13 @@ static void put_value(struct text *t, json_t *j, size_t depth)
 
 char *json_text(json_t *j, size_t *len)
 {
-	struct text t = {0};
-	grow(&t, 4096);
+	return json_text_with(j, NULL, len);
+}
+
+char *json_text_with(json_t *j, const struct json_text_stand_in *in, size_t *len)
+{
+	struct text t = {.in = in};
+	grow(&t, 4096 + (in ? in->len + in->len / 8 : 0));
 	put_value(&t, j, 0);
 	if (t.too_deep) {
 		free(t.buf);

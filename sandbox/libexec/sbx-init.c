@@ -148,7 +148,7 @@ _Noreturn static void leave(int code)
 static const unsigned allowed[] = {
     __NR_read,           __NR_write,           __NR_close,           __NR_sendto,
     __NR_rt_sigprocmask, __NR_rt_sigtimedwait, __NR_wait4,           __NR_exit,
-    __NR_exit_group,     __NR_rt_sigreturn,    __NR_restart_syscall, __NR_recvfrom,
+    __NR_exit_group,     __NR_rt_sigreturn,    __NR_restart_syscall,
 };
 #define N_ALLOWED (sizeof(allowed) / sizeof(allowed[0]))
 
@@ -234,17 +234,10 @@ _Noreturn void init_main(long *sp)
 	if (lock_down() < 0)
 		leave(EXIT_SBX_FAILURE);
 
-	/* sbx's go for the sandbox (for `sbx run`, sent as soon as it knew
-	 * the sandbox was created; this exec overlapped that). */
-	struct sbx_sync_msg start;
-	long got;
-	while ((got = sys6(__NR_recvfrom, sync_fd, (long)&start, sizeof(start), 0, 0, 0)) == -EINTR)
-		;
-	if (got != (long)sizeof(start) || start.type != SBX_SYNC_START)
-		leave(EXIT_SBX_FAILURE);
-
-	/* The payload may exec now; its exec closes exec_fd. A failure it
-	 * reports to sbx itself, before this STARTED, on the same socket. */
+	/* The payload may exec once sbx's START came too (to the payload's
+	 * process itself; this exec overlapped sbx's work); its exec closes
+	 * exec_fd. A failure it reports to sbx itself, before this STARTED, on
+	 * the same socket. */
 	char go = 1;
 	if (sys3(__NR_write, go_fd, &go, 1) != 1)
 		leave(EXIT_SBX_FAILURE);

@@ -26,9 +26,10 @@ struct sbx_sync_msg {
 
 /* sbx-init's command line: sbx-init PAYLOAD-PID SYNC-FD GO-FD EXEC-FD
  * (numbers only: nothing of the host). It is exec'd once the sandbox said
- * CREATED, and itself waits for START on SYNC-FD. It writes one byte to GO-FD
- * once it is locked down and started; the payload's process waits for it
- * before it execs, and closes EXEC-FD (close-on-exec) when it does. */
+ * CREATED, and writes one byte to GO-FD once it is locked down. The
+ * payload's process waits for that byte and for sbx's START on SYNC-FD
+ * before it execs, and closes EXEC-FD (close-on-exec) when it does; then
+ * sbx-init says STARTED on SYNC-FD, and EXITED with the payload's status. */
 #define SBX_INIT_NAME "sbx-init"
 
 #endif

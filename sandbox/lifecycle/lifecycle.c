@@ -172,9 +172,12 @@ static void cleanup(struct lifecycle *lc)
 static int record_instance(void *ctx, struct sbx_error **err)
 {
 	struct lifecycle *lc = ctx;
-	/* The policy the run compiled from its cache, written out in full. */
-	if (seccomp_config_resolve(lc->config, err) < 0 ||
-	    instance_write_config(lc->inst, lc->config, err) < 0 ||
+	/* The policy the run compiled from its cache, written out in full,
+	 * its text from the same cache. */
+	_cleanup_free_ char *cache = seccomp_cache_dir();
+	size_t len = 0;
+	_cleanup_free_ char *text = seccomp_config_text(lc->config, cache, &len, err);
+	if (text == NULL || instance_write_config_text(lc->inst, text, len, err) < 0 ||
 	    instance_write_meta(lc->inst, lc->meta, err) < 0)
 		return -1;
 	sbx_trace("instance recorded");

@@ -500,9 +500,9 @@ static struct {
 static char payload_stack[65536] __attribute__((aligned(16)));
 
 /* The payload's process, cloned with pid 1's memory (CLONE_VM: no page
- * tables to copy). pid 1 replaces that memory with sbx-init's by its exec,
- * so until sbx-init's go byte this process makes system calls only; then
- * the memory is its own. */
+ * tables to copy), which is sbx's. pid 1 replaces it with sbx-init's by its
+ * exec, and sbx waits from START on, so until sbx-init's go byte and sbx's
+ * START this process makes system calls only; then the memory is its own. */
 static int payload_go(void *arg)
 {
 	(void)arg;
@@ -522,6 +522,16 @@ static int payload_go(void *arg)
 		r = syscall(SYS_read, handoff.go, &b, 1);
 	while (r < 0 && errno == EINTR);
 	if (r != 1)
+		_exit(SBX_EXIT_FAILURE);
+	/* sbx's START comes here, not through sbx-init: one hand-off less
+	 * on the way to exec. Until it came, sbx may run its own code in
+	 * this memory: a system call into the stack. read, not recv: a
+	 * policy that denies sockets must not stop the payload here. */
+	struct sbx_sync_msg start;
+	do
+		r = syscall(SYS_read, handoff.sync_fd, &start, sizeof(start));
+	while (r < 0 && errno == EINTR);
+	if (r != (long)sizeof(start) || start.type != SBX_SYNC_START)
 		_exit(SBX_EXIT_FAILURE);
 	close(handoff.go);
 	if (handoff.early_filter && filtered < 0) {
@@ -733,7 +743,8 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		close(master);
 	if (old_ns >= 0)
 		close(old_ns);
-	/* sbx-init waits for START itself: its exec overlaps sbx's side. */
+	/* sbx-init execs while sbx records the sandbox; the payload waits for
+	 * START itself. */
 	if (init)
 		become_init(c, bpf, sync_fd, slave);
 	/* OCI create with a terminal: the caller's stdio is let go before

@@ -106,9 +106,7 @@ static struct sbx_sandbox *sandbox_new(const struct sbx_config *c, int sync_fd)
 
 static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error **err)
 {
-	_cleanup_free_ char *cache = NULL, *dir = NULL;
-	if (xdg_cache_dir(&cache, NULL) == 0)
-		dir = xasprintf("%s/seccomp", cache);
+	_cleanup_free_ char *dir = seccomp_cache_dir();
 	return seccomp_compile_cached(policy, dir, bpf, err);
 }
 

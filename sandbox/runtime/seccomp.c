@@ -2,6 +2,7 @@
  * compiling with libseccomp plus runc's ENOSYS prologue. */
 #define _GNU_SOURCE
 #include "runtime/seccomp.h"
+#include "lib/json-text.h"
 #include "lib/sha256.h"
 
 #include <elf.h>
@@ -945,6 +946,86 @@ int seccomp_config_resolve(json_t *config, struct sbx_error **err)
 		return -1;
 	json_object_set_new(linux_, "seccomp", p);
 	return 0;
+}
+
+/* A cached policy text: NULL when absent or not one json_text wrote. */
+static char *read_cached_text(int dfd, const char *name, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
+	    st.st_size > (1 << 20))
+		return NULL;
+	size_t n = (size_t)st.st_size, got = 0;
+	_cleanup_free_ char *buf = xmalloc(n + 1);
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return NULL;
+		got += (size_t)r;
+	}
+	if (buf[0] != '{' || buf[n - 1] != '}')
+		return NULL;
+	buf[n] = '\0';
+	*len = n;
+	return steal_ptr(buf);
+}
+
+/* The text of the policy obj stands for, cached beside its program under
+ * the same key (for the built-in policy, sbx's build ID): config.json then
+ * costs a copy, not a build of the policy and a walk of it. */
+static char *policy_text(json_t *obj, const char *cache_dir, size_t *len, struct sbx_error **err)
+{
+	char hash[65];
+	_cleanup_free_ char *name = NULL;
+	_cleanup_close_ int dfd = -1;
+	if (cache_dir && seccomp_policy_hash(obj, hash) == 0) {
+		name = xasprintf("%s.json", hash);
+		dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char *text = dfd >= 0 ? read_cached_text(dfd, name, len) : NULL;
+		if (text)
+			return text;
+	}
+	_cleanup_json_ json_t *p = seccomp_resolve(obj, err);
+	if (p == NULL)
+		return NULL;
+	char *text = json_text(p, len);
+	if (text == NULL) {
+		sbx_error_set(err, ELOOP, "the seccomp policy nests too deep");
+		return NULL;
+	}
+	/* A cache that cannot be written is only slower. */
+	if (name && dfd < 0 && mkdir_p(cache_dir, 0700, NULL) == 0)
+		dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (name && dfd >= 0)
+		write_file_atomic(dfd, name, text, *len, 0600, NULL);
+	return text;
+}
+
+char *seccomp_config_text(json_t *config, const char *cache_dir, size_t *len,
+                          struct sbx_error **err)
+{
+	json_t *obj = json_object_get(json_object_get(config, "linux"), "seccomp");
+	struct json_text_stand_in in = {obj, NULL, 0};
+	_cleanup_free_ char *policy = NULL;
+	if (is_deferred(obj)) {
+		policy = policy_text(obj, cache_dir, &in.len, err);
+		if (policy == NULL)
+			return NULL;
+		in.text = policy;
+	}
+	char *text = json_text_with(config, in.text ? &in : NULL, len);
+	if (text == NULL)
+		sbx_error_set(err, ELOOP, "the config nests too deep");
+	return text;
+}
+
+char *seccomp_cache_dir(void)
+{
+	_cleanup_free_ char *cache = NULL;
+	return xdg_cache_dir(&cache, NULL) == 0 ? xasprintf("%s/seccomp", cache) : NULL;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -49,6 +49,14 @@ json_t *seccomp_resolve(json_t *obj, struct sbx_error **err);
 /* Replaces a deferred linux.seccomp of the OCI config with the policy it
  * stands for; a config without one is left as it is. */
 int seccomp_config_resolve(json_t *config, struct sbx_error **err);
+/* The OCI config as json_text writes it, with a deferred linux.seccomp
+ * written as the policy it stands for, whose text comes from (and goes to)
+ * cache_dir (NULL: no cache). NULL with err set on failure. */
+char *seccomp_config_text(json_t *config, const char *cache_dir, size_t *len,
+                          struct sbx_error **err);
+/* Where compiled programs and policy texts are cached ($XDG_CACHE_HOME/
+ * sbx/seccomp), NULL when there is no cache directory. */
+char *seccomp_cache_dir(void);
 
 /* A compiled BPF program, ready for seccomp(2). */
 struct sbx_bpf {

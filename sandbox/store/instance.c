@@ -348,13 +348,9 @@ int instance_dirfd(struct sbx_instance *inst, struct sbx_error **err)
 	return inst->dirfd;
 }
 
-static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
+static int write_text(struct sbx_instance *inst, const char *file, const char *text, size_t len,
                       struct sbx_error **err)
 {
-	size_t len = 0;
-	_cleanup_free_ char *text = json_text(j, &len);
-	if (text == NULL)
-		return sbx_error_set(err, ENOMEM, "cannot serialise \"%s\"", file);
 	int dfd = instance_dirfd(inst, err);
 	if (dfd < 0)
 		return -1;
@@ -363,9 +359,25 @@ static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
 	return 0;
 }
 
+static int write_json(struct sbx_instance *inst, const char *file, json_t *j,
+                      struct sbx_error **err)
+{
+	size_t len = 0;
+	_cleanup_free_ char *text = json_text(j, &len);
+	if (text == NULL)
+		return sbx_error_set(err, ENOMEM, "cannot serialise \"%s\"", file);
+	return write_text(inst, file, text, len, err);
+}
+
 int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err)
 {
 	return write_json(inst, "config.json", config, err);
+}
+
+int instance_write_config_text(struct sbx_instance *inst, const char *text, size_t len,
+                               struct sbx_error **err)
+{
+	return write_text(inst, "config.json", text, len, err);
 }
 
 int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_error **err)

@@ -39,6 +39,9 @@ int instance_create(const char *name, bool ephemeral, struct sbx_instance **out,
  * (closed with the instance); -1 with *err. */
 int instance_dirfd(struct sbx_instance *inst, struct sbx_error **err);
 int instance_write_config(struct sbx_instance *inst, json_t *config, struct sbx_error **err);
+/* config.json as text already made (seccomp_config_text). */
+int instance_write_config_text(struct sbx_instance *inst, const char *text, size_t len,
+                               struct sbx_error **err);
 int instance_write_meta(struct sbx_instance *inst, json_t *meta, struct sbx_error **err);
 /* Opens an existing instance; ENOENT with a hint when there is none. */
 int instance_open(const char *name, struct sbx_instance **out, struct sbx_error **err);

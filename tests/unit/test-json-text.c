@@ -1,6 +1,7 @@
 /* test-json-text.c - json_text writes what json_dumps(j, JSON_INDENT(2))
  * writes, byte for byte: the default seccomp policy, escapes, numbers and
- * empty containers; and refuses a loop. */
+ * empty containers; and refuses a loop. json_text_with writes a stand-in's
+ * text, re-indented, where its value is. */
 #define _GNU_SOURCE
 #include "lib/json-text.h"
 #include "runtime/seccomp.h"
@@ -58,5 +59,23 @@ int main(void)
 	json_array_clear(b);
 	json_decref(b);
 	json_decref(a);
+
+	/* A stand-in: its text goes where the value is, indented to its
+	 * depth, as if the value itself were there. */
+	_cleanup_json_ json_t *inner = json_pack("{s:[i,{s:s}],s:{}}", "a", 1, "b", "c", "d");
+	_cleanup_json_ json_t *holder = json_object();
+	_cleanup_json_ json_t *whole =
+	    json_pack("{s:s,s:{s:O,s:[O]}}", "x", "y", "deep", "v", holder, "list", holder);
+	_cleanup_free_ char *inner_text = json_text(inner, NULL);
+	struct json_text_stand_in in = {holder, inner_text, strlen(inner_text)};
+	size_t len = 0;
+	_cleanup_free_ char *got = json_text_with(whole, &in, &len);
+	json_object_set(json_object_get(whole, "deep"), "v", inner);
+	json_array_set(json_object_get(json_object_get(whole, "deep"), "list"), 0, inner);
+	_cleanup_free_ char *want = json_dumps(whole, JSON_INDENT(2));
+	ok(got && want && strcmp(got, want) == 0 && len == strlen(want),
+	   "a stand-in's text is written where it stands, at its depth");
+	if (got && want && strcmp(got, want) != 0)
+		printf("# want %s\n# got  %s\n", want, got);
 	return done_testing();
 }

@@ -226,6 +226,53 @@ static void test_deferred(void)
 	sbx_error_free(err);
 }
 
+/* config.json's text with a deferred policy: the policy in full, byte for
+ * byte what resolving it first would write; its text cached beside the
+ * program, read back from there, and made again when damaged. */
+static void test_config_text(void)
+{
+	struct sbx_error *err = NULL;
+	_cleanup_json_ json_t *def = seccomp_default_deferred(true);
+	_cleanup_json_ json_t *config =
+	    json_pack("{s:s,s:{s:O,s:s}}", "ociVersion", "1.0.2", "linux", "seccomp", def,
+	              "rootfsPropagation", "rprivate");
+	_cleanup_json_ json_t *resolved = json_deep_copy(config);
+	json_object_set_new(json_object_get(resolved, "linux"), "seccomp",
+	                    seccomp_resolve(def, &err));
+	_cleanup_free_ char *want = json_dumps(resolved, JSON_INDENT(2));
+	char key[65];
+	ok(seccomp_policy_hash(def, key) == 0, "the stand-in's key");
+	_cleanup_free_ char *cached = xasprintf("%s/%s.json", dir, key);
+	unlink(cached);
+	size_t len = 0;
+	_cleanup_free_ char *first = seccomp_config_text(config, dir, &len, &err);
+	ok(first && want && strcmp(first, want) == 0 && len == strlen(want),
+	   "config text: the policy in full, as if resolved");
+	ok(size_of(cached) > 0, "config text: the policy's text cached under its key");
+	/* Read back: a cached text is used as it is. */
+	_cleanup_free_ char *marked = NULL;
+	size_t mlen = 0;
+	ok(read_file(cached, 1 << 20, &marked, &mlen, NULL) == 0, "cached text read");
+	marked[1] = ' ';
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *name = xasprintf("%s.json", key);
+	ok(write_file_atomic(dfd, name, marked, mlen, 0600, NULL) == 0, "cached text changed");
+	_cleanup_free_ char *second = seccomp_config_text(config, dir, &len, &err);
+	ok(second && strstr(second, "\"seccomp\": { ") != NULL, "config text: read from the cache");
+	/* Damaged: not what json_text writes; made again. */
+	ok(write_file_atomic(dfd, name, "{\"x\"", 5, 0600, NULL) == 0, "cached text damaged");
+	_cleanup_free_ char *third = seccomp_config_text(config, dir, &len, &err);
+	ok(third && strcmp(third, want) == 0 && size_of(cached) > 5,
+	   "config text: a damaged cache entry is made again");
+	/* No cache directory: made each time. */
+	_cleanup_free_ char *fourth = seccomp_config_text(config, NULL, &len, &err);
+	ok(fourth && strcmp(fourth, want) == 0, "config text: without a cache");
+	/* A config without a stand-in is written as it is. */
+	_cleanup_free_ char *plain = seccomp_config_text(resolved, dir, &len, &err);
+	ok(plain && strcmp(plain, want) == 0, "config text: a policy given in full");
+	sbx_error_free(err);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -236,6 +283,7 @@ int main(void)
 	test_cache();
 	test_builtin_key();
 	test_deferred();
+	test_config_text();
 	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rm_rf_at(fd, strrchr(top, '/') + 1, NULL);
 	free(dir);
