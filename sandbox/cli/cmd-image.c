@@ -4,7 +4,6 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "store/image.h"
-#include "store/instance.h"
 #include "store/layer.h"
 #include "lib/util.h"
 
@@ -195,44 +194,9 @@ static int rm_option(void *ctx, int val, const char *arg, struct sbx_error **err
 	return 0;
 }
 
-/* An instance's overlay has the image as its lower layer: removing the
- * image would leave the instance unable to start. Returns the first user. */
-static char *image_user(const char *image)
-{
-	_cleanup_strv_ char **names = NULL;
-	struct sbx_error *e = NULL;
-	if (instance_list(&names, &e) < 0) {
-		sbx_error_free(e);
-		return NULL;
-	}
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_instance_ struct sbx_instance *inst = NULL;
-		json_t *meta = NULL;
-		if (instance_open(names[i], &inst, &e) < 0 ||
-		    instance_read_meta(inst, &meta, &e) < 0) {
-			sbx_error_free(e);
-			e = NULL;
-			continue;
-		}
-		const char *img = json_string_value(json_object_get(meta, "image"));
-		bool match = img && strcmp(img, image) == 0;
-		json_decref(meta);
-		if (match)
-			return xstrdup(names[i]);
-	}
-	return NULL;
-}
-
 /* *removed is false for a missing image that force ignored. */
 static int image_rm_one(const char *name, bool force, bool *removed, struct sbx_error **err)
 {
-	_cleanup_free_ char *stored = image_ref_name(name);
-	_cleanup_free_ char *user = image_user(stored);
-	if (user)
-		return sbx_error_setc(err, EBUSY,
-		                      "image \"%s\" is the lower layer of instance \"%s\"; remove "
-		                      "the instance first ('sbx rm %s') or keep the image",
-		                      name, user, user);
 	if (image_remove(name, err) == 0) {
 		*removed = true;
 		return 0;

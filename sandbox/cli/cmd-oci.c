@@ -624,56 +624,64 @@ enum {
 
 struct update_args {
 	const char *resources;
-	struct sbx_live_resources r;
+	json_t *opts; /* the options, as linux.resources */
 };
 
+/* opts.section.key = v (a new reference). */
+static void update_put(json_t *opts, const char *section, const char *key, json_t *v)
+{
+	json_t *o = json_object_get(opts, section);
+	if (o == NULL)
+		json_object_set_new(opts, section, o = json_object());
+	json_object_set_new(o, key, v);
+}
+
 /* A number, a size with a k/m/g suffix for memory, or -1 for no limit. */
-static int update_value(const char *name, const char *arg, bool size, long long *out,
-                        struct sbx_error **err)
+static int update_value(json_t *opts, const char *name, const char *arg, bool size,
+                        const char *section, const char *key, struct sbx_error **err)
 {
 	uint64_t v;
 	if (strcmp(arg, "-1") == 0) {
-		*out = -1;
+		update_put(opts, section, key, json_integer(-1));
 		return 0;
 	}
 	if ((size ? parse_size(arg, &v) : parse_u64(arg, &v)) < 0 || v > (uint64_t)LLONG_MAX)
 		return cmdline_usage(err, "--%s '%s' is not %s (-1: no limit)", name, arg,
 		                     size ? "a size" : "a number");
-	*out = (long long)v;
+	update_put(opts, section, key, json_integer((json_int_t)v));
 	return 0;
 }
 
 static int update_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 {
 	struct update_args *a = ctx;
-	struct sbx_live_resources *r = &a->r;
+	json_t *o = a->opts;
 	switch (c) {
 	case U_RESOURCES:
 		a->resources = arg;
 		return 0;
 	case U_MEMORY:
-		return update_value("memory", arg, true, &r->memory, err);
+		return update_value(o, "memory", arg, true, "memory", "limit", err);
 	case U_MEMORY_SWAP:
-		return update_value("memory-swap", arg, true, &r->memory_swap, err);
+		return update_value(o, "memory-swap", arg, true, "memory", "swap", err);
 	case U_MEMORY_RESERVATION:
-		return update_value("memory-reservation", arg, true, &r->memory_reservation, err);
+		return update_value(o, "memory-reservation", arg, true, "memory", "reservation",
+		                    err);
 	case U_PIDS:
-		return update_value("pids-limit", arg, false, &r->pids, err);
+		return update_value(o, "pids-limit", arg, false, "pids", "limit", err);
 	case U_CPU_SHARES:
-		return update_value("cpu-share", arg, false, &r->cpu_shares, err);
+		return update_value(o, "cpu-share", arg, false, "cpu", "shares", err);
 	case U_CPU_QUOTA:
-		return update_value("cpu-quota", arg, false, &r->cpu_quota, err);
+		return update_value(o, "cpu-quota", arg, false, "cpu", "quota", err);
 	case U_CPU_PERIOD:
-		return update_value("cpu-period", arg, false, &r->cpu_period, err);
+		return update_value(o, "cpu-period", arg, false, "cpu", "period", err);
 	case U_BLKIO:
-		return update_value("blkio-weight", arg, false, &r->blkio_weight, err);
+		return update_value(o, "blkio-weight", arg, false, "blockIO", "weight", err);
 	case U_CPUS:
-		free(r->cpus);
-		r->cpus = xstrdup(arg);
+		update_put(o, "cpu", "cpus", json_string(arg));
 		return 0;
 	case U_MEMS:
-		free(r->mems);
-		r->mems = xstrdup(arg);
+		update_put(o, "cpu", "mems", json_string(arg));
 		return 0;
 	}
 	return 0;
@@ -699,8 +707,10 @@ static const struct sbx_option update_options[] = {
 
 static int update_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	struct update_args a = {0};
-	cgroup_live_resources_init(&a.r);
+	_cleanup_json_ json_t *given = json_object();
+	struct update_args a = {.opts = given};
+	struct sbx_resources r = {0};
+	_cleanup_json_ json_t *j = json_incref(given);
 	int status = SBX_EXIT_FAILURE;
 	int first = parse(cmd, argc, argv, update_opt, &a);
 	if (first <= 0) {
@@ -714,8 +724,8 @@ static int update_main(const struct sbx_command *cmd, int argc, char **argv, str
 	struct sbx_error *e = NULL;
 	if (a.resources) {
 		json_error_t je;
-		_cleanup_json_ json_t *j =
-		    strcmp(a.resources, "-") == 0
+		json_decref(j);
+		j = strcmp(a.resources, "-") == 0
 		        ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
 		        : json_load_file(a.resources, JSON_REJECT_DUPLICATES, &je);
 		if (j == NULL) {
@@ -724,24 +734,24 @@ static int update_main(const struct sbx_command *cmd, int argc, char **argv, str
 			goto out;
 		}
 		/* The options given win over the file, as runc's do. */
-		struct sbx_live_resources opt = a.r;
-		if (cgroup_live_parse(j, &a.r, &e) < 0) {
-			status = fail_err(e);
-			goto out;
+		const char *sec;
+		json_t *o;
+		json_object_foreach(given, sec, o)
+		{
+			json_t *in = json_object_get(j, sec);
+			if (json_is_object(in))
+				json_object_update(in, o);
+			else if (json_is_object(j) && in == NULL)
+				json_object_set(j, sec, o);
 		}
-		long long *dst[] = {&a.r.memory,     &a.r.memory_swap, &a.r.memory_reservation,
-		                    &a.r.pids,       &a.r.cpu_shares,  &a.r.cpu_quota,
-		                    &a.r.cpu_period, &a.r.blkio_weight};
-		const long long src[] = {opt.memory,     opt.memory_swap, opt.memory_reservation,
-		                         opt.pids,       opt.cpu_shares,  opt.cpu_quota,
-		                         opt.cpu_period, opt.blkio_weight};
-		for (size_t i = 0; i < ARRAY_SIZE(dst); i++)
-			if (src[i] != SBX_UNSET)
-				*dst[i] = src[i];
 	}
-	status = oci_update(g.root, argv[first], &a.r, &e) < 0 ? fail_err(e) : 0;
+	if (cgroup_resources_parse_update(j, &r, &e) < 0) {
+		status = fail_err(e);
+		goto out;
+	}
+	status = oci_update(g.root, argv[first], &r, &e) < 0 ? fail_err(e) : 0;
 out:
-	cgroup_live_resources_free(&a.r);
+	cgroup_resources_free(&r);
 	return status;
 }
 

@@ -104,7 +104,7 @@ static int pull_then_open(const struct sbx_command *cmd, int policy, bool tls_ve
 			                             "from the same reference");
 		return -1;
 	}
-	return image_open(stored, img, err);
+	return image_open_shared(stored, img, err);
 }
 
 int pull_resolve(const struct sbx_command *cmd, int policy, bool tls_verify, const char *image,

@@ -215,6 +215,8 @@ static int run(const struct sbx_command *cmd, struct run_opts *o, const char *im
 	_cleanup_lifecycle_ struct lifecycle *lc = NULL;
 	if (lifecycle_new(o->name, ephemeral, &opts, &lc, err) < 0)
 		return -1;
+	/* The image's lock goes once the instance is recorded (image-lock.h). */
+	lifecycle_hold(lc, image_take_lock(img));
 	const struct sbx_instance *inst = lifecycle_instance(lc);
 	/* A read-only root is an overlay too, made read-only once the mount
 	 * points exist, so the image itself is never touched. */

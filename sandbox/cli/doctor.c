@@ -169,18 +169,6 @@ static int probe(probe_fn fn, void *arg, int *err)
 	return res[0];
 }
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = write_all(fd, text, strlen(text));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return r;
-}
-
 enum { STEP_UNSHARE = 1, STEP_SETGROUPS, STEP_UID_MAP, STEP_GID_MAP, STEP_PRIVATE };
 
 static const char *const userns_steps[] = {
@@ -199,14 +187,14 @@ static int enter_userns(void)
 	gid_t gid = getgid();
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 		return STEP_UNSHARE;
-	if (write_text("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
+	if (write_string_at(AT_FDCWD, "/proc/self/setgroups", "deny", 0) < 0 && errno != ENOENT)
 		return STEP_SETGROUPS;
 	char map[64];
 	snprintf(map, sizeof(map), "0 %u 1", uid);
-	if (write_text("/proc/self/uid_map", map) < 0)
+	if (write_string_at(AT_FDCWD, "/proc/self/uid_map", map, 0) < 0)
 		return STEP_UID_MAP;
 	snprintf(map, sizeof(map), "0 %u 1", gid);
-	if (write_text("/proc/self/gid_map", map) < 0)
+	if (write_string_at(AT_FDCWD, "/proc/self/gid_map", map, 0) < 0)
 		return STEP_GID_MAP;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return STEP_PRIVATE;

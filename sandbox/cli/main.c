@@ -1,7 +1,9 @@
 /* main.c - global options and command dispatch. */
 #define _GNU_SOURCE
+#include "cli/cmd-common.h"
 #include "cli/commands.h"
 #include "lib/util.h"
+#include "store/image-lock.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -192,6 +194,8 @@ int main(int argc, char **argv)
 	if (refuse_privileged() < 0)
 		return SBX_EXIT_FAILURE;
 	rlimit_nofile_raise();
+	/* A command that waits for the image store's lock says so. */
+	image_lock_set_notify(say_info, NULL);
 	/* Called as sbx-oci (a link to sbx), or `sbx oci`: runc's command line. */
 	const char *base = strrchr(argv[0], '/');
 	if (strcmp(base ? base + 1 : argv[0], "sbx-oci") == 0)

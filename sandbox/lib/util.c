@@ -365,6 +365,18 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int write_string_at(int dirfd, const char *path, const char *s, int flags)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	int r = write_all(fd, s, strlen(s));
+	close(fd);
+	if (r < 0)
+		errno = -r;
+	return r;
+}
+
 size_t read_string(int fd, char *buf, size_t size)
 {
 	size_t n = 0;

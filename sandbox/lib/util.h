@@ -116,6 +116,10 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                       struct sbx_error **err);
 int write_all(int fd, const void *buf, size_t len);
+/* Opens path (relative to dirfd, or absolute) O_WRONLY|O_CLOEXEC|flags (e.g.
+ * O_NOFOLLOW), writes s whole and closes it: for the one-line files of
+ * /proc and cgroupfs. Returns 0, or -errno with errno set. */
+int write_string_at(int dirfd, const char *path, const char *s, int flags);
 /* Reads fd until EOF (or size - 1 bytes) into buf, NUL-terminated; for the
  * short messages a child sends back through a pipe. Returns the length. */
 size_t read_string(int fd, char *buf, size_t size);

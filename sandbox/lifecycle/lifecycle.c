@@ -7,6 +7,7 @@
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
 #include "runtime/userns.h"
+#include "store/image-lock.h"
 #include "store/state.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ struct lifecycle {
 	bool started;  /* the payload was released */
 	bool cleaned;  /* cleanup ran: the instance is gone if it had to go */
 	int report_fd; /* in a monitor: where "0" or "CODE MESSAGE" goes, or -1 */
+	int hold_fd;   /* lifecycle_hold's, or -1 */
 };
 
 static void info(const struct lifecycle *lc, const char *fmt, ...)
@@ -70,6 +72,7 @@ static struct lifecycle *handle(struct sbx_instance *inst, const struct lifecycl
 	lc->opts = opts ? *opts : (struct lifecycle_opts){0};
 	lc->lockfd = lockfd;
 	lc->report_fd = -1;
+	lc->hold_fd = -1;
 	lc->st.scratch_fd = -1;
 	return lc;
 }
@@ -105,12 +108,20 @@ int lifecycle_open(const char *name, const struct lifecycle_opts *opts, struct l
 		                      "instance \"%s\" ran with --rm and its changes were in "
 		                      "memory; remove it with 'sbx rm %s'",
 		                      inst->name, inst->name);
+	/* The image store's lock, shared until the sandbox is created: a pull
+	 * that replaces the instance's image points its config.json at the
+	 * old image's new name while no instance starts (image-lock.h). */
+	_cleanup_close_ int image_lock = image_lock_store(false, false, err);
+	if (image_lock == -1)
+		return -1;
 	/* The config is sbx's own file, out of the sandbox's reach. */
 	_cleanup_free_ char *path = xasprintf("%s/config.json", inst->dir);
 	json_t *config = NULL;
 	if (config_load_file(path, &config, err) < 0)
 		return -1;
 	struct lifecycle *lc = handle(steal_ptr(inst), opts, steal_fd(lockfd));
+	if (image_lock >= 0)
+		lc->hold_fd = steal_fd(image_lock);
 	lc->keep_on_fail = true;
 	lc->stored = config;
 	*out = lc;
@@ -120,6 +131,20 @@ int lifecycle_open(const char *name, const struct lifecycle_opts *opts, struct l
 const struct sbx_instance *lifecycle_instance(const struct lifecycle *lc)
 {
 	return lc->inst;
+}
+
+void lifecycle_hold(struct lifecycle *lc, int fd)
+{
+	if (lc->hold_fd >= 0)
+		close(lc->hold_fd);
+	lc->hold_fd = fd;
+}
+
+static void release_hold(struct lifecycle *lc)
+{
+	if (lc->hold_fd >= 0)
+		close(lc->hold_fd);
+	lc->hold_fd = -1;
 }
 
 /* Removes what has to go once the payload ended or never started: an
@@ -139,6 +164,7 @@ static void cleanup(struct lifecycle *lc)
 	if (lc->lockfd >= 0)
 		close(lc->lockfd);
 	lc->lockfd = -1;
+	release_hold(lc);
 	sbx_trace("cleaned up");
 }
 
@@ -179,7 +205,10 @@ int lifecycle_create(struct lifecycle *lc, json_t *config, json_t *meta, struct 
 		return sbx_error_setc(err, ENOTSUP,
 		                      "config.json: hooks: sbx run does not run OCI hooks; "
 		                      "run the bundle with sbx-oci");
-	if (process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err) < 0)
+	r = process_create(lc->cfg, meta ? &hook : NULL, &lc->ct, err);
+	/* The instance is recorded (or nothing was made). */
+	release_hold(lc);
+	if (r < 0)
 		return -1;
 	lc->st.status = (char *)"running";
 	lc->st.monitor = getpid();
@@ -324,8 +353,10 @@ int lifecycle_detach(struct lifecycle *lc, json_t *config, json_t *meta, int *ex
 		/* stopfd stays open here, until the monitor is gone. */
 		_exit(monitor(lc, config, meta));
 	}
-	/* The monitor holds the lock and owns the instance now. */
+	/* The monitor holds the lock and owns the instance now, and closes
+	 * the held fd once it created the sandbox. */
 	close(steal_fd(wfd));
+	release_hold(lc);
 	close(lc->lockfd);
 	lc->lockfd = -1;
 	lc->cleaned = true;
@@ -352,6 +383,7 @@ void lifecycle_free(struct lifecycle *lc)
 	if (lc->ct)
 		record_end(lc, SBX_EXIT_FAILURE);
 	cleanup(lc);
+	release_hold(lc);
 	config_free(lc->cfg);
 	json_decref(lc->stored);
 	instance_free(lc->inst);

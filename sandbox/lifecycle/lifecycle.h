@@ -69,6 +69,13 @@ int lifecycle_open(const char *name, const struct lifecycle_opts *opts, struct l
  * config. */
 const struct sbx_instance *lifecycle_instance(const struct lifecycle *lc);
 
+/* fd (-1: none) is closed by lifecycle_create once the instance is recorded
+ * (config.json, instance.json), in the process that creates it (a detached
+ * run's monitor), or when the handle goes: for the image store's lock,
+ * held shared while an instance of an image is made (store/image-lock.h),
+ * and not while the payload runs. */
+void lifecycle_hold(struct lifecycle *lc, int fd);
+
 /* Sets the sandbox up and leaves its first process waiting just before
  * exec. config is the OCI config to run (kept by the caller until
  * lifecycle_free), or NULL for the stored one (lifecycle_open); with meta

@@ -1257,7 +1257,7 @@ int oci_delete(const char *root, const char *id, bool force, struct sbx_error **
 /* ---- pause, resume, update ---- */
 
 /* The container's cgroup as state.json records it ("cgroupPaths", see
- * runtime/cgroup-live.h), or why it has none. */
+ * runtime/cgroup.h), or why it has none. */
 static json_t *record_cgroup(const struct record *r, const char *without, struct sbx_error **err)
 {
 	json_t *paths = json_object_get(r->j, "cgroupPaths");
@@ -1292,7 +1292,7 @@ int oci_pause(const char *root, const char *id, bool freeze, struct sbx_error **
 	return 0;
 }
 
-int oci_update(const char *root, const char *id, const struct sbx_live_resources *res,
+int oci_update(const char *root, const char *id, const struct sbx_resources *res,
                struct sbx_error **err)
 {
 	_cleanup_(record_clear) struct record r;
@@ -1301,7 +1301,7 @@ int oci_update(const char *root, const char *id, const struct sbx_live_resources
 	if (!init_alive(r.pid, r.start))
 		return sbx_error_setc(err, ESRCH, "container \"%s\" is not running", id);
 	json_t *paths = record_cgroup(&r, "its limits cannot change", err);
-	if (paths == NULL || cgroup_live_update(paths, res, err) < 0)
+	if (paths == NULL || cgroup_update(paths, res, err) < 0)
 		return -1;
 	return 0;
 }

@@ -108,7 +108,7 @@ int oci_delete(const char *root, const char *id, bool force, struct sbx_error **
  * without a delegated cgroup v2 subtree) is refused, saying so. */
 int oci_pause(const char *root, const char *id, bool freeze, struct sbx_error **err);
 /* update: new limits for the container's cgroup (the same refusal). */
-int oci_update(const char *root, const char *id, const struct sbx_live_resources *r,
+int oci_update(const char *root, const char *id, const struct sbx_resources *r,
                struct sbx_error **err);
 
 /* `spec`: runc's default config.json for a rootfs/ beside it. */

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +284,63 @@ int cgroup_resources_parse(json_t *j, struct sbx_resources *r, struct sbx_error 
 	return 0;
 }
 
+int cgroup_resources_parse_update(json_t *j, struct sbx_resources *r, struct sbx_error **err)
+{
+	/* What update may change, and where -1 goes (strings: no field). */
+#define F(x) offsetof(struct sbx_resources, x)
+	static const struct {
+		const char *section, *key;
+		size_t off;
+	} known[] = {
+	    {"memory", "limit", F(mem_limit)}, {"memory", "reservation", F(mem_reservation)},
+	    {"memory", "swap", F(mem_swap)},   {"cpu", "shares", F(cpu_shares)},
+	    {"cpu", "quota", F(cpu_quota)},    {"cpu", "period", F(cpu_period)},
+	    {"cpu", "cpus", SIZE_MAX},         {"cpu", "mems", SIZE_MAX},
+	    {"pids", "limit", F(pids_limit)},  {"blockIO", "weight", F(blkio_weight)},
+	};
+#undef F
+	*r = (struct sbx_resources){0};
+	if (!json_is_object(j))
+		return sbx_error_setc(err, EINVAL, "resources: expected a JSON object");
+	const char *sec;
+	json_t *o;
+	json_object_foreach(j, sec, o)
+	{
+		size_t s = 0;
+		while (s < ARRAY_SIZE(known) && strcmp(known[s].section, sec) != 0)
+			s++;
+		if (s == ARRAY_SIZE(known))
+			return sbx_error_setc(err, ENOTSUP, "resources: \"%s\" cannot be updated",
+			                      sec);
+		if (!json_is_object(o))
+			return sbx_error_setc(err, EINVAL, "resources.%s: expected an object", sec);
+		const char *key;
+		json_t *v;
+		json_object_foreach(o, key, v)
+		{
+			bool ok = false;
+			for (size_t k = 0; k < ARRAY_SIZE(known); k++)
+				ok |= strcmp(known[k].section, sec) == 0 &&
+				      strcmp(known[k].key, key) == 0;
+			if (!ok)
+				return sbx_error_setc(
+				    err, ENOTSUP, "resources.%s.%s cannot be updated", sec, key);
+		}
+	}
+	if (cgroup_resources_parse(j, r, err) < 0)
+		return -1;
+	for (size_t k = 0; k < ARRAY_SIZE(known); k++) {
+		json_t *v = json_object_get(json_object_get(j, known[k].section), known[k].key);
+		if (known[k].off != SIZE_MAX && json_is_integer(v) && json_integer_value(v) == -1)
+			*(long long *)((char *)r + known[k].off) = CGROUP_RESET;
+	}
+	r->any |= r->mem_limit == CGROUP_RESET || r->mem_reservation == CGROUP_RESET ||
+	          r->mem_swap == CGROUP_RESET || r->cpu_shares == CGROUP_RESET ||
+	          r->cpu_quota == CGROUP_RESET || r->cpu_period == CGROUP_RESET ||
+	          r->pids_limit == CGROUP_RESET || r->blkio_weight == CGROUP_RESET;
+	return 0;
+}
+
 void cgroup_resources_free(struct sbx_resources *r)
 {
 	free(r->cpus);
@@ -538,10 +597,7 @@ static void sleep_ms(long ms)
 static int write_at(int dfd, const char *dir, const char *file, const char *value,
                     struct sbx_error **err)
 {
-	_cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "cannot open \"%s/%s\"", dir, file);
-	if (write_all(fd, value, strlen(value)) < 0)
+	if (write_string_at(dfd, file, value, O_NOFOLLOW) < 0)
 		return sbx_error_set(err, errno, "cannot write \"%s\" to \"%s/%s\"", value, dir,
 		                     file);
 	return 0;
@@ -573,6 +629,15 @@ static int setll(int dfd, const char *dir, const char *what, const char *file, l
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%lld", v);
 	return set(dfd, dir, what, file, buf, err);
+}
+
+/* v, or reset for CGROUP_RESET (update's -1). */
+static int setv(int dfd, const char *dir, const char *what, const char *file, long long v,
+                const char *reset, struct sbx_error **err)
+{
+	if (v == CGROUP_RESET)
+		return set(dfd, dir, what, file, reset, err);
+	return setll(dfd, dir, what, file, v, err);
 }
 
 static char *rule_text(const struct sbx_dev_rule *d)
@@ -616,30 +681,64 @@ static const char *const default_allow[] = {
     "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
 };
 
+/* The controllers r needs (devices only when there is a device cgroup),
+ * in the order of apply_v1's and apply_v2's done[], with the key of
+ * linux.resources each is for. */
+#define N_CTLS 7
+static const char *const ctl_names[N_CTLS] = {"memory", "pids",    "cpu",    "cpuset",
+                                              "blkio",  "hugetlb", "devices"};
+static const char *const ctl_keys[N_CTLS] = {"memory",  "pids",           "cpu",    "cpu",
+                                             "blockIO", "hugepageLimits", "devices"};
+static void wanted(const struct sbx_resources *r, bool have_devices, bool *want)
+{
+	want[0] = r->mem_limit != -1 || r->mem_reservation != -1 || r->mem_swap != -1 ||
+	          r->mem_swappiness != -1 || r->mem_disable_oom;
+	want[1] = r->pids_limit != -1;
+	want[2] = r->cpu_shares != -1 || r->cpu_quota != -1 || r->cpu_period != -1;
+	want[3] = r->cpus || r->mems;
+	want[4] = r->blkio_weight != -1;
+	want[5] = r->n_huge > 0;
+	want[6] = r->n_devices > 0 && have_devices;
+}
+
 static int apply_v1(const struct hier *h, int dfd, const struct sbx_resources *r, bool *done,
                     struct sbx_error **err)
 {
 	const char *d = h->dir;
 	if (key_has(h->key, "memory")) {
 		done[0] = true;
-		if ((r->mem_limit != -1 && setll(dfd, d, "memory.limit", "memory.limit_in_bytes",
-		                                 r->mem_limit, err) < 0) ||
-		    (r->mem_reservation != -1 &&
-		     setll(dfd, d, "memory.reservation", "memory.soft_limit_in_bytes",
-		           r->mem_reservation, err) < 0))
-			return -1;
-		if (r->mem_swap != -1) {
-			if (!file_at(dfd, "memory.memsw.limit_in_bytes"))
-				return sbx_error_setc(
-				    err, ENOTSUP,
-				    "linux.resources.memory.swap: swap accounting is "
-				    "off on this host (\"%s/"
-				    "memory.memsw.limit_in_bytes\" does not exist)",
-				    d);
-			if (setll(dfd, d, "memory.swap", "memory.memsw.limit_in_bytes", r->mem_swap,
-			          err) < 0)
-				return -1;
+		if (r->mem_swap != -1 && !file_at(dfd, "memory.memsw.limit_in_bytes"))
+			return sbx_error_setc(err, ENOTSUP,
+			                      "linux.resources.memory.swap: swap accounting is "
+			                      "off on this host (\"%s/"
+			                      "memory.memsw.limit_in_bytes\" does not exist)",
+			                      d);
+		bool swap_set = false;
+		if (r->mem_limit != -1) {
+			_cleanup_error_ struct sbx_error *e = NULL;
+			if (setv(dfd, d, "memory.limit", "memory.limit_in_bytes", r->mem_limit,
+			         "-1", &e) < 0) {
+				/* v1 keeps memory+swap at least memory: a limit
+				 * raised past the swap's (update) goes after it. */
+				if (r->mem_swap == -1) {
+					*err = steal_ptr(e);
+					return -1;
+				}
+				if (setv(dfd, d, "memory.swap", "memory.memsw.limit_in_bytes",
+				         r->mem_swap, "-1", err) < 0 ||
+				    setv(dfd, d, "memory.limit", "memory.limit_in_bytes",
+				         r->mem_limit, "-1", err) < 0)
+					return -1;
+				swap_set = true;
+			}
 		}
+		if ((r->mem_reservation != -1 &&
+		     setv(dfd, d, "memory.reservation", "memory.soft_limit_in_bytes",
+		          r->mem_reservation, "-1", err) < 0) ||
+		    (r->mem_swap != -1 && !swap_set &&
+		     setv(dfd, d, "memory.swap", "memory.memsw.limit_in_bytes", r->mem_swap, "-1",
+		          err) < 0))
+			return -1;
 		if ((r->mem_swappiness != -1 &&
 		     setll(dfd, d, "memory.swappiness", "memory.swappiness", r->mem_swappiness,
 		           err) < 0) ||
@@ -660,11 +759,11 @@ static int apply_v1(const struct hier *h, int dfd, const struct sbx_resources *r
 	if (key_has(h->key, "cpu")) {
 		done[2] = true;
 		if ((r->cpu_shares != -1 &&
-		     setll(dfd, d, "cpu.shares", "cpu.shares", r->cpu_shares, err) < 0) ||
-		    (r->cpu_period != -1 &&
-		     setll(dfd, d, "cpu.period", "cpu.cfs_period_us", r->cpu_period, err) < 0) ||
+		     setv(dfd, d, "cpu.shares", "cpu.shares", r->cpu_shares, "1024", err) < 0) ||
+		    (r->cpu_period != -1 && setv(dfd, d, "cpu.period", "cpu.cfs_period_us",
+		                                 r->cpu_period, "100000", err) < 0) ||
 		    (r->cpu_quota != -1 &&
-		     setll(dfd, d, "cpu.quota", "cpu.cfs_quota_us", r->cpu_quota, err) < 0))
+		     setv(dfd, d, "cpu.quota", "cpu.cfs_quota_us", r->cpu_quota, "-1", err) < 0))
 			return -1;
 	}
 	if (key_has(h->key, "cpuset")) {
@@ -675,11 +774,11 @@ static int apply_v1(const struct hier *h, int dfd, const struct sbx_resources *r
 	}
 	if (key_has(h->key, "blkio")) {
 		done[4] = true;
+		bool bfq = !file_at(dfd, "blkio.weight");
 		if (r->blkio_weight != -1)
-			if (setll(dfd, d, "blockIO.weight",
-			          file_at(dfd, "blkio.weight") ? "blkio.weight"
-			                                       : "blkio.bfq.weight",
-			          r->blkio_weight, err) < 0)
+			if (setv(dfd, d, "blockIO.weight",
+			         bfq ? "blkio.bfq.weight" : "blkio.weight", r->blkio_weight,
+			         bfq ? "100" : "500", err) < 0)
 				return -1;
 	}
 	if (key_has(h->key, "hugetlb")) {
@@ -725,8 +824,8 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 			if (set(dfd, d, "memory.limit", "memory.max", buf, err) < 0)
 				return -1;
 		}
-		if (r->mem_reservation != -1 &&
-		    setll(dfd, d, "memory.reservation", "memory.low", r->mem_reservation, err) < 0)
+		if (r->mem_reservation != -1 && setv(dfd, d, "memory.reservation", "memory.low",
+		                                     r->mem_reservation, "max", err) < 0)
 			return -1;
 		if (r->mem_swap != -1) {
 			/* v1's swap counts memory and swap; v2's swap alone. */
@@ -752,7 +851,10 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 	if (r->cpu_shares != -1 || r->cpu_quota != -1 || r->cpu_period != -1) {
 		done[2] = true;
 		/* runc's mapping of shares (2..262144) onto weight (1..10000). */
-		if (r->cpu_shares != -1) {
+		if (r->cpu_shares == CGROUP_RESET) {
+			if (set(dfd, d, "cpu.shares", "cpu.weight", "100", err) < 0)
+				return -1;
+		} else if (r->cpu_shares != -1) {
 			long long s = r->cpu_shares < 2        ? 2
 			              : r->cpu_shares > 262144 ? 262144
 			                                       : r->cpu_shares;
@@ -761,11 +863,23 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 				return -1;
 		}
 		if (r->cpu_quota != -1 || r->cpu_period != -1) {
-			long long period = r->cpu_period != -1 ? r->cpu_period : 100000;
-			if (r->cpu_quota > 0)
-				snprintf(buf, sizeof(buf), "%lld %lld", r->cpu_quota, period);
+			/* "QUOTA [PERIOD]": without a period the kernel keeps its
+			 * own (100000 in a new cgroup); a period alone keeps the
+			 * quota there is (a missing cpu.max: set() says so). */
+			char quota[32] = "max";
+			if (r->cpu_quota > 0) {
+				snprintf(quota, sizeof(quota), "%lld", r->cpu_quota);
+			} else if (r->cpu_quota == -1) {
+				_cleanup_close_ int fd =
+				    openat(dfd, "cpu.max", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+				if (fd >= 0 && read_string(fd, buf, sizeof(buf)) > 0)
+					snprintf(quota, sizeof(quota), "%.*s",
+					         (int)strcspn(buf, " \n"), buf);
+			}
+			if (r->cpu_period > 0)
+				snprintf(buf, sizeof(buf), "%s %lld", quota, r->cpu_period);
 			else
-				snprintf(buf, sizeof(buf), "max %lld", period);
+				snprintf(buf, sizeof(buf), "%s", quota);
 			if (set(dfd, d, "cpu.quota", "cpu.max", buf, err) < 0)
 				return -1;
 		}
@@ -779,11 +893,14 @@ static int apply_v2(const struct hier *h, int dfd, const struct sbx_resources *r
 	if (r->blkio_weight != -1) {
 		done[4] = true;
 		if (file_at(dfd, "io.bfq.weight")) {
-			if (setll(dfd, d, "blockIO.weight", "io.bfq.weight", r->blkio_weight, err) <
-			    0)
+			if (setv(dfd, d, "blockIO.weight", "io.bfq.weight", r->blkio_weight, "100",
+			         err) < 0)
 				return -1;
-		} else if (setll(dfd, d, "blockIO.weight", "io.weight",
-		                 1 + (r->blkio_weight - 10) * 9999 / 990, err) < 0) {
+		} else if (setv(dfd, d, "blockIO.weight", "io.weight",
+		                r->blkio_weight == CGROUP_RESET
+		                    ? CGROUP_RESET
+		                    : 1 + (r->blkio_weight - 10) * 9999 / 990,
+		                "100", err) < 0) {
 			return -1;
 		}
 	}
@@ -847,10 +964,8 @@ static void enable_controllers(int dfd)
 		return;
 	char *save = NULL;
 	for (char *t = strtok_r(ctls, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-		_cleanup_close_ int sc =
-		    openat(dfd, "cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
 		_cleanup_free_ char *v = xasprintf("+%s", t);
-		if (sc >= 0 && write(sc, v, strlen(v)) < 0)
+		if (write_string_at(dfd, "cgroup.subtree_control", v, 0) < 0)
 			sbx_trace("cgroup: cannot enable %s: %s", t, strerror(errno));
 	}
 }
@@ -990,9 +1105,8 @@ int cgroup_create(const char *path, const struct sbx_resources *r, struct sbx_cg
 		                      "linux.resources.unified: needs cgroup v2, which this host "
 		                      "does not mount");
 	}
-	/* memory, pids, cpu, cpuset, blkio, hugetlb, devices: applied once
-	 * a hierarchy had the controller. */
-	bool done[7] = {0};
+	/* Applied once a hierarchy had the controller. */
+	bool done[N_CTLS] = {0};
 	for (size_t i = 0; i < cg->n; i++) {
 		struct hier *h = &cg->h[i];
 		_cleanup_strv_ char **base = xcalloc(1, sizeof(char *));
@@ -1014,26 +1128,14 @@ int cgroup_create(const char *path, const struct sbx_resources *r, struct sbx_cg
 		if (h->v2 && r->unified && apply_unified(h, dfd, r, err) < 0)
 			goto fail;
 	}
-	static const char *const names[] = {"memory",  "pids",           "cpu",    "cpu",
-	                                    "blockIO", "hugepageLimits", "devices"};
-	static const char *const ctls[] = {"memory", "pids",    "cpu",    "cpuset",
-	                                   "blkio",  "hugetlb", "devices"};
-	bool want[7] = {
-	    r->mem_limit != -1 || r->mem_reservation != -1 || r->mem_swap != -1 ||
-	        r->mem_swappiness != -1 || r->mem_disable_oom,
-	    r->pids_limit != -1,
-	    r->cpu_shares != -1 || r->cpu_quota != -1 || r->cpu_period != -1,
-	    r->cpus || r->mems,
-	    r->blkio_weight != -1,
-	    r->n_huge > 0,
-	    r->n_devices > 0 && have_devices,
-	};
-	for (size_t k = 0; k < ARRAY_SIZE(want); k++)
+	bool want[N_CTLS];
+	wanted(r, have_devices, want);
+	for (size_t k = 0; k < N_CTLS; k++)
 		if (want[k] && !done[k]) {
 			sbx_error_setc(err, ENOTSUP,
 			               "linux.resources.%s: this host has no %s cgroup controller "
 			               "sbx can use",
-			               names[k], ctls[k]);
+			               ctl_keys[k], ctl_names[k]);
 			goto fail;
 		}
 	*out = cg;
@@ -1042,6 +1144,67 @@ fail:
 	cgroup_abort(cg);
 	cgroup_free(cg);
 	return -1;
+}
+
+/* ---- changing it ---- */
+
+int cgroup_update(json_t *paths, const struct sbx_resources *r, struct sbx_error **err)
+{
+	if (!r->any)
+		return sbx_error_setc(err, EINVAL, "nothing to update");
+	struct hier *h = xcalloc(json_object_size(paths) + 1, sizeof(*h));
+	size_t n = 0;
+	bool v1 = false;
+	const char *key;
+	json_t *v;
+	json_object_foreach(paths, key, v)
+	{
+		if (!json_is_string(v))
+			continue;
+		h[n] = (struct hier){
+		    .key = xstrdup(key),
+		    .dir = xstrdup(json_string_value(v)),
+		    .v2 = strcmp(key, V2_KEY) == 0,
+		};
+		v1 |= !h[n].v2;
+		n++;
+	}
+	int ret = -1;
+	/* Every controller first, on v1: nothing half-written for a missing
+	 * one. On v2 a missing one's file is missing, and set() says so. */
+	bool want[N_CTLS], done[N_CTLS] = {0};
+	wanted(r, v1, want);
+	for (size_t k = 0; v1 && k < N_CTLS; k++) {
+		bool have = false;
+		for (size_t i = 0; i < n; i++)
+			have |= !h[i].v2 && key_has(h[i].key, ctl_names[k]);
+		if (want[k] && !have) {
+			sbx_error_setc(err, ENOTSUP,
+			               "linux.resources.%s: the container's cgroup has no %s "
+			               "controller",
+			               ctl_keys[k], ctl_names[k]);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* As cgroup_create: the limits go to v2 only on a pure v2 host. */
+		if (h[i].v2 == v1)
+			continue;
+		_cleanup_close_ int dfd =
+		    open(h[i].dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			sbx_error_set(err, errno, "cannot open the cgroup \"%s\"", h[i].dir);
+			goto out;
+		}
+		if ((h[i].v2 ? apply_v2 : apply_v1)(&h[i], dfd, r, done, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		hier_free(&h[i]);
+	free(h);
+	return ret;
 }
 
 static int enter_dir(const char *dir, pid_t pid, struct sbx_error **err)

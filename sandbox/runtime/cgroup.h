@@ -19,6 +19,7 @@
 #include "lib/util.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -51,6 +52,16 @@ struct sbx_resources {
 
 /* Checks linux.resources (NULL: none); errors name the key. */
 int cgroup_resources_parse(json_t *j, struct sbx_resources *out, struct sbx_error **err);
+
+/* A value -1 given to update: no limit (memory, swap, pids, quota), or the
+ * kernel's default where "no limit" means nothing (shares, period, weight).
+ * A new cgroup starts so, and create leaves -1 unset. */
+#define CGROUP_RESET LLONG_MIN
+/* The same for runc update --resources (and its options): only the limits
+ * a running container's cgroup can change (memory.limit, .reservation,
+ * .swap; cpu.shares, .quota, .period, .cpus, .mems; pids.limit;
+ * blockIO.weight), anything else refused by name; -1 is CGROUP_RESET. */
+int cgroup_resources_parse_update(json_t *j, struct sbx_resources *out, struct sbx_error **err);
 void cgroup_resources_free(struct sbx_resources *r);
 
 enum cgroup_driver {
@@ -86,6 +97,12 @@ void cgroup_free(struct sbx_cgroup *cg);
  * enters the container's mount namespace), and pid moved in through them. */
 int cgroup_procs_open(json_t *paths, int **fds, size_t *n, struct sbx_error **err);
 int cgroup_procs_write(const int *fds, size_t n, pid_t pid, struct sbx_error **err);
+/* Writes r (cgroup_resources_parse_update's) to the cgroups of a record
+ * (update), as cgroup_create applies it: to the v1 hierarchy of each
+ * controller, or to v2 where the record has no v1 one. A limit whose
+ * controller the record lacks is refused by name before anything is
+ * written. */
+int cgroup_update(json_t *paths, const struct sbx_resources *r, struct sbx_error **err);
 /* Kills every process left in the cgroups of a record and removes their
  * directories (delete). */
 int cgroup_destroy_paths(json_t *paths, struct sbx_error **err);

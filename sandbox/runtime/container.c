@@ -14,7 +14,9 @@
 #include "runtime/procattr.h"
 #include "runtime/seccomp-notify.h"
 #include "runtime/container.h"
+#include "runtime/affinity.h"
 #include "runtime/sync.h"
+#include "runtime/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -474,6 +476,7 @@ _Noreturn static void finish_payload(const struct sbx_config *c, const struct sb
                                      int sync_fd, int slave, bool under_init, bool filtered)
 {
 	struct sbx_error *err = NULL;
+	affinity_restore();
 	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
@@ -507,6 +510,7 @@ static int payload_go(void *arg)
 {
 	(void)arg;
 	syscall(SYS_close, handoff.go_write);
+	affinity_restore();
 	/* Without Landlock rules, which must come before it, the filter goes
 	 * on at once: a system call on a program prepared by pid 1. */
 	long filtered = -1;
@@ -603,6 +607,7 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 	snprintf(args[3], sizeof(args[3]), "%d", ex[0]);
 	char *argv[] = {(char *)SBX_INIT_NAME, args[0], args[1], args[2], args[3], NULL};
 	char *envp[] = {NULL};
+	affinity_restore();
 	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
 	/* The payload's process sees the pipe close and exits. */
 	fail_now(sync_fd, errno, "cannot execute sbx's init");
@@ -685,6 +690,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	bool filtered = false;
 	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
+		affinity_restore();
 		int listener = seccomp_install(bpf, &err);
 		if (listener < 0 || (listener > 0 && seccomp_notify_send(listener, &err) < 0))
 			fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -770,7 +776,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	finish_payload(c, bpf, sync_fd, slave, false, filtered);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path, bool self_maps,
                               const struct sbx_bpf *bpf, int sync_fd)
 {
 	struct sbx_error *err = NULL;
@@ -779,8 +785,12 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	close_inherited(3 + (unsigned)c->preserve_fds, sync_fd,
 	                c->start_fifo_dir ? c->start_fifo_dirfd : -1);
 	struct sbx_sync_msg msg;
-	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
+	if (self_maps) {
+		if (userns_write_own_maps(c, &err) < 0)
+			fail(sync_fd, err, SBX_EXIT_FAILURE);
+	} else if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE) {
 		_exit(SBX_EXIT_FAILURE);
+	}
 	sbx_trace("child: maps written");
 	if (c->cgroup && (c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 		sbx_error_set(&err, errno, "cannot create the cgroup namespace");

@@ -235,24 +235,12 @@ static int read_int(const char *path, int *out)
 	return 0;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n < 0 ? -1 : 0;
-}
-
 int procattr_apply_early(const struct sbx_procattr *a, struct sbx_error **err)
 {
 	if (a->has_oom) {
 		char buf[16];
 		snprintf(buf, sizeof(buf), "%d", a->oom_score_adj);
-		if (write_str("/proc/self/oom_score_adj", buf) < 0) {
+		if (write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, 0) < 0) {
 			int e = errno, cur = 0;
 			if (e == EACCES && read_int("/proc/self/oom_score_adj", &cur) == 0)
 				return sbx_error_set(
@@ -266,8 +254,8 @@ int procattr_apply_early(const struct sbx_procattr *a, struct sbx_error **err)
 	}
 	if (a->apparmor) {
 		_cleanup_free_ char *cmd = xasprintf("exec %s", a->apparmor);
-		if (write_str("/proc/self/attr/apparmor/exec", cmd) < 0 &&
-		    write_str("/proc/self/attr/exec", cmd) < 0)
+		if (write_string_at(AT_FDCWD, "/proc/self/attr/apparmor/exec", cmd, 0) < 0 &&
+		    write_string_at(AT_FDCWD, "/proc/self/attr/exec", cmd, 0) < 0)
 			return sbx_error_set(err, errno,
 			                     "process.apparmorProfile: cannot apply \"%s\"",
 			                     a->apparmor);

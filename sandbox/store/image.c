@@ -4,6 +4,8 @@
  * staging.c's. */
 #define _GNU_SOURCE
 #include "store/image.h"
+#include "store/image-lock.h"
+#include "store/instance.h"
 #include "store/reference.h"
 #include "store/staging.h"
 
@@ -69,7 +71,17 @@ void image_free(struct sbx_image *img)
 	strv_free(img->env);
 	free(img->workdir);
 	free(img->user);
+	if (img->locked)
+		close(img->lockfd);
 	free(img);
+}
+
+int image_take_lock(struct sbx_image *img)
+{
+	if (!img->locked)
+		return -1;
+	img->locked = false;
+	return steal_fd(img->lockfd);
 }
 
 void image_list_free(struct sbx_image **imgs, size_t n)
@@ -231,6 +243,22 @@ int image_open(const char *ref, struct sbx_image **out, struct sbx_error **err)
 	return 0;
 }
 
+/* img takes the lock lockfd holds. */
+static void keep_lock(struct sbx_image *img, int lockfd)
+{
+	img->lockfd = lockfd;
+	img->locked = true;
+}
+
+int image_open_shared(const char *ref, struct sbx_image **out, struct sbx_error **err)
+{
+	_cleanup_close_ int lock = image_lock_store(false, true, err);
+	if (lock < 0 || image_open(ref, out, err) < 0)
+		return -1;
+	keep_lock(*out, steal_fd(lock));
+	return 0;
+}
+
 static int cmp_images(const void *a, const void *b)
 {
 	const struct sbx_image *x = *(struct sbx_image *const *)a;
@@ -291,6 +319,34 @@ int image_list(struct sbx_image ***out, size_t *n, struct sbx_error **err)
 	return 0;
 }
 
+/* An instance's overlay has the image as its lower layer: removing the
+ * image would leave the instance unable to start. The first user, or NULL. */
+static char *image_user(const char *image)
+{
+	_cleanup_strv_ char **names = NULL;
+	struct sbx_error *e = NULL;
+	if (instance_list(&names, &e) < 0) {
+		sbx_error_free(e);
+		return NULL;
+	}
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_instance_ struct sbx_instance *inst = NULL;
+		json_t *meta = NULL;
+		if (instance_open(names[i], &inst, &e) < 0 ||
+		    instance_read_meta(inst, &meta, &e) < 0) {
+			sbx_error_free(e);
+			e = NULL;
+			continue;
+		}
+		const char *img = json_string_value(json_object_get(meta, "image"));
+		bool match = img && strcmp(img, image) == 0;
+		json_decref(meta);
+		if (match)
+			return xstrdup(names[i]);
+	}
+	return NULL;
+}
+
 int image_remove(const char *ref, struct sbx_error **err)
 {
 	_cleanup_free_ char *name = image_ref_name(ref);
@@ -302,10 +358,19 @@ int image_remove(const char *ref, struct sbx_error **err)
 		return sbx_error_setc(err, ENOENT, "image \"%s\" not found", name);
 	if (storefd < 0)
 		return -1;
+	/* Held until the image is renamed away: an instance being made of it
+	 * is recorded first, and then found below. */
+	if (image_lock_fd(storefd, true, err) < 0)
+		return sbx_error_prefix(err, "cannot remove image \"%s\"", name);
+	_cleanup_free_ char *user = image_user(name);
+	if (user)
+		return sbx_error_setc(err, EBUSY,
+		                      "image \"%s\" is the lower layer of instance \"%s\"; remove "
+		                      "the instance first ('sbx rm %s') or keep the image",
+		                      ref, user, user);
 	struct stat st;
 	if (fstatat(storefd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 		return sbx_error_setc(err, ENOENT, "image \"%s\" not found", name);
-	staging_gc(storefd);
 	/* Rename it away first, so nobody sees a half-removed image; the
 	 * rename replaces the empty directory mkdtemp made. */
 	_cleanup_free_ char *tmp = staging_mkdtemp(store, "rm", name, err);
@@ -318,6 +383,9 @@ int image_remove(const char *ref, struct sbx_error **err)
 			return sbx_error_setc(err, ENOENT, "image \"%s\" not found", name);
 		return sbx_error_set(err, e, "cannot remove image \"%s\"", name);
 	}
+	/* Out of sight now: removed without the lock. */
+	(void)flock(storefd, LOCK_UN);
+	staging_gc(storefd);
 	_cleanup_close_ int t =
 	    openat(storefd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (t >= 0)
@@ -410,11 +478,12 @@ int image_find_source(const char *ref, struct sbx_image **out, struct sbx_error 
 	return r;
 }
 
-int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_progress *progress,
-                  struct sbx_image **out, struct sbx_error **err)
+/* image_resolve's, for a stored image, with the store's lock held shared;
+ * *bootstrap asks the caller to bootstrap busybox, without it. */
+static int resolve_stored(const char *ref, bool auto_bootstrap,
+                          const struct sbx_image_progress *progress, bool *bootstrap,
+                          struct sbx_image **out, struct sbx_error **err)
 {
-	if (image_is_directory(ref))
-		return resolve_directory(ref, out, err);
 	_cleanup_free_ char *normal = reference_normalize(ref);
 	if (strchr(ref, '/')) {
 		/* A registry reference, or a directory that is not there. */
@@ -449,6 +518,29 @@ int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_p
 		                      "import %s SOURCE'",
 		                      image, q, normal, image);
 	}
+	*bootstrap = true;
+	return 0;
+}
+
+int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_progress *progress,
+                  struct sbx_image **out, struct sbx_error **err)
+{
+	if (image_is_directory(ref))
+		return resolve_directory(ref, out, err);
+	_cleanup_close_ int lock = image_lock_store(false, true, err);
+	if (lock < 0)
+		return -1;
+	bool bootstrap = false;
+	if (resolve_stored(ref, auto_bootstrap, progress, &bootstrap, out, err) < 0)
+		return -1;
+	if (!bootstrap) {
+		/* A directory (a reference that is none) is no stored image. */
+		if ((*out)->dir)
+			keep_lock(*out, steal_fd(lock));
+		return 0;
+	}
+	/* The bootstrap's commit takes the lock exclusively. */
+	close(steal_fd(lock));
 	if (progress && progress->info)
 		progress->info(progress->ctx, "image \"busybox\" not found; creating it from the "
 		                              "host's busybox (see 'sbx image bootstrap --help')");
@@ -456,5 +548,5 @@ int image_resolve(const char *ref, bool auto_bootstrap, const struct sbx_image_p
 	/* Another sbx may be bootstrapping it at the same time: fine. */
 	if (image_bootstrap_busybox("busybox", NULL, progress, &be) < 0 && be->code != EEXIST)
 		return pass_error(err, &be);
-	return image_open(image, out, err);
+	return image_open_shared("busybox", out, err);
 }

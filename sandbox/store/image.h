@@ -24,6 +24,11 @@ struct sbx_image {
 	char **env;
 	char *workdir;
 	char *user;
+	/* From image_resolve and image_open_shared: the image store's lock,
+	 * held shared (image-lock.h) until image_take_lock hands it on or
+	 * image_free closes it. */
+	bool locked;
+	int lockfd;
 };
 
 void image_free(struct sbx_image *img);
@@ -71,6 +76,13 @@ int image_check_name(const char *name, struct sbx_error **err);
 int image_store_dir(char **out, struct sbx_error **err);
 
 int image_open(const char *name, struct sbx_image **out, struct sbx_error **err);
+/* The same, for making an instance of it: opened with the store's lock held
+ * shared (waiting while an image is added, replaced or removed), which the
+ * image keeps (locked). */
+int image_open_shared(const char *name, struct sbx_image **out, struct sbx_error **err);
+/* The held lock's fd, for the caller to close once the instance is
+ * recorded; -1 when img holds none. */
+int image_take_lock(struct sbx_image *img);
 
 /* For `sbx run/spec IMAGE`: a directory (IMAGE starts with '/', "./" or
  * "../", or has a '/' and exists) is a root filesystem, used as is; a
@@ -78,7 +90,8 @@ int image_open(const char *name, struct sbx_image **out, struct sbx_error **err)
  * reference (image_find_source: "alpine" is docker.io/library/alpine); any
  * other registry reference is the image pulled from it. A missing
  * "busybox" is bootstrapped last when auto_bootstrap is set
- * (progress->info says so). */
+ * (progress->info says so). A stored image comes with the store's lock held
+ * shared, as image_open_shared's. */
 /* Whether image_resolve takes IMAGE as a directory: it starts with '/',
  * "./" or "../" (or is "." or ".."), or it has a '/' and exists. */
 bool image_is_directory(const char *image);
@@ -95,6 +108,8 @@ int image_find_source(const char *ref, struct sbx_image **out, struct sbx_error 
  * is listed with only name, dir and rootfs set. */
 int image_list(struct sbx_image ***out, size_t *n, struct sbx_error **err);
 
+/* Removes an image no instance uses: EBUSY, naming the instance, for one
+ * whose lower layer it is. Waits while an instance is being made. */
 int image_remove(const char *name, struct sbx_error **err);
 
 /* SOURCE is a directory (copied) or a tar archive, maybe compressed with

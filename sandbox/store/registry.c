@@ -395,36 +395,6 @@ static char *skopeo_find(const char *what, struct sbx_error **err)
 	return skopeo;
 }
 
-/* A pull that replaces may take the name of an image pulled from the same
- * reference, never that of one imported, committed or pulled from
- * elsewhere: EEXIST then, as for any import. */
-static int check_replaceable(const char *name, const char *source, struct sbx_error **err)
-{
-	_cleanup_image_ struct sbx_image *img = NULL;
-	struct sbx_error *e = NULL;
-	if (image_open(name, &img, &e) < 0) {
-		int code = e->code;
-		sbx_error_free(e);
-		if (code == ENOENT)
-			return 0;
-		/* Damaged: image_rm is the way, as the import says. */
-		return sbx_error_setc(err, EEXIST,
-		                      "image \"%s\" already exists; remove it first with 'sbx "
-		                      "image rm %s'",
-		                      name, name);
-	}
-	_cleanup_free_ char *want = reference_normalize(source);
-	_cleanup_free_ char *have = img->source ? reference_normalize(img->source) : NULL;
-	if (want && have && strcmp(want, have) == 0)
-		return 0;
-	_cleanup_free_ char *q = str_escape(want ? want : source);
-	return sbx_error_setc(err, EEXIST,
-	                      "image \"%s\" already exists and was not pulled from %s; remove it "
-	                      "first with 'sbx image rm %s', or pull under another name with "
-	                      "--name",
-	                      name, q, name);
-}
-
 int registry_pull(const struct registry_opts *o, const struct sbx_image_progress *progress,
                   layer_progress_fn on_layer, char **name, struct sbx_error **err)
 {
@@ -440,7 +410,7 @@ int registry_pull(const struct registry_opts *o, const struct sbx_image_progress
 	_cleanup_free_ char *label = xasprintf("pull-%s", stored);
 	int r = stage_store(&s, err);
 	if (r == 0)
-		r = o->replace ? check_replaceable(stored, source, err)
+		r = o->replace ? staging_check_replaceable(stored, source, err)
 		               : staging_check_free(s.storefd, stored, err);
 	if (r == 0)
 		r = stage_begin(&s, label, err);

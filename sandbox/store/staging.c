@@ -1,7 +1,9 @@
 /* staging.c - the image store's directory on disk (see staging.h). */
 #define _GNU_SOURCE
 #include "store/staging.h"
+#include "store/image-lock.h"
 #include "store/instance.h"
+#include "store/reference.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -114,6 +116,30 @@ int staging_check_free(int storefd, const char *name, struct sbx_error **err)
 	return 0;
 }
 
+int staging_check_replaceable(const char *name, const char *source, struct sbx_error **err)
+{
+	_cleanup_image_ struct sbx_image *img = NULL;
+	struct sbx_error *e = NULL;
+	if (image_open(name, &img, &e) < 0) {
+		int code = e->code;
+		sbx_error_free(e);
+		if (code == ENOENT)
+			return 0;
+		/* Damaged: image_rm is the way, as the import says. */
+		return exists_error(err, name);
+	}
+	_cleanup_free_ char *want = source ? reference_normalize(source) : NULL;
+	_cleanup_free_ char *have = img->source ? reference_normalize(img->source) : NULL;
+	if (want && have && strcmp(want, have) == 0)
+		return 0;
+	_cleanup_free_ char *q = str_escape(want ? want : source ? source : "");
+	return sbx_error_setc(err, EEXIST,
+	                      "image \"%s\" already exists and was not pulled from %s; remove it "
+	                      "first with 'sbx image rm %s', or pull under another name with "
+	                      "--name",
+	                      name, q, name);
+}
+
 int staging_begin(struct staging *s, const char *name, struct sbx_error **err)
 {
 	return staging_begin_for(s, name, false, err);
@@ -215,21 +241,20 @@ static int replace(struct staging *s, const char *name, struct sbx_error **err)
 	return 0;
 }
 
-int staging_commit(struct staging *s, const char *name, const struct sbx_image *meta,
-                   struct sbx_error **err)
+static int commit_locked(struct staging *s, const char *name, const struct sbx_image *meta,
+                         struct sbx_error **err)
 {
-	_cleanup_free_ char *created = now_rfc3339();
-	struct sbx_image m = *meta;
-	m.name = (char *)name;
-	m.created = created;
-	if (image_metadata_write(s->tmpfd, &m, err) < 0)
-		return -1;
 	int r = renameat2(s->storefd, s->tmp, s->storefd, name, RENAME_NOREPLACE);
 	if (r < 0 && (errno == EINVAL || errno == ENOSYS))
 		/* No RENAME_NOREPLACE here: a non-empty target still fails. */
 		r = renameat(s->storefd, s->tmp, s->storefd, name);
-	if (r < 0 && (errno == EEXIST || errno == ENOTEMPTY) && s->replace)
+	if (r < 0 && (errno == EEXIST || errno == ENOTEMPTY) && s->replace) {
+		/* A pull's, checked again: the name may have changed hands
+		 * since its early check. */
+		if (meta->source && staging_check_replaceable(name, meta->source, err) < 0)
+			return -1;
 		return replace(s, name, err);
+	}
 	if (r < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
 			return exists_error(err, name);
@@ -239,4 +264,22 @@ int staging_commit(struct staging *s, const char *name, const struct sbx_image *
 	free(s->tmp);
 	s->tmp = NULL;
 	return 0;
+}
+
+int staging_commit(struct staging *s, const char *name, const struct sbx_image *meta,
+                   struct sbx_error **err)
+{
+	_cleanup_free_ char *created = now_rfc3339();
+	struct sbx_image m = *meta;
+	m.name = (char *)name;
+	m.created = created;
+	if (image_metadata_write(s->tmpfd, &m, err) < 0)
+		return -1;
+	/* What name is changes under the lock only (image-lock.h); a replaced
+	 * image left unused goes with staging_end, unlocked. */
+	if (image_lock_fd(s->storefd, true, err) < 0)
+		return sbx_error_prefix(err, "cannot add image \"%s\"", name);
+	int r = commit_locked(s, name, meta, err);
+	(void)flock(s->storefd, LOCK_UN);
+	return r;
 }

@@ -22,6 +22,11 @@ void staging_gc(int storefd);
  * every import says it: early, before a long download or import. */
 int staging_check_free(int storefd, const char *name, struct sbx_error **err);
 
+/* 0 when an image that pulls source may replace name: none is called so,
+ * or the one that is was pulled from the same reference; else -1 with *err
+ * set (EEXIST). A pull checks early, and staging_commit again, locked. */
+int staging_check_replaceable(const char *name, const char *source, struct sbx_error **err);
+
 /* An image being built: STORE/.tmp-NAME-XXXXXX/rootfs is rootfd. */
 struct staging {
 	char *store;
@@ -37,9 +42,10 @@ int staging_begin(struct staging *s, const char *name, struct sbx_error **err);
 /* The same, or, with replace, for an image that replaces name if taken. */
 int staging_begin_for(struct staging *s, const char *name, bool replace, struct sbx_error **err);
 /* Writes meta (its name and creation time set here) and renames the staging
- * directory to name; EEXIST when name was taken meanwhile, unless replace
- * was set. An image that replaces another never changes an instance's
- * lower layer: when instances use the old image, it is kept as
+ * directory to name, with the store's lock held exclusively (image-lock.h);
+ * EEXIST when name was taken meanwhile, unless replace was set (and
+ * staging_check_replaceable allows it, for a meta with a source). An image that replaces another
+ * never changes an instance's lower layer: when instances use the old image, it is kept as
  * NAME@YYYYMMDDTHHMMSSZ and they are made to use it under that name
  * (instance_rebase); otherwise it is removed. */
 int staging_commit(struct staging *s, const char *name, const struct sbx_image *meta,

@@ -1,8 +1,8 @@
 /* test-hooks.c - config.json's "hooks" as sbx-oci reads them (every kind,
  * its args, env and timeout; what is wrong refused by name) and the state a
- * hook reads; runc update's resources (runtime/cgroup-live.c) likewise. */
+ * hook reads; runc update's resources (runtime/cgroup.c) likewise. */
 #define _GNU_SOURCE
-#include "runtime/cgroup-live.h"
+#include "runtime/cgroup.h"
 #include "runtime/hooks.h"
 #include "lib/util.h"
 #include "tap.h"
@@ -102,43 +102,40 @@ static void test_state(void)
 
 static void test_resources(void)
 {
-	struct sbx_live_resources r;
+	struct sbx_resources r;
 	struct sbx_error *e = NULL;
-	cgroup_live_resources_init(&r);
 	json_t *j = json_loads("{\"memory\": {\"limit\": 1048576, \"swap\": -1},"
 	                       " \"cpu\": {\"quota\": 50000, \"cpus\": \"0-1\"},"
 	                       " \"pids\": {\"limit\": 10}}",
 	                       0, NULL);
-	ok(cgroup_live_parse(j, &r, &e) == 0, "runc's resources parse");
-	is_int(r.memory, 1048576, "memory.limit");
-	is_int(r.memory_swap, -1, "memory.swap -1: no limit");
-	is_int(r.pids, 10, "pids.limit");
+	ok(cgroup_resources_parse_update(j, &r, &e) == 0, "runc's resources parse");
+	is_int(r.mem_limit, 1048576, "memory.limit");
+	ok(r.mem_swap == CGROUP_RESET, "memory.swap -1: no limit");
+	is_int(r.pids_limit, 10, "pids.limit");
 	is_int(r.cpu_quota, 50000, "cpu.quota");
-	ok(r.cpu_period == SBX_UNSET, "cpu.period not given");
+	ok(r.cpu_period == -1, "cpu.period not given");
 	is_str(r.cpus, "0-1", "cpu.cpus");
 	ok(r.mems == NULL, "cpu.mems not given");
 	json_decref(j);
-	cgroup_live_resources_free(&r);
+	cgroup_resources_free(&r);
 	static const struct {
 		const char *json, *msg;
 	} cases[] = {
 	    {"{\"devices\": []}", "resources: \"devices\" cannot be updated"},
 	    {"{\"memory\": {\"kernel\": 1}}", "resources.memory.kernel cannot be updated"},
-	    {"{\"pids\": {\"limit\": \"10\"}}",
-	     "resources.pids.limit: expected a number (-1: no limit)"},
-	    {"{\"memory\": {\"limit\": -2}}",
-	     "resources.memory.limit: expected a number (-1: no limit)"},
-	    {"{\"cpu\": {\"cpus\": 1}}", "resources.cpu.cpus: expected a string"},
+	    {"{\"pids\": {\"limit\": \"10\"}}", "linux.resources.pids.limit: expected an integer"},
+	    {"{\"memory\": {\"limit\": -2}}", "linux.resources.memory: a limit below -1"},
+	    {"{\"cpu\": {\"cpus\": 1}}", "linux.resources.cpu.cpus: expected a string"},
+	    {"[]", "resources: expected a JSON object"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		cgroup_live_resources_init(&r);
 		json_t *c = json_loads(cases[i].json, 0, NULL);
 		struct sbx_error *ce = NULL;
-		ok(cgroup_live_parse(c, &r, &ce) < 0, "refused: %s", cases[i].json);
+		ok(cgroup_resources_parse_update(c, &r, &ce) < 0, "refused: %s", cases[i].json);
 		is_str(ce ? ce->msg : NULL, cases[i].msg, "its message");
 		sbx_error_free(ce);
 		json_decref(c);
-		cgroup_live_resources_free(&r);
+		cgroup_resources_free(&r);
 	}
 }
 

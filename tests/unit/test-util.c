@@ -1,11 +1,16 @@
 /* test-util.c - sizes (parse_size) and the one escaper for the terminal
- * (str_escape, str_escape_mem, str_display), at their edges. */
+ * (str_escape, str_escape_mem, str_display), at their edges; write_string_at. */
 #define _GNU_SOURCE
 #include "lib/util.h"
 #include "tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 static void test_parse_size(void)
 {
@@ -205,8 +210,68 @@ static void test_distance(void)
 	ok(str_closest("bogus", nets, 5) == NULL, "closest: nothing near bogus");
 }
 
+static char *slurp_at(int dfd, const char *name)
+{
+	static char buf[256];
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	read_string(fd, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_write_string_at(void)
+{
+	char tmpl[] = "/tmp/sbx-test-util-XXXXXX";
+	if (mkdtemp(tmpl) == NULL) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	_cleanup_close_ int dfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int c = openat(dfd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ok(dfd >= 0 && c >= 0, "write_string_at: made \"f\" in %s", tmpl);
+	is_int(write_string_at(dfd, "f", "1 2 3", 0), 0, "write_string_at: relative to dirfd");
+	is_str(slurp_at(dfd, "f"), "1 2 3", "write_string_at: the whole string is there");
+	_cleanup_free_ char *abs = path_join(tmpl, "f");
+	is_int(write_string_at(AT_FDCWD, abs, "max", 0), 0, "write_string_at: absolute path");
+	/* No O_CREAT, no O_TRUNC: the files it is for exist and take one write. */
+	is_str(slurp_at(dfd, "f"), "max 3", "write_string_at: neither truncates nor appends");
+	errno = 0;
+	is_int(write_string_at(dfd, "missing", "x", 0), -ENOENT,
+	       "write_string_at: a missing file is -ENOENT (nothing created)");
+	is_int(errno, ENOENT, "write_string_at: errno is set too");
+	ok(faccessat(dfd, "missing", F_OK, AT_SYMLINK_NOFOLLOW) < 0,
+	   "write_string_at: no file made");
+	ok(symlinkat("f", dfd, "link") == 0, "write_string_at: made a symlink");
+	is_int(write_string_at(dfd, "link", "y", O_NOFOLLOW), -ELOOP,
+	       "write_string_at: O_NOFOLLOW refuses a symlink");
+	is_str(slurp_at(dfd, "f"), "max 3", "write_string_at: nothing written through it");
+	is_int(write_string_at(dfd, "link", "y", 0), 0, "write_string_at: without it, followed");
+	is_str(slurp_at(dfd, "f"), "yax 3", "write_string_at: written through the symlink");
+	/* A short write goes on where it stopped: past RLIMIT_FSIZE the first
+	 * write is short and the next fails with EFBIG, which is returned. */
+	_cleanup_close_ int g = openat(dfd, "g", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ok(g >= 0, "write_string_at: made \"g\"");
+	struct rlimit old, small = {.rlim_cur = 4};
+	getrlimit(RLIMIT_FSIZE, &old);
+	small.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &small);
+	int r = write_string_at(dfd, "g", "0123456789", 0);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	is_int(r, -EFBIG,
+	       "write_string_at: a short write is followed by the next, whose error counts");
+	is_str(slurp_at(dfd, "g"), "0123", "write_string_at: the first write went in");
+	unlinkat(dfd, "f", 0);
+	unlinkat(dfd, "g", 0);
+	unlinkat(dfd, "link", 0);
+	rmdir(tmpl);
+}
+
 int main(void)
 {
+	test_write_string_at();
 	test_distance();
 	test_parse_size();
 	test_escape();

@@ -6,43 +6,22 @@
 # inside the sandboxes' namespaces.
 
 load ../helpers
+load stock-host-helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" = 0 ] || skip "runs as root"
-	USER_NAME=${SBX_TEST_USER:-sbxtest}
-	STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
-	[ -x "$STOCK_HOST" ] || fail "missing $STOCK_HOST"
-	command -v pasta >/dev/null || fail "pasta is missing: run 'make deps'"
-	command -v slirp4netns >/dev/null || fail "slirp4netns is missing: run 'make deps'"
-	WORK=$(mktemp -d /tmp/sbx-net.XXXXXX)
-	chmod 755 "$WORK"
-	chown "$USER_NAME:" "$WORK"
+	stock_host_setup net pasta slirp4netns
+	AS_USER_ENV=(SBX="$SBX" SBX_DATADIR="$SBX_DATADIR")
 }
 
 teardown() {
-	# Whatever a failed test left running in its directory goes.
-	local p
-	for p in /proc/[0-9]*; do
-		case "$(readlink "$p/cwd" 2>/dev/null)" in
-		"$WORK" | "$WORK"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
-		esac
-	done
-	chmod -R u+rwX "$WORK" 2>/dev/null || true
-	rm -rf "$WORK"
+	stock_host_teardown
 }
 
-# Shell functions for the user's scripts.
+# Shell functions for the user's scripts (after STOCK_HOST_LIB's).
 read -r -d '' LIB <<'EOF' || true
 S=$SBX
-cd "$HOME"
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 [ -d "$XDG_DATA_HOME/sbx/images/busybox" ] || $S image bootstrap busybox >/dev/null 2>&1
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # An HTTP server on the host's 127.0.0.1:$1 serving $2.
 host_server() {
 	python3 -m http.server --bind 127.0.0.1 --directory "$2" "$1" >/dev/null 2>&1 &
@@ -130,17 +109,6 @@ nothing_left() {
 	done
 }
 EOF
-
-# Runs a bash script as the test user on a stock host, with its own XDG
-# directories under $WORK.
-as_user() {
-	"$STOCK_HOST" setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
-		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 \
-		XDG_RUNTIME_DIR="$WORK/run" XDG_DATA_HOME="$WORK/data" \
-		XDG_CONFIG_HOME="$WORK/config" SBX="$SBX" SBX_DATADIR="$SBX_DATADIR" \
-		bash -euc "$LIB
-$1" 3>&-
-}
 
 @test "pasta, slirp4netns: the host's loopback is closed by default; no host.sbx.internal; /etc/hosts and /etc/resolv.conf" {
 	run as_user '

@@ -119,13 +119,63 @@ record() {
 	[ "$(cat "$dir/pids.max")" = max ]
 	run oci update --memory 64m --pids-limit 5 c1
 	assert_status 125
-	assert_output "sbx-oci: update: the container's cgroup has no memory controller (memory.limit_in_bytes)"
+	assert_output "sbx-oci: update: linux.resources.memory: the container's cgroup has no memory controller"
 	# Nothing was written.
 	[ "$(cat "$dir/pids.max")" = max ]
 	echo '{"hugepageLimits": []}' >res.json
 	run oci update --resources res.json c1
 	assert_status 125
 	assert_output 'sbx-oci: update: resources: "hugepageLimits" cannot be updated'
+	echo go >share/fifo
+	for i in $(seq 1 300); do [ -s share/out ] && break; sleep 0.05; done
+	oci delete --force c1
+}
+
+@test "update goes through linux.resources' parser and applier: cpu and memory on v1, -1 back to the default, a raised limit after its swap" {
+	[ -d /sys/fs/cgroup/cpu ] && [ -d /sys/fs/cgroup/memory ] || skip "needs the v1 cpu and memory hierarchies (these machines mount them)"
+	oci run -d --bundle bundle --pid-file "$PWD/pid" c1 </dev/null >bg.out 2>&1
+	pid=$(cat pid)
+	cpu=$(make_cgroup cpu "$pid")
+	DIRS+=("$cpu")
+	record cpu "$cpu"
+	run oci update --cpu-share 512 --cpu-quota 20000 --cpu-period 50000 c1
+	assert_status 0
+	[ "$(cat "$cpu/cpu.shares")" = 512 ]
+	[ "$(cat "$cpu/cpu.cfs_quota_us")" = 20000 ]
+	[ "$(cat "$cpu/cpu.cfs_period_us")" = 50000 ]
+	# -1: no quota, the default shares; the period not given stays.
+	echo '{"cpu": {"shares": -1, "quota": -1}}' | oci update --resources - c1
+	[ "$(cat "$cpu/cpu.shares")" = 1024 ]
+	[ "$(cat "$cpu/cpu.cfs_quota_us")" = -1 ]
+	[ "$(cat "$cpu/cpu.cfs_period_us")" = 50000 ]
+	# The create's checks: a weight out of range, a swap below the limit.
+	run oci update --blkio-weight 5 c1
+	assert_status 125
+	assert_output 'sbx-oci: update: linux.resources.blockIO.weight: 5 is not from 10 to 1000'
+	run oci update --memory 64m --memory-swap 32m c1
+	assert_status 125
+	assert_output 'sbx-oci: update: linux.resources.memory.swap: 33554432 is below the limit (67108864): swap counts memory and swap together'
+	run oci update c1
+	assert_status 125
+	assert_output 'sbx-oci: update: nothing to update'
+	mem=$(make_cgroup memory "$pid")
+	DIRS+=("$mem")
+	record memory "$mem"
+	run oci update --memory 64m c1
+	assert_status 0
+	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
+	if [ -e "$mem/memory.memsw.limit_in_bytes" ]; then
+		oci update --memory 64m --memory-swap 64m c1
+		[ "$(cat "$mem/memory.memsw.limit_in_bytes")" = 67108864 ]
+		# Memory above the swap's old limit: the swap's goes first.
+		run oci update --memory 128m --memory-swap 256m c1
+		assert_status 0
+		[ "$(cat "$mem/memory.limit_in_bytes")" = 134217728 ]
+		[ "$(cat "$mem/memory.memsw.limit_in_bytes")" = 268435456 ]
+	fi
+	run oci update --memory -1 --memory-swap -1 c1
+	assert_status 0
+	[ "$(cat "$mem/memory.limit_in_bytes")" = "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)" ]
 	echo go >share/fifo
 	for i in $(seq 1 300); do [ -s share/out ] && break; sleep 0.05; done
 	oci delete --force c1

@@ -85,6 +85,21 @@ in_v2() {
 	assert_status 0
 }
 
+@test "cgroup v2, as root: update goes to the v2 cgroup as create does; a limit whose controller is not there is refused by name" {
+	edit '.process.args = ["sleep", "1000"]'
+	run in_v2 "'$OCI' --root '$DIR/root' run -d --bundle bundle c1 >/dev/null 2>&1 </dev/null"
+	assert_status 0
+	run in_v2 "'$OCI' --root '$DIR/root' update --pids-limit 5 c1"
+	assert_status 125
+	assert_output 'sbx-oci: update: linux.resources.pids.limit: "/sys/fs/cgroup/base/c1/pids.max" does not exist (its cgroup controller is not available there)'
+	run in_v2 "'$OCI' --root '$DIR/root' update --cpu-period 50000 c1"
+	assert_status 125
+	assert_output 'sbx-oci: update: linux.resources.cpu.quota: "/sys/fs/cgroup/base/c1/cpu.max" does not exist (its cgroup controller is not available there)'
+	run in_v2 "'$OCI' --root '$DIR/root' delete --force c1"
+	assert_status 0
+	[ ! -e "$TOP/base/c1" ]
+}
+
 @test "cgroup v2, rootless: a delegated subtree is used; without one, sbx-oci carries on without a cgroup" {
 	chown -R "$USER_NAME:" "$TOP/base" "$DIR"
 	edit '.linux.resources = {"unified": {"cgroup.max.descendants": "2"}}'

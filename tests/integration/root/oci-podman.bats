@@ -5,39 +5,26 @@
 # ../shared/bin/stock-host. All traffic stays on the host's loopback.
 
 load ../helpers
+load stock-host-helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" = 0 ] || skip "runs as root"
-	USER_NAME=${SBX_TEST_USER:-sbxtest}
-	STOCK_HOST=$SBX_TOP/../shared/bin/stock-host
-	[ -x "$STOCK_HOST" ] || fail "missing $STOCK_HOST"
-	command -v podman >/dev/null || fail "podman is missing: run 'make deps'"
-	command -v slirp4netns >/dev/null || fail "slirp4netns is missing: run 'make deps'"
-	WORK=$(mktemp -d /tmp/sbx-podman.XXXXXX)
-	chmod 755 "$WORK"
-	chown "$USER_NAME:" "$WORK"
+	stock_host_setup podman podman slirp4netns
+	# The runtime podman is given (pod).
+	AS_USER_ENV=(OCI="$SBX_TOP/build/sbx-oci")
 }
 
 teardown() {
-	# podman's pause process, conmon and whatever a failed test left.
-	local p
+	# podman's pause process; conmon and whatever a failed test left go
+	# with $WORK.
 	if [ -f "$WORK/run/libpod/tmp/pause.pid" ]; then
 		kill -9 "$(cat "$WORK/run/libpod/tmp/pause.pid")" 2>/dev/null || true
 	fi
-	for p in /proc/[0-9]*; do
-		case "$(readlink "$p/cwd" 2>/dev/null) $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ')" in
-		*"$WORK"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
-		esac
-	done
-	rm -rf "$WORK"
+	stock_host_teardown
 }
 
+# Shell functions for the user's scripts (after STOCK_HOST_LIB's).
 read -r -d '' LIB <<'EOF' || true
-cd "$HOME"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 pod() { podman --runtime "$OCI" "$@"; }
 IMG=localhost/sbx-podman
 # The first podman command warns that stock-host's / is not a shared mount.
@@ -48,9 +35,6 @@ if ! podman image exists "$IMG" 2>/dev/null; then
 	echo 'root:x:0:0:root:/root:/bin/sh' >rootfs/etc/passwd
 	tar -C rootfs -c . | podman import - "$IMG" >/dev/null 2>&1
 fi
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # An HTTP server on the host's 127.0.0.1:$1 serving www/, answering once up.
 host_server() {
 	mkdir -p www && echo "hello from the host" >www/index.txt
@@ -63,17 +47,6 @@ host_server() {
 	return 1
 }
 EOF
-
-# Runs a bash script as the test user on a stock host, with its own XDG
-# directories (and so podman's storage) under $WORK.
-as_user() {
-	"$STOCK_HOST" setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups \
-		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 \
-		XDG_RUNTIME_DIR="$WORK/run" XDG_DATA_HOME="$WORK/data" \
-		XDG_CONFIG_HOME="$WORK/config" OCI="$SBX_TOP/build/sbx-oci" \
-		bash -euc "$LIB
-$1" 3>&-
-}
 
 @test "podman's default rootless network: slirp4netns's tap0 in the network namespace podman passes by path; its sysctl; exec" {
 	run as_user '

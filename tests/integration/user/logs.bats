@@ -176,9 +176,19 @@ Try 'sbx logs --help' for more information."
 	sbx run -d --name slow -v "$BATS_TEST_TMPDIR/v:/v" busybox sh -c \
 		'echo first; while [ ! -e /v/go ]; do sleep 0.02; done; echo last' >/dev/null
 	wait_log slow first
-	local cap="" monitor p
+	# The capture process of this test's instance: the one process with its
+	# log.idx open, by the file's full path under this test's own
+	# XDG_DATA_HOME, whatever other instance named slow the user runs.
+	local idx cap="" monitor p fd
+	idx=$(readlink -f "$XDG_DATA_HOME/sbx/instances/slow/log.idx")
+	[ -f "$idx" ]
 	for p in $(pgrep -u "$(id -u)" -x sbx); do
-		ls -l "/proc/$p/fd" 2>/dev/null | grep -q "/slow/log.idx" && cap=$p
+		for fd in "/proc/$p/fd/"*; do
+			if [ "$(readlink "$fd" 2>/dev/null)" = "$idx" ]; then
+				[ -z "$cap" ] || [ "$cap" = "$p" ] || fail "both $cap and $p have $idx open"
+				cap=$p
+			fi
+		done
 	done
 	[ -n "$cap" ]
 	monitor=$(jq -r .monitor "$XDG_RUNTIME_DIR/sbx/slow/state.json")

@@ -4,38 +4,16 @@
 # the reason, leaving nothing behind.
 
 load ../helpers
+load ../oci-helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user"
-	cd "$BATS_TEST_TMPDIR"
-	OCI=$SBX_TOP/build/sbx-oci
-	ROOT=$BATS_TEST_TMPDIR/oci-root
-	mkdir -p bundle
-	make_busybox_rootfs bundle/rootfs
-	(cd bundle && "$OCI" spec --rootless)
-	edit '.process.terminal = false'
-}
-
-oci() { "$OCI" --root "$ROOT" "$@"; }
-
-# Edits bundle/config.json with a jq filter.
-edit() {
-	jq "$1" bundle/config.json >bundle/c.json && mv bundle/c.json bundle/config.json
+	oci_setup --rootless
 }
 
 # The container runs sh -c "$1".
 script() {
 	edit ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$1" '$s')]"
-}
-
-# --root holds nothing once every container is deleted.
-assert_root_empty() {
-	if [ -d "$ROOT" ]; then
-		run ls -A "$ROOT"
-		assert_output ""
-	fi
 }
 
 # run fails with exit 125, the message $1, and nothing is left behind.

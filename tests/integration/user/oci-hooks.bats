@@ -3,38 +3,17 @@
 # update, as a user.
 
 load ../helpers
+load ../oci-helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user"
-	cd "$BATS_TEST_TMPDIR"
-	OCI=$SBX_TOP/build/sbx-oci
-	ROOT=$BATS_TEST_TMPDIR/oci-root
+	oci_setup
 	LOG=$BATS_TEST_TMPDIR/log
-	mkdir -p bundle states
-	make_busybox_rootfs bundle/rootfs
-	mkdir -p bundle/rootfs/mnt
-	(cd bundle && "$OCI" spec)
-	edit '.process.terminal = false'
+	mkdir -p states bundle/rootfs/mnt
 }
 
 teardown() {
 	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
-}
-
-oci() { "$OCI" --root "$ROOT" "$@"; }
-
-# create leaves a container that holds its stdio: never a pipe that `run`
-# waits on. Its output goes to bg.out.
-oci_bg() { "$OCI" --root "$ROOT" "$@" </dev/null >>"$BATS_TEST_TMPDIR/bg.out" 2>&1; }
-
-edit() {
-	jq "$1" bundle/config.json >bundle/c.json && mv bundle/c.json bundle/config.json
-}
-
-args() {
-	edit ".process.args = $1"
 }
 
 # A hook run by the host's sh with script, given KIND as $0, PATH and
@@ -61,30 +40,6 @@ add_hook() { # KIND SCRIPT [TIMEOUT]
 	edit ".hooks.$1 += [$h]"
 }
 
-assert_root_empty() {
-	if [ -d "$ROOT" ]; then
-		run ls -A "$ROOT"
-		assert_output ""
-	fi
-}
-
-wait_status() {
-	local i
-	for i in $(seq 1 300); do
-		[ "$(oci state "$1" | jq -r .status)" = "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "container $1 never became $2: $(oci state "$1")" >&2
-	return 1
-}
-
-validate_state() {
-	run "$VALIDATE" --schema state "$1"
-	if [ "$status" -ne 0 ]; then
-		echo "$output" >&2
-		return 1
-	fi
-}
 
 @test "hooks: each kind runs once, in the lifecycle's order, with the state of its step" {
 	for k in prestart createRuntime createContainer poststart poststop; do

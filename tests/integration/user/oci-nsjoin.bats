@@ -3,18 +3,11 @@
 # pass them: joined with setns instead of created, as a user.
 
 load ../helpers
+load ../oci-helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user"
-	cd "$BATS_TEST_TMPDIR"
-	OCI=$SBX_TOP/build/sbx-oci
-	ROOT=$BATS_TEST_TMPDIR/oci-root
-	mkdir -p bundle
-	make_busybox_rootfs bundle/rootfs
-	(cd bundle && "$OCI" spec)
-	edit '.process.terminal = false'
+	oci_setup
 	HOLDER=
 }
 
@@ -24,22 +17,9 @@ teardown() {
 	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
 }
 
-oci() { "$OCI" --root "$ROOT" "$@"; }
-
-edit() {
-	jq "$@" bundle/config.json >bundle/c.json && mv bundle/c.json bundle/config.json
-}
-
 # Sets linux.namespaces to the JSON array $1.
 namespaces() {
 	edit --argjson n "$1" '.linux.namespaces = $n'
-}
-
-assert_root_empty() {
-	if [ -d "$ROOT" ]; then
-		run ls -A "$ROOT"
-		assert_output ""
-	fi
 }
 
 # A process that holds new namespaces ($@: unshare's options) and sleeps;

@@ -2,18 +2,12 @@
 # sbx-oci: runc's command line on bundles sbx did not make, as a user.
 
 load ../helpers
+load ../oci-helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	sbx_setup
-	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user"
-	cd "$BATS_TEST_TMPDIR"
-	OCI=$SBX_TOP/build/sbx-oci
-	ROOT=$BATS_TEST_TMPDIR/oci-root
-	mkdir -p bundle share
-	make_busybox_rootfs bundle/rootfs
-	(cd bundle && "$OCI" spec)
-	edit '.process.terminal = false'
+	oci_setup
+	mkdir -p share
 }
 
 # podman's storage belongs to subordinate ids: removed from its user
@@ -27,48 +21,6 @@ teardown() {
 		kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid")" 2>/dev/null || true
 	fi
 	chmod -R u+rwX "$BATS_TEST_TMPDIR" 2>/dev/null || true
-}
-
-oci() { "$OCI" --root "$ROOT" "$@"; }
-
-# create and run -d leave a container that holds its stdio: never a pipe
-# that `run` waits on. Its output goes to bg.out.
-oci_bg() { "$OCI" --root "$ROOT" "$@" </dev/null >>"$BATS_TEST_TMPDIR/bg.out" 2>&1; }
-
-# Edits bundle/config.json with a jq filter.
-edit() {
-	jq "$1" bundle/config.json >bundle/c.json && mv bundle/c.json bundle/config.json
-}
-
-args() {
-	edit ".process.args = $1"
-}
-
-# --root holds nothing once every container is deleted.
-assert_root_empty() {
-	if [ -d "$ROOT" ]; then
-		run ls -A "$ROOT"
-		assert_output ""
-	fi
-}
-
-# Waits (boundedly) until the container's state says $2.
-wait_status() {
-	local i
-	for i in $(seq 1 300); do
-		[ "$(oci state "$1" | jq -r .status)" = "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "container $1 never became $2: $(oci state "$1")" >&2
-	return 1
-}
-
-validate_state() {
-	run "$VALIDATE" --schema state "$1"
-	if [ "$status" -ne 0 ]; then
-		echo "$output" >&2
-		return 1
-	fi
 }
 
 @test "sbx-oci --version: runc's lines, which go-runc parses" {

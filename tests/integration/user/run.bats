@@ -55,6 +55,17 @@ Seccomp:	2"
 	assert_output "$expected"
 }
 
+@test "inside: the set-up's own maps are the caller's one uid and gid, setgroups denied, with or without a network" {
+	for net in none host; do
+		run sbx run --rm --network "$net" busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id'
+		assert_status 0
+		assert_output "         0 $(printf '%10s' "$(id -u)")          1
+         0 $(printf '%10s' "$(id -g)")          1
+deny
+uid=0(root) gid=0(root) groups=0(root)"
+	done
+}
+
 @test "inside: --cap-drop ALL and the strict profile leave no capability" {
 	run sbx run --rm --cap-drop ALL busybox grep -E '^Cap(Bnd|Eff|Prm)' /proc/self/status
 	assert_status 0
