@@ -205,6 +205,10 @@ install: all
 	install -Dm644 completions/sbx.bash $(DESTDIR)$(BASH_COMPLETION)/sbx
 	install -Dm644 completions/_sbx $(DESTDIR)$(ZSH_COMPLETION)/_sbx
 	install -Dm644 completions/sbx.fish $(DESTDIR)$(FISH_COMPLETION)/sbx.fish
+	# bash and fish load a command's completion from a file of its name;
+	# zsh reads _sbx's #compdef line.
+	ln -sf sbx $(DESTDIR)$(BASH_COMPLETION)/sbx-oci
+	ln -sf sbx.fish $(DESTDIR)$(FISH_COMPLETION)/sbx-oci.fish
 
 # Removes what install put there. The directories of sbx's own go whole;
 # the shared ones (man sections, completion directories) only when that
@@ -216,7 +220,8 @@ uninstall:
 	for m in $(MANS); do n=$${m##*/}; s=$${n##*.}; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 	rm -f $(DESTDIR)$(BASH_COMPLETION)/sbx $(DESTDIR)$(ZSH_COMPLETION)/_sbx \
-		$(DESTDIR)$(FISH_COMPLETION)/sbx.fish
+		$(DESTDIR)$(FISH_COMPLETION)/sbx.fish $(DESTDIR)$(BASH_COMPLETION)/sbx-oci \
+		$(DESTDIR)$(FISH_COMPLETION)/sbx-oci.fish
 	for d in $(MAN_SECTIONS:%=$(MANDIR)/man%) $(BASH_COMPLETION) $(dir $(BASH_COMPLETION)) \
 		$(ZSH_COMPLETION) $(dir $(ZSH_COMPLETION)) $(FISH_COMPLETION) $(dir $(FISH_COMPLETION)); do \
 		if [ -d "$(DESTDIR)$$d" ]; then rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; fi; done

@@ -1,4 +1,4 @@
-# bash completion for sbx                                  -*- shell-script -*-
+# bash completion for sbx and sbx-oci                      -*- shell-script -*-
 #
 # The candidates come from `sbx __complete`, which reads the same option
 # tables that drive sbx's own parsing and --help. A line __files__ or
@@ -31,11 +31,16 @@ _sbx()
 		cur=${COMP_WORDS[COMP_CWORD]} words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
 	}
 
-	local sbx=${words[0]}
+	# sbx-oci is `sbx oci`: sbx, beside it, completes it.
+	local sbx=${words[0]} oci=()
+	if [[ ${sbx##*/} == sbx-oci ]]; then
+		oci=(oci)
+		[[ $sbx == */* ]] && sbx=${sbx%/*}/sbx
+	fi
 	[[ $sbx == */* && -x $sbx ]] || sbx=sbx
 
 	local -a cands
-	mapfile -t cands < <("$sbx" __complete -- "${words[@]:1:cword}" 2>/dev/null)
+	mapfile -t cands < <("$sbx" __complete -- "${oci[@]}" "${words[@]:1:cword}" 2>/dev/null)
 
 	# What readline replaces: the text after the last '=' or ':' it splits at.
 	local head=
@@ -63,6 +68,6 @@ _sbx()
 		esac
 	done
 } &&
-	complete -F _sbx sbx
+	complete -F _sbx sbx sbx-oci
 
 # ex: filetype=sh

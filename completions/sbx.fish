@@ -1,4 +1,4 @@
-# fish completion for sbx.
+# fish completion for sbx, and sbx-oci (`sbx oci`).
 #
 # The candidates come from `sbx __complete`, which reads the same option
 # tables that drive sbx's own parsing and --help. A line __files__ or
@@ -10,6 +10,12 @@ function __sbx_complete
     set -l tokens (commandline -opc)
     set -l cur (commandline -ct)
     set -l sbx $tokens[1]
+    set -l words $tokens[2..-1]
+    # sbx-oci is `sbx oci`: sbx, beside it, completes it.
+    if test (path basename -- $sbx) = sbx-oci
+        set words oci $words
+        string match -q -- '*/*' $sbx; and set sbx (path dirname -- $sbx)/sbx
+    end
     if not string match -q -- '*/*' $sbx; or not test -x $sbx
         set sbx sbx
     end
@@ -20,7 +26,7 @@ function __sbx_complete
         set head (string match -r -- '^--[^=]*=' "$cur")
         set value (string replace -r -- '^--[^=]*=' '' "$cur")
     end
-    for c in (command $sbx __complete --describe -- $tokens[2..-1] "$cur" 2>/dev/null)
+    for c in (command $sbx __complete --describe -- $words "$cur" 2>/dev/null)
         switch $c
             case __files__
                 for p in (__fish_complete_path "$value")
@@ -39,3 +45,4 @@ function __sbx_complete
 end
 
 complete -c sbx -f -a '(__sbx_complete)'
+complete -c sbx-oci -f -a '(__sbx_complete)'

@@ -335,7 +335,9 @@ static bool stops_at_operand(const struct sbx_command *cmd)
 	return cmd->args && strstr(cmd->args, "COMMAND") != NULL;
 }
 
-static void complete_command(struct cands *c, const struct sbx_command *cmd, char **w, int n)
+/* subs: the commands cmd's first operand names (sbx oci's), or NULL. */
+static void complete_command(struct cands *c, const struct sbx_command *cmd,
+                             const struct sbx_command *const *subs, char **w, int n)
 {
 	bool options = true;
 	int operands = 0;
@@ -346,6 +348,13 @@ static void complete_command(struct cands *c, const struct sbx_command *cmd, cha
 			continue;
 		}
 		if (!options || a[0] != '-' || a[1] == '\0') {
+			if (subs) {
+				/* The rest is the named command's. */
+				const struct sbx_command *sub = cmdline_subcommand(subs, a);
+				if (sub)
+					complete_command(c, sub, NULL, w + k + 1, n - k - 1);
+				return;
+			}
 			operands++;
 			if (stops_at_operand(cmd)) {
 				/* The payload's own words; a host command's are paths. */
@@ -408,6 +417,11 @@ static void complete_command(struct cands *c, const struct sbx_command *cmd, cha
 		add_described(c, "--help", "show this help and exit");
 		return;
 	}
+	if (subs) {
+		for (const struct sbx_command *const *s = subs; *s; s++)
+			add_described(c, (*s)->name, (*s)->summary);
+		return;
+	}
 	add_kind(c, operand_kind(cmd, operands), NULL);
 }
 
@@ -446,7 +460,7 @@ static void complete(struct cands *c, char **w, int n)
 		cmd = find_command(NULL, first);
 	}
 	if (cmd)
-		complete_command(c, cmd, w + i, n - i);
+		complete_command(c, cmd, cmd == &cmd_oci ? oci_commands : NULL, w + i, n - i);
 }
 
 /* The settings table, one tab-separated line per entry: section, key,

@@ -1,7 +1,10 @@
 /* cmd-oci.c - sbx-oci and `sbx oci`: runc's command line over
  * lifecycle/oci-runtime.c, so that podman, containerd and a user with a
- * bundle drive sbx as they drive runc. Options are parsed as runc parses
- * them (global ones before the command), not with sbx's option tables. */
+ * bundle drive sbx as they drive runc. The global options and each command
+ * are rows of sbx's tables (cmdline.h), which drive parsing, --help and
+ * `sbx __complete`; as runc does, options come before the operands, global
+ * ones before the command. Errors are printed here ("sbx-oci: CMD: ..."),
+ * and written to --log. */
 #define _GNU_SOURCE
 #include "cli/commands.h"
 #include "lifecycle/lifecycle.h"
@@ -85,65 +88,27 @@ static int fail_err(struct sbx_error *e)
 	return r;
 }
 
+/* The list of commands and the global options, from the tables. */
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "Usage: %s [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]\n\n"
-	        "sbx as an OCI runtime, with runc's command line.\n\n"
-	        "Commands:\n"
-	        "  create    create a container from a bundle; start releases it\n"
-	        "  start     start a created container\n"
-	        "  run       create and start a container\n"
-	        "  exec      run a process in a container\n"
-	        "  state     print a container's state (JSON)\n"
-	        "  list      list containers\n"
-	        "  kill      send a signal to a container's init\n"
-	        "  ps        list a container's processes\n"
-	        "  delete    delete a stopped container\n"
-	        "  pause     freeze a container's processes (through its cgroup)\n"
-	        "  resume    thaw them\n"
-	        "  update    change a container's cgroup limits\n"
-	        "  spec      write a default config.json\n"
-	        "  features  print what this runtime supports (JSON)\n\n"
-	        "Global options:\n"
-	        "  --root DIR           where state lives (default $XDG_RUNTIME_DIR/sbx-oci,\n"
-	        "                       /run/sbx-oci for root)\n"
-	        "  --log FILE           also write errors to FILE\n"
-	        "  --log-format FORMAT  text or json\n"
-	        "  --debug              trace what is being done\n"
-	        "  --systemd-cgroup     cgroupsPath is slice:prefix:name (systemd's layout)\n"
-	        "  --cgroup-manager M   cgroupfs, systemd (as --systemd-cgroup) or disabled\n"
-	        "  --rootless[=V]       accepted: true, false or auto\n"
-	        "  --version            show the version\n"
-	        "  -h, --help           show this help\n",
-	        g.prog);
+	cmdline_help_as(&cmd_oci, g.prog, oci_commands, f);
 }
 
-/* getopt_long over a command's options; "+" stops at the first operand.
- * Returns the first operand's index, 0 after --help printed the usage
- * line (g.command's, with args), or -(exit status): callers return -r
- * for any r <= 0. */
-static int parse(int argc, char **argv, const char *args, const char *shortopts,
-                 const struct option *longopts, int (*fn)(int c, const char *arg, void *ctx),
-                 void *ctx)
+/* Parses cmd's options (its table) from argv[1..], up to the first operand.
+ * Returns the first operand's index, 0 after --help printed the command's
+ * help, or -(exit status) after an error: callers return -r for any
+ * r <= 0. */
+static int parse(const struct sbx_command *cmd, int argc, char **argv, sbx_option_fn fn, void *ctx)
 {
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (c == ':')
-			return -fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
-		if (c == '?')
-			return -fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
-		if (c == 'h') {
-			printf("Usage: %s %s%s%s\n", g.prog, g.command, args[0] ? " " : "", args);
-			return 0;
-		}
-		int r = fn(c, optarg, ctx);
-		if (r < 0)
-			return r;
-	}
-	return optind;
+	char shown[64];
+	snprintf(shown, sizeof(shown), "%s %s", g.prog, cmd->name);
+	struct sbx_error *e = NULL;
+	int first = cmdline_parse_as(cmd, shown, NULL, argc, argv, true, fn, ctx, &e);
+	if (first == CMDLINE_HELP)
+		return 0;
+	if (first < 0)
+		return -fail_err(e);
+	return first;
 }
 
 /* Exactly want operands from argv[first]; "ID" names them. */
@@ -172,7 +137,7 @@ enum {
 	OPT_NO_SUBREAPER,
 };
 
-static int create_opt(int c, const char *arg, void *ctx)
+static int create_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 {
 	struct create_args *a = ctx;
 	switch (c) {
@@ -191,7 +156,8 @@ static int create_opt(int c, const char *arg, void *ctx)
 	case OPT_PRESERVE: {
 		uint64_t n;
 		if (parse_u64(arg, &n) < 0 || n > 4096)
-			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number of fds", arg);
+			return cmdline_usage(err, "--preserve-fds '%s' is not a number of fds",
+			                     arg);
 		a->o.preserve_fds = (unsigned)n;
 		break;
 	}
@@ -205,31 +171,34 @@ static int create_opt(int c, const char *arg, void *ctx)
 	return 0;
 }
 
-static int create_main(int argc, char **argv, bool run)
+/* run's options; create's are the same but the first, -d. */
+static const struct sbx_option run_options[] = {
+    {"detach", 'd', no_argument, NULL, "exit once the container runs, without waiting for it",
+     NULL},
+    {"bundle", 'b', required_argument, "DIR",
+     "the bundle: config.json and the root (default: the current directory)", SBX_COMPLETE_DIR},
+    {"pid-file", OPT_PID_FILE, required_argument, "FILE", "write the container's pid to FILE",
+     SBX_COMPLETE_FILE},
+    {"console-socket", OPT_CONSOLE, required_argument, "PATH",
+     "send the terminal's fd to the unix socket PATH (process.terminal)", SBX_COMPLETE_FILE},
+    {"preserve-fds", OPT_PRESERVE, required_argument, "N", "pass fds 3 to 3+N-1 on to the payload",
+     NULL},
+    {"no-pivot", OPT_NO_PIVOT, no_argument, NULL, "accepted; sbx always pivots the root", NULL},
+    {"no-new-keyring", OPT_NO_KEYRING, no_argument, NULL, "accepted; sbx makes no session keyring",
+     NULL},
+    {"no-subreaper", OPT_NO_SUBREAPER, no_argument, NULL,
+     "accepted; sbx keeps no process over the container", NULL},
+    {0},
+};
+#define create_options (run_options + 1)
+
+static int create_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option opts[] = {
-	    {"bundle", required_argument, NULL, 'b'},
-	    {"pid-file", required_argument, NULL, OPT_PID_FILE},
-	    {"console-socket", required_argument, NULL, OPT_CONSOLE},
-	    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
-	    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
-	    {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},
-	    {"detach", no_argument, NULL, 'd'},
-	    {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
+	bool run = strcmp(cmd->name, "run") == 0;
 	struct create_args a = {.o = {.root = g.root, .cgroup_driver = g.cgroup_driver}};
-	int first = parse(
-	    argc, argv,
-	    run ? "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] [-d] ID"
-	        : "[--bundle B] [--pid-file F] [--console-socket PATH] [--preserve-fds N] "
-	          "ID",
-	    run ? "+:b:dh" : "+:b:h", opts, create_opt, &a);
+	int first = parse(cmd, argc, argv, create_opt, &a);
 	if (first <= 0)
 		return -first;
-	if (!run && a.detach)
-		return fail(OCI_USAGE, "unknown option '--detach'");
 	if (operands(argc, first, 1, "a container ID") < 0)
 		return OCI_USAGE;
 	a.o.id = argv[first];
@@ -271,10 +240,42 @@ enum {
 	X_CWD,
 	X_NO_NEW_PRIVS,
 	X_PRESERVE,
-	X_REFUSED,
+	/* runc's, which sbx-oci does not implement: refused by name. */
+	X_CAP = 'c',
+	X_GIDS = 'g',
+	X_APPARMOR = 300,
+	X_LABEL,
+	X_CGROUP,
+	X_IGNORE_PAUSED,
 };
 
-static int exec_opt(int c, const char *arg, void *ctx)
+static const struct sbx_option exec_options[] = {
+    {"process", 'p', required_argument, "FILE",
+     "the process, as config.json's process (JSON), instead of COMMAND", SBX_COMPLETE_FILE},
+    {"detach", 'd', no_argument, NULL, "do not wait for the process", NULL},
+    {"tty", 't', no_argument, NULL, "give the process a terminal (needs --console-socket)", NULL},
+    {"pid-file", X_PID_FILE, required_argument, "FILE", "write the process's pid to FILE",
+     SBX_COMPLETE_FILE},
+    {"console-socket", X_CONSOLE, required_argument, "PATH",
+     "send the terminal's fd to the unix socket PATH", SBX_COMPLETE_FILE},
+    {"cwd", X_CWD, required_argument, "DIR", "the working directory in the container", NULL},
+    {"env", 'e', required_argument, "KEY=VALUE", "set an environment variable (repeatable)", NULL},
+    {"user", 'u', required_argument, "UID[:GID]", "run as UID and GID (numbers)", NULL},
+    {"no-new-privs", X_NO_NEW_PRIVS, no_argument, NULL, "set no_new_privs", NULL},
+    {"preserve-fds", X_PRESERVE, required_argument, "N", "accepted as 0 only", NULL},
+    {"cap", X_CAP, required_argument, "CAP", "runc's; not supported by sbx-oci",
+     SBX_COMPLETE_CAPABILITY},
+    {"additional-gids", X_GIDS, required_argument, "GID", "runc's; not supported by sbx-oci", NULL},
+    {"apparmor", X_APPARMOR, required_argument, "PROFILE", "runc's; not supported by sbx-oci",
+     NULL},
+    {"process-label", X_LABEL, required_argument, "LABEL", "runc's; not supported by sbx-oci",
+     NULL},
+    {"cgroup", X_CGROUP, required_argument, "PATH", "runc's; not supported by sbx-oci", NULL},
+    {"ignore-paused", X_IGNORE_PAUSED, no_argument, NULL, "runc's; not supported by sbx-oci", NULL},
+    {0},
+};
+
+static int exec_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 {
 	struct exec_args *a = ctx;
 	switch (c) {
@@ -295,12 +296,12 @@ static int exec_opt(int c, const char *arg, void *ctx)
 		break;
 	case X_CWD:
 		if (arg[0] != '/')
-			return -fail(OCI_USAGE, "--cwd \"%s\": must be an absolute path", arg);
+			return cmdline_usage(err, "--cwd \"%s\": must be an absolute path", arg);
 		a->o.cwd = arg;
 		break;
 	case 'e':
 		if (strchr(arg, '=') == NULL || arg[0] == '=')
-			return -fail(OCI_USAGE, "--env \"%s\": expected KEY=VALUE", arg);
+			return cmdline_usage(err, "--env \"%s\": expected KEY=VALUE", arg);
 		strv_push(&a->env, arg);
 		break;
 	case 'u': {
@@ -311,7 +312,8 @@ static int exec_opt(int c, const char *arg, void *ctx)
 			*colon = '\0';
 		if (parse_u64(u, &uid) < 0 || uid >= UINT32_MAX ||
 		    (colon && (parse_u64(colon + 1, &gid) < 0 || gid >= UINT32_MAX)))
-			return -fail(OCI_USAGE, "--user \"%s\": expected UID[:GID] (numbers)", arg);
+			return cmdline_usage(err, "--user \"%s\": expected UID[:GID] (numbers)",
+			                     arg);
 		a->o.user_set = true;
 		a->o.uid = (unsigned)uid;
 		a->o.gid_set = colon != NULL;
@@ -324,90 +326,28 @@ static int exec_opt(int c, const char *arg, void *ctx)
 	case X_PRESERVE: {
 		uint64_t n;
 		if (parse_u64(arg, &n) < 0)
-			return -fail(OCI_USAGE, "--preserve-fds '%s' is not a number", arg);
+			return cmdline_usage(err, "--preserve-fds '%s' is not a number", arg);
 		if (n > 0)
-			return -fail(SBX_EXIT_FAILURE, "--preserve-fds: not supported yet");
+			return sbx_error_set(err, 0, "--preserve-fds: not supported yet");
 		break;
 	}
+	default:
+		for (const struct sbx_option *o = exec_options; o->name; o++)
+			if (o->val == c)
+				return sbx_error_set(err, 0, "--%s: not supported by sbx-oci",
+				                     o->name);
+		break;
 	}
 	return 0;
 }
 
-static int exec_main(int argc, char **argv)
+static int exec_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option opts[] = {
-	    {"process", required_argument, NULL, 'p'},
-	    {"detach", no_argument, NULL, 'd'},
-	    {"tty", no_argument, NULL, 't'},
-	    {"pid-file", required_argument, NULL, X_PID_FILE},
-	    {"console-socket", required_argument, NULL, X_CONSOLE},
-	    {"cwd", required_argument, NULL, X_CWD},
-	    {"env", required_argument, NULL, 'e'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"no-new-privs", no_argument, NULL, X_NO_NEW_PRIVS},
-	    {"preserve-fds", required_argument, NULL, X_PRESERVE},
-	    /* runc's, which sbx-oci does not implement: refused by name. */
-	    {"cap", required_argument, NULL, X_REFUSED},
-	    {"additional-gids", required_argument, NULL, X_REFUSED},
-	    {"apparmor", required_argument, NULL, X_REFUSED},
-	    {"process-label", required_argument, NULL, X_REFUSED},
-	    {"cgroup", required_argument, NULL, X_REFUSED},
-	    {"ignore-paused", no_argument, NULL, X_REFUSED},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	struct exec_args a = {.o = {.root = g.root}};
 	_cleanup_json_ json_t *process = NULL;
-	/* runc's -c and -g are --cap and --additional-gids. */
-	optind = 1;
-	opterr = 0;
-	int first;
-	{
-		int c, idx = -1;
-		first = 0;
-		while ((c = getopt_long(argc, argv, "+:p:dte:u:c:g:h", opts, &idx)) != -1) {
-			if (c == ':') {
-				first =
-				    -fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
-				break;
-			}
-			if (c == '?') {
-				first = -fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
-				break;
-			}
-			if (c == 'h') {
-				first = -2;
-				break;
-			}
-			if (c == X_REFUSED || c == 'c' || c == 'g') {
-				const char *name = c == 'c'   ? "cap"
-				                   : c == 'g' ? "additional-gids"
-				                              : opts[idx].name;
-				first =
-				    -fail(SBX_EXIT_FAILURE, "--%s: not supported by sbx-oci", name);
-				break;
-			}
-			int r = exec_opt(c, optarg, &a);
-			if (r < 0) {
-				first = r;
-				break;
-			}
-			idx = -1;
-		}
-		if (first == 0)
-			first = optind;
-	}
+	int first = parse(cmd, argc, argv, exec_opt, &a);
 	int status = SBX_EXIT_FAILURE;
-	if (first == -2) {
-		printf(
-		    "Usage: %s exec [--process F | ID COMMAND [ARG...]] [--detach] [--pid-file F]\n"
-		    "       [-t --console-socket PATH] [--cwd DIR] [--env K=V]... "
-		    "[--user UID[:GID]] ID [COMMAND [ARG...]]\n",
-		    g.prog);
-		status = 0;
-		goto out;
-	}
-	if (first < 0) {
+	if (first <= 0) {
 		status = -first;
 		goto out;
 	}
@@ -451,13 +391,15 @@ out:
 
 /* ---- the by-ID commands ---- */
 
+enum { F_ROOTLESS = 256 };
+
 struct flags {
 	bool all, force, quiet, rootless;
 	bool json;
 	const char *bundle;
 };
 
-static int flag_opt(int c, const char *arg, void *ctx)
+static int flag_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 {
 	struct flags *f = ctx;
 	switch (c) {
@@ -477,12 +419,13 @@ static int flag_opt(int c, const char *arg, void *ctx)
 		else if (strcmp(arg, "table") == 0)
 			f->json = false;
 		else
-			return -fail(OCI_USAGE, "unknown format '%s'; use 'table' or 'json'", arg);
+			return cmdline_usage(err, "unknown format '%s'; use 'table' or 'json'",
+			                     arg);
 		break;
 	case 'q':
 		f->quiet = true;
 		break;
-	case 'r':
+	case F_ROOTLESS:
 		f->rootless = true;
 		break;
 	case 'b':
@@ -499,27 +442,13 @@ static int print_json(json_t *j)
 	return 0;
 }
 
-static int id_main(int argc, char **argv)
+/* start, state, kill, delete, pause and resume: a container's ID. */
+static int id_main(const struct sbx_command *c, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option none[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	static const struct option kill_opts[] = {
-	    {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0}};
-	static const struct option delete_opts[] = {
-	    {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
-	const char *cmd = g.command;
+	const char *cmd = c->name;
 	bool is_kill = strcmp(cmd, "kill") == 0, is_delete = strcmp(cmd, "delete") == 0;
 	struct flags f = {0};
-	int first = parse(argc, argv,
-	                  is_kill     ? "[--all] ID [SIGNAL]"
-	                  : is_delete ? "[--force] ID"
-	                              : "ID",
-	                  is_kill     ? "+:ah"
-	                  : is_delete ? "+:fh"
-	                              : "+:h",
-	                  is_kill     ? kill_opts
-	                  : is_delete ? delete_opts
-	                              : none,
-	                  flag_opt, &f);
+	int first = parse(c, argc, argv, flag_opt, &f);
 	if (first <= 0)
 		return -first;
 	if (is_kill) {
@@ -550,15 +479,22 @@ static int id_main(int argc, char **argv)
 	return oci_kill(g.root, id, sig, f.all, &e) < 0 ? fail_err(e) : 0;
 }
 
-static int list_main(int argc, char **argv)
+#define FORMAT_OPTION                                                                              \
+	{                                                                                          \
+		"format", 'f', required_argument, "FORMAT", "table (the default) or json",         \
+		    "table json"                                                                   \
+	}
+
+static const struct sbx_option list_options[] = {
+    {"quiet", 'q', no_argument, NULL, "print the IDs only", NULL},
+    FORMAT_OPTION,
+    {0},
+};
+
+static int list_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
-	                                     {"format", required_argument, NULL, 'F'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {0}};
 	struct flags f = {0};
-	/* runc's -f is --format here. */
-	int first = parse(argc, argv, "[-q] [--format table|json]", "+:qF:f:h", opts, flag_opt, &f);
+	int first = parse(cmd, argc, argv, flag_opt, &f);
 	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 0, "no argument") < 0)
@@ -599,12 +535,12 @@ static int list_main(int argc, char **argv)
 }
 
 /* ps: runc's --format json is the pids; the table is PID and CMD. */
-static int ps_main(int argc, char **argv)
+static const struct sbx_option ps_options[] = {FORMAT_OPTION, {0}};
+
+static int ps_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'}, {0}};
 	struct flags f = {0};
-	int first = parse(argc, argv, "[--format table|json] ID", "+:F:f:h", opts, flag_opt, &f);
+	int first = parse(cmd, argc, argv, flag_opt, &f);
 	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 1, "a container ID") < 0)
@@ -637,14 +573,18 @@ static int ps_main(int argc, char **argv)
 	return 0;
 }
 
-static int spec_main(int argc, char **argv)
+static const struct sbx_option spec_options[] = {
+    {"rootless", F_ROOTLESS, no_argument, NULL,
+     "a configuration for a user: a user namespace, no devices of the host's", NULL},
+    {"bundle", 'b', required_argument, "DIR",
+     "write DIR/config.json (default: the current directory)", SBX_COMPLETE_DIR},
+    {0},
+};
+
+static int spec_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option opts[] = {{"rootless", no_argument, NULL, 'r'},
-	                                     {"bundle", required_argument, NULL, 'b'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {0}};
 	struct flags f = {0};
-	int first = parse(argc, argv, "[--rootless] [--bundle B]", "+:b:h", opts, flag_opt, &f);
+	int first = parse(cmd, argc, argv, flag_opt, &f);
 	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 0, "no argument") < 0)
@@ -698,7 +638,7 @@ static void update_put(json_t *opts, const char *section, const char *key, json_
 
 /* A number, a size with a k/m/g suffix for memory, or -1 for no limit. */
 static int update_value(json_t *opts, const char *name, const char *arg, bool size,
-                        const char *section, const char *key)
+                        const char *section, const char *key, struct sbx_error **err)
 {
 	uint64_t v;
 	if (strcmp(arg, "-1") == 0) {
@@ -706,13 +646,13 @@ static int update_value(json_t *opts, const char *name, const char *arg, bool si
 		return 0;
 	}
 	if ((size ? parse_size(arg, &v) : parse_u64(arg, &v)) < 0 || v > (uint64_t)LLONG_MAX)
-		return -fail(OCI_USAGE, "--%s '%s' is not %s (-1: no limit)", name, arg,
-		             size ? "a size" : "a number");
+		return cmdline_usage(err, "--%s '%s' is not %s (-1: no limit)", name, arg,
+		                     size ? "a size" : "a number");
 	update_put(opts, section, key, json_integer((json_int_t)v));
 	return 0;
 }
 
-static int update_opt(int c, const char *arg, void *ctx)
+static int update_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 {
 	struct update_args *a = ctx;
 	json_t *o = a->opts;
@@ -721,21 +661,22 @@ static int update_opt(int c, const char *arg, void *ctx)
 		a->resources = arg;
 		return 0;
 	case U_MEMORY:
-		return update_value(o, "memory", arg, true, "memory", "limit");
+		return update_value(o, "memory", arg, true, "memory", "limit", err);
 	case U_MEMORY_SWAP:
-		return update_value(o, "memory-swap", arg, true, "memory", "swap");
+		return update_value(o, "memory-swap", arg, true, "memory", "swap", err);
 	case U_MEMORY_RESERVATION:
-		return update_value(o, "memory-reservation", arg, true, "memory", "reservation");
+		return update_value(o, "memory-reservation", arg, true, "memory", "reservation",
+		                    err);
 	case U_PIDS:
-		return update_value(o, "pids-limit", arg, false, "pids", "limit");
+		return update_value(o, "pids-limit", arg, false, "pids", "limit", err);
 	case U_CPU_SHARES:
-		return update_value(o, "cpu-share", arg, false, "cpu", "shares");
+		return update_value(o, "cpu-share", arg, false, "cpu", "shares", err);
 	case U_CPU_QUOTA:
-		return update_value(o, "cpu-quota", arg, false, "cpu", "quota");
+		return update_value(o, "cpu-quota", arg, false, "cpu", "quota", err);
 	case U_CPU_PERIOD:
-		return update_value(o, "cpu-period", arg, false, "cpu", "period");
+		return update_value(o, "cpu-period", arg, false, "cpu", "period", err);
 	case U_BLKIO:
-		return update_value(o, "blkio-weight", arg, false, "blockIO", "weight");
+		return update_value(o, "blkio-weight", arg, false, "blockIO", "weight", err);
 	case U_CPUS:
 		update_put(o, "cpu", "cpus", json_string(arg));
 		return 0;
@@ -746,34 +687,32 @@ static int update_opt(int c, const char *arg, void *ctx)
 	return 0;
 }
 
-static int update_main(int argc, char **argv)
+static const struct sbx_option update_options[] = {
+    {"resources", U_RESOURCES, required_argument, "FILE",
+     "the limits, as config.json's linux.resources (JSON); - reads stdin", SBX_COMPLETE_FILE},
+    {"memory", U_MEMORY, required_argument, "SIZE", "memory.max (-1: no limit)", NULL},
+    {"memory-swap", U_MEMORY_SWAP, required_argument, "SIZE", "memory and swap (-1: no limit)",
+     NULL},
+    {"memory-reservation", U_MEMORY_RESERVATION, required_argument, "SIZE", "memory.low (-1: none)",
+     NULL},
+    {"pids-limit", U_PIDS, required_argument, "N", "pids.max (-1: no limit)", NULL},
+    {"cpu-share", U_CPU_SHARES, required_argument, "N", "CPU shares (cpu.weight on v2)", NULL},
+    {"cpu-quota", U_CPU_QUOTA, required_argument, "N", "CPU time a period (microseconds)", NULL},
+    {"cpu-period", U_CPU_PERIOD, required_argument, "N", "the period (microseconds)", NULL},
+    {"cpuset-cpus", U_CPUS, required_argument, "LIST", "the CPUs allowed, as 0-3,6", NULL},
+    {"cpuset-mems", U_MEMS, required_argument, "LIST", "the memory nodes allowed", NULL},
+    {"blkio-weight", U_BLKIO, required_argument, "N", "block I/O weight (10 to 1000)", NULL},
+    {0},
+};
+
+static int update_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
-	static const struct option opts[] = {
-	    {"resources", required_argument, NULL, U_RESOURCES},
-	    {"memory", required_argument, NULL, U_MEMORY},
-	    {"memory-swap", required_argument, NULL, U_MEMORY_SWAP},
-	    {"memory-reservation", required_argument, NULL, U_MEMORY_RESERVATION},
-	    {"pids-limit", required_argument, NULL, U_PIDS},
-	    {"cpu-share", required_argument, NULL, U_CPU_SHARES},
-	    {"cpu-quota", required_argument, NULL, U_CPU_QUOTA},
-	    {"cpu-period", required_argument, NULL, U_CPU_PERIOD},
-	    {"cpuset-cpus", required_argument, NULL, U_CPUS},
-	    {"cpuset-mems", required_argument, NULL, U_MEMS},
-	    {"blkio-weight", required_argument, NULL, U_BLKIO},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	_cleanup_json_ json_t *given = json_object();
 	struct update_args a = {.opts = given};
 	struct sbx_resources r = {0};
 	_cleanup_json_ json_t *j = json_incref(given);
 	int status = SBX_EXIT_FAILURE;
-	int first = parse(argc, argv,
-	                  "[--resources FILE|-] [--memory N] [--memory-swap N] "
-	                  "[--memory-reservation N] [--pids-limit N] [--cpu-share N] "
-	                  "[--cpu-quota N] [--cpu-period N] [--cpuset-cpus S] [--cpuset-mems S] "
-	                  "[--blkio-weight N] ID",
-	                  "+:r:h", opts, update_opt, &a);
+	int first = parse(cmd, argc, argv, update_opt, &a);
 	if (first <= 0) {
 		status = -first;
 		goto out;
@@ -816,11 +755,10 @@ out:
 	return status;
 }
 
-static int features_main(int argc, char **argv)
+static int features_main(const struct sbx_command *cmd, int argc, char **argv,
+                         struct sbx_error **err)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	struct flags f = {0};
-	int first = parse(argc, argv, "", "+:h", opts, flag_opt, &f);
+	int first = parse(cmd, argc, argv, NULL, NULL);
 	if (first <= 0)
 		return -first;
 	if (operands(argc, first, 0, "no argument") < 0)
@@ -828,6 +766,118 @@ static int features_main(int argc, char **argv)
 	_cleanup_json_ json_t *j = oci_features();
 	return print_json(j);
 }
+
+/* The by-ID commands' options. */
+static const struct sbx_option kill_options[] = {
+    {"all", 'a', no_argument, NULL, "signal every process of the container", NULL},
+    {0},
+};
+static const struct sbx_option delete_options[] = {
+    {"force", 'f', no_argument, NULL, "kill a running container first", NULL},
+    {0},
+};
+
+/* runc's commands, in the order --help lists them. Each main returns the
+ * exit status and has printed its errors (fail). */
+static const struct sbx_command oci_create_cmd = {
+    .name = "create",
+    .args = "[OPTIONS] ID",
+    .summary = "create a container from a bundle; start releases it",
+    .options = create_options,
+    .main = create_main,
+};
+static const struct sbx_command oci_start_cmd = {
+    .name = "start",
+    .args = "ID",
+    .summary = "start a created container",
+    .main = id_main,
+};
+static const struct sbx_command oci_run_cmd = {
+    .name = "run",
+    .args = "[OPTIONS] ID",
+    .summary = "create and start a container",
+    .options = run_options,
+    .main = create_main,
+};
+static const struct sbx_command oci_exec_cmd = {
+    .name = "exec",
+    .args = "[OPTIONS] ID [COMMAND [ARG...]]",
+    .summary = "run a process in a container: COMMAND, or --process",
+    .options = exec_options,
+    .main = exec_main,
+};
+static const struct sbx_command oci_state_cmd = {
+    .name = "state",
+    .args = "ID",
+    .summary = "print a container's state (JSON)",
+    .main = id_main,
+};
+static const struct sbx_command oci_list_cmd = {
+    .name = "list",
+    .args = "[OPTIONS]",
+    .summary = "list containers",
+    .options = list_options,
+    .main = list_main,
+};
+static const struct sbx_command oci_kill_cmd = {
+    .name = "kill",
+    .args = "[OPTIONS] ID [SIGNAL]",
+    .summary = "send a signal to a container's init (default SIGTERM)",
+    .options = kill_options,
+    .main = id_main,
+};
+static const struct sbx_command oci_ps_cmd = {
+    .name = "ps",
+    .args = "[OPTIONS] ID",
+    .summary = "list a container's processes",
+    .options = ps_options,
+    .main = ps_main,
+};
+static const struct sbx_command oci_delete_cmd = {
+    .name = "delete",
+    .args = "[OPTIONS] ID",
+    .summary = "delete a stopped container",
+    .options = delete_options,
+    .main = id_main,
+};
+static const struct sbx_command oci_pause_cmd = {
+    .name = "pause",
+    .args = "ID",
+    .summary = "freeze a container's processes (through its cgroup)",
+    .main = id_main,
+};
+static const struct sbx_command oci_resume_cmd = {
+    .name = "resume",
+    .args = "ID",
+    .summary = "thaw them",
+    .main = id_main,
+};
+static const struct sbx_command oci_update_cmd = {
+    .name = "update",
+    .args = "[OPTIONS] ID",
+    .summary = "change a container's cgroup limits",
+    .options = update_options,
+    .main = update_main,
+};
+static const struct sbx_command oci_spec_cmd = {
+    .name = "spec",
+    .args = "[OPTIONS]",
+    .summary = "write a default config.json",
+    .options = spec_options,
+    .main = spec_main,
+};
+static const struct sbx_command oci_features_cmd = {
+    .name = "features",
+    .args = "",
+    .summary = "print what this runtime supports (JSON)",
+    .main = features_main,
+};
+
+const struct sbx_command *const oci_commands[] = {
+    &oci_create_cmd, &oci_start_cmd,  &oci_run_cmd,  &oci_exec_cmd,     &oci_state_cmd,
+    &oci_list_cmd,   &oci_kill_cmd,   &oci_ps_cmd,   &oci_delete_cmd,   &oci_pause_cmd,
+    &oci_resume_cmd, &oci_update_cmd, &oci_spec_cmd, &oci_features_cmd, NULL,
+};
 
 /* What runc has and sbx-oci does not do: refused by name. */
 static const char *const missing[] = {"checkpoint", "restore", "events"};
@@ -844,118 +894,116 @@ enum {
 	G_CRIU,
 };
 
+/* The global options, before the command. */
+static const struct sbx_option oci_options[] = {
+    {"root", G_ROOT, required_argument, "DIR",
+     "where state lives (default $XDG_RUNTIME_DIR/sbx-oci; /run/sbx-oci for root)",
+     SBX_COMPLETE_DIR},
+    {"log", G_LOG, required_argument, "FILE", "also write errors to FILE", SBX_COMPLETE_FILE},
+    {"log-format", G_LOG_FORMAT, required_argument, "FORMAT", "text or json", "text json"},
+    {"debug", G_DEBUG, no_argument, NULL, "trace what is being done", NULL},
+    {"systemd-cgroup", G_SYSTEMD, no_argument, NULL,
+     "cgroupsPath is slice:prefix:name (systemd's layout)", NULL},
+    {"cgroup-manager", G_CGROUP_MANAGER, required_argument, "M",
+     "cgroupfs, systemd (as --systemd-cgroup) or disabled", "cgroupfs systemd disabled"},
+    {"rootless", G_ROOTLESS, optional_argument, "V", "accepted: true, false or auto", NULL},
+    {"criu", G_CRIU, required_argument, "PATH", "accepted; sbx-oci does not checkpoint",
+     SBX_COMPLETE_FILE},
+    {"version", G_VERSION, no_argument, NULL, "show the version", NULL},
+    {0},
+};
+
+struct global_args {
+	const char *root;
+	bool version;
+};
+
+static int global_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
+{
+	struct global_args *a = ctx;
+	switch (c) {
+	case G_ROOT:
+		a->root = arg;
+		break;
+	case G_LOG:
+		g.log = arg;
+		break;
+	case G_LOG_FORMAT:
+		if (strcmp(arg, "json") == 0)
+			g.log_json = true;
+		else if (strcmp(arg, "text") == 0)
+			g.log_json = false;
+		else
+			return cmdline_usage(err, "unknown log format '%s'; use 'text' or 'json'",
+			                     arg);
+		break;
+	case G_DEBUG:
+		sbx_trace_enabled = 1;
+		break;
+	case G_CGROUP_MANAGER:
+		if (strcmp(arg, "cgroupfs") == 0)
+			g.cgroup_driver = CGROUP_DRIVER_FS;
+		else if (strcmp(arg, "systemd") == 0)
+			g.cgroup_driver = CGROUP_DRIVER_SYSTEMD;
+		else if (strcmp(arg, "disabled") == 0)
+			g.cgroup_driver = CGROUP_DRIVER_NONE;
+		else
+			return cmdline_usage(
+			    err,
+			    "unknown cgroup manager '%s'; use cgroupfs, systemd or "
+			    "disabled",
+			    arg);
+		break;
+	case G_ROOTLESS:
+		if (arg && strcmp(arg, "true") != 0 && strcmp(arg, "false") != 0 &&
+		    strcmp(arg, "auto") != 0)
+			return cmdline_usage(err, "--rootless '%s': use true, false or auto", arg);
+		break;
+	case G_SYSTEMD:
+		g.cgroup_driver = CGROUP_DRIVER_SYSTEMD;
+		break;
+	case G_CRIU:
+		break;
+	case G_VERSION:
+		a->version = true;
+		break;
+	}
+	return 0;
+}
+
 int oci_main(const char *prog, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"root", required_argument, NULL, G_ROOT},
-	    {"log", required_argument, NULL, G_LOG},
-	    {"log-format", required_argument, NULL, G_LOG_FORMAT},
-	    {"debug", no_argument, NULL, G_DEBUG},
-	    {"systemd-cgroup", no_argument, NULL, G_SYSTEMD},
-	    {"cgroup-manager", required_argument, NULL, G_CGROUP_MANAGER},
-	    {"rootless", optional_argument, NULL, G_ROOTLESS},
-	    {"criu", required_argument, NULL, G_CRIU},
-	    {"version", no_argument, NULL, G_VERSION},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	g.prog = prog;
 	g.log_fd = -1;
-	const char *root = NULL;
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case G_ROOT:
-			root = optarg;
-			break;
-		case G_LOG:
-			g.log = optarg;
-			break;
-		case G_LOG_FORMAT:
-			if (strcmp(optarg, "json") == 0)
-				g.log_json = true;
-			else if (strcmp(optarg, "text") == 0)
-				g.log_json = false;
-			else
-				return fail(OCI_USAGE,
-				            "unknown log format '%s'; use 'text' or 'json'",
-				            optarg);
-			break;
-		case G_DEBUG:
-			sbx_trace_enabled = 1;
-			break;
-		case G_CGROUP_MANAGER:
-			if (strcmp(optarg, "cgroupfs") == 0)
-				g.cgroup_driver = CGROUP_DRIVER_FS;
-			else if (strcmp(optarg, "systemd") == 0)
-				g.cgroup_driver = CGROUP_DRIVER_SYSTEMD;
-			else if (strcmp(optarg, "disabled") == 0)
-				g.cgroup_driver = CGROUP_DRIVER_NONE;
-			else
-				return fail(OCI_USAGE,
-				            "unknown cgroup manager '%s'; use cgroupfs, systemd or "
-				            "disabled",
-				            optarg);
-			break;
-		case G_ROOTLESS:
-			if (optarg && strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0 &&
-			    strcmp(optarg, "auto") != 0)
-				return fail(OCI_USAGE, "--rootless '%s': use true, false or auto",
-				            optarg);
-			break;
-		case G_SYSTEMD:
-			g.cgroup_driver = CGROUP_DRIVER_SYSTEMD;
-			break;
-		case G_CRIU:
-			break;
-		case G_VERSION:
-			printf("%s version %s\nspec: %s\n", "sbx-oci", SBX_VERSION,
-			       OCI_RUNTIME_SPEC_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return fail(OCI_USAGE, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return fail(OCI_USAGE, "unknown option '%s'", argv[optind - 1]);
-		}
+	struct global_args ga = {0};
+	struct sbx_error *e = NULL;
+	int first =
+	    cmdline_parse_as(&cmd_oci, prog, oci_commands, argc, argv, true, global_opt, &ga, &e);
+	if (first == CMDLINE_HELP)
+		return 0;
+	if (first < 0)
+		return fail_err(e);
+	if (ga.version) {
+		printf("%s version %s\nspec: %s\n", "sbx-oci", SBX_VERSION,
+		       OCI_RUNTIME_SPEC_VERSION);
+		return 0;
 	}
 	if (g.log)
 		g.log_fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	oci_set_warn(warn);
-	if (optind >= argc) {
+	if (first >= argc) {
 		usage(stderr);
 		return OCI_USAGE;
 	}
-	struct sbx_error *e = NULL;
-	if (root)
-		g.root = xstrdup(root);
+	if (ga.root)
+		g.root = xstrdup(ga.root);
 	else if (oci_default_root(&g.root, &e) < 0)
 		return fail_err(e);
-	g.command = argv[optind];
-	int sub_argc = argc - optind;
-	char **sub_argv = argv + optind;
+	g.command = argv[first];
 	const char *cmd = g.command;
-	if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)
-		return create_main(sub_argc, sub_argv, strcmp(cmd, "run") == 0);
-	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "state") == 0 || strcmp(cmd, "kill") == 0 ||
-	    strcmp(cmd, "delete") == 0 || strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0)
-		return id_main(sub_argc, sub_argv);
-	if (strcmp(cmd, "update") == 0)
-		return update_main(sub_argc, sub_argv);
-	if (strcmp(cmd, "exec") == 0)
-		return exec_main(sub_argc, sub_argv);
-	if (strcmp(cmd, "list") == 0)
-		return list_main(sub_argc, sub_argv);
-	if (strcmp(cmd, "ps") == 0)
-		return ps_main(sub_argc, sub_argv);
-	if (strcmp(cmd, "spec") == 0)
-		return spec_main(sub_argc, sub_argv);
-	if (strcmp(cmd, "features") == 0)
-		return features_main(sub_argc, sub_argv);
+	const struct sbx_command *c = cmdline_subcommand(oci_commands, cmd);
+	if (c)
+		return c->main(c, argc - first, argv + first, &e);
 	for (size_t i = 0; i < ARRAY_SIZE(missing); i++)
 		if (strcmp(cmd, missing[i]) == 0)
 			return fail(SBX_EXIT_FAILURE,
@@ -967,21 +1015,7 @@ int oci_main(const char *prog, int argc, char **argv)
 }
 
 /* `sbx oci` in sbx's command table, for --help and the completions: main.c
- * hands `sbx oci ...` to oci_main before it parses sbx's own options. The
- * options are oci_main's global ones, as its --help lists them. */
-static const struct sbx_option oci_options[] = {
-    {"root", G_ROOT, required_argument, "DIR", "where state lives", SBX_COMPLETE_DIR},
-    {"log", G_LOG, required_argument, "FILE", "also write errors to FILE", SBX_COMPLETE_FILE},
-    {"log-format", G_LOG_FORMAT, required_argument, "FORMAT", "text or json", "text json"},
-    {"debug", G_DEBUG, no_argument, NULL, "trace what is being done", NULL},
-    {"systemd-cgroup", G_SYSTEMD, no_argument, NULL, "cgroupsPath is slice:prefix:name", NULL},
-    {"cgroup-manager", G_CGROUP_MANAGER, required_argument, "M", "cgroupfs, systemd or disabled",
-     "cgroupfs systemd disabled"},
-    {"rootless", G_ROOTLESS, no_argument, NULL, "accepted", NULL},
-    {"version", G_VERSION, no_argument, NULL, "show the version", NULL},
-    {NULL, 0, 0, NULL, NULL, NULL},
-};
-
+ * hands `sbx oci ...` to oci_main before it parses sbx's own options. */
 static int oci_command_main(const struct sbx_command *cmd, int argc, char **argv,
                             struct sbx_error **err)
 {
@@ -993,8 +1027,6 @@ const struct sbx_command cmd_oci = {
     .args = "[OPTIONS] COMMAND [ARGS...]",
     .summary = "Speak runc's command line on OCI bundles (as sbx-oci).",
     .options = oci_options,
-    .positional = "create start run exec state list kill ps delete pause resume update spec "
-                  "features",
     .main = oci_command_main,
     .usage_exit = SBX_EXIT_FAILURE,
 };

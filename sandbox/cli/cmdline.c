@@ -103,6 +103,13 @@ static size_t count_options(const struct sbx_option *o)
 int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
                   sbx_option_fn fn, void *ctx, struct sbx_error **err)
 {
+	return cmdline_parse_as(cmd, NULL, NULL, argc, argv, stop_at_operand, fn, ctx, err);
+}
+
+int cmdline_parse_as(const struct sbx_command *cmd, const char *shown,
+                     const struct sbx_command *const *subcommands, int argc, char **argv,
+                     bool stop_at_operand, sbx_option_fn fn, void *ctx, struct sbx_error **err)
+{
 	size_t n = count_options(cmd->options);
 	_cleanup_free_ struct option *longopts = xcalloc(n + 2, sizeof(struct option));
 	char shortopts[256];
@@ -147,7 +154,10 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 		index = -1;
 		at = optind;
 		if (c == 'h') {
-			cmdline_help(cmd, stdout);
+			if (shown)
+				cmdline_help_as(cmd, shown, subcommands, stdout);
+			else
+				cmdline_help(cmd, stdout);
 			return CMDLINE_HELP;
 		}
 		if (c == '?') {
@@ -183,9 +193,20 @@ int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool sto
 
 void cmdline_help(const struct sbx_command *cmd, FILE *f)
 {
-	char name[64];
-	cmdline_name(cmd, name, sizeof(name));
-	fprintf(f, "Usage: sbx %s %s\n\n%s\n", name, cmd->args ? cmd->args : "", cmd->summary);
+	char name[64], shown[80];
+	snprintf(shown, sizeof(shown), "sbx %s", cmdline_name(cmd, name, sizeof(name)));
+	cmdline_help_as(cmd, shown, NULL, f);
+}
+
+void cmdline_help_as(const struct sbx_command *cmd, const char *shown,
+                     const struct sbx_command *const *subcommands, FILE *f)
+{
+	fprintf(f, "Usage: %s %s\n\n%s\n", shown, cmd->args ? cmd->args : "", cmd->summary);
+	if (subcommands) {
+		fprintf(f, "\nCommands:\n");
+		for (const struct sbx_command *const *s = subcommands; *s; s++)
+			fprintf(f, "  %-10s  %s\n", (*s)->name, (*s)->summary);
+	}
 	size_t n = count_options(cmd->options);
 	fprintf(f, "\nOptions:\n");
 	for (size_t i = 0; i <= n; i++) {
@@ -199,11 +220,23 @@ void cmdline_help(const struct sbx_command *cmd, FILE *f)
 		if (o->has_arg == required_argument && len > 0 && (size_t)len < sizeof(left))
 			snprintf(left + len, sizeof(left) - (size_t)len, " %s",
 			         o->arg ? o->arg : "ARG");
+		else if (o->has_arg == optional_argument && o->arg && len > 0 &&
+		         (size_t)len < sizeof(left))
+			snprintf(left + len, sizeof(left) - (size_t)len, "[=%s]", o->arg);
 		if (strlen(left) > 28)
 			fprintf(f, "  %s\n  %-28s  %s\n", left, "", o->help);
 		else
 			fprintf(f, "  %-28s  %s\n", left, o->help);
 	}
+}
+
+const struct sbx_command *cmdline_subcommand(const struct sbx_command *const *subcommands,
+                                             const char *name)
+{
+	for (const struct sbx_command *const *s = subcommands; s && *s; s++)
+		if (strcmp((*s)->name, name) == 0)
+			return *s;
+	return NULL;
 }
 
 /* sbx's command line as the kernel shows it in /proc/PID/cmdline. */

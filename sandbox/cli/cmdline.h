@@ -67,7 +67,20 @@ typedef int (*sbx_option_fn)(void *ctx, int val, const char *arg, struct sbx_err
  * error in *err, or CMDLINE_HELP once --help is printed. */
 int cmdline_parse(const struct sbx_command *cmd, int argc, char **argv, bool stop_at_operand,
                   sbx_option_fn fn, void *ctx, struct sbx_error **err);
+/* The same, for a command shown as `shown` in --help ("sbx-oci kill")
+ * rather than "sbx NAME", with its subcommands (see cmdline_help_as). */
+int cmdline_parse_as(const struct sbx_command *cmd, const char *shown,
+                     const struct sbx_command *const *subcommands, int argc, char **argv,
+                     bool stop_at_operand, sbx_option_fn fn, void *ctx, struct sbx_error **err);
 void cmdline_help(const struct sbx_command *cmd, FILE *f);
+/* The usage line names the command as `shown`; subcommands, NULL or a
+ * NULL-terminated list of the commands cmd's first operand names (sbx
+ * oci's), are listed before the options. */
+void cmdline_help_as(const struct sbx_command *cmd, const char *shown,
+                     const struct sbx_command *const *subcommands, FILE *f);
+/* The command of subcommands called name, or NULL. */
+const struct sbx_command *cmdline_subcommand(const struct sbx_command *const *subcommands,
+                                             const char *name);
 /* Fills *err with a usage error: printed with "Try 'sbx CMD --help' for more
  * information.", exit status the command's usage_exit. Returns -1. */
 int cmdline_usage(struct sbx_error **err, const char *fmt, ...)

@@ -59,6 +59,9 @@ int option_tls_verify(const char *arg, bool *insecure, struct sbx_error **err);
 /* sbx-oci and `sbx oci` (cmd-oci.c): runc's command line; prog is how
  * errors name the program. Returns the exit status. */
 int oci_main(const char *prog, int argc, char **argv);
+/* Its commands (runc's), NULL-terminated: `sbx oci --help` lists them and
+ * `sbx __complete -- oci COMMAND ...` goes on with the one named. */
+extern const struct sbx_command *const oci_commands[];
 
 /* The table main.c dispatches on, for `sbx __complete`. */
 extern const struct sbx_command *const *const sbx_commands;

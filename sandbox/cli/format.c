@@ -155,6 +155,24 @@ static int unknown_field(const struct format_field *fields, const char *name,
 	                     list);
 }
 
+/* podman's spelling of a field sbx names otherwise: podman's ps has .Names
+ * (a container may have several), sbx's one name is .Name. */
+static const struct {
+	const char *alias, *name;
+} field_aliases[] = {{"Names", "Name"}};
+
+/* The field called name in fields, or by one of podman's spellings of it. */
+static const struct format_field *find_field(const struct format_field *fields, const char *name)
+{
+	for (size_t i = 0; fields[i].name; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	for (size_t a = 0; a < ARRAY_SIZE(field_aliases); a++)
+		if (strcmp(field_aliases[a].alias, name) == 0)
+			return find_field(fields, field_aliases[a].name);
+	return NULL;
+}
+
 /* One {{action}}: .Field[.Sub...], json . or json .Field. */
 static int add_action(struct format *f, const char *s, size_t len, struct sbx_error **err)
 {
@@ -184,10 +202,7 @@ static int add_action(struct format *f, const char *s, size_t len, struct sbx_er
 		                     "{{.Field}}, {{.Field.Sub}}, {{json .}} and {{json .Field}}",
 		                     shown);
 	}
-	const struct format_field *field = NULL;
-	for (size_t i = 0; f->fields[i].name && !field; i++)
-		if (strcmp(f->fields[i].name, words[0]) == 0)
-			field = &f->fields[i];
+	const struct format_field *field = find_field(f->fields, words[0]);
 	if (field == NULL)
 		return unknown_field(f->fields, words[0], err);
 	struct part *p = add_part(f, json ? PART_JSON_FIELD : PART_FIELD);

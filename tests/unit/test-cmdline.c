@@ -287,6 +287,43 @@ static void test_help(void)
 	is_str(cmdline_name(&image_rm_cmd, buf, 5), "imag", "cmdline_name: cut to the buffer");
 }
 
+/* sbx-oci's way: a command shown under another name, with commands of its
+ * own named by its first operand, and an option whose value is optional. */
+static void test_help_as(void)
+{
+	static const struct sbx_option opts[] = {
+	    {"rootless", 300, optional_argument, "V", "true, false or auto", NULL},
+	    {"tls-verify", 301, optional_argument, NULL, "=false: no checks", NULL},
+	    {NULL, 0, 0, NULL, NULL, NULL},
+	};
+	static const struct sbx_command top = {
+	    NULL, "oci", "[OPTIONS] COMMAND", "Speak runc's.", opts, NULL, NULL, 125};
+	const struct sbx_command *const subs[] = {&run_cmd, &image_rm_cmd, NULL};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cmdline_help_as(&top, "sbx-oci", subs, f);
+	fclose(f);
+	is_str(text,
+	       "Usage: sbx-oci [OPTIONS] COMMAND\n"
+	       "\n"
+	       "Speak runc's.\n"
+	       "\n"
+	       "Commands:\n"
+	       "  run         Run a command in a sandbox.\n"
+	       "  rm          Remove images.\n"
+	       "\n"
+	       "Options:\n"
+	       "      --rootless[=V]            true, false or auto\n"
+	       "      --tls-verify              =false: no checks\n"
+	       "  -h, --help                    show this help and exit\n",
+	       "cmdline_help_as: the name shown, the commands, [=V] for an optional value");
+	free(text);
+	ok(cmdline_subcommand(subs, "rm") == &image_rm_cmd, "cmdline_subcommand: by name");
+	ok(cmdline_subcommand(subs, "r") == NULL, "cmdline_subcommand: no prefix");
+	ok(cmdline_subcommand(NULL, "rm") == NULL, "cmdline_subcommand: none");
+}
+
 static void test_scrub(void)
 {
 	/* As the kernel lays out argv: the strings back to back. */
@@ -310,6 +347,7 @@ int main(void)
 	test_parsing();
 	test_errors();
 	test_help();
+	test_help_as();
 	test_scrub();
 	return done_testing();
 }

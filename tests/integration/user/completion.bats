@@ -111,6 +111,26 @@ bash_complete() {
 	assert_output SIGKILL
 }
 
+# The commands `sbx-oci --help` lists, sorted.
+oci_commands() {
+	sbx oci --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z]\+\) .*/\1/p' | sort
+}
+
+@test "bash: sbx-oci completes as sbx oci: its commands, their options, global options first" {
+	run -0 bash_complete "sbx-oci "
+	assert_output "$(oci_commands)"
+	[ "${#lines[@]}" -ge 14 ]
+	run -0 bash_complete "sbx-oci exec --pre"
+	assert_output --preserve-fds
+	run -0 bash_complete "sbx-oci --root /tmp de"
+	assert_output delete
+	# By its path: the sbx beside it completes.
+	run -0 bash_complete "$SBX_TOP/build/sbx-oci kill --"
+	assert_output "$(printf -- '--all\n--help')"
+	run -0 bash_complete "sbx oci delete --f"
+	assert_output --force
+}
+
 # ---- zsh: an interactive zsh under tmux, TAB typed like a user ----
 
 zsh_start() {
@@ -166,6 +186,9 @@ zsh_complete() {
 	zsh_complete "sbx run -v sh" "sbx run -v share/"
 	zsh_complete "sbx unshare chgr" "sbx unshare chgrp"
 	zsh_complete "sbx unshare chgrp 0 sh" "sbx unshare chgrp 0 share/"
+	zsh_complete "sbx-oci exe" "sbx-oci exec"
+	zsh_complete "sbx-oci exec --preserve-f" "sbx-oci exec --preserve-fds"
+	zsh_complete "sbx oci kill --a" "sbx oci kill --all"
 	tmux -S "$sock" kill-server
 }
 
@@ -227,6 +250,15 @@ fish_complete() {
 	mkdir -p share
 	run -0 fish_complete "sbx unshare chown -R sh"
 	assert_output share/
+}
+
+@test "fish: sbx-oci completes as sbx oci" {
+	run -0 fish_complete "sbx-oci exe"
+	assert_output exec
+	run -0 fish_complete "sbx-oci exec --preserve-f"
+	assert_output --preserve-fds
+	run -0 fish_complete "sbx-oci --log-format=j"
+	assert_output --log-format=json
 }
 
 # ---- sbx __complete: the data behind all three ----
@@ -315,5 +347,45 @@ help_options() {
 	assert_output "$(printf 'inst1\nlive1')"
 	sbx rm -f live1
 	run -0 sbx __complete -- stop ""
+	assert_output ""
+}
+
+@test "__complete: sbx oci's commands, and each one's options exactly as sbx-oci CMD --help lists them" {
+	run -0 sbx __complete -- oci exec --
+	assert_contains --preserve-fds
+	assert_contains --process
+	assert_contains --console-socket
+	run -0 sbx __complete -- oci ""
+	assert_output "$(oci_commands)"
+	local n=0 cmd
+	while read -r cmd; do
+		n=$((n + 1))
+		diff -u <(help_options "oci $cmd") <(sbx __complete -- oci $cmd -- | sort) ||
+			{ echo "sbx-oci $cmd: completion and --help differ" >&2; return 1; }
+		# sbx-oci's --help is sbx oci's.
+		[ "$("$SBX_TOP/build/sbx-oci" $cmd --help)" = "$(sbx oci $cmd --help | sed 's/^Usage: sbx oci /Usage: sbx-oci /')" ]
+	done < <(oci_commands)
+	[ "$n" -ge 14 ]
+	# The global options, before the command, with their values.
+	run -0 sbx __complete -- oci --r
+	assert_output "$(printf -- '--root\n--rootless')"
+	run -0 sbx __complete -- oci --root /tmp --log-format ""
+	assert_output "$(printf 'json\ntext')"
+	run -0 sbx __complete -- oci --root /tmp kill --a
+	assert_output --all
+	run -0 sbx __complete -- oci --cgroup-manager=sys
+	assert_output --cgroup-manager=systemd
+	# Values and operands of a command.
+	run -0 sbx __complete -- oci exec --process ""
+	assert_output __files__
+	run -0 sbx __complete -- oci list --format ""
+	assert_output "$(printf 'json\ntable')"
+	run -0 sbx __complete -- oci kill c1 SIGK
+	assert_output SIGKILL
+	# exec's COMMAND and its words are the payload's.
+	run -0 sbx __complete -- oci exec c1 --
+	assert_output ""
+	# An unknown command has nothing.
+	run -0 sbx __complete -- oci bogus --
 	assert_output ""
 }

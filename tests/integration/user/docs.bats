@@ -91,6 +91,48 @@ page_of() {
 	[ "$n" -ge 50 ]
 }
 
+# The commands `sbx-oci --help` lists (its command table).
+oci_commands() {
+	sbx oci --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z]\+\) .*/\1/p'
+}
+
+# The headings of sbx-oci(1)'s COMMANDS and their paragraphs, as rendered.
+oci_page_commands() {
+	render sbx-oci.1 | sed -n '/^COMMANDS/,/^THE CONFIG/p'
+}
+
+# The paragraph of sbx-oci(1) whose heading names the command $1 ("pause ID,
+# resume ID" names two).
+oci_paragraph() {
+	oci_page_commands | awk -v c="$1" '/^       [^ ]/ { h = substr($0, 8)
+		on = index(h, c " ") == 1 || h == c || index(h, ", " c " ") > 0 } on'
+}
+
+@test "sbx-oci(1) documents each command of its table, each with every option and its short form" {
+	local cmd opt want n=0 text
+	while read -r cmd; do
+		text=$(oci_paragraph "$cmd")
+		[ -n "$text" ] || { echo "sbx-oci.1 has no paragraph for '$cmd'" >&2; return 1; }
+		while read -r opt; do
+			[ "$opt" != "-h --help" ] || continue
+			n=$((n + 1))
+			case $opt in
+			"-"?" "*) want="${opt% *}, ${opt#* }" ;;
+			*) want=$opt ;;
+			esac
+			grep -qF -- "$want" <<<"$text" ||
+				{ echo "sbx-oci.1 does not document '$want' of 'sbx-oci $cmd'" >&2; return 1; }
+		done < <(options_of "oci $cmd")
+	done < <(oci_commands)
+	[ "$(oci_commands | wc -l)" -ge 14 ]
+	[ "$n" -ge 40 ]
+	# And no heading names a command the table lacks, but the refused ones.
+	while read -r cmd; do
+		oci_commands | grep -qx -- "$cmd" ||
+			{ echo "sbx-oci.1 documents '$cmd', which sbx-oci does not list" >&2; return 1; }
+	done < <(oci_page_commands | sed -n 's/^       \([a-z]\+\).*/\1/p' | grep -vx events)
+}
+
 @test "the global options, environment variables and exit codes are in sbx(1)" {
 	text=$(render sbx.1)
 	for want in "-q, --quiet" "-v, --verbose" "--debug" "-h, --help" "--version" \

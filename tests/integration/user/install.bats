@@ -186,12 +186,20 @@ d usr/share/man"
 		source /usr/share/bash-completion/bash_completion
 		__load_completion sbx && complete -p sbx'
 	assert_output "complete -F _sbx sbx"
+	# sbx-oci's, the same script under its name.
+	run env -u XDG_DATA_HOME -u BASH_COMPLETION_USER_DIR HOME="$home" PATH="$path" \
+		bash --norc --noprofile -c '
+		source /usr/share/bash-completion/bash_completion
+		__load_completion sbx-oci && complete -p sbx-oci'
+	assert_output "complete -F _sbx sbx-oci"
 	# fish's user vendor_completions.d.
 	run env -u XDG_DATA_HOME -u XDG_CONFIG_HOME HOME="$home" PATH="$path" fish -c 'complete -C "sbx ima"'
 	assert_output image
+	run env -u XDG_DATA_HOME -u XDG_CONFIG_HOME HOME="$home" PATH="$path" fish -c 'complete -C "sbx-oci exe"'
+	assert_output "$(printf 'exec\trun a process in a container: COMMAND, or --process')"
 	# zsh, with the README's fpath line.
 	run env HOME="$home" PATH="$path" zsh -f -c '
 		fpath=(~/.local/share/zsh/site-functions $fpath)
-		autoload -Uz compinit && compinit -D && print -r -- $_comps[sbx]'
-	assert_output _sbx
+		autoload -Uz compinit && compinit -D && print -r -- $_comps[sbx] $_comps[sbx-oci]'
+	assert_output "_sbx _sbx"
 }

@@ -198,6 +198,21 @@ $XDG_DATA_HOME/sbx/instances/t1/upper"
 	assert_output "$BATS_TEST_TMPDIR/root\\x1b[31mfs"
 }
 
+@test "--format: podman's {{.Names}} is sbx's {{.Name}}, in ps's templates, tables and json" {
+	run -0 sbx run --name n1 busybox true
+	run -0 sbx ps -a --format '{{.Names}}'
+	assert_output n1
+	run -0 sbx ps -a --format '{{.Names}} {{.Name}} {{json .Names}}'
+	assert_output 'n1 n1 "n1"'
+	run -0 sbx ps -a --format 'table {{.Names}}\t{{.Image}}'
+	assert_output "NAME  IMAGE
+n1    busybox"
+	run -0 sbx list -a --format '{{.Names}}'
+	assert_output n1
+	# Not a field of its own: the fields, the JSON keys and --format json are as before.
+	[ "$(sbx ps -a --format json | jq -c '.[0] | has("names")')" = false ]
+}
+
 @test "--format: unknown fields and actions are refused with the fields, exit 125, nothing printed" {
 	run -0 sbx run --name f1 busybox true
 	before=$(instances)
@@ -207,7 +222,7 @@ $XDG_DATA_HOME/sbx/instances/t1/upper"
 Try 'sbx ps --help' for more information."
 	run sbx ps -a --format '{{.Names}} {{.ID}}'
 	assert_status 125
-	assert_output "sbx: ps: --format: unknown field \".Names\"; did you mean \".Name\"? The fields are .Name, .Image, .Command, .Created, .Status, .Ports, .Profile, .Pid, .State, .Running, .ExitCode, .Started, .Finished
+	assert_output "sbx: ps: --format: unknown field \".ID\"; did you mean \".Pid\"? The fields are .Name, .Image, .Command, .Created, .Status, .Ports, .Profile, .Pid, .State, .Running, .ExitCode, .Started, .Finished
 Try 'sbx ps --help' for more information."
 	run sbx image ls --format '{{.Tag}}'
 	assert_status 125
