@@ -14,7 +14,6 @@
 #include "runtime/procattr.h"
 #include "runtime/seccomp-notify.h"
 #include "runtime/container.h"
-#include "runtime/affinity.h"
 #include "runtime/sync.h"
 #include "runtime/userns.h"
 
@@ -476,7 +475,6 @@ _Noreturn static void finish_payload(const struct sbx_config *c, const struct sb
                                      int sync_fd, int slave, bool under_init, bool filtered)
 {
 	struct sbx_error *err = NULL;
-	affinity_restore();
 	if (under_init && landlock_apply(c, LANDLOCK_RULES, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* The filter goes on last: everything before exec must still be allowed. */
@@ -510,7 +508,6 @@ static int payload_go(void *arg)
 {
 	(void)arg;
 	syscall(SYS_close, handoff.go_write);
-	affinity_restore();
 	/* Without Landlock rules, which must come before it, the filter goes
 	 * on at once: a system call on a program prepared by pid 1. */
 	long filtered = -1;
@@ -607,7 +604,6 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 	snprintf(args[3], sizeof(args[3]), "%d", ex[0]);
 	char *argv[] = {(char *)SBX_INIT_NAME, args[0], args[1], args[2], args[3], NULL};
 	char *envp[] = {NULL};
-	affinity_restore();
 	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
 	/* The payload's process sees the pipe close and exits. */
 	fail_now(sync_fd, errno, "cannot execute sbx's init");
@@ -690,7 +686,6 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	bool filtered = false;
 	if (c->seccomp_early && !c->no_new_privileges && !init && bpf && bpf->len) {
-		affinity_restore();
 		int listener = seccomp_install(bpf, &err);
 		if (listener < 0 || (listener > 0 && seccomp_notify_send(listener, &err) < 0))
 			fail(sync_fd, err, SBX_EXIT_FAILURE);

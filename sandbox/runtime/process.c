@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include "runtime/process.h"
 #include "runtime/container.h"
-#include "runtime/affinity.h"
 #include "runtime/sync.h"
 #include "lib/fdpass.h"
 #include "lib/libexec.h"
@@ -216,7 +215,6 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		process_destroy(ct);
 		return -1;
 	}
-	affinity_pin();
 	struct setup_args args = {c, init_path, self_maps, c->seccomp ? &ct->bpf : NULL, sv[1]};
 	int pidfd = -1;
 	/* With a cgroup to join, the set-up makes its cgroup namespace once
@@ -422,7 +420,6 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
 	 * the payload ended. */
 	struct sbx_sync_msg m;
 	int r = sync_recv(ct->sync_fd, &m, NULL);
-	affinity_restore();
 	sbx_trace("payload started");
 	if (r > 0 && m.type == SBX_SYNC_STARTED)
 		return 0;
