@@ -15,7 +15,6 @@
 #include "runtime/seccomp-notify.h"
 #include "runtime/container.h"
 #include "runtime/sync.h"
-#include "runtime/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -771,7 +770,7 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	finish_payload(c, bpf, sync_fd, slave, false, filtered);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, const char *init_path, bool self_maps,
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
                               const struct sbx_bpf *bpf, int sync_fd)
 {
 	struct sbx_error *err = NULL;
@@ -780,12 +779,8 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	close_inherited(3 + (unsigned)c->preserve_fds, sync_fd,
 	                c->start_fifo_dir ? c->start_fifo_dirfd : -1);
 	struct sbx_sync_msg msg;
-	if (self_maps) {
-		if (userns_write_own_maps(c, &err) < 0)
-			fail(sync_fd, err, SBX_EXIT_FAILURE);
-	} else if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE) {
+	if (sync_recv(sync_fd, &msg, NULL) <= 0 || msg.type != SBX_SYNC_MAPS_DONE)
 		_exit(SBX_EXIT_FAILURE);
-	}
 	sbx_trace("child: maps written");
 	if (c->cgroup && (c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 		sbx_error_set(&err, errno, "cannot create the cgroup namespace");

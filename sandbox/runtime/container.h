@@ -10,7 +10,7 @@
 /* The sandbox side (container.c): never returns. It runs in sbx's memory
  * and reads c, init_path (sbx-init's, with --init) and bpf (the payload's
  * seccomp program, or NULL) where they are. */
-_Noreturn void container_main(const struct sbx_config *c, const char *init_path, bool self_maps,
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
                               const struct sbx_bpf *bpf, int sync_fd);
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,

@@ -995,11 +995,6 @@ static int write_files(struct sbx_net *n, const struct sbx_net_config *c, const 
 	return 0;
 }
 
-bool net_needs_sandbox(const struct sbx_net_config *c)
-{
-	return c->mode != SBX_NET_NONE && c->mode != SBX_NET_HOST;
-}
-
 int net_start(const struct sbx_net_config *c, const char *hostname, pid_t pid, int pidfd,
               struct sbx_net **out, struct sbx_error **err)
 {

@@ -65,9 +65,6 @@ struct sbx_net;
  * the sandbox's interface is configured, publishes ports, and writes hosts,
  * resolv.conf and network.json into c->dir. On failure nothing is left
  * running. */
-/* Whether net_start needs the sandbox (its pid, its maps written): a
- * helper joins its network namespace. Without one it writes files only. */
-bool net_needs_sandbox(const struct sbx_net_config *c);
 int net_start(const struct sbx_net_config *c, const char *hostname, pid_t pid, int pidfd,
               struct sbx_net **out, struct sbx_error **err);
 /* Stops the helper and frees; NULL is fine. */

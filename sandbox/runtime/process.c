@@ -122,7 +122,6 @@ static char *spare_stack;
 struct setup_args {
 	const struct sbx_config *c;
 	const char *init_path;
-	bool self_maps;
 	const struct sbx_bpf *bpf;
 	int sync_fd;
 };
@@ -130,28 +129,7 @@ struct setup_args {
 static int setup_main(void *arg)
 {
 	const struct setup_args *a = arg;
-	container_main(a->c, a->init_path, a->self_maps, a->bpf, a->sync_fd);
-}
-
-/* The set-up's ids mapped, its cgroup entered and its network started by
- * sbx, then MAPS_DONE lets it go on. */
-static int release_setup(struct sbx_sandbox *ct, struct sbx_error **err)
-{
-	const struct sbx_config *c = ct->config;
-	sbx_trace("cloned pid %d", ct->pid);
-	/* Read by the sandbox's side only from its hooks on (MAPS_DONE). */
-	if (c->hook_state)
-		json_object_set_new(c->hook_state, "pid", json_integer(ct->pid));
-	if (cgroup_enter(c->cgroup, ct->pid, err) < 0 ||
-	    ((c->clone_flags & CLONE_NEWUSER) && userns_write_maps(ct->pid, c, err) < 0))
-		return -1;
-	/* The helper needs the maps, and the sandbox a configured interface
-	 * (and its /etc files) before it goes on. */
-	if (net_start(&c->net, c->hostname, ct->pid, ct->pidfd, &ct->net, err) < 0)
-		return -1;
-	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0)
-		return sbx_error_set(err, errno, "cannot reach the sandbox");
-	return 0;
+	container_main(a->c, a->init_path, a->bpf, a->sync_fd);
 }
 
 int process_create(const struct sbx_config *c, const struct sbx_create_hook *hook,
@@ -204,18 +182,7 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 		process_destroy(ct);
 		return -1;
 	}
-	/* Without a cgroup to enter, a network helper to start or ids only
-	 * newuidmap maps, the set-up writes its own maps (one id each, as
-	 * user_namespaces(7) allows) and goes on without waiting for sbx:
-	 * one hand-off less. The network's files are written first. */
-	bool self_maps = (c->clone_flags & CLONE_NEWUSER) && !c->cgroup && !c->hook_state &&
-	                 !net_needs_sandbox(&c->net) && userns_self_mappable(c);
-	if (self_maps && net_start(&c->net, c->hostname, 0, -1, &ct->net, err) < 0) {
-		close(sv[1]);
-		process_destroy(ct);
-		return -1;
-	}
-	struct setup_args args = {c, init_path, self_maps, c->seccomp ? &ct->bpf : NULL, sv[1]};
+	struct setup_args args = {c, init_path, c->seccomp ? &ct->bpf : NULL, sv[1]};
 	int pidfd = -1;
 	/* With a cgroup to join, the set-up makes its cgroup namespace once
 	 * it is in it (container.c), so that the namespace is rooted there. */
@@ -233,8 +200,24 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	}
 	ct->pid = (pid_t)pid;
 	ct->pidfd = pidfd;
-	/* With self_maps the set-up runs sbx's code already: sbx only waits. */
-	if (!self_maps && release_setup(ct, err) < 0) {
+	sbx_trace("cloned pid %d", pid);
+	/* Read by the sandbox's side only from its hooks on (MAPS_DONE). */
+	if (c->hook_state)
+		json_object_set_new(c->hook_state, "pid", json_integer(pid));
+
+	if (cgroup_enter(c->cgroup, ct->pid, err) < 0 ||
+	    ((c->clone_flags & CLONE_NEWUSER) && userns_write_maps(ct->pid, c, err) < 0)) {
+		process_destroy(ct);
+		return -1;
+	}
+	/* The helper needs the maps, and the sandbox a configured interface
+	 * (and its /etc files) before it goes on. */
+	if (net_start(&c->net, c->hostname, ct->pid, ct->pidfd, &ct->net, err) < 0) {
+		process_destroy(ct);
+		return -1;
+	}
+	if (sync_send(ct->sync_fd, SBX_SYNC_MAPS_DONE, 0, 0, "", -1) < 0) {
+		sbx_error_set(err, errno, "cannot reach the sandbox");
 		process_destroy(ct);
 		return -1;
 	}

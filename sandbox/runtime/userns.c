@@ -47,11 +47,9 @@ int userns_subid_range(const char *file, uid_t uid, unsigned *start, unsigned *c
 	                      name ? name : num, file, name ? name : num);
 }
 
-/* pid 0: the caller's own. */
 static int write_proc(pid_t pid, const char *file, const char *data, struct sbx_error **err)
 {
-	_cleanup_free_ char *path =
-	    pid ? xasprintf("/proc/%d/%s", (int)pid, file) : xasprintf("/proc/self/%s", file);
+	_cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", path);
@@ -134,23 +132,6 @@ size_t userns_subid_layout(unsigned id, bool subid, unsigned start, unsigned cou
 		return 1;
 	out[1] = (struct sbx_idmap){1, start, count};
 	return 2;
-}
-
-bool userns_self_mappable(const struct sbx_config *c)
-{
-	return geteuid() != 0 && single_self(c->uid_maps, c->n_uid_maps, geteuid()) &&
-	       single_self(c->gid_maps, c->n_gid_maps, getegid());
-}
-
-int userns_write_own_maps(const struct sbx_config *c, struct sbx_error **err)
-{
-	_cleanup_free_ char *u = map_text(c->uid_maps, c->n_uid_maps);
-	_cleanup_free_ char *g = map_text(c->gid_maps, c->n_gid_maps);
-	/* An unprivileged gid_map needs setgroups denied (CVE-2014-8989). */
-	if (write_proc(0, "uid_map", u, err) < 0 || write_proc(0, "setgroups", "deny", err) < 0 ||
-	    write_proc(0, "gid_map", g, err) < 0)
-		return -1;
-	return 0;
 }
 
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err)

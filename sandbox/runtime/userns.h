@@ -22,12 +22,6 @@ size_t userns_subid_layout(unsigned id, bool subid, unsigned start, unsigned cou
 /* Writes the child's uid_map and gid_map: directly for the caller's own id
  * (or as root), through the setuid newuidmap/newgidmap only for ranges. */
 int userns_write_maps(pid_t pid, const struct sbx_config *c, struct sbx_error **err);
-/* Whether c maps the caller's own uid and gid only (one id each, not
- * root): a process in the new user namespace may write such maps itself. */
-bool userns_self_mappable(const struct sbx_config *c);
-/* Writes c's maps for the calling process, which is in its new user
- * namespace (userns_self_mappable said yes before it was made). */
-int userns_write_own_maps(const struct sbx_config *c, struct sbx_error **err);
 /* Runs fn in a child process that is root in a new user namespace with the
  * config's id maps (NULL: the caller's own uid and gid only): it can then
  * read and remove files the sandbox left owned by subordinate ids or
