@@ -79,8 +79,12 @@ all: build/sbx build/sbx-oci build/sbx-unpack build/sbx-init $(MANS)
 
 # glibc warns that getaddrinfo and getprotoby* need its NSS at run time:
 # libnl's address helpers that pull them in are never called by sbx.
+# x86-64: sbx_entry (cli/main.c) populates the relocated segment first.
+comma := ,
+ENTRY_LDFLAGS := $(if $(filter x86_64-%,$(shell $(CC) -dumpmachine)),-Wl$(comma)-e$(comma)sbx_entry)
+
 build/sbx: $(OBJS) Makefile
-	$(CC) -static-pie $(ALL_LDFLAGS) -o $@ $(OBJS) $(filter -lnl%,$(PKG_LIBS)) \
+	$(CC) -static-pie $(ALL_LDFLAGS) $(ENTRY_LDFLAGS) -o $@ $(OBJS) $(filter -lnl%,$(PKG_LIBS)) \
 		$(filter-out -lnl%,$(PKG_LIBS))
 
 # sbx-oci: sbx itself, which speaks runc's command line when called so.
