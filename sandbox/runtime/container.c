@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -497,7 +498,9 @@ static struct {
 	bool early_filter; /* install it while pid 1 execs sbx-init */
 	struct sock_fprog prog;
 } handoff;
-static char payload_stack[65536] __attribute__((aligned(16)));
+static char payload_stack[65536] __attribute__((aligned(4096)));
+/* The part of it the payload's process uses, populated before the clone. */
+#define PAYLOAD_STACK_USED (16 * 1024)
 
 /* The payload's process, cloned with pid 1's memory (CLONE_VM: no page
  * tables to copy), which is sbx's. pid 1 replaces it with sbx-init's by its
@@ -578,6 +581,8 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 	if (handoff.early_filter)
 		handoff.prog = (struct sock_fprog){.len = (unsigned short)bpf->len,
 		                                   .filter = (struct sock_filter *)bpf->insns};
+	madvise(payload_stack + sizeof(payload_stack) - PAYLOAD_STACK_USED, PAYLOAD_STACK_USED,
+	        MADV_POPULATE_WRITE);
 	pid_t payload =
 	    clone(payload_go, payload_stack + sizeof(payload_stack), CLONE_VM | SIGCHLD, NULL);
 	if (payload < 0)

@@ -113,6 +113,7 @@ static int compile_policy(json_t *policy, struct sbx_bpf *bpf, struct sbx_error 
 /* The set-up process's stack: it runs on sbx's memory, so it needs one of
  * its own; pages it never touches cost nothing. */
 #define SETUP_STACK_SIZE (512 * 1024)
+#define SETUP_STACK_USED (32 * 1024)
 
 /* A stack whose sandbox is gone, for the next: unmapping it would flush the
  * TLB of every CPU the set-up ran on (an IPI each, costly in a VM), and sbx
@@ -168,6 +169,11 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 			stack = MAP_FAILED;
 		}
 	}
+	/* The part the set-up uses (32 KiB, 8 pages, measured with mincore),
+	 * populated in one system call rather than faulted in page by page. */
+	if (stack != MAP_FAILED)
+		madvise(stack + SETUP_STACK_SIZE - SETUP_STACK_USED, SETUP_STACK_USED,
+		        MADV_POPULATE_WRITE);
 	if (stack == MAP_FAILED) {
 		sbx_error_set(err, errno, "cannot map a stack for the sandbox's set-up");
 		close(sv[1]);
