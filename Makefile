@@ -159,7 +159,8 @@ integration: build/sbx build/sbx-oci build/sbx-unpack build/sbx-init $(HELPERS)
 
 # Checks of the tests themselves: a bare `! cmd` line in a bats file
 # checks nothing (tests/lint/bats-bang says why).
-BATS_FILES := $(sort $(wildcard tests/integration/*/*.bats)) tests/integration/helpers.bash
+BATS_FILES := $(sort $(wildcard tests/integration/*/*.bats tests/integration/*.bash \
+	tests/integration/*/*.bash))
 lint:
 	tests/lint/bats-bang $(BATS_FILES)
 

@@ -9,37 +9,8 @@
 # timed.
 
 load ../helpers
+load ../registry-helpers
 bats_require_minimum_version 1.5.0
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_registry PORT: docker-registry on 127.0.0.1:PORT, its pid in
-# $BATS_FILE_TMPDIR/registry.pid; returns once it accepts connections.
-start_registry() {
-	local conf=$BATS_FILE_TMPDIR/registry.yml i
-	cat >"$conf" <<-EOF
-		version: 0.1
-		log:
-		  level: error
-		storage:
-		  filesystem:
-		    rootdirectory: $BATS_FILE_TMPDIR/storage
-		http:
-		  addr: 127.0.0.1:$1
-	EOF
-	/usr/bin/docker-registry serve "$conf" >"$BATS_FILE_TMPDIR/registry.log" 2>&1 3>&- &
-	echo $! >"$BATS_FILE_TMPDIR/registry.pid"
-	for i in $(seq 200); do
-		(exec 4<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		kill -0 "$(cat "$BATS_FILE_TMPDIR/registry.pid")" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "docker-registry did not start on 127.0.0.1:$1:" >&2
-	cat "$BATS_FILE_TMPDIR/registry.log" >&2
-	return 1
-}
 
 setup_file() {
 	[ "$(id -u)" != 0 ] || skip "the rootless suite must run as a user (tests/integration/run does that)"
@@ -47,7 +18,7 @@ setup_file() {
 	export XDG_DATA_HOME=$BATS_FILE_TMPDIR/data XDG_CONFIG_HOME=$BATS_FILE_TMPDIR/config
 	export XDG_CACHE_HOME=$BATS_FILE_TMPDIR/cache
 	PORT=$(free_port)
-	start_registry "$PORT"
+	start_registry registry "$PORT"
 	export REGISTRY=127.0.0.1:$PORT
 	# Two versions of an image, each saying which it is: pushed to a
 	# repository of the test's own as the test needs them.
@@ -59,11 +30,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local f=$BATS_FILE_TMPDIR/registry.pid
-	if [ -f "$f" ]; then
-		kill "$(cat "$f")" 2>/dev/null || true
-		wait "$(cat "$f")" 2>/dev/null || true
-	fi
+	stop_registry registry
 	chmod -R u+rwX "$BATS_FILE_TMPDIR" 2>/dev/null || true
 }
 
