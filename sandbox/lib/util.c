@@ -311,7 +311,13 @@ int parse_bool(const char *s, bool *out)
 
 int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_error **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return read_file_at(AT_FDCWD, path, 0, max, out, len, err);
+}
+
+int read_file_at(int dirfd, const char *path, int flags, size_t max, char **out, size_t *len,
+                 struct sbx_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "cannot open \"%s\"", path);
 	struct stat st;

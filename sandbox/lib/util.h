@@ -112,6 +112,9 @@ int parse_bool(const char *s, bool *out);
 
 /* Reads a whole regular file (at most max bytes, O_CLOEXEC). */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct sbx_error **err);
+/* The same, path relative to dirfd, opened with flags added (O_NOFOLLOW). */
+int read_file_at(int dirfd, const char *path, int flags, size_t max, char **out, size_t *len,
+                 struct sbx_error **err);
 /* Writes data to path atomically: temp file in the same directory + rename. */
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                       struct sbx_error **err);

@@ -302,6 +302,17 @@ bool mount_dest_in(const char *dest, const char *dir)
 	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+/* m's file system, or its bind, onto the open target. */
+static int mount_onto(int target, const struct sbx_mount *m, struct sbx_error **err)
+{
+	if (m->kind == SBX_MOUNT_FS)
+		return mount_fs(target, m, err);
+	_cleanup_close_ int tfd = -1;
+	if (bind_tree(m->source, m->recursive, m->attr, &tfd, err) < 0)
+		return -1;
+	return move_onto(tfd, target, "a bind", m->dest, err);
+}
+
 static int apply_in_new_dir(int dirfd, const char *dir, const struct sbx_mount *m,
                             struct sbx_error **err)
 {
@@ -319,12 +330,7 @@ static int apply_in_new_dir(int dirfd, const char *dir, const struct sbx_mount *
 	    dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
 	if (target < 0)
 		return sbx_error_set(err, -target, "cannot open \"%s\" in the sandbox", m->dest);
-	if (m->kind == SBX_MOUNT_FS)
-		return mount_fs(target, m, err);
-	_cleanup_close_ int tfd = -1;
-	if (bind_tree(m->source, m->recursive, m->attr, &tfd, err) < 0)
-		return -1;
-	return move_onto(tfd, target, "a bind", m->dest, err);
+	return mount_onto(target, m, err);
 }
 
 int mount_apply_in(int rootfd, int dirfd, const char *dir, const struct sbx_mount *m,
@@ -353,12 +359,7 @@ int mount_apply(int rootfd, const struct sbx_mount *m, struct sbx_error **err)
 	_cleanup_close_ int target = -1;
 	if (mount_open_target(rootfd, m->dest, file, &target, err) < 0)
 		return -1;
-	if (m->kind == SBX_MOUNT_FS)
-		return mount_fs(target, m, err);
-	_cleanup_close_ int tfd = -1;
-	if (bind_tree(m->source, m->recursive, m->attr, &tfd, err) < 0)
-		return -1;
-	return move_onto(tfd, target, "a bind", m->dest, err);
+	return mount_onto(target, m, err);
 }
 
 /* Host devices bound into the sandbox's /dev; a rootless sandbox cannot mknod. */

@@ -951,26 +951,14 @@ int seccomp_config_resolve(json_t *config, struct sbx_error **err)
 /* A cached policy text: NULL when absent or not one json_text wrote. */
 static char *read_cached_text(int dfd, const char *name, size_t *len)
 {
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
-	    st.st_size > (1 << 20))
+	char *buf = NULL;
+	if (read_file_at(dfd, name, O_NOFOLLOW, 1 << 20, &buf, len, NULL) < 0)
 		return NULL;
-	size_t n = (size_t)st.st_size, got = 0;
-	_cleanup_free_ char *buf = xmalloc(n + 1);
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return NULL;
-		got += (size_t)r;
+	if (*len < 2 || buf[0] != '{' || buf[*len - 1] != '}') {
+		free(buf);
+		return NULL;
 	}
-	if (buf[0] != '{' || buf[n - 1] != '}')
-		return NULL;
-	buf[n] = '\0';
-	*len = n;
-	return steal_ptr(buf);
+	return buf;
 }
 
 /* The text of the policy obj stands for, cached beside its program under
