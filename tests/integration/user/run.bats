@@ -55,7 +55,7 @@ Seccomp:	2"
 	assert_output "$expected"
 }
 
-@test "inside: the set-up's own maps are the caller's one uid and gid, setgroups denied, with or without a network" {
+@test "inside: the maps are the caller's one uid and gid, setgroups denied, with or without a network" {
 	for net in none host; do
 		run sbx run --rm --network "$net" busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id'
 		assert_status 0
