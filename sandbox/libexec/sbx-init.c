@@ -1,9 +1,10 @@
 /* sbx-init.c - sbx-init: pid 1 of a sandbox started with --init.
  *
- * A separate static program, exec'd by sbx's set-up process once the
- * sandbox is built, so that nothing the payload can see in its pid namespace
- * is a copy of the host's sbx: no caller environment or command line, no
- * host fds, no link to sbx's binary through /proc/1/exe.
+ * A separate static program, exec'd by sbx's set-up process (as the set-up
+ * starts, or once the sandbox is built; see sbx-sync.h), so that nothing the
+ * payload can see in its pid namespace is a copy of the host's sbx: no
+ * caller environment or command line, no host fds, no link to sbx's binary
+ * through /proc/1/exe.
  *
  * Before it lets the payload exec, it locks itself down against a payload
  * that can ptrace it (one given CAP_SYS_PTRACE): non-dumpable, no
@@ -11,7 +12,8 @@
  * seccomp filter of its own that allows only what the loop below uses, so
  * that a syscall injected into it (prctl(PR_SET_PDEATHSIG, 0) to outlive
  * sbx, kill(0, ...) to reach sbx's process group, an ioctl, an exec) fails.
- * Its session and fds 0-2 (/dev/null) were set by sbx before the exec.
+ * Its session and fds 0-2 (closed, or /dev/null) were set by sbx before
+ * the exec.
  *
  * Then it forwards signals to the payload, reaps every zombie, tells sbx the
  * payload's status and exits with it.
@@ -37,6 +39,7 @@
 #define EXIT_SBX_FAILURE 125
 #define MSG_NOSIGNAL_    0x4000
 #define WNOHANG_         1
+#define CLONE_NEWNS_     0x00020000
 
 #if defined(__x86_64__)
 #define INIT_ARCH AUDIT_ARCH_X86_64
@@ -152,7 +155,8 @@ static const unsigned allowed[] = {
 };
 #define N_ALLOWED (sizeof(allowed) / sizeof(allowed[0]))
 
-static int lock_down(void)
+/* Returns 0, or -errno. */
+static long lock_down(void)
 {
 	struct sock_filter f[4 + N_ALLOWED + 6];
 	unsigned n = 0;
@@ -180,10 +184,77 @@ static int lock_down(void)
 	 * kernel keeps ambient within both). */
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct none[2] = {{0}};
-	if (sys2(__NR_prctl, PR_SET_DUMPABLE, 0) < 0 || sys2(__NR_capset, &h, none) < 0 ||
-	    sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) < 0)
-		return -1;
-	return (int)sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	long r;
+	if ((r = sys2(__NR_prctl, PR_SET_DUMPABLE, 0)) < 0 ||
+	    (r = sys2(__NR_capset, &h, none)) < 0 ||
+	    (r = sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1)) < 0)
+		return r;
+	return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+/* The payload's process and the fds that hold it, for fail(). */
+static int payload_pid = -1, go_fd = -1, locked_fd = -1;
+
+/* Why init's set-up failed, to sbx (which adds the errno's text), then out.
+ * The payload's process may still run sbx's code in sbx's memory, and may
+ * fail the same way (a user it cannot switch to) and say so better: init's
+ * ends closed, it stops at its next hand-off, and is waited for first. */
+_Noreturn static void fail(int sync_fd, const char *what, long err)
+{
+	if (locked_fd >= 0)
+		sys1(__NR_close, locked_fd);
+	sys1(__NR_close, go_fd);
+	int status;
+	while (sys4(__NR_wait4, payload_pid, &status, 0, 0) == -EINTR)
+		;
+	struct sbx_sync_msg m = {.type = SBX_SYNC_INIT_FAILED,
+	                         .errnum = err < 0 ? (int)-err : 0,
+	                         .exit_code = EXIT_SBX_FAILURE};
+	for (size_t i = 0; what[i] && i < sizeof(m.text) - 1; i++)
+		m.text[i] = what[i];
+	while (sys6(__NR_sendto, sync_fd, (long)&m, sizeof(m), MSG_NOSIGNAL_, 0, 0) == -EINTR)
+		;
+	leave(EXIT_SBX_FAILURE);
+}
+
+/* Started early, as the set-up's root: once the payload's process said the
+ * mounts are locked (a byte on LOCKED, EOF if it failed), joins its locked
+ * mount namespace by its pidfd, which sets root and cwd to the sandbox's
+ * root and leaves the namespace whose mounts are not locked; answers on
+ * LOCKED (the process keeps its ids until then: the kernel lets a pidfd's
+ * namespaces be joined only by who could read the process), then takes the
+ * payload's ids. */
+static void become_payload_user(int sync_fd, int uid, int gid)
+{
+	/* It never execs: no capability is left for an exec to gain. Done
+	 * while the set-up mounts. */
+	for (long cap = 0; cap < 64; cap++)
+		if (sys2(__NR_prctl, PR_CAPBSET_DROP, cap) == -EINVAL)
+			break;
+	char c;
+	long r;
+	while ((r = sys3(__NR_read, locked_fd, &c, 1)) == -EINTR)
+		;
+	/* EOF: the set-up failed, and said why itself. */
+	if (r != 1)
+		leave(EXIT_SBX_FAILURE);
+	long pidfd = sys2(__NR_pidfd_open, payload_pid, 0);
+	if (pidfd < 0)
+		fail(sync_fd, "sbx's init: cannot open the payload's process", pidfd);
+	if ((r = sys2(__NR_setns, pidfd, CLONE_NEWNS_)) < 0)
+		fail(sync_fd, "sbx's init: cannot join the sandbox's mount namespace", r);
+	sys1(__NR_close, pidfd);
+	/* The set-up may now take the payload's ids. */
+	if ((r = sys3(__NR_write, locked_fd, &c, 1)) != 1)
+		fail(sync_fd, "sbx's init: cannot answer the set-up", r);
+	sys1(__NR_close, locked_fd);
+	locked_fd = -1;
+	/* Denied in a single-id user namespace, where there are none to drop. */
+	sys2(__NR_setgroups, 0, 0);
+	if ((r = sys3(__NR_setresgid, gid, gid, gid)) < 0)
+		fail(sync_fd, "sbx's init: cannot switch to the payload's group", r);
+	if ((r = sys3(__NR_setresuid, uid, uid, uid)) < 0)
+		fail(sync_fd, "sbx's init: cannot switch to the payload's user", r);
 }
 
 static void tell(int fd, int type, int code)
@@ -212,27 +283,40 @@ _Noreturn void init_main(long *sp)
 {
 	long argc = sp[0];
 	char **argv = (char **)(sp + 1);
-	int payload = argc == 5 ? number(argv[1]) : -1;
-	int sync_fd = argc == 5 ? number(argv[2]) : -1;
-	int go_fd = argc == 5 ? number(argv[3]) : -1;
-	int exec_fd = argc == 5 ? number(argv[4]) : -1;
-	if (payload <= 0 || sync_fd < 3 || go_fd < 3 || exec_fd < 3) {
+	int early = argc == 8;
+	int payload = argc == 5 || early ? number(argv[1]) : -1;
+	int sync_fd = argc == 5 || early ? number(argv[2]) : -1;
+	go_fd = argc == 5 || early ? number(argv[3]) : -1;
+	int exec_fd = argc == 5 || early ? number(argv[4]) : -1;
+	locked_fd = early ? number(argv[5]) : -1;
+	int uid = early ? number(argv[6]) : -1;
+	int gid = early ? number(argv[7]) : -1;
+	payload_pid = payload;
+	if (payload <= 0 || sync_fd < 3 || go_fd < 3 || exec_fd < 3 ||
+	    (early && (locked_fd < 3 || uid < 0 || gid < 0))) {
 		static const char usage[] = "sbx-init: pid 1 of an sbx sandbox, started by sbx "
 		                            "run; not meant to be run by hand\n";
 		sys3(__NR_write, 2, usage, sizeof(usage) - 1);
 		leave(2);
 	}
 
-	/* The exec changed the capability sets, which clears the parent-death
-	 * signal: set it again, then make sure sbx did not die before. */
-	if (sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL) < 0)
-		leave(EXIT_SBX_FAILURE);
+	/* The exec may have changed the capability sets, which clears the
+	 * parent-death signal: set it again. */
+	long r;
+	if ((r = sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL)) < 0)
+		fail(sync_fd, "sbx's init: cannot set its parent-death signal", r);
+	if (early)
+		become_payload_user(sync_fd, uid, gid);
+	/* A change of ids cleared it again; then make sure sbx did not die
+	 * before. */
+	if ((r = sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL)) < 0)
+		fail(sync_fd, "sbx's init: cannot set its parent-death signal", r);
 	struct pollfd p = {.fd = sync_fd, .events = 0};
 	struct __kernel_timespec zero = {0, 0};
 	if (sys5(__NR_ppoll, &p, 1, &zero, 0, 0) != 0)
 		leave(EXIT_SBX_FAILURE);
-	if (lock_down() < 0)
-		leave(EXIT_SBX_FAILURE);
+	if ((r = lock_down()) < 0)
+		fail(sync_fd, "sbx's init: cannot lock itself down", r);
 
 	/* The payload may exec once sbx's START came too (to the payload's
 	 * process itself; this exec overlapped sbx's work); its exec closes

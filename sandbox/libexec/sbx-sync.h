@@ -15,6 +15,7 @@ enum sbx_sync_type {
 	SBX_SYNC_EXITED,        /* init: the payload ended; exit_code = its status */
 	SBX_SYNC_FUSE,          /* child: mount the overlay; parent: the tree, or errnum */
 	SBX_SYNC_HOOKS,         /* child: mounts done, run create's OCI hooks; parent: done */
+	SBX_SYNC_INIT_FAILED,   /* init: its set-up failed; errnum, and text without strerror */
 };
 
 struct sbx_sync_msg {
@@ -25,11 +26,18 @@ struct sbx_sync_msg {
 };
 
 /* sbx-init's command line: sbx-init PAYLOAD-PID SYNC-FD GO-FD EXEC-FD
- * (numbers only: nothing of the host). It is exec'd once the sandbox said
- * CREATED, and writes one byte to GO-FD once it is locked down. The
- * payload's process waits for that byte and for sbx's START on SYNC-FD
- * before it execs, and closes EXEC-FD (close-on-exec) when it does; then
- * sbx-init says STARTED on SYNC-FD, and EXITED with the payload's status. */
+ * [LOCKED-FD UID GID] (numbers only: nothing of the host). Without the
+ * last three it is exec'd once the sandbox said CREATED, as the payload's
+ * user. With them it is exec'd as the set-up starts, as the sandbox's root,
+ * while the payload's process builds the sandbox; that process writes one
+ * byte to LOCKED-FD (a socket) once the mounts are locked, sbx-init joins
+ * its mount namespace and answers with one byte, the process goes on to
+ * take the payload's ids, and sbx-init takes UID and GID. Either
+ * way it writes one byte to GO-FD once it is locked down (INIT_FAILED on
+ * SYNC-FD if it could not be). The payload's process waits for that byte
+ * and for sbx's START on SYNC-FD before it execs, and closes EXEC-FD
+ * (close-on-exec) when it does; then sbx-init says STARTED on SYNC-FD, and
+ * EXITED with the payload's status. */
 #define SBX_INIT_NAME "sbx-init"
 
 #endif

@@ -33,6 +33,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -84,26 +85,51 @@ static int ask_fuse(void *ctx, int *tree, struct sbx_error **err)
 	}
 }
 
-static int setup_root(const struct sbx_config *c, int sync_fd, int *rootfd, struct sbx_error **err)
+static struct sbx_overlay_spec overlay_spec(const struct sbx_config *c,
+                                            const struct sbx_fuse_request *fuse)
+{
+	return (struct sbx_overlay_spec){.lower = c->overlay_lower,
+	                                 .upper = c->overlay_upper,
+	                                 .work = c->overlay_work,
+	                                 .target = c->rootfs,
+	                                 .volatile_upper = c->overlay_volatile,
+	                                 .scratch_size = c->overlay_scratch_size,
+	                                 .fuse = fuse,
+	                                 .in_memory = c->overlay_scratch};
+}
+
+/* The in-memory upper layer's tmpfs (--rm), with its upper/ and work/
+ * (their paths in PATHS): made by the set-up, or by pid 1 before it starts
+ * sbx-init early, which then keeps upper/ open (scratch_upper). */
+static bool scratch_made;
+
+static int make_scratch(const struct sbx_config *c, char paths[3][4096], struct sbx_error **err)
+{
+	struct sbx_overlay_spec spec = overlay_spec(c, NULL);
+	if (overlay_scratch(&spec, paths, err) < 0)
+		return -1;
+	scratch_upper = open(spec.upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	scratch_made = true;
+	return 0;
+}
+
+static int setup_root(const struct sbx_config *c, int sync_fd, char scratch_paths[3][4096],
+                      int *rootfd, struct sbx_error **err)
 {
 	const char *root = c->rootfs;
-	char scratch[3][4096];
 	if (c->overlay_upper || c->overlay_scratch) {
 		struct sbx_fuse_request fuse = {ask_fuse, &sync_fd};
-		struct sbx_overlay_spec spec = {.lower = c->overlay_lower,
-		                                .upper = c->overlay_upper,
-		                                .work = c->overlay_work,
-		                                .target = c->rootfs,
-		                                .volatile_upper = c->overlay_volatile,
-		                                .scratch_size = c->overlay_scratch_size,
-		                                .fuse = &fuse,
-		                                .in_memory = c->overlay_scratch};
-		if ((c->overlay_scratch && overlay_scratch(&spec, scratch, err) < 0) ||
-		    overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
+		struct sbx_overlay_spec spec = overlay_spec(c, &fuse);
+		if (c->overlay_scratch && !scratch_made && make_scratch(c, scratch_paths, err) < 0)
+			return -1;
+		if (c->overlay_scratch) {
+			spec.upper = scratch_paths[0];
+			spec.work = scratch_paths[1];
+			spec.target = scratch_paths[2];
+		}
+		if (overlay_mount(c->overlay_backend, &spec, overlay_used, sizeof(overlay_used),
 		                  err) < 0)
 			return -1;
-		if (c->overlay_scratch)
-			scratch_upper = open(spec.upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		root = spec.target;
 		sbx_trace("overlay mounted: %s", overlay_used);
 	} else if (mount_bind_root(c->rootfs, false, err) < 0) {
@@ -497,7 +523,10 @@ static struct {
 	int sync_fd, slave, go, go_write;
 	bool early_filter; /* install it while pid 1 execs sbx-init */
 	struct sock_fprog prog;
-} handoff;
+	int locked; /* sbx-init started early: told when CREATED is sent */
+} handoff = {.go_write = -1, .locked = -1};
+/* sbx-init was started at the set-up's start (start_init_early). */
+static bool handoff_early;
 static char payload_stack[65536] __attribute__((aligned(4096)));
 /* The part of it the payload's process uses, populated before the clone. */
 #define PAYLOAD_STACK_USED (16 * 1024)
@@ -509,7 +538,8 @@ static char payload_stack[65536] __attribute__((aligned(4096)));
 static int payload_go(void *arg)
 {
 	(void)arg;
-	syscall(SYS_close, handoff.go_write);
+	if (handoff.go_write >= 0)
+		syscall(SYS_close, handoff.go_write);
 	/* Without Landlock rules, which must come before it, the filter goes
 	 * on at once: a system call on a program prepared by pid 1. */
 	long filtered = -1;
@@ -545,6 +575,19 @@ static int payload_go(void *arg)
 	finish_payload(handoff.c, handoff.bpf, handoff.sync_fd, handoff.slave, true, filtered == 0);
 }
 
+static void prepare_handoff(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd,
+                            int slave)
+{
+	handoff.c = c;
+	handoff.bpf = bpf;
+	handoff.sync_fd = sync_fd;
+	handoff.slave = slave;
+	handoff.early_filter = bpf && bpf->len && !landlock_has_rules(&c->landlock);
+	if (handoff.early_filter)
+		handoff.prog = (struct sock_fprog){.len = (unsigned short)bpf->len,
+		                                   .filter = (struct sock_filter *)bpf->insns};
+}
+
 /* A failure after CREATED, while sbx runs its own code in the memory this
  * process shares: the message is made on the stack, nothing allocated. */
 _Noreturn static void fail_now(int sync_fd, int errnum, const char *what)
@@ -571,16 +614,9 @@ _Noreturn static void become_init(const struct sbx_config *c, const struct sbx_b
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	handoff.c = c;
-	handoff.bpf = bpf;
-	handoff.sync_fd = sync_fd;
-	handoff.slave = slave;
+	prepare_handoff(c, bpf, sync_fd, slave);
 	handoff.go = go[0];
 	handoff.go_write = go[1];
-	handoff.early_filter = bpf && bpf->len && !landlock_has_rules(&c->landlock);
-	if (handoff.early_filter)
-		handoff.prog = (struct sock_fprog){.len = (unsigned short)bpf->len,
-		                                   .filter = (struct sock_filter *)bpf->insns};
 	madvise(payload_stack + sizeof(payload_stack) - PAYLOAD_STACK_USED, PAYLOAD_STACK_USED,
 	        MADV_POPULATE_WRITE);
 	pid_t payload =
@@ -695,6 +731,11 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 			fail(sync_fd, err, SBX_EXIT_FAILURE);
 		filtered = true;
 	}
+	/* Until it has joined (or said why not), this process keeps its ids:
+	 * the kernel lets init join by pidfd only a process it could read. */
+	char joined;
+	if (handoff_early && read(handoff.locked, &joined, 1) != 1)
+		_exit(SBX_EXIT_FAILURE);
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -724,11 +765,11 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 
 	/* sbx-init shares the payload's scopes (so the payload may signal it)
 	 * but not its file rules, which would forbid its exec. */
-	if (landlock_apply(c,
-	                   joining ? LANDLOCK_JOIN
-	                   : init  ? LANDLOCK_SCOPES
-	                           : LANDLOCK_ALL,
-	                   &err) < 0)
+	if (!handoff_early && landlock_apply(c,
+	                                     joining ? LANDLOCK_JOIN
+	                                     : init  ? LANDLOCK_SCOPES
+	                                             : LANDLOCK_ALL,
+	                                     &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	/* mount_lock's child has died by now: its zombie must not be seen. */
 	mount_lock_reap();
@@ -748,6 +789,13 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 		close(master);
 	if (old_ns >= 0)
 		close(old_ns);
+	/* sbx-init, started early, locks itself down while sbx records the
+	 * sandbox; this process is the payload's, and waits for its go. */
+	if (handoff_early) {
+		close(handoff.locked);
+		prepare_handoff(c, bpf, sync_fd, slave);
+		payload_go(NULL);
+	}
 	/* sbx-init execs while sbx records the sandbox; the payload waits for
 	 * START itself. */
 	if (init)
@@ -775,10 +823,157 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	finish_payload(c, bpf, sync_fd, slave, false, filtered);
 }
 
-_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
-                              const struct sbx_bpf *bpf, int sync_fd)
+/* The sandbox's mounts, its root, its names and loopback, its mount lock,
+ * then the payload: done by the set-up process, or with sbx-init started
+ * early by the clone of pid 1 that becomes the payload. */
+_Noreturn static void build(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd,
+                            char scratch[3][4096])
 {
 	struct sbx_error *err = NULL;
+	int rootfd = -1;
+	if (setup_root(c, sync_fd, scratch, &rootfd, &err) < 0 ||
+	    setup_mounts(c, rootfd, &err) < 0 || wait_create_hooks(c, sync_fd, &err) < 0 ||
+	    mount_pivot(rootfd, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	close(rootfd);
+	sbx_trace("child: root pivoted");
+	if (c->hostname && (c->clone_flags & CLONE_NEWUTS) &&
+	    sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0) {
+		sbx_error_set(&err, errno, "cannot set the domain name \"%s\"", c->domainname);
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	sbx_trace("child: loopback up");
+	if (mount_lock(&err) < 0 || set_propagation(c, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* sbx-init, started early, joins this mount namespace now: by this
+	 * process's pidfd, which needs it still the sandbox's root. */
+	if (handoff_early && write(handoff.locked, "", 1) != 1)
+		_exit(SBX_EXIT_FAILURE);
+	launch_payload(c, bpf, sync_fd, c->init, false);
+}
+
+/* What the clone of pid 1 that builds the sandbox starts with. */
+static struct {
+	const struct sbx_config *c;
+	const struct sbx_bpf *bpf;
+	int sync_fd;
+	char (*scratch)[4096];
+	int close[3]; /* pid 1's ends of the pipes */
+} worker;
+
+static int worker_main(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < ARRAY_SIZE(worker.close); i++)
+		close(worker.close[i]);
+	/* Its parent is pid 1: sbx-init, which sbx's death kills. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	build(worker.c, worker.bpf, worker.sync_fd, worker.scratch);
+}
+
+/* Whether sbx-init starts at once (start_init_early): for sbx run's
+ * sandboxes. Those of OCI runtime mode (a start fifo, hooks, no parent
+ * death), the process attributes sbx-init would not share and a user
+ * namespace joined by path (pid 1 changed its ids, so init could not join
+ * by pidfd) keep the order of become_init. */
+static bool init_early(const struct sbx_config *c)
+{
+	return init_fd >= 0 && (c->clone_flags & CLONE_NEWPID) &&
+	       !(c->join_flags & CLONE_NEWUSER) && !c->start_fifo_dir && !c->hook_state &&
+	       !c->outlive_parent && !c->attr.has_ioprio && !c->attr.has_sched &&
+	       !c->attr.has_personality;
+}
+
+/* sbx-init's exec (and its page faults) takes about as long as the mounts
+ * do, so pid 1 starts it at once, and a clone of pid 1 (pid 2) builds the
+ * sandbox and becomes the payload. Before the clone, pid 1 makes what it
+ * must hold or share: the --rm scratch layer (sbx diff reads it through
+ * init's fd), the Landlock scopes (the payload's domain nests in them, so
+ * it may signal init) and the blocked signals (none slips past init).
+ * sbx-init waits until the mounts are locked, joins the locked mount
+ * namespace (pivot_root moved its root too, but it would still hold a
+ * namespace whose mounts the payload could undo), tells the set-up, takes
+ * the payload's ids and locks itself down, then lets the payload go. From the clone on, pid 1
+ * makes system calls only (its clone runs sbx's code in sbx's memory);
+ * WORKER_STACK is the clone's stack. */
+static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd,
+                             char scratch[3][4096], void *worker_stack)
+{
+	struct sbx_error *err = NULL;
+	if ((c->overlay_scratch && make_scratch(c, scratch, &err) < 0) ||
+	    landlock_apply(c, LANDLOCK_SCOPES, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	int go[2], ex[2], locked[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, locked) < 0) {
+		sbx_error_set(&err, errno, "cannot create a pipe for the sandbox's init");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	worker.c = c;
+	worker.bpf = bpf;
+	worker.sync_fd = sync_fd;
+	worker.scratch = scratch;
+	worker.close[0] = go[1];
+	worker.close[1] = ex[0];
+	worker.close[2] = locked[0];
+	handoff.go = go[0];
+	handoff.go_write = -1;
+	handoff.locked = locked[1];
+	pid_t payload = clone(worker_main, worker_stack, CLONE_VM | SIGCHLD, NULL);
+	if (payload < 0) {
+		sbx_error_set(&err, errno, "cannot start the sandbox's set-up");
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	}
+	close(go[0]);
+	close(ex[1]);
+	close(locked[1]);
+	setsid();
+	/* No fd of the host: not the caller's stdio, not the fds passed on
+	 * (the payload's clone holds those); init opens none. */
+	for (int fd = 0; fd < 3 + c->preserve_fds; fd++)
+		if (fd != sync_fd && fd != scratch_upper)
+			close(fd);
+	keep_on_exec(sync_fd);
+	keep_on_exec(go[1]);
+	keep_on_exec(ex[0]);
+	keep_on_exec(locked[0]);
+	keep_on_exec(scratch_upper);
+	char args[7][16];
+	int nums[7] = {(int)payload, sync_fd, go[1], ex[0], locked[0], (int)c->uid, (int)c->gid};
+	char *argv[9] = {(char *)SBX_INIT_NAME};
+	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
+		snprintf(args[i], sizeof(args[i]), "%d", nums[i]);
+		argv[i + 1] = args[i];
+	}
+	char *envp[] = {NULL};
+	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
+	int e = errno;
+	/* The clone runs sbx's code: it stops at its next hand-off with init,
+	 * which it finds closed, and is waited for before this says why. */
+	close(locked[0]);
+	while (waitpid(payload, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	fail_now(sync_fd, e, "cannot execute sbx's init");
+}
+
+_Noreturn void container_main(const struct sbx_config *c, const char *init_path,
+                              const struct sbx_bpf *bpf, int sync_fd, void *worker_stack)
+{
+	struct sbx_error *err = NULL;
+	/* This memory is sbx's, which may have set up a sandbox before. */
+	handoff_early = false;
+	scratch_made = false;
+	scratch_upper = -1;
+	init_fd = -1;
 	if (!c->outlive_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close_inherited(3 + (unsigned)c->preserve_fds, sync_fd,
@@ -807,29 +1002,16 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 		sbx_error_set(&err, errno, "cannot open sbx's init \"%s\"", init_path);
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
-
-	int rootfd = -1;
-	if (mount_make_rslave(&err) < 0 || setup_root(c, sync_fd, &rootfd, &err) < 0 ||
-	    setup_mounts(c, rootfd, &err) < 0 || wait_create_hooks(c, sync_fd, &err) < 0 ||
-	    mount_pivot(rootfd, &err) < 0)
+	if (mount_make_rslave(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	close(rootfd);
-	sbx_trace("child: root pivoted");
-	if (c->hostname && (c->clone_flags & CLONE_NEWUTS) &&
-	    sethostname(c->hostname, strlen(c->hostname)) < 0) {
-		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* Paths of the scratch layer, on this stack, which outlives pid 1's
+	 * part: its clone reads them after sbx-init's exec too. */
+	char scratch[3][4096];
+	if (c->init && init_early(c)) {
+		handoff_early = true;
+		start_init_early(c, bpf, sync_fd, scratch, worker_stack);
 	}
-	if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0) {
-		sbx_error_set(&err, errno, "cannot set the domain name \"%s\"", c->domainname);
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	}
-	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	sbx_trace("child: loopback up");
-	if (mount_lock(&err) < 0 || set_propagation(c, &err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	launch_payload(c, bpf, sync_fd, c->init, false);
+	build(c, bpf, sync_fd, scratch);
 }
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,

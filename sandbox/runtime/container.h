@@ -9,9 +9,10 @@
 
 /* The sandbox side (container.c): never returns. It runs in sbx's memory
  * and reads c, init_path (sbx-init's, with --init) and bpf (the payload's
- * seccomp program, or NULL) where they are. */
+ * seccomp program, or NULL) where they are. WORKER_STACK is the top of a
+ * stack for the clone that builds the sandbox while pid 1 execs sbx-init. */
 _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
-                              const struct sbx_bpf *bpf, int sync_fd);
+                              const struct sbx_bpf *bpf, int sync_fd, void *worker_stack);
 
 _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_bpf *bpf,
                                    int sync_fd);

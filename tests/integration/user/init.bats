@@ -25,7 +25,7 @@ setup() {
 scanned 1 processes, 0 leaks"
 }
 
-@test "pid 1 is in a session of its own, not the caller's, and its fds 0-2 are /dev/null" {
+@test "pid 1 is in a session of its own, not the caller's, with no controlling terminal" {
 	run sbx run --rm -v "$H:/h" busybox sh -c 'cut -d" " -f6 /proc/1/stat; cut -d" " -f6 /proc/self/stat; cut -d" " -f7 /proc/1/stat'
 	assert_status 0
 	# session of pid 1 is 1; the payload's (this sh, pid 2) is its own; tty_nr 0
@@ -85,6 +85,35 @@ scanned 1 processes, 0 leaks"
 	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4343$' >/dev/null || break; sleep 0.05; done
 	run pgrep -u "$(id -u)" -f '^sleep 4343$'
 	assert_status 1
+}
+
+@test "--cap-add SYS_PTRACE: pid 1's root, working directory and mount namespace are the sandbox's; no stdio" {
+	# sbx-init starts while the set-up mounts: it must have left the
+	# namespace whose mounts are not locked, and the host's tree.
+	run sbx run --rm --cap-add SYS_PTRACE busybox sh -c '
+		[ "$(readlink /proc/1/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] && echo same-ns
+		[ "$(ls -a /proc/1/root/)" = "$(ls -a /)" ] && echo same-root
+		[ "$(ls -a /proc/1/cwd/)" = "$(ls -a /)" ] && echo same-cwd
+		ls /proc/1/fd | grep -x "[012]" || echo no-stdio'
+	assert_status 0
+	assert_output "same-ns
+same-root
+same-cwd
+no-stdio"
+}
+
+@test "--userns subid --user: pid 1 runs as the payload's user, without groups, capabilities or bounding set" {
+	run sbx run --rm --userns subid --user 1000:1000 busybox sh -c \
+		'grep -E "^(Uid|Gid|Groups|CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/1/status | tr "\t" " " | sed "s/ *$//"'
+	assert_status 0
+	assert_output "Uid: 1000 1000 1000 1000
+Gid: 1000 1000 1000 1000
+Groups:
+CapPrm: 0000000000000000
+CapEff: 0000000000000000
+CapBnd: 0000000000000000
+NoNewPrivs: 1
+Seccomp: 2"
 }
 
 @test "default capabilities: pid 1 cannot even be attached" {
