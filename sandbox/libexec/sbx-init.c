@@ -226,11 +226,6 @@ _Noreturn static void fail(int sync_fd, const char *what, long err)
  * payload's ids. */
 static void become_payload_user(int sync_fd, int uid, int gid)
 {
-	/* It never execs: no capability is left for an exec to gain. Done
-	 * while the set-up mounts. */
-	for (long cap = 0; cap < 64; cap++)
-		if (sys2(__NR_prctl, PR_CAPBSET_DROP, cap) == -EINVAL)
-			break;
 	char c;
 	long r;
 	while ((r = sys3(__NR_read, locked_fd, &c, 1)) == -EINTR)

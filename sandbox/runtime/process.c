@@ -576,7 +576,13 @@ void process_destroy(struct sbx_sandbox *ct)
 {
 	if (ct == NULL)
 		return;
-	if (ct->pidfd >= 0 && !ct->exited) {
+	/* A sandbox thrown away whose init told how the payload ended: init is
+	 * on its way out, and the kernel tears the namespaces down (an RCU
+	 * grace period for the mounts) without sbx waiting, as bwrap's does.
+	 * sbx exits next, which would kill init anyway. With fuse-overlayfs,
+	 * whose daemon sbx reaps once the mount is gone, it waits. */
+	bool left = ct->reported && ct->return_early && !ct->exited && !ct->fuse_daemon;
+	if (ct->pidfd >= 0 && !ct->exited && !left) {
 		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
 		reap(ct, true);
 	}
@@ -586,7 +592,7 @@ void process_destroy(struct sbx_sandbox *ct)
 	/* Reaped: with pid 1 gone, so is every process of its pid namespace,
 	 * and none runs on this memory any more. Without a pid namespace the
 	 * payload's process may still be on its way out: left to sbx's exit. */
-	if (ct->config->clone_flags & CLONE_NEWPID) {
+	if ((ct->config->clone_flags & CLONE_NEWPID) && !left) {
 		if (ct->setup_stack && spare_stack == NULL)
 			spare_stack = ct->setup_stack;
 		else if (ct->setup_stack)
