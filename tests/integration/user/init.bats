@@ -140,6 +140,20 @@ Seccomp: 2"
 	sbx rm -f mon >/dev/null
 }
 
+@test "run --rm returns once init told the status; what the payload left running dies with the sandbox" {
+	# sbx does not wait for the kernel's teardown of a --rm sandbox: the
+	# payload's status stands, and its background process is killed.
+	run sbx --debug run --rm busybox sh -c 'sleep 4345 & exit 7'
+	assert_status 7
+	# pid 1's pid on the host, from the --debug timeline.
+	pid1=$(sed -n 's/.*cloned pid \([0-9]*\)$/\1/p' <<<"$output")
+	[ "$pid1" -gt 1 ]
+	for _ in $(seq 100); do [ -e "/proc/$pid1" ] || break; sleep 0.05; done
+	[ ! -e "/proc/$pid1" ]
+	run pgrep -u "$(id -u)" -f '^sleep 4345$'
+	assert_status 1
+}
+
 @test "sbx-init is not for running by hand" {
 	run "$SBX_TOP/build/sbx-init"
 	assert_status 2
