@@ -837,6 +837,13 @@ _Noreturn static void build(const struct sbx_config *c, const struct sbx_bpf *bp
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	close(rootfd);
 	sbx_trace("child: root pivoted");
+	if (mount_lock(&err) < 0 || set_propagation(c, &err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
+	/* sbx-init, started early, joins this mount namespace now, while the
+	 * names and the loopback are set: by this process's pidfd, which
+	 * needs it still the sandbox's root (launch_payload waits for it). */
+	if (handoff_early && write(handoff.locked, "", 1) != 1)
+		_exit(SBX_EXIT_FAILURE);
 	if (c->hostname && (c->clone_flags & CLONE_NEWUTS) &&
 	    sethostname(c->hostname, strlen(c->hostname)) < 0) {
 		sbx_error_set(&err, errno, "cannot set the hostname \"%s\"", c->hostname);
@@ -849,12 +856,6 @@ _Noreturn static void build(const struct sbx_config *c, const struct sbx_bpf *bp
 	if ((c->clone_flags & CLONE_NEWNET) && net_loopback_up(&err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	sbx_trace("child: loopback up");
-	if (mount_lock(&err) < 0 || set_propagation(c, &err) < 0)
-		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	/* sbx-init, started early, joins this mount namespace now: by this
-	 * process's pidfd, which needs it still the sandbox's root. */
-	if (handoff_early && write(handoff.locked, "", 1) != 1)
-		_exit(SBX_EXIT_FAILURE);
 	launch_payload(c, bpf, sync_fd, c->init, false);
 }
 
