@@ -523,7 +523,7 @@ static struct {
 	int sync_fd, slave, go, go_write;
 	bool early_filter; /* install it while pid 1 execs sbx-init */
 	struct sock_fprog prog;
-	int locked; /* sbx-init started early: told when CREATED is sent */
+	int locked; /* sbx-init started early: told when the mounts are locked */
 } handoff = {.go_write = -1, .locked = -1};
 /* sbx-init was started at the set-up's start (start_init_early). */
 static bool handoff_early;
@@ -900,9 +900,9 @@ static bool init_early(const struct sbx_config *c)
  * sbx-init waits until the mounts are locked, joins the locked mount
  * namespace (pivot_root moved its root too, but it would still hold a
  * namespace whose mounts the payload could undo), tells the set-up, takes
- * the payload's ids and locks itself down, then lets the payload go. From the clone on, pid 1
- * makes system calls only (its clone runs sbx's code in sbx's memory);
- * WORKER_STACK is the clone's stack. */
+ * the payload's ids and locks itself down, then lets the payload go. From
+ * the clone on, pid 1 makes system calls only (its clone runs sbx's code in
+ * sbx's memory); WORKER_STACK is the clone's stack. */
 static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *bpf, int sync_fd,
                              char scratch[3][4096], void *worker_stack)
 {
@@ -939,10 +939,17 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	close(locked[1]);
 	setsid();
 	/* No fd of the host: not the caller's stdio, not the fds passed on
-	 * (the payload's clone holds those); init opens none. */
-	for (int fd = 0; fd < 3 + c->preserve_fds; fd++)
-		if (fd != sync_fd && fd != scratch_upper)
-			close(fd);
+	 * (the payload's clone holds those); init opens none. With sbx's
+	 * stdio closed, its own fds may be among these numbers. close_range,
+	 * not close: a number not open is no error, and errno is shared. */
+	const int keep[] = {sync_fd, scratch_upper, go[1], ex[0], locked[0]};
+	for (int fd = 0; fd < 3 + c->preserve_fds; fd++) {
+		bool kept = false;
+		for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+			kept = kept || fd == keep[i];
+		if (!kept)
+			close_range((unsigned)fd, (unsigned)fd, 0);
+	}
 	keep_on_exec(sync_fd);
 	keep_on_exec(go[1]);
 	keep_on_exec(ex[0]);
