@@ -154,6 +154,18 @@ Seccomp: 2"
 	assert_status 1
 }
 
+@test "sbx started with its stdio closed: the sandbox and its init start, the payload's status comes back" {
+	# sbx's own fds then take the numbers 0-2, which pid 1 must not close.
+	run sh -c '"$1" run --rm busybox sh -c "exit 3" <&- >&- 2>&-' sh "$SBX"
+	assert_status 3
+	run sh -c '"$1" run --rm -v "$2:/h" busybox sh -c "ls /proc/self/fd >/h/fds" <&- >&- 2>&-' sh "$SBX" "$H"
+	assert_status 0
+	# Nothing of sbx's: ls's own directory fd (0) and the redirection (1).
+	run cat "$H/fds"
+	assert_output "0
+1"
+}
+
 @test "sbx-init is not for running by hand" {
 	run "$SBX_TOP/build/sbx-init"
 	assert_status 2
