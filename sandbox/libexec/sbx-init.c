@@ -192,7 +192,7 @@ static long lock_down(void)
 	return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
-/* The payload's process and the fds that hold it, for fail(). */
+/* The payload's process, and init's ends of the hand-offs with it. */
 static int payload_pid = -1, go_fd = -1, locked_fd = -1;
 
 /* Why init's set-up failed, to sbx (which adds the errno's text), then out.
@@ -279,15 +279,14 @@ _Noreturn void init_main(long *sp)
 	long argc = sp[0];
 	char **argv = (char **)(sp + 1);
 	int early = argc == 8;
-	int payload = argc == 5 || early ? number(argv[1]) : -1;
+	payload_pid = argc == 5 || early ? number(argv[1]) : -1;
 	int sync_fd = argc == 5 || early ? number(argv[2]) : -1;
 	go_fd = argc == 5 || early ? number(argv[3]) : -1;
 	int exec_fd = argc == 5 || early ? number(argv[4]) : -1;
 	locked_fd = early ? number(argv[5]) : -1;
 	int uid = early ? number(argv[6]) : -1;
 	int gid = early ? number(argv[7]) : -1;
-	payload_pid = payload;
-	if (payload <= 0 || sync_fd < 3 || go_fd < 3 || exec_fd < 3 ||
+	if (payload_pid <= 0 || sync_fd < 3 || go_fd < 3 || exec_fd < 3 ||
 	    (early && (locked_fd < 3 || uid < 0 || gid < 0))) {
 		static const char usage[] = "sbx-init: pid 1 of an sbx sandbox, started by sbx "
 		                            "run; not meant to be run by hand\n";
@@ -337,7 +336,7 @@ _Noreturn void init_main(long *sp)
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
-			sys2(__NR_kill, payload, sig);
+			sys2(__NR_kill, payload_pid, sig);
 			continue;
 		}
 		for (;;) {
@@ -345,7 +344,7 @@ _Noreturn void init_main(long *sp)
 			long w = sys4(__NR_wait4, -1, &status, WNOHANG_, 0);
 			if (w <= 0)
 				break;
-			if (w != payload)
+			if (w != payload_pid)
 				continue;
 			int termsig = status & 0x7f;
 			int code = termsig ? 128 + termsig : (status >> 8) & 0xff;

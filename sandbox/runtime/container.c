@@ -878,8 +878,8 @@ static int worker_main(void *arg)
 	build(worker.c, worker.bpf, worker.sync_fd, worker.scratch);
 }
 
-/* Whether sbx-init starts at once (start_init_early): for sbx run's
- * sandboxes. Those of OCI runtime mode (a start fifo, hooks, no parent
+/* Whether sbx-init (opened: --init) starts at once (start_init_early):
+ * for sbx run's sandboxes. Those of OCI runtime mode (a start fifo, hooks, no parent
  * death), the process attributes sbx-init would not share and a user
  * namespace joined by path (pid 1 changed its ids, so init could not join
  * by pidfd) keep the order of become_init. */
@@ -942,7 +942,7 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	 * (the payload's clone holds those); init opens none. With sbx's
 	 * stdio closed, its own fds may be among these numbers. close_range,
 	 * not close: a number not open is no error, and errno is shared. */
-	const int keep[] = {sync_fd, scratch_upper, go[1], ex[0], locked[0]};
+	const int keep[] = {sync_fd, scratch_upper, init_fd, go[1], ex[0], locked[0]};
 	for (int fd = 0; fd < 3 + c->preserve_fds; fd++) {
 		bool kept = false;
 		for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
@@ -1015,7 +1015,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	/* Paths of the scratch layer, on this stack, which outlives pid 1's
 	 * part: its clone reads them after sbx-init's exec too. */
 	char scratch[3][4096];
-	if (c->init && init_early(c)) {
+	if (init_early(c)) {
 		handoff_early = true;
 		start_init_early(c, bpf, sync_fd, scratch, worker_stack);
 	}

@@ -63,15 +63,21 @@ static void reap(struct sbx_sandbox *ct, bool block)
 	}
 }
 
+/* A failure the sandbox's side reported, as our error: sbx-init's text
+ * lacks the errno's, which sbx adds. */
+static int reported_error(const struct sbx_sync_msg *m, struct sbx_error **err)
+{
+	if (m->type == SBX_SYNC_INIT_FAILED)
+		return sbx_error_set(err, m->errnum, "%s", m->text);
+	return sbx_error_setc(err, m->errnum, "%s", m->text);
+}
+
 /* A set-up failure reported by the child, turned into our error. */
 static int child_failed(struct sbx_sandbox *ct, const struct sbx_sync_msg *m,
                         struct sbx_error **err)
 {
 	reap(ct, true);
-	/* sbx-init has no strerror. */
-	if (m->type == SBX_SYNC_INIT_FAILED)
-		return sbx_error_set(err, m->errnum, "%s", m->text);
-	return sbx_error_setc(err, m->errnum, "%s", m->text);
+	return reported_error(m, err);
 }
 
 static int wait_created(struct sbx_sandbox *ct, struct sbx_error **err);
@@ -418,7 +424,7 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
 	if (sync_send(ct->sync_fd, SBX_SYNC_START, 0, 0, "", -1) < 0) {
 		int e = errno;
 		if (sync_recv(ct->sync_fd, &m, NULL) > 0 && m.type == SBX_SYNC_INIT_FAILED)
-			return sbx_error_set(err, m.errnum, "%s", m.text);
+			return reported_error(&m, err);
 		return sbx_error_set(err, e, "cannot start the sandbox");
 	}
 	ct->started = true;
@@ -441,9 +447,7 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
 		return 0;
 	reap(ct, true);
 	*exit_code = m.type == SBX_SYNC_EXEC_FAILED ? m.exit_code : SBX_EXIT_FAILURE;
-	if (m.type == SBX_SYNC_INIT_FAILED)
-		return sbx_error_set(err, m.errnum, "%s", m.text);
-	return sbx_error_setc(err, m.errnum, "%s", m.text);
+	return reported_error(&m, err);
 }
 
 static int forward(struct sbx_sandbox *ct, int sig)

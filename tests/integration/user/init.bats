@@ -155,7 +155,8 @@ Seccomp: 2"
 }
 
 @test "sbx started with its stdio closed: the sandbox and its init start, the payload's status comes back" {
-	# sbx's own fds then take the numbers 0-2, which pid 1 must not close.
+	# sbx's own fds then take the numbers 0-2; pid 1 closes those (they
+	# are sbx's) but keeps sbx-init's own.
 	run sh -c '"$1" run --rm busybox sh -c "exit 3" <&- >&- 2>&-' sh "$SBX"
 	assert_status 3
 	run sh -c '"$1" run --rm -v "$2:/h" busybox sh -c "ls /proc/self/fd >/h/fds" <&- >&- 2>&-' sh "$SBX" "$H"
