@@ -9,13 +9,15 @@
  *     ptrace must fail. Prints each leak; exits 1 if there was one.
  *   escape inject PID
  *     Attaches to PID and makes it call prctl(PR_SET_PDEATHSIG, 0),
- *     kill(0, SIGALRM) and ioctl(0, TIOCSTI): exits 2 if it cannot attach,
+ *     kill(0, SIGALRM), ioctl(0, TIOCSTI), execve, prctl(PR_SET_DUMPABLE,
+ *     1) and setns(-1, CLONE_NEWUSER): exits 2 if it cannot attach,
  *     1 if any call succeeded, 0 if all failed. x86_64 only. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -203,6 +205,8 @@ static int inject(int pid)
 	    {"kill(0, SIGALRM)", SYS_kill, 0, SIGALRM, 0},
 	    {"ioctl(0, TIOCSTI)", SYS_ioctl, 0, TIOCSTI, (long)scratch},
 	    {"execve(\"/bin/sh\")", SYS_execve, 0, 0, 0},
+	    {"prctl(PR_SET_DUMPABLE, 1)", SYS_prctl, PR_SET_DUMPABLE, 1, 0},
+	    {"setns(-1, CLONE_NEWUSER)", SYS_setns, -1, CLONE_NEWUSER, 0},
 	};
 	int worked = 0;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {

@@ -28,7 +28,18 @@ sbx_user_setup() {
 }
 
 # Overlay work dirs are left mode 000 by the kernel; let bats clean up.
+# A test that starts a sandbox in the background names it in SBX_BG_PIDS
+# and its payload's command line in SBX_BG_KILL (a pgrep pattern): killed
+# here if the test failed before it could end them, so that bats does not
+# wait for the payload holding its output.
 teardown() {
+	if [ -n "${SBX_BG_PIDS:-}" ]; then
+		# shellcheck disable=SC2086
+		kill -9 $SBX_BG_PIDS 2>/dev/null || true
+	fi
+	if [ -n "${SBX_BG_KILL:-}" ]; then
+		pkill -9 -u "$(id -u)" -f "$SBX_BG_KILL" 2>/dev/null || true
+	fi
 	if [ -S "$BATS_TEST_TMPDIR/tmux.sock" ]; then
 		tmux -S "$BATS_TEST_TMPDIR/tmux.sock" kill-server 2>/dev/null || true
 	fi
