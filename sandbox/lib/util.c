@@ -365,6 +365,10 @@ int write_all(int fd, const void *buf, size_t len)
 			continue;
 		if (r < 0)
 			return -errno;
+		/* Nothing taken and no error (a device or a filesystem that
+		 * would take no more): asking again would loop for ever. */
+		if (r == 0)
+			return -EIO;
 		p += r;
 		len -= (size_t)r;
 	}

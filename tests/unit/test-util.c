@@ -1,16 +1,24 @@
 /* test-util.c - sizes (parse_size) and the one escaper for the terminal
- * (str_escape, str_escape_mem, str_display), at their edges; write_string_at. */
+ * (str_escape, str_escape_mem, str_display), at their edges; write_string_at;
+ * write_all given a write that takes nothing. */
 #define _GNU_SOURCE
 #include "lib/util.h"
 #include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void test_parse_size(void)
 {
@@ -269,8 +277,49 @@ static void test_write_string_at(void)
 	rmdir(tmpl);
 }
 
+/* A write(2) that returns 0 for a non-empty buffer, as the seccomp
+ * filter made in a child below has it for fd 1000: write_all says -EIO
+ * rather than ask again for ever (an alarm ends the child if it loops). */
+static void test_write_all_zero(void)
+{
+	int pipefd[2];
+	ok(pipe(pipefd) == 0, "write_all: a pipe for the child's answer");
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 1000) < 0)
+			_exit(3);
+		struct sock_filter f[] = {
+		    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 0, 3),
+		    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1000, 0, 1),
+		    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0),
+		    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			_exit(4);
+		alarm(5);
+		int r = write_all(1000, "abc", 3);
+		_exit(write(pipefd[1], &r, sizeof(r)) == sizeof(r) ? 0 : 5);
+	}
+	close(pipefd[1]);
+	int r = 1, status = -1;
+	ssize_t n = read(pipefd[0], &r, sizeof(r));
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "write_all: the child ended by itself (status %#x)", status);
+	ok(n == sizeof(r), "write_all: the child answered");
+	is_int(r, -EIO, "write_all: a write that takes nothing is -EIO, not asked again");
+}
+
 int main(void)
 {
+	test_write_all_zero();
 	test_write_string_at();
 	test_distance();
 	test_parse_size();
