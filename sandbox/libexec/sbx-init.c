@@ -9,10 +9,9 @@
  * Before it lets the payload exec, it locks itself down against a payload
  * that can ptrace it (one given CAP_SYS_PTRACE): non-dumpable, no
  * capabilities, no new privileges, the parent-death signal set, and a
- * seccomp filter of its own, installed first, that allows only what init
- * itself calls, so that a syscall injected into it (prctl(PR_SET_PDEATHSIG,
- * 0) to outlive sbx, kill(0, ...) to reach sbx's process group, an ioctl,
- * an exec) fails.
+ * seccomp filter of its own that allows only what the loop below uses, so
+ * that a syscall injected into it (prctl(PR_SET_PDEATHSIG, 0) to outlive
+ * sbx, kill(0, ...) to reach sbx's process group, an ioctl, an exec) fails.
  * Its session and fds 0-2 (closed, or /dev/null) were set by sbx before
  * the exec.
  *
@@ -148,96 +147,49 @@ _Noreturn static void leave(int code)
 		sys1(__NR_exit_group, code);
 }
 
-/* Everything init calls once its filter is in, and nothing else: it goes
- * in first, before the set-up's hand-offs, so that its compilation overlaps
- * the set-up's mounts instead of delaying the payload's exec. Those calls
- * that matter are held to what init passes: setns to a mount namespace,
- * prctl to the parent-death signal SIGKILL and to not dumpable, kill to
- * one process. The others it keeps after its lock-down can no longer do
- * anything: with no capabilities left, setns, setgroups and a switch to
- * other ids fail, and capset only lowers. */
+/* Everything the loop below calls, and nothing else; kill has a rule. */
 static const unsigned allowed[] = {
-    __NR_read,           __NR_write,           __NR_close,  __NR_sendto,     __NR_ppoll,
-    __NR_rt_sigprocmask, __NR_rt_sigtimedwait, __NR_wait4,  __NR_pidfd_open, __NR_setgroups,
-    __NR_setresgid,      __NR_setresuid,       __NR_capset, __NR_exit,       __NR_exit_group,
-    __NR_rt_sigreturn,   __NR_restart_syscall,
+    __NR_read,           __NR_write,           __NR_close,           __NR_sendto,
+    __NR_rt_sigprocmask, __NR_rt_sigtimedwait, __NR_wait4,           __NR_exit,
+    __NR_exit_group,     __NR_rt_sigreturn,    __NR_restart_syscall,
 };
 #define N_ALLOWED (sizeof(allowed) / sizeof(allowed[0]))
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "sbx-init: the filter reads the low half of an argument first"
-#endif
-#define LD(off)         ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
-#define JEQ(k, jt, jf)  ((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf)))
-#define JSET(k, jt, jf) ((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (k), (jt), (jf)))
-#define RET(v)          ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
-#define ARG_LO(i)       (offsetof(struct seccomp_data, args[i]))
-#define ARG_HI(i)       (offsetof(struct seccomp_data, args[i]) + 4)
-#define DENY            (SECCOMP_RET_ERRNO | EPERM)
-
-/* no-new-privileges, then the filter. Returns 0, or -errno. */
-static long filter_self(void)
-{
-	struct sock_filter f[4 + 2 * N_ALLOWED + 7 + 14 + 6];
-	unsigned n = 0;
-	f[n++] = LD(offsetof(struct seccomp_data, arch));
-	f[n++] = JEQ(INIT_ARCH, 1, 0);
-	f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
-	f[n++] = LD(offsetof(struct seccomp_data, nr));
-	for (unsigned i = 0; i < N_ALLOWED; i++) {
-		f[n++] = JEQ(allowed[i], 0, 1);
-		f[n++] = RET(SECCOMP_RET_ALLOW);
-	}
-	/* setns(fd, CLONE_NEWNS) */
-	f[n++] = JEQ(__NR_setns, 0, 6);
-	f[n++] = LD(ARG_HI(1));
-	f[n++] = JEQ(0, 0, 2);
-	f[n++] = LD(ARG_LO(1));
-	f[n++] = JEQ(CLONE_NEWNS_, 1, 0);
-	f[n++] = RET(DENY);
-	f[n++] = RET(SECCOMP_RET_ALLOW);
-	/* prctl(PR_SET_PDEATHSIG, SIGKILL) and prctl(PR_SET_DUMPABLE, 0) */
-	f[n++] = JEQ(__NR_prctl, 0, 13);
-	f[n++] = LD(ARG_HI(0));
-	f[n++] = JEQ(0, 0, 9);
-	f[n++] = LD(ARG_HI(1));
-	f[n++] = JEQ(0, 0, 7);
-	f[n++] = LD(ARG_LO(0));
-	f[n++] = JEQ(PR_SET_PDEATHSIG, 0, 2);
-	f[n++] = LD(ARG_LO(1));
-	f[n++] = JEQ(SIGKILL, 4, 3);
-	f[n++] = JEQ(PR_SET_DUMPABLE, 0, 2);
-	f[n++] = LD(ARG_LO(1));
-	f[n++] = JEQ(0, 1, 0);
-	f[n++] = RET(DENY);
-	f[n++] = RET(SECCOMP_RET_ALLOW);
-	/* kill only to one process (the payload): not to a group, not to -1. */
-	/* and the DENY it ends with is everything else's */
-	f[n++] = JEQ(__NR_kill, 0, 3);
-	f[n++] = LD(ARG_LO(0));
-	f[n++] = JEQ(0, 1, 0);
-	f[n++] = JSET(0x80000000u, 0, 1);
-	f[n++] = RET(DENY);
-	f[n++] = RET(SECCOMP_RET_ALLOW);
-	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
-	long r = sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1);
-	if (r < 0)
-		return r;
-	return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-}
-
-/* Not dumpable (set after the last change of ids, which would reset it)
- * and no capabilities. Returns 0, or -errno. */
+/* Returns 0, or -errno. */
 static long lock_down(void)
 {
+	struct sock_filter f[4 + N_ALLOWED + 6];
+	unsigned n = 0;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                      offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, INIT_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                      offsetof(struct seccomp_data, nr));
+	for (unsigned i = 0; i < N_ALLOWED; i++)
+		/* A match jumps over the other tests and the kill rule to ALLOW. */
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, allowed[i],
+		                                      (unsigned char)(N_ALLOWED - i + 4), 0);
+	/* kill only to one process (the payload): not to a group, not to -1. */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 0, 3);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                      offsetof(struct seccomp_data, args[0]));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80000000u, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+
 	/* Empty permitted and inheritable sets empty the ambient one too (the
 	 * kernel keeps ambient within both). */
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct none[2] = {{0}};
-	long r = sys2(__NR_prctl, PR_SET_DUMPABLE, 0);
-	if (r < 0)
+	long r;
+	if ((r = sys2(__NR_prctl, PR_SET_DUMPABLE, 0)) < 0 ||
+	    (r = sys2(__NR_capset, &h, none)) < 0 ||
+	    (r = sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1)) < 0)
 		return r;
-	return sys2(__NR_capset, &h, none);
+	return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 /* The payload's process, and init's ends of the hand-offs with it. */
@@ -347,8 +299,6 @@ _Noreturn void init_main(long *sp)
 	long r;
 	if ((r = sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL)) < 0)
 		fail(sync_fd, "sbx's init: cannot set its parent-death signal", r);
-	if ((r = filter_self()) < 0)
-		fail(sync_fd, "sbx's init: cannot install its seccomp filter", r);
 	if (early)
 		become_payload_user(sync_fd, uid, gid);
 	/* A change of ids cleared it again; then make sure sbx did not die

@@ -79,9 +79,8 @@ scanned 1 processes, 0 leaks"
 	grep -qx 'kill(0, SIGALRM) = -1 Operation not permitted' "$H/inject.out"
 	grep -qx 'ioctl(0, TIOCSTI) = -1 Operation not permitted' "$H/inject.out"
 	grep -qx 'execve("/bin/sh") = -1 Operation not permitted' "$H/inject.out"
-	# Its filter goes in before the set-up's hand-offs, so it allows what
-	# they use, held to the arguments init passes: without the filter the
-	# first would work and the second fail with EBADF.
+	# Neither is in its filter: without the filter the first would work
+	# and the second fail with EBADF.
 	grep -qx 'prctl(PR_SET_DUMPABLE, 1) = -1 Operation not permitted' "$H/inject.out"
 	grep -qx 'setns(-1, CLONE_NEWUSER) = -1 Operation not permitted' "$H/inject.out"
 	# sbx still runs, and its death still takes the sandbox with it.
