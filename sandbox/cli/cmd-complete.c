@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "runtime/caps.h"
 #include "cli/commands.h"
+#include "lifecycle/oci-runtime.h"
 #include "store/image.h"
 #include "profile/profile.h"
 #include "store/state.h"
@@ -262,6 +263,31 @@ static void add_capabilities(struct cands *c, bool drop)
 }
 
 /* Values for an option argument or an operand of the given kind. */
+/* sbx oci's --root, when the words before its command gave one. */
+static const char *oci_root;
+
+/* The IDs of the containers under sbx oci's root (oci_list: those whose
+ * record reads). */
+static void add_containers(struct cands *c)
+{
+	_cleanup_free_ char *root = oci_root ? xstrdup(oci_root) : NULL;
+	struct sbx_error *err = NULL;
+	_cleanup_json_ json_t *list = NULL;
+	if ((root == NULL && oci_default_root(&root, &err) < 0) ||
+	    oci_list(root, &list, &err) < 0) {
+		sbx_error_free(err);
+		return;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+	{
+		const char *id = json_string_value(json_object_get(e, "id"));
+		if (id && str_startswith(id, c->cur))
+			add(c, id);
+	}
+}
+
 static void add_kind(struct cands *c, const char *kind, const struct sbx_option *opt)
 {
 	if (kind == NULL)
@@ -276,6 +302,8 @@ static void add_kind(struct cands *c, const char *kind, const struct sbx_option 
 		add_instances(c, true);
 	else if (strcmp(kind, SBX_COMPLETE_SIGNAL) == 0)
 		add_signals(c);
+	else if (strcmp(kind, SBX_COMPLETE_CONTAINER) == 0)
+		add_containers(c);
 	else if (strcmp(kind, SBX_COMPLETE_CAPABILITY) == 0)
 		add_capabilities(c, opt && str_endswith(opt->name, "-drop"));
 	else if (strcmp(kind, SBX_COMPLETE_FILE) == 0)
@@ -380,8 +408,13 @@ static void complete_command(struct cands *c, const struct sbx_command *cmd,
 				}
 			}
 		}
+		if (cmd == &cmd_oci && str_startswith(a, "--root="))
+			oci_root = a + strlen("--root=");
 		if (o == NULL || o->has_arg != required_argument)
 			continue;
+		if (cmd == &cmd_oci && strcmp(o->name, "root") == 0 && k + 1 < n - 1)
+			oci_root =
+			    strcmp(w[k + 1], "=") == 0 && k + 2 < n - 1 ? w[k + 2] : w[k + 1];
 		/* The option's value is the next word; bash's word splitting at
 		 * '=' may put an "=" word in between. */
 		if (a[1] == '-' && k + 1 < n - 1 && strcmp(w[k + 1], "=") == 0)

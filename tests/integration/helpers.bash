@@ -29,9 +29,10 @@ sbx_user_setup() {
 
 # Overlay work dirs are left mode 000 by the kernel; let bats clean up.
 # A test that starts a sandbox in the background names it in SBX_BG_PIDS
-# and its payload's command line in SBX_BG_KILL (a pgrep pattern): killed
-# here if the test failed before it could end them, so that bats does not
-# wait for the payload holding its output.
+# and its payload's command line in SBX_BG_KILL (a pgrep pattern), and one
+# that makes sbx-oci containers their --root in SBX_OCI_ROOT: killed or
+# deleted here if the test failed before it could end them, so that bats
+# does not wait for a payload holding its output.
 teardown() {
 	if [ -n "${SBX_BG_PIDS:-}" ]; then
 		# shellcheck disable=SC2086
@@ -39,6 +40,13 @@ teardown() {
 	fi
 	if [ -n "${SBX_BG_KILL:-}" ]; then
 		pkill -9 -u "$(id -u)" -f "$SBX_BG_KILL" 2>/dev/null || true
+	fi
+	# Containers a test left under an sbx-oci --root of its own.
+	local id
+	if [ -n "${SBX_OCI_ROOT:-}" ] && [ -d "$SBX_OCI_ROOT" ]; then
+		for id in $(ls -A "$SBX_OCI_ROOT"); do
+			"$SBX_TOP/build/sbx-oci" --root "$SBX_OCI_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+		done
 	fi
 	if [ -S "$BATS_TEST_TMPDIR/tmux.sock" ]; then
 		tmux -S "$BATS_TEST_TMPDIR/tmux.sock" kill-server 2>/dev/null || true

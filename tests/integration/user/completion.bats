@@ -131,6 +131,41 @@ oci_commands() {
 	assert_output --force
 }
 
+@test "bash and __complete: sbx-oci's commands that name a container complete its ID, under --root" {
+	local OCI=$SBX_TOP/build/sbx-oci R=$BATS_TEST_TMPDIR/oci-root id
+	SBX_OCI_ROOT=$R
+	mkdir bundle
+	make_busybox_rootfs bundle/rootfs
+	(cd bundle && "$OCI" spec --rootless)
+	jq '.process.terminal = false' bundle/config.json >c.json && mv c.json bundle/config.json
+	for id in web1 web2 db; do
+		"$OCI" --root "$R" create --bundle bundle "$id" </dev/null >/dev/null 2>&1
+	done
+	run -0 sbx __complete -- oci --root "$R" state ""
+	assert_output "$(printf 'db\nweb1\nweb2')"
+	run -0 sbx __complete -- oci --root "$R" kill we
+	assert_output "$(printf 'web1\nweb2')"
+	run -0 sbx __complete -- oci "--root=$R" delete --force d
+	assert_output db
+	# kill's second operand is a signal, exec's rest the payload's.
+	run -0 sbx __complete -- oci --root "$R" kill web1 SIGK
+	assert_output SIGKILL
+	run -0 sbx __complete -- oci --root "$R" exec web1 ""
+	assert_output ""
+	# create and run name a new container; another root has none.
+	run -0 sbx __complete -- oci --root "$R" create ""
+	assert_output ""
+	run -0 sbx __complete -- oci --root "$BATS_TEST_TMPDIR/none" start ""
+	assert_output ""
+	run -0 bash_complete "sbx-oci --root $R start w"
+	assert_output "$(printf 'web1\nweb2')"
+	for id in web1 web2 db; do
+		"$OCI" --root "$R" delete --force "$id"
+	done
+	run -0 sbx __complete -- oci --root "$R" state ""
+	assert_output ""
+}
+
 # ---- zsh: an interactive zsh under tmux, TAB typed like a user ----
 
 zsh_start() {
