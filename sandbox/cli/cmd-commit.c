@@ -4,6 +4,7 @@
 #include "cli/cmd-common.h"
 #include "cli/commands.h"
 #include "store/image.h"
+#include "store/image-lock.h"
 #include "store/instance.h"
 #include "store/layer.h"
 #include "store/state.h"
@@ -54,6 +55,15 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv, str
 		return sbx_error_setc(
 		    err, EBUSY, "instance \"%s\" is running; stop it first with 'sbx stop %s'",
 		    name, name);
+	/* The store is held shared from reading which image the instance is
+	 * of until the merged tree is copied, so that a replace or a removal of
+	 * that image waits (image-lock.h); the import gives it up before it
+	 * locks the store exclusively to add the new image. No store: the
+	 * instance is of a directory. */
+	_cleanup_close_ int lock = image_lock_store(false, false, err);
+	if (lock == -1)
+		return -1;
+	image_lock_yield_before_exclusive(lock);
 	_cleanup_free_ char *rootfs = NULL, *image = NULL;
 	_cleanup_config_ struct sbx_config *config = NULL;
 	_cleanup_error_ struct sbx_error *cerr = NULL;
@@ -86,6 +96,7 @@ static int commit_main(const struct sbx_command *cmd, int argc, char **argv, str
 	progress_ui_init(&ui, &p, "commit", "committing", target, o.quiet);
 	p.max_size = o.max_size;
 	int r = layer_commit(inst->upper, rootfs, config, inst->rootfs, target, &with, &p, err);
+	image_lock_yield_before_exclusive(-1);
 	progress_ui_done(&ui);
 	strv_free(with.cmd);
 	strv_free(with.env);

@@ -16,9 +16,20 @@ void image_lock_set_notify(void (*fn)(void *ctx, const char *msg), void *ctx)
 	notify_ctx = ctx;
 }
 
+static int yield_fd = -1;
+
+void image_lock_yield_before_exclusive(int fd)
+{
+	yield_fd = fd;
+}
+
 int image_lock_fd(int storefd, bool exclusive, struct sbx_error **err)
 {
 	int op = exclusive ? LOCK_EX : LOCK_SH;
+	if (exclusive && yield_fd >= 0) {
+		(void)flock(yield_fd, LOCK_UN);
+		yield_fd = -1;
+	}
 	/* The uncontended case is this one call. */
 	if (flock(storefd, op | LOCK_NB) == 0)
 		return 0;

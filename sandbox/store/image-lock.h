@@ -31,6 +31,12 @@ void image_lock_set_notify(void (*fn)(void *ctx, const char *msg), void *ctx);
 /* Locks storefd, an fd of the store directory: 0, or -1 with *err set. */
 int image_lock_fd(int storefd, bool exclusive, struct sbx_error **err);
 
+/* A shared lock this process holds on an open file of its own (sbx commit,
+ * while it copies an instance's image): given up (LOCK_UN, which releases
+ * it in every process that shares the open file) before this process waits
+ * for the exclusive lock, which it would otherwise never get. -1: none. */
+void image_lock_yield_before_exclusive(int fd);
+
 /* Opens the store (creating it when create is set) and locks it: an
  * O_CLOEXEC fd that holds the lock until it is closed, -2 when there is no
  * store and create is not set, or -1 with *err set. */

@@ -220,6 +220,34 @@ sbx: image rm: image \"busybox\" is the lower layer of instance \"made\"; remove
 	wait "$fg" || true
 }
 
+@test "image-lock: sbx commit waits while an image is changed, then saves the instance over the image it read" {
+	sbx run --name ci busybox sh -c 'echo changed >/etc/version' >/dev/null
+	hold -x
+	sbx commit -q ci snap >commit.out 2>commit.err 3>&- &
+	pid=$!
+	# Before it reads which image the instance is of: shared. (It used to
+	# copy first and wait only to add the new image, exclusively.)
+	wait_for commit.err "sbx: $WAIT_SHARED" "$pid"
+	grep -qxF "sbx: $WAIT_SHARED" commit.err
+	run grep -F "$WAIT_EXCLUSIVE" commit.err
+	assert_status 1
+	release
+	# Bounded: had it kept its shared lock, it would wait for itself.
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$pid" 2>/dev/null; then
+		pkill -9 -u "$(id -u)" -f "commit -q ci snap"
+		fail "sbx commit still waits once the store is released"
+	fi
+	wait "$pid"
+	# It gave its shared lock up before it took the store exclusively.
+	run -0 grep -c "waiting for the image store" commit.err
+	assert_output 1
+	run -0 sbx run --rm snap cat /etc/version
+	assert_output changed
+	sbx rm ci >/dev/null
+	sbx image rm snap >/dev/null
+}
+
 @test "image-lock: sbx start of a stored instance waits while an image is changed (its lower layer may be renamed)" {
 	sbx run --name kept busybox echo started >/dev/null
 	hold -x
