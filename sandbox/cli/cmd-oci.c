@@ -261,7 +261,8 @@ static const struct sbx_option exec_options[] = {
     {"env", 'e', required_argument, "KEY=VALUE", "set an environment variable (repeatable)", NULL},
     {"user", 'u', required_argument, "UID[:GID]", "run as UID and GID (numbers)", NULL},
     {"no-new-privs", X_NO_NEW_PRIVS, no_argument, NULL, "set no_new_privs", NULL},
-    {"preserve-fds", X_PRESERVE, required_argument, "N", "accepted as 0 only", NULL},
+    {"preserve-fds", X_PRESERVE, required_argument, "N", "pass fds 3 to 3+N-1 on to the process",
+     NULL},
     {"cap", X_CAP, required_argument, "CAP", "runc's; not supported by sbx-oci",
      SBX_COMPLETE_CAPABILITY},
     {"additional-gids", X_GIDS, required_argument, "GID", "runc's; not supported by sbx-oci", NULL},
@@ -324,10 +325,10 @@ static int exec_opt(void *ctx, int c, const char *arg, struct sbx_error **err)
 		break;
 	case X_PRESERVE: {
 		uint64_t n;
-		if (parse_u64(arg, &n) < 0)
-			return cmdline_usage(err, "--preserve-fds '%s' is not a number", arg);
-		if (n > 0)
-			return sbx_error_set(err, 0, "--preserve-fds: not supported yet");
+		if (parse_u64(arg, &n) < 0 || n > 4096)
+			return cmdline_usage(err, "--preserve-fds '%s' is not a number of fds",
+			                     arg);
+		a->o.preserve_fds = (unsigned)n;
 		break;
 	}
 	default:
@@ -378,6 +379,13 @@ static int exec_main(const struct sbx_command *cmd, int argc, char **argv, struc
 	}
 	a.o.id = argv[first];
 	a.o.process = process;
+	/* The log's fd must not take the number of one passed on. */
+	long top = 3 + (long)a.o.preserve_fds;
+	if (g.log_fd >= 3 && g.log_fd < top) {
+		int fd = fcntl(g.log_fd, F_DUPFD_CLOEXEC, (int)top);
+		close(g.log_fd);
+		g.log_fd = fd;
+	}
 	a.o.args = a.process_file ? NULL : argv + first + 1;
 	a.o.env = a.env;
 	struct sbx_error *e = NULL;

@@ -985,6 +985,17 @@ static int exec_config(const struct oci_exec_opts *o, int dirfd, const char *dir
 int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 {
 	*status = SBX_EXIT_FAILURE;
+	/* Checked before this opens anything, which could take the number of
+	 * one that is missing. */
+	if (o->preserve_fds > 4096)
+		return sbx_error_setc(err, EINVAL, "--preserve-fds %u: too many fds",
+		                      o->preserve_fds);
+	for (int fd = 3; fd < 3 + (int)o->preserve_fds; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return sbx_error_setc(err, EBADF,
+			                      "--preserve-fds: fd %d is not open; pass exactly the "
+			                      "fds from 3 on that the process gets",
+			                      fd);
 	_cleanup_(record_clear) struct record r;
 	if (record_open(o->root, o->id, &r, err) < 0)
 		return -1;
@@ -1014,6 +1025,7 @@ int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 	}
 	c->outlive_parent = o->detach;
 	c->seccomp_early = true;
+	c->preserve_fds = (int)o->preserve_fds;
 	/* Everything named by a host path is opened before this process
 	 * enters the container's mount namespace. */
 	_cleanup_close_ int console = -1, pid_dir = -1;

@@ -79,6 +79,7 @@ struct oci_exec_opts {
 	const char *console_socket; /* or NULL */
 	const char *pid_file;       /* or NULL */
 	bool detach;
+	unsigned preserve_fds; /* --preserve-fds: fds 3 to 3+N-1 pass on */
 };
 /* exec: runs a process in a created or running container, with its
  * recorded config's namespaces, seccomp, Landlock and user namespace;

@@ -1027,7 +1027,9 @@ _Noreturn void container_join_main(const struct sbx_config *c, const struct sbx_
 {
 	if (!c->outlive_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	close_inherited(3, sync_fd, -1);
+	/* The fds passed on (sbx-oci exec --preserve-fds) are below sync_fd:
+	 * they were open before it was made. */
+	close_inherited(3 + (unsigned)c->preserve_fds, sync_fd, -1);
 	struct sbx_error *err = NULL;
 	if (procattr_apply_early(&c->attr, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);

@@ -127,9 +127,9 @@ assert_root_empty() {
 	run oci create --preserve-fds many c1
 	assert_status 125
 	assert_output "sbx-oci: create: --preserve-fds 'many' is not a number of fds"
-	run oci exec --preserve-fds 1 nope true
+	run oci exec --preserve-fds many nope true
 	assert_status 125
-	assert_output "sbx-oci: exec: --preserve-fds: not supported yet"
+	assert_output "sbx-oci: exec: --preserve-fds 'many' is not a number of fds"
 	run oci exec --apparmor p nope true
 	assert_status 125
 	assert_output "sbx-oci: exec: --apparmor: not supported by sbx-oci"

@@ -522,6 +522,35 @@ teardown() {
 	assert_root_empty
 }
 
+@test "exec --preserve-fds N: fds 3 to 3+N-1 reach the process, no other of the caller's; one missing is refused" {
+	args '["sleep", "1000"]'
+	oci_bg run -d --bundle bundle c1
+	echo three >f3
+	echo four >f4
+	echo five >f5
+	# ls's own directory fd takes the lowest free number: 5 when 5 is not
+	# passed on.
+	run oci exec --preserve-fds 2 c1 sh -c 'cat <&3; cat <&4; readlink /proc/self/fd/5 || echo no-5' 3<f3 4<f4 5<f5
+	assert_status 0
+	assert_output "$(printf 'three\nfour\nno-5')"
+	run oci exec --preserve-fds 3 c1 sh -c 'cat <&5' 3<f3 4<f4 5<f5
+	assert_status 0
+	assert_output five
+	# Without it, none.
+	run oci exec c1 sh -c 'cat <&3 || echo no-3' 3<f3
+	assert_status 0
+	assert_contains no-3
+	# One that is not open: sbx-oci's own fds could take its number.
+	run oci exec --preserve-fds 2 c1 true 3<f3 4<&-
+	assert_status 125
+	assert_output "sbx-oci: exec: --preserve-fds: fd 4 is not open; pass exactly the fds from 3 on that the process gets"
+	run oci exec --preserve-fds 4097 c1 true
+	assert_status 125
+	assert_output "sbx-oci: exec: --preserve-fds '4097' is not a number of fds"
+	oci delete --force c1
+	assert_root_empty
+}
+
 @test "exec: what it cannot honour or a caller got wrong is refused; nothing is left behind" {
 	args '["sleep", "1000"]'
 	oci_bg run -d --bundle bundle c1
