@@ -56,6 +56,37 @@ teardown() {
 
 sbx() { "$SBX" "$@"; }
 
+# wait_until [-n STEPS] CMD...: runs CMD every 0.05 s until it succeeds,
+# at most STEPS times (default 100: 5 s); wait_while, while it succeeds.
+# CMD's words are expanded once: `eval '...'` re-expands a $(...) at each
+# try. Both return 0: the check after them decides, with its own message,
+# and nothing is timed.
+wait_until() {
+	local steps=100 i
+	if [ "$1" = -n ]; then
+		steps=$2
+		shift 2
+	fi
+	for ((i = 0; i < steps; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 0
+}
+
+wait_while() {
+	local steps=100 i
+	if [ "$1" = -n ]; then
+		steps=$2
+		shift 2
+	fi
+	for ((i = 0; i < steps; i++)); do
+		"$@" || return 0
+		sleep 0.05
+	done
+	return 0
+}
+
 # A busybox root filesystem made by hand from Debian's busybox-static, for
 # tests that must not depend on sbx's own image code.
 make_busybox_rootfs() {

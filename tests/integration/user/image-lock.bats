@@ -233,7 +233,7 @@ sbx: image rm: image \"busybox\" is the lower layer of instance \"made\"; remove
 	assert_status 1
 	release
 	# Bounded: had it kept its shared lock, it would wait for itself.
-	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	wait_while -n 600 kill -0 "$pid" 2>/dev/null
 	if kill -0 "$pid" 2>/dev/null; then
 		pkill -9 -u "$(id -u)" -f "commit -q ci snap"
 		fail "sbx commit still waits once the store is released"

@@ -52,7 +52,7 @@ scanned 1 processes, 0 leaks"
 	echo "$MARKER" >"$H/marker"
 	sbx run -d --name watched -v "$H:/h" busybox sh -c \
 		'while :; do /h/escape scan @/h/marker "$1" "$2" >>/h/scans 2>&1; done' sh "$DEV" "$INO"
-	for _ in $(seq 100); do [ -s "$H/scans" ] && break; sleep 0.05; done
+	wait_until [ -s "$H/scans" ]
 	for _ in $(seq 40); do
 		run sbx exec watched /bin/true
 		assert_status 0
@@ -72,7 +72,7 @@ scanned 1 processes, 0 leaks"
 		'trap "" ALRM; /h/escape inject 1 >/h/inject.out 2>&1; echo $? >/h/inject.rc; exec sleep 4343' 3>&- &
 	pid=$!
 	SBX_BG_PIDS=$pid SBX_BG_KILL='^sleep 4343$'
-	for _ in $(seq 200); do [ -s "$H/inject.rc" ] && break; sleep 0.05; done
+	wait_until -n 200 [ -s "$H/inject.rc" ]
 	cat "$H/inject.out" >&2
 	[ "$(cat "$H/inject.rc")" = 0 ]
 	grep -qx 'prctl(PR_SET_PDEATHSIG, 0) = -1 Operation not permitted' "$H/inject.out"
@@ -87,7 +87,7 @@ scanned 1 processes, 0 leaks"
 	kill -0 $pid
 	kill -9 $pid
 	wait $pid || true
-	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4343$' >/dev/null || break; sleep 0.05; done
+	wait_while pgrep -u "$(id -u)" -f '^sleep 4343$' >/dev/null
 	run pgrep -u "$(id -u)" -f '^sleep 4343$'
 	assert_status 1
 }
@@ -137,7 +137,7 @@ Seccomp: 2"
 	[ "$monitor" -gt 1 ]
 	pgrep -u "$(id -u)" -f '^sleep 4344$' >/dev/null
 	kill -9 "$monitor"
-	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4344$' >/dev/null || break; sleep 0.05; done
+	wait_while pgrep -u "$(id -u)" -f '^sleep 4344$' >/dev/null
 	run pgrep -u "$(id -u)" -f '^sleep 4344$'
 	assert_status 1
 	run -0 sbx ps -a --format json
@@ -153,7 +153,7 @@ Seccomp: 2"
 	# pid 1's pid on the host, from the --debug timeline.
 	pid1=$(sed -n 's/.*cloned pid \([0-9]*\)$/\1/p' <<<"$output")
 	[ "$pid1" -gt 1 ]
-	for _ in $(seq 100); do [ -e "/proc/$pid1" ] || break; sleep 0.05; done
+	wait_while [ -e "/proc/$pid1" ]
 	[ ! -e "/proc/$pid1" ]
 	run pgrep -u "$(id -u)" -f '^sleep 4345$'
 	assert_status 1

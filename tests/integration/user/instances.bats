@@ -107,7 +107,7 @@ wait_running() {
 @test "exec joins a running instance with its namespaces and policy" {
 	sbx run -d --name box busybox sh -c 'echo inside > /marker; sleep 60' >/dev/null
 	wait_running box
-	for _ in $(seq 100); do sbx exec box test -e /marker 2>/dev/null && break; sleep 0.05; done
+	wait_until sbx exec box test -e /marker 2>/dev/null
 	run sbx exec box sh -c 'cat /marker; hostname; grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ps -o pid,comm | grep -c sleep'
 	assert_status 0
 	assert_output "inside
@@ -161,7 +161,7 @@ bye"
 	wait_running k
 	run sbx kill k USR1
 	assert_status 0
-	for _ in $(seq 100); do [ "$(sbx ps -q)" = "" ] && break; sleep 0.05; done
+	wait_until eval '[ "$(sbx ps -q)" = "" ]'
 	[ "$(sbx ps -a --format json | jq -r '.[] | select(.name == "k") | .exit_code')" = 42 ]
 	run sbx kill k
 	assert_status 125
@@ -249,7 +249,7 @@ line 3"
 		run timeout 60 strace -f -qq -o /dev/null \
 			-e inject="${fault%%:*}:signal=KILL${fault#"${fault%%:*}"}" \
 			"$SBX" run --name "$name" busybox sleep 5
-		for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 5$' >/dev/null || break; sleep 0.05; done
+		wait_while pgrep -u "$(id -u)" -f '^sleep 5$' >/dev/null
 		run ! pgrep -u "$(id -u)" -f '^sleep 5$'
 		if [ -d "$XDG_DATA_HOME/sbx/instances/$name" ]; then
 			[ "$(sbx ps -a --format json | jq -r --arg n "$name" '.[] | select(.name == $n) | .status')" = exited ]
@@ -346,7 +346,7 @@ line 3"
 	[ ! -e "$XDG_DATA_HOME/sbx/instances/mem" ]
 	run sbx stop -t 1 mem
 	assert_status 0
-	for _ in $(seq 100); do [ -e "$XDG_RUNTIME_DIR/sbx/mem" ] || break; sleep 0.05; done
+	wait_while [ -e "$XDG_RUNTIME_DIR/sbx/mem" ]
 	[ ! -e "$XDG_RUNTIME_DIR/sbx/mem" ]
 	{ ls -A "$XDG_DATA_HOME/sbx/instances" 2>/dev/null || true; } | diff - instances.before
 	[ -z "$(sbx ps -a -q)" ]
@@ -365,14 +365,14 @@ line 3"
 @test "--rm --scratch disk: the upper layer is an instance directory while it runs, removed after" {
 	sbx run --rm --scratch disk -d --name ondisk busybox sh -c 'echo x > /w; sleep 30' >/dev/null
 	wait_running ondisk
-	for _ in $(seq 100); do [ -f "$XDG_DATA_HOME/sbx/instances/ondisk/upper/w" ] && break; sleep 0.05; done
+	wait_until [ -f "$XDG_DATA_HOME/sbx/instances/ondisk/upper/w" ]
 	[ "$(cat "$XDG_DATA_HOME/sbx/instances/ondisk/upper/w")" = x ]
 	run sbx diff ondisk
 	assert_status 0
 	assert_contains "A /w"
 	run sbx stop -t 1 ondisk
 	assert_status 0
-	for _ in $(seq 100); do [ -e "$XDG_DATA_HOME/sbx/instances/ondisk" ] || break; sleep 0.05; done
+	wait_while [ -e "$XDG_DATA_HOME/sbx/instances/ondisk" ]
 	[ ! -e "$XDG_DATA_HOME/sbx/instances/ondisk" ]
 	[ ! -e "$XDG_RUNTIME_DIR/sbx/ondisk" ]
 }
@@ -570,7 +570,7 @@ Try 'sbx run --help' for more information."
 	assert_status 0
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/sbx")" ]
 	[ -z "$(ls -A "$XDG_DATA_HOME/sbx/instances")" ]
-	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 424[12]$' >/dev/null || break; sleep 0.05; done
+	wait_while pgrep -u "$(id -u)" -f '^sleep 424[12]$' >/dev/null
 	assert_no_leftover_processes '^sleep 424[12]$'
 }
 
@@ -579,10 +579,10 @@ Try 'sbx run --help' for more information."
 	# setarch --uname-2.6 makes uname(2) report a 2.6 kernel.
 	setarch "$(uname -m)" --uname-2.6 "$SBX" run --rm -d --name old busybox sh -c 'echo x > /w; sleep 30' >/dev/null
 	wait_running old
-	for _ in $(seq 100); do [ -f "$XDG_DATA_HOME/sbx/instances/old/upper/w" ] && break; sleep 0.05; done
+	wait_until [ -f "$XDG_DATA_HOME/sbx/instances/old/upper/w" ]
 	[ -f "$XDG_DATA_HOME/sbx/instances/old/upper/w" ]
 	sbx stop -t 1 old
-	for _ in $(seq 100); do [ -e "$XDG_DATA_HOME/sbx/instances/old" ] || break; sleep 0.05; done
+	wait_while [ -e "$XDG_DATA_HOME/sbx/instances/old" ]
 	[ ! -e "$XDG_DATA_HOME/sbx/instances/old" ]
 	run setarch "$(uname -m)" --uname-2.6 "$SBX" run --rm --scratch memory busybox true
 	assert_status 125
@@ -593,7 +593,7 @@ Try 'sbx run --help' for more information."
 @test "logs: on a terminal the payload's escape sequences are escaped; elsewhere bytes are exact" {
 	fmt='a\033]0;owned\007b\tc\r\nd\302\233e\033[2J\r\n\bf\n'
 	sbx run -d --name esc busybox printf "$fmt" >/dev/null
-	for _ in $(seq 200); do [ -z "$(sbx ps -q)" ] && break; sleep 0.05; done
+	wait_until -n 200 eval '[ -z "$(sbx ps -q)" ]'
 	[ -z "$(sbx ps -q)" ]
 	sbx logs esc >raw
 	printf "$fmt" >expected

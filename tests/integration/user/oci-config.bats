@@ -270,7 +270,7 @@ PY
 	write_agent
 	python3 agent.py "$PWD/agent.sock" "$PWD/state.json" &
 	agent=$!
-	for _ in $(seq 1 200); do [ -S agent.sock ] && break; sleep 0.05; done
+	wait_until -n 200 [ -S agent.sock ]
 	[ -S agent.sock ]
 	edit ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$PWD/agent.sock\", \"listenerMetadata\": \"hello agent\", \"flags\": [\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"], \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
 	edit '.annotations = {"org.example": "x"}'
@@ -352,7 +352,7 @@ oci_bg() { "$OCI" --root "$ROOT" "$@" </dev/null >>"$BATS_TEST_TMPDIR/bg.out" 2>
 	write_agent
 	python3 agent.py "$PWD/agent.sock" "$PWD/state.json" &
 	agent=$!
-	for _ in $(seq 1 200); do [ -S agent.sock ] && break; sleep 0.05; done
+	wait_until -n 200 [ -S agent.sock ]
 	[ -S agent.sock ]
 	edit ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$PWD/agent.sock\", \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
 	edit '.process.args = ["sh", "-c", "mkdir /tmp/d; exec sleep 1000"]'

@@ -202,7 +202,7 @@ CapBnd:	0000000000000000"
 	"$SBX" run --rm busybox sleep 60 &
 	pid=$!
 	# Wait until the payload runs, then signal sbx itself.
-	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 60$' >/dev/null && break; sleep 0.05; done
+	wait_until pgrep -u "$(id -u)" -f '^sleep 60$' >/dev/null
 	kill -TERM $pid
 	status=0
 	wait $pid || status=$?
@@ -214,7 +214,7 @@ CapBnd:	0000000000000000"
 	for sig in INT HUP QUIT USR1 USR2; do
 		"$SBX" run --rm busybox sh -c "trap 'echo got-$sig; exit 7' $sig; echo ready; while :; do sleep 0.1; done" >out &
 		pid=$!
-		for _ in $(seq 100); do grep -q ready out && break; sleep 0.05; done
+		wait_until grep -q ready out
 		kill -$sig $pid
 		status=0
 		wait $pid || status=$?
@@ -322,7 +322,7 @@ print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$
 	wait_screen '2-ready'
 	tmux -S "$sock" send-keys "touch $marker" Enter
 	pty=$(tmux -S "$sock" display -p '#{pane_tty}')
-	for _ in $(seq 200); do [ "$(typed_ahead "$pty")" -gt "${#marker}" ] && break; sleep 0.05; done
+	wait_until -n 200 eval '[ "$(typed_ahead "$pty")" -gt "${#marker}" ]'
 	[ "$(typed_ahead "$pty")" -gt "${#marker}" ]
 	touch gate/go
 	wait_screen 'EXITED-42-0'
@@ -345,11 +345,11 @@ print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])' "$
 @test "kill -9 of sbx leaves no sandbox process behind" {
 	"$SBX" run --rm busybox sleep 4242 &
 	pid=$!
-	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null && break; sleep 0.05; done
+	wait_until pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null
 	pgrep -u "$(id -u)" -f '^sleep 4242$'
 	kill -9 $pid
 	wait $pid || true
-	for _ in $(seq 100); do pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null || break; sleep 0.05; done
+	wait_while pgrep -u "$(id -u)" -f '^sleep 4242$' >/dev/null
 	run ! pgrep -u "$(id -u)" -f '^sleep 4242$'
 }
 
