@@ -262,7 +262,6 @@ static void add_capabilities(struct cands *c, bool drop)
 		add_prefixed(c, "", "ALL");
 }
 
-/* Values for an option argument or an operand of the given kind. */
 /* sbx oci's --root, when the words before its command gave one. */
 static const char *oci_root;
 
@@ -288,6 +287,7 @@ static void add_containers(struct cands *c)
 	}
 }
 
+/* Values for an option argument or an operand of the given kind. */
 static void add_kind(struct cands *c, const char *kind, const struct sbx_option *opt)
 {
 	if (kind == NULL)

@@ -8,17 +8,17 @@
 #include <stdio.h>
 
 /* Completion kinds for option arguments and positional words. */
-#define SBX_COMPLETE_FILE     "file"
-#define SBX_COMPLETE_DIR      "dir"
-#define SBX_COMPLETE_PROFILE  "profile"
-#define SBX_COMPLETE_IMAGE    "image"
-#define SBX_COMPLETE_INSTANCE "instance"
-#define SBX_COMPLETE_RUNNING  "running"
-#define SBX_COMPLETE_SIGNAL   "signal"
-/* sbx oci: a container's ID, under the --root given before the command. */
-#define SBX_COMPLETE_CONTAINER  "container"
+#define SBX_COMPLETE_FILE       "file"
+#define SBX_COMPLETE_DIR        "dir"
+#define SBX_COMPLETE_PROFILE    "profile"
+#define SBX_COMPLETE_IMAGE      "image"
+#define SBX_COMPLETE_INSTANCE   "instance"
+#define SBX_COMPLETE_RUNNING    "running"
+#define SBX_COMPLETE_SIGNAL     "signal"
 #define SBX_COMPLETE_CAPABILITY "capability"
 #define SBX_COMPLETE_VOLUME     "volume"
+/* sbx oci: a container's ID, under the --root given before the command. */
+#define SBX_COMPLETE_CONTAINER "container"
 /* A program of the host's (sbx unshare COMMAND), then its own words: paths. */
 #define SBX_COMPLETE_HOST_COMMAND "host-command"
 
