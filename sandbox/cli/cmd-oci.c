@@ -191,6 +191,18 @@ static const struct sbx_option run_options[] = {
 };
 #define create_options (run_options + 1)
 
+/* The log's fd, opened first, must not take the number of one the caller
+ * passes on from 3 (then missing, which create and exec refuse): moved to
+ * TOP or above. */
+static void log_fd_above(long top)
+{
+	if (g.log_fd < 3 || g.log_fd >= top)
+		return;
+	int fd = fcntl(g.log_fd, F_DUPFD_CLOEXEC, (int)top);
+	close(g.log_fd);
+	g.log_fd = fd;
+}
+
 static int create_main(const struct sbx_command *cmd, int argc, char **argv, struct sbx_error **err)
 {
 	bool run = strcmp(cmd->name, "run") == 0;
@@ -201,15 +213,8 @@ static int create_main(const struct sbx_command *cmd, int argc, char **argv, str
 	if (operands(argc, first, 1, "a container ID") < 0)
 		return OCI_USAGE;
 	a.o.id = argv[first];
-	/* The log's fd, opened first, must not take the number of one the
-	 * caller passes on (then missing, which create refuses). */
 	const char *lfds = getenv("LISTEN_FDS");
-	long top = 3 + (long)a.o.preserve_fds + (lfds ? strtol(lfds, NULL, 10) : 0);
-	if (g.log_fd >= 3 && g.log_fd < top) {
-		int fd = fcntl(g.log_fd, F_DUPFD_CLOEXEC, (int)top);
-		close(g.log_fd);
-		g.log_fd = fd;
-	}
+	log_fd_above(3 + (long)a.o.preserve_fds + (lfds ? strtol(lfds, NULL, 10) : 0));
 	struct sbx_error *e = NULL;
 	if (!run) {
 		if (oci_create(&a.o, &e) < 0)
@@ -379,13 +384,7 @@ static int exec_main(const struct sbx_command *cmd, int argc, char **argv, struc
 	}
 	a.o.id = argv[first];
 	a.o.process = process;
-	/* The log's fd must not take the number of one passed on. */
-	long top = 3 + (long)a.o.preserve_fds;
-	if (g.log_fd >= 3 && g.log_fd < top) {
-		int fd = fcntl(g.log_fd, F_DUPFD_CLOEXEC, (int)top);
-		close(g.log_fd);
-		g.log_fd = fd;
-	}
+	log_fd_above(3 + (long)a.o.preserve_fds);
 	a.o.args = a.process_file ? NULL : argv + first + 1;
 	a.o.env = a.env;
 	struct sbx_error *e = NULL;

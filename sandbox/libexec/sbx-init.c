@@ -192,6 +192,12 @@ static long lock_down(void)
 	return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
+static void send_msg(int fd, const struct sbx_sync_msg *m)
+{
+	while (sys6(__NR_sendto, fd, (long)m, sizeof(*m), MSG_NOSIGNAL_, 0, 0) == -EINTR)
+		;
+}
+
 /* The payload's process, and init's ends of the hand-offs with it. */
 static int payload_pid = -1, go_fd = -1, locked_fd = -1;
 
@@ -212,8 +218,7 @@ _Noreturn static void fail(int sync_fd, const char *what, long err)
 	                         .exit_code = EXIT_SBX_FAILURE};
 	for (size_t i = 0; what[i] && i < sizeof(m.text) - 1; i++)
 		m.text[i] = what[i];
-	while (sys6(__NR_sendto, sync_fd, (long)&m, sizeof(m), MSG_NOSIGNAL_, 0, 0) == -EINTR)
-		;
+	send_msg(sync_fd, &m);
 	leave(EXIT_SBX_FAILURE);
 }
 
@@ -255,8 +260,7 @@ static void become_payload_user(int sync_fd, int uid, int gid)
 static void tell(int fd, int type, int code)
 {
 	struct sbx_sync_msg m = {.type = type, .exit_code = code};
-	while (sys6(__NR_sendto, fd, (long)&m, sizeof(m), MSG_NOSIGNAL_, 0, 0) == -EINTR)
-		;
+	send_msg(fd, &m);
 }
 
 static int number(const char *s)

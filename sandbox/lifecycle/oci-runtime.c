@@ -637,6 +637,22 @@ static int check_hook_paths(const struct sbx_config *c, struct sbx_error **err)
 
 /* ---- preserved fds ---- */
 
+/* The fds passed on from 3: LISTEN fds (LISTEN_FDS), then PRESERVE
+ * (--preserve-fds), each open, for the container or the process (WHO). */
+static int fds_open(unsigned listen, unsigned preserve, const char *who, struct sbx_error **err)
+{
+	if (preserve > 4096)
+		return sbx_error_setc(err, EINVAL, "--preserve-fds %u: too many fds", preserve);
+	for (int fd = 3; fd < 3 + (int)(listen + preserve); fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return sbx_error_setc(
+			    err, EBADF,
+			    "%s: fd %d is not open; pass exactly the fds from 3 on "
+			    "that the %s gets",
+			    fd < 3 + (int)listen ? "LISTEN_FDS" : "--preserve-fds", fd, who);
+	return 0;
+}
+
 /* --preserve-fds and LISTEN_FDS (systemd's socket activation, as crun
  * reads it): fds 3 to 3+N-1 pass to the payload, the LISTEN_FDS first.
  * Each must be open now, or sbx's own fds could take its number. */
@@ -647,18 +663,9 @@ static int preserved_fds(const struct oci_create_opts *o, struct sbx_config *c,
 	const char *v = getenv("LISTEN_FDS");
 	if (v && *v && (parse_u64(v, &listen) < 0 || listen > 4096))
 		return sbx_error_setc(err, EINVAL, "LISTEN_FDS \"%s\" is not a number of fds", v);
-	if (o->preserve_fds > 4096)
-		return sbx_error_setc(err, EINVAL, "--preserve-fds %u: too many fds",
-		                      o->preserve_fds);
-	int n = (int)listen + (int)o->preserve_fds;
-	for (int fd = 3; fd < 3 + n; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			return sbx_error_setc(
-			    err, EBADF,
-			    "%s: fd %d is not open; pass exactly the fds from 3 on "
-			    "that the container gets",
-			    fd < 3 + (int)listen ? "LISTEN_FDS" : "--preserve-fds", fd);
-	c->preserve_fds = n;
+	if (fds_open((unsigned)listen, o->preserve_fds, "container", err) < 0)
+		return -1;
+	c->preserve_fds = (int)listen + (int)o->preserve_fds;
 	c->listen_fds = (int)listen;
 	return 0;
 }
@@ -987,15 +994,8 @@ int oci_exec(const struct oci_exec_opts *o, int *status, struct sbx_error **err)
 	*status = SBX_EXIT_FAILURE;
 	/* Checked before this opens anything, which could take the number of
 	 * one that is missing. */
-	if (o->preserve_fds > 4096)
-		return sbx_error_setc(err, EINVAL, "--preserve-fds %u: too many fds",
-		                      o->preserve_fds);
-	for (int fd = 3; fd < 3 + (int)o->preserve_fds; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			return sbx_error_setc(err, EBADF,
-			                      "--preserve-fds: fd %d is not open; pass exactly the "
-			                      "fds from 3 on that the process gets",
-			                      fd);
+	if (fds_open(0, o->preserve_fds, "process", err) < 0)
+		return -1;
 	_cleanup_(record_clear) struct record r;
 	if (record_open(o->root, o->id, &r, err) < 0)
 		return -1;

@@ -75,17 +75,15 @@ wait_until() {
 }
 
 wait_while() {
-	local steps=100 i
+	local steps=()
 	if [ "$1" = -n ]; then
-		steps=$2
+		steps=(-n "$2")
 		shift 2
 	fi
-	for ((i = 0; i < steps; i++)); do
-		"$@" || return 0
-		sleep 0.05
-	done
-	return 0
+	wait_until "${steps[@]}" sbx_not "$@"
 }
+
+sbx_not() { ! "$@"; }
 
 # A busybox root filesystem made by hand from Debian's busybox-static, for
 # tests that must not depend on sbx's own image code.
