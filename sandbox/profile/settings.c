@@ -67,8 +67,8 @@ static int parse_number(const char *s, bool size, uint64_t *out, char **why)
 	return 0;
 }
 
-/* Absolute, normalised: no empty or "." components, no trailing '/'.
- * ".." is refused unless allowed (host paths). */
+/* Absolute, normalised: no empty or "." components, no trailing '/', and
+ * not ending in a space. ".." is refused unless allowed (host paths). */
 static char *path_normalize(const char *s, bool allow_dotdot, const char *what, char **why)
 {
 	if (s[0] == '\0')
@@ -103,6 +103,12 @@ static char *path_normalize(const char *s, bool allow_dotdot, const char *what, 
 	if (n == 0)
 		out[n++] = '/';
 	out[n] = '\0';
+	/* An INI value loses its trailing blanks, so a profile could not keep
+	 * such a path ("/a /" is "/a "): refused, wherever it came from. */
+	if (out[n - 1] == ' ') {
+		free(out);
+		return why_set(why, "%s ends with a space, which a profile cannot keep", what);
+	}
 	return out;
 }
 

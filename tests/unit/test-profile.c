@@ -159,6 +159,8 @@ static void test_volume(void)
 	vol_bad("/a::ro", "the destination is empty");
 	vol_bad("/a:b:/c:/d", "too many ':'; a path containing ':' cannot be used in a volume");
 	vol_bad("/a:/b\tc", "the destination contains a control character");
+	vol_bad("/a /:/b", "the source ends with a space, which a profile cannot keep");
+	vol_bad("/a:/b /", "the destination ends with a space, which a profile cannot keep");
 
 	/* On the command line ./x is relative to the working directory. */
 	struct sbx_profile *p = profile_new();
@@ -514,6 +516,12 @@ static void test_values(void)
 	        "relative workdir");
 	DIAG_IS("[filesystem]\nmask = /\n",
 	        "t.ini:2: error: invalid mask \"/\": the path must not be \"/\"", "mask /");
+	/* Normalised, it would end with a space, which a dump could not keep
+	 * (found by fuzz-profile). */
+	DIAG_IS("[filesystem]\nreadonly = /etmp= /\n",
+	        "t.ini:2: error: invalid readonly \"/etmp= /\": the path ends with a space, which "
+	        "a profile cannot keep",
+	        "readonly ending in a space once normalised");
 	DIAG_IS("[filesystem]\nrootfs = ro\n",
 	        "t.ini:2: error: invalid rootfs \"ro\": expected overlay or readonly",
 	        "rootfs enum");
