@@ -181,6 +181,10 @@ static void on_sigpipe(int sig)
 }
 
 #if defined(__x86_64__)
+/* The first of the memory sbx_entry leaves alone (SBX_UNPOPULATED): main.o
+ * is linked before the objects with such stacks. */
+char sbx_unpopulated[1] SBX_UNPOPULATED __attribute__((aligned(4096)));
+
 /* sbx's entry point, ahead of libc's _start. First its code and read-only
  * data are mapped with madvise(MADV_POPULATE_READ), where a start faulted
  * them in one 64 KiB window at a time (about 26 faults; on a VM a fault
@@ -190,10 +194,12 @@ static void on_sigpipe(int sig)
  * unwinder and soft float) and the unwind tables, each range cut to whole
  * windows, since a fault maps the window around it. Then its writable
  * segment (the tables that the start-up code of a static PIE relocates,
- * then .data) is populated with MADV_POPULATE_WRITE, where relocating it
- * copied each page on a fault of its own. Position-independent before
- * relocation: the addresses are relative to the instruction. A kernel
- * without MADV_POPULATE_* (before 5.14) refuses them: no harm. */
+ * .data and .bss, not the stacks after sbx_unpopulated) is populated with
+ * MADV_POPULATE_WRITE, where relocating it copied each page on a fault of
+ * its own and a start touched 12 pages of .bss one by one. Position-
+ * independent before relocation: the addresses are relative to the
+ * instruction. A kernel without MADV_POPULATE_* (before 5.14) refuses
+ * them: no harm. */
 __asm__(".text\n"
         ".globl sbx_entry\n"
         ".type sbx_entry, @function\n"
@@ -216,7 +222,7 @@ __asm__(".text\n"
         "	call 1f\n"
         "	lea __preinit_array_start(%rip), %rdi\n"
         "	and $-4096, %rdi\n"
-        "	lea _edata(%rip), %rsi\n"
+        "	lea sbx_unpopulated(%rip), %rsi\n"
         "	sub %rdi, %rsi\n"
         "	mov $23, %edx\n"
         "	mov $28, %eax\n"

@@ -21,6 +21,14 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* x86-64: zeroed memory that sbx's entry point does not populate (the
+ * large-data section, after .bss): stacks only some starts use. */
+#if defined(__x86_64__)
+#define SBX_UNPOPULATED __attribute__((section(".lbss")))
+#else
+#define SBX_UNPOPULATED
+#endif
+
 /* Cleanup helpers. */
 static inline void sbx_freep(void *p)
 {

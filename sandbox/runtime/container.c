@@ -527,7 +527,7 @@ static struct {
 } handoff = {.go_write = -1, .locked = -1};
 /* sbx-init was started at the set-up's start (start_init_early). */
 static bool handoff_early;
-static char payload_stack[65536] __attribute__((aligned(4096)));
+static char payload_stack[65536] SBX_UNPOPULATED __attribute__((aligned(4096)));
 /* The part of it the payload's process uses, populated before the clone. */
 #define PAYLOAD_STACK_USED (16 * 1024)
 

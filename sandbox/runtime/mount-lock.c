@@ -35,7 +35,7 @@
  * tables and tearing them down again measured 1 ms, this 0.1 ms), so it must
  * not run C code: clone3 is issued here and the child only waits in the
  * kernel until it is killed, on a stack of its own for any signal frame. */
-static char holder_stack[16384] __attribute__((aligned(16)));
+static char holder_stack[16384] SBX_UNPOPULATED __attribute__((aligned(16)));
 
 /* The killed holder, until mount_lock_reap. */
 static int holder_pidfd = -1;
