@@ -188,11 +188,14 @@ char sbx_unpopulated[1] SBX_UNPOPULATED __attribute__((aligned(4096)));
 /* sbx's entry point, ahead of libc's _start. First its code and read-only
  * data are mapped with madvise(MADV_POPULATE_READ), where a start faulted
  * them in one 64 KiB window at a time (about 26 faults; on a VM a fault
- * costs 10-30 us, a populated page about 0.3 us): all of it but the objects
- * sbx run never executes (between the markers sbx_cold_begin and
- * sbx_cold_end, see the Makefile), the last window of the code (libgcc's
- * unwinder and soft float) and the unwind tables, each range cut to whole
- * windows, since a fault maps the window around it. Then its writable
+ * costs 10-30 us, a populated page about 0.3 us): all of it up to the
+ * unwind tables but the objects sbx run never executes (between the markers
+ * sbx_cold_begin and sbx_cold_end, see the Makefile) and the code's last
+ * window (libgcc's unwinder and soft float). The kernel maps the 64 KiB
+ * window around a faulting page, so the code's ranges are cut to windows:
+ * the window the cold objects share with code before them is in, the one
+ * they share with libnl's start out (sbx run touches neither). Then its
+ * writable
  * segment (the tables that the start-up code of a static PIE relocates,
  * .data and .bss, not the stacks after sbx_unpopulated) is populated with
  * MADV_POPULATE_WRITE, where relocating it copied each page on a fault of
@@ -207,7 +210,7 @@ __asm__(".text\n"
         "	endbr64\n"
         "	mov %rdx, %r12\n"
         "	lea __executable_start(%rip), %rdi\n"
-        "	lea sbx_cold_begin(%rip), %rsi\n"
+        "	lea sbx_cold_begin+0xffff(%rip), %rsi\n"
         "	and $-0x10000, %rsi\n"
         "	call 1f\n"
         "	lea sbx_cold_end+0xffff(%rip), %rdi\n"
@@ -218,7 +221,6 @@ __asm__(".text\n"
         "	lea etext+0xfff(%rip), %rdi\n"
         "	and $-0x1000, %rdi\n"
         "	lea __GNU_EH_FRAME_HDR(%rip), %rsi\n"
-        "	and $-0x10000, %rsi\n"
         "	call 1f\n"
         "	lea __preinit_array_start(%rip), %rdi\n"
         "	and $-4096, %rdi\n"
