@@ -20,14 +20,15 @@
 #include <time.h>
 
 /* sbx's heap, faulted in with one system call before main. A start-up
- * touches about 208 KiB of heap (profile, OCI config, seccomp policy; sbx
- * run --rm busybox, smaps without this), page by page; on a VM a page fault
- * can cost 15-40 us (measured here), populating a page ahead about 1.5 us.
- * What is populated and never touched is resident for nothing (peak RSS),
- * so this follows what a start uses, with a little room. The heap then
- * stays: large blocks come from it too, and frees do not give it back. A
- * kernel without MADV_POPULATE_WRITE (before 5.14) ignores the request. */
-#define HEAP_PREFAULT (224 * 1024)
+ * touches about 104 KiB of heap (profile, OCI config, seccomp policy: sbx
+ * run --rm busybox /bin/true, the heap's Rss in smaps at its exit without
+ * this), page by page; on a VM a page fault can cost 15-40 us (measured
+ * here), populating a page ahead about 1.5 us. What is populated and never
+ * touched is resident for nothing (peak RSS: 224 KiB here cost 120 KiB), so
+ * this follows what a start uses, with a little room. The heap then stays:
+ * large blocks come from it too, and frees do not give it back. A kernel
+ * without MADV_POPULATE_WRITE (before 5.14) ignores the request. */
+#define HEAP_PREFAULT (112 * 1024)
 
 __attribute__((constructor)) static void heap_prefault(void)
 {
