@@ -22,6 +22,7 @@ import random
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -223,25 +224,84 @@ def run_hyperfine(cmds, runs, warmup, rounds, outdir, cpu):
     return samples
 
 
+# ptrace(2) requests, options and events (linux/ptrace.h).
+PTRACE_TRACEME, PTRACE_CONT, PTRACE_SETOPTIONS = 0, 7, 0x4200
+PTRACE_O_ALL = 0x2 | 0x4 | 0x8 | 0x10 | 0x40  # fork, vfork, clone, exec, exit
+PTRACE_EVENT_EXIT = 6
+WALL = 0x40000000  # __WALL: clones too
+
+
+def rss_kib(pid):
+    """The resident set of pid's memory now, from its page tables."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def rss_run(argv):
+    """Runs argv once, traced with every process it starts; returns the
+    largest resident set any of them had when it exited (smaps_rollup at
+    PTRACE_EVENT_EXIT), in KiB, or None. ru_maxrss is not used: the kernel
+    keeps a process's page counts per CPU and adds up a CPU's share only
+    past 32 pages, so it misses up to 31 pages per CPU, more for a process
+    that faults page by page than for one that maps its pages in bulk."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            libc.ptrace(PTRACE_TRACEME, 0, None, None)
+            os.execve(argv[0], argv, ENV)
+        finally:
+            os._exit(127)
+    _, status = os.waitpid(pid, WALL)  # stopped by the exec
+    if not os.WIFSTOPPED(status):
+        return None
+    libc.ptrace(PTRACE_SETOPTIONS, pid, None, PTRACE_O_ALL)
+    libc.ptrace(PTRACE_CONT, pid, None, None)
+    traced, peak, failed = {pid}, None, False
+    while traced:
+        try:
+            w, status = os.waitpid(-1, WALL)
+        except ChildProcessError:
+            break
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            traced.discard(w)
+            if w == pid and os.waitstatus_to_exitcode(status) != 0:
+                failed = True
+            continue
+        if not os.WIFSTOPPED(status):
+            continue
+        traced.add(w)  # a new process's first stop may come before its parent's event
+        sig, event = os.WSTOPSIG(status), status >> 16
+        if event == PTRACE_EVENT_EXIT:
+            kib = rss_kib(w)
+            if kib is not None:
+                peak = kib if peak is None else max(peak, kib)
+        inject = 0 if event or sig in (signal.SIGTRAP, signal.SIGSTOP) else sig
+        libc.ptrace(PTRACE_CONT, w, None, ctypes.c_void_p(inject))
+    return None if failed else peak
+
+
 def peak_rss(cmds, runs, rng):
-    """GNU time's %M: ru_maxrss from wait4() on its child, in KiB."""
+    """rss_run of each command, runs times, in shuffled rounds, in KiB."""
     out = {c["key"]: [] for c in cmds}
-    tf = os.path.join(tempfile.gettempdir(), f"bench-rss-{os.getpid()}")
     for _ in range(runs):
         order = list(cmds)
         rng.shuffle(order)
         for c in order:
-            rc, _, _ = timed(["/usr/bin/time", "-f", "%M", "-o", tf] + expand(c["argv"]))
-            if rc != 0:
-                continue
-            with open(tf) as f:
-                txt = f.read().split()
-            if txt:
-                out[c["key"]].append(int(txt[-1]))
-    try:
-        os.unlink(tf)
-    except FileNotFoundError:
-        pass
+            reap_orphans()
+            kib = rss_run(expand(c["argv"]))
+            if kib is not None:
+                out[c["key"]].append(kib)
     return out
 
 

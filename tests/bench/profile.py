@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+import bench
+
 SBX, WORK, RUNS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 RUN = [SBX, "run", "--rm", "busybox", "/bin/true"]
 DEVNULL = subprocess.DEVNULL
@@ -99,16 +101,13 @@ def fixed_cost():
     libs = subprocess.run(["ldd", SBX], capture_output=True, text=True).stdout
     names = [ln.split()[0] for ln in libs.splitlines() if "=>" in ln]
     print(f"shared libraries loaded: {len(names)}: {' '.join(names)}")
-    tf = os.path.join(WORK, "rss")
     for label, argv in (("sbx --version", [SBX, "--version"]), ("sbx run", RUN),
-                        ("bwrap --version", ["bwrap", "--version"])):
-        vals = []
-        for _ in range(5):
-            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf] + argv, stdin=DEVNULL,
-                           stdout=DEVNULL, stderr=DEVNULL)
-            with open(tf) as f:
-                vals.append(int(f.read().split()[-1]))
-        print(f"peak RSS of {label}: {med(vals):.0f} KiB (GNU time %M, median of 5)")
+                        ("bwrap --version", [shutil.which("bwrap") or "/usr/bin/bwrap",
+                                             "--version"])):
+        vals = [v for v in (bench.rss_run(argv) for _ in range(5)) if v is not None]
+        if vals:
+            print(f"peak RSS of {label}: {med(vals):.0f} KiB (at exit, from the page "
+                  "tables, median of 5)")
 
 
 ABLATIONS = [
