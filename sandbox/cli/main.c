@@ -195,13 +195,12 @@ char sbx_unpopulated[1] SBX_UNPOPULATED __attribute__((aligned(4096)));
  * window around a faulting page, so the code's ranges are cut to windows:
  * the window the cold objects share with code before them is in, the one
  * they share with libnl's start out (sbx run touches neither). Then its
- * writable
- * segment (the tables that the start-up code of a static PIE relocates,
- * .data and .bss, not the stacks after sbx_unpopulated) is populated with
- * MADV_POPULATE_WRITE, where relocating it copied each page on a fault of
- * its own and a start touched 12 pages of .bss one by one. Position-
- * independent before relocation: the addresses are relative to the
- * instruction. A kernel without MADV_POPULATE_* (before 5.14) refuses
+ * writable segment (the tables that the start-up code of a static PIE
+ * relocates, .data and .bss, not the stacks after sbx_unpopulated) is
+ * populated with MADV_POPULATE_WRITE, where relocating it copied each page
+ * on a fault of its own and a start touched 12 pages of .bss one by one.
+ * Position-independent before relocation: the addresses are relative to
+ * the instruction. A kernel without MADV_POPULATE_* (before 5.14) refuses
  * them: no harm. */
 __asm__(".text\n"
         ".globl sbx_entry\n"
