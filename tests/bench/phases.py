@@ -24,7 +24,7 @@ PROGRAMS = ["sbx", "limit"]
 
 def starts(path):
     """Yields (program, {mark: ms}) for every complete start in the trace."""
-    runs, open_runs, owner = [], {}, {}
+    runs, owner = [], {}
     for line in open(path, encoding="utf-8", errors="replace"):
         m = LINE.match(line)
         if not m or line.startswith("#"):
@@ -36,7 +36,6 @@ def starts(path):
             if prog in PROGRAMS and pid not in owner:
                 run = {"prog": prog, "pid": pid, "exec": ts}
                 runs.append(run)
-                open_runs[pid] = run
                 owner[pid] = run
             elif pid in owner and name and name.group(1) == "/bin/true":
                 owner[pid].setdefault("payload", ts)
@@ -51,16 +50,15 @@ def starts(path):
                     run.setdefault("clone", ts)
         elif run is None:
             continue
-        elif event == "sys_enter_mount" or rest.startswith("(") and event == "sys_mount":
+        elif event == "sys_mount":  # the trace prints sys_enter_mount so
             run.setdefault("mount", ts)
-        elif event in ("sys_enter_pivot_root", "sys_pivot_root"):
+        elif event == "sys_pivot_root":
             run.setdefault("pivot", ts)
         elif event == "sched_process_exit":
             if pid == run.get("payload_pid"):
                 run.setdefault("payload_exit", ts)
             if pid == run["pid"]:
                 run["exit"] = ts
-                open_runs.pop(pid, None)
     for run in runs:
         if all(k in run for k in MARKS):
             yield run["prog"], run
