@@ -1,5 +1,5 @@
 /* sbx-sync.h - the messages on the socket between sbx and the sandbox's
- * first process, and between sbx and its init (helper-init.c).
+ * first process, and between sbx and its init (sbx-init.c).
  *
  * Both ends are built from the same tree, so the layout is native. */
 #ifndef SBX_SYNC_H
@@ -26,13 +26,16 @@ struct sbx_sync_msg {
 };
 
 /* sbx-init's command line: sbx-init PAYLOAD-PID SYNC-FD GO-FD EXEC-FD
- * [LOCKED-FD UID GID] (numbers only: nothing of the host). Without the
- * last three it is exec'd once the sandbox said CREATED, as the payload's
+ * [LOCKED-FD UID GID WALLED] (numbers only: nothing of the host). Without
+ * the last four it is exec'd once the sandbox said CREATED, as the payload's
  * user. With them it is exec'd as the set-up starts, as the sandbox's root,
  * while the payload's process builds the sandbox; that process writes one
  * byte to LOCKED-FD (a socket) once the mounts are locked, sbx-init joins
  * its mount namespace and answers with one byte, the process goes on to
- * take the payload's ids, and sbx-init takes UID and GID. Either
+ * take the payload's ids, and sbx-init takes UID and GID. WALLED is 1
+ * when the payload's process puts itself in a Landlock layer of its own
+ * before it takes them, which keeps it and its children from sbx-init
+ * (landlock.h): sbx-init then installs no seccomp filter. Either
  * way it writes one byte to GO-FD once it is locked down (INIT_FAILED on
  * SYNC-FD if it could not be). The payload's process waits for that byte
  * and for sbx's START on SYNC-FD before it execs, and closes EXEC-FD

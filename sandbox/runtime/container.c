@@ -523,7 +523,8 @@ static struct {
 	int sync_fd, slave, go, go_write;
 	bool early_filter; /* install it while pid 1 execs sbx-init */
 	struct sock_fprog prog;
-	int locked; /* sbx-init started early: told when the mounts are locked */
+	int locked;  /* sbx-init started early: told when the mounts are locked */
+	bool walled; /* the payload's Landlock layer keeps it from sbx-init */
 } handoff = {.go_write = -1, .locked = -1};
 /* sbx-init was started at the set-up's start (start_init_early). */
 static bool handoff_early;
@@ -736,6 +737,9 @@ _Noreturn static void launch_payload(const struct sbx_config *c, const struct sb
 	char joined;
 	if (handoff_early && read(handoff.locked, &joined, 1) != 1)
 		_exit(SBX_EXIT_FAILURE);
+	/* Before its ids change, while it still holds CAP_SYS_ADMIN. */
+	if (handoff_early && handoff.walled && landlock_wall(&err) < 0)
+		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (set_rlimits(c, &err) < 0 || switch_user(c, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	if (chdir(c->cwd) < 0) {
@@ -929,6 +933,9 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	handoff.go = go[0];
 	handoff.go_write = -1;
 	handoff.locked = locked[1];
+	/* A kernel with Landlock's scopes walls the payload off from sbx-init
+	 * (landlock_wall); sbx-init then needs no seccomp filter of its own. */
+	handoff.walled = landlock_can_wall();
 	pid_t payload = clone(worker_main, worker_stack, CLONE_VM | SIGCHLD, NULL);
 	if (payload < 0) {
 		sbx_error_set(&err, errno, "cannot start the sandbox's set-up");
@@ -955,9 +962,10 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	keep_on_exec(ex[0]);
 	keep_on_exec(locked[0]);
 	keep_on_exec(scratch_upper);
-	char args[7][16];
-	int nums[7] = {(int)payload, sync_fd, go[1], ex[0], locked[0], (int)c->uid, (int)c->gid};
-	char *argv[9] = {(char *)SBX_INIT_NAME};
+	char args[8][16];
+	int nums[8] = {(int)payload, sync_fd,     go[1],       ex[0],
+	               locked[0],    (int)c->uid, (int)c->gid, handoff.walled};
+	char *argv[10] = {(char *)SBX_INIT_NAME};
 	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
 		snprintf(args[i], sizeof(args[i]), "%d", nums[i]);
 		argv[i + 1] = args[i];

@@ -196,6 +196,24 @@ static int add_ports(int ruleset, const uint16_t *ports, size_t n, uint64_t righ
 	return 0;
 }
 
+bool landlock_can_wall(void)
+{
+	return landlock_abi() >= LANDLOCK_ABI_SCOPE;
+}
+
+int landlock_wall(struct sbx_error **err)
+{
+	struct ruleset_attr attr = {.scoped = SBX_LANDLOCK_SCOPE_ABSTRACT_UNIX};
+	_cleanup_close_ int ruleset =
+	    (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (ruleset < 0)
+		return sbx_error_set(err, errno, "landlock: cannot create a ruleset");
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		return sbx_error_set(err, errno,
+		                     "landlock: cannot wall the payload off from sbx's init");
+	return 0;
+}
+
 int landlock_apply(const struct sbx_config *c, enum landlock_part part, struct sbx_error **err)
 {
 	const struct sbx_landlock *l = &c->landlock;

@@ -52,4 +52,17 @@ enum landlock_part {
 };
 int landlock_apply(const struct sbx_config *c, enum landlock_part part, struct sbx_error **err);
 
+/* Whether landlock_wall can wall the payload off from sbx-init: a kernel
+ * with scopes (ABI 6). */
+bool landlock_can_wall(void);
+/* Puts the calling process (the payload's, under sbx-init, whose layers it
+ * nests in) in a Landlock layer of its own. Landlock lets no process
+ * ptrace, read or write the memory of, or take fds from, one outside its
+ * domain, whatever its capabilities: so not even a payload given
+ * CAP_SYS_PTRACE can reach pid 1. The layer scopes abstract unix sockets
+ * only, so the payload keeps its mounts and its signals to pid 1 (it loses
+ * connecting to those of `sbx exec`'s processes, which it could not signal
+ * already). Needs CAP_SYS_ADMIN or no_new_privs; 0, or -1 with *err. */
+int landlock_wall(struct sbx_error **err);
+
 #endif

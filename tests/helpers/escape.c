@@ -11,7 +11,12 @@
  *     Attaches to PID and makes it call prctl(PR_SET_PDEATHSIG, 0),
  *     kill(0, SIGALRM), ioctl(0, TIOCSTI), execve, prctl(PR_SET_DUMPABLE,
  *     1) and setns(-1, CLONE_NEWUSER): exits 2 if it cannot attach,
- *     1 if any call succeeded, 0 if all failed. x86_64 only. */
+ *     1 if any call succeeded, 0 if all failed. x86_64 only.
+ *   escape mem PID
+ *     Opens /proc/PID/mem for writing and writes back 8 bytes of PID's
+ *     first writable mapping, unchanged (what a payload with CAP_SYS_PTRACE needs to
+ *     put code of its own into pid 1, past its seccomp filter): exits 1 if
+ *     it could, 0 if not, saying which step failed. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -229,6 +234,40 @@ static int inject(int pid)
 }
 #endif
 
+static int poke(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open %s: %s\n", path, strerror(errno));
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	unsigned long start = 0;
+	char line[512], perms[8];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%lx-%*x %7s", &start, perms) == 2 && perms[1] == 'w';
+	if (!found) {
+		printf("read %s: %s\n", path, f ? "no writable mapping" : strerror(errno));
+		return 0;
+	}
+	fclose(f);
+	char word[8];
+	if (pread(fd, word, sizeof(word), (off_t)start) != (ssize_t)sizeof(word)) {
+		printf("read pid %d's memory: %s\n", pid, strerror(errno));
+		return 0;
+	}
+	if (pwrite(fd, word, sizeof(word), (off_t)start) != (ssize_t)sizeof(word)) {
+		printf("write pid %d's memory: %s\n", pid, strerror(errno));
+		return 0;
+	}
+	printf("wrote 8 bytes of pid %d's memory\n", pid);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -236,6 +275,8 @@ int main(int argc, char **argv)
 		return scan(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "inject") == 0)
 		return inject(atoi(argv[2]));
-	fprintf(stderr, "usage: escape scan MARKER DEV INO | escape inject PID\n");
+	if (argc == 3 && strcmp(argv[1], "mem") == 0)
+		return poke(atoi(argv[2]));
+	fprintf(stderr, "usage: escape scan MARKER DEV INO | escape inject PID | escape mem PID\n");
 	return 2;
 }
