@@ -243,29 +243,23 @@ int caps_from_oci(json_t *obj, struct sbx_capsets *out, struct sbx_error **err)
 
 /* Highest capability the running kernel knows; it may be newer than our
  * headers, and those extra capabilities must go from the bounding set too.
- * Read once per process. */
+ * Probed once per process with PR_CAPBSET_READ, which fails with EINVAL
+ * past it: from our headers' last, up or down, two calls where
+ * /proc/sys/kernel/cap_last_cap takes three and a path walk. */
 static int kernel_last_cap(void)
 {
 	static int last = -1;
 	if (last >= 0)
 		return last;
-	char buf[32];
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			char *end;
-			long v = strtol(buf, &end, 10);
-			if (end != buf && (*end == '\n' || *end == '\0') && v >= 0 && v < 1024)
-				return last = (int)v;
-		}
+	int i = CAP_LAST_CAP;
+	if (prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) >= 0) {
+		while (i < 63 && prctl(PR_CAPBSET_READ, (unsigned long)i + 1, 0, 0, 0) >= 0)
+			i++;
+	} else {
+		while (i > 0 && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) < 0 &&
+		       errno == EINVAL)
+			i--;
 	}
-	/* No procfs (yet): probe the bounding set, as libcap does. */
-	int i = 63;
-	while (i > 0 && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) < 0 && errno == EINVAL)
-		i--;
 	return last = i;
 }
 

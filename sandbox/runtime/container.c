@@ -950,12 +950,17 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	 * stdio closed, its own fds may be among these numbers. close_range,
 	 * not close: a number not open is no error, and errno is shared. */
 	const int keep[] = {sync_fd, scratch_upper, init_fd, go[1], ex[0], locked[0]};
-	for (int fd = 0; fd < 3 + c->preserve_fds; fd++) {
-		bool kept = false;
+	for (int fd = 0, from = -1; fd <= 3 + c->preserve_fds; fd++) {
+		bool kept = fd == 3 + c->preserve_fds;
 		for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 			kept = kept || fd == keep[i];
-		if (!kept)
-			close_range((unsigned)fd, (unsigned)fd, 0);
+		/* Each run of numbers to close, in one call. */
+		if (!kept && from < 0)
+			from = fd;
+		if (kept && from >= 0) {
+			close_range((unsigned)from, (unsigned)fd - 1, 0);
+			from = -1;
+		}
 	}
 	keep_on_exec(sync_fd);
 	keep_on_exec(go[1]);
