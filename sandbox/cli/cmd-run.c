@@ -210,8 +210,10 @@ static int run(const struct sbx_command *cmd, struct run_opts *o, const char *im
 		sbx_trace("no user xattrs on tmpfs: --rm keeps its upper layer on disk");
 		ephemeral = false;
 	}
-	struct lifecycle_opts opts = {
-	    .rm = o->rm, .attach_stdin = o->interactive, .notify = lifecycle_say(cmd)};
+	struct lifecycle_opts opts = {.rm = o->rm,
+	                              .attach_stdin = o->interactive,
+	                              .exec_in_wait = !o->detach,
+	                              .notify = lifecycle_say(cmd)};
 	_cleanup_lifecycle_ struct lifecycle *lc = NULL;
 	if (lifecycle_new(o->name, ephemeral, &opts, &lc, err) < 0)
 		return -1;

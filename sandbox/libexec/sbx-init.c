@@ -295,9 +295,10 @@ _Noreturn void init_main(long *sp)
 	locked_fd = early ? number(argv[5]) : -1;
 	int uid = early ? number(argv[6]) : -1;
 	int gid = early ? number(argv[7]) : -1;
-	int walled = early ? number(argv[8]) : 0;
+	int flags = early ? number(argv[8]) : 0;
 	if (payload_pid <= 0 || sync_fd < 3 || go_fd < 3 || exec_fd < 3 ||
-	    (early && (locked_fd < 3 || uid < 0 || gid < 0 || walled < 0 || walled > 1))) {
+	    (early && (locked_fd < 3 || uid < 0 || gid < 0 || flags < 0 ||
+	               (flags & ~(SBX_INIT_WALLED | SBX_INIT_NO_STARTED))))) {
 		static const char usage[] = "sbx-init: pid 1 of an sbx sandbox, started by sbx "
 		                            "run; not meant to be run by hand\n";
 		sys3(__NR_write, 2, usage, sizeof(usage) - 1);
@@ -319,22 +320,23 @@ _Noreturn void init_main(long *sp)
 	struct __kernel_timespec zero = {0, 0};
 	if (sys5(__NR_ppoll, &p, 1, &zero, 0, 0) != 0)
 		leave(EXIT_SBX_FAILURE);
-	if ((r = lock_down(walled)) < 0)
+	if ((r = lock_down(flags & SBX_INIT_WALLED)) < 0)
 		fail(sync_fd, "sbx's init: cannot lock itself down", r);
 
 	/* The payload may exec once sbx's START came too (to the payload's
 	 * process itself; this exec overlapped sbx's work); its exec closes
-	 * exec_fd. A failure it reports to sbx itself, before this STARTED, on
-	 * the same socket. */
+	 * exec_fd. A failure it reports to sbx itself, before this STARTED (or
+	 * its EXITED, when sbx waits for no STARTED), on the same socket. */
 	char go = 1;
 	if (sys3(__NR_write, go_fd, &go, 1) != 1)
 		leave(EXIT_SBX_FAILURE);
 	sys1(__NR_close, go_fd);
 	char c;
-	while (sys3(__NR_read, exec_fd, &c, 1) == -EINTR)
+	while (!(flags & SBX_INIT_NO_STARTED) && sys3(__NR_read, exec_fd, &c, 1) == -EINTR)
 		;
 	sys1(__NR_close, exec_fd);
-	tell(sync_fd, SBX_SYNC_STARTED, 0);
+	if (!(flags & SBX_INIT_NO_STARTED))
+		tell(sync_fd, SBX_SYNC_STARTED, 0);
 
 	/* Every signal was blocked before the exec (the mask survives it), so
 	 * none slipped past. */

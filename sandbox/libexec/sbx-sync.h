@@ -26,21 +26,26 @@ struct sbx_sync_msg {
 };
 
 /* sbx-init's command line: sbx-init PAYLOAD-PID SYNC-FD GO-FD EXEC-FD
- * [LOCKED-FD UID GID WALLED] (numbers only: nothing of the host). Without
+ * [LOCKED-FD UID GID FLAGS] (numbers only: nothing of the host). Without
  * the last four it is exec'd once the sandbox said CREATED, as the payload's
  * user. With them it is exec'd as the set-up starts, as the sandbox's root,
  * while the payload's process builds the sandbox; that process writes one
  * byte to LOCKED-FD (a socket) once the mounts are locked, sbx-init joins
  * its mount namespace and answers with one byte, the process goes on to
- * take the payload's ids, and sbx-init takes UID and GID. WALLED is 1
- * when the payload's process puts itself in a Landlock layer of its own
- * before it takes them, which keeps it and its children from sbx-init
- * (landlock.h): sbx-init then installs no seccomp filter. Either
- * way it writes one byte to GO-FD once it is locked down (INIT_FAILED on
- * SYNC-FD if it could not be). The payload's process waits for that byte
- * and for sbx's START on SYNC-FD before it execs, and closes EXEC-FD
- * (close-on-exec) when it does; then sbx-init says STARTED on SYNC-FD, and
- * EXITED with the payload's status. */
-#define SBX_INIT_NAME "sbx-init"
+ * take the payload's ids, and sbx-init takes UID and GID. FLAGS holds
+ * SBX_INIT_WALLED when the payload's process puts itself in a Landlock layer
+ * of its own before it takes them, which keeps it and its children from
+ * sbx-init (landlock.h): sbx-init then installs no seccomp filter; and
+ * SBX_INIT_NO_STARTED when sbx does not wait for the payload's exec (sbx
+ * run, attached: an exec failure comes to its wait, from the payload's
+ * process, before EXITED). Either way it writes one byte to GO-FD once it is
+ * locked down (INIT_FAILED on SYNC-FD if it could not be). The payload's
+ * process waits for that byte and for sbx's START on SYNC-FD before it
+ * execs, and closes EXEC-FD (close-on-exec) when it does; then sbx-init
+ * says STARTED on SYNC-FD (unless SBX_INIT_NO_STARTED), and EXITED with the
+ * payload's status. */
+#define SBX_INIT_NAME       "sbx-init"
+#define SBX_INIT_WALLED     1
+#define SBX_INIT_NO_STARTED 2
 
 #endif

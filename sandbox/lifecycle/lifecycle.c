@@ -200,6 +200,7 @@ int lifecycle_create(struct lifecycle *lc, json_t *config, json_t *meta, struct 
 	             : config_parse(lc->config, &lc->cfg, err);
 	if (r < 0)
 		return -1;
+	lc->cfg->exec_in_wait = lc->opts.exec_in_wait;
 	/* Profiles have none: a config with hooks was edited by hand. */
 	if (hooks_count(&lc->cfg->hooks) > 0)
 		return sbx_error_setc(err, ENOTSUP,
@@ -279,7 +280,10 @@ int lifecycle_wait(struct lifecycle *lc, int *status, struct sbx_error **err)
 		return sbx_error_setc(err, EINVAL, "instance \"%s\" is not started",
 		                      lc->inst->name);
 	int r = process_wait(lc->ct, lc->opts.attach_stdin, status, err);
-	if (r < 0)
+	/* An exec that failed: nothing ran, as when start says so. */
+	if (r < 0 && lc->ct->exec_failed)
+		lc->started = false;
+	else if (r < 0)
 		*status = SBX_EXIT_FAILURE;
 	sbx_trace("payload exited with %d", *status);
 	if (lc->ct->reported && !lc->ct->exited)

@@ -48,6 +48,8 @@ struct lifecycle_notify {
 struct lifecycle_opts {
 	bool rm;           /* delete the instance when it ends (sbx run --rm) */
 	bool attach_stdin; /* wait: with a terminal, forward standard input */
+	bool exec_in_wait; /* the caller waits at once (sbx run, attached): start does not
+	                    * wait for the payload's exec, and wait reports its failure */
 	struct lifecycle_notify notify;
 };
 

@@ -133,6 +133,8 @@ struct sbx_config {
 	const char *start_fifo_dir; /* wait for `start` on DIR/exec.fifo, not on START */
 	int start_fifo_dirfd;       /* that directory, open (with start_fifo_dir only) */
 	bool outlive_parent;        /* no parent-death signal: the caller, a subreaper, owns it */
+	bool exec_in_wait;          /* the caller waits at once: the payload's exec is not
+	                             * confirmed at start, and its failure comes to the wait */
 	bool seccomp_early;         /* without no_new_privs, filter before switching user (runc) */
 	const char *state_id;       /* the container's id and bundle, for a seccomp agent (read
 	                             * before CREATED only) */

@@ -882,17 +882,16 @@ static int worker_main(void *arg)
 	build(worker.c, worker.bpf, worker.sync_fd, worker.scratch);
 }
 
-/* Whether sbx-init (opened: --init) starts at once (start_init_early):
+/* Whether sbx-init starts at once (start_init_early), once it is opened:
  * for sbx run's sandboxes. Those of OCI runtime mode (a start fifo, hooks, no parent
  * death), the process attributes sbx-init would not share and a user
  * namespace joined by path (pid 1 changed its ids, so init could not join
  * by pidfd) keep the order of become_init. */
-static bool init_early(const struct sbx_config *c)
+bool container_init_early(const struct sbx_config *c)
 {
-	return init_fd >= 0 && (c->clone_flags & CLONE_NEWPID) &&
-	       !(c->join_flags & CLONE_NEWUSER) && !c->start_fifo_dir && !c->hook_state &&
-	       !c->outlive_parent && !c->attr.has_ioprio && !c->attr.has_sched &&
-	       !c->attr.has_personality;
+	return c->init && (c->clone_flags & CLONE_NEWPID) && !(c->join_flags & CLONE_NEWUSER) &&
+	       !c->start_fifo_dir && !c->hook_state && !c->outlive_parent && !c->attr.has_ioprio &&
+	       !c->attr.has_sched && !c->attr.has_personality;
 }
 
 /* sbx-init's exec (and its page faults) takes about as long as the mounts
@@ -968,8 +967,10 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	keep_on_exec(locked[0]);
 	keep_on_exec(scratch_upper);
 	char args[8][16];
+	int flags =
+	    (handoff.walled ? SBX_INIT_WALLED : 0) | (c->exec_in_wait ? SBX_INIT_NO_STARTED : 0);
 	int nums[8] = {(int)payload, sync_fd,     go[1],       ex[0],
-	               locked[0],    (int)c->uid, (int)c->gid, handoff.walled};
+	               locked[0],    (int)c->uid, (int)c->gid, flags};
 	char *argv[10] = {(char *)SBX_INIT_NAME};
 	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
 		snprintf(args[i], sizeof(args[i]), "%d", nums[i]);
@@ -1028,7 +1029,7 @@ _Noreturn void container_main(const struct sbx_config *c, const char *init_path,
 	/* Paths of the scratch layer, on this stack, which outlives pid 1's
 	 * part: its clone reads them after sbx-init's exec too. */
 	char scratch[3][4096];
-	if (init_early(c)) {
+	if (init_fd >= 0 && container_init_early(c)) {
 		handoff_early = true;
 		start_init_early(c, bpf, sync_fd, scratch, worker_stack);
 	}

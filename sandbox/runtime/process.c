@@ -230,6 +230,8 @@ int process_create(const struct sbx_config *c, const struct sbx_create_hook *hoo
 	}
 	ct->pid = (pid_t)pid;
 	ct->pidfd = pidfd;
+	/* sbx-init started early reports an exec failure before EXITED. */
+	ct->exec_in_wait = c->exec_in_wait && container_init_early(c);
 	sbx_trace("cloned pid %d", pid);
 	/* Read by the sandbox's side only from its hooks on (MAPS_DONE). */
 	if (c->hook_state)
@@ -434,6 +436,9 @@ int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, in
 		close(ct->old_ns);
 		ct->old_ns = -1;
 	}
+	/* Not confirmed: the wait hears of a failure (one hand-off less). */
+	if (ct->exec_in_wait)
+		return 0;
 	/* The socket closes on exec (CLOEXEC): EOF means the payload runs as
 	 * pid 1. sbx's init says so instead, and keeps the socket to tell how
 	 * the payload ended. */
@@ -509,10 +514,19 @@ int process_wait(struct sbx_sandbox *ct, bool attach_stdin, int *status, struct 
 		}
 		if (p[4].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct sbx_sync_msg m;
-			if (sync_recv(ct->sync_fd, &m, NULL) > 0 && m.type == SBX_SYNC_EXITED) {
+			int r = sync_recv(ct->sync_fd, &m, NULL);
+			if (r > 0 && m.type == SBX_SYNC_EXITED) {
 				ct->reported = true;
 				ct->status = m.exit_code;
 				sbx_trace("payload exited with %d, said init", ct->status);
+			} else if (r > 0 && ct->exec_in_wait) {
+				/* The exec failed (or sbx-init could not lock itself
+				 * down): as process_start says it when it waits. */
+				reap(ct, true);
+				ct->exec_failed = true;
+				*status =
+				    m.type == SBX_SYNC_EXEC_FAILED ? m.exit_code : SBX_EXIT_FAILURE;
+				return reported_error(&m, err);
 			}
 			listen = false;
 		}

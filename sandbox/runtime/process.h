@@ -25,6 +25,8 @@ struct sbx_sandbox {
 	bool exited;         /* reaped */
 	bool reported;       /* the init told the payload's status; not reaped yet */
 	bool return_early;   /* process_wait may return once reported */
+	bool exec_in_wait;   /* started unconfirmed: an exec failure comes to process_wait */
+	bool exec_failed;    /* process_wait: the payload could not be executed */
 	int status;          /* exit status once exited, as sbx run reports it */
 	char overlay[256];   /* the overlay backend used, from the sandbox */
 	int scratch_fd;      /* init's fd of an in-memory upper layer, or -1 */
@@ -64,7 +66,9 @@ int process_exec(const struct sbx_config *c, int target_pidfd, struct sbx_sandbo
 int process_start(struct sbx_sandbox *ct, const struct sbx_create_hook *hook, int *exit_code,
                   struct sbx_error **err);
 /* Forwards signals and, with a terminal, proxies it until the payload
- * exits. Returns its status: the exit code, or 128+N for signal N. With
+ * exits. Returns its status: the exit code, or 128+N for signal N; -1 with
+ * exec_failed, *status 126 or 127 (125 for sbx's init), when a start left
+ * unconfirmed (config.exec_in_wait) turned out to fail. With
  * return_early it may return once sbx's init has told the status, while the
  * kernel still tears the sandbox down: process_destroy then waits for that. */
 int process_wait(struct sbx_sandbox *ct, bool attach_stdin, int *status, struct sbx_error **err);
