@@ -296,7 +296,9 @@ _Noreturn void init_main(long *sp)
 	int uid = early ? number(argv[6]) : -1;
 	int gid = early ? number(argv[7]) : -1;
 	int flags = early ? number(argv[8]) : 0;
-	if (payload_pid <= 0 || sync_fd < 3 || go_fd < 3 || exec_fd < 3 ||
+	int started = !(flags & SBX_INIT_NO_STARTED);
+	if (payload_pid <= 0 || sync_fd < 3 || go_fd < 3 ||
+	    (started ? exec_fd < 3 : exec_fd != -1) ||
 	    (early && (locked_fd < 3 || uid < 0 || gid < 0 || flags < 0 ||
 	               (flags & ~(SBX_INIT_WALLED | SBX_INIT_NO_STARTED))))) {
 		static const char usage[] = "sbx-init: pid 1 of an sbx sandbox, started by sbx "
@@ -331,12 +333,13 @@ _Noreturn void init_main(long *sp)
 	if (sys3(__NR_write, go_fd, &go, 1) != 1)
 		leave(EXIT_SBX_FAILURE);
 	sys1(__NR_close, go_fd);
-	char c;
-	while (!(flags & SBX_INIT_NO_STARTED) && sys3(__NR_read, exec_fd, &c, 1) == -EINTR)
-		;
-	sys1(__NR_close, exec_fd);
-	if (!(flags & SBX_INIT_NO_STARTED))
+	if (started) {
+		char c;
+		while (sys3(__NR_read, exec_fd, &c, 1) == -EINTR)
+			;
+		sys1(__NR_close, exec_fd);
 		tell(sync_fd, SBX_SYNC_STARTED, 0);
+	}
 
 	/* Every signal was blocked before the exec (the mask survives it), so
 	 * none slipped past. */

@@ -38,11 +38,10 @@ struct sbx_sync_msg {
  * sbx-init (landlock.h): sbx-init then installs no seccomp filter; and
  * SBX_INIT_NO_STARTED when sbx does not wait for the payload's exec (sbx
  * run, attached: an exec failure comes to its wait, from the payload's
- * process, before EXITED). Either way it writes one byte to GO-FD once it is
- * locked down (INIT_FAILED on SYNC-FD if it could not be). The payload's
- * process waits for that byte and for sbx's START on SYNC-FD before it
- * execs, and closes EXEC-FD (close-on-exec) when it does; then sbx-init
- * says STARTED on SYNC-FD (unless SBX_INIT_NO_STARTED), and EXITED with the
+ * process, before EXITED), and EXEC-FD is then -1. Either way it writes one byte to GO-FD once it
+ * is locked down (INIT_FAILED on SYNC-FD if it could not be). The payload's process waits for that
+ * byte and for sbx's START on SYNC-FD before it execs, and closes EXEC-FD (close-on-exec) when it
+ * does; then sbx-init says STARTED on SYNC-FD (unless SBX_INIT_NO_STARTED), and EXITED with the
  * payload's status. */
 #define SBX_INIT_NAME       "sbx-init"
 #define SBX_INIT_WALLED     1

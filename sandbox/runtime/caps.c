@@ -252,14 +252,10 @@ static int kernel_last_cap(void)
 	if (last >= 0)
 		return last;
 	int i = CAP_LAST_CAP;
-	if (prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) >= 0) {
-		while (i < 63 && prctl(PR_CAPBSET_READ, (unsigned long)i + 1, 0, 0, 0) >= 0)
-			i++;
-	} else {
-		while (i > 0 && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) < 0 &&
-		       errno == EINVAL)
-			i--;
-	}
+	while (i < 63 && prctl(PR_CAPBSET_READ, (unsigned long)i + 1, 0, 0, 0) >= 0)
+		i++;
+	while (i > 0 && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) < 0)
+		i--;
 	return last = i;
 }
 

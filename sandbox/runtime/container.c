@@ -876,7 +876,8 @@ static int worker_main(void *arg)
 {
 	(void)arg;
 	for (size_t i = 0; i < ARRAY_SIZE(worker.close); i++)
-		close(worker.close[i]);
+		if (worker.close[i] >= 0)
+			close(worker.close[i]);
 	/* Its parent is pid 1: sbx-init, which sbx's death kills. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	build(worker.c, worker.bpf, worker.sync_fd, worker.scratch);
@@ -913,8 +914,9 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 	if ((c->overlay_scratch && make_scratch(c, scratch, &err) < 0) ||
 	    landlock_apply(c, LANDLOCK_SCOPES, &err) < 0)
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
-	int go[2], ex[2], locked[2];
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0 ||
+	/* The exec pipe only when sbx waits for STARTED. */
+	int go[2], ex[2] = {-1, -1}, locked[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || (!c->exec_in_wait && pipe2(ex, O_CLOEXEC) < 0) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, locked) < 0) {
 		sbx_error_set(&err, errno, "cannot create a pipe for the sandbox's init");
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
@@ -941,7 +943,8 @@ static void start_init_early(const struct sbx_config *c, const struct sbx_bpf *b
 		fail(sync_fd, err, SBX_EXIT_FAILURE);
 	}
 	close(go[0]);
-	close(ex[1]);
+	if (ex[1] >= 0)
+		close(ex[1]);
 	close(locked[1]);
 	setsid();
 	/* No fd of the host: not the caller's stdio, not the fds passed on

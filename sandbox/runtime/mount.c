@@ -393,22 +393,28 @@ static const struct {
 };
 
 /* Host device nodes are trusted but verified: binding the wrong thing over
- * /dev/null would be a silent disaster. */
+ * /dev/null would be a silent disaster. st: the node's, or NULL when it
+ * could not be had. */
+static int check_host_device(const char *path, const struct stat *st, unsigned maj, unsigned min,
+                             struct sbx_error **err)
+{
+	if (st && S_ISCHR(st->st_mode) && major(st->st_rdev) == maj && minor(st->st_rdev) == min)
+		return 0;
+	return sbx_error_set(err, EINVAL, "host \"%s\" is not the expected device %u:%u", path, maj,
+	                     min);
+}
+
 static int open_host_device(const char *name, unsigned maj, unsigned min, int *out,
                             struct sbx_error **err)
 {
 	_cleanup_free_ char *path = xasprintf("/dev/%s", name);
-	int tfd = -1;
+	_cleanup_close_ int tfd = -1;
 	if (bind_tree(path, false, 0, &tfd, err) < 0)
 		return -1;
 	struct stat st;
-	if (fstat(tfd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != maj ||
-	    minor(st.st_rdev) != min) {
-		close(tfd);
-		return sbx_error_set(err, EINVAL, "host \"%s\" is not the expected device %u:%u",
-		                     path, maj, min);
-	}
-	*out = tfd;
+	if (check_host_device(path, fstat(tfd, &st) == 0 ? &st : NULL, maj, min, err) < 0)
+		return -1;
+	*out = steal_fd(tfd);
 	return 0;
 }
 
@@ -430,11 +436,8 @@ int mount_setup_dev(int rootfd, int *out, struct sbx_error **err)
 		struct stat st;
 		if (stat(host, &st) < 0)
 			return sbx_error_set(err, errno, "cannot open \"%s\" for binding", host);
-		if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != devices[i].maj ||
-		    minor(st.st_rdev) != devices[i].min)
-			return sbx_error_set(err, EINVAL,
-			                     "host \"%s\" is not the expected device %u:%u", host,
-			                     devices[i].maj, devices[i].min);
+		if (check_host_device(host, &st, devices[i].maj, devices[i].min, err) < 0)
+			return -1;
 		char target[64];
 		snprintf(target, sizeof(target), "/proc/self/fd/%d/%s", devfd, devices[i].name);
 		if (mount(host, target, NULL, MS_BIND, NULL) < 0)
@@ -524,11 +527,10 @@ int mount_mask(int rootfd, const char *path, int *empty, int *null, struct sbx_e
 	if (*null < 0) {
 		int fd = open("/dev/null", O_PATH | O_CLOEXEC);
 		struct stat nst;
-		if (fd >= 0 && (fstat(fd, &nst) < 0 || !S_ISCHR(nst.st_mode) ||
-		                major(nst.st_rdev) != 1 || minor(nst.st_rdev) != 3)) {
+		if (fd >= 0 && check_host_device("/dev/null", fstat(fd, &nst) == 0 ? &nst : NULL, 1,
+		                                 3, err) < 0) {
 			close(fd);
-			return sbx_error_set(err, EINVAL,
-			                     "host \"/dev/null\" is not the expected device 1:3");
+			return -1;
 		}
 		*null = fd;
 	}
